@@ -1,0 +1,44 @@
+package io.celerity;
+
+/**
+ * Every event-bus address the worker's verticles use. Messages on them are local objects (sent
+ * with local codecs), except the control-plane stats replies, which are JSON.
+ */
+public final class Addresses {
+
+  /** consumer -> pool-dispatcher: a {@code Request} to run. */
+  public static final String POOL_APPLY = "celerity.pool.apply";
+  /** control -> pool-dispatcher: JSON stats (active, reserved, concurrency). */
+  public static final String POOL_STATS = "celerity.pool.stats";
+  /** worker -> pool-dispatcher: finish running tasks (bounded), hand queued ones back; replies when done. */
+  public static final String POOL_DRAIN = "celerity.pool.drain";
+
+  /** pool-dispatcher -> result-reader: a {@code Request} has started. */
+  public static final String RESULT_STARTED = "celerity.result.started";
+  /** pool-dispatcher/consumer -> result-reader: a {@code TaskOutcome}. */
+  public static final String RESULT_OUTCOME = "celerity.result.outcome";
+  /** control -> result-reader: the stored document of a task id (JSON or null). */
+  public static final String RESULT_GET = "celerity.result.get";
+  /** control -> result-reader: JSON counters. */
+  public static final String RESULT_STATS = "celerity.result.stats";
+  /** worker -> result-reader: replies once every pending write is done. */
+  public static final String RESULT_FLUSH = "celerity.result.flush";
+
+  /** result-reader/pool -> consumer: a {@code Settle} (ack, reject, requeue). */
+  public static final String CONSUMER_SETTLE = "celerity.consumer.settle";
+  /** any -> consumer: an {@code OutgoingMessage} to publish; replies when confirmed. */
+  public static final String BROKER_PUBLISH = "celerity.broker.publish";
+  /** control -> consumer: JSON stats (broker, prefetch, received, reconnects). */
+  public static final String CONSUMER_STATS = "celerity.consumer.stats";
+  /** worker -> consumer: stop taking new messages; replies when consumers are cancelled. */
+  public static final String CONSUMER_STOP = "celerity.consumer.stop";
+
+  /** control -> heartbeat: JSON liveness (event-loop lag, last beat). */
+  public static final String HEARTBEAT_STATUS = "celerity.heartbeat.status";
+
+  /** launcher -> worker: shut down, warm ({@code true}) or cold; replies when the broker connection is closed. */
+  public static final String WORKER_SHUTDOWN = "celerity.worker.shutdown";
+
+  private Addresses() {
+  }
+}

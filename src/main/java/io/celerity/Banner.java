@@ -1,0 +1,39 @@
+package io.celerity;
+
+import io.celerity.config.Urls;
+import io.celerity.config.WorkerOptions;
+import io.celerity.heartbeat.WorkerEvents;
+import io.celerity.task.TaskRegistry;
+
+/** The start-up banner, in the shape of Celery's, so habits and log tooling carry over. */
+final class Banner {
+
+  private Banner() {
+  }
+
+  static void print(WorkerOptions o, TaskRegistry tasks) {
+    StringBuilder sb = new StringBuilder();
+    String os = System.getProperty("os.name") + "-" + System.getProperty("os.version") + " Java-" + Runtime.version().feature();
+    sb.append("\n -------------- ").append(o.getHostname()).append(" v").append(WorkerEvents.SW_VER).append(" (celerity)\n")
+      .append("--- ***** ----- \n")
+      .append("-- ******* ---- ").append(os).append('\n')
+      .append("- *** --- * --- \n")
+      .append("- ** ---------- [config]\n")
+      .append("- ** ---------- .> app:         celerity\n")
+      .append("- ** ---------- .> transport:   ").append(Urls.redact(o.getBroker())).append('\n')
+      .append("- ** ---------- .> results:     ").append(Urls.redact(o.getResultBackend())).append('\n')
+      .append("- *** --- * --- .> concurrency: ").append(o.getConcurrency()).append(" (").append(o.getPool()).append(")\n")
+      .append("-- ******* ---- .> task events: ").append(o.isTaskEvents() ? "ON" : "OFF (enable -E to monitor tasks in this worker)").append('\n')
+      .append("--- ***** ----- \n")
+      .append(" -------------- [queues]\n");
+    for (String q : o.getQueues()) {
+      sb.append("                .> ").append(String.format("%-16s exchange=%s(direct) key=%s", q, q, q)).append('\n');
+    }
+    sb.append("\n[tasks]\n");
+    for (String name : tasks.names()) {
+      sb.append("  . ").append(name).append('\n');
+    }
+    System.out.println(sb);
+    System.out.flush();
+  }
+}

@@ -1,0 +1,128 @@
+package io.celerity;
+
+import io.celerity.config.WorkerOptions;
+import io.celerity.consumer.ConsumerVerticle;
+import io.celerity.consumer.Request;
+import io.celerity.consumer.Settle;
+import io.celerity.control.ControlVerticle;
+import io.celerity.heartbeat.HeartbeatVerticle;
+import io.celerity.pool.PoolDispatcherVerticle;
+import io.celerity.result.ResultReaderVerticle;
+import io.celerity.result.TaskOutcome;
+import io.celerity.task.TaskRegistry;
+import io.celerity.transport.OutgoingMessage;
+import io.vertx.core.DeploymentOptions;
+import io.vertx.core.Future;
+import io.vertx.core.VerticleBase;
+import io.vertx.core.eventbus.DeliveryOptions;
+import io.vertx.core.eventbus.EventBus;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * The worker: deploys the five verticles (result-reader, pool-dispatcher, consumer, heartbeat,
+ * control) with the same configuration and runs the shutdown sequence. Deployable on its own with
+ * the Vert.x launcher: {@code -conf conf/worker.json}.
+ */
+public class WorkerVerticle extends VerticleBase {
+
+  private static final Logger log = LoggerFactory.getLogger("celery.worker");
+
+  private final TaskRegistry registry;
+  private final List<String> deployments = new ArrayList<>();
+  private String consumerDeployment;
+  private ControlVerticle control;
+  private WorkerOptions options;
+  private Future<Void> shutdown;
+
+  public WorkerVerticle() {
+    this(null);
+  }
+
+  /** A worker running the tasks of {@code registry}; null builds the registry from the configuration. */
+  public WorkerVerticle(TaskRegistry registry) {
+    this.registry = registry;
+  }
+
+  @Override
+  public Future<?> start() {
+    options = new WorkerOptions(config());
+    TaskRegistry tasks = registry != null ? registry : buildRegistry(options);
+    EventBus bus = vertx.eventBus();
+    for (Class<?> c : List.of(Request.class, Settle.class, TaskOutcome.class, OutgoingMessage.class)) {
+      LocalCodec.register(bus, c);
+    }
+    bus.<Boolean>consumer(Addresses.WORKER_SHUTDOWN, m -> shutdown(Boolean.TRUE.equals(m.body())).onComplete(ar -> m.reply(null)));
+    DeploymentOptions d = new DeploymentOptions().setConfig(config());
+    control = new ControlVerticle();
+    return deploy(new ResultReaderVerticle(), d)
+      .compose(v -> deploy(new PoolDispatcherVerticle(), d))
+      .compose(v -> vertx.deployVerticle(new ConsumerVerticle(tasks), d).map(id -> {
+        consumerDeployment = id;
+        deployments.add(id);
+        return id;
+      }))
+      .compose(v -> deploy(new HeartbeatVerticle(), d))
+      .compose(v -> deploy(control, d))
+      .onSuccess(v -> Banner.print(options, tasks));
+  }
+
+  private Future<String> deploy(VerticleBase verticle, DeploymentOptions d) {
+    return vertx.deployVerticle(verticle, d).onSuccess(deployments::add);
+  }
+
+  /** Builds the task registry: example tasks (unless disabled), {@code -A} classes, then ServiceLoader modules. */
+  public static TaskRegistry buildRegistry(WorkerOptions options) {
+    TaskRegistry r = new TaskRegistry();
+    ClassLoader cl = Thread.currentThread().getContextClassLoader();
+    if (options.isLoadExamples()) {
+      r.loadApp("io.celerity.examples.ExampleTasks", cl);
+    }
+    for (String app : options.getApps()) {
+      r.loadApp(app, cl);
+    }
+    r.loadServiceModules(cl);
+    return r;
+  }
+
+  /** Port of the HTTP bridge, once started. */
+  public int httpPort() {
+    return control == null ? -1 : control.actualPort();
+  }
+
+  /**
+   * Warm shutdown: stop consuming, hand queued requests back to the broker, let running tasks
+   * finish (bounded by {@code shutdown_timeout}), store their results, settle their messages and
+   * close the connection. Cold shutdown skips the waiting: what is unacked is requeued by the broker.
+   */
+  public Future<Void> shutdown(boolean warm) {
+    if (shutdown != null) {
+      return shutdown;
+    }
+    log.info("{} shutdown (MainProcess)", warm ? "worker: Warm" : "worker: Cold");
+    EventBus bus = vertx.eventBus();
+    double timeout = warm ? options.getShutdownTimeout() : 0;
+    DeliveryOptions longWait = new DeliveryOptions().setSendTimeout((long) (timeout * 1000) + 15_000);
+    shutdown = bus.request(Addresses.CONSUMER_STOP, null).recover(this::ignore)
+      .compose(v -> bus.request(Addresses.POOL_DRAIN, timeout, longWait)).recover(this::ignore)
+      .compose(v -> bus.request(Addresses.RESULT_FLUSH, null, longWait)).recover(this::ignore)
+      .compose(v -> consumerDeployment == null ? Future.succeededFuture() : vertx.undeploy(consumerDeployment)
+        .onSuccess(x -> deployments.remove(consumerDeployment)))
+      .recover(this::ignore)
+      .mapEmpty();
+    return shutdown;
+  }
+
+  private <T> Future<T> ignore(Throwable err) {
+    log.warn("Shutdown step failed: {}", err.getMessage());
+    return Future.succeededFuture();
+  }
+
+  @Override
+  public Future<?> stop() {
+    return Future.succeededFuture();
+  }
+}

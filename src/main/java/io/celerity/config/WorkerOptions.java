@@ -1,0 +1,250 @@
+package io.celerity.config;
+
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
+
+import java.net.InetAddress;
+import java.net.UnknownHostException;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * Worker configuration. Every key is documented in docs/configuration.md with the Celery setting it
+ * mirrors; the JSON form is what {@code conf/worker.json}, {@code CELERITY_*} variables and CLI flags
+ * fill in.
+ */
+public class WorkerOptions {
+
+  public static final String DEFAULT_BROKER = "memory://";
+  public static final String DEFAULT_RESULT_BACKEND = "memory://";
+  public static final List<String> DEFAULT_QUEUES = List.of("celery");
+  public static final String DEFAULT_POOL = "threads";
+  public static final int DEFAULT_PREFETCH_MULTIPLIER = 4;
+  public static final String DEFAULT_LOGLEVEL = "INFO";
+  public static final long DEFAULT_RESULT_EXPIRES = 86400;
+  public static final String DEFAULT_HTTP_HOST = "127.0.0.1";
+  public static final int DEFAULT_HTTP_PORT = 8080;
+  public static final double DEFAULT_SHUTDOWN_TIMEOUT = 60;
+  public static final double DEFAULT_HEARTBEAT_INTERVAL = 2.0;
+  public static final long DEFAULT_RECONNECT_MAX_DELAY_MS = 10_000;
+
+  private String broker = DEFAULT_BROKER;
+  private String resultBackend = DEFAULT_RESULT_BACKEND;
+  private List<String> queues = new ArrayList<>(DEFAULT_QUEUES);
+  private int concurrency = Runtime.getRuntime().availableProcessors();
+  private String pool = DEFAULT_POOL;
+  private String hostname;
+  private int prefetchMultiplier = DEFAULT_PREFETCH_MULTIPLIER;
+  private String loglevel = DEFAULT_LOGLEVEL;
+  private Double timeLimit;
+  private Double softTimeLimit;
+  private boolean taskEvents;
+  private boolean acksLate;
+  private boolean trackStarted;
+  private boolean resultExtended;
+  private long resultExpires = DEFAULT_RESULT_EXPIRES;
+  private Integer queueMaxPriority;
+  private List<String> apps = new ArrayList<>();
+  private boolean loadExamples = true;
+  private String httpHost = DEFAULT_HTTP_HOST;
+  private int httpPort = DEFAULT_HTTP_PORT;
+  private double shutdownTimeout = DEFAULT_SHUTDOWN_TIMEOUT;
+  private double heartbeatInterval = DEFAULT_HEARTBEAT_INTERVAL;
+  private long reconnectMaxDelayMs = DEFAULT_RECONNECT_MAX_DELAY_MS;
+
+  public WorkerOptions() {
+  }
+
+  public WorkerOptions(JsonObject json) {
+    broker = json.getString("broker", broker);
+    resultBackend = json.getString("result_backend", resultBackend);
+    if (json.getValue("queues") != null) {
+      queues = stringList(json.getValue("queues"));
+    }
+    concurrency = json.getInteger("concurrency", concurrency);
+    pool = json.getString("pool", pool);
+    hostname = json.getString("hostname", hostname);
+    prefetchMultiplier = json.getInteger("prefetch_multiplier", prefetchMultiplier);
+    loglevel = json.getString("loglevel", loglevel);
+    timeLimit = positive(json.getDouble("time_limit"));
+    softTimeLimit = positive(json.getDouble("soft_time_limit"));
+    taskEvents = json.getBoolean("task_events", taskEvents);
+    acksLate = json.getBoolean("acks_late", acksLate);
+    trackStarted = json.getBoolean("track_started", trackStarted);
+    resultExtended = json.getBoolean("result_extended", resultExtended);
+    resultExpires = json.getLong("result_expires", resultExpires);
+    queueMaxPriority = json.getInteger("queue_max_priority", queueMaxPriority);
+    if (json.getValue("app") != null) {
+      apps = stringList(json.getValue("app"));
+    }
+    loadExamples = json.getBoolean("load_examples", loadExamples);
+    httpHost = json.getString("http_host", httpHost);
+    httpPort = json.getInteger("http_port", httpPort);
+    shutdownTimeout = json.getDouble("shutdown_timeout", shutdownTimeout);
+    heartbeatInterval = json.getDouble("heartbeat_interval", heartbeatInterval);
+    reconnectMaxDelayMs = json.getLong("reconnect_max_delay_ms", reconnectMaxDelayMs);
+    validate();
+  }
+
+  private void validate() {
+    if (concurrency < 1) {
+      throw new IllegalArgumentException("concurrency must be at least 1, not " + concurrency);
+    }
+    if (prefetchMultiplier < 0) {
+      throw new IllegalArgumentException("prefetch_multiplier must not be negative");
+    }
+    if (queues.isEmpty()) {
+      throw new IllegalArgumentException("at least one queue is needed");
+    }
+    if (!List.of("threads", "solo", "virtual").contains(pool)) {
+      throw new IllegalArgumentException("unknown pool '" + pool + "' (threads, solo or virtual)");
+    }
+  }
+
+  private static Double positive(Double d) {
+    return d == null || d <= 0 ? null : d;
+  }
+
+  private static List<String> stringList(Object v) {
+    List<String> out = new ArrayList<>();
+    if (v instanceof JsonArray a) {
+      a.forEach(o -> out.add(o.toString().trim()));
+    } else if (v instanceof List<?> l) {
+      l.forEach(o -> out.add(o.toString().trim()));
+    } else {
+      for (String s : v.toString().split(",")) {
+        if (!s.isBlank()) {
+          out.add(s.trim());
+        }
+      }
+    }
+    return out;
+  }
+
+  public JsonObject toJson() {
+    JsonObject j = new JsonObject()
+      .put("broker", broker).put("result_backend", resultBackend).put("queues", new JsonArray(queues))
+      .put("concurrency", concurrency).put("pool", pool).put("hostname", getHostname())
+      .put("prefetch_multiplier", prefetchMultiplier).put("loglevel", loglevel)
+      .put("time_limit", timeLimit).put("soft_time_limit", softTimeLimit)
+      .put("task_events", taskEvents).put("acks_late", acksLate).put("track_started", trackStarted)
+      .put("result_extended", resultExtended).put("result_expires", resultExpires)
+      .put("queue_max_priority", queueMaxPriority).put("app", new JsonArray(apps)).put("load_examples", loadExamples)
+      .put("http_host", httpHost).put("http_port", httpPort).put("shutdown_timeout", shutdownTimeout)
+      .put("heartbeat_interval", heartbeatInterval).put("reconnect_max_delay_ms", reconnectMaxDelayMs);
+    return j;
+  }
+
+  /** Celery's default node name, {@code celery@<host name>}. */
+  public static String defaultHostname() {
+    try {
+      return "celery@" + InetAddress.getLocalHost().getHostName();
+    } catch (UnknownHostException e) {
+      return "celery@localhost";
+    }
+  }
+
+  public String getBroker() {
+    return broker;
+  }
+
+  public String getResultBackend() {
+    return resultBackend;
+  }
+
+  public List<String> getQueues() {
+    return queues;
+  }
+
+  public int getConcurrency() {
+    return pool.equals("solo") ? 1 : concurrency;
+  }
+
+  public String getPool() {
+    return pool;
+  }
+
+  public String getHostname() {
+    if (hostname == null || hostname.isBlank()) {
+      return defaultHostname();
+    }
+    // Celery expands %h (host name) and accepts a bare name, adding "@host".
+    String h = hostname;
+    String host = defaultHostname().substring("celery@".length());
+    h = h.replace("%h", host).replace("%n", host.split("\\.")[0]);
+    return h.contains("@") ? h : h + "@" + host;
+  }
+
+  /** Prefetch count as Celery computes it: concurrency x multiplier, 0 meaning unlimited. */
+  public int getPrefetchCount() {
+    return getConcurrency() * prefetchMultiplier;
+  }
+
+  public int getPrefetchMultiplier() {
+    return prefetchMultiplier;
+  }
+
+  public String getLoglevel() {
+    return loglevel;
+  }
+
+  public Double getTimeLimit() {
+    return timeLimit;
+  }
+
+  public Double getSoftTimeLimit() {
+    return softTimeLimit;
+  }
+
+  public boolean isTaskEvents() {
+    return taskEvents;
+  }
+
+  public boolean isAcksLate() {
+    return acksLate;
+  }
+
+  public boolean isTrackStarted() {
+    return trackStarted;
+  }
+
+  public boolean isResultExtended() {
+    return resultExtended;
+  }
+
+  public long getResultExpires() {
+    return resultExpires;
+  }
+
+  public Integer getQueueMaxPriority() {
+    return queueMaxPriority;
+  }
+
+  public List<String> getApps() {
+    return apps;
+  }
+
+  public boolean isLoadExamples() {
+    return loadExamples;
+  }
+
+  public String getHttpHost() {
+    return httpHost;
+  }
+
+  public int getHttpPort() {
+    return httpPort;
+  }
+
+  public double getShutdownTimeout() {
+    return shutdownTimeout;
+  }
+
+  public double getHeartbeatInterval() {
+    return heartbeatInterval;
+  }
+
+  public long getReconnectMaxDelayMs() {
+    return reconnectMaxDelayMs;
+  }
+}

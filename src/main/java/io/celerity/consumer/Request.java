@@ -1,0 +1,36 @@
+package io.celerity.consumer;
+
+import io.celerity.protocol.TaskMessage;
+import io.celerity.task.TaskDefinition;
+import io.celerity.transport.Delivery;
+
+/**
+ * A task request ready to run (Celery's {@code worker.request.Request}): the decoded message, the
+ * delivery to settle, the task it names and the behaviour resolved from message, task and worker
+ * settings.
+ *
+ * @param message        decoded message
+ * @param delivery       broker delivery to ack or reject
+ * @param task           the registered task
+ * @param hostname       this worker's node name
+ * @param acksLate       ack after running instead of at start
+ * @param trackStarted   store STARTED
+ * @param ignoreResult   do not store SUCCESS (message header or task option)
+ * @param taskIgnoresResult the task itself ignores results (then failures are not stored either)
+ * @param timeLimit      hard limit in seconds, or null
+ * @param softTimeLimit  soft limit in seconds, or null
+ * @param receivedNanos  {@link System#nanoTime()} at receipt
+ */
+public record Request(TaskMessage message, Delivery delivery, TaskDefinition task, String hostname, boolean acksLate,
+                      boolean trackStarted, boolean ignoreResult, boolean taskIgnoresResult, Double timeLimit,
+                      Double softTimeLimit, long receivedNanos) {
+
+  public String id() {
+    return message.id();
+  }
+
+  /** {@code examples.add[<id>]}, as Celery's log lines name a request. */
+  public String logName() {
+    return message.displayName() + "[" + message.id() + "]";
+  }
+}

@@ -1,0 +1,62 @@
+package io.celerity.heartbeat;
+
+import io.celerity.Addresses;
+import io.celerity.config.WorkerOptions;
+import io.celerity.transport.OutgoingMessage;
+import io.vertx.core.Future;
+import io.vertx.core.VerticleBase;
+import io.vertx.core.json.JsonObject;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The heartbeat: sends Celery's worker events (online, a heartbeat every {@code heartbeat_interval}
+ * seconds, offline) and watches its own event loop's lag for the health probe.
+ */
+public class HeartbeatVerticle extends VerticleBase {
+
+  private static final Logger log = LoggerFactory.getLogger("celery.worker.heartbeat");
+  private static final long LAG_PROBE_MS = 100;
+
+  private WorkerEvents events;
+  private long lastProbeNanos;
+  private long maxLagMs;
+  private long lastBeatMillis;
+
+  @Override
+  public Future<?> start() {
+    WorkerOptions options = new WorkerOptions(config());
+    events = new WorkerEvents(options.getHostname(), options.getHeartbeatInterval());
+    lastProbeNanos = System.nanoTime();
+    vertx.setPeriodic(LAG_PROBE_MS, id -> {
+      long now = System.nanoTime();
+      long lag = (now - lastProbeNanos) / 1_000_000 - LAG_PROBE_MS;
+      maxLagMs = Math.max(0, Math.max(lag, maxLagMs * 9 / 10));
+      lastProbeNanos = now;
+    });
+    vertx.setPeriodic((long) (options.getHeartbeatInterval() * 1000), id -> send("worker-heartbeat"));
+    vertx.eventBus().consumer(Addresses.HEARTBEAT_STATUS, m -> m.reply(new JsonObject()
+      .put("event_loop_lag_ms", maxLagMs)
+      .put("last_heartbeat_ms_ago", lastBeatMillis == 0 ? null : System.currentTimeMillis() - lastBeatMillis)
+      .put("clock", events.clock())));
+    send("worker-online");
+    return Future.succeededFuture();
+  }
+
+  private Future<Void> send(String type) {
+    return vertx.eventBus().<JsonObject>request(Addresses.POOL_STATS, null)
+      .compose(stats -> {
+        JsonObject s = stats.body();
+        OutgoingMessage m = events.event(type, s.getInteger("active"), s.getLong("processed", 0L));
+        return vertx.eventBus().request(Addresses.BROKER_PUBLISH, m);
+      })
+      .onSuccess(v -> lastBeatMillis = System.currentTimeMillis())
+      .onFailure(err -> log.debug("{} not sent: {}", type, err.getMessage()))
+      .mapEmpty();
+  }
+
+  @Override
+  public Future<?> stop() {
+    return send("worker-offline").recover(err -> Future.succeededFuture());
+  }
+}

@@ -1,0 +1,79 @@
+package io.celerity.pool;
+
+import io.celerity.consumer.Request;
+import io.celerity.task.TaskContext;
+
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.atomic.AtomicBoolean;
+
+/** A request while it runs in the pool: its thread, its limits, whether it has been reported. */
+final class Job implements TaskContext {
+
+  final Request request;
+  final AtomicBoolean finished = new AtomicBoolean();
+  volatile Thread thread;
+  volatile boolean softLimitExceeded;
+  long startNanos;
+  long softTimer = -1;
+  long hardTimer = -1;
+
+  Job(Request request) {
+    this.request = request;
+  }
+
+  @Override
+  public String id() {
+    return request.message().id();
+  }
+
+  @Override
+  public String taskName() {
+    return request.message().task();
+  }
+
+  @Override
+  public int retries() {
+    return request.message().retries();
+  }
+
+  @Override
+  public List<Object> args() {
+    return request.message().args();
+  }
+
+  @Override
+  public Map<String, Object> kwargs() {
+    return request.message().kwargs();
+  }
+
+  @Override
+  public String rootId() {
+    return request.message().rootId();
+  }
+
+  @Override
+  public String parentId() {
+    return request.message().parentId();
+  }
+
+  @Override
+  public String group() {
+    return request.message().group();
+  }
+
+  @Override
+  public String hostname() {
+    return request.hostname();
+  }
+
+  @Override
+  public Map<String, Object> headers() {
+    return request.message().headers();
+  }
+
+  @Override
+  public boolean softTimeLimitExceeded() {
+    return softLimitExceeded;
+  }
+}

@@ -1,0 +1,219 @@
+package io.celerity.pool;
+
+import io.celerity.consumer.Request;
+import io.celerity.protocol.ExceptionInfo;
+import io.celerity.protocol.States;
+import io.celerity.result.TaskOutcome;
+import io.vertx.core.Context;
+import io.vertx.core.Vertx;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.Deque;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ThreadFactory;
+import java.util.concurrent.atomic.AtomicInteger;
+
+/**
+ * Runs requests on pool threads, at most {@code concurrency} at a time, and enforces time limits
+ * with event-loop timers. All bookkeeping happens on the dispatcher's event loop; only the task body
+ * runs on a pool thread.
+ *
+ * <p>A hard time limit abandons the task: its slot is given back at once and the outcome is
+ * FAILURE TimeLimitExceeded. The thread is interrupted, but a thread that ignores interrupts keeps
+ * running until it returns; only the process pool can truly kill a task.
+ */
+public class TaskPool {
+
+  /** Where the pool reports what happens. */
+  public interface Listener {
+    void started(Request request);
+
+    void finished(TaskOutcome outcome);
+  }
+
+  private static final Logger log = LoggerFactory.getLogger("celery.pool");
+
+  private final Vertx vertx;
+  private final Context context;
+  private final ExecutorService executor;
+  private final Listener listener;
+  private int concurrency;
+  private final Deque<Request> queued = new ArrayDeque<>();
+  private final Map<String, Job> running = new LinkedHashMap<>();
+  private final Map<String, Long> totals = new java.util.TreeMap<>();
+  private long processed;
+
+  public TaskPool(Vertx vertx, Context context, String kind, int concurrency, Listener listener) {
+    this.vertx = vertx;
+    this.context = context;
+    this.concurrency = concurrency;
+    this.listener = listener;
+    this.executor = executorFor(kind);
+  }
+
+  static ExecutorService executorFor(String kind) {
+    if ("virtual".equals(kind)) {
+      try {
+        return (ExecutorService) Executors.class.getMethod("newVirtualThreadPerTaskExecutor").invoke(null);
+      } catch (ReflectiveOperationException e) {
+        throw new IllegalStateException("-P virtual needs Java 21 or newer (running on Java "
+          + Runtime.version().feature() + "); use -P threads", e);
+      }
+    }
+    AtomicInteger n = new AtomicInteger();
+    ThreadFactory f = r -> {
+      Thread t = new Thread(r, "celerity-pool-" + n.incrementAndGet());
+      t.setDaemon(true);
+      return t;
+    };
+    return Executors.newCachedThreadPool(f);
+  }
+
+  public void submit(Request request) {
+    queued.addLast(request);
+    dispatch();
+  }
+
+  private void dispatch() {
+    while (running.size() < concurrency && !queued.isEmpty()) {
+      start(queued.pollFirst());
+    }
+  }
+
+  private void start(Request request) {
+    Job job = new Job(request);
+    running.put(request.id(), job);
+    job.startNanos = System.nanoTime();
+    processed++;
+    totals.merge(request.message().task(), 1L, Long::sum);
+    listener.started(request);
+    if (request.softTimeLimit() != null) {
+      job.softTimer = vertx.setTimer(millis(request.softTimeLimit()), id -> softLimit(job));
+    }
+    if (request.timeLimit() != null) {
+      job.hardTimer = vertx.setTimer(millis(request.timeLimit()), id -> hardLimit(job));
+    }
+    executor.execute(() -> run(job));
+  }
+
+  private static long millis(double seconds) {
+    return Math.max(1, Math.round(seconds * 1000));
+  }
+
+  private void run(Job job) {
+    job.thread = Thread.currentThread();
+    Object value = null;
+    Throwable error = null;
+    try {
+      value = job.request.task().function().run(job);
+    } catch (Throwable t) {
+      error = t;
+    } finally {
+      job.thread = null;
+      Thread.interrupted(); // a late soft-limit interrupt must not leak into the next task on this thread
+    }
+    Object v = value;
+    Throwable e = error;
+    context.runOnContext(x -> complete(job, v, e));
+  }
+
+  private void complete(Job job, Object value, Throwable error) {
+    double runtime = (System.nanoTime() - job.startNanos) / 1e9;
+    if (error == null) {
+      finish(job, new TaskOutcome(job.request, job.request.message(), States.SUCCESS, value, null, runtime));
+    } else {
+      ExceptionInfo info = job.softLimitExceeded && (error instanceof InterruptedException || error.getCause() instanceof InterruptedException)
+        ? new ExceptionInfo("SoftTimeLimitExceeded", ExceptionInfo.BILLIARD_EXCEPTIONS, List.of(), ExceptionInfo.traceback(error))
+        : ExceptionInfo.from(error);
+      finish(job, new TaskOutcome(job.request, job.request.message(), States.FAILURE, null, info, runtime));
+    }
+  }
+
+  private void softLimit(Job job) {
+    if (job.finished.get()) {
+      return;
+    }
+    log.warn("Soft time limit ({}s) exceeded for {}", job.request.softTimeLimit(), job.request.logName());
+    job.softLimitExceeded = true;
+    Thread t = job.thread;
+    if (t != null) {
+      t.interrupt();
+    }
+  }
+
+  private void hardLimit(Job job) {
+    if (job.finished.get()) {
+      return;
+    }
+    double limit = job.request.timeLimit();
+    log.error("Hard time limit ({}s) exceeded for {}", limit, job.request.logName());
+    Thread t = job.thread;
+    if (t != null) {
+      t.interrupt();
+    }
+    finish(job, new TaskOutcome(job.request, job.request.message(), States.FAILURE, null,
+      ExceptionInfo.timeLimitExceeded(limit), (System.nanoTime() - job.startNanos) / 1e9));
+  }
+
+  private void finish(Job job, TaskOutcome outcome) {
+    if (!job.finished.compareAndSet(false, true)) {
+      return; // already reported, e.g. abandoned at its hard time limit
+    }
+    if (job.softTimer >= 0) {
+      vertx.cancelTimer(job.softTimer);
+    }
+    if (job.hardTimer >= 0) {
+      vertx.cancelTimer(job.hardTimer);
+    }
+    running.remove(job.request.id());
+    listener.finished(outcome);
+    dispatch();
+  }
+
+  /** Requests waiting for a slot, taken out of the pool (for warm shutdown: they go back to the broker). */
+  public List<Request> takeQueued() {
+    List<Request> out = new ArrayList<>(queued);
+    queued.clear();
+    return out;
+  }
+
+  public int activeCount() {
+    return running.size();
+  }
+
+  public int queuedCount() {
+    return queued.size();
+  }
+
+  /** Requests started since the worker started (Celery's {@code processed}). */
+  public long processed() {
+    return processed;
+  }
+
+  /** Started requests by task name (Celery's stats {@code total}). */
+  public Map<String, Long> totals() {
+    return java.util.Collections.unmodifiableMap(totals);
+  }
+
+  public int concurrency() {
+    return concurrency;
+  }
+
+  /** Requests running now, oldest first. */
+  public List<Request> active() {
+    List<Request> out = new ArrayList<>();
+    running.values().forEach(j -> out.add(j.request));
+    return out;
+  }
+
+  public void shutdownNow() {
+    executor.shutdownNow();
+  }
+}

@@ -1,0 +1,55 @@
+package io.celerity.protocol;
+
+import com.fasterxml.jackson.core.JsonFactory;
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.core.json.JsonReadFeature;
+import com.fasterxml.jackson.core.json.JsonWriteFeature;
+import com.fasterxml.jackson.databind.DeserializationFeature;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.SerializationFeature;
+import com.fasterxml.jackson.databind.json.JsonMapper;
+
+import java.io.IOException;
+
+/**
+ * The JSON dialect Celery's kombu speaks: Python's {@code json} module, which reads and writes the
+ * non-standard {@code NaN}/{@code Infinity} tokens and integers of any size.
+ */
+public final class Json {
+
+  /** Shared, thread-safe mapper configured like Python's {@code json}. */
+  public static final ObjectMapper MAPPER = JsonMapper.builder(new JsonFactory())
+    .enable(JsonReadFeature.ALLOW_NON_NUMERIC_NUMBERS)
+    .disable(JsonWriteFeature.WRITE_NAN_AS_STRINGS)
+    .enable(JsonWriteFeature.ESCAPE_NON_ASCII)
+    .disable(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES)
+    .disable(SerializationFeature.FAIL_ON_EMPTY_BEANS)
+    .build();
+
+  private Json() {
+  }
+
+  public static Object parse(byte[] bytes) throws IOException {
+    return MAPPER.readValue(bytes, Object.class);
+  }
+
+  public static Object parse(String text) throws IOException {
+    return MAPPER.readValue(text, Object.class);
+  }
+
+  public static byte[] encode(Object value) {
+    try {
+      return MAPPER.writeValueAsBytes(value);
+    } catch (JsonProcessingException e) {
+      throw new IllegalArgumentException("value is not JSON-serialisable: " + e.getOriginalMessage(), e);
+    }
+  }
+
+  public static String encodeToString(Object value) {
+    try {
+      return MAPPER.writeValueAsString(value);
+    } catch (JsonProcessingException e) {
+      throw new IllegalArgumentException("value is not JSON-serialisable: " + e.getOriginalMessage(), e);
+    }
+  }
+}

@@ -1,0 +1,82 @@
+package io.celerity.protocol;
+
+import java.util.List;
+import java.util.Map;
+
+/** Python {@code repr()} of JSON values, for {@code argsrepr}/{@code kwargsrepr} and log lines (truncated like Celery's). */
+public final class PyRepr {
+
+  private static final int MAX = 1024;
+
+  private PyRepr() {
+  }
+
+  public static String tuple(List<Object> args) {
+    StringBuilder sb = new StringBuilder("(");
+    for (int i = 0; i < args.size(); i++) {
+      if (i > 0) {
+        sb.append(", ");
+      }
+      append(sb, args.get(i));
+    }
+    if (args.size() == 1) {
+      sb.append(',');
+    }
+    return truncate(sb.append(')'));
+  }
+
+  public static String dict(Map<String, Object> kwargs) {
+    StringBuilder sb = new StringBuilder();
+    append(sb, kwargs);
+    return truncate(sb);
+  }
+
+  public static String of(Object value) {
+    StringBuilder sb = new StringBuilder();
+    append(sb, value);
+    return truncate(sb);
+  }
+
+  private static String truncate(StringBuilder sb) {
+    return sb.length() > MAX ? sb.substring(0, MAX - 3) + "..." : sb.toString();
+  }
+
+  private static void append(StringBuilder sb, Object v) {
+    if (v == null) {
+      sb.append("None");
+    } else if (v instanceof Boolean b) {
+      sb.append(b ? "True" : "False");
+    } else if (v instanceof String s) {
+      sb.append('\'').append(s.replace("\\", "\\\\").replace("'", "\\'")).append('\'');
+    } else if (v instanceof List<?> l) {
+      sb.append('[');
+      for (int i = 0; i < l.size() && sb.length() < MAX; i++) {
+        if (i > 0) {
+          sb.append(", ");
+        }
+        append(sb, l.get(i));
+      }
+      sb.append(']');
+    } else if (v instanceof Map<?, ?> m) {
+      sb.append('{');
+      boolean first = true;
+      for (Map.Entry<?, ?> e : m.entrySet()) {
+        if (sb.length() >= MAX) {
+          break;
+        }
+        if (!first) {
+          sb.append(", ");
+        }
+        first = false;
+        append(sb, e.getKey());
+        sb.append(": ");
+        append(sb, e.getValue());
+      }
+      sb.append('}');
+    } else if (v instanceof Double d && (d.isNaN() || d.isInfinite())) {
+      sb.append(d.isNaN() ? "nan" : d > 0 ? "inf" : "-inf");
+    } else {
+      sb.append(v);
+    }
+  }
+}

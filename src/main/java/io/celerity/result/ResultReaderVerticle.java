@@ -1,0 +1,57 @@
+package io.celerity.result;
+
+import io.celerity.Addresses;
+import io.celerity.backend.Backends;
+import io.celerity.backend.ResultBackend;
+import io.celerity.config.WorkerOptions;
+import io.celerity.consumer.Request;
+import io.vertx.core.Future;
+import io.vertx.core.Promise;
+import io.vertx.core.VerticleBase;
+import io.vertx.core.json.JsonObject;
+
+/**
+ * The result-reader: collects starts and outcomes from the pool, stores states in the result
+ * backend, and tells the consumer when to settle each delivery.
+ */
+public class ResultReaderVerticle extends VerticleBase {
+
+  private ResultBackend backend;
+  private ResultRecorder recorder;
+
+  @Override
+  public Future<?> start() {
+    WorkerOptions options = new WorkerOptions(config());
+    backend = Backends.create(vertx, options.getResultBackend(), options.getResultExpires());
+    var bus = vertx.eventBus();
+    recorder = new ResultRecorder(backend, s -> bus.send(Addresses.CONSUMER_SETTLE, s), options.isResultExtended(),
+      options.getHostname());
+    bus.<Request>consumer(Addresses.RESULT_STARTED, m -> recorder.started(m.body()));
+    bus.<TaskOutcome>consumer(Addresses.RESULT_OUTCOME, m -> recorder.finished(m.body()));
+    bus.<String>consumer(Addresses.RESULT_GET, m -> backend.get(m.body())
+      .onSuccess(doc -> m.reply(doc == null ? null : new JsonObject(doc)))
+      .onFailure(err -> m.fail(500, err.getMessage())));
+    bus.consumer(Addresses.RESULT_STATS, m -> m.reply(new JsonObject()
+      .put("succeeded", recorder.succeeded()).put("failed", recorder.failed())
+      .put("pending_writes", recorder.pendingWrites())));
+    bus.consumer(Addresses.RESULT_FLUSH, m -> {
+      Promise<Void> p = Promise.promise();
+      waitFlushed(p, System.nanoTime() + 10_000_000_000L);
+      p.future().onComplete(ar -> m.reply(null));
+    });
+    return Future.succeededFuture();
+  }
+
+  private void waitFlushed(Promise<Void> p, long deadline) {
+    if (recorder.pendingWrites() == 0 || System.nanoTime() > deadline) {
+      p.complete();
+    } else {
+      vertx.setTimer(10, id -> waitFlushed(p, deadline));
+    }
+  }
+
+  @Override
+  public Future<?> stop() {
+    return backend.close();
+  }
+}

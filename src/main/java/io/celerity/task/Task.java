@@ -1,0 +1,42 @@
+package io.celerity.task;
+
+import java.lang.annotation.ElementType;
+import java.lang.annotation.Retention;
+import java.lang.annotation.RetentionPolicy;
+import java.lang.annotation.Target;
+
+/**
+ * Marks a method as a Celery task, like Python's {@code @app.task(name=...)}. Positional arguments
+ * map to parameters in order, keyword arguments by parameter name (compile with {@code -parameters}),
+ * each converted with Jackson; a {@link TaskContext} parameter receives the running request.
+ * The return value is serialised to JSON as the task's result.
+ *
+ * <pre>{@code
+ * public class Tasks {
+ *   @Task(name = "proj.add")
+ *   public static int add(int x, int y) { return x + y; }
+ * }
+ * }</pre>
+ */
+@Retention(RetentionPolicy.RUNTIME)
+@Target(ElementType.METHOD)
+public @interface Task {
+
+  /** The registered task name; defaults to {@code <simple class name>.<method name>}. */
+  String name() default "";
+
+  /** Ack after the task ran instead of when it starts ({@code acks_late}). */
+  boolean acksLate() default false;
+
+  /** Store state STARTED before running ({@code track_started}). */
+  boolean trackStarted() default false;
+
+  /** Never store a SUCCESS result ({@code ignore_result}). */
+  boolean ignoreResult() default false;
+
+  /** Hard time limit in seconds ({@code time_limit}); 0 = worker default. */
+  double timeLimit() default 0;
+
+  /** Soft time limit in seconds ({@code soft_time_limit}); 0 = worker default. */
+  double softTimeLimit() default 0;
+}

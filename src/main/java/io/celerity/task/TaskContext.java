@@ -1,0 +1,74 @@
+package io.celerity.task;
+
+import com.fasterxml.jackson.databind.JavaType;
+import io.celerity.protocol.Json;
+
+import java.util.List;
+import java.util.Map;
+
+/**
+ * What a running task sees of its request: Celery's {@code self.request}, plus typed access to the
+ * arguments and the soft time limit flag.
+ */
+public interface TaskContext {
+
+  String id();
+
+  String taskName();
+
+  int retries();
+
+  List<Object> args();
+
+  Map<String, Object> kwargs();
+
+  String rootId();
+
+  String parentId();
+
+  String group();
+
+  /** The worker's node name, e.g. {@code celery@host}. */
+  String hostname();
+
+  /** All message headers, including custom ones from {@code apply_async(headers=...)}. */
+  Map<String, Object> headers();
+
+  /**
+   * True once the soft time limit passed. The task thread is also interrupted at that moment, so
+   * blocking calls end with {@link InterruptedException}; either is the task's cue to wrap up
+   * (Celery's {@code SoftTimeLimitExceeded}).
+   */
+  boolean softTimeLimitExceeded();
+
+  /** Positional argument {@code index} converted to {@code type}. */
+  default <T> T arg(int index, Class<T> type) {
+    List<Object> a = args();
+    if (index >= a.size()) {
+      throw TaskError.typeError(taskName() + "() missing positional argument " + index);
+    }
+    return Json.MAPPER.convertValue(a.get(index), type);
+  }
+
+  /** Keyword argument {@code name} converted to {@code type}, or null when absent. */
+  default <T> T kwarg(String name, Class<T> type) {
+    Object v = kwargs().get(name);
+    return v == null ? null : Json.MAPPER.convertValue(v, type);
+  }
+
+  /** Positional argument {@code index} or, when there are fewer, keyword {@code name}. */
+  default <T> T param(int index, String name, Class<T> type) {
+    if (index < args().size()) {
+      return arg(index, type);
+    }
+    if (kwargs().containsKey(name)) {
+      return kwarg(name, type);
+    }
+    throw TaskError.typeError(taskName() + "() missing required argument: '" + name + "'");
+  }
+
+  /** Converts a value with the task JSON mapper, e.g. to a generic type. */
+  static Object convert(Object value, JavaType type) {
+    return Json.MAPPER.convertValue(value, type);
+  }
+}

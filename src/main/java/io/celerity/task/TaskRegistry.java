@@ -1,0 +1,157 @@
+package io.celerity.task;
+
+import com.fasterxml.jackson.databind.JavaType;
+import io.celerity.protocol.Json;
+
+import java.lang.reflect.InvocationTargetException;
+import java.lang.reflect.Method;
+import java.lang.reflect.Modifier;
+import java.lang.reflect.Parameter;
+import java.util.Collections;
+import java.util.List;
+import java.util.Map;
+import java.util.ServiceLoader;
+import java.util.Set;
+import java.util.TreeMap;
+import java.util.concurrent.ConcurrentHashMap;
+
+/**
+ * The worker's task registry (Celery's {@code app.tasks}). Thread-safe; the consumer reads it on
+ * every message.
+ */
+public class TaskRegistry {
+
+  private final Map<String, TaskDefinition> tasks = new ConcurrentHashMap<>();
+
+  public TaskRegistry register(String name, TaskFunction function) {
+    return register(name, TaskOptions.DEFAULTS, function);
+  }
+
+  public TaskRegistry register(String name, TaskOptions options, TaskFunction function) {
+    tasks.put(name, new TaskDefinition(name, options, function));
+    return this;
+  }
+
+  public TaskDefinition get(String name) {
+    return tasks.get(name);
+  }
+
+  /** Registered names, sorted, as the start-up banner and {@code inspect registered} show them. */
+  public Set<String> names() {
+    return Collections.unmodifiableSet(new TreeMap<>(tasks).keySet());
+  }
+
+  /** Loads every {@link TaskModule} listed for {@link ServiceLoader} on the class path. */
+  public TaskRegistry loadServiceModules(ClassLoader loader) {
+    for (TaskModule m : ServiceLoader.load(TaskModule.class, loader)) {
+      m.register(this);
+    }
+    return this;
+  }
+
+  /**
+   * Loads a class named with {@code -A}: a {@link TaskModule}, or a class with {@link Task}
+   * methods (static, or instance methods on an instance made with the no-argument constructor).
+   */
+  public TaskRegistry loadApp(String className, ClassLoader loader) {
+    Class<?> c;
+    try {
+      c = Class.forName(className, true, loader);
+    } catch (ClassNotFoundException e) {
+      throw new IllegalArgumentException("app class not found: " + className, e);
+    }
+    if (TaskModule.class.isAssignableFrom(c)) {
+      ((TaskModule) newInstance(c)).register(this);
+    }
+    return registerAnnotated(c);
+  }
+
+  /** Registers every {@link Task}-annotated method of {@code c}. */
+  public TaskRegistry registerAnnotated(Class<?> c) {
+    Object instance = null;
+    for (Method m : c.getMethods()) {
+      Task t = m.getAnnotation(Task.class);
+      if (t == null) {
+        continue;
+      }
+      if (!Modifier.isStatic(m.getModifiers()) && instance == null) {
+        instance = newInstance(c);
+      }
+      String name = t.name().isEmpty() ? c.getSimpleName() + "." + m.getName() : t.name();
+      register(name, TaskOptions.of(t), new MethodTask(name, Modifier.isStatic(m.getModifiers()) ? null : instance, m));
+    }
+    return this;
+  }
+
+  private static Object newInstance(Class<?> c) {
+    try {
+      return c.getDeclaredConstructor().newInstance();
+    } catch (ReflectiveOperationException e) {
+      throw new IllegalArgumentException("cannot instantiate " + c.getName() + " (a public no-argument constructor is needed)", e);
+    }
+  }
+
+  /** Binds Celery args/kwargs to a Java method's parameters. */
+  private static final class MethodTask implements TaskFunction {
+    private final String name;
+    private final Object target;
+    private final Method method;
+    private final Parameter[] params;
+    private final JavaType[] types;
+
+    MethodTask(String name, Object target, Method method) {
+      this.name = name;
+      this.target = target;
+      this.method = method;
+      this.params = method.getParameters();
+      this.types = new JavaType[params.length];
+      for (int i = 0; i < params.length; i++) {
+        types[i] = Json.MAPPER.getTypeFactory().constructType(params[i].getParameterizedType());
+      }
+    }
+
+    @Override
+    public Object run(TaskContext ctx) throws Exception {
+      List<Object> args = ctx.args();
+      Map<String, Object> kwargs = ctx.kwargs();
+      Object[] values = new Object[params.length];
+      int positional = 0;
+      int used = 0;
+      for (int i = 0; i < params.length; i++) {
+        if (params[i].getType() == TaskContext.class) {
+          values[i] = ctx;
+          continue;
+        }
+        Object raw;
+        if (positional < args.size()) {
+          raw = args.get(positional++);
+        } else if (params[i].isNamePresent() && kwargs.containsKey(params[i].getName())) {
+          raw = kwargs.get(params[i].getName());
+          used++;
+        } else {
+          throw TaskError.typeError(name + "() missing required argument: '" + params[i].getName() + "'");
+        }
+        try {
+          values[i] = Json.MAPPER.convertValue(raw, types[i]);
+        } catch (IllegalArgumentException e) {
+          throw TaskError.typeError(name + "() argument '" + params[i].getName() + "': " + e.getMessage());
+        }
+      }
+      if (positional < args.size()) {
+        throw TaskError.typeError(name + "() takes " + positional + " positional arguments but " + args.size() + " were given");
+      }
+      if (used < kwargs.size()) {
+        throw TaskError.typeError(name + "() got an unexpected keyword argument among " + kwargs.keySet());
+      }
+      try {
+        return method.invoke(target, values);
+      } catch (InvocationTargetException e) {
+        Throwable cause = e.getCause();
+        if (cause instanceof Exception ex) {
+          throw ex;
+        }
+        throw (Error) cause;
+      }
+    }
+  }
+}

@@ -1,0 +1,42 @@
+package io.celerity.transport;
+
+import io.vertx.core.Future;
+import io.vertx.core.Handler;
+
+/**
+ * A broker connection as the consumer verticle uses it. Implementations keep themselves connected:
+ * after a connection loss they reconnect with backoff, re-declare, re-apply the prefetch count and
+ * restart every consumer before reporting themselves connected again.
+ *
+ * <p>All methods are called on, and all handlers are called back on, the event loop of the
+ * verticle that started the transport.
+ */
+public interface Transport {
+
+  /** Connects, declares the queues and starts consuming into {@code handler}. */
+  Future<Void> start(Handler<Delivery> handler);
+
+  /** Stops delivering new messages; unacked ones stay ours until acked, rejected or the connection closes. */
+  Future<Void> stopConsuming();
+
+  /** Changes the prefetch count (Celery raises it for every ETA task it holds). */
+  Future<Void> prefetch(int count);
+
+  /** Acks a delivery. Acks for a delivery of an earlier connection are dropped: the broker already requeued it. */
+  void ack(Delivery delivery);
+
+  /** Rejects a delivery, requeueing it or not. */
+  void reject(Delivery delivery, boolean requeue);
+
+  /** Publishes a message; completes when the broker confirmed it where the transport supports confirms. */
+  Future<Void> publish(OutgoingMessage message);
+
+  /** True while a connection is up and consumers are running. */
+  boolean isConnected();
+
+  /** Connections re-established after a loss since start. */
+  long reconnects();
+
+  /** Closes the connection; unacked deliveries go back to their queues. */
+  Future<Void> close();
+}

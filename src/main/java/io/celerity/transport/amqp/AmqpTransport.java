@@ -1,0 +1,345 @@
+package io.celerity.transport.amqp;
+
+import com.rabbitmq.client.AMQP;
+import io.celerity.transport.Delivery;
+import io.celerity.transport.OutgoingMessage;
+import io.celerity.transport.Transport;
+import io.celerity.transport.TransportOptions;
+import io.vertx.core.Context;
+import io.vertx.core.Future;
+import io.vertx.core.Handler;
+import io.vertx.core.Promise;
+import io.vertx.core.Vertx;
+import io.vertx.core.buffer.Buffer;
+import io.vertx.core.json.JsonObject;
+import io.vertx.rabbitmq.QueueOptions;
+import io.vertx.rabbitmq.RabbitMQClient;
+import io.vertx.rabbitmq.RabbitMQConfirmation;
+import io.vertx.rabbitmq.RabbitMQConsumer;
+import io.vertx.rabbitmq.RabbitMQMessage;
+import io.vertx.rabbitmq.RabbitMQOptions;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+
+/**
+ * RabbitMQ transport on the Vert.x RabbitMQ client, with Celery's topology.
+ *
+ * <p>Reconnection is ours, not the client's: the client neither re-applies QoS nor guards against
+ * acks with delivery tags of a dead channel (which make RabbitMQ close the new channel). Every
+ * connection gets a fresh client and a new generation number; on loss we back off, reconnect,
+ * re-declare, re-apply QoS and restart every consumer, and acks of older generations are dropped.
+ */
+public class AmqpTransport implements Transport {
+
+  private static final Logger log = LoggerFactory.getLogger(AmqpTransport.class);
+  private static final long SUPERVISE_INTERVAL_MS = 500;
+  private static final long INITIAL_BACKOFF_MS = 200;
+  /** Celery's {@code event_exchange}. */
+  public static final String EVENT_EXCHANGE = "celeryev";
+
+  private final Vertx vertx;
+  private final TransportOptions options;
+  private final AmqpUrl url;
+  private final AckBatcher acks = new AckBatcher();
+  private final Map<Long, Promise<Void>> unconfirmed = new ConcurrentHashMap<>();
+  private final List<RabbitMQConsumer> consumers = new ArrayList<>();
+
+  private Context context;
+  private Handler<Delivery> handler;
+  private RabbitMQClient client;
+  private long generation;
+  private boolean connected;
+  private boolean closing;
+  private boolean consuming = true;
+  private boolean ackInFlight;
+  private int prefetch;
+  private long reconnects;
+  private long backoffMs = INITIAL_BACKOFF_MS;
+  private long superviseTimer = -1;
+
+  public AmqpTransport(Vertx vertx, TransportOptions options) {
+    this.vertx = vertx;
+    this.options = options;
+    this.url = AmqpUrl.parse(options.url());
+    this.prefetch = options.prefetch();
+  }
+
+  @Override
+  public Future<Void> start(Handler<Delivery> handler) {
+    this.context = vertx.getOrCreateContext();
+    this.handler = handler;
+    superviseTimer = vertx.setPeriodic(SUPERVISE_INTERVAL_MS, id -> supervise());
+    return connect();
+  }
+
+  private Future<Void> connect() {
+    RabbitMQOptions ro = new RabbitMQOptions()
+      .setHost(url.host()).setPort(url.port()).setUser(url.user()).setPassword(url.password())
+      .setVirtualHost(url.vhost()).setSsl(url.ssl())
+      .setAutomaticRecoveryEnabled(false).setReconnectAttempts(0)
+      .setConnectionTimeout(10_000).setRequestedHeartbeat(60)
+      .setConnectionName(options.connectionName());
+    RabbitMQClient c = RabbitMQClient.create(vertx, ro);
+    long gen = ++generation;
+    client = c;
+    acks.reset();
+    return c.start()
+      .compose(v -> c.confirmSelect())
+      .compose(v -> c.addConfirmListener(Integer.MAX_VALUE))
+      .compose(stream -> {
+        stream.handler(this::onConfirm);
+        return declareAll(c);
+      })
+      .compose(v -> c.basicQos(0, prefetch, true))
+      .compose(v -> consuming ? consumeAll(c, gen) : Future.succeededFuture())
+      .onSuccess(v -> {
+        connected = true;
+        backoffMs = INITIAL_BACKOFF_MS;
+        log.info("Connected to {} (prefetch {}, queues {})", url.redacted(), prefetch, options.queues());
+      })
+      .recover(err -> {
+        log.error("Cannot connect to broker {}: {}", url.redacted(), err.getMessage());
+        c.stop();
+        return Future.failedFuture(err);
+      });
+  }
+
+  private Future<Void> declareAll(RabbitMQClient c) {
+    // Events go to the topic exchange celeryev; publishing to a missing exchange would close the channel.
+    Future<Void> f = c.exchangeDeclare(EVENT_EXCHANGE, "topic", true, false);
+    JsonObject args = new JsonObject();
+    if (options.queueMaxPriority() != null) {
+      args.put("x-max-priority", options.queueMaxPriority());
+    }
+    for (String q : options.queues()) {
+      // Celery: a durable direct exchange named like the queue, bound with the queue name as key.
+      f = f.compose(v -> c.exchangeDeclare(q, "direct", true, false))
+        .compose(v -> c.queueDeclare(q, true, false, false, args))
+        .compose(v -> c.queueBind(q, q, q));
+    }
+    return f;
+  }
+
+  private Future<Void> consumeAll(RabbitMQClient c, long gen) {
+    Future<Void> f = Future.succeededFuture();
+    for (String q : options.queues()) {
+      f = f.compose(v -> c.basicConsumer(q, new QueueOptions().setAutoAck(false))).map(consumer -> {
+        consumer.handler(m -> onMessage(m, q, gen));
+        consumer.exceptionHandler(err -> log.warn("Consumer of queue {} failed: {}", q, err.getMessage()));
+        consumer.endHandler(v -> {
+          if (gen == generation && consuming && !closing) {
+            log.warn("Broker cancelled our consumer of queue {}; reconnecting", q);
+            connectionLost(gen);
+          }
+        });
+        consumers.add(consumer);
+        return null;
+      });
+    }
+    return f;
+  }
+
+  private void onMessage(RabbitMQMessage m, String queue, long gen) {
+    if (gen != generation) {
+      return; // a late delivery of a dead channel: the broker requeued it already
+    }
+    long tag = m.envelope().getDeliveryTag();
+    acks.delivered(tag);
+    com.rabbitmq.client.BasicProperties p = m.properties();
+    handler.handle(new Delivery(m.body().getBytes(), p.getContentType(), p.getContentEncoding(),
+      AmqpValues.fromTable(p.getHeaders()), p.getCorrelationId(), p.getReplyTo(), p.getPriority(),
+      m.envelope().getExchange(), m.envelope().getRoutingKey(), queue, m.envelope().isRedeliver(), tag, gen));
+  }
+
+  private void supervise() {
+    if (connected && client != null && (!client.isConnected() || !client.isOpenChannel())) {
+      connectionLost(generation);
+    }
+  }
+
+  private void connectionLost(long gen) {
+    if (gen != generation || !connected || closing) {
+      return;
+    }
+    connected = false;
+    log.warn("Connection to broker {} lost; {} unacked deliveries will be redelivered by the broker",
+      url.redacted(), acks.unsettledCount());
+    failUnconfirmed("connection lost");
+    consumers.clear();
+    acks.reset();
+    ackInFlight = false;
+    RabbitMQClient old = client;
+    old.stop();
+    scheduleReconnect();
+  }
+
+  private void scheduleReconnect() {
+    if (closing) {
+      return;
+    }
+    long delay = backoffMs;
+    backoffMs = Math.min(backoffMs * 2, options.reconnectMaxDelayMs());
+    log.info("Reconnecting to {} in {} ms", url.redacted(), delay);
+    vertx.setTimer(delay, id -> connect()
+      .onSuccess(v -> {
+        reconnects++;
+        log.info("Reconnected to {}: consumers restarted, prefetch {} re-applied", url.redacted(), prefetch);
+      })
+      .onFailure(err -> scheduleReconnect()));
+  }
+
+  private void onConfirm(RabbitMQConfirmation c) {
+    if (c.isMultiple()) {
+      unconfirmed.keySet().removeIf(tag -> {
+        if (tag <= c.getDeliveryTag()) {
+          settleConfirm(unconfirmed.get(tag), c.isSucceeded());
+          return true;
+        }
+        return false;
+      });
+    } else {
+      settleConfirm(unconfirmed.remove(c.getDeliveryTag()), c.isSucceeded());
+    }
+  }
+
+  private static void settleConfirm(Promise<Void> p, boolean ok) {
+    if (p != null) {
+      if (ok) {
+        p.tryComplete();
+      } else {
+        p.tryFail("broker refused the message (basic.nack)");
+      }
+    }
+  }
+
+  private void failUnconfirmed(String why) {
+    unconfirmed.values().forEach(p -> p.tryFail(why));
+    unconfirmed.clear();
+  }
+
+  @Override
+  public Future<Void> stopConsuming() {
+    consuming = false;
+    List<Future<Void>> cancels = new ArrayList<>();
+    consumers.forEach(c -> cancels.add(c.cancel().recover(err -> Future.succeededFuture())));
+    consumers.clear();
+    return Future.all(cancels).mapEmpty();
+  }
+
+  @Override
+  public Future<Void> prefetch(int count) {
+    prefetch = count;
+    return connected ? client.basicQos(0, count, true) : Future.succeededFuture();
+  }
+
+  @Override
+  public void ack(Delivery d) {
+    if (d.generation() != generation || !acks.ack((Long) d.deliveryTag())) {
+      log.debug("Dropping ack of delivery {} from connection {}: already requeued by the broker", d.deliveryTag(), d.generation());
+      return;
+    }
+    flushAcks();
+  }
+
+  private void flushAcks() {
+    if (ackInFlight || !acks.hasPending() || !connected) {
+      return;
+    }
+    ackInFlight = true;
+    long gen = generation;
+    RabbitMQClient c = client;
+    Future<Void> f = Future.succeededFuture();
+    for (AckBatcher.AckOp op : acks.drain()) {
+      f = f.compose(v -> c.basicAck(op.tag(), op.multiple()));
+    }
+    f.onComplete(ar -> {
+      if (gen != generation) {
+        return;
+      }
+      ackInFlight = false;
+      if (ar.failed()) {
+        log.warn("Ack failed: {}", ar.cause().getMessage());
+        connectionLost(gen);
+      } else {
+        flushAcks();
+      }
+    });
+  }
+
+  @Override
+  public void reject(Delivery d, boolean requeue) {
+    if (d.generation() != generation || !acks.settle((Long) d.deliveryTag())) {
+      return;
+    }
+    client.basicNack((Long) d.deliveryTag(), false, requeue)
+      .onFailure(err -> log.warn("Reject of delivery {} failed: {}", d.deliveryTag(), err.getMessage()));
+  }
+
+  @Override
+  public Future<Void> publish(OutgoingMessage m) {
+    if (!connected) {
+      return Future.failedFuture("not connected to the broker");
+    }
+    AMQP.BasicProperties.Builder b = new AMQP.BasicProperties.Builder()
+      .contentType(m.contentType()).contentEncoding(m.contentEncoding())
+      .headers(AmqpValues.toTable(m.headers()));
+    Map<String, Object> p = m.properties() == null ? Map.of() : m.properties();
+    if (p.get("correlation_id") != null) {
+      b.correlationId(p.get("correlation_id").toString());
+    }
+    if (p.get("reply_to") != null) {
+      b.replyTo(p.get("reply_to").toString());
+    }
+    b.deliveryMode(p.get("delivery_mode") instanceof Number n ? n.intValue() : 2);
+    b.priority(p.get("priority") instanceof Number n ? n.intValue() : 0);
+    if (p.get("expiration") != null) {
+      b.expiration(p.get("expiration").toString());
+    }
+    Promise<Void> confirmed = Promise.promise();
+    client.basicPublishWithDeliveryTag(m.exchange(), m.routingKey(), b.build(), Buffer.buffer(m.body()),
+        tag -> unconfirmed.put(tag, confirmed))
+      .onFailure(confirmed::tryFail);
+    return confirmed.future();
+  }
+
+  @Override
+  public boolean isConnected() {
+    return connected;
+  }
+
+  @Override
+  public long reconnects() {
+    return reconnects;
+  }
+
+  @Override
+  public Future<Void> close() {
+    closing = true;
+    if (superviseTimer >= 0) {
+      vertx.cancelTimer(superviseTimer);
+    }
+    connected = false;
+    failUnconfirmed("transport closed");
+    return client == null ? Future.succeededFuture() : client.stop().recover(err -> Future.succeededFuture());
+  }
+
+  /** Drains pending acks before a clean close, so finished work is not redelivered. */
+  public Future<Void> flush() {
+    Promise<Void> done = Promise.promise();
+    waitAcks(done, 50);
+    return done.future();
+  }
+
+  private void waitAcks(Promise<Void> done, int triesLeft) {
+    if ((!ackInFlight && !acks.hasPending()) || !connected || triesLeft == 0) {
+      done.complete();
+      return;
+    }
+    vertx.setTimer(20, id -> waitAcks(done, triesLeft - 1));
+  }
+}

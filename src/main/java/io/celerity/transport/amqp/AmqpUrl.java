@@ -1,0 +1,46 @@
+package io.celerity.transport.amqp;
+
+import java.net.URI;
+import java.net.URLDecoder;
+import java.nio.charset.StandardCharsets;
+
+/**
+ * A broker URL as kombu reads it: {@code amqp://user:password@host:port/vhost}, where the path after
+ * the first slash is the vhost ({@code //} meaning {@code /}), and a missing vhost means {@code /}.
+ *
+ * @param host     host
+ * @param port     port
+ * @param user     user
+ * @param password password
+ * @param vhost    virtual host
+ * @param ssl      amqps
+ */
+public record AmqpUrl(String host, int port, String user, String password, String vhost, boolean ssl) {
+
+  public static AmqpUrl parse(String url) {
+    URI u = URI.create(url);
+    boolean ssl = "amqps".equals(u.getScheme());
+    String user = "guest";
+    String password = "guest";
+    if (u.getRawUserInfo() != null) {
+      String[] parts = u.getRawUserInfo().split(":", 2);
+      user = decode(parts[0]);
+      if (parts.length > 1) {
+        password = decode(parts[1]);
+      }
+    }
+    String path = u.getRawPath();
+    String vhost = path == null || path.length() <= 1 ? "/" : decode(path.substring(1));
+    int port = u.getPort() > 0 ? u.getPort() : (ssl ? 5671 : 5672);
+    return new AmqpUrl(u.getHost() == null ? "localhost" : u.getHost(), port, user, password, vhost, ssl);
+  }
+
+  private static String decode(String s) {
+    return URLDecoder.decode(s, StandardCharsets.UTF_8);
+  }
+
+  /** The URL without the password, for logs. */
+  public String redacted() {
+    return (ssl ? "amqps" : "amqp") + "://" + user + ":**@" + host + ":" + port + "/" + ("/".equals(vhost) ? "/" : vhost);
+  }
+}

@@ -1,0 +1,147 @@
+package io.celerity.transport.memory;
+
+import io.celerity.config.Urls;
+
+import io.celerity.transport.Delivery;
+import io.celerity.transport.OutgoingMessage;
+import io.celerity.transport.Transport;
+import io.celerity.transport.TransportOptions;
+import io.vertx.core.Context;
+import io.vertx.core.Future;
+import io.vertx.core.Handler;
+import io.vertx.core.Vertx;
+
+import java.util.HashMap;
+import java.util.Map;
+
+/** {@link Transport} over a {@link MemoryBroker}: for the demo and unit tests only. */
+public class MemoryTransport implements Transport {
+
+  private final Vertx vertx;
+  private final TransportOptions options;
+  private final MemoryBroker broker;
+  private final Map<Long, Held> unacked = new HashMap<>();
+  private final Runnable listener = this::scheduleDrain;
+  private Context context;
+  private Handler<Delivery> handler;
+  private int prefetch;
+  private long nextTag = 1;
+  private int nextQueue;
+  private boolean consuming;
+  private boolean drainScheduled;
+
+  private record Held(String queue, OutgoingMessage message) {
+  }
+
+  public MemoryTransport(Vertx vertx, TransportOptions options) {
+    this.vertx = vertx;
+    this.options = options;
+    String name = Urls.authority(options.url());
+    this.broker = MemoryBroker.named(name.isEmpty() ? "default" : name);
+    this.prefetch = options.prefetch();
+  }
+
+  public MemoryBroker broker() {
+    return broker;
+  }
+
+  @Override
+  public Future<Void> start(Handler<Delivery> handler) {
+    this.context = vertx.getOrCreateContext();
+    this.handler = handler;
+    options.queues().forEach(broker::declare);
+    consuming = true;
+    broker.listen(listener);
+    scheduleDrain();
+    return Future.succeededFuture();
+  }
+
+  private void scheduleDrain() {
+    Context ctx = context;
+    if (ctx == null) {
+      return;
+    }
+    ctx.runOnContext(v -> {
+      if (!drainScheduled) {
+        drainScheduled = true;
+        drain();
+      }
+    });
+  }
+
+  private void drain() {
+    drainScheduled = false;
+    int n = options.queues().size();
+    int idle = 0;
+    while (consuming && (prefetch == 0 || unacked.size() < prefetch) && idle < n) {
+      String queue = options.queues().get(nextQueue++ % n);
+      OutgoingMessage m = broker.poll(queue);
+      if (m == null) {
+        idle++;
+        continue;
+      }
+      idle = 0;
+      long tag = nextTag++;
+      unacked.put(tag, new Held(queue, m));
+      Map<String, Object> props = m.properties() == null ? Map.of() : m.properties();
+      handler.handle(new Delivery(m.body(), m.contentType(), m.contentEncoding(),
+        m.headers() == null ? new HashMap<>() : new HashMap<>(m.headers()),
+        (String) props.get("correlation_id"), (String) props.get("reply_to"),
+        props.get("priority") instanceof Number p ? p.intValue() : null,
+        m.exchange(), m.routingKey(), queue, false, tag, 0));
+    }
+  }
+
+  @Override
+  public Future<Void> stopConsuming() {
+    consuming = false;
+    broker.unlisten(listener);
+    return Future.succeededFuture();
+  }
+
+  @Override
+  public Future<Void> prefetch(int count) {
+    prefetch = count;
+    scheduleDrain();
+    return Future.succeededFuture();
+  }
+
+  @Override
+  public void ack(Delivery delivery) {
+    unacked.remove((Long) delivery.deliveryTag());
+    scheduleDrain();
+  }
+
+  @Override
+  public void reject(Delivery delivery, boolean requeue) {
+    Held h = unacked.remove((Long) delivery.deliveryTag());
+    if (h != null && requeue) {
+      broker.requeue(h.queue(), h.message());
+    }
+    scheduleDrain();
+  }
+
+  @Override
+  public Future<Void> publish(OutgoingMessage message) {
+    broker.publish(message);
+    return Future.succeededFuture();
+  }
+
+  @Override
+  public boolean isConnected() {
+    return consuming;
+  }
+
+  @Override
+  public long reconnects() {
+    return 0;
+  }
+
+  @Override
+  public Future<Void> close() {
+    stopConsuming();
+    unacked.values().forEach(h -> broker.requeue(h.queue(), h.message()));
+    unacked.clear();
+    return Future.succeededFuture();
+  }
+}
