@@ -1,0 +1,46 @@
+package io.celerity.it;
+
+import com.rabbitmq.client.AMQP;
+import com.rabbitmq.client.Channel;
+import com.rabbitmq.client.Connection;
+import com.rabbitmq.client.ConnectionFactory;
+
+import java.util.Map;
+
+/** A raw RabbitMQ client for tests: publish what no well-behaved client would, and look at queues. */
+public final class Amqp implements AutoCloseable {
+
+  private final Connection connection;
+  private final Channel channel;
+
+  public Amqp() throws Exception {
+    ConnectionFactory f = new ConnectionFactory();
+    f.setUri(Brokers.AMQP_URL);
+    connection = f.newConnection("celerity-tests");
+    channel = connection.createChannel();
+  }
+
+  public void publish(String queue, String contentType, Map<String, Object> headers, byte[] body) throws Exception {
+    channel.basicPublish("", queue, new AMQP.BasicProperties.Builder().contentType(contentType).contentEncoding("utf-8")
+      .headers(headers).deliveryMode(2).build(), body);
+  }
+
+  /** Messages ready in the queue (not counting unacked ones). */
+  public long ready(String queue) throws Exception {
+    return channel.queueDeclarePassive(queue).getMessageCount();
+  }
+
+  public void delete(String queue) {
+    try {
+      channel.queueDelete(queue);
+      channel.exchangeDelete(queue);
+    } catch (Exception ignored) {
+      // best effort cleanup
+    }
+  }
+
+  @Override
+  public void close() throws Exception {
+    connection.close();
+  }
+}
