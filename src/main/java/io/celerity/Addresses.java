@@ -13,6 +13,12 @@ public final class Addresses {
   /** worker -> pool-dispatcher: finish running tasks (bounded), hand queued ones back; replies when done. */
   public static final String POOL_DRAIN = "celerity.pool.drain";
 
+  /**
+   * consumer -> pool-dispatcher: the broker connection of this generation (a Long) was lost; drop
+   * its queued requests, the broker redelivers them.
+   */
+  public static final String POOL_FORGET_GENERATION = "celerity.pool.forget-generation";
+
   /** pool-dispatcher -> result-reader: a {@code Request} has started. */
   public static final String RESULT_STARTED = "celerity.result.started";
   /** pool-dispatcher/consumer -> result-reader: a {@code TaskOutcome}. */

@@ -35,7 +35,8 @@ public class ConsumerVerticle extends VerticleBase {
   private Strategy strategy;
   private long received;
   private int prefetch;
-  private int etaHeld;
+  /** ETA requests held until due, by timer id. */
+  private final java.util.Map<Long, Request> held = new java.util.HashMap<>();
 
   public ConsumerVerticle(TaskRegistry registry) {
     this.registry = registry;
@@ -55,6 +56,10 @@ public class ConsumerVerticle extends VerticleBase {
       .onFailure(err -> m.fail(500, err.getMessage())));
     bus.consumer(Addresses.CONSUMER_STATS, m -> m.reply(stats()));
     bus.consumer(Addresses.CONSUMER_STOP, m -> transport.stopConsuming().onComplete(ar -> m.reply(null)));
+    transport.connectionLostHandler(gen -> {
+      forgetHeld(gen);
+      bus.send(Addresses.POOL_FORGET_GENERATION, gen);
+    });
     return transport.start(this::onDelivery);
   }
 
@@ -91,13 +96,25 @@ public class ConsumerVerticle extends VerticleBase {
     }
     // Held unacked until due; like Celery, each held task raises the prefetch by one so the
     // held ones do not starve the pool.
-    etaHeld++;
-    transport.prefetch(prefetch + etaHeld);
-    vertx.setTimer(delayMs, id -> {
-      etaHeld--;
-      transport.prefetch(prefetch + etaHeld);
+    long timer = vertx.setTimer(delayMs, id -> {
+      held.remove(id);
+      transport.prefetch(prefetch + held.size());
       vertx.eventBus().send(Addresses.POOL_APPLY, request);
     });
+    held.put(timer, request);
+    transport.prefetch(prefetch + held.size());
+  }
+
+  /** Drops held ETA requests of a lost connection: the broker redelivers them. */
+  private void forgetHeld(long generation) {
+    held.entrySet().removeIf(e -> {
+      if (e.getValue().delivery().generation() <= generation) {
+        vertx.cancelTimer(e.getKey());
+        return true;
+      }
+      return false;
+    });
+    transport.prefetch(prefetch + held.size());
   }
 
   private void settle(Settle s) {
@@ -113,9 +130,9 @@ public class ConsumerVerticle extends VerticleBase {
       .put("broker", Urls.redact(options.getBroker()))
       .put("connected", transport.isConnected())
       .put("reconnects", transport.reconnects())
-      .put("prefetch_count", prefetch + etaHeld)
+      .put("prefetch_count", prefetch + held.size())
       .put("received", received)
-      .put("eta_held", etaHeld)
+      .put("eta_held", held.size())
       .put("queues", options.getQueues());
   }
 

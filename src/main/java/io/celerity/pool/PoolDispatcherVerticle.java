@@ -42,6 +42,12 @@ public class PoolDispatcherVerticle extends VerticleBase {
     bus.<Request>consumer(Addresses.POOL_APPLY, m -> pool.submit(m.body()));
     bus.consumer(Addresses.POOL_STATS, m -> m.reply(stats()));
     bus.<Double>consumer(Addresses.POOL_DRAIN, this::drain);
+    bus.<Long>consumer(Addresses.POOL_FORGET_GENERATION, m -> {
+      int dropped = pool.forgetGeneration(m.body());
+      if (dropped > 0) {
+        log.warn("Dropped {} reserved task(s) of the lost broker connection; the broker redelivers them", dropped);
+      }
+    });
     return Future.succeededFuture();
   }
 

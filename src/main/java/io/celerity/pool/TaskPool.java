@@ -177,6 +177,16 @@ public class TaskPool {
     dispatch();
   }
 
+  /**
+   * Drops queued requests that arrived on a lost connection (generation up to {@code generation}):
+   * the broker requeued them, so running them too would run them twice.
+   */
+  public int forgetGeneration(long generation) {
+    int before = queued.size();
+    queued.removeIf(r -> r.delivery().generation() <= generation);
+    return before - queued.size();
+  }
+
   /** Requests waiting for a slot, taken out of the pool (for warm shutdown: they go back to the broker). */
   public List<Request> takeQueued() {
     List<Request> out = new ArrayList<>(queued);

@@ -31,6 +31,12 @@ public interface Transport {
   /** Publishes a message; completes when the broker confirmed it where the transport supports confirms. */
   Future<Void> publish(OutgoingMessage message);
 
+  /**
+   * Called with the generation of a connection that was lost. Its unacked deliveries are back in
+   * the broker's queues and will be delivered again: whoever still holds them must drop them.
+   */
+  void connectionLostHandler(Handler<Long> handler);
+
   /** True while a connection is up and consumers are running. */
   boolean isConnected();
 

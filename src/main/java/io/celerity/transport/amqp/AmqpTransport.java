@@ -61,6 +61,7 @@ public class AmqpTransport implements Transport {
   private long reconnects;
   private long backoffMs = INITIAL_BACKOFF_MS;
   private long superviseTimer = -1;
+  private Handler<Long> lostHandler = gen -> { };
 
   public AmqpTransport(Vertx vertx, TransportOptions options) {
     this.vertx = vertx;
@@ -175,6 +176,7 @@ public class AmqpTransport implements Transport {
     ackInFlight = false;
     RabbitMQClient old = client;
     old.stop();
+    lostHandler.handle(gen);
     scheduleReconnect();
   }
 
@@ -225,10 +227,19 @@ public class AmqpTransport implements Transport {
   @Override
   public Future<Void> stopConsuming() {
     consuming = false;
-    List<Future<Void>> cancels = new ArrayList<>();
-    consumers.forEach(c -> cancels.add(c.cancel().recover(err -> Future.succeededFuture())));
+    List<RabbitMQConsumer> toCancel = new ArrayList<>(consumers);
     consumers.clear();
-    return Future.all(cancels).mapEmpty();
+    // RabbitMQConsumer.cancel() runs basic.cancel, a blocking RPC, on the calling thread: keep it off the event loop.
+    return vertx.<Void>executeBlocking(() -> {
+      for (RabbitMQConsumer c : toCancel) {
+        try {
+          c.cancel();
+        } catch (RuntimeException e) {
+          log.debug("Consumer cancel failed: {}", e.getMessage());
+        }
+      }
+      return null;
+    }, false).timeout(10, java.util.concurrent.TimeUnit.SECONDS).recover(err -> Future.succeededFuture());
   }
 
   @Override
@@ -305,6 +316,11 @@ public class AmqpTransport implements Transport {
         tag -> unconfirmed.put(tag, confirmed))
       .onFailure(confirmed::tryFail);
     return confirmed.future();
+  }
+
+  @Override
+  public void connectionLostHandler(Handler<Long> handler) {
+    this.lostHandler = handler;
   }
 
   @Override

@@ -128,6 +128,11 @@ public class MemoryTransport implements Transport {
   }
 
   @Override
+  public void connectionLostHandler(Handler<Long> handler) {
+    // an in-JVM broker connection is never lost
+  }
+
+  @Override
   public boolean isConnected() {
     return consuming;
   }
