@@ -1,0 +1,27 @@
+#!/usr/bin/python3
+"""Prefill a queue with N examples.add task messages published by Debian's Celery client.
+
+Usage: /usr/bin/python3 bench/prefill.py BROKER_URL QUEUE N [--ignore-result]
+Messages are exactly what app.send_task produces (protocol v2, JSON); publishing goes through one
+producer so prefilling is not the bottleneck being measured.
+"""
+import sys
+import time
+
+from celery import Celery
+
+
+def main():
+    broker, queue, n = sys.argv[1], sys.argv[2], int(sys.argv[3])
+    ignore = '--ignore-result' in sys.argv
+    app = Celery('bench', broker=broker)
+    app.conf.task_default_queue = queue
+    start = time.time()
+    with app.producer_or_acquire() as producer:
+        for i in range(n):
+            app.send_task('examples.add', (i, i), queue=queue, producer=producer, ignore_result=ignore)
+    print(f'published {n} in {time.time() - start:.2f}s', file=sys.stderr)
+
+
+if __name__ == '__main__':
+    main()
