@@ -1,0 +1,216 @@
+package io.celerity.pool;
+
+import io.celerity.Addresses;
+import io.celerity.WorkerVerticle;
+import io.celerity.protocol.TaskMessages;
+import io.celerity.task.TaskError;
+import io.celerity.task.TaskOptions;
+import io.celerity.task.TaskRegistry;
+import io.celerity.transport.OutgoingMessage;
+import io.celerity.transport.memory.MemoryBroker;
+import io.vertx.core.DeploymentOptions;
+import io.vertx.core.Future;
+import io.vertx.core.Promise;
+import io.vertx.core.Vertx;
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
+import io.vertx.junit5.VertxExtension;
+import io.vertx.junit5.VertxTestContext;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
+
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Map;
+import java.util.UUID;
+import java.util.concurrent.TimeUnit;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/**
+ * The thread pool's time limits and slot accounting, on the in-JVM transport (no broker behaviour
+ * is under test here).
+ */
+@ExtendWith(VertxExtension.class)
+class PoolBehaviourTest {
+
+  private final String brokerName = "pool-" + UUID.randomUUID();
+
+  private static TaskRegistry registry() {
+    return new TaskRegistry()
+      .register("t.add", ctx -> ctx.arg(0, Long.class) + ctx.arg(1, Long.class))
+      .register("t.spin", ctx -> {
+        long end = System.nanoTime() + TimeUnit.SECONDS.toNanos(3);
+        while (System.nanoTime() < end) {
+          Thread.onSpinWait(); // ignores interrupts, like CPU-bound code
+        }
+        return "spun";
+      })
+      .register("t.sleepy", ctx -> {
+        Thread.sleep(10_000);
+        return "slept";
+      })
+      .register("t.polite", ctx -> {
+        while (!ctx.softTimeLimitExceeded()) {
+          try {
+            Thread.sleep(5);
+          } catch (InterruptedException e) {
+            // the soft limit: wrap up
+          }
+        }
+        return "cleaned up";
+      })
+      .register("t.limited", TaskOptions.DEFAULTS.withTimeLimits(0.2, null), ctx -> {
+        Thread.sleep(10_000);
+        return "never";
+      })
+      .register("t.typed", ctx -> {
+        throw TaskError.keyError("missing");
+      });
+  }
+
+  private Future<String> deploy(Vertx vertx, JsonObject extra) {
+    JsonObject conf = new JsonObject().put("broker", "memory://" + brokerName).put("result_backend", "memory://")
+      .put("queues", new JsonArray().add("celery")).put("concurrency", 1).put("http_port", 0)
+      .put("load_examples", false).mergeIn(extra);
+    return vertx.deployVerticle(new WorkerVerticle(registry()), new DeploymentOptions().setConfig(conf));
+  }
+
+  private String send(String task, List<Object> args, Double hard, Double soft) {
+    OutgoingMessage m = TaskMessages.create(task, args, Map.of(), "celery", "test", null, null, null);
+    if (hard != null || soft != null) {
+      m.headers().put("timelimit", Arrays.asList(hard, soft));
+    }
+    MemoryBroker.named(brokerName).publish(m);
+    return TaskMessages.id(m);
+  }
+
+  /** Polls the worker's result store until the task has a ready state. */
+  private static Future<JsonObject> result(Vertx vertx, String id) {
+    Promise<JsonObject> p = Promise.promise();
+    poll(vertx, id, p, System.currentTimeMillis() + 15_000);
+    return p.future();
+  }
+
+  private static void poll(Vertx vertx, String id, Promise<JsonObject> p, long deadline) {
+    vertx.eventBus().<JsonObject>request(Addresses.RESULT_GET, id).onComplete(ar -> {
+      JsonObject doc = ar.succeeded() ? ar.result().body() : null;
+      if (doc != null && List.of("SUCCESS", "FAILURE", "REVOKED").contains(doc.getString("status"))) {
+        p.complete(doc);
+      } else if (System.currentTimeMillis() > deadline) {
+        p.fail("no result for " + id);
+      } else {
+        vertx.setTimer(10, t -> poll(vertx, id, p, deadline));
+      }
+    });
+  }
+
+  @Test
+  void hardTimeLimitFailsTheTaskAndFreesItsSlot(Vertx vertx, VertxTestContext test) {
+    deploy(vertx, new JsonObject()).onComplete(test.succeeding(d -> {
+      String spin = send("t.spin", List.of(), 0.3, null);
+      String add = send("t.add", List.of(2, 3), null, null);
+      long start = System.nanoTime();
+      result(vertx, spin).compose(doc -> {
+        test.verify(() -> {
+          assertEquals("FAILURE", doc.getString("status"));
+          JsonObject exc = doc.getJsonObject("result");
+          assertEquals("TimeLimitExceeded", exc.getString("exc_type"));
+          assertEquals("billiard.exceptions", exc.getString("exc_module"));
+          assertEquals(0.3, exc.getJsonArray("exc_message").getDouble(0));
+        });
+        return result(vertx, add);
+      }).onComplete(test.succeeding(doc -> test.verify(() -> {
+        // With one slot, the add ran while the abandoned spin was still burning its thread.
+        assertEquals(5L, doc.getLong("result"));
+        assertTrue(System.nanoTime() - start < TimeUnit.SECONDS.toNanos(3), "slot was given back at the hard limit");
+        test.completeNow();
+      })));
+    }));
+  }
+
+  @Test
+  void softTimeLimitRaisesSoftTimeLimitExceededInTheTask(Vertx vertx, VertxTestContext test) {
+    deploy(vertx, new JsonObject().put("soft_time_limit", 0.2)).onComplete(test.succeeding(d -> {
+      String sleepy = send("t.sleepy", List.of(), null, null);
+      result(vertx, sleepy).onComplete(test.succeeding(doc -> test.verify(() -> {
+        assertEquals("FAILURE", doc.getString("status"));
+        assertEquals("SoftTimeLimitExceeded", doc.getJsonObject("result").getString("exc_type"));
+        test.completeNow();
+      })));
+    }));
+  }
+
+  @Test
+  void taskThatHandlesTheSoftLimitSucceeds(Vertx vertx, VertxTestContext test) {
+    deploy(vertx, new JsonObject()).onComplete(test.succeeding(d -> {
+      String polite = send("t.polite", List.of(), null, 0.1);
+      result(vertx, polite).onComplete(test.succeeding(doc -> test.verify(() -> {
+        assertEquals("SUCCESS", doc.getString("status"));
+        assertEquals("cleaned up", doc.getString("result"));
+        test.completeNow();
+      })));
+    }));
+  }
+
+  @Test
+  void messageTimeLimitWinsOverTaskOption(Vertx vertx, VertxTestContext test) {
+    deploy(vertx, new JsonObject().put("time_limit", 30)).onComplete(test.succeeding(d -> {
+      // task option 0.2 s beats the worker's 30 s; a message header of 0.1 s beats both
+      String byTask = send("t.limited", List.of(), null, null);
+      String byMessage = send("t.limited", List.of(), 0.1, null);
+      Future.all(result(vertx, byTask), result(vertx, byMessage)).onComplete(test.succeeding(cf -> test.verify(() -> {
+        JsonObject a = cf.resultAt(0);
+        JsonObject b = cf.resultAt(1);
+        assertEquals(0.2, a.getJsonObject("result").getJsonArray("exc_message").getDouble(0));
+        assertEquals(0.1, b.getJsonObject("result").getJsonArray("exc_message").getDouble(0));
+        test.completeNow();
+      })));
+    }));
+  }
+
+  @Test
+  void concurrencyBoundsRunningTasks(Vertx vertx, VertxTestContext test) {
+    deploy(vertx, new JsonObject().put("concurrency", 3)).onComplete(test.succeeding(d -> {
+      List<String> ids = new ArrayList<>();
+      for (int i = 0; i < 5; i++) {
+        ids.add(send("t.polite", List.of(), null, 0.3));
+      }
+      awaitStats(vertx, s -> s.getInteger("active") == 3, System.currentTimeMillis() + 5000)
+        .onComplete(test.succeeding(stats -> test.verify(() -> {
+          // three polite tasks hold the three slots for at least 0.3 s; two wait their turn
+          assertEquals(2, stats.getInteger("reserved"));
+          test.completeNow();
+        })));
+    }));
+  }
+
+  private static Future<JsonObject> awaitStats(Vertx vertx, java.util.function.Predicate<JsonObject> until, long deadline) {
+    return vertx.eventBus().<JsonObject>request(Addresses.POOL_STATS, null).compose(m -> {
+      if (until.test(m.body())) {
+        return Future.succeededFuture(m.body());
+      }
+      if (System.currentTimeMillis() > deadline) {
+        return Future.failedFuture("pool never reached the expected state: " + m.body());
+      }
+      Promise<JsonObject> p = Promise.promise();
+      vertx.setTimer(5, t -> awaitStats(vertx, until, deadline).onComplete(p));
+      return p.future();
+    });
+  }
+
+  @Test
+  void virtualPoolNeedsJava21(Vertx vertx, VertxTestContext test) {
+    Future<String> f = deploy(vertx, new JsonObject().put("pool", "virtual"));
+    if (Runtime.version().feature() >= 21) {
+      f.onComplete(test.succeedingThenComplete());
+    } else {
+      f.onComplete(test.failing(err -> test.verify(() -> {
+        assertTrue(err.getMessage().contains("Java 21"), err.getMessage());
+        test.completeNow();
+      })));
+    }
+  }
+}
