@@ -165,14 +165,27 @@ public class WorkerOptions {
   }
 
   public String getHostname() {
-    if (hostname == null || hostname.isBlank()) {
-      return defaultHostname();
-    }
-    // Celery expands %h (host name) and accepts a bare name, adding "@host".
-    String h = hostname;
     String host = defaultHostname().substring("celery@".length());
-    h = h.replace("%h", host).replace("%n", host.split("\\.")[0]);
-    return h.contains("@") ? h : h + "@" + host;
+    if (hostname == null || hostname.isBlank()) {
+      return "celery@" + host;
+    }
+    // Celery's default_nodename: a name without '@' is the host part, the name defaults to "celery".
+    int at = hostname.indexOf('@');
+    String name = at < 0 ? "celery" : hostname.substring(0, at);
+    String h = at < 0 ? hostname : hostname.substring(at + 1);
+    if (name.isEmpty()) {
+      name = "celery";
+    }
+    if (h.isEmpty()) {
+      h = host;
+    }
+    String shortHost = host.split("\\.")[0];
+    String domain = host.contains(".") ? host.substring(host.indexOf('.') + 1) : "";
+    return expand(name, host, shortHost, domain) + "@" + expand(h, host, shortHost, domain);
+  }
+
+  private static String expand(String s, String host, String shortHost, String domain) {
+    return s.replace("%h", host).replace("%n", shortHost).replace("%d", domain);
   }
 
   /** Prefetch count as Celery computes it: concurrency x multiplier, 0 meaning unlimited. */

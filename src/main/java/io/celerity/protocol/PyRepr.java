@@ -41,13 +41,38 @@ public final class PyRepr {
     return sb.length() > MAX ? sb.substring(0, MAX - 3) + "..." : sb.toString();
   }
 
+  /** Python's str repr: single quotes unless the text has ' and no ", control characters escaped. */
+  private static void appendString(StringBuilder sb, String s) {
+    char quote = s.indexOf('\'') >= 0 && s.indexOf('"') < 0 ? '"' : '\'';
+    sb.append(quote);
+    for (int i = 0; i < s.length(); i++) {
+      char c = s.charAt(i);
+      switch (c) {
+        case '\\' -> sb.append("\\\\");
+        case '\n' -> sb.append("\\n");
+        case '\r' -> sb.append("\\r");
+        case '\t' -> sb.append("\\t");
+        default -> {
+          if (c == quote) {
+            sb.append('\\').append(c);
+          } else if (c < 0x20 || c == 0x7f) {
+            sb.append(String.format("\\x%02x", (int) c));
+          } else {
+            sb.append(c);
+          }
+        }
+      }
+    }
+    sb.append(quote);
+  }
+
   private static void append(StringBuilder sb, Object v) {
     if (v == null) {
       sb.append("None");
     } else if (v instanceof Boolean b) {
       sb.append(b ? "True" : "False");
     } else if (v instanceof String s) {
-      sb.append('\'').append(s.replace("\\", "\\\\").replace("'", "\\'")).append('\'');
+      appendString(sb, s);
     } else if (v instanceof List<?> l) {
       sb.append('[');
       for (int i = 0; i < l.size() && sb.length() < MAX; i++) {

@@ -18,6 +18,10 @@ import java.nio.charset.StandardCharsets;
 public record AmqpUrl(String host, int port, String user, String password, String vhost, boolean ssl) {
 
   public static AmqpUrl parse(String url) {
+    int sep = url.indexOf("://");
+    if (sep > 0 && (url.length() == sep + 3 || url.charAt(sep + 3) == '/')) {
+      url = url.substring(0, sep + 3) + "localhost" + url.substring(sep + 3); // kombu: "amqp://" means localhost
+    }
     URI u = URI.create(url);
     boolean ssl = "amqps".equals(u.getScheme());
     String user = "guest";
@@ -36,7 +40,8 @@ public record AmqpUrl(String host, int port, String user, String password, Strin
   }
 
   private static String decode(String s) {
-    return URLDecoder.decode(s, StandardCharsets.UTF_8);
+    // percent-decoding only, as kombu's unquote: a '+' stays a '+'
+    return URLDecoder.decode(s.replace("+", "%2B"), StandardCharsets.UTF_8);
   }
 
   /** The URL without the password, for logs. */

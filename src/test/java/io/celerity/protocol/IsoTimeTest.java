@@ -1,0 +1,71 @@
+package io.celerity.protocol;
+
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
+
+import java.time.Instant;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+
+class IsoTimeTest {
+
+  private static final Instant T = Instant.parse("2026-11-23T19:44:06.023747Z");
+
+  @Test
+  void zuluSuffix() {
+    assertEquals(T, IsoTime.parse("2026-11-23T19:44:06.023747Z"));
+    assertEquals(Instant.parse("2024-01-02T03:04:05Z"), IsoTime.parse("2024-01-02T03:04:05Z"));
+  }
+
+  @Test
+  void explicitUtcOffset() {
+    assertEquals(T, IsoTime.parse("2026-11-23T19:44:06.023747+00:00"));
+  }
+
+  @Test
+  void positiveAndNegativeOffsetsAreConvertedToUtc() {
+    assertEquals(T, IsoTime.parse("2026-11-23T21:44:06.023747+02:00"));
+    assertEquals(T, IsoTime.parse("2026-11-23T14:44:06.023747-05:00"));
+  }
+
+  @Test
+  void naiveTimeIsUtc() {
+    assertEquals(T, IsoTime.parse("2026-11-23T19:44:06.023747"));
+    assertEquals(Instant.parse("2024-01-02T00:00:00Z"), IsoTime.parse("2024-01-02T00:00:00"));
+  }
+
+  @Test
+  void surroundingWhitespaceIsIgnored() {
+    assertEquals(T, IsoTime.parse(" 2026-11-23T19:44:06.023747+00:00 "));
+  }
+
+  @ParameterizedTest
+  @ValueSource(strings = {"", "garbage", "2026-13-01T00:00:00", "2026-11-23 19:44", "tomorrow+01:00", "12345"})
+  void garbageIsRejected(String text) {
+    assertThrows(IllegalArgumentException.class, () -> IsoTime.parse(text));
+  }
+
+  @Test
+  void naiveUtcAlwaysWritesSixFractionDigitsAndNoOffset() {
+    assertEquals("2026-11-23T19:43:56.351488", IsoTime.naiveUtc(Instant.parse("2026-11-23T19:43:56.351488Z")));
+    assertEquals("2026-11-23T19:43:56.000000", IsoTime.naiveUtc(Instant.parse("2026-11-23T19:43:56Z")));
+    assertEquals("2026-11-23T19:43:56.500000", IsoTime.naiveUtc(Instant.parse("2026-11-23T19:43:56.5Z")));
+    // nanoseconds are truncated, never rounded up into a 7th digit
+    assertEquals("2026-11-23T19:43:56.999999", IsoTime.naiveUtc(Instant.parse("2026-11-23T19:43:56.999999999Z")));
+  }
+
+  @Test
+  void utcAppendsExplicitOffset() {
+    assertEquals("2026-11-23T19:44:06.023747+00:00", IsoTime.utc(T));
+    assertEquals("2026-01-01T00:00:00.000000+00:00", IsoTime.utc(Instant.parse("2026-01-01T00:00:00Z")));
+  }
+
+  @Test
+  void writtenTimesParseBack() {
+    Instant micros = Instant.parse("2030-06-15T08:09:10.123456Z");
+    assertEquals(micros, IsoTime.parse(IsoTime.utc(micros)));
+    assertEquals(micros, IsoTime.parse(IsoTime.naiveUtc(micros)));
+  }
+}
