@@ -2,6 +2,7 @@ package io.celerity.pool;
 
 import io.celerity.consumer.Request;
 import io.celerity.protocol.ExceptionInfo;
+import io.celerity.protocol.Json;
 import io.celerity.protocol.States;
 import io.celerity.result.TaskOutcome;
 import io.vertx.core.Context;
@@ -112,7 +113,13 @@ public class TaskPool {
     Object value = null;
     Throwable error = null;
     try {
-      value = job.request.task().function().run(job);
+      Object returned = job.request.task().function().run(job);
+      try {
+        value = Json.toJsonValue(returned);
+      } catch (IllegalArgumentException notJson) {
+        // kombu raises EncodeError when a result cannot be serialised
+        error = new io.celerity.task.TaskError("kombu.exceptions", "EncodeError", notJson.getMessage());
+      }
     } catch (Throwable t) {
       error = t;
     } finally {

@@ -17,8 +17,9 @@ import java.io.IOException;
  */
 public final class Json {
 
-  /** Shared, thread-safe mapper configured like Python's {@code json}. */
+  /** Shared, thread-safe mapper configured like Python's {@code json} with kombu's encoder hook. */
   public static final ObjectMapper MAPPER = JsonMapper.builder(new JsonFactory())
+    .addModule(KombuTypes.module())
     .enable(JsonReadFeature.ALLOW_NON_NUMERIC_NUMBERS)
     .disable(JsonWriteFeature.WRITE_NAN_AS_STRINGS)
     .enable(JsonWriteFeature.ESCAPE_NON_ASCII)
@@ -27,6 +28,19 @@ public final class Json {
     .build();
 
   private Json() {
+  }
+
+  /**
+   * Turns a task's return value into plain JSON values (maps, lists, strings, numbers, booleans,
+   * null), so that encoding it later cannot fail. Runs on the pool thread, off the event loop.
+   *
+   * @throws IllegalArgumentException when the value cannot be represented in JSON
+   */
+  public static Object toJsonValue(Object value) {
+    if (value == null || value instanceof String || value instanceof Number || value instanceof Boolean) {
+      return value;
+    }
+    return MAPPER.convertValue(value, Object.class);
   }
 
   public static Object parse(byte[] bytes) throws IOException {

@@ -68,6 +68,11 @@ class PoolBehaviourTest {
       })
       .register("t.typed", ctx -> {
         throw TaskError.keyError("missing");
+      })
+      .register("t.unserialisable", ctx -> new Object() {
+        public Object getSelf() {
+          return this;
+        }
       });
   }
 
@@ -199,6 +204,22 @@ class PoolBehaviourTest {
       vertx.setTimer(5, t -> awaitStats(vertx, until, deadline).onComplete(p));
       return p.future();
     });
+  }
+
+  @Test
+  void unserialisableResultFailsWithEncodeError(Vertx vertx, VertxTestContext test) {
+    deploy(vertx, new JsonObject()).onComplete(test.succeeding(d -> {
+      String bad = send("t.unserialisable", List.of(), null, null);
+      String good = send("t.add", List.of(1, 2), null, null);
+      Future.all(result(vertx, bad), result(vertx, good)).onComplete(test.succeeding(cf -> test.verify(() -> {
+        JsonObject doc = cf.resultAt(0);
+        assertEquals("FAILURE", doc.getString("status"));
+        assertEquals("EncodeError", doc.getJsonObject("result").getString("exc_type"));
+        assertEquals("kombu.exceptions", doc.getJsonObject("result").getString("exc_module"));
+        assertEquals(3L, ((JsonObject) cf.resultAt(1)).getLong("result"), "the worker carries on");
+        test.completeNow();
+      })));
+    }));
   }
 
   @Test
