@@ -56,7 +56,12 @@ public class RedisBackend implements ResultBackend {
   @Override
   public Future<Void> store(TaskResult result) {
     String key = keyPrefix + ResultDocuments.KEY_PREFIX + result.taskId();
-    String doc = Json.encodeToString(ResultDocuments.keyValueDocument(result));
+    String doc;
+    try {
+      doc = Json.encodeToString(ResultDocuments.keyValueDocument(result));
+    } catch (IllegalArgumentException e) {
+      return Future.failedFuture(e);
+    }
     String ttl = Long.toString(expiresSeconds);
     return redis.send(Request.cmd(Command.EVALSHA).arg(STORE_SHA).arg(1).arg(key).arg(doc).arg(ttl))
       .recover(err -> err.getMessage() != null && err.getMessage().startsWith("NOSCRIPT")

@@ -54,7 +54,11 @@ public record ExceptionInfo(String type, String module, List<Object> args, Strin
   public static ExceptionInfo from(Throwable t) {
     String traceback = traceback(t);
     if (t instanceof TaskError te) {
-      return new ExceptionInfo(te.excType(), te.excModule(), te.excArgs(), traceback);
+      List<Object> args = new ArrayList<>(te.excArgs().size());
+      for (Object a : te.excArgs()) {
+        args.add(jsonableOrRepr(a));
+      }
+      return new ExceptionInfo(te.excType(), te.excModule(), args, traceback);
     }
     List<Object> args = t.getMessage() == null ? List.of() : List.of(t.getMessage());
     String pythonType = pythonType(t);
@@ -91,6 +95,15 @@ public record ExceptionInfo(String type, String module, List<Object> args, Strin
       return "MemoryError";
     }
     return null;
+  }
+
+  /** Celery replaces exception arguments JSON cannot hold by their repr. */
+  private static Object jsonableOrRepr(Object a) {
+    try {
+      return Json.toJsonValue(a);
+    } catch (IllegalArgumentException e) {
+      return String.valueOf(a);
+    }
   }
 
   public static String traceback(Throwable t) {
