@@ -8,7 +8,7 @@ import java.util.Map;
 import java.util.concurrent.atomic.AtomicBoolean;
 
 /** A request while it runs in the pool: its thread, its limits, whether it has been reported. */
-final class Job implements TaskContext {
+public final class Job implements TaskContext {
 
   final Request request;
   final AtomicBoolean finished = new AtomicBoolean();
@@ -20,6 +20,10 @@ final class Job implements TaskContext {
 
   Job(Request request) {
     this.request = request;
+  }
+
+  public Request request() {
+    return request;
   }
 
   @Override

@@ -28,7 +28,7 @@ public class PoolDispatcherVerticle extends VerticleBase {
   public Future<?> start() {
     WorkerOptions options = new WorkerOptions(config());
     var bus = vertx.eventBus();
-    pool = new TaskPool(vertx, context, options.getPool(), options.getConcurrency(), new TaskPool.Listener() {
+    pool = new TaskPool(vertx, context, new ThreadRunner(options.getPool()), options.getConcurrency(), new TaskPool.Listener() {
       @Override
       public void started(Request request) {
         bus.send(Addresses.RESULT_STARTED, request);

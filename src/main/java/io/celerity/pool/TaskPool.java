@@ -2,7 +2,6 @@ package io.celerity.pool;
 
 import io.celerity.consumer.Request;
 import io.celerity.protocol.ExceptionInfo;
-import io.celerity.protocol.Json;
 import io.celerity.protocol.States;
 import io.celerity.result.TaskOutcome;
 import io.vertx.core.Context;
@@ -16,19 +15,14 @@ import java.util.Deque;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
-import java.util.concurrent.ThreadFactory;
-import java.util.concurrent.atomic.AtomicInteger;
 
 /**
- * Runs requests on pool threads, at most {@code concurrency} at a time, and enforces time limits
- * with event-loop timers. All bookkeeping happens on the dispatcher's event loop; only the task body
- * runs on a pool thread.
+ * Schedules requests onto a {@link Runner}, at most {@code concurrency} at a time, and enforces
+ * time limits with event-loop timers. All bookkeeping happens on the dispatcher's event loop; only
+ * task bodies run elsewhere.
  *
- * <p>A hard time limit abandons the task: its slot is given back at once and the outcome is
- * FAILURE TimeLimitExceeded. The thread is interrupted, but a thread that ignores interrupts keeps
- * running until it returns; only the process pool can truly kill a task.
+ * <p>At the hard time limit the outcome is FAILURE TimeLimitExceeded and the slot is given back at
+ * once; the runner then stops the body as well as it can.
  */
 public class TaskPool {
 
@@ -43,7 +37,7 @@ public class TaskPool {
 
   private final Vertx vertx;
   private final Context context;
-  private final ExecutorService executor;
+  private final Runner runner;
   private final Listener listener;
   private int concurrency;
   private final Deque<Request> queued = new ArrayDeque<>();
@@ -51,30 +45,12 @@ public class TaskPool {
   private final Map<String, Long> totals = new java.util.TreeMap<>();
   private long processed;
 
-  public TaskPool(Vertx vertx, Context context, String kind, int concurrency, Listener listener) {
+  public TaskPool(Vertx vertx, Context context, Runner runner, int concurrency, Listener listener) {
     this.vertx = vertx;
     this.context = context;
     this.concurrency = concurrency;
     this.listener = listener;
-    this.executor = executorFor(kind);
-  }
-
-  static ExecutorService executorFor(String kind) {
-    if ("virtual".equals(kind)) {
-      try {
-        return (ExecutorService) Executors.class.getMethod("newVirtualThreadPerTaskExecutor").invoke(null);
-      } catch (ReflectiveOperationException e) {
-        throw new IllegalStateException("-P virtual needs Java 21 or newer (running on Java "
-          + Runtime.version().feature() + "); use -P threads", e);
-      }
-    }
-    AtomicInteger n = new AtomicInteger();
-    ThreadFactory f = r -> {
-      Thread t = new Thread(r, "celerity-pool-" + n.incrementAndGet());
-      t.setDaemon(true);
-      return t;
-    };
-    return Executors.newCachedThreadPool(f);
+    this.runner = runner;
   }
 
   public void submit(Request request) {
@@ -101,46 +77,17 @@ public class TaskPool {
     if (request.timeLimit() != null) {
       job.hardTimer = vertx.setTimer(millis(request.timeLimit()), id -> hardLimit(job));
     }
-    executor.execute(() -> run(job));
+    runner.start(job, (value, error) -> context.runOnContext(x -> complete(job, value, error)));
   }
 
   private static long millis(double seconds) {
     return Math.max(1, Math.round(seconds * 1000));
   }
 
-  private void run(Job job) {
-    job.thread = Thread.currentThread();
-    Object value = null;
-    Throwable error = null;
-    try {
-      Object returned = job.request.task().function().run(job);
-      try {
-        value = Json.toJsonValue(returned);
-      } catch (IllegalArgumentException notJson) {
-        // kombu raises EncodeError when a result cannot be serialised
-        error = new io.celerity.task.TaskError("kombu.exceptions", "EncodeError", notJson.getMessage());
-      }
-    } catch (Throwable t) {
-      error = t;
-    } finally {
-      job.thread = null;
-      Thread.interrupted(); // a late soft-limit interrupt must not leak into the next task on this thread
-    }
-    Object v = value;
-    Throwable e = error;
-    context.runOnContext(x -> complete(job, v, e));
-  }
-
-  private void complete(Job job, Object value, Throwable error) {
+  private void complete(Job job, Object value, ExceptionInfo error) {
     double runtime = (System.nanoTime() - job.startNanos) / 1e9;
-    if (error == null) {
-      finish(job, new TaskOutcome(job.request, job.request.message(), States.SUCCESS, value, null, runtime));
-    } else {
-      ExceptionInfo info = job.softLimitExceeded && (error instanceof InterruptedException || error.getCause() instanceof InterruptedException)
-        ? new ExceptionInfo("SoftTimeLimitExceeded", ExceptionInfo.BILLIARD_EXCEPTIONS, List.of(), ExceptionInfo.traceback(error))
-        : ExceptionInfo.from(error);
-      finish(job, new TaskOutcome(job.request, job.request.message(), States.FAILURE, null, info, runtime));
-    }
+    finish(job, new TaskOutcome(job.request, job.request.message(), error == null ? States.SUCCESS : States.FAILURE,
+      value, error, runtime));
   }
 
   private void softLimit(Job job) {
@@ -149,10 +96,7 @@ public class TaskPool {
     }
     log.warn("Soft time limit ({}s) exceeded for {}", job.request.softTimeLimit(), job.request.logName());
     job.softLimitExceeded = true;
-    Thread t = job.thread;
-    if (t != null) {
-      t.interrupt();
-    }
+    runner.softLimit(job);
   }
 
   private void hardLimit(Job job) {
@@ -161,12 +105,9 @@ public class TaskPool {
     }
     double limit = job.request.timeLimit();
     log.error("Hard time limit ({}s) exceeded for {}", limit, job.request.logName());
-    Thread t = job.thread;
-    if (t != null) {
-      t.interrupt();
-    }
     finish(job, new TaskOutcome(job.request, job.request.message(), States.FAILURE, null,
       ExceptionInfo.timeLimitExceeded(limit), (System.nanoTime() - job.startNanos) / 1e9));
+    runner.hardLimit(job);
   }
 
   private void finish(Job job, TaskOutcome outcome) {
@@ -231,6 +172,6 @@ public class TaskPool {
   }
 
   public void shutdownNow() {
-    executor.shutdownNow();
+    runner.close();
   }
 }
