@@ -16,6 +16,21 @@ public interface Transport {
   /** Connects, declares the queues and starts consuming into {@code handler}. */
   Future<Void> start(Handler<Delivery> handler);
 
+  /**
+   * Consumes a fanout binding without acks (Celery's pidbox). Kept across reconnects like the task
+   * consumers.
+   */
+  Future<Void> consumeFanout(FanoutBinding binding, Handler<Delivery> handler);
+
+  /** Starts consuming one more task queue, declaring it as at start-up (remote control {@code add_consumer}). */
+  Future<Void> addQueue(String queue);
+
+  /** Stops consuming a task queue (remote control {@code cancel_consumer}). */
+  Future<Void> cancelQueue(String queue);
+
+  /** The task queues consumed now. */
+  java.util.List<String> queues();
+
   /** Stops delivering new messages; unacked ones stay ours until acked, rejected or the connection closes. */
   Future<Void> stopConsuming();
 

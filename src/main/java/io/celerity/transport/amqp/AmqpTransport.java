@@ -2,6 +2,7 @@ package io.celerity.transport.amqp;
 
 import com.rabbitmq.client.AMQP;
 import io.celerity.transport.Delivery;
+import io.celerity.transport.FanoutBinding;
 import io.celerity.transport.OutgoingMessage;
 import io.celerity.transport.Transport;
 import io.celerity.transport.TransportOptions;
@@ -47,7 +48,9 @@ public class AmqpTransport implements Transport {
   private final AmqpUrl url;
   private final AckBatcher acks = new AckBatcher();
   private final Map<Long, Promise<Void>> unconfirmed = new ConcurrentHashMap<>();
-  private final List<RabbitMQConsumer> consumers = new ArrayList<>();
+  private final Map<String, RabbitMQConsumer> consumers = new java.util.LinkedHashMap<>();
+  private final List<String> queues;
+  private final Map<FanoutBinding, Handler<Delivery>> fanouts = new java.util.LinkedHashMap<>();
 
   private Context context;
   private Handler<Delivery> handler;
@@ -68,6 +71,7 @@ public class AmqpTransport implements Transport {
     this.options = options;
     this.url = AmqpUrl.parse(options.url());
     this.prefetch = options.prefetch();
+    this.queues = new ArrayList<>(options.queues());
   }
 
   @Override
@@ -98,10 +102,11 @@ public class AmqpTransport implements Transport {
       })
       .compose(v -> c.basicQos(0, prefetch, true))
       .compose(v -> consuming ? consumeAll(c, gen) : Future.succeededFuture())
+      .compose(v -> fanoutAll(c, gen))
       .onSuccess(v -> {
         connected = true;
         backoffMs = INITIAL_BACKOFF_MS;
-        log.info("Connected to {} (prefetch {}, queues {})", url.redacted(), prefetch, options.queues());
+        log.info("Connected to {} (prefetch {}, queues {})", url.redacted(), prefetch, queues);
       })
       .recover(err -> {
         log.error("Cannot connect to broker {}: {}", url.redacted(), err.getMessage());
@@ -113,48 +118,83 @@ public class AmqpTransport implements Transport {
   private Future<Void> declareAll(RabbitMQClient c) {
     // Events go to the topic exchange celeryev; publishing to a missing exchange would close the channel.
     Future<Void> f = c.exchangeDeclare(EVENT_EXCHANGE, "topic", true, false);
-    JsonObject args = new JsonObject();
-    if (options.queueMaxPriority() != null) {
-      args.put("x-max-priority", options.queueMaxPriority());
-    }
-    for (String q : options.queues()) {
-      // Celery: a durable direct exchange named like the queue, bound with the queue name as key.
-      f = f.compose(v -> c.exchangeDeclare(q, "direct", true, false))
-        .compose(v -> c.queueDeclare(q, true, false, false, args))
-        .compose(v -> c.queueBind(q, q, q));
+    for (String q : queues) {
+      f = f.compose(v -> declareQueue(c, q));
     }
     return f;
   }
 
+  /** Celery's task queue: a durable direct exchange named like the queue, bound with the queue name as key. */
+  private Future<Void> declareQueue(RabbitMQClient c, String q) {
+    JsonObject args = new JsonObject();
+    if (options.queueMaxPriority() != null) {
+      args.put("x-max-priority", options.queueMaxPriority());
+    }
+    return c.exchangeDeclare(q, "direct", true, false)
+      .compose(v -> c.queueDeclare(q, true, false, false, args))
+      .compose(v -> c.queueBind(q, q, q));
+  }
+
   private Future<Void> consumeAll(RabbitMQClient c, long gen) {
     Future<Void> f = Future.succeededFuture();
-    for (String q : options.queues()) {
-      f = f.compose(v -> c.basicConsumer(q, new QueueOptions().setAutoAck(false))).map(consumer -> {
-        consumer.handler(m -> onMessage(m, q, gen));
-        consumer.exceptionHandler(err -> log.warn("Consumer of queue {} failed: {}", q, err.getMessage()));
-        consumer.endHandler(v -> {
-          if (gen == generation && consuming && !closing) {
-            log.warn("Broker cancelled our consumer of queue {}; reconnecting", q);
-            connectionLost(gen);
-          }
-        });
-        consumers.add(consumer);
-        return null;
-      });
+    for (String q : queues) {
+      f = f.compose(v -> consume(c, gen, q));
     }
     return f;
+  }
+
+  private Future<Void> consume(RabbitMQClient c, long gen, String q) {
+    return c.basicConsumer(q, new QueueOptions().setAutoAck(false)).map(consumer -> {
+      consumer.handler(m -> onMessage(m, q, gen));
+      consumer.exceptionHandler(err -> log.warn("Consumer of queue {} failed: {}", q, err.getMessage()));
+      consumer.endHandler(v -> {
+        if (gen == generation && consuming && !closing && consumers.get(q) == consumer) {
+          log.warn("Broker cancelled our consumer of queue {}; reconnecting", q);
+          connectionLost(gen);
+        }
+      });
+      consumers.put(q, consumer);
+      return null;
+    });
+  }
+
+  private Future<Void> fanoutAll(RabbitMQClient c, long gen) {
+    Future<Void> f = Future.succeededFuture();
+    for (Map.Entry<FanoutBinding, Handler<Delivery>> e : fanouts.entrySet()) {
+      f = f.compose(v -> fanout(c, gen, e.getKey(), e.getValue()));
+    }
+    return f;
+  }
+
+  private Future<Void> fanout(RabbitMQClient c, long gen, FanoutBinding b, Handler<Delivery> h) {
+    return c.exchangeDeclare(b.exchange(), "fanout", false, false)
+      .compose(v -> c.queueDeclare(b.queue(), false, false, true, new JsonObject(new java.util.HashMap<>(b.queueArguments()))))
+      .compose(v -> c.queueBind(b.queue(), b.exchange(), b.routingKey()))
+      .compose(v -> c.basicConsumer(b.queue(), new QueueOptions().setAutoAck(true)))
+      .map(consumer -> {
+        consumer.handler(m -> {
+          if (gen == generation) {
+            h.handle(toDelivery(m, b.queue(), gen));
+          }
+        });
+        return null;
+      });
   }
 
   private void onMessage(RabbitMQMessage m, String queue, long gen) {
     if (gen != generation) {
       return; // a late delivery of a dead channel: the broker requeued it already
     }
-    long tag = m.envelope().getDeliveryTag();
-    acks.delivered(tag);
+    acks.delivered(m.envelope().getDeliveryTag());
+    handler.handle(toDelivery(m, queue, gen));
+  }
+
+  private static Delivery toDelivery(RabbitMQMessage m, String queue, long gen) {
     com.rabbitmq.client.BasicProperties p = m.properties();
-    handler.handle(new Delivery(m.body().getBytes(), p.getContentType(), p.getContentEncoding(),
+    return new Delivery(m.body().getBytes(), p.getContentType(), p.getContentEncoding(),
       AmqpValues.fromTable(p.getHeaders()), p.getCorrelationId(), p.getReplyTo(), p.getPriority(),
-      m.envelope().getExchange(), m.envelope().getRoutingKey(), queue, m.envelope().isRedeliver(), tag, gen));
+      m.envelope().getExchange(), m.envelope().getRoutingKey(), queue, m.envelope().isRedeliver(),
+      m.envelope().getDeliveryTag(), gen);
   }
 
   private void supervise() {
@@ -227,8 +267,12 @@ public class AmqpTransport implements Transport {
   @Override
   public Future<Void> stopConsuming() {
     consuming = false;
-    List<RabbitMQConsumer> toCancel = new ArrayList<>(consumers);
+    List<RabbitMQConsumer> toCancel = new ArrayList<>(consumers.values());
     consumers.clear();
+    return cancel(toCancel);
+  }
+
+  private Future<Void> cancel(List<RabbitMQConsumer> toCancel) {
     // RabbitMQConsumer.cancel() runs basic.cancel, a blocking RPC, on the calling thread: keep it off the event loop.
     return vertx.<Void>executeBlocking(() -> {
       for (RabbitMQConsumer c : toCancel) {
@@ -240,6 +284,38 @@ public class AmqpTransport implements Transport {
       }
       return null;
     }, false).timeout(10, java.util.concurrent.TimeUnit.SECONDS).recover(err -> Future.succeededFuture());
+  }
+
+  @Override
+  public Future<Void> consumeFanout(FanoutBinding binding, Handler<Delivery> h) {
+    fanouts.put(binding, h);
+    return connected ? fanout(client, generation, binding, h) : Future.succeededFuture();
+  }
+
+  @Override
+  public Future<Void> addQueue(String queue) {
+    if (queues.contains(queue)) {
+      return Future.succeededFuture();
+    }
+    queues.add(queue);
+    if (!connected) {
+      return Future.succeededFuture(); // declared and consumed on (re)connect
+    }
+    RabbitMQClient c = client;
+    long gen = generation;
+    return declareQueue(c, queue).compose(v -> consuming ? consume(c, gen, queue) : Future.succeededFuture());
+  }
+
+  @Override
+  public Future<Void> cancelQueue(String queue) {
+    queues.remove(queue);
+    RabbitMQConsumer c = consumers.remove(queue);
+    return c == null ? Future.succeededFuture() : cancel(List.of(c));
+  }
+
+  @Override
+  public List<String> queues() {
+    return java.util.Collections.unmodifiableList(queues);
   }
 
   @Override

@@ -21,6 +21,7 @@ public final class MemoryBroker {
 
   private final Map<String, Deque<OutgoingMessage>> queues = new HashMap<>();
   private final List<Runnable> listeners = new ArrayList<>();
+  private final Map<String, List<java.util.function.Consumer<OutgoingMessage>>> fanouts = new HashMap<>();
 
   /** The broker named by a {@code memory://name} URL; one per name and JVM. */
   public static MemoryBroker named(String name) {
@@ -32,7 +33,17 @@ public final class MemoryBroker {
   }
 
   public void publish(OutgoingMessage message) {
-    String queue = message.exchange() == null || message.exchange().isEmpty() ? message.routingKey() : message.exchange();
+    String exchange = message.exchange() == null ? "" : message.exchange();
+    List<java.util.function.Consumer<OutgoingMessage>> subscribers;
+    synchronized (this) {
+      subscribers = fanouts.containsKey(exchange) ? new ArrayList<>(fanouts.get(exchange)) : null;
+    }
+    if (subscribers != null) {
+      subscribers.forEach(s -> s.accept(message));
+      return;
+    }
+    // Celery's topology: tasks go through the default exchange or a direct exchange named like the queue.
+    String queue = exchange.isEmpty() ? message.routingKey() : exchange;
     List<Runnable> toNotify;
     synchronized (this) {
       Deque<OutgoingMessage> q = queues.get(queue);
@@ -62,6 +73,18 @@ public final class MemoryBroker {
   public synchronized int size(String queue) {
     Deque<OutgoingMessage> q = queues.get(queue);
     return q == null ? 0 : q.size();
+  }
+
+  /** Subscribes to a fanout exchange: every message published to it is handed to {@code subscriber}. */
+  synchronized void subscribe(String exchange, java.util.function.Consumer<OutgoingMessage> subscriber) {
+    fanouts.computeIfAbsent(exchange, e -> new ArrayList<>()).add(subscriber);
+  }
+
+  synchronized void unsubscribe(String exchange, java.util.function.Consumer<OutgoingMessage> subscriber) {
+    List<java.util.function.Consumer<OutgoingMessage>> l = fanouts.get(exchange);
+    if (l != null) {
+      l.remove(subscriber);
+    }
   }
 
   synchronized void listen(Runnable onMessage) {

@@ -3,6 +3,7 @@ package io.celerity.transport.memory;
 import io.celerity.config.Urls;
 
 import io.celerity.transport.Delivery;
+import io.celerity.transport.FanoutBinding;
 import io.celerity.transport.OutgoingMessage;
 import io.celerity.transport.Transport;
 import io.celerity.transport.TransportOptions;
@@ -12,6 +13,7 @@ import io.vertx.core.Handler;
 import io.vertx.core.Vertx;
 
 import java.util.HashMap;
+import java.util.List;
 import java.util.Map;
 
 /** {@link Transport} over a {@link MemoryBroker}: for the demo and unit tests only. */
@@ -22,6 +24,8 @@ public class MemoryTransport implements Transport {
   private final MemoryBroker broker;
   private final Map<Long, Held> unacked = new HashMap<>();
   private final Runnable listener = this::scheduleDrain;
+  private final List<String> queues;
+  private final Map<String, java.util.function.Consumer<OutgoingMessage>> subscriptions = new HashMap<>();
   private Context context;
   private Handler<Delivery> handler;
   private int prefetch;
@@ -39,6 +43,7 @@ public class MemoryTransport implements Transport {
     String name = Urls.authority(options.url());
     this.broker = MemoryBroker.named(name.isEmpty() ? "default" : name);
     this.prefetch = options.prefetch();
+    this.queues = new java.util.concurrent.CopyOnWriteArrayList<>(options.queues());
   }
 
   public MemoryBroker broker() {
@@ -49,7 +54,7 @@ public class MemoryTransport implements Transport {
   public Future<Void> start(Handler<Delivery> handler) {
     this.context = vertx.getOrCreateContext();
     this.handler = handler;
-    options.queues().forEach(broker::declare);
+    queues.forEach(broker::declare);
     consuming = true;
     broker.listen(listener);
     scheduleDrain();
@@ -71,10 +76,10 @@ public class MemoryTransport implements Transport {
 
   private void drain() {
     drainScheduled = false;
-    int n = options.queues().size();
+    int n = queues.size();
     int idle = 0;
-    while (consuming && (prefetch == 0 || unacked.size() < prefetch) && idle < n) {
-      String queue = options.queues().get(nextQueue++ % n);
+    while (consuming && n > 0 && (prefetch == 0 || unacked.size() < prefetch) && idle < n) {
+      String queue = queues.get(nextQueue++ % n);
       OutgoingMessage m = broker.poll(queue);
       if (m == null) {
         idle++;
@@ -84,12 +89,47 @@ public class MemoryTransport implements Transport {
       long tag = nextTag++;
       unacked.put(tag, new Held(queue, m));
       Map<String, Object> props = m.properties() == null ? Map.of() : m.properties();
-      handler.handle(new Delivery(m.body(), m.contentType(), m.contentEncoding(),
-        m.headers() == null ? new HashMap<>() : new HashMap<>(m.headers()),
-        (String) props.get("correlation_id"), (String) props.get("reply_to"),
-        props.get("priority") instanceof Number p ? p.intValue() : null,
-        m.exchange(), m.routingKey(), queue, false, tag, 0));
+      handler.handle(toDelivery(m, queue, tag));
     }
+  }
+
+  private static Delivery toDelivery(OutgoingMessage m, String queue, long tag) {
+    Map<String, Object> props = m.properties() == null ? Map.of() : m.properties();
+    return new Delivery(m.body(), m.contentType(), m.contentEncoding(),
+      m.headers() == null ? new HashMap<>() : new HashMap<>(m.headers()),
+      (String) props.get("correlation_id"), (String) props.get("reply_to"),
+      props.get("priority") instanceof Number p ? p.intValue() : null,
+      m.exchange(), m.routingKey(), queue, false, tag, 0);
+  }
+
+  @Override
+  public Future<Void> consumeFanout(FanoutBinding binding, Handler<Delivery> h) {
+    Context ctx = vertx.getOrCreateContext();
+    java.util.function.Consumer<OutgoingMessage> s = m -> ctx.runOnContext(v -> h.handle(toDelivery(m, binding.queue(), -1)));
+    subscriptions.put(binding.exchange(), s);
+    broker.subscribe(binding.exchange(), s);
+    return Future.succeededFuture();
+  }
+
+  @Override
+  public Future<Void> addQueue(String queue) {
+    if (!queues.contains(queue)) {
+      broker.declare(queue);
+      queues.add(queue);
+      scheduleDrain();
+    }
+    return Future.succeededFuture();
+  }
+
+  @Override
+  public Future<Void> cancelQueue(String queue) {
+    queues.remove(queue);
+    return Future.succeededFuture();
+  }
+
+  @Override
+  public List<String> queues() {
+    return java.util.Collections.unmodifiableList(queues);
   }
 
   @Override
@@ -145,6 +185,8 @@ public class MemoryTransport implements Transport {
   @Override
   public Future<Void> close() {
     stopConsuming();
+    subscriptions.forEach(broker::unsubscribe);
+    subscriptions.clear();
     unacked.values().forEach(h -> broker.requeue(h.queue(), h.message()));
     unacked.clear();
     return Future.succeededFuture();
