@@ -39,6 +39,20 @@ public final class Addresses {
   /** worker -> consumer: stop taking new messages; replies when consumers are cancelled. */
   public static final String CONSUMER_STOP = "celerity.consumer.stop";
 
+  /** control -> consumer: JSON {@code {"ids": [...]}}; remember revoked ids, drop held requests with them. */
+  public static final String CONSUMER_REVOKE = "celerity.consumer.revoke";
+  /** control -> consumer: JSON {@code {"task_name", "rate_limit"}}; replies Celery's {@code {"ok"|"error": ...}}. */
+  public static final String CONSUMER_RATE_LIMIT = "celerity.consumer.rate-limit";
+  /** control -> pool-dispatcher: JSON {@code {"ids", "terminate", "signal"}}; replies {@code {"terminated": [ids]}}. */
+  public static final String POOL_REVOKE = "celerity.pool.revoke";
+
+  /** control -> consumer: a {@code FanoutSubscription}; replies once consuming. */
+  public static final String CONSUMER_FANOUT = "celerity.consumer.fanout";
+  /** control -> consumer: JSON array of held ETA requests, as {@code inspect scheduled} shows them. */
+  public static final String CONSUMER_SCHEDULED = "celerity.consumer.scheduled";
+  /** consumer -> control: pidbox deliveries ({@code Delivery}). */
+  public static final String CONTROL_PIDBOX = "celerity.control.pidbox";
+
   /** control -> heartbeat: JSON liveness (event-loop lag, last beat). */
   public static final String HEARTBEAT_STATUS = "celerity.heartbeat.status";
 

@@ -52,12 +52,13 @@ public class WorkerVerticle extends VerticleBase {
     options = new WorkerOptions(config());
     TaskRegistry tasks = registry != null ? registry : buildRegistry(options);
     EventBus bus = vertx.eventBus();
-    for (Class<?> c : List.of(Request.class, Settle.class, TaskOutcome.class, OutgoingMessage.class)) {
+    for (Class<?> c : List.of(Request.class, Settle.class, TaskOutcome.class, OutgoingMessage.class,
+      io.celerity.transport.Delivery.class, io.celerity.transport.FanoutSubscription.class)) {
       LocalCodec.register(bus, c);
     }
     bus.<Boolean>consumer(Addresses.WORKER_SHUTDOWN, m -> shutdown(Boolean.TRUE.equals(m.body())).onComplete(ar -> m.reply(null)));
     DeploymentOptions d = new DeploymentOptions().setConfig(config());
-    control = new ControlVerticle();
+    control = new ControlVerticle(tasks);
     return deploy(new ResultReaderVerticle(), d)
       .compose(v -> deploy(new PoolDispatcherVerticle(), d))
       .compose(v -> vertx.deployVerticle(new ConsumerVerticle(tasks), d).map(id -> {

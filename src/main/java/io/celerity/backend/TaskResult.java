@@ -22,4 +22,10 @@ import java.util.Map;
 public record TaskResult(String taskId, String status, Object result, String traceback, List<Object> children,
                          Instant dateDone, String groupId, String parentId, Map<String, Object> extended,
                          String replyTo, String correlationId) {
+
+  /** The same state change listing the tasks this one sent. */
+  public TaskResult withChildren(List<Object> newChildren) {
+    return new TaskResult(taskId, status, result, traceback, newChildren, dateDone, groupId, parentId, extended,
+      replyTo, correlationId);
+  }
 }

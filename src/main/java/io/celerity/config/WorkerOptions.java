@@ -41,6 +41,11 @@ public class WorkerOptions {
   private boolean taskEvents;
   private boolean acksLate;
   private boolean trackStarted;
+  private boolean acksOnFailureOrTimeout = true;
+  private boolean rejectOnWorkerLost;
+  private Integer etaTaskLimit;
+  private boolean disablePrefetch;
+  private String statedb;
   private boolean resultExtended;
   private long resultExpires = DEFAULT_RESULT_EXPIRES;
   private Integer queueMaxPriority;
@@ -71,6 +76,11 @@ public class WorkerOptions {
     taskEvents = json.getBoolean("task_events", taskEvents);
     acksLate = json.getBoolean("acks_late", acksLate);
     trackStarted = json.getBoolean("track_started", trackStarted);
+    acksOnFailureOrTimeout = json.getBoolean("acks_on_failure_or_timeout", acksOnFailureOrTimeout);
+    rejectOnWorkerLost = json.getBoolean("reject_on_worker_lost", rejectOnWorkerLost);
+    etaTaskLimit = json.getInteger("eta_task_limit", etaTaskLimit);
+    disablePrefetch = json.getBoolean("disable_prefetch", disablePrefetch);
+    statedb = json.getString("statedb", statedb);
     resultExtended = json.getBoolean("result_extended", resultExtended);
     resultExpires = json.getLong("result_expires", resultExpires);
     queueMaxPriority = json.getInteger("queue_max_priority", queueMaxPriority);
@@ -128,6 +138,8 @@ public class WorkerOptions {
       .put("prefetch_multiplier", prefetchMultiplier).put("loglevel", loglevel)
       .put("time_limit", timeLimit).put("soft_time_limit", softTimeLimit)
       .put("task_events", taskEvents).put("acks_late", acksLate).put("track_started", trackStarted)
+      .put("acks_on_failure_or_timeout", acksOnFailureOrTimeout).put("reject_on_worker_lost", rejectOnWorkerLost)
+      .put("eta_task_limit", etaTaskLimit).put("disable_prefetch", disablePrefetch).put("statedb", statedb)
       .put("result_extended", resultExtended).put("result_expires", resultExpires)
       .put("queue_max_priority", queueMaxPriority).put("app", new JsonArray(apps)).put("load_examples", loadExamples)
       .put("http_host", httpHost).put("http_port", httpPort).put("shutdown_timeout", shutdownTimeout)
@@ -219,6 +231,31 @@ public class WorkerOptions {
 
   public boolean isTrackStarted() {
     return trackStarted;
+  }
+
+  /** {@code task_acks_on_failure_or_timeout}: with acks_late, ack (true) or reject failed tasks. */
+  public boolean isAcksOnFailureOrTimeout() {
+    return acksOnFailureOrTimeout;
+  }
+
+  /** {@code task_reject_on_worker_lost}. */
+  public boolean isRejectOnWorkerLost() {
+    return rejectOnWorkerLost;
+  }
+
+  /** {@code worker_eta_task_limit}: most ETA tasks held at once, or null for no limit. */
+  public Integer getEtaTaskLimit() {
+    return etaTaskLimit;
+  }
+
+  /** {@code worker_disable_prefetch}: take a message only when a pool slot is free. */
+  public boolean isDisablePrefetch() {
+    return disablePrefetch;
+  }
+
+  /** {@code --statedb}: file keeping revoked ids across restarts, or null. */
+  public String getStatedb() {
+    return statedb;
   }
 
   public boolean isResultExtended() {

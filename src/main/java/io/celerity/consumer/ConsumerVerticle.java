@@ -33,10 +33,13 @@ public class ConsumerVerticle extends VerticleBase {
   private WorkerOptions options;
   private Transport transport;
   private Strategy strategy;
+  private final RevokedSet revoked = new RevokedSet();
+  private EtaTimer etaTimer;
+  private TaskBuckets buckets;
+  private StateDb stateDb;
   private long received;
   private int prefetch;
-  /** ETA requests held until due, by timer id. */
-  private final java.util.Map<Long, Request> held = new java.util.HashMap<>();
+  private int appliedPrefetch;
 
   public ConsumerVerticle(TaskRegistry registry) {
     this.registry = registry;
@@ -47,6 +50,15 @@ public class ConsumerVerticle extends VerticleBase {
     options = new WorkerOptions(config());
     strategy = new Strategy(new MessageDecoder(), registry, options);
     prefetch = options.getPrefetchCount();
+    appliedPrefetch = prefetch;
+    etaTimer = new EtaTimer(vertx, options.getEtaTaskLimit(), this::due);
+    buckets = new TaskBuckets(vertx, this::dispatch);
+    for (String name : registry.names()) {
+      String limit = registry.get(name).options().rateLimit();
+      if (limit != null) {
+        buckets.setRate(name, TokenBucket.parseRate(limit));
+      }
+    }
     transport = Transports.create(vertx, new TransportOptions(options.getBroker(), options.getQueues(), prefetch,
       options.getQueueMaxPriority(), options.getReconnectMaxDelayMs(), "celerity " + options.getHostname()));
     var bus = vertx.eventBus();
@@ -56,11 +68,29 @@ public class ConsumerVerticle extends VerticleBase {
       .onFailure(err -> m.fail(500, err.getMessage())));
     bus.consumer(Addresses.CONSUMER_STATS, m -> m.reply(stats()));
     bus.consumer(Addresses.CONSUMER_STOP, m -> transport.stopConsuming().onComplete(ar -> m.reply(null)));
+    bus.<JsonObject>consumer(Addresses.CONSUMER_REVOKE, m -> m.reply(revoke(m.body())));
+    bus.<io.celerity.transport.FanoutSubscription>consumer(Addresses.CONSUMER_FANOUT, m ->
+      transport.consumeFanout(m.body().binding(), d -> bus.send(m.body().address(), d))
+        .onSuccess(v -> m.reply(null)).onFailure(err -> m.fail(500, err.getMessage())));
+    bus.consumer(Addresses.CONSUMER_SCHEDULED, m -> {
+      io.vertx.core.json.JsonArray out = new io.vertx.core.json.JsonArray();
+      for (Request r : etaTimer.scheduled()) {
+        out.add(new JsonObject().put("eta", io.celerity.protocol.IsoTime.utc(r.message().eta()))
+          .put("priority", 6).put("request", RequestInfo.of(r, null, false, null)));
+      }
+      m.reply(out);
+    });
+    bus.<JsonObject>consumer(Addresses.CONSUMER_RATE_LIMIT, m -> m.reply(rateLimit(m.body())));
     transport.connectionLostHandler(gen -> {
-      forgetHeld(gen);
+      etaTimer.forgetGeneration(gen);
+      buckets.removeIf(r -> r.delivery().generation() <= gen);
+      updatePrefetch();
       bus.send(Addresses.POOL_FORGET_GENERATION, gen);
     });
-    return transport.start(this::onDelivery);
+    stateDb = options.getStatedb() == null ? null : new StateDb(vertx, options.getStatedb());
+    Future<Void> loaded = stateDb == null ? Future.succeededFuture() : stateDb.load(revoked)
+      .onSuccess(v -> log.info("Loaded {} revoked task id(s) from {}", revoked.size(), options.getStatedb()));
+    return loaded.compose(v -> transport.start(this::onDelivery));
   }
 
   private void onDelivery(Delivery delivery) {
@@ -88,33 +118,99 @@ public class ConsumerVerticle extends VerticleBase {
     if (log.isInfoEnabled()) {
       log.info("Task {} received", request.logName());
     }
-    Instant eta = request.message().eta();
-    long delayMs = eta == null ? 0 : eta.toEpochMilli() - System.currentTimeMillis();
-    if (delayMs <= 0) {
-      vertx.eventBus().send(Addresses.POOL_APPLY, request);
+    if (discardIfRevoked(request)) {
       return;
     }
-    // Held unacked until due; like Celery, each held task raises the prefetch by one so the
-    // held ones do not starve the pool.
-    long timer = vertx.setTimer(delayMs, id -> {
-      held.remove(id);
-      transport.prefetch(prefetch + held.size());
-      vertx.eventBus().send(Addresses.POOL_APPLY, request);
-    });
-    held.put(timer, request);
-    transport.prefetch(prefetch + held.size());
+    Instant eta = request.message().eta();
+    if (eta != null && eta.isAfter(Instant.now())) {
+      etaTimer.hold(request, eta);
+      updatePrefetch();
+      return;
+    }
+    buckets.submit(request);
+    updatePrefetch();
   }
 
-  /** Drops held ETA requests of a lost connection: the broker redelivers them. */
-  private void forgetHeld(long generation) {
-    held.entrySet().removeIf(e -> {
-      if (e.getValue().delivery().generation() <= generation) {
-        vertx.cancelTimer(e.getKey());
-        return true;
-      }
+  /** An ETA came: the same revocation check again (a revoke takes effect at the ETA), then the rate limit. */
+  private void due(Request request) {
+    updatePrefetch();
+    if (!discardIfRevoked(request)) {
+      buckets.submit(request);
+      updatePrefetch();
+    }
+  }
+
+  private void dispatch(Request request) {
+    if (!discardIfRevoked(request)) {
+      vertx.eventBus().send(Addresses.POOL_APPLY, request);
+    }
+  }
+
+  /** Celery's revocation check: expired or revoked requests are not run but stored REVOKED and acked. */
+  private boolean discardIfRevoked(Request request) {
+    Instant expires = request.message().expires();
+    String reason = null;
+    if (expires != null && !expires.isAfter(Instant.now())) {
+      revoked.add(request.id());
+      reason = "expired";
+    } else if (revoked.contains(request.id())) {
+      reason = "revoked";
+    }
+    if (reason == null) {
       return false;
-    });
-    transport.prefetch(prefetch + held.size());
+    }
+    vertx.eventBus().send(Addresses.RESULT_OUTCOME, TaskOutcome.revokedBeforeStart(request, reason));
+    return true;
+  }
+
+  /**
+   * Held requests (ETA, rate limit) stay unacked; like Celery the prefetch count is raised by one
+   * for each, so they do not starve the pool, within {@code eta_task_limit}.
+   */
+  private void updatePrefetch() {
+    if (prefetch == 0) {
+      return; // unlimited already
+    }
+    int bonus = etaTimer.prefetchBonus() + buckets.waitingCount();
+    Integer cap = options.getEtaTaskLimit();
+    int wanted = prefetch + (cap == null ? bonus : Math.min(bonus, cap));
+    if (wanted != appliedPrefetch) {
+      appliedPrefetch = wanted;
+      transport.prefetch(wanted);
+    }
+  }
+
+  /** {@code revoke}: remember the ids, drop held requests with them. */
+  private JsonObject revoke(JsonObject body) {
+    java.util.List<String> ids = new java.util.ArrayList<>();
+    body.getJsonArray("ids").forEach(id -> ids.add(id.toString()));
+    ids.forEach(revoked::add);
+    java.util.List<Request> dropped = new java.util.ArrayList<>(etaTimer.remove(ids));
+    dropped.addAll(buckets.removeIf(r -> ids.contains(r.id())));
+    dropped.forEach(r -> vertx.eventBus().send(Addresses.RESULT_OUTCOME, TaskOutcome.revokedBeforeStart(r, "revoked")));
+    updatePrefetch();
+    if (stateDb != null) {
+      stateDb.save(revoked, 0).onFailure(err -> log.error("Cannot write state file {}: {}", options.getStatedb(), err.getMessage()));
+    }
+    return new JsonObject().put("revoked", revoked.size());
+  }
+
+  /** {@code rate_limit}: Celery's replies. */
+  private JsonObject rateLimit(JsonObject body) {
+    String task = body.getString("task_name");
+    if (registry.get(task) == null) {
+      return new JsonObject().put("error", "unknown task");
+    }
+    double rate;
+    try {
+      rate = TokenBucket.parseRate(body.getValue("rate_limit"));
+    } catch (IllegalArgumentException e) {
+      return new JsonObject().put("error", e.getMessage());
+    }
+    registry.updateOptions(task, o -> o.withRateLimit(rate > 0 ? String.valueOf(body.getValue("rate_limit")) : null));
+    buckets.setRate(task, rate);
+    updatePrefetch();
+    return new JsonObject().put("ok", rate > 0 ? "new rate limit set successfully" : "rate limit disabled successfully");
   }
 
   private void settle(Settle s) {
@@ -130,15 +226,24 @@ public class ConsumerVerticle extends VerticleBase {
       .put("broker", Urls.redact(options.getBroker()))
       .put("connected", transport.isConnected())
       .put("reconnects", transport.reconnects())
-      .put("prefetch_count", prefetch + held.size())
+      .put("prefetch_count", appliedPrefetch)
       .put("received", received)
-      .put("eta_held", held.size())
+      .put("eta_held", etaTimer.size())
+      .put("rate_limited", buckets.waitingCount())
+      .put("revoked", revoked.size())
       .put("queues", options.getQueues());
   }
 
   @Override
   public Future<?> stop() {
+    // Held requests go back to the broker for another worker (warm or cold shutdown alike).
+    etaTimer.takeAll().forEach(r -> transport.reject(r.delivery(), true));
+    buckets.removeIf(r -> true).forEach(r -> transport.reject(r.delivery(), true));
+    Future<Void> saved = stateDb == null ? Future.succeededFuture() : stateDb.save(revoked, 0).recover(err -> {
+      log.error("Cannot write state file {}: {}", options.getStatedb(), err.getMessage());
+      return Future.succeededFuture();
+    });
     Future<Void> flushed = transport instanceof io.celerity.transport.amqp.AmqpTransport amqp ? amqp.flush() : Future.succeededFuture();
-    return flushed.compose(v -> transport.close());
+    return saved.compose(v -> flushed).compose(v -> transport.close());
   }
 }

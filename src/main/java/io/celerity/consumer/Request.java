@@ -20,10 +20,14 @@ import io.celerity.transport.Delivery;
  * @param timeLimit      hard limit in seconds, or null
  * @param softTimeLimit  soft limit in seconds, or null
  * @param receivedNanos  {@link System#nanoTime()} at receipt
+ * @param acksOnFailureOrTimeout with acks_late: ack (true) or reject (false) a failed or timed-out task
+ * @param rejectOnWorkerLost     with acks_late: requeue instead of failing when the process running it dies
+ * @param storeErrorsEvenIfIgnored store failures even when the task ignores results
  */
 public record Request(TaskMessage message, Delivery delivery, TaskDefinition task, String hostname, boolean acksLate,
                       boolean trackStarted, boolean ignoreResult, boolean taskIgnoresResult, Double timeLimit,
-                      Double softTimeLimit, long receivedNanos) {
+                      Double softTimeLimit, long receivedNanos, boolean acksOnFailureOrTimeout,
+                      boolean rejectOnWorkerLost, boolean storeErrorsEvenIfIgnored) {
 
   public String id() {
     return message.id();

@@ -73,6 +73,9 @@ public final class Strategy {
     return new Request(msg, delivery, def, hostname,
       o.acksLate() != null ? o.acksLate() : options.isAcksLate(),
       o.trackStarted() != null ? o.trackStarted() : options.isTrackStarted(),
-      taskIgnores || msg.ignoreResult(), taskIgnores, hard, soft, System.nanoTime());
+      taskIgnores || msg.ignoreResult(), taskIgnores, hard, soft, System.nanoTime(),
+      o.acksOnFailureOrTimeout() != null ? o.acksOnFailureOrTimeout() : options.isAcksOnFailureOrTimeout(),
+      o.rejectOnWorkerLost() != null ? o.rejectOnWorkerLost() : options.isRejectOnWorkerLost(),
+      Boolean.TRUE.equals(o.storeErrorsEvenIfIgnored()));
   }
 }

@@ -4,6 +4,10 @@ import io.celerity.Addresses;
 import io.celerity.config.WorkerOptions;
 import io.celerity.protocol.Json;
 import io.celerity.protocol.TaskMessages;
+import io.celerity.task.TaskRegistry;
+import io.celerity.transport.Delivery;
+import io.celerity.transport.FanoutBinding;
+import io.celerity.transport.FanoutSubscription;
 import io.celerity.transport.OutgoingMessage;
 import io.vertx.core.Future;
 import io.vertx.core.VerticleBase;
@@ -18,6 +22,7 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 import java.lang.management.ManagementFactory;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 
@@ -29,14 +34,28 @@ public class ControlVerticle extends VerticleBase {
 
   private static final Logger log = LoggerFactory.getLogger("celery.worker.control");
   private static final long ASK_TIMEOUT_MS = 2000;
+  /** Celery's control exchange, {@code <control_exchange>.pidbox}. */
+  public static final String PIDBOX_EXCHANGE = "celery.pidbox";
 
+  private final TaskRegistry registry;
+  private final ControlCommands commands = new ControlCommands();
   private WorkerOptions options;
+  private Mailbox mailbox;
   private HttpServer server;
   private final long startMillis = System.currentTimeMillis();
+
+  public ControlVerticle(TaskRegistry registry) {
+    this.registry = registry;
+  }
 
   @Override
   public Future<?> start() {
     options = new WorkerOptions(config());
+    mailbox = new Mailbox(options.getHostname());
+    registerCommands();
+    vertx.eventBus().<Delivery>consumer(Addresses.CONTROL_PIDBOX, m -> onRequest(m.body()));
+    FanoutBinding pidbox = new FanoutBinding(PIDBOX_EXCHANGE, options.getHostname() + "." + PIDBOX_EXCHANGE, "",
+      Map.of("x-message-ttl", 300_000, "x-expires", 10_000));
     Router router = Router.router(vertx);
     router.route().handler(BodyHandler.create().setBodyLimit(1 << 20));
     router.get("/health").handler(this::health);
@@ -45,11 +64,88 @@ public class ControlVerticle extends VerticleBase {
     router.get("/control/stats").handler(this::stats);
     router.post("/api/task/async-apply/:name").handler(this::asyncApply);
     router.get("/api/task/result/:id").handler(this::result);
-    return vertx.createHttpServer().requestHandler(router).listen(options.getHttpPort(), options.getHttpHost())
+    return vertx.eventBus().request(Addresses.CONSUMER_FANOUT, new FanoutSubscription(pidbox, Addresses.CONTROL_PIDBOX))
+      .compose(v -> vertx.createHttpServer().requestHandler(router).listen(options.getHttpPort(), options.getHttpHost()))
       .onSuccess(s -> {
         server = s;
         log.info("HTTP bridge listening on http://{}:{}", options.getHttpHost(), s.actualPort());
       });
+  }
+
+  /** A pidbox request: ours? run it, reply if a reply is wanted. Bad requests are logged and dropped. */
+  @SuppressWarnings("unchecked")
+  private void onRequest(Delivery d) {
+    Map<String, Object> request;
+    try {
+      request = (Map<String, Object>) Json.parse(d.body());
+    } catch (Exception e) {
+      log.error("Dropping undecodable remote-control message: {}", e.getMessage());
+      return;
+    }
+    mailbox.observe(d.headers());
+    if (!(request.get("method") instanceof String method)
+      || !mailbox.accepts(request, d.headers(), System.currentTimeMillis() / 1000.0)) {
+      return;
+    }
+    Object args = request.get("arguments");
+    JsonObject arguments = args instanceof Map<?, ?> a ? new JsonObject((Map<String, Object>) a) : new JsonObject();
+    log.debug("pidbox received method {} {}", method, arguments);
+    commands.dispatch(method, arguments).onSuccess(result -> {
+      OutgoingMessage reply = mailbox.reply(request, result);
+      if (reply != null) {
+        vertx.eventBus().request(Addresses.BROKER_PUBLISH, reply)
+          .onFailure(err -> log.warn("Remote-control reply to {} not sent: {}", method, err.getMessage()));
+      }
+    });
+  }
+
+  private void registerCommands() {
+    commands.register("ping", a -> Future.succeededFuture(Map.of("ok", "pong")))
+      .register("stats", a -> statsValue().map(s -> (Object) s))
+      .register("registered", a -> Future.succeededFuture(new ArrayList<>(registry.names())))
+      .register("scheduled", a -> ask(Addresses.CONSUMER_SCHEDULED))
+      .register("revoke", this::revoke)
+      .register("terminate", a -> revoke(a.copy().put("terminate", true)))
+      .register("rate_limit", a -> this.<JsonObject>ask(Addresses.CONSUMER_RATE_LIMIT, a).map(j -> (Object) j))
+      .register("time_limit", this::timeLimit)
+      .alias("dump_tasks", "registered")
+      .alias("dump_schedule", "scheduled");
+  }
+
+  /** {@code revoke}/{@code terminate}: every worker remembers the ids; running ones are stopped with terminate. */
+  private Future<Object> revoke(JsonObject a) {
+    Object raw = a.getValue("task_id");
+    List<String> ids = new ArrayList<>();
+    if (raw instanceof JsonArray arr) {
+      arr.forEach(id -> ids.add(String.valueOf(id)));
+    } else if (raw != null) {
+      ids.add(raw.toString());
+    }
+    boolean terminate = Boolean.TRUE.equals(a.getValue("terminate"));
+    JsonObject body = new JsonObject().put("ids", new JsonArray(ids)).put("terminate", terminate)
+      .put("signal", a.getString("signal", "SIGTERM"));
+    return this.<JsonObject>ask(Addresses.CONSUMER_REVOKE, body)
+      .compose(v -> this.<JsonObject>ask(Addresses.POOL_REVOKE, body))
+      .map(r -> {
+        if (!terminate) {
+          return Map.of("ok", "tasks " + String.join(", ", ids) + " flagged as revoked");
+        }
+        List<Object> terminated = r.getJsonArray("terminated").getList();
+        return Map.of("ok", terminated.isEmpty() ? "terminate: tasks unknown"
+          : "terminate: " + String.join(", ", terminated.stream().map(String::valueOf).toList()));
+      });
+  }
+
+  private Future<Object> timeLimit(JsonObject a) {
+    Double hard = a.getValue("hard") instanceof Number n ? n.doubleValue() : null;
+    Double soft = a.getValue("soft") instanceof Number n ? n.doubleValue() : null;
+    boolean known = registry.updateOptions(a.getString("task_name", ""), o -> o.withTimeLimits(hard, soft));
+    return Future.succeededFuture(known ? Map.of("ok", "time limits set successfully") : Map.of("error", "unknown task"));
+  }
+
+  private <T> Future<T> ask(String address, Object body) {
+    return vertx.eventBus().<T>request(address, body, new io.vertx.core.eventbus.DeliveryOptions().setSendTimeout(ASK_TIMEOUT_MS))
+      .map(Message::body);
   }
 
   /** The port actually bound (useful with {@code http_port} 0). */
@@ -62,8 +158,7 @@ public class ControlVerticle extends VerticleBase {
   }
 
   private <T> Future<T> ask(String address) {
-    return vertx.eventBus().<T>request(address, null, new io.vertx.core.eventbus.DeliveryOptions().setSendTimeout(ASK_TIMEOUT_MS))
-      .map(Message::body);
+    return ask(address, null);
   }
 
   /** Live: this event loop answers, and the heartbeat verticle's loop answers too. */
@@ -86,17 +181,23 @@ public class ControlVerticle extends VerticleBase {
   }
 
   private void stats(RoutingContext rc) {
+    statsValue().onSuccess(s -> json(rc, 200, reply(s)))
+      .onFailure(err -> json(rc, 503, new JsonObject().put("error", err.getMessage())));
+  }
+
+  /** Celery's {@code inspect stats} value for this worker. */
+  private Future<JsonObject> statsValue() {
     Future<JsonObject> consumer = ask(Addresses.CONSUMER_STATS);
     Future<JsonObject> pool = ask(Addresses.POOL_STATS);
     Future<JsonObject> results = ask(Addresses.RESULT_STATS);
     Future<JsonObject> hb = ask(Addresses.HEARTBEAT_STATUS);
-    Future.all(consumer, pool, results, hb).onSuccess(cf -> {
+    return Future.all(consumer, pool, results, hb).map(cf -> {
       JsonObject c = consumer.result();
       JsonObject p = pool.result();
-      JsonObject s = new JsonObject()
+      return new JsonObject()
         .put("total", p.getJsonObject("total"))
         .put("pid", ProcessHandle.current().pid())
-        .put("clock", String.valueOf(hb.result().getLong("clock", 0L)))
+        .put("clock", String.valueOf(Math.max(mailbox.clock(), hb.result().getLong("clock", 0L))))
         .put("uptime", (System.currentTimeMillis() - startMillis) / 1000)
         .put("pool", new JsonObject()
           .put("implementation", "celerity." + options.getPool())
@@ -110,8 +211,7 @@ public class ControlVerticle extends VerticleBase {
         .put("received", c.getLong("received"))
         .put("active", p.getInteger("active"))
         .put("reserved", p.getInteger("reserved"));
-      json(rc, 200, reply(s));
-    }).onFailure(err -> json(rc, 503, new JsonObject().put("error", err.getMessage())));
+    });
   }
 
   private static long rssKb() {

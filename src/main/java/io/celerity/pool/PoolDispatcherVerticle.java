@@ -23,6 +23,8 @@ public class PoolDispatcherVerticle extends VerticleBase {
   private static final Logger log = LoggerFactory.getLogger("celery.worker");
 
   private TaskPool pool;
+  /** Ids revoked while their request may be on its way here from the consumer. */
+  private final io.celerity.consumer.RevokedSet revoked = new io.celerity.consumer.RevokedSet();
 
   @Override
   public Future<?> start() {
@@ -39,7 +41,16 @@ public class PoolDispatcherVerticle extends VerticleBase {
         bus.send(Addresses.RESULT_OUTCOME, outcome);
       }
     });
+    pool.revokedCheck(revoked::contains);
     bus.<Request>consumer(Addresses.POOL_APPLY, m -> pool.submit(m.body()));
+    bus.<JsonObject>consumer(Addresses.POOL_REVOKE, m -> {
+      java.util.List<String> ids = new java.util.ArrayList<>();
+      m.body().getJsonArray("ids").forEach(id -> ids.add(id.toString()));
+      ids.forEach(revoked::add);
+      java.util.List<String> terminated = pool.revoke(ids, m.body().getBoolean("terminate", false),
+        m.body().getString("signal", "SIGTERM"));
+      m.reply(new JsonObject().put("terminated", new JsonArray(terminated)));
+    });
     bus.consumer(Addresses.POOL_STATS, m -> m.reply(stats()));
     bus.<Double>consumer(Addresses.POOL_DRAIN, this::drain);
     bus.<Long>consumer(Addresses.POOL_FORGET_GENERATION, m -> {

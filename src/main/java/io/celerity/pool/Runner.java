@@ -1,6 +1,7 @@
 package io.celerity.pool;
 
 import io.celerity.protocol.ExceptionInfo;
+import io.celerity.task.Retry;
 
 /**
  * Where task bodies run: pool threads, virtual threads, or child processes. The {@link TaskPool}
@@ -9,11 +10,15 @@ import io.celerity.protocol.ExceptionInfo;
  */
 public interface Runner {
 
-  /** How a body ended: a JSON-ready value, or the exception as Celery encodes it. */
-  @FunctionalInterface
+  /**
+   * How a body ended: a JSON-ready value, the exception as Celery encodes it, or a retry. Either
+   * method may be called from any thread, and exactly one of them once per job.
+   */
   interface Completion {
-    /** May be called from any thread, exactly once per job. */
     void done(Object value, ExceptionInfo error);
+
+    /** The task asked to be retried ({@code self.retry}, or autoretry); {@code error} is the reason or null. */
+    void retry(Retry retry, ExceptionInfo error);
   }
 
   /** Starts the job's task body off the event loop. */
@@ -27,6 +32,14 @@ public interface Runner {
    * the runner can (kill a child process), or abandon it.
    */
   void hardLimit(Job job);
+
+  /**
+   * {@code revoke(terminate=True)}: the job has been reported REVOKED; stop its body with
+   * {@code signal} (a name such as SIGTERM, SIGKILL) where the runner can, else as at a hard limit.
+   */
+  default void terminate(Job job, String signal) {
+    hardLimit(job);
+  }
 
   /** Stops whatever still runs. */
   void close();

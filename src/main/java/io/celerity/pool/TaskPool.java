@@ -4,6 +4,7 @@ import io.celerity.consumer.Request;
 import io.celerity.protocol.ExceptionInfo;
 import io.celerity.protocol.States;
 import io.celerity.result.TaskOutcome;
+import io.celerity.task.Retry;
 import io.vertx.core.Context;
 import io.vertx.core.Vertx;
 import org.slf4j.Logger;
@@ -38,6 +39,7 @@ public class TaskPool {
   private final Vertx vertx;
   private final Context context;
   private final Runner runner;
+  private java.util.function.Predicate<String> isRevoked = id -> false;
   private final Listener listener;
   private int concurrency;
   private final Deque<Request> queued = new ArrayDeque<>();
@@ -53,6 +55,39 @@ public class TaskPool {
     this.runner = runner;
   }
 
+  /** Checked when a request is about to start: revoked ids are not run. */
+  public void revokedCheck(java.util.function.Predicate<String> check) {
+    this.isRevoked = check;
+  }
+
+  /**
+   * {@code revoke}: queued requests with these ids are dropped (REVOKED, never started); with
+   * {@code terminate}, running ones are reported REVOKED ("terminated"), their slots freed and the
+   * runner told to stop them. Returns the ids terminated.
+   */
+  public List<String> revoke(java.util.Collection<String> ids, boolean terminate, String signal) {
+    queued.removeIf(r -> {
+      if (ids.contains(r.id())) {
+        listener.finished(TaskOutcome.revokedBeforeStart(r, "revoked"));
+        return true;
+      }
+      return false;
+    });
+    List<String> terminated = new ArrayList<>();
+    if (terminate) {
+      for (Job job : new ArrayList<>(running.values())) {
+        if (ids.contains(job.request.id())) {
+          terminated.add(job.request.id());
+          log.info("Terminating {} ({})", job.request.logName(), signal);
+          finish(job, new TaskOutcome(job.request, job.request.message(), States.REVOKED, null,
+            ExceptionInfo.revoked("terminated"), runtime(job)));
+          runner.terminate(job, signal);
+        }
+      }
+    }
+    return terminated;
+  }
+
   public void submit(Request request) {
     queued.addLast(request);
     dispatch();
@@ -65,6 +100,10 @@ public class TaskPool {
   }
 
   private void start(Request request) {
+    if (isRevoked.test(request.id())) {
+      listener.finished(TaskOutcome.revokedBeforeStart(request, "revoked"));
+      return;
+    }
     Job job = new Job(request);
     running.put(request.id(), job);
     job.startNanos = System.nanoTime();
@@ -77,7 +116,18 @@ public class TaskPool {
     if (request.timeLimit() != null) {
       job.hardTimer = vertx.setTimer(millis(request.timeLimit()), id -> hardLimit(job));
     }
-    runner.start(job, (value, error) -> context.runOnContext(x -> complete(job, value, error)));
+    runner.start(job, new Runner.Completion() {
+      @Override
+      public void done(Object value, ExceptionInfo error) {
+        context.runOnContext(x -> complete(job, value, error));
+      }
+
+      @Override
+      public void retry(Retry retry, ExceptionInfo error) {
+        context.runOnContext(x -> finish(job, new TaskOutcome(job.request, job.request.message(), States.RETRY, null,
+          error, runtime(job), true, retry)));
+      }
+    });
   }
 
   private static long millis(double seconds) {
@@ -85,9 +135,12 @@ public class TaskPool {
   }
 
   private void complete(Job job, Object value, ExceptionInfo error) {
-    double runtime = (System.nanoTime() - job.startNanos) / 1e9;
     finish(job, new TaskOutcome(job.request, job.request.message(), error == null ? States.SUCCESS : States.FAILURE,
-      value, error, runtime));
+      value, error, runtime(job)));
+  }
+
+  private static double runtime(Job job) {
+    return (System.nanoTime() - job.startNanos) / 1e9;
   }
 
   private void softLimit(Job job) {

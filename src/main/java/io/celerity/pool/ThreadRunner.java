@@ -2,6 +2,7 @@ package io.celerity.pool;
 
 import io.celerity.protocol.ExceptionInfo;
 import io.celerity.protocol.Json;
+import io.celerity.task.Retry;
 import io.celerity.task.TaskError;
 
 import java.util.List;
@@ -50,14 +51,18 @@ public final class ThreadRunner implements Runner {
     job.thread = Thread.currentThread();
     Object value = null;
     ExceptionInfo error = null;
+    Retry retry = null;
     try {
-      Object returned = job.request.task().function().run(job);
+      Object returned = runWithAutoretry(job);
       try {
         value = Json.toJsonValue(returned);
       } catch (IllegalArgumentException notJson) {
         // kombu raises EncodeError when a result cannot be serialised
         error = ExceptionInfo.from(new TaskError("kombu.exceptions", "EncodeError", notJson.getMessage()));
       }
+    } catch (Retry r) {
+      retry = r;
+      error = r.reason() == null ? null : ExceptionInfo.from(r.reason());
     } catch (Throwable t) {
       error = job.softLimitExceeded && (t instanceof InterruptedException || t.getCause() instanceof InterruptedException)
         ? new ExceptionInfo("SoftTimeLimitExceeded", ExceptionInfo.BILLIARD_EXCEPTIONS, List.of(), ExceptionInfo.traceback(t))
@@ -66,7 +71,26 @@ public final class ThreadRunner implements Runner {
       job.thread = null;
       Thread.interrupted(); // a late soft-limit interrupt must not leak into the next task on this thread
     }
-    completion.done(value, error);
+    if (retry != null) {
+      completion.retry(retry, error);
+    } else {
+      completion.done(value, error);
+    }
+  }
+
+  /** Runs the body; an exception listed in {@code autoretry_for} becomes a retry (or re-raises once retries are used up). */
+  private static Object runWithAutoretry(Job job) throws Exception {
+    try {
+      return job.request.task().function().run(job);
+    } catch (Retry r) {
+      throw r;
+    } catch (Exception e) {
+      io.celerity.task.TaskOptions o = job.request.task().options();
+      if (!Retries.autoretries(o, e)) {
+        throw e;
+      }
+      throw job.retry(e, Retries.countdown(o, job.retries()), null, null, null);
+    }
   }
 
   @Override

@@ -43,6 +43,19 @@ final class KombuTypes {
     m.addSerializer(LocalDate.class, string(d -> naive(d.atStartOfDay())));
     m.addSerializer(LocalTime.class, string(t -> (t.getNano() / 1000 == 0 ? TIME_SECONDS : TIME_MICROS).format(t)));
     m.addSerializer(BigDecimal.class, string(BigDecimal::toPlainString));
+    // Vert.x JSON values reach the encoder from control replies and stats: write their content.
+    m.addSerializer(io.vertx.core.json.JsonObject.class, new JsonSerializer<>() {
+      @Override
+      public void serialize(io.vertx.core.json.JsonObject value, JsonGenerator gen, SerializerProvider p) throws IOException {
+        p.defaultSerializeValue(value.getMap(), gen);
+      }
+    });
+    m.addSerializer(io.vertx.core.json.JsonArray.class, new JsonSerializer<>() {
+      @Override
+      public void serialize(io.vertx.core.json.JsonArray value, JsonGenerator gen, SerializerProvider p) throws IOException {
+        p.defaultSerializeValue(value.getList(), gen);
+      }
+    });
     return m;
   }
 

@@ -24,8 +24,8 @@ public class ResultReaderVerticle extends VerticleBase {
     WorkerOptions options = new WorkerOptions(config());
     backend = Backends.create(vertx, options.getResultBackend(), options.getResultExpires());
     var bus = vertx.eventBus();
-    recorder = new ResultRecorder(backend, s -> bus.send(Addresses.CONSUMER_SETTLE, s), options.isResultExtended(),
-      options.getHostname());
+    recorder = new ResultRecorder(backend, s -> bus.send(Addresses.CONSUMER_SETTLE, s),
+      m -> bus.request(Addresses.BROKER_PUBLISH, m).mapEmpty(), options.isResultExtended(), options.getHostname());
     bus.<Request>consumer(Addresses.RESULT_STARTED, m -> recorder.started(m.body()));
     bus.<TaskOutcome>consumer(Addresses.RESULT_OUTCOME, m -> recorder.finished(m.body()));
     bus.<String>consumer(Addresses.RESULT_GET, m -> backend.get(m.body())
@@ -33,6 +33,7 @@ public class ResultReaderVerticle extends VerticleBase {
       .onFailure(err -> m.fail(500, err.getMessage())));
     bus.consumer(Addresses.RESULT_STATS, m -> m.reply(new JsonObject()
       .put("succeeded", recorder.succeeded()).put("failed", recorder.failed())
+      .put("retried", recorder.retried()).put("revoked", recorder.revoked())
       .put("pending_writes", recorder.pendingWrites())));
     bus.consumer(Addresses.RESULT_FLUSH, m -> {
       Promise<Void> p = Promise.promise();

@@ -4,19 +4,25 @@ import io.celerity.backend.ResultBackend;
 import io.celerity.backend.TaskResult;
 import io.celerity.consumer.Request;
 import io.celerity.consumer.Settle;
+import io.celerity.protocol.ExceptionInfo;
 import io.celerity.protocol.PyRepr;
 import io.celerity.protocol.States;
 import io.celerity.protocol.TaskMessage;
+import io.celerity.protocol.TaskMessages;
+import io.celerity.task.Retry;
+import io.celerity.transport.OutgoingMessage;
 import io.vertx.core.Future;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 import java.time.Instant;
+import java.util.Arrays;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.function.Consumer;
+import java.util.function.Function;
 
 /**
  * Celery's trace bookkeeping after a task ran: which state to store (and when not to), the log
@@ -29,17 +35,22 @@ public class ResultRecorder {
 
   private final ResultBackend backend;
   private final Consumer<Settle> settle;
+  private final Function<OutgoingMessage, Future<Void>> publisher;
   private final boolean resultExtended;
   private final String hostname;
   /** STARTED writes in flight, so the final state is never overtaken by its own STARTED. */
   private final Map<String, Future<Void>> startedWrites = new HashMap<>();
   private long succeeded;
   private long failed;
+  private long retried;
+  private long revoked;
   private long pendingWrites;
 
-  public ResultRecorder(ResultBackend backend, Consumer<Settle> settle, boolean resultExtended, String hostname) {
+  public ResultRecorder(ResultBackend backend, Consumer<Settle> settle, Function<OutgoingMessage, Future<Void>> publisher,
+                        boolean resultExtended, String hostname) {
     this.backend = backend;
     this.settle = settle;
+    this.publisher = publisher;
     this.resultExtended = resultExtended;
     this.hostname = hostname;
   }
@@ -61,28 +72,82 @@ public class ResultRecorder {
 
   public void finished(TaskOutcome o) {
     Request r = o.request();
-    TaskMessage msg = o.message();
-    boolean success = States.SUCCESS.equals(o.state());
     logOutcome(o);
-    if (success) {
-      succeeded++;
-    } else {
-      failed++;
+    switch (o.state()) {
+      case States.SUCCESS -> succeeded++;
+      case States.RETRY -> retried++;
+      case States.REVOKED -> revoked++;
+      default -> failed++;
     }
-    boolean store = backend.enabled() && (success ? r == null || !r.ignoreResult() : r == null || !r.taskIgnoresResult());
+    if (States.RETRY.equals(o.state())) {
+      retry(o);
+      return;
+    }
+    Future<Void> written = store(o) ? afterStarted(r, document(o, Instant.now())) : Future.succeededFuture();
+    if (r != null) {
+      // acks_late (and requests that never started): the message is settled once the result is stored.
+      written.onComplete(ar -> settleAfter(o));
+    }
+  }
+
+  /** Celery: SUCCESS is skipped with ignore_result; failures only when the task itself ignores results. */
+  private boolean store(TaskOutcome o) {
+    Request r = o.request();
+    if (!backend.enabled() || r == null) {
+      return backend.enabled();
+    }
+    if (States.SUCCESS.equals(o.state())) {
+      return !r.ignoreResult();
+    }
+    return !r.taskIgnoresResult() || r.storeErrorsEvenIfIgnored();
+  }
+
+  private void settleAfter(TaskOutcome o) {
+    Request r = o.request();
+    if (!o.started()) {
+      settle.accept(Settle.ack(r.delivery())); // revoked or expired before it ran: Celery acks
+    } else if (r.acksLate()) {
+      boolean failed = States.FAILURE.equals(o.state());
+      settle.accept(failed && !r.acksOnFailureOrTimeout() ? Settle.reject(r.delivery()) : Settle.ack(r.delivery()));
+    }
+  }
+
+  /**
+   * Task.retry: publish the copy first; only once the broker has it is RETRY stored and the
+   * original settled. If the copy cannot be published the task fails with that error, as in Celery.
+   */
+  private void retry(TaskOutcome o) {
+    Request r = o.request();
+    Retry retry = o.retry();
+    OutgoingMessage copy = TaskMessages.retryOf(o.message(), r.delivery().exchange(), r.delivery().routingKey(),
+      retry.eta(), retry.args(), retry.kwargs(), hostname);
+    publisher.apply(copy).onComplete(ar -> {
+      if (ar.succeeded()) {
+        ExceptionInfo reason = o.error() != null ? o.error()
+          : ExceptionInfo.of(ExceptionInfo.CELERY_EXCEPTIONS, "Retry", retry.getMessage());
+        TaskOutcome stored = new TaskOutcome(r, o.message(), States.RETRY, null, reason, o.runtimeSeconds(), true, retry);
+        List<Object> children = List.of(Arrays.asList(Arrays.asList(o.message().id(), null), null));
+        Future<Void> w = store(stored) ? afterStarted(r, document(stored, null).withChildren(children)) : Future.succeededFuture();
+        w.onComplete(x -> settleAfter(stored));
+      } else {
+        log.error("Task {} could not be retried: {}", r.logName(), ar.cause().getMessage());
+        TaskOutcome failedOutcome = new TaskOutcome(r, o.message(), States.FAILURE, null,
+          ExceptionInfo.from(ar.cause()), o.runtimeSeconds());
+        failed++;
+        Future<Void> w = store(failedOutcome) ? afterStarted(r, document(failedOutcome, Instant.now())) : Future.succeededFuture();
+        w.onComplete(x -> {
+          if (r.acksLate()) {
+            settle.accept(Settle.reject(r.delivery()));
+          }
+        });
+      }
+    });
+  }
+
+  /** Writes a final document, after the request's STARTED write if one is still in flight. */
+  private Future<Void> afterStarted(Request r, TaskResult doc) {
     Future<Void> prior = r == null ? null : startedWrites.get(r.id());
-    Future<Void> written;
-    if (store) {
-      TaskResult doc = document(msg, r, o.state(), success ? o.value() : o.error().toResult(),
-        success ? null : o.error().traceback(), Instant.now());
-      written = prior == null ? write(doc) : prior.eventually(() -> write(doc));
-    } else {
-      written = Future.succeededFuture();
-    }
-    if (r != null && r.acksLate()) {
-      // acks_late: the message is settled only once its result is stored.
-      written.onComplete(ar -> settle.accept(Settle.ack(r.delivery())));
-    }
+    return prior == null ? write(doc) : prior.eventually(() -> write(doc));
   }
 
   private void logOutcome(TaskOutcome o) {
@@ -91,6 +156,10 @@ public class ResultRecorder {
       if (log.isInfoEnabled()) {
         log.info("Task {} succeeded in {}s: {}", name, String.format("%.6f", o.runtimeSeconds()), PyRepr.of(o.value()));
       }
+    } else if (States.RETRY.equals(o.state())) {
+      log.info("Task {} retry: {}", name, o.retry().getMessage());
+    } else if (States.REVOKED.equals(o.state())) {
+      log.info("Discarding revoked task: {} ({})", name, o.error().args().isEmpty() ? "revoked" : o.error().args().get(0));
     } else if (o.request() != null) {
       String tb = o.error().traceback();
       log.error("Task {} raised unexpected: {}{}", name, o.error().repr(), tb == null ? "" : "\n" + tb);
@@ -102,6 +171,12 @@ public class ResultRecorder {
     return backend.store(doc)
       .onFailure(err -> log.error("Failed to store result of task {} ({}): {}", doc.taskId(), doc.status(), err.getMessage()))
       .onComplete(ar -> pendingWrites--);
+  }
+
+  private TaskResult document(TaskOutcome o, Instant done) {
+    boolean success = States.SUCCESS.equals(o.state());
+    return document(o.message(), o.request(), o.state(), success ? o.value() : o.error().toResult(),
+      success ? null : o.error().traceback(), done);
   }
 
   private TaskResult document(TaskMessage msg, Request r, String status, Object result, String traceback, Instant done) {
@@ -125,6 +200,14 @@ public class ResultRecorder {
 
   public long failed() {
     return failed;
+  }
+
+  public long retried() {
+    return retried;
+  }
+
+  public long revoked() {
+    return revoked;
   }
 
   public long pendingWrites() {

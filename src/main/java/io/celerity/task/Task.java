@@ -39,4 +39,28 @@ public @interface Task {
 
   /** Soft time limit in seconds ({@code soft_time_limit}); 0 = worker default. */
   double softTimeLimit() default 0;
+
+  /** Rate limit, Celery's form: {@code "10/s"}, {@code "100/m"}, {@code "1000/h"} ({@code rate_limit}). */
+  String rateLimit() default "";
+
+  /** Retries allowed by {@link TaskContext#retry} and autoretry ({@code max_retries}); -1 = unlimited. */
+  int maxRetries() default TaskOptions.DEFAULT_MAX_RETRIES;
+
+  /** Countdown of a retry when none is given, seconds ({@code default_retry_delay}). */
+  double defaultRetryDelay() default TaskOptions.DEFAULT_RETRY_DELAY;
+
+  /** Exceptions that retry the task automatically ({@code autoretry_for}). */
+  Class<? extends Throwable>[] autoretryFor() default {};
+
+  /** Exponential backoff factor for autoretry, seconds; 0 = use {@link #defaultRetryDelay()} ({@code retry_backoff}). */
+  double retryBackoff() default 0;
+
+  /** Upper bound of the backoff, seconds ({@code retry_backoff_max}). */
+  double retryBackoffMax() default TaskOptions.DEFAULT_RETRY_BACKOFF_MAX;
+
+  /** Randomise the backoff countdown in {@code [0, countdown]} ({@code retry_jitter}). */
+  boolean retryJitter() default true;
+
+  /** Store failures even when {@link #ignoreResult()} is set ({@code store_errors_even_if_ignored}). */
+  boolean storeErrorsEvenIfIgnored() default false;
 }

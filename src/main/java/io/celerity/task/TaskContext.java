@@ -41,6 +41,29 @@ public interface TaskContext {
    */
   boolean softTimeLimitExceeded();
 
+  /**
+   * Retries the task, like Celery's {@code self.retry}: use as {@code throw ctx.retry(exc, 5.0, null)}.
+   * When the task already used up its retries this throws {@code exc} itself (or Celery's
+   * {@code MaxRetriesExceededError} when {@code exc} is null) instead, failing the task.
+   *
+   * @param exc        the reason, stored with state RETRY; may be null
+   * @param countdown  seconds until the retry runs; null for the task's {@code default_retry_delay}
+   * @param maxRetries overrides the task's {@code max_retries}; null keeps it
+   * @param args       new positional arguments, or null to keep the current ones
+   * @param kwargs     new keyword arguments, or null to keep the current ones
+   */
+  Retry retry(Throwable exc, Double countdown, Integer maxRetries, List<Object> args, Map<String, Object> kwargs);
+
+  /** {@link #retry(Throwable, Double, Integer, List, Map)} with the current arguments. */
+  default Retry retry(Throwable exc, Double countdown, Integer maxRetries) {
+    return retry(exc, countdown, maxRetries, null, null);
+  }
+
+  /** Retries after the task's {@code default_retry_delay}. */
+  default Retry retry() {
+    return retry(null, null, null, null, null);
+  }
+
   /** Positional argument {@code index} converted to {@code type}. */
   default <T> T arg(int index, Class<T> type) {
     List<Object> a = args();

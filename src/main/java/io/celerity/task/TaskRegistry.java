@@ -32,6 +32,11 @@ public class TaskRegistry {
     return this;
   }
 
+  /** Changes a task's options at run time (remote control {@code rate_limit}, {@code time_limit}); false if unknown. */
+  public boolean updateOptions(String name, java.util.function.UnaryOperator<TaskOptions> change) {
+    return tasks.computeIfPresent(name, (n, d) -> new TaskDefinition(n, change.apply(d.options()), d.function())) != null;
+  }
+
   public TaskDefinition get(String name) {
     return tasks.get(name);
   }

@@ -115,6 +115,11 @@ class TaskRegistryTest {
     public boolean softTimeLimitExceeded() {
       return false;
     }
+
+    @Override
+    public Retry retry(Throwable exc, Double countdown, Integer maxRetries, List<Object> args, Map<String, Object> kwargs) {
+      throw new UnsupportedOperationException("not used here");
+    }
   }
 
   private final TaskRegistry registry = new TaskRegistry().registerAnnotated(StaticTasks.class)

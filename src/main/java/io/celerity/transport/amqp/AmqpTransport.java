@@ -42,6 +42,8 @@ public class AmqpTransport implements Transport {
   private static final long INITIAL_BACKOFF_MS = 200;
   /** Celery's {@code event_exchange}. */
   public static final String EVENT_EXCHANGE = "celeryev";
+  /** Where remote-control replies go (Celery's {@code reply.celery.pidbox}, direct, non-durable). */
+  public static final String REPLY_EXCHANGE = "reply.celery.pidbox";
 
   private final Vertx vertx;
   private final TransportOptions options;
@@ -65,6 +67,10 @@ public class AmqpTransport implements Transport {
   private long backoffMs = INITIAL_BACKOFF_MS;
   private long superviseTimer = -1;
   private Handler<Long> lostHandler = gen -> { };
+  private static final long STALL_CHECK_NANOS = 5_000_000_000L;
+  private long lastDeliveryNanos = System.nanoTime();
+  private long lastStallCheckNanos = System.nanoTime();
+  private boolean stallSuspected;
 
   public AmqpTransport(Vertx vertx, TransportOptions options) {
     this.vertx = vertx;
@@ -105,6 +111,7 @@ public class AmqpTransport implements Transport {
       .compose(v -> fanoutAll(c, gen))
       .onSuccess(v -> {
         connected = true;
+        lastDeliveryNanos = System.nanoTime();
         backoffMs = INITIAL_BACKOFF_MS;
         log.info("Connected to {} (prefetch {}, queues {})", url.redacted(), prefetch, queues);
       })
@@ -117,7 +124,8 @@ public class AmqpTransport implements Transport {
 
   private Future<Void> declareAll(RabbitMQClient c) {
     // Events go to the topic exchange celeryev; publishing to a missing exchange would close the channel.
-    Future<Void> f = c.exchangeDeclare(EVENT_EXCHANGE, "topic", true, false);
+    Future<Void> f = c.exchangeDeclare(EVENT_EXCHANGE, "topic", true, false)
+      .compose(v -> c.exchangeDeclare(REPLY_EXCHANGE, "direct", false, false));
     for (String q : queues) {
       f = f.compose(v -> declareQueue(c, q));
     }
@@ -183,8 +191,10 @@ public class AmqpTransport implements Transport {
 
   private void onMessage(RabbitMQMessage m, String queue, long gen) {
     if (gen != generation) {
-      return; // a late delivery of a dead channel: the broker requeued it already
+      log.debug("Ignoring delivery {} of connection {}: the broker requeued it already", m.envelope().getDeliveryTag(), gen);
+      return; // a late delivery of a dead channel
     }
+    lastDeliveryNanos = System.nanoTime();
     acks.delivered(m.envelope().getDeliveryTag());
     handler.handle(toDelivery(m, queue, gen));
   }
@@ -200,7 +210,42 @@ public class AmqpTransport implements Transport {
   private void supervise() {
     if (connected && client != null && (!client.isConnected() || !client.isOpenChannel())) {
       connectionLost(generation);
+      return;
     }
+    long now = System.nanoTime();
+    if (connected && consuming && now - lastStallCheckNanos > STALL_CHECK_NANOS) {
+      lastStallCheckNanos = now;
+      checkStalled(generation);
+    }
+  }
+
+  /**
+   * The watchdog against Celery's most reported failure, a worker that silently stops consuming:
+   * when we have room in the prefetch window, messages are ready in our queues, and yet nothing
+   * was delivered for two checks in a row, the channel is treated as broken and reconnected.
+   */
+  private void checkStalled(long gen) {
+    boolean room = prefetch == 0 || acks.unsettledCount() < prefetch;
+    if (!room || System.nanoTime() - lastDeliveryNanos < STALL_CHECK_NANOS) {
+      stallSuspected = false;
+      return;
+    }
+    RabbitMQClient c = client;
+    List<Future<Long>> counts = new ArrayList<>();
+    queues.forEach(q -> counts.add(c.messageCount(q)));
+    Future.all(counts).onSuccess(cf -> {
+      long ready = counts.stream().mapToLong(Future::result).sum();
+      if (gen != generation || ready == 0 || System.nanoTime() - lastDeliveryNanos < STALL_CHECK_NANOS) {
+        stallSuspected = false;
+      } else if (!stallSuspected) {
+        stallSuspected = true;
+      } else {
+        log.warn("No delivery for {} s although {} message(s) are ready and the prefetch window has room; "
+          + "restarting the broker connection", 2 * STALL_CHECK_NANOS / 1_000_000_000L, ready);
+        stallSuspected = false;
+        connectionLost(gen);
+      }
+    });
   }
 
   private void connectionLost(long gen) {

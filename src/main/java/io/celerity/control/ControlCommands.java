@@ -1,0 +1,59 @@
+package io.celerity.control;
+
+import io.vertx.core.Future;
+import io.vertx.core.json.JsonObject;
+
+import java.util.Collections;
+import java.util.Map;
+import java.util.Set;
+import java.util.TreeMap;
+
+/**
+ * Remote-control commands by name (Celery's {@code Panel}). A handler gets the request's
+ * {@code arguments} and returns the reply value; Celery's conventions: {@code {"ok": ...}} or
+ * {@code {"error": ...}} for control commands, bare values for inspect commands.
+ */
+public final class ControlCommands {
+
+  /** One command. */
+  @FunctionalInterface
+  public interface Handler {
+    Future<Object> handle(JsonObject arguments);
+  }
+
+  private final Map<String, Handler> handlers = new TreeMap<>();
+
+  public ControlCommands register(String name, Handler handler) {
+    handlers.put(name, handler);
+    return this;
+  }
+
+  /** Also answers to {@code alias} (Celery's {@code dump_*} names). */
+  public ControlCommands alias(String alias, String name) {
+    handlers.put(alias, handlers.get(name));
+    return this;
+  }
+
+  public Set<String> names() {
+    return Collections.unmodifiableSet(handlers.keySet());
+  }
+
+  /** Runs a command; an unknown name or a failing handler gives Celery's error reply, never an exception. */
+  public Future<Object> dispatch(String method, JsonObject arguments) {
+    Handler h = handlers.get(method);
+    if (h == null) {
+      return Future.succeededFuture(Map.of("error", "KeyError('" + method + "')"));
+    }
+    try {
+      return h.handle(arguments == null ? new JsonObject() : arguments)
+        .recover(err -> Future.succeededFuture(Map.of("error", repr(err))));
+    } catch (RuntimeException e) {
+      return Future.succeededFuture(Map.of("error", repr(e)));
+    }
+  }
+
+  private static String repr(Throwable t) {
+    String type = t instanceof IllegalArgumentException ? "ValueError" : t.getClass().getSimpleName();
+    return type + "('" + String.valueOf(t.getMessage()).replace("'", "\\'") + "')";
+  }
+}

@@ -1,0 +1,110 @@
+package io.celerity.control;
+
+import io.celerity.protocol.Json;
+import io.celerity.transport.OutgoingMessage;
+
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.regex.Pattern;
+
+/**
+ * Celery's pidbox rules for one node: which requests are ours, and the reply to send. Plain logic,
+ * no I/O.
+ */
+public final class Mailbox {
+
+  private final String node;
+  private long clock;
+
+  public Mailbox(String node) {
+    this.node = node;
+  }
+
+  /**
+   * Celery's dispatch rule: ours if {@code destination} lists us; else if {@code pattern} and
+   * {@code matcher} are set and match; else if there is no destination at all. Requests whose
+   * {@code expires} header has passed are dropped (the client stopped listening).
+   */
+  public boolean accepts(Map<String, Object> request, Map<String, Object> headers, double nowEpochSeconds) {
+    Object expires = headers == null ? null : headers.get("expires");
+    if (expires instanceof Number e && e.doubleValue() > 0 && e.doubleValue() < nowEpochSeconds) {
+      return false;
+    }
+    Object destination = request.get("destination");
+    if (destination instanceof List<?> d && !d.isEmpty()) {
+      return d.contains(node);
+    }
+    Object pattern = request.get("pattern");
+    Object matcher = request.get("matcher");
+    if (pattern != null && matcher != null) {
+      return matches(pattern.toString(), matcher.toString());
+    }
+    return true;
+  }
+
+  private boolean matches(String pattern, String matcher) {
+    if ("pcre".equals(matcher)) {
+      return Pattern.compile(pattern).matcher(node).lookingAt();
+    }
+    return Pattern.compile(globToRegex(pattern)).matcher(node).matches();
+  }
+
+  /** Python's fnmatch: {@code *} anything, {@code ?} one character, {@code [...]} a set. */
+  static String globToRegex(String glob) {
+    StringBuilder sb = new StringBuilder();
+    for (int i = 0; i < glob.length(); i++) {
+      char c = glob.charAt(i);
+      switch (c) {
+        case '*' -> sb.append(".*");
+        case '?' -> sb.append('.');
+        case '[' -> {
+          int end = glob.indexOf(']', i + 1);
+          if (end < 0) {
+            sb.append("\\[");
+          } else {
+            String set = glob.substring(i + 1, end);
+            sb.append('[').append(set.startsWith("!") ? "^" + set.substring(1) : set).append(']');
+            i = end;
+          }
+        }
+        default -> sb.append(Pattern.quote(String.valueOf(c)));
+      }
+    }
+    return sb.toString();
+  }
+
+  /** Lamport clock: a received clock value moves ours past it. */
+  public long observe(Map<String, Object> headers) {
+    Object c = headers == null ? null : headers.get("clock");
+    if (c instanceof Number n) {
+      clock = Math.max(clock, n.longValue());
+    }
+    return ++clock;
+  }
+
+  public long clock() {
+    return clock;
+  }
+
+  /**
+   * The reply to a request, or null when none is wanted (no {@code reply_to}: a cast). Published to
+   * {@code reply_to.exchange} with the ticket, body {@code {"<node>": result}}, delivery mode 1.
+   */
+  @SuppressWarnings("unchecked")
+  public OutgoingMessage reply(Map<String, Object> request, Object result) {
+    Object replyTo = request.get("reply_to");
+    if (!(replyTo instanceof Map<?, ?> rt) || request.get("ticket") == null) {
+      return null;
+    }
+    Map<String, Object> to = (Map<String, Object>) rt;
+    Map<String, Object> body = new LinkedHashMap<>();
+    body.put(node, result);
+    Map<String, Object> headers = new LinkedHashMap<>();
+    headers.put("ticket", request.get("ticket"));
+    headers.put("clock", ++clock);
+    Map<String, Object> props = Map.of("delivery_mode", 1, "priority", 0);
+    return OutgoingMessage.json(String.valueOf(to.getOrDefault("exchange", "reply.celery.pidbox")),
+      String.valueOf(to.get("routing_key")), Json.encode(body), headers, props);
+  }
+}
