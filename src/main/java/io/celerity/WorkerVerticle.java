@@ -68,7 +68,10 @@ public class WorkerVerticle extends VerticleBase {
       }))
       .compose(v -> deploy(new HeartbeatVerticle(), d))
       .compose(v -> deploy(control, d))
-      .onSuccess(v -> Banner.print(options, tasks));
+      .onSuccess(v -> {
+        Banner.print(options, tasks);
+        log.info("{} ready.", options.getHostname()); // Celery's readiness line
+      });
   }
 
   private Future<String> deploy(VerticleBase verticle, DeploymentOptions d) {

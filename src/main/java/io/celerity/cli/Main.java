@@ -118,6 +118,8 @@ public class Main implements Runnable {
       }
       setLogLevel(options.getLoglevel());
       Vertx vertx = Vertx.vertx(new VertxOptions().setBlockedThreadCheckInterval(1000));
+      // Installed before deploying, so a SIGTERM during start-up is a warm shutdown too.
+      installSignalHandlers(vertx, options);
       try {
         vertx.deployVerticle(new WorkerVerticle(), new DeploymentOptions().setConfig(conf))
           .toCompletionStage().toCompletableFuture().get(120, TimeUnit.SECONDS);
@@ -127,7 +129,6 @@ public class Main implements Runnable {
         vertx.close().toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS);
         return 1;
       }
-      installSignalHandlers(vertx, options);
       Thread.currentThread().join(); // the JVM exits from the signal handlers
       return 0;
     }

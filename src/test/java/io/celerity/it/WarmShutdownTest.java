@@ -30,7 +30,7 @@ class WarmShutdownTest {
     String sleepId;
     try (WorkerProcess worker = WorkerProcess.start("-b", Brokers.AMQP_URL, "--result-backend", Brokers.REDIS_URL,
       "-Q", queue, "-c", "1", "--http-port", "0", "-n", "shutdown-test@localhost")) {
-      worker.waitForLog("Connected to", 60_000);
+      worker.waitForLog("shutdown-test@localhost ready.", 60_000);
       List<Map<String, Object>> sent = client.send(List.of(
         CeleryClient.call("examples.sleep", List.of(2), Map.of()),
         CeleryClient.call("examples.add", List.of(1, 2), Map.of())));
