@@ -19,7 +19,8 @@ public final class Backends {
     return switch (scheme == null ? "" : scheme) {
       case "redis", "rediss" -> new RedisBackend(vertx, url, resultExpires, null);
       case "memory" -> new MemoryBackend(100_000);
-      default -> throw new IllegalArgumentException("unsupported result backend '" + url + "' (supported: redis://, rediss://, memory://)");
+      case "rpc" -> new RpcBackend(vertx);
+      default -> throw new IllegalArgumentException("unsupported result backend '" + url + "' (supported: redis://, rediss://, rpc://, memory://)");
     };
   }
 }

@@ -56,6 +56,7 @@ public class WorkerOptions {
   private double shutdownTimeout = DEFAULT_SHUTDOWN_TIMEOUT;
   private double heartbeatInterval = DEFAULT_HEARTBEAT_INTERVAL;
   private long reconnectMaxDelayMs = DEFAULT_RECONNECT_MAX_DELAY_MS;
+  private JsonObject brokerTransportOptions = new JsonObject();
 
   public WorkerOptions() {
   }
@@ -93,6 +94,13 @@ public class WorkerOptions {
     shutdownTimeout = json.getDouble("shutdown_timeout", shutdownTimeout);
     heartbeatInterval = json.getDouble("heartbeat_interval", heartbeatInterval);
     reconnectMaxDelayMs = json.getLong("reconnect_max_delay_ms", reconnectMaxDelayMs);
+    Object bto = json.getValue("broker_transport_options");
+    // an object in worker.json, JSON text when it comes from CELERITY_BROKER_TRANSPORT_OPTIONS
+    if (bto instanceof JsonObject o) {
+      brokerTransportOptions = o.copy();
+    } else if (bto instanceof String text && !text.isBlank()) {
+      brokerTransportOptions = new JsonObject(text);
+    }
     validate();
   }
 
@@ -143,7 +151,8 @@ public class WorkerOptions {
       .put("result_extended", resultExtended).put("result_expires", resultExpires)
       .put("queue_max_priority", queueMaxPriority).put("app", new JsonArray(apps)).put("load_examples", loadExamples)
       .put("http_host", httpHost).put("http_port", httpPort).put("shutdown_timeout", shutdownTimeout)
-      .put("heartbeat_interval", heartbeatInterval).put("reconnect_max_delay_ms", reconnectMaxDelayMs);
+      .put("heartbeat_interval", heartbeatInterval).put("reconnect_max_delay_ms", reconnectMaxDelayMs)
+      .put("broker_transport_options", brokerTransportOptions.copy());
     return j;
   }
 
@@ -296,5 +305,10 @@ public class WorkerOptions {
 
   public long getReconnectMaxDelayMs() {
     return reconnectMaxDelayMs;
+  }
+
+  /** Celery's {@code broker_transport_options}, e.g. {@code visibility_timeout} for Redis. */
+  public JsonObject getBrokerTransportOptions() {
+    return brokerTransportOptions.copy();
   }
 }

@@ -60,7 +60,8 @@ public class ConsumerVerticle extends VerticleBase {
       }
     }
     transport = Transports.create(vertx, new TransportOptions(options.getBroker(), options.getQueues(), prefetch,
-      options.getQueueMaxPriority(), options.getReconnectMaxDelayMs(), "celerity " + options.getHostname()));
+      options.getQueueMaxPriority(), options.getReconnectMaxDelayMs(), "celerity " + options.getHostname(),
+      options.getBrokerTransportOptions().getMap()));
     var bus = vertx.eventBus();
     bus.<Settle>consumer(Addresses.CONSUMER_SETTLE, m -> settle(m.body()));
     bus.<OutgoingMessage>consumer(Addresses.BROKER_PUBLISH, m -> transport.publish(m.body())

@@ -4,6 +4,7 @@ import io.celerity.config.Urls;
 
 import io.celerity.transport.amqp.AmqpTransport;
 import io.celerity.transport.memory.MemoryTransport;
+import io.celerity.transport.redis.RedisTransport;
 import io.vertx.core.Vertx;
 
 
@@ -21,8 +22,9 @@ public final class Transports {
     return switch (scheme) {
       case "amqp", "amqps", "pyamqp" -> new AmqpTransport(vertx, options);
       case "memory" -> new MemoryTransport(vertx, options);
+      case "redis", "rediss", "sentinel" -> new RedisTransport(vertx, options);
       default -> throw new IllegalArgumentException("unsupported broker scheme '" + scheme + "' in " + options.url()
-        + " (supported: amqp://, memory://)");
+        + " (supported: amqp://, redis://, rediss://, sentinel://, memory://)");
     };
   }
 }

@@ -1,0 +1,234 @@
+package io.celerity.transport.redis;
+
+import io.celerity.protocol.Json;
+import io.vertx.core.Future;
+import io.vertx.redis.client.Command;
+import io.vertx.redis.client.Redis;
+import io.vertx.redis.client.RedisConnection;
+import io.vertx.redis.client.Request;
+import io.vertx.redis.client.Response;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.io.IOException;
+import java.math.BigDecimal;
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.UUID;
+import java.util.regex.Pattern;
+
+/**
+ * kombu's acknowledgement emulation on Redis (wire protocol reference 3.5): the {@code unacked}
+ * hash and {@code unacked_index} sorted set, restore of messages whose holder went away, and the
+ * exchange lookup that restore and named-exchange publishing share. Commands only; which tags are
+ * ours is the transport's business.
+ */
+final class UnackedStore {
+
+  private static final Logger log = LoggerFactory.getLogger(UnackedStore.class);
+  /** kombu's {@code unacked_mutex_expire}, ms. */
+  static final long MUTEX_EXPIRE_MS = 300_000;
+  /** kombu's {@code unacked_restore_limit} is unset by default; we restore in bounded rounds anyway. */
+  static final int RESTORE_BATCH = 1000;
+  private static final String RELEASE_SCRIPT =
+    "if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('del', KEYS[1]) else return 0 end";
+
+  private final Redis redis;
+  private final RedisKeys keys;
+
+  UnackedStore(Redis redis, RedisKeys keys) {
+    this.redis = redis;
+    this.keys = keys;
+  }
+
+  /** Epoch seconds as a float, the score kombu writes. */
+  static String now() {
+    java.time.Instant t = java.time.Instant.now();
+    return BigDecimal.valueOf(t.getEpochSecond() * 1_000_000 + t.getNano() / 1000, 6).toPlainString();
+  }
+
+  /** The commands that record a delivery as ours (one MULTI/EXEC, as kombu's {@code append}). */
+  List<Request> recordCommands(String tag, Map<String, Object> envelope, String exchange, String routingKey) {
+    String record = Json.encodeToString(List.of(envelope, exchange == null ? "" : exchange, routingKey == null ? "" : routingKey));
+    return List.of(Request.cmd(Command.MULTI),
+      Request.cmd(Command.ZADD).arg(keys.unackedIndex()).arg(now()).arg(tag),
+      Request.cmd(Command.HSET).arg(keys.unacked()).arg(tag).arg(record),
+      Request.cmd(Command.EXEC));
+  }
+
+  /** Ack, or reject without requeue: the record goes. */
+  Future<Void> remove(String tag) {
+    return redis.batch(List.of(Request.cmd(Command.MULTI),
+      Request.cmd(Command.ZREM).arg(keys.unackedIndex()).arg(tag),
+      Request.cmd(Command.HDEL).arg(keys.unacked()).arg(tag),
+      Request.cmd(Command.EXEC))).mapEmpty();
+  }
+
+  /**
+   * Gives a message back to its queues, flagged redelivered, atomically with removing its record
+   * (WATCH on {@code unacked}, like kombu). {@code front}: RPUSH, served next (restore of lost
+   * messages); otherwise LPUSH, to the back (reject with requeue). Completes with false when there
+   * was nothing to restore (already acked or restored by someone else).
+   */
+  Future<Boolean> restore(String tag, boolean front) {
+    return redis.connect().compose(conn -> restoreOn(conn, tag, front).eventually(conn::close));
+  }
+
+  private Future<Boolean> restoreOn(RedisConnection conn, String tag, boolean front) {
+    return conn.send(Request.cmd(Command.WATCH).arg(keys.unacked()))
+      .compose(v -> conn.send(Request.cmd(Command.HGET).arg(keys.unacked()).arg(tag)))
+      .compose(raw -> {
+        if (raw == null) {
+          return conn.send(Request.cmd(Command.UNWATCH))
+            .compose(v -> redis.send(Request.cmd(Command.ZREM).arg(keys.unackedIndex()).arg(tag)))
+            .map(false);
+        }
+        List<?> record;
+        try {
+          record = Json.parse(raw.toString()) instanceof List<?> l && l.size() == 3 && l.get(0) instanceof Map ? l : null;
+        } catch (IOException e) {
+          record = null;
+        }
+        if (record == null) {
+          log.error("Dropping unreadable unacked record {}: {}", tag, abbreviate(raw.toString()));
+          return conn.send(Request.cmd(Command.UNWATCH)).compose(v -> remove(tag)).map(false);
+        }
+        @SuppressWarnings("unchecked") Map<String, Object> env = RedisEnvelope.redelivered((Map<String, Object>) record.get(0));
+        String exchange = String.valueOf(record.get(1));
+        String routingKey = String.valueOf(record.get(2));
+        String payload = Json.encodeToString(env);
+        return queuesFor(exchange, routingKey).compose(queues -> {
+          List<Request> tx = new ArrayList<>();
+          tx.add(Request.cmd(Command.MULTI));
+          tx.add(Request.cmd(Command.ZREM).arg(keys.unackedIndex()).arg(tag));
+          tx.add(Request.cmd(Command.HDEL).arg(keys.unacked()).arg(tag));
+          for (String q : queues) {
+            tx.add(Request.cmd(front ? Command.RPUSH : Command.LPUSH).arg(keys.list(q, 0)).arg(payload));
+          }
+          tx.add(Request.cmd(Command.EXEC));
+          return conn.batch(tx).map(rs -> rs.get(rs.size() - 1) != null);
+        });
+      });
+  }
+
+  /**
+   * Keeps our deliveries fresh: a new score for every tag still in {@code unacked_index}
+   * (ZADD XX, pipelined). Completes with the tags that are no longer there: someone restored them.
+   */
+  Future<Set<String>> refresh(Collection<String> tags) {
+    if (tags.isEmpty()) {
+      return Future.succeededFuture(Set.of());
+    }
+    List<String> order = List.copyOf(tags);
+    String score = now();
+    List<Request> zadds = new ArrayList<>(order.size());
+    for (String tag : order) {
+      zadds.add(Request.cmd(Command.ZADD).arg(keys.unackedIndex()).arg("XX").arg("CH").arg(score).arg(tag));
+    }
+    return redis.batch(zadds).compose(rs -> {
+      // 0 = not changed: either gone or (rarely) the same score; ZSCORE tells which.
+      List<String> unchanged = new ArrayList<>();
+      for (int i = 0; i < order.size(); i++) {
+        if (rs.get(i) == null || rs.get(i).toInteger() == 0) {
+          unchanged.add(order.get(i));
+        }
+      }
+      if (unchanged.isEmpty()) {
+        return Future.succeededFuture(Set.of());
+      }
+      List<Request> scores = unchanged.stream()
+        .map(t -> Request.cmd(Command.ZSCORE).arg(keys.unackedIndex()).arg(t)).toList();
+      return redis.batch(scores).map(rs2 -> {
+        Set<String> missing = new HashSet<>();
+        for (int i = 0; i < unchanged.size(); i++) {
+          if (rs2.get(i) == null) {
+            missing.add(unchanged.get(i));
+          }
+        }
+        return missing;
+      });
+    });
+  }
+
+  /**
+   * kombu's {@code restore_visible}: under {@code unacked_mutex}, puts every message delivered more
+   * than {@code visibilityTimeout} seconds ago back at the front of its queue, except the tags in
+   * {@code ours} (we are alive and still hold them). Completes with the number restored; 0 when
+   * another consumer holds the mutex.
+   */
+  Future<Integer> restoreExpired(double visibilityTimeout, Set<String> ours) {
+    String token = UUID.randomUUID().toString();
+    return redis.send(Request.cmd(Command.SET).arg(keys.unackedMutex()).arg(token).arg("NX").arg("PX").arg(MUTEX_EXPIRE_MS))
+      .compose(ok -> {
+        if (ok == null) {
+          return Future.succeededFuture(0);
+        }
+        String ceiling = BigDecimal.valueOf(System.currentTimeMillis() - (long) (visibilityTimeout * 1000), 3).toPlainString();
+        return redis.send(Request.cmd(Command.ZREVRANGEBYSCORE).arg(keys.unackedIndex()).arg(ceiling).arg("0")
+            .arg("LIMIT").arg("0").arg(RESTORE_BATCH))
+          .compose(tags -> restoreEach(tags, ours))
+          .eventually(() -> redis.send(Request.cmd(Command.EVAL).arg(RELEASE_SCRIPT).arg(1).arg(keys.unackedMutex()).arg(token)));
+      });
+  }
+
+  private Future<Integer> restoreEach(Response tags, Set<String> ours) {
+    Future<Integer> f = Future.succeededFuture(0);
+    if (tags == null) {
+      return f;
+    }
+    for (Response t : tags) {
+      String tag = t.toString();
+      if (ours.contains(tag)) {
+        continue;
+      }
+      f = f.compose(n -> restore(tag, true).map(done -> done ? n + 1 : n));
+    }
+    return f;
+  }
+
+  /**
+   * The queues a message to {@code exchange} with {@code routingKey} goes to: the queue named by the
+   * key for the default exchange, else the bindings in {@code _kombu.binding.<exchange>} whose key
+   * equals the routing key (or matches it as a topic pattern when it has wildcards).
+   */
+  Future<List<String>> queuesFor(String exchange, String routingKey) {
+    if (exchange == null || exchange.isEmpty()) {
+      return Future.succeededFuture(List.of(routingKey));
+    }
+    return redis.send(Request.cmd(Command.SMEMBERS).arg(keys.binding(exchange))).map(members -> {
+      List<String> out = new ArrayList<>();
+      if (members != null) {
+        for (Response m : members) {
+          String[] parts = m.toString().split(RedisKeys.SEP, 3);
+          if (parts.length == 3 && bindingMatches(parts[0], routingKey) && !out.contains(parts[2])) {
+            out.add(parts[2]);
+          }
+        }
+      }
+      return out;
+    });
+  }
+
+  /** Direct match, or kombu's loose topic match when the binding key has {@code #} or {@code *}. */
+  static boolean bindingMatches(String bindingKey, String routingKey) {
+    if (!bindingKey.contains("#") && !bindingKey.contains("*")) {
+      return bindingKey.equals(routingKey);
+    }
+    StringBuilder re = new StringBuilder();
+    for (String word : bindingKey.split("\\.", -1)) {
+      if (re.length() > 0) {
+        re.append("\\.");
+      }
+      re.append(word.equals("#") ? ".*?" : word.equals("*") ? "[^.]+" : Pattern.quote(word));
+    }
+    return Pattern.matches(re.toString(), routingKey == null ? "" : routingKey);
+  }
+
+  static String abbreviate(String s) {
+    return s.length() <= 200 ? s : s.substring(0, 200) + "…";
+  }
+}

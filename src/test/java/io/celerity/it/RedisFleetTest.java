@@ -1,0 +1,132 @@
+package io.celerity.it;
+
+import io.celerity.Addresses;
+import io.vertx.core.Vertx;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+import java.io.File;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+
+import static io.celerity.it.CeleryClient.call;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/** Our worker next to a Python Celery worker on one Redis queue, and a worker killed while it holds messages. */
+class RedisFleetTest {
+
+  private String queue;
+  private CeleryClient client;
+  private RedisCli redis;
+
+  @BeforeEach
+  void setUp() {
+    queue = Brokers.uniqueQueue("redis-fleet");
+    client = new CeleryClient(RedisInteropTest.BROKER, RedisInteropTest.RESULTS, queue);
+    redis = new RedisCli(RedisInteropTest.BROKER);
+  }
+
+  @AfterEach
+  void tearDown() throws Exception {
+    redis.deleteQueue(queue);
+    redis.close();
+  }
+
+  @Test
+  void mixedFleetRunsEveryTaskExactlyOnce() throws Exception {
+    int n = 200;
+    File pyLog = File.createTempFile("py-worker", ".log");
+    ProcessBuilder pb = new ProcessBuilder(CeleryClient.PYTHON, "-m", "celery", "-A", "py_examples", "worker", "-P", "solo",
+      "-Q", queue, "-n", "py-" + queue + "@%h", "-l", "INFO", "--without-mingle", "--without-gossip", "--without-heartbeat")
+      .directory(Path.of("src", "test", "python").toFile()).redirectErrorStream(true).redirectOutput(pyLog);
+    pb.environment().put("CELERITY_TEST_BROKER", RedisInteropTest.BROKER);
+    pb.environment().put("CELERITY_TEST_BACKEND", RedisInteropTest.RESULTS);
+    Process py = pb.start();
+    Vertx vertx = io.celerity.support.BlockedThreadGuard.strictVertx();
+    try {
+      Polling.until(() -> Files.readString(pyLog.toPath()).contains("ready.") || !py.isAlive(), 30_000);
+      assertTrue(py.isAlive(), "Python worker died:\n" + Files.readString(pyLog.toPath()));
+      try (WorkerHarness ours = WorkerHarness.start(vertx, WorkerHarness.config(RedisInteropTest.BROKER,
+        RedisInteropTest.RESULTS, queue))) {
+        List<Map<String, Object>> calls = new ArrayList<>();
+        for (int i = 0; i < n; i++) {
+          calls.add(call("examples.add", List.of(i, i), Map.of()));
+        }
+        List<Map<String, Object>> r = client.call(calls.stream().map(c -> {
+          Map<String, Object> m = new java.util.HashMap<>(c);
+          m.put("timeout", 60);
+          return m;
+        }).toList());
+        for (int i = 0; i < n; i++) {
+          assertEquals("SUCCESS", r.get(i).get("state"), "task " + i);
+          assertEquals(2 * i, r.get(i).get("result"));
+        }
+        Polling.until(() -> redis.unackedFor(queue) == 0, 10_000);
+        long oursDone = ours.stats(Addresses.RESULT_STATS).getLong("succeeded");
+        Polling.until(() -> oursDone + pythonSucceeded(pyLog) >= n, 10_000);
+        long pyDone = pythonSucceeded(pyLog);
+        assertEquals(n, oursDone + pyDone, "ours " + oursDone + " + Python " + pyDone + ": a task ran twice");
+        assertTrue(pyDone > 0 && oursDone > 0, "both workers took tasks (ours " + oursDone + ", Python " + pyDone + ")");
+        assertEquals(0, redis.waiting(queue));
+      }
+    } finally {
+      py.destroy();
+      if (!py.waitFor(20, TimeUnit.SECONDS)) {
+        py.destroyForcibly();
+      }
+      vertx.close().toCompletionStage().toCompletableFuture().get();
+      pyLog.delete();
+    }
+  }
+
+  private static long pythonSucceeded(File log) throws Exception {
+    return Files.readString(log.toPath()).lines().filter(l -> l.contains("] succeeded in ")).count();
+  }
+
+  @Test
+  void messagesOfAKilledWorkerAreRestoredAndComplete() throws Exception {
+    int n = 6;
+    List<Map<String, Object>> sent;
+    try (WorkerProcess first = WorkerProcess.start("--broker", RedisInteropTest.BROKER, "--result-backend",
+      RedisInteropTest.RESULTS, "-Q", queue, "-c", "2", "--prefetch-multiplier", "3", "--http-port", "0",
+      "-A", TestTasks.class.getName(), "-n", "first-" + queue + "@localhost")) {
+      first.waitForLog("Connected to", 30_000);
+      List<Map<String, Object>> calls = new ArrayList<>();
+      for (int i = 0; i < n; i++) {
+        calls.add(call("tests.late", List.of(3.0), Map.of()));
+      }
+      sent = client.send(calls);
+      Polling.until(() -> redis.unackedFor(queue) == n, 15_000);
+      // kill -9 while it holds all of them (two running, four reserved), acks_late: none acked
+      first.close();
+      first.waitForExit(10_000);
+    }
+    assertEquals(n, redis.unackedFor(queue), "a killed worker leaves its messages in unacked");
+    assertEquals(0, redis.waiting(queue));
+
+    try (WorkerProcess second = WorkerProcess.start("--broker", RedisInteropTest.BROKER + "?visibility_timeout=2",
+      "--result-backend", RedisInteropTest.RESULTS, "-Q", queue, "-c", String.valueOf(n), "--http-port", "0",
+      "-A", TestTasks.class.getName(), "-n", "second-" + queue + "@localhost")) {
+      List<Map<String, Object>> r = client.get(sent.stream().map(s -> (String) s.get("id")).toList(), 30);
+      for (Map<String, Object> one : r) {
+        assertEquals("SUCCESS", one.get("state"), () -> one + "\n" + logOf(second));
+      }
+      Polling.until(() -> redis.unackedFor(queue) == 0, 10_000);
+      assertTrue(second.log().contains("unacknowledged messages older than 2.0s"), second.log());
+    }
+  }
+
+  private static String logOf(WorkerProcess p) {
+    try {
+      return p.log();
+    } catch (Exception e) {
+      return e.toString();
+    }
+  }
+}
