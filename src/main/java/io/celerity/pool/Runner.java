@@ -1,6 +1,10 @@
 package io.celerity.pool;
 
 import io.celerity.protocol.ExceptionInfo;
+import io.vertx.core.Future;
+
+import java.util.List;
+import java.util.Map;
 
 /**
  * Where task bodies run: pool threads, virtual threads, or child processes. The {@link TaskPool}
@@ -9,11 +13,49 @@ import io.celerity.protocol.ExceptionInfo;
  */
 public interface Runner {
 
-  /** How a body ended: a JSON-ready value, or the exception as Celery encodes it. */
-  @FunctionalInterface
+  /** How a body ended. Each job gets exactly one call, from any thread. */
   interface Completion {
-    /** May be called from any thread, exactly once per job. */
+    /** The body returned a JSON-ready value, or raised the exception as Celery encodes it. */
     void done(Object value, ExceptionInfo error);
+
+    /**
+     * The process running the body died (Celery's WorkerLostError): FAILURE, or the message is
+     * requeued with acks_late and reject_on_worker_lost.
+     */
+    default void workerLost(ExceptionInfo error) {
+      done(null, error);
+    }
+
+    /** The body called {@code self.retry(...)}: the message is republished and RETRY stored. */
+    default void retry(RetryRequest retry) {
+      done(null, retry.exc());
+    }
+  }
+
+  /**
+   * What {@code Task.retry} asked for (wire protocol section 8).
+   *
+   * @param exc       the exception to store with state RETRY
+   * @param args      positional arguments of the copy
+   * @param kwargs    keyword arguments of the copy
+   * @param countdown seconds from now, or null
+   * @param eta       ISO-8601 time (wins over countdown), or null
+   */
+  record RetryRequest(ExceptionInfo exc, List<Object> args, Map<String, Object> kwargs, Double countdown, String eta) {
+  }
+
+  /** Gets ready to run {@code concurrency} bodies at once (e.g. starts children); the pool waits for it. */
+  default Future<Void> warmUp(int concurrency) {
+    return Future.succeededFuture();
+  }
+
+  /** The pool now has {@code concurrency} slots (autoscale, pool_grow, pool_shrink). */
+  default void resize(int concurrency) {
+  }
+
+  /** Whether a task wants its message requeued when its worker is lost (its own reject_on_worker_lost). */
+  default boolean rejectsOnWorkerLost(String taskName) {
+    return false;
   }
 
   /** Starts the job's task body off the event loop. */

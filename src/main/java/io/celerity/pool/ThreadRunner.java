@@ -1,10 +1,6 @@
 package io.celerity.pool;
 
-import io.celerity.protocol.ExceptionInfo;
-import io.celerity.protocol.Json;
-import io.celerity.task.TaskError;
 
-import java.util.List;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ThreadFactory;
@@ -48,25 +44,14 @@ public final class ThreadRunner implements Runner {
 
   private static void run(Job job, Completion completion) {
     job.thread = Thread.currentThread();
-    Object value = null;
-    ExceptionInfo error = null;
+    Bodies.Ended ended;
     try {
-      Object returned = job.request.task().function().run(job);
-      try {
-        value = Json.toJsonValue(returned);
-      } catch (IllegalArgumentException notJson) {
-        // kombu raises EncodeError when a result cannot be serialised
-        error = ExceptionInfo.from(new TaskError("kombu.exceptions", "EncodeError", notJson.getMessage()));
-      }
-    } catch (Throwable t) {
-      error = job.softLimitExceeded && (t instanceof InterruptedException || t.getCause() instanceof InterruptedException)
-        ? new ExceptionInfo("SoftTimeLimitExceeded", ExceptionInfo.BILLIARD_EXCEPTIONS, List.of(), ExceptionInfo.traceback(t))
-        : ExceptionInfo.from(t);
+      ended = Bodies.run(job.request.task().function(), job);
     } finally {
       job.thread = null;
-      Thread.interrupted(); // a late soft-limit interrupt must not leak into the next task on this thread
+      Thread.interrupted(); // a soft-limit interrupt that raced the end of the body
     }
-    completion.done(value, error);
+    completion.done(ended.value(), ended.error());
   }
 
   @Override
