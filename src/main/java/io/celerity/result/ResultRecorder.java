@@ -60,6 +60,10 @@ public class ResultRecorder {
   }
 
   public void finished(TaskOutcome o) {
+    if (States.RETRY.equals(o.state())) {
+      retried(o);
+      return;
+    }
     Request r = o.request();
     TaskMessage msg = o.message();
     boolean success = States.SUCCESS.equals(o.state());
@@ -81,6 +85,29 @@ public class ResultRecorder {
     }
     if (r != null && r.acksLate()) {
       // acks_late: the message is settled only once its result is stored.
+      written.onComplete(ar -> settle.accept(Settle.ack(r.delivery())));
+    }
+  }
+
+  /**
+   * Celery's handle_retry, after the copy was published: store RETRY (children = the copy itself),
+   * then settle the original as usual.
+   */
+  private void retried(TaskOutcome o) {
+    Request r = o.request();
+    TaskMessage msg = o.message();
+    log.info("Task {}[{}] retry: Retry: {}", msg.displayName(), msg.id(), o.error().repr());
+    Future<Void> written = Future.succeededFuture();
+    if (backend.enabled() && !r.taskIgnoresResult()) {
+      List<Object> copy = java.util.Arrays.asList(java.util.Arrays.asList(msg.id(), null), null);
+      TaskResult doc = document(msg, r, States.RETRY, o.error().toResult(), o.error().traceback(), null);
+      doc = new TaskResult(doc.taskId(), doc.status(), doc.result(), doc.traceback(), List.of(copy), null,
+        doc.groupId(), doc.parentId(), doc.extended(), doc.replyTo(), doc.correlationId());
+      Future<Void> prior = startedWrites.get(r.id());
+      TaskResult retryDoc = doc;
+      written = prior == null ? write(retryDoc) : prior.eventually(() -> write(retryDoc));
+    }
+    if (r.acksLate()) {
       written.onComplete(ar -> settle.accept(Settle.ack(r.delivery())));
     }
   }
