@@ -1,11 +1,8 @@
 package io.celerity.it;
 
 import io.celerity.Addresses;
-import io.vertx.core.Vertx;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
 import java.util.ArrayList;
@@ -22,36 +19,18 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * {@code -P process} from the real Python client: Java tasks in child JVMs, Python tasks in the
  * Python child runner, hard time limits that kill, kill -9 mid-task, recycling and autoscale.
  */
-class ProcessPoolTest {
+class ProcessPoolTest extends InteropTestBase {
 
   static final String PYTHON_CHILD = CeleryClient.PYTHON + " -m celerity_child -p src/test/python py_process_tasks plain_mul";
 
-  private Vertx vertx;
-  private String queue;
-  private CeleryClient client;
-  private WorkerHarness worker;
-
-  @BeforeEach
-  void setUp() {
-    vertx = io.celerity.support.BlockedThreadGuard.strictVertx();
-    queue = Brokers.uniqueQueue("process");
-    client = new CeleryClient(Brokers.AMQP_URL, Brokers.REDIS_URL, queue);
+  @Override
+  protected String queuePrefix() {
+    return "process";
   }
 
-  @AfterEach
-  void tearDown() throws Exception {
-    if (worker != null) {
-      worker.close();
-    }
-    vertx.close().toCompletionStage().toCompletableFuture().get();
-    try (Amqp amqp = new Amqp()) {
-      amqp.delete(queue);
-    }
-  }
-
-  private void startWorker(JsonObject extra) throws Exception {
-    worker = WorkerHarness.start(vertx, WorkerHarness.config(Brokers.AMQP_URL, Brokers.REDIS_URL, queue)
-      .put("pool", "process").put("concurrency", 2).mergeIn(extra));
+  @Override
+  protected void startWorker(JsonObject extra) throws Exception {
+    super.startWorker(new JsonObject().put("pool", "process").put("concurrency", 2).mergeIn(extra));
   }
 
   private JsonObject processStats() throws Exception {
@@ -94,7 +73,7 @@ class ProcessPoolTest {
       CeleryClient.call("examples.add", List.of(2, 2), Map.of()),
       CeleryClient.call("proc.pid", List.of(), Map.of()),
       CeleryClient.call("tests.java_error", List.of("boom"), Map.of()),
-      call("proc.spin", List.of(30), Map.of(), Map.of("time_limit", 1))));
+      call("tests.busy", List.of(30), Map.of(), Map.of("time_limit", 1))));
     assertEquals(4, r.get(0).get("result"));
     assertTrue(before.contains(((Number) r.get(1).get("result")).longValue()), r.toString());
     assertEquals("IllegalStateException", r.get(2).get("exc_type"));
