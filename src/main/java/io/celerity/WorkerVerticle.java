@@ -60,7 +60,7 @@ public class WorkerVerticle extends VerticleBase {
     DeploymentOptions d = new DeploymentOptions().setConfig(config());
     control = new ControlVerticle(tasks);
     return deploy(new ResultReaderVerticle(), d)
-      .compose(v -> deploy(new PoolDispatcherVerticle(), d))
+      .compose(v -> deploy(new PoolDispatcherVerticle(tasks), d))
       .compose(v -> vertx.deployVerticle(new ConsumerVerticle(tasks), d).map(id -> {
         consumerDeployment = id;
         deployments.add(id);

@@ -51,7 +51,7 @@ public class Main implements Runnable {
     List<String> queues;
     @Option(names = {"-c", "--concurrency"}, description = "Number of pool slots. Default: number of CPUs")
     Integer concurrency;
-    @Option(names = {"-P", "--pool"}, description = "Pool: threads, solo, virtual (Java 21+)")
+    @Option(names = {"-P", "--pool"}, description = "Pool: threads, solo, virtual (Java 21+), process")
     String pool;
     @Option(names = {"-n", "--hostname"}, description = "Node name, e.g. w1@%%h. Default celery@<host>")
     String hostname;
@@ -77,6 +77,14 @@ public class Main implements Runnable {
     Double shutdownTimeout;
     @Option(names = "--without-examples", description = "Do not load the examples.* tasks")
     Boolean withoutExamples;
+    @Option(names = "--child", description = "-P process: command starting a child, e.g. 'python3 -m celerity_child proj.tasks'. Default: Java children")
+    String childCommand;
+    @Option(names = "--max-tasks-per-child", description = "-P process: replace a child after this many tasks")
+    Integer maxTasksPerChild;
+    @Option(names = "--max-memory-per-child", description = "-P process: replace a child whose resident memory exceeds this many KiB")
+    Long maxMemoryPerChild;
+    @Option(names = "--autoscale", description = "MAX,MIN: grow the pool up to MAX slots under load, shrink down to MIN")
+    String autoscale;
 
     JsonObject flags() {
       JsonObject f = new JsonObject();
@@ -96,6 +104,10 @@ public class Main implements Runnable {
       put(f, "http_host", httpHost);
       put(f, "shutdown_timeout", shutdownTimeout);
       put(f, "load_examples", withoutExamples == null ? null : !withoutExamples);
+      put(f, "child_command", childCommand);
+      put(f, "max_tasks_per_child", maxTasksPerChild);
+      put(f, "max_memory_per_child", maxMemoryPerChild);
+      put(f, "autoscale", autoscale);
       return f;
     }
 

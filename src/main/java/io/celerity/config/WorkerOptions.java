@@ -27,6 +27,15 @@ public class WorkerOptions {
   public static final double DEFAULT_SHUTDOWN_TIMEOUT = 60;
   public static final double DEFAULT_HEARTBEAT_INTERVAL = 2.0;
   public static final long DEFAULT_RECONNECT_MAX_DELAY_MS = 10_000;
+  /** {@code -P process}: children run the tasks; no child command means Java children. */
+  public static final List<String> POOLS = List.of("threads", "solo", "virtual", "process");
+  public static final int DEFAULT_MAX_TASKS_PER_CHILD = 0;
+  public static final long DEFAULT_MAX_MEMORY_PER_CHILD = 0;
+  public static final double DEFAULT_AUTOSCALE_KEEPALIVE = 30.0;
+  public static final double DEFAULT_CHILD_KILL_GRACE = 2.0;
+  public static final double DEFAULT_CHILD_START_TIMEOUT = 60.0;
+  public static final List<String> DEFAULT_CHILD_JVM_OPTIONS = List.of("-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1",
+    "-Xshare:auto");
 
   private String broker = DEFAULT_BROKER;
   private String resultBackend = DEFAULT_RESULT_BACKEND;
@@ -57,6 +66,14 @@ public class WorkerOptions {
   private double heartbeatInterval = DEFAULT_HEARTBEAT_INTERVAL;
   private long reconnectMaxDelayMs = DEFAULT_RECONNECT_MAX_DELAY_MS;
   private JsonObject brokerTransportOptions = new JsonObject();
+  private List<String> childCommand = new ArrayList<>();
+  private List<String> childJvmOptions = new ArrayList<>(DEFAULT_CHILD_JVM_OPTIONS);
+  private int maxTasksPerChild = DEFAULT_MAX_TASKS_PER_CHILD;
+  private long maxMemoryPerChild = DEFAULT_MAX_MEMORY_PER_CHILD;
+  private int[] autoscale;
+  private double autoscaleKeepalive = DEFAULT_AUTOSCALE_KEEPALIVE;
+  private double childKillGrace = DEFAULT_CHILD_KILL_GRACE;
+  private double childStartTimeout = DEFAULT_CHILD_START_TIMEOUT;
 
   public WorkerOptions() {
   }
@@ -101,6 +118,20 @@ public class WorkerOptions {
     } else if (bto instanceof String text && !text.isBlank()) {
       brokerTransportOptions = new JsonObject(text);
     }
+    if (json.getValue("child_command") != null) {
+      childCommand = words(json.getValue("child_command"));
+    }
+    if (json.getValue("child_jvm_options") != null) {
+      childJvmOptions = words(json.getValue("child_jvm_options"));
+    }
+    maxTasksPerChild = json.getInteger("max_tasks_per_child", maxTasksPerChild);
+    maxMemoryPerChild = json.getLong("max_memory_per_child", maxMemoryPerChild);
+    if (json.getValue("autoscale") != null) {
+      autoscale = autoscale(json.getValue("autoscale"));
+    }
+    autoscaleKeepalive = json.getDouble("autoscale_keepalive", autoscaleKeepalive);
+    childKillGrace = json.getDouble("child_kill_grace", childKillGrace);
+    childStartTimeout = json.getDouble("child_start_timeout", childStartTimeout);
     validate();
   }
 
@@ -114,13 +145,45 @@ public class WorkerOptions {
     if (queues.isEmpty()) {
       throw new IllegalArgumentException("at least one queue is needed");
     }
-    if (!List.of("threads", "solo", "virtual").contains(pool)) {
-      throw new IllegalArgumentException("unknown pool '" + pool + "' (threads, solo or virtual)");
+    if (!POOLS.contains(pool)) {
+      throw new IllegalArgumentException("unknown pool '" + pool + "' (threads, solo, virtual or process)");
+    }
+    if (maxTasksPerChild < 0 || maxMemoryPerChild < 0) {
+      throw new IllegalArgumentException("max_tasks_per_child and max_memory_per_child must not be negative");
+    }
+    if (autoscale != null && (autoscale[1] < 1 || autoscale[0] < autoscale[1])) {
+      throw new IllegalArgumentException("autoscale must be MAX,MIN with MAX >= MIN >= 1");
     }
   }
 
   private static Double positive(Double d) {
     return d == null || d <= 0 ? null : d;
+  }
+
+  /** Celery's {@code --autoscale MAX,MIN} (a single number means MAX,0 in Celery; here MAX,1). */
+  private static int[] autoscale(Object v) {
+    List<String> parts = stringList(v);
+    try {
+      int max = Integer.parseInt(parts.get(0));
+      int min = parts.size() > 1 ? Integer.parseInt(parts.get(1)) : 1;
+      return new int[] {max, Math.max(min, 1)};
+    } catch (RuntimeException e) {
+      throw new IllegalArgumentException("autoscale must be MAX,MIN, not '" + v + "'");
+    }
+  }
+
+  /** A command line: a JSON list, or text split on white space. */
+  private static List<String> words(Object v) {
+    if (v instanceof JsonArray || v instanceof List<?>) {
+      return stringList(v);
+    }
+    List<String> out = new ArrayList<>();
+    for (String s : v.toString().trim().split("\\s+")) {
+      if (!s.isEmpty()) {
+        out.add(s);
+      }
+    }
+    return out;
   }
 
   private static List<String> stringList(Object v) {
@@ -152,7 +215,12 @@ public class WorkerOptions {
       .put("queue_max_priority", queueMaxPriority).put("app", new JsonArray(apps)).put("load_examples", loadExamples)
       .put("http_host", httpHost).put("http_port", httpPort).put("shutdown_timeout", shutdownTimeout)
       .put("heartbeat_interval", heartbeatInterval).put("reconnect_max_delay_ms", reconnectMaxDelayMs)
-      .put("broker_transport_options", brokerTransportOptions.copy());
+      .put("broker_transport_options", brokerTransportOptions.copy())
+      .put("child_command", new JsonArray(childCommand)).put("child_jvm_options", new JsonArray(childJvmOptions))
+      .put("max_tasks_per_child", maxTasksPerChild).put("max_memory_per_child", maxMemoryPerChild)
+      .put("autoscale", autoscale == null ? null : autoscale[0] + "," + autoscale[1])
+      .put("autoscale_keepalive", autoscaleKeepalive).put("child_kill_grace", childKillGrace)
+      .put("child_start_timeout", childStartTimeout);
     return j;
   }
 
@@ -177,8 +245,17 @@ public class WorkerOptions {
     return queues;
   }
 
+  /** Pool slots; with autoscale the maximum (Celery's prefetch count is computed from it too). */
   public int getConcurrency() {
-    return pool.equals("solo") ? 1 : concurrency;
+    if (pool.equals("solo")) {
+      return 1;
+    }
+    return autoscale != null ? autoscale[0] : concurrency;
+  }
+
+  /** Slots the pool starts with: the autoscale minimum, else the concurrency. */
+  public int getInitialConcurrency() {
+    return autoscale != null && !pool.equals("solo") ? autoscale[1] : getConcurrency();
   }
 
   public String getPool() {
@@ -310,5 +387,40 @@ public class WorkerOptions {
   /** Celery's {@code broker_transport_options}, e.g. {@code visibility_timeout} for Redis. */
   public JsonObject getBrokerTransportOptions() {
     return brokerTransportOptions.copy();
+  }
+
+  /** The command that starts a child of {@code -P process}; empty = a Java child running the worker's tasks. */
+  public List<String> getChildCommand() {
+    return childCommand;
+  }
+
+  public List<String> getChildJvmOptions() {
+    return childJvmOptions;
+  }
+
+  public int getMaxTasksPerChild() {
+    return maxTasksPerChild;
+  }
+
+  /** KiB of resident memory after which a child is replaced (0 = no limit). */
+  public long getMaxMemoryPerChild() {
+    return maxMemoryPerChild;
+  }
+
+  /** {@code [max, min]}, or null without autoscale. */
+  public int[] getAutoscale() {
+    return autoscale == null ? null : autoscale.clone();
+  }
+
+  public double getAutoscaleKeepalive() {
+    return autoscaleKeepalive;
+  }
+
+  public double getChildKillGrace() {
+    return childKillGrace;
+  }
+
+  public double getChildStartTimeout() {
+    return childStartTimeout;
   }
 }

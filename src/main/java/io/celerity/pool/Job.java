@@ -1,13 +1,9 @@
 package io.celerity.pool;
 
 import io.celerity.consumer.Request;
-import io.celerity.protocol.PyRepr;
 import io.celerity.task.Retry;
 import io.celerity.task.TaskContext;
-import io.celerity.task.TaskError;
-import io.celerity.task.TaskOptions;
 
-import java.time.Instant;
 
 import java.util.List;
 import java.util.Map;
@@ -89,16 +85,6 @@ public final class Job implements TaskContext {
 
   @Override
   public Retry retry(Throwable exc, Double countdown, Integer maxRetries, List<Object> args, Map<String, Object> kwargs) {
-    TaskOptions o = request.task().options();
-    int limit = maxRetries != null ? maxRetries : o.maxRetries();
-    if (limit != TaskOptions.UNLIMITED_RETRIES && retries() >= limit) {
-      if (exc != null) {
-        throw Retries.sneaky(exc);
-      }
-      throw new TaskError("celery.exceptions", "MaxRetriesExceededError",
-        "Can't retry " + taskName() + "[" + id() + "] args:" + PyRepr.tuple(args()) + " kwargs:" + PyRepr.dict(kwargs()));
-    }
-    double delay = countdown != null ? countdown : o.defaultRetryDelay();
-    throw new Retry(exc, Instant.now().plusNanos((long) (delay * 1e9)), delay, args, kwargs);
+    throw Retries.retry(this, request.task().options(), exc, countdown, maxRetries, args, kwargs);
   }
 }

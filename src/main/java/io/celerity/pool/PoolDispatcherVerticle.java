@@ -4,7 +4,10 @@ import io.celerity.Addresses;
 import io.celerity.config.WorkerOptions;
 import io.celerity.consumer.Request;
 import io.celerity.consumer.Settle;
+import io.celerity.pool.process.ProcessRunner;
+import io.celerity.protocol.States;
 import io.celerity.result.TaskOutcome;
+import io.celerity.task.TaskRegistry;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
 import io.vertx.core.VerticleBase;
@@ -14,23 +17,39 @@ import io.vertx.core.eventbus.Message;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
+import java.time.Instant;
+
 /**
  * The pool-dispatcher: hands requests to the {@link TaskPool} and reports starts and outcomes to
- * the result-reader.
+ * the result-reader. Also the pool's autoscaler and the target of pool_grow / pool_shrink.
  */
 public class PoolDispatcherVerticle extends VerticleBase {
 
   private static final Logger log = LoggerFactory.getLogger("celery.worker");
 
+  private final TaskRegistry registry;
   private TaskPool pool;
   /** Ids revoked while their request may be on its way here from the consumer. */
   private final io.celerity.consumer.RevokedSet revoked = new io.celerity.consumer.RevokedSet();
+  private Runner runner;
+  private Autoscaler autoscaler;
+
+  public PoolDispatcherVerticle() {
+    this(new TaskRegistry());
+  }
+
+  /** A dispatcher whose child processes may add tasks only they can run to {@code registry}. */
+  public PoolDispatcherVerticle(TaskRegistry registry) {
+    this.registry = registry;
+  }
 
   @Override
   public Future<?> start() {
     WorkerOptions options = new WorkerOptions(config());
     var bus = vertx.eventBus();
-    pool = new TaskPool(vertx, context, new ThreadRunner(options.getPool()), options.getConcurrency(), new TaskPool.Listener() {
+    runner = "process".equals(options.getPool()) ? new ProcessRunner(vertx, context, options, registry)
+      : new ThreadRunner(options.getPool());
+    pool = new TaskPool(vertx, context, runner, options.getInitialConcurrency(), new TaskPool.Listener() {
       @Override
       public void started(Request request) {
         bus.send(Addresses.RESULT_STARTED, request);
@@ -40,8 +59,15 @@ public class PoolDispatcherVerticle extends VerticleBase {
       public void finished(TaskOutcome outcome) {
         bus.send(Addresses.RESULT_OUTCOME, outcome);
       }
+
+      @Override
+      public void requeued(Request request) {
+        bus.send(Addresses.CONSUMER_SETTLE, Settle.requeue(request.delivery()));
+      }
+
     });
     pool.revokedCheck(revoked::contains);
+    pool.rejectOnWorkerLost(r -> options.isRejectOnWorkerLost() || runner.rejectsOnWorkerLost(r.message().task()));
     bus.<Request>consumer(Addresses.POOL_APPLY, m -> pool.submit(m.body()));
     bus.<JsonObject>consumer(Addresses.POOL_REVOKE, m -> {
       java.util.List<String> ids = new java.util.ArrayList<>();
@@ -59,15 +85,38 @@ public class PoolDispatcherVerticle extends VerticleBase {
         log.warn("Dropped {} reserved task(s) of the lost broker connection; the broker redelivers them", dropped);
       }
     });
-    return Future.succeededFuture();
+    int max = options.getConcurrency();
+    int min = options.getInitialConcurrency();
+    bus.<Integer>consumer(Addresses.POOL_GROW, m -> m.reply(resize(pool.concurrency() + n(m.body()), max)));
+    bus.<Integer>consumer(Addresses.POOL_SHRINK, m -> m.reply(resize(pool.concurrency() - n(m.body()), max)));
+    if (options.getAutoscale() != null) {
+      autoscaler = new Autoscaler(pool, max, min, options.getAutoscaleKeepalive());
+      vertx.setPeriodic(1000, id -> autoscaler.tick(System.nanoTime()));
+    }
+    return pool.warmUp();
   }
 
+  private static int n(Integer body) {
+    return body == null ? 1 : body;
+  }
+
+  /** pool_grow / pool_shrink: the new slot count, between 1 and the configured maximum. */
+  private int resize(int wanted, int max) {
+    pool.resize(Math.max(1, Math.min(max, wanted)));
+    return pool.concurrency();
+  }
+
+  /** Celery's Task.retry, worker side: publish the copy, then store RETRY; the original is settled as usual. */
   private JsonObject stats() {
     JsonArray active = new JsonArray();
     pool.active().forEach(r -> active.add(new JsonObject().put("id", r.id()).put("name", r.message().task())));
-    return new JsonObject().put("max-concurrency", pool.concurrency()).put("active", pool.activeCount())
+    JsonObject s = new JsonObject().put("max-concurrency", pool.concurrency()).put("active", pool.activeCount())
       .put("reserved", pool.queuedCount()).put("active_requests", active)
       .put("processed", pool.processed()).put("total", new JsonObject(new java.util.LinkedHashMap<>(pool.totals())));
+    if (runner instanceof ProcessRunner p) {
+      s.put("process", p.stats());
+    }
+    return s;
   }
 
   /** Warm shutdown: queued requests go back to the broker; running ones may finish within the timeout. */

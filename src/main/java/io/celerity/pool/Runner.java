@@ -2,6 +2,7 @@ package io.celerity.pool;
 
 import io.celerity.protocol.ExceptionInfo;
 import io.celerity.task.Retry;
+import io.vertx.core.Future;
 
 /**
  * Where task bodies run: pool threads, virtual threads, or child processes. The {@link TaskPool}
@@ -10,15 +11,35 @@ import io.celerity.task.Retry;
  */
 public interface Runner {
 
-  /**
-   * How a body ended: a JSON-ready value, the exception as Celery encodes it, or a retry. Either
-   * method may be called from any thread, and exactly one of them once per job.
-   */
+  /** How a body ended. Each job gets exactly one call, from any thread. */
   interface Completion {
+    /** The body returned a JSON-ready value, or raised the exception as Celery encodes it. */
     void done(Object value, ExceptionInfo error);
 
     /** The task asked to be retried ({@code self.retry}, or autoretry); {@code error} is the reason or null. */
     void retry(Retry retry, ExceptionInfo error);
+
+    /**
+     * The process running the body died (Celery's WorkerLostError): FAILURE, or the message is
+     * requeued with acks_late and reject_on_worker_lost.
+     */
+    default void workerLost(ExceptionInfo error) {
+      done(null, error);
+    }
+  }
+
+  /** Gets ready to run {@code concurrency} bodies at once (e.g. starts children); the pool waits for it. */
+  default Future<Void> warmUp(int concurrency) {
+    return Future.succeededFuture();
+  }
+
+  /** The pool now has {@code concurrency} slots (autoscale, pool_grow, pool_shrink). */
+  default void resize(int concurrency) {
+  }
+
+  /** Whether a task wants its message requeued when its worker is lost (its own reject_on_worker_lost). */
+  default boolean rejectsOnWorkerLost(String taskName) {
+    return false;
   }
 
   /** Starts the job's task body off the event loop. */

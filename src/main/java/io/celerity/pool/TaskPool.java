@@ -32,6 +32,11 @@ public class TaskPool {
     void started(Request request);
 
     void finished(TaskOutcome outcome);
+
+    /** Its worker was lost and the message goes back to the broker (acks_late + reject_on_worker_lost). */
+    default void requeued(Request request) {
+    }
+
   }
 
   private static final Logger log = LoggerFactory.getLogger("celery.pool");
@@ -46,6 +51,7 @@ public class TaskPool {
   private final Map<String, Job> running = new LinkedHashMap<>();
   private final Map<String, Long> totals = new java.util.TreeMap<>();
   private long processed;
+  private java.util.function.Predicate<Request> rejectOnWorkerLost = r -> false;
 
   public TaskPool(Vertx vertx, Context context, Runner runner, int concurrency, Listener listener) {
     this.vertx = vertx;
@@ -127,7 +133,27 @@ public class TaskPool {
         context.runOnContext(x -> finish(job, new TaskOutcome(job.request, job.request.message(), States.RETRY, null,
           error, runtime(job), true, retry)));
       }
+
+      @Override
+      public void workerLost(ExceptionInfo error) {
+        context.runOnContext(x -> lost(job, error));
+      }
     });
+  }
+
+  private static double runtime(Job job) {
+    return (System.nanoTime() - job.startNanos) / 1e9;
+  }
+
+  /** Celery's Request.on_failure for WorkerLostError: requeue only with acks_late and reject_on_worker_lost. */
+  private void lost(Job job, ExceptionInfo error) {
+    Request r = job.request;
+    if (r.acksLate() && (r.rejectOnWorkerLost() || rejectOnWorkerLost.test(r))) {
+      log.warn("Worker lost while running {}; the message is requeued (reject_on_worker_lost)", r.logName());
+      finish(job, () -> listener.requeued(r));
+    } else {
+      complete(job, null, error);
+    }
   }
 
   private static long millis(double seconds) {
@@ -137,10 +163,6 @@ public class TaskPool {
   private void complete(Job job, Object value, ExceptionInfo error) {
     finish(job, new TaskOutcome(job.request, job.request.message(), error == null ? States.SUCCESS : States.FAILURE,
       value, error, runtime(job)));
-  }
-
-  private static double runtime(Job job) {
-    return (System.nanoTime() - job.startNanos) / 1e9;
   }
 
   private void softLimit(Job job) {
@@ -159,11 +181,15 @@ public class TaskPool {
     double limit = job.request.timeLimit();
     log.error("Hard time limit ({}s) exceeded for {}", limit, job.request.logName());
     finish(job, new TaskOutcome(job.request, job.request.message(), States.FAILURE, null,
-      ExceptionInfo.timeLimitExceeded(limit), (System.nanoTime() - job.startNanos) / 1e9));
+      ExceptionInfo.timeLimitExceeded(limit), runtime(job)));
     runner.hardLimit(job);
   }
 
   private void finish(Job job, TaskOutcome outcome) {
+    finish(job, () -> listener.finished(outcome));
+  }
+
+  private void finish(Job job, Runnable report) {
     if (!job.finished.compareAndSet(false, true)) {
       return; // already reported, e.g. abandoned at its hard time limit
     }
@@ -174,7 +200,7 @@ public class TaskPool {
       vertx.cancelTimer(job.hardTimer);
     }
     running.remove(job.request.id());
-    listener.finished(outcome);
+    report.run();
     dispatch();
   }
 
@@ -215,6 +241,30 @@ public class TaskPool {
 
   public int concurrency() {
     return concurrency;
+  }
+
+  /** Starts the runner for the initial concurrency; requests wait for it. */
+  public io.vertx.core.Future<Void> warmUp() {
+    return runner.warmUp(concurrency);
+  }
+
+  /**
+   * Changes the number of slots (autoscale, pool_grow, pool_shrink). Running tasks are never
+   * stopped: when shrinking, the slots go as their tasks finish.
+   */
+  public void resize(int newConcurrency) {
+    if (newConcurrency < 1 || newConcurrency == concurrency) {
+      return;
+    }
+    log.info("Pool {} to {} slots", newConcurrency > concurrency ? "grows" : "shrinks", newConcurrency);
+    concurrency = newConcurrency;
+    runner.resize(newConcurrency);
+    dispatch();
+  }
+
+  /** Decides per request whether a lost worker requeues its message (besides acks_late). */
+  public void rejectOnWorkerLost(java.util.function.Predicate<Request> predicate) {
+    this.rejectOnWorkerLost = predicate;
   }
 
   /** Requests running now, oldest first. */

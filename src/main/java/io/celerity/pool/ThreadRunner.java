@@ -1,11 +1,6 @@
 package io.celerity.pool;
 
-import io.celerity.protocol.ExceptionInfo;
-import io.celerity.protocol.Json;
-import io.celerity.task.Retry;
-import io.celerity.task.TaskError;
 
-import java.util.List;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ThreadFactory;
@@ -49,47 +44,17 @@ public final class ThreadRunner implements Runner {
 
   private static void run(Job job, Completion completion) {
     job.thread = Thread.currentThread();
-    Object value = null;
-    ExceptionInfo error = null;
-    Retry retry = null;
+    Bodies.Ended ended;
     try {
-      Object returned = runWithAutoretry(job);
-      try {
-        value = Json.toJsonValue(returned);
-      } catch (IllegalArgumentException notJson) {
-        // kombu raises EncodeError when a result cannot be serialised
-        error = ExceptionInfo.from(new TaskError("kombu.exceptions", "EncodeError", notJson.getMessage()));
-      }
-    } catch (Retry r) {
-      retry = r;
-      error = r.reason() == null ? null : ExceptionInfo.from(r.reason());
-    } catch (Throwable t) {
-      error = job.softLimitExceeded && (t instanceof InterruptedException || t.getCause() instanceof InterruptedException)
-        ? new ExceptionInfo("SoftTimeLimitExceeded", ExceptionInfo.BILLIARD_EXCEPTIONS, List.of(), ExceptionInfo.traceback(t))
-        : ExceptionInfo.from(t);
+      ended = Bodies.run(job.request.task().function(), job, job.request.task().options());
     } finally {
       job.thread = null;
-      Thread.interrupted(); // a late soft-limit interrupt must not leak into the next task on this thread
+      Thread.interrupted(); // a soft-limit interrupt that raced the end of the body
     }
-    if (retry != null) {
-      completion.retry(retry, error);
+    if (ended.retry() != null) {
+      completion.retry(ended.retry(), ended.error());
     } else {
-      completion.done(value, error);
-    }
-  }
-
-  /** Runs the body; an exception listed in {@code autoretry_for} becomes a retry (or re-raises once retries are used up). */
-  private static Object runWithAutoretry(Job job) throws Exception {
-    try {
-      return job.request.task().function().run(job);
-    } catch (Retry r) {
-      throw r;
-    } catch (Exception e) {
-      io.celerity.task.TaskOptions o = job.request.task().options();
-      if (!Retries.autoretries(o, e)) {
-        throw e;
-      }
-      throw job.retry(e, Retries.countdown(o, job.retries()), null, null, null);
+      completion.done(ended.value(), ended.error());
     }
   }
 

@@ -1,10 +1,7 @@
 package io.celerity.it;
 
-import io.vertx.core.Vertx;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
 import java.nio.charset.StandardCharsets;
@@ -19,33 +16,11 @@ import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /** The real Python Celery client against our worker: RabbitMQ broker, Redis results. */
-class AmqpInteropTest {
+class AmqpInteropTest extends InteropTestBase {
 
-  private Vertx vertx;
-  private String queue;
-  private CeleryClient client;
-  private WorkerHarness worker;
-
-  @BeforeEach
-  void setUp() {
-    vertx = io.celerity.support.BlockedThreadGuard.strictVertx();
-    queue = Brokers.uniqueQueue("interop");
-    client = new CeleryClient(Brokers.AMQP_URL, Brokers.REDIS_URL, queue);
-  }
-
-  @AfterEach
-  void tearDown() throws Exception {
-    if (worker != null) {
-      worker.close();
-    }
-    vertx.close().toCompletionStage().toCompletableFuture().get();
-    try (Amqp amqp = new Amqp()) {
-      amqp.delete(queue);
-    }
-  }
-
-  private void startWorker(JsonObject extra) throws Exception {
-    worker = WorkerHarness.start(vertx, WorkerHarness.config(Brokers.AMQP_URL, Brokers.REDIS_URL, queue).mergeIn(extra));
+  @Override
+  protected String queuePrefix() {
+    return "interop";
   }
 
   @Test

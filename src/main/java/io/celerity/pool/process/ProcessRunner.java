@@ -1,0 +1,564 @@
+package io.celerity.pool.process;
+
+import io.celerity.config.WorkerOptions;
+import io.celerity.pool.Job;
+import io.celerity.pool.Runner;
+import io.celerity.protocol.ExceptionInfo;
+import io.celerity.protocol.IsoTime;
+import io.celerity.task.Retry;
+
+import io.celerity.task.TaskOptions;
+import io.celerity.task.TaskRegistry;
+import io.vertx.core.Context;
+import io.vertx.core.Future;
+import io.vertx.core.Promise;
+import io.vertx.core.Vertx;
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
+import io.vertx.core.net.NetServer;
+import io.vertx.core.net.NetServerOptions;
+import io.vertx.core.net.NetSocket;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.security.SecureRandom;
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.Deque;
+import java.util.HashMap;
+import java.util.HexFormat;
+import java.util.IdentityHashMap;
+import java.util.LinkedHashMap;
+import java.time.Instant;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+
+/**
+ * {@code -P process}: task bodies run in child processes (Java children by default, or any command
+ * speaking the child protocol, such as the Python runner). Children connect back to a Vert.x
+ * NetServer on 127.0.0.1 and prove who they are with a per-child token handed over on their stdin;
+ * their frames are read on this runner's event loop, never by a blocking thread per child.
+ *
+ * <p>Event-loop confined: every method runs on the pool-dispatcher's context.
+ */
+public final class ProcessRunner implements Runner {
+
+  private static final Logger log = LoggerFactory.getLogger("celery.pool.process");
+  private static final SecureRandom RANDOM = new SecureRandom();
+  static final String PYTHON_RUNNER = "python/celerity_child.py";
+
+  private final Vertx vertx;
+  private final Context context;
+  private final WorkerOptions options;
+  private final TaskRegistry registry;
+  private final Map<String, Child> byToken = new HashMap<>();
+  /** Live children that take work (not retiring, not killed). */
+  private final List<Child> children = new ArrayList<>();
+  private final Map<Job, Child> byJob = new IdentityHashMap<>();
+  private final Deque<Pending> waiting = new ArrayDeque<>();
+  private final Set<String> rejectOnLost = ConcurrentHashMap.newKeySet();
+  private NetServer server;
+  private Path pythonPath;
+  private int target;
+  private long jobCounter;
+  private long spawned;
+  private long lastStartupNanos;
+  private boolean closed;
+  private Promise<Void> warm;
+
+  private record Pending(Job job, Completion completion) {
+  }
+
+  /** One child process and what it is doing. */
+  static final class Child {
+    final String token = HexFormat.of().formatHex(randomBytes());
+    final long spawnedNanos = System.nanoTime();
+    Process process;
+    NetSocket socket;
+    long pid;
+    boolean ready;
+    boolean retiring;
+    boolean killed;
+    boolean exited;
+    Job job;
+    Completion completion;
+    long jobNumber;
+    int tasksDone;
+    long rssKib;
+    long lastHeartbeatNanos;
+
+    private static byte[] randomBytes() {
+      byte[] b = new byte[16];
+      RANDOM.nextBytes(b);
+      return b;
+    }
+
+    boolean idle() {
+      return ready && !retiring && !killed && job == null;
+    }
+  }
+
+  public ProcessRunner(Vertx vertx, Context context, WorkerOptions options, TaskRegistry registry) {
+    this.vertx = vertx;
+    this.context = context;
+    this.options = options;
+    this.registry = registry;
+  }
+
+  private boolean javaChildren() {
+    return options.getChildCommand().isEmpty();
+  }
+
+  /** Spares kept warm so recycling or a kill never makes a task wait for a child to boot. */
+  private int spares() {
+    return options.getMaxTasksPerChild() > 0 || options.getMaxMemoryPerChild() > 0 ? 1 : 0;
+  }
+
+  @Override
+  public Future<Void> warmUp(int concurrency) {
+    target = concurrency;
+    warm = Promise.promise();
+    long timeout = (long) (options.getChildStartTimeout() * 1000);
+    vertx.setTimer(timeout, id -> {
+      if (warm.tryFail("children did not start within " + options.getChildStartTimeout() + "s")) {
+        close();
+      }
+    });
+    return vertx.createNetServer(new NetServerOptions().setHost("127.0.0.1").setPort(0).setTcpNoDelay(true))
+      .connectHandler(this::connected)
+      .listen()
+      .compose(s -> {
+        server = s;
+        return javaChildren() ? Future.succeededFuture() : vertx.executeBlocking(this::extractPythonRunner);
+      })
+      .compose(v -> {
+        log.info("Starting {} {} child process(es)", target + spares(), javaChildren() ? "Java" : "external");
+        fill();
+        return warm.future();
+      });
+  }
+
+  private Void extractPythonRunner() throws IOException {
+    Path dir = Files.createTempDirectory("celerity-python");
+    Path file = dir.resolve("celerity_child.py");
+    try (InputStream in = ProcessRunner.class.getClassLoader().getResourceAsStream(PYTHON_RUNNER)) {
+      if (in == null) {
+        throw new IOException(PYTHON_RUNNER + " is missing from the class path");
+      }
+      Files.copy(in, file, StandardCopyOption.REPLACE_EXISTING);
+    }
+    file.toFile().deleteOnExit();
+    dir.toFile().deleteOnExit();
+    pythonPath = dir;
+    return null;
+  }
+
+  /** Starts children until the pool has its target (plus spares). */
+  private void fill() {
+    while (!closed && children.size() < target + spares()) {
+      spawn();
+    }
+  }
+
+  private void spawn() {
+    Child child = new Child();
+    children.add(child);
+    byToken.put(child.token, child);
+    spawned++;
+    vertx.executeBlocking(() -> startProcess(child), false).onComplete(ar -> {
+      if (ar.failed()) {
+        log.error("Could not start a child process: {}", ar.cause().getMessage());
+        forget(child);
+        if (warm != null && warm.tryFail(ar.cause())) {
+          close();
+        }
+        return;
+      }
+      child.process = ar.result();
+      child.pid = child.process.pid();
+      child.process.onExit().whenComplete((p, err) -> context.runOnContext(x -> exited(child)));
+    });
+  }
+
+  private List<String> command() {
+    if (!javaChildren()) {
+      return options.getChildCommand();
+    }
+    List<String> cmd = new ArrayList<>();
+    cmd.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
+    cmd.addAll(options.getChildJvmOptions());
+    cmd.addAll(List.of("-cp", System.getProperty("java.class.path"), ChildMain.class.getName()));
+    return cmd;
+  }
+
+  /** Runs on a worker thread: fork/exec and the one-line handshake on stdin are blocking calls. */
+  private Process startProcess(Child child) throws IOException {
+    ProcessBuilder pb = new ProcessBuilder(command())
+      .redirectOutput(ProcessBuilder.Redirect.INHERIT).redirectError(ProcessBuilder.Redirect.INHERIT);
+    if (pythonPath != null) {
+      String old = pb.environment().get("PYTHONPATH");
+      pb.environment().put("PYTHONPATH", pythonPath + (old == null || old.isEmpty() ? "" : java.io.File.pathSeparator + old));
+      pb.environment().put("PYTHONUNBUFFERED", "1");
+    }
+    Process p = pb.start();
+    JsonObject handshake = new JsonObject().put("host", "127.0.0.1").put("port", server.actualPort())
+      .put("token", child.token).put("app", new JsonArray(options.getApps()))
+      .put("load_examples", options.isLoadExamples()).put("heartbeat", 5.0);
+    try (OutputStream stdin = p.getOutputStream()) {
+      stdin.write((handshake.encode() + "\n").getBytes(StandardCharsets.UTF_8));
+    }
+    return p;
+  }
+
+  private void connected(NetSocket socket) {
+    Child[] owner = {null};
+    socket.handler(Frames.parser(bytes -> {
+      Map<String, Object> m;
+      try {
+        m = Frames.decode(bytes);
+      } catch (IOException e) {
+        log.error("Undecodable frame from a child: {}", e.getMessage());
+        socket.close();
+        return;
+      }
+      if (owner[0] == null) {
+        Child c = "hello".equals(m.get("type")) ? byToken.get(String.valueOf(m.get("token"))) : null;
+        if (c == null || c.socket != null) {
+          log.warn("Rejected a connection without a valid child token from {}", socket.remoteAddress());
+          socket.close();
+          return;
+        }
+        owner[0] = c;
+        c.socket = socket;
+        c.lastHeartbeatNanos = System.nanoTime();
+        return;
+      }
+      frame(owner[0], m);
+    }, err -> {
+      log.error("Child protocol error: {}", err.getMessage());
+      socket.close();
+    }));
+    socket.closeHandler(v -> {
+      if (owner[0] != null && !owner[0].exited && owner[0].process != null) {
+        owner[0].process.destroy(); // a child without its connection is useless
+      }
+    });
+  }
+
+  private void frame(Child child, Map<String, Object> m) {
+    switch (String.valueOf(m.get("type"))) {
+      case "ready" -> ready(child, m);
+      case "heartbeat" -> {
+        child.lastHeartbeatNanos = System.nanoTime();
+        child.rssKib = number(m.get("rss_kib"), child.rssKib);
+      }
+      case "result", "error", "retry" -> finished(child, m);
+      default -> log.warn("Unknown message '{}' from child {}", m.get("type"), child.pid);
+    }
+  }
+
+  private static long number(Object v, long otherwise) {
+    return v instanceof Number n ? n.longValue() : otherwise;
+  }
+
+  @SuppressWarnings("unchecked")
+  private void ready(Child child, Map<String, Object> m) {
+    child.ready = true;
+    lastStartupNanos = System.nanoTime() - child.spawnedNanos;
+    log.debug("Child {} ready in {} ms", child.pid, lastStartupNanos / 1_000_000);
+    if (m.get("tasks") instanceof List<?> tasks) {
+      for (Object t : tasks) {
+        if (t instanceof Map<?, ?> task) {
+          register((Map<String, Object>) task);
+        }
+      }
+    }
+    if (warm != null && !warm.future().isComplete() && children.stream().filter(c -> c.ready).count() >= target) {
+      log.info("{} child process(es) ready (last in {} ms)", children.size(), lastStartupNanos / 1_000_000);
+      warm.tryComplete();
+    }
+    pump();
+  }
+
+  /** Tasks only the children know (Python) are registered in the worker so the consumer accepts them. */
+  private void register(Map<String, Object> task) {
+    String name = String.valueOf(task.get("name"));
+    if (Boolean.TRUE.equals(task.get("reject_on_worker_lost"))) {
+      rejectOnLost.add(name);
+    }
+    if (registry.get(name) != null) {
+      return;
+    }
+    TaskOptions o = new TaskOptions(flag(task.get("acks_late")), flag(task.get("track_started")),
+      flag(task.get("ignore_result")), seconds(task.get("time_limit")), seconds(task.get("soft_time_limit")));
+    registry.register(name, o, ctx -> {
+      throw new IllegalStateException(name + " runs only in a child process");
+    });
+  }
+
+  private static Boolean flag(Object v) {
+    return Boolean.TRUE.equals(v) ? Boolean.TRUE : null;
+  }
+
+  private static Double seconds(Object v) {
+    return v instanceof Number n && n.doubleValue() > 0 ? n.doubleValue() : null;
+  }
+
+  @Override
+  public boolean rejectsOnWorkerLost(String taskName) {
+    return rejectOnLost.contains(taskName);
+  }
+
+  @Override
+  public void start(Job job, Completion completion) {
+    waiting.addLast(new Pending(job, completion));
+    pump();
+  }
+
+  private void pump() {
+    while (!waiting.isEmpty()) {
+      Child child = children.stream().filter(Child::idle).findFirst().orElse(null);
+      if (child == null) {
+        return;
+      }
+      assign(child, waiting.pollFirst());
+    }
+  }
+
+  private void assign(Child child, Pending p) {
+    Job job = p.job();
+    child.job = job;
+    child.completion = p.completion();
+    child.jobNumber = ++jobCounter;
+    byJob.put(job, child);
+    var msg = job.request().message();
+    var d = job.request().delivery();
+    Map<String, Object> delivery = new LinkedHashMap<>();
+    delivery.put("exchange", d.exchange());
+    delivery.put("routing_key", d.routingKey());
+    delivery.put("priority", d.priority());
+    delivery.put("redelivered", d.redelivered());
+    Map<String, Object> request = new LinkedHashMap<>(msg.headers());
+    request.put("retries", msg.retries());
+    request.put("hostname", job.request().hostname());
+    request.put("headers", msg.headers());
+    request.put("reply_to", msg.replyTo());
+    request.put("correlation_id", msg.correlationId());
+    request.put("delivery_info", delivery);
+    request.put("callbacks", msg.embed().get("callbacks"));
+    request.put("errbacks", msg.embed().get("errbacks"));
+    request.put("chain", msg.embed().get("chain"));
+    request.put("chord", msg.embed().get("chord"));
+    Map<String, Object> run = new LinkedHashMap<>();
+    run.put("type", "run");
+    run.put("job", child.jobNumber);
+    run.put("id", msg.id());
+    run.put("task", msg.task());
+    run.put("args", msg.args());
+    run.put("kwargs", msg.kwargs());
+    run.put("request", request);
+    child.socket.write(Frames.buffer(run));
+  }
+
+  @SuppressWarnings("unchecked")
+  private void finished(Child child, Map<String, Object> m) {
+    if (child.job == null || number(m.get("job"), -1) != child.jobNumber) {
+      return; // a late answer for a job already given up (hard time limit)
+    }
+    Completion c = child.completion;
+    byJob.remove(child.job);
+    child.job = null;
+    child.completion = null;
+    child.tasksDone++;
+    child.rssKib = number(m.get("rss_kib"), child.rssKib);
+    switch (String.valueOf(m.get("type"))) {
+      case "result" -> c.done(m.get("value"), null);
+      case "error" -> c.done(null, exception(m));
+      default -> c.retry(retryOf(m), exception(m));
+    }
+    recycleIfDue(child);
+    pump();
+  }
+
+  /** A {@code retry} frame: the copy runs at {@code eta}, else {@code countdown} seconds from now. */
+  @SuppressWarnings("unchecked")
+  private static Retry retryOf(Map<String, Object> m) {
+    double countdown = m.get("countdown") instanceof Number n ? n.doubleValue() : 0;
+    Instant eta = m.get("eta") != null ? IsoTime.parse(m.get("eta").toString())
+      : Instant.now().plusNanos((long) (countdown * 1e9));
+    return new Retry(null, eta, countdown, (List<Object>) m.get("args"), (Map<String, Object>) m.get("kwargs"));
+  }
+
+  @SuppressWarnings("unchecked")
+  private static ExceptionInfo exception(Map<String, Object> m) {
+    Object args = m.get("exc_message");
+    return new ExceptionInfo(String.valueOf(m.get("exc_type")), m.get("exc_module") == null ? null : m.get("exc_module").toString(),
+      args instanceof List<?> l ? (List<Object>) l : args == null ? List.of() : List.of(args),
+      m.get("traceback") == null ? null : m.get("traceback").toString());
+  }
+
+  /** Celery's max_tasks_per_child / max_memory_per_child, and shrinking: retire after the task. */
+  private void recycleIfDue(Child child) {
+    if (options.getMaxTasksPerChild() > 0 && child.tasksDone >= options.getMaxTasksPerChild()) {
+      retire(child, "it ran " + child.tasksDone + " tasks (max_tasks_per_child)");
+    } else if (options.getMaxMemoryPerChild() > 0 && child.rssKib > options.getMaxMemoryPerChild()) {
+      retire(child, "its resident memory " + child.rssKib + " KiB exceeds max_memory_per_child "
+        + options.getMaxMemoryPerChild() + " KiB");
+    } else if (children.size() > target + spares()) {
+      retire(child, "the pool shrank");
+    }
+  }
+
+  /** Graceful: the child finishes nothing more and exits; a replacement starts now. */
+  private void retire(Child child, String why) {
+    log.info("Replacing child {}: {}", child.pid, why);
+    child.retiring = true;
+    children.remove(child);
+    if (child.socket != null) {
+      child.socket.write(Frames.buffer(Map.of("type", "shutdown")));
+    }
+    long grace = (long) ((options.getChildKillGrace() + 10) * 1000);
+    vertx.setTimer(grace, id -> {
+      if (!child.exited) {
+        kill(child);
+      }
+    });
+    fill();
+  }
+
+  @Override
+  public void resize(int concurrency) {
+    target = concurrency;
+    fill();
+    for (Child c : new ArrayList<>(children)) {
+      if (children.size() <= target + spares()) {
+        break;
+      }
+      if (c.job == null) {
+        retire(c, "the pool shrank");
+      }
+    }
+  }
+
+  @Override
+  public void softLimit(Job job) {
+    Child child = byJob.get(job);
+    if (child != null && child.socket != null) {
+      child.socket.write(Frames.buffer(Map.of("type", "soft_limit", "job", child.jobNumber)));
+    }
+  }
+
+  @Override
+  public void hardLimit(Job job) {
+    Child child = byJob.remove(job);
+    if (child == null) {
+      return;
+    }
+    log.error("Killing child {} (hard time limit of {})", child.pid, job.request().logName());
+    child.killed = true;
+    children.remove(child);
+    kill(child);
+    fill();
+  }
+
+  /** SIGTERM, then SIGKILL after the grace period. */
+  private void kill(Child child) {
+    Process p = child.process;
+    if (p == null || child.exited) {
+      return;
+    }
+    p.destroy();
+    vertx.setTimer(Math.max(1, (long) (options.getChildKillGrace() * 1000)), id -> {
+      if (!child.exited) {
+        p.destroyForcibly();
+      }
+    });
+  }
+
+  private void exited(Child child) {
+    child.exited = true;
+    int code = child.process.exitValue();
+    forget(child);
+    if (child.job != null && !child.killed) {
+      Completion c = child.completion;
+      byJob.remove(child.job);
+      child.job = null;
+      String why = "Worker exited prematurely: " + humanStatus(code) + " Job: " + child.jobNumber + ".";
+      log.error("Process {} {}", child.pid, why);
+      c.workerLost(ExceptionInfo.workerLost(why));
+    } else if (!child.ready && !closed) {
+      log.error("Child {} exited ({}) before it was ready", child.pid, humanStatus(code));
+      if (warm != null && warm.tryFail("a child exited (" + humanStatus(code) + ") before it was ready")) {
+        close();
+        return;
+      }
+    }
+    if (!closed) {
+      if (child.ready || child.killed) {
+        fill();
+      } else {
+        vertx.setTimer(1000, id -> fill()); // a child that cannot start: do not spin
+      }
+    }
+  }
+
+  private void forget(Child child) {
+    children.remove(child);
+    byToken.remove(child.token);
+    if (child.socket != null) {
+      child.socket.close();
+    }
+  }
+
+  /** As billiard's human_status: {@code signal 9 (SIGKILL)} or {@code exitcode 1}. */
+  static String humanStatus(int code) {
+    if (code > 128 && code < 128 + 32) {
+      int sig = code - 128;
+      String name = switch (sig) {
+        case 1 -> "SIGHUP";
+        case 2 -> "SIGINT";
+        case 6 -> "SIGABRT";
+        case 9 -> "SIGKILL";
+        case 11 -> "SIGSEGV";
+        case 15 -> "SIGTERM";
+        default -> "SIG" + sig;
+      };
+      return "signal " + sig + " (" + name + ")";
+    }
+    return "exitcode " + code;
+  }
+
+  /** JSON for the pool's stats: the children, their pids and what they do. */
+  public JsonObject stats() {
+    JsonArray kids = new JsonArray();
+    for (Child c : byToken.values()) {
+      kids.add(new JsonObject().put("pid", c.pid).put("ready", c.ready).put("busy", c.job != null)
+        .put("retiring", c.retiring).put("tasks", c.tasksDone).put("rss_kib", c.rssKib)
+        .put("heartbeat_age", c.ready ? (System.nanoTime() - c.lastHeartbeatNanos) / 1e9 : null));
+    }
+    return new JsonObject().put("processes", kids).put("spawned", spawned)
+      .put("last_startup_ms", lastStartupNanos / 1_000_000.0).put("waiting", waiting.size());
+  }
+
+  @Override
+  public void close() {
+    closed = true;
+    for (Child c : new ArrayList<>(byToken.values())) {
+      if (c.process != null) {
+        c.process.destroy();
+      }
+    }
+    if (server != null) {
+      server.close();
+    }
+  }
+}
