@@ -1,0 +1,850 @@
+#!/usr/bin/python3
+"""Celerity vs Python Celery benchmark harness (driven by bench/run.sh; run with Debian's /usr/bin/python3).
+
+Every measurement uses a fresh, uniquely named queue, deletes it afterwards and stops (then kills) any
+worker it started, also on Ctrl-C / SIGTERM / failure. See bench/README.md for what is measured and how.
+"""
+import argparse
+import datetime
+import http.client
+import json
+import os
+import platform
+import re
+import shutil
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+
+import amqp
+import redis
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+CLK = os.sysconf('SC_CLK_TCK')
+PAGE_KB = os.sysconf('SC_PAGE_SIZE') // 1024
+
+AMQP_URL = 'amqp://guest:guest@127.0.0.1:5672/celerity-test'
+VHOST = 'celerity-test'
+REDIS_RESULTS = 'redis://127.0.0.1:6379/12'
+REDIS_BROKER = 'redis://127.0.0.1:6379/13'
+PY = '/usr/bin/python3'
+
+
+class Stalled(Exception):
+    def __init__(self, msg, partial=None):
+        super().__init__(msg)
+        self.partial = partial  # 'x tasks/s over k/N' when some progress was measured
+
+
+class NotAvailable(Exception):
+    pass
+
+
+# ---------------------------------------------------------------------------------------------
+# process bookkeeping (cleanup on any exit)
+
+STARTED = {}          # pgid -> description
+CREATED_QUEUES = set()  # AMQP queues to delete
+STATE_FILE = None
+
+
+def log(msg):
+    print(f'[bench {time.strftime("%H:%M:%S")}] {msg}', file=sys.stderr, flush=True)
+
+
+def write_state():
+    if STATE_FILE:
+        with open(STATE_FILE, 'w') as f:
+            f.write(''.join(f'{p}\n' for p in STARTED))
+
+
+def start_proc(cmd, env=None, cwd=None, logpath=None, desc=''):
+    out = open(logpath, 'ab') if logpath else subprocess.DEVNULL
+    p = subprocess.Popen(cmd, env=env, cwd=cwd, stdout=out, stderr=subprocess.STDOUT, start_new_session=True)
+    STARTED[p.pid] = desc
+    write_state()
+    p.logpath = logpath
+    return p
+
+
+def stop_proc(p, grace=15):
+    """SIGTERM the worker's process group (warm shutdown), SIGKILL it after `grace` seconds."""
+    if p is None:
+        return
+    pgid = p.pid
+    try:
+        if p.poll() is None:
+            os.killpg(pgid, signal.SIGTERM)
+            try:
+                p.wait(grace)
+            except subprocess.TimeoutExpired:
+                log(f'worker {pgid} ignored SIGTERM for {grace}s, killing')
+        # prefork children may outlive the parent briefly: kill whatever is left of the group
+        try:
+            os.killpg(pgid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+        try:
+            p.wait(5)
+        except subprocess.TimeoutExpired:
+            pass
+    finally:
+        STARTED.pop(pgid, None)
+        write_state()
+
+
+def cleanup_all():
+    for pgid in list(STARTED):
+        try:
+            os.killpg(pgid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+        STARTED.pop(pgid, None)
+    write_state()
+    if CREATED_QUEUES:
+        try:
+            b = Broker()
+            for q in list(CREATED_QUEUES):
+                b.delete(q)
+            b.close()
+        except Exception as e:  # noqa
+            log(f'cleanup: could not delete queues {CREATED_QUEUES}: {e}')
+
+
+def on_signal(signum, frame):
+    # first signal only: later ones must not interrupt the cleanup that this one starts
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, signal.SIG_IGN)
+    raise KeyboardInterrupt(f'signal {signum}')
+
+
+# ---------------------------------------------------------------------------------------------
+# /proc sampling
+
+def proc_tree(pid):
+    """pid plus all its descendants (scan of /proc)."""
+    children = {}
+    for d in os.listdir('/proc'):
+        if not d.isdigit():
+            continue
+        try:
+            with open(f'/proc/{d}/stat') as f:
+                s = f.read()
+            ppid = int(s[s.rfind(')') + 2:].split()[1])
+            children.setdefault(ppid, []).append(int(d))
+        except (OSError, ValueError, IndexError):
+            pass
+    out, todo = [], [pid]
+    while todo:
+        x = todo.pop()
+        out.append(x)
+        todo.extend(children.get(x, []))
+    return out
+
+
+def cpu_seconds(pids):
+    """utime+stime of every pid, plus cutime+cstime of the root (reaped children)."""
+    total = 0
+    for i, pid in enumerate(pids):
+        try:
+            with open(f'/proc/{pid}/stat') as f:
+                s = f.read()
+            fields = s[s.rfind(')') + 2:].split()
+            total += int(fields[11]) + int(fields[12])
+            if i == 0:
+                total += int(fields[13]) + int(fields[14])
+        except (OSError, ValueError, IndexError):
+            pass
+    return total / CLK
+
+
+def rss_kb(pids):
+    total = 0
+    for pid in pids:
+        try:
+            with open(f'/proc/{pid}/statm') as f:
+                total += int(f.read().split()[1]) * PAGE_KB
+        except (OSError, ValueError, IndexError):
+            pass
+    return total
+
+
+def hwm_kb(pid):
+    try:
+        with open(f'/proc/{pid}/status') as f:
+            for line in f:
+                if line.startswith('VmHWM:'):
+                    return int(line.split()[1])
+    except OSError:
+        pass
+    return 0
+
+
+class Sampler:
+    """CPU / RSS of a worker's process tree; the tree is re-scanned at most once a second."""
+
+    def __init__(self, pid):
+        self.pid = pid
+        self.pids = proc_tree(pid)
+        self.scanned = time.monotonic()
+        self.peak_rss = 0
+
+    def sample(self):
+        now = time.monotonic()
+        if now - self.scanned > 1.0:
+            self.pids = proc_tree(self.pid)
+            self.scanned = now
+        cpu = cpu_seconds(self.pids)
+        rss = rss_kb(self.pids)
+        self.peak_rss = max(self.peak_rss, rss)
+        return cpu, rss
+
+
+# ---------------------------------------------------------------------------------------------
+# broker helpers
+
+class Broker:
+    """One long-lived py-amqp connection for passive declares (queue depth) and deletes."""
+
+    def __init__(self):
+        self.conn = amqp.Connection(host='127.0.0.1:5672', userid='guest', password='guest',
+                                    virtual_host=VHOST, connect_timeout=5)
+        self.conn.connect()
+        self.ch = self.conn.channel()
+
+    def depth(self, q):
+        """(messages_ready, consumer_count), or None if the queue does not exist."""
+        try:
+            _, ready, consumers = self.ch.queue_declare(q, passive=True)
+            return ready, consumers
+        except amqp.exceptions.NotFound:
+            self.ch = self.conn.channel()
+            return None
+
+    def delete(self, q):
+        try:
+            self.ch.queue_delete(q)
+        except amqp.exceptions.AMQPError:
+            self.ch = self.conn.channel()
+        CREATED_QUEUES.discard(q)
+
+    def close(self):
+        try:
+            self.conn.close()
+        except Exception:  # noqa
+            pass
+
+
+def rabbit_unacked(q):
+    """messages_unacknowledged of q via rabbitmqctl (~1 s per call; used only at the end of a drain)."""
+    out = subprocess.run(['rabbitmqctl', '-q', 'list_queues', '-p', VHOST, 'name', 'messages_ready',
+                          'messages_unacknowledged'], capture_output=True, text=True, timeout=30).stdout
+    for line in out.splitlines():
+        parts = line.split()
+        if len(parts) == 3 and parts[0] == q:
+            return int(parts[1]), int(parts[2])
+    return None
+
+
+def free_port():
+    s = socket.socket()
+    s.bind(('127.0.0.1', 0))
+    port = s.getsockname()[1]
+    s.close()
+    return port
+
+
+# ---------------------------------------------------------------------------------------------
+# workers
+
+class Worker:
+    def __init__(self, kind, pool, conc, broker_url, backend_url, queue, args, workdir):
+        self.kind, self.pool, self.conc = kind, pool, conc
+        self.broker_url, self.backend_url, self.queue = broker_url, backend_url, queue
+        self.args, self.workdir = args, workdir
+        self.proc = None
+        self.port = None
+        self.http = None
+
+    @property
+    def label(self):
+        return ('Celerity' if self.kind == 'ours' else 'Celery 5.2') + f' {self.pool} -c {self.conc}'
+
+    @property
+    def window(self):
+        """prefetch window (default prefetch multiplier 4; solo counts as 1)."""
+        return 4 * (1 if self.pool == 'solo' else self.conc)
+
+    def command(self):
+        if self.kind == 'ours':
+            self.port = self.port or free_port()
+            return ['java', *self.args.java_opts.split(), '-jar', self.args.jar, 'worker',
+                    '-b', self.broker_url, '--result-backend', self.backend_url or 'disabled',
+                    '-Q', self.queue, '-c', str(self.conc), '-P', self.pool, '-l', 'WARNING',
+                    '--http-port', str(self.port), '-n', 'bench@localhost']
+        return [PY, '-m', 'celery', '-A', 'py_tasks', 'worker', '-P', self.pool, '-c', str(self.conc),
+                '-Q', self.queue, '-l', 'WARNING', '-n', 'pybench@localhost',
+                '--without-mingle', '--without-gossip', '--without-heartbeat']
+
+    def env(self):
+        env = dict(os.environ)
+        if self.kind == 'py':
+            env['PYTHONPATH'] = HERE
+            env['CELERITY_TEST_BROKER'] = self.broker_url
+            env['CELERITY_TEST_BACKEND'] = self.backend_url or ''
+        return env
+
+    def shell_command(self):
+        cmd = ' '.join(self.command())
+        if self.kind == 'py':
+            cmd = (f'CELERITY_TEST_BROKER={self.broker_url} CELERITY_TEST_BACKEND={self.backend_url or ""} '
+                   f'PYTHONPATH=bench {cmd}')
+        return cmd
+
+    def start(self):
+        cmd = self.command()
+        logpath = os.path.join(self.workdir, f'{self.kind}-{self.queue}.log')
+        self.proc = start_proc(cmd, env=self.env(), cwd=self.workdir, logpath=logpath, desc=self.label)
+        return self.proc
+
+    def stop(self):
+        if self.http:
+            self.http.close()
+            self.http = None
+        stop_proc(self.proc)
+        self.proc = None
+
+    def log_tail(self, n=5):
+        try:
+            with open(self.proc.logpath if self.proc else '', errors='replace') as f:
+                lines = [ln.rstrip() for ln in f if ln.strip() and not ln.lstrip().startswith('at ')]
+            return ' | '.join(lines[-n:])
+        except OSError:
+            return ''
+
+    def stats(self):
+        if self.http is None:
+            self.http = http.client.HTTPConnection('127.0.0.1', self.port, timeout=5)
+        try:
+            self.http.request('GET', '/control/stats')
+            body = self.http.getresponse().read()
+        except (OSError, http.client.HTTPException):
+            self.http.close()
+            self.http = None
+            raise
+        return next(iter(json.loads(body).values()))
+
+    def wait_ready(self, broker, rds, timeout):
+        """Wait until the worker consumes from its queue."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.proc.poll() is not None:
+                raise NotAvailable(f'worker exited with {self.proc.returncode}: {self.log_tail()}')
+            try:
+                if self.broker_url.startswith('amqp'):
+                    d = broker.depth(self.queue)
+                    if d and d[1] >= 1:
+                        return
+                elif self.kind == 'ours':
+                    st = self.stats()
+                    if st.get('broker', {}).get('connected'):
+                        return
+                else:  # Celery on Redis: the worker's queue declaration creates the binding key
+                    if rds.exists(f'_kombu.binding.{self.queue}'):
+                        time.sleep(1.0)
+                        return
+            except (OSError, http.client.HTTPException, ValueError):
+                pass
+            time.sleep(0.1)
+        raise Stalled(f'worker not ready in {timeout}s: {self.log_tail()}')
+
+
+# ---------------------------------------------------------------------------------------------
+# workloads
+
+def prefill(broker_url, queue, n, ignore_result):
+    cmd = [PY, os.path.join(HERE, 'prefill.py'), broker_url, queue, str(n)] + (['--ignore-result'] if ignore_result else [])
+    r = subprocess.run(cmd, capture_output=True, text=True, timeout=600)
+    if r.returncode != 0:
+        raise RuntimeError(f'prefill failed: {r.stderr[-500:]}')
+    m = re.search(r'in ([\d.]+)s', r.stderr)
+    return n / float(m.group(1)) if m else None
+
+
+def drain(args, broker, rds, kind, pool, conc, broker_kind, results):
+    """One drain measurement; returns a dict row."""
+    queue = f'bench-{kind}-{pool}-{broker_kind}-{"res" if results else "nores"}-{uuid.uuid4().hex[:8]}'
+    broker_url = AMQP_URL if broker_kind == 'amqp' else REDIS_BROKER
+    backend = REDIS_RESULTS if results else None
+    w = Worker(kind, pool, conc, broker_url, backend, queue, args, args.workdir)
+    row = dict(broker='RabbitMQ' if broker_kind == 'amqp' else 'Redis', results='on' if results else 'off',
+               worker=w.label, n=args.n, cmd=w.shell_command())
+    n = args.n
+    rq = redis.Redis.from_url(REDIS_BROKER) if broker_kind == 'redis' else None
+    rres = redis.Redis.from_url(REDIS_RESULTS)
+    if broker_kind == 'amqp':
+        CREATED_QUEUES.add(queue)
+    else:
+        rq.flushdb()
+    log(f'drain {row["broker"]} results={row["results"]} {w.label} N={n} queue={queue}')
+    try:
+        # 1. idle: start on the fresh (empty) queue, let it settle, sample RSS
+        w.start()
+        w.wait_ready(broker, rq, args.start_timeout)
+        time.sleep(args.settle)
+        s = Sampler(w.proc.pid)
+        _, row['rss_idle'] = s.sample()
+        w.stop()
+        # 2. prefill with the worker stopped
+        if results:
+            rres.flushdb()
+        row['prefill_rate'] = prefill(broker_url, queue, n, ignore_result=not results)
+        # the publisher does not wait for confirms: wait until the broker has enqueued all N
+        deadline = time.monotonic() + 60
+        while True:
+            have = (broker.depth(queue) or (0, 0))[0] if broker_kind == 'amqp' else rq.llen(queue)
+            if have >= n:
+                break
+            if time.monotonic() > deadline:
+                raise RuntimeError(f'prefill: queue holds {have} not {n}')
+            time.sleep(0.05)
+        # 3. drain
+        w.start()
+        t_start = time.monotonic()
+        s = Sampler(w.proc.pid)
+        if kind == 'ours':
+            m = measure_ours(args, w, s, n, results, rres, t_start)
+        elif results:
+            m = measure_count(args, w, s, n, lambda: rres.dbsize(), t_start)
+        elif broker_kind == 'redis':
+            m = measure_count(args, w, s, n, lambda: n - rq.llen(queue) - rq.hlen('unacked'), t_start)
+        else:
+            m = measure_py_amqp_noresults(args, w, s, broker, queue, n, t_start)
+        row.update(m)
+        time.sleep(0.5)
+        _, row['rss_after'] = s.sample()
+        row['rss_peak'] = s.peak_rss
+        if kind == 'ours':
+            row['rss_peak'] = max(row['rss_peak'], hwm_kb(w.proc.pid))
+    except NotAvailable as e:
+        if kind == 'ours' and broker_kind == 'redis':
+            row['status'] = 'n/a (no Redis transport yet)'
+        else:
+            row['status'] = f'failed to start: {e}'
+        m = re.search(r'failed to start: ([^|]*)', str(e))
+        row['detail'] = (m.group(1) if m else str(e)).strip()[:300]
+        log(f'  -> {row["status"]}: {str(e)[:200]}')
+    except Stalled as e:
+        row['status'] = f'stalled: {e.partial}' if e.partial else 'stalled'
+        row['detail'] = str(e)[:300]
+        log(f'  -> stalled: {e} {e.partial or ""}')
+    except Exception as e:  # noqa: one broken measurement must not lose the others
+        row['status'] = f'error: {type(e).__name__}'
+        row['detail'] = str(e)[:300]
+        log(f'  -> error: {e!r}')
+    finally:
+        w.stop()
+        if broker_kind == 'amqp':
+            broker.delete(queue)
+        else:
+            rq.flushdb()
+    if 'rate' in row:
+        log(f'  -> {row["rate"]:.0f} tasks/s, {row["cpu_per_10k"]:.1f} CPU s/10k')
+    return row
+
+
+def _progress_guard(args, t_start, last_change, what, first=None, done=None):
+    now = time.monotonic()
+    partial = None
+    if first is not None and done is not None and now > first[0] and done > first[2]:
+        partial = f'~{(done - first[2]) / (now - first[0]):.0f} tasks/s ({what})'
+    if now - last_change > args.stall:
+        raise Stalled(f'no progress for {args.stall:.0f}s ({what})', partial)
+    if now - t_start > args.timeout:
+        raise Stalled(f'not done after {args.timeout:.0f}s ({what})', partial)
+
+
+def _result(n_window, t0, t1, c0, c1):
+    dt = t1 - t0
+    rate = n_window / dt if dt > 0 else float('nan')
+    return dict(rate=rate, wall=dt, cpu=c1 - c0, cpu_per_10k=(c1 - c0) / n_window * 10000)
+
+
+def measure_ours(args, w, s, n, results, rres, t_start):
+    """Counters from GET /control/stats: done = total - active; with results also pool.writes."""
+    first = None
+    last_val, last_change = -1, time.monotonic()
+    while True:
+        if w.proc.poll() is not None:
+            raise NotAvailable(f'worker exited with {w.proc.returncode}: {w.log_tail()}')
+        try:
+            st = w.stats()
+        except (OSError, http.client.HTTPException, ValueError):
+            st = None
+        now = time.monotonic()
+        cpu, _ = s.sample()
+        if st is not None:
+            done = st.get('total', {}).get('examples.add', 0) - st.get('active', 0)
+            if results:  # writes.succeeded is counted before Redis confirms: also need pending_writes == 0
+                wr = st.get('pool', {}).get('writes', {})
+                done = min(done, wr.get('succeeded', 0) + wr.get('failed', 0) - wr.get('pending_writes', 0))
+            if done != last_val:
+                last_val, last_change = done, now
+            if first is None and done > 0:
+                first = (now, cpu, done)
+            if done >= n and st.get('reserved', 0) == 0 and st.get('active', 0) == 0:
+                r = _result(n - first[2], first[0], now, first[1], cpu)
+                if results:
+                    r['check'] = f'{rres.dbsize()} result keys'
+                return r
+        _progress_guard(args, t_start, last_change, f'done={last_val}/{n}', first, last_val)
+        time.sleep(args.poll)
+
+
+def measure_count(args, w, s, n, count, t_start):
+    """Python worker with an exact completion count (result keys in Redis, or Redis broker list+unacked)."""
+    first = None
+    last_val, last_change = -1, time.monotonic()
+    while True:
+        if w.proc.poll() is not None:
+            raise NotAvailable(f'worker exited with {w.proc.returncode}: {w.log_tail()}')
+        done = count()
+        now = time.monotonic()
+        cpu, _ = s.sample()
+        if done != last_val:
+            last_val, last_change = done, now
+        if first is None and done > 0:
+            first = (now, cpu, done)
+        if done >= n:
+            return _result(n - first[2], first[0], now, first[1], cpu)
+        _progress_guard(args, t_start, last_change, f'done={done}/{n}', first, done)
+        time.sleep(args.poll)
+
+
+def measure_py_amqp_noresults(args, w, s, broker, queue, n, t_start):
+    """Python worker, RabbitMQ, no results: ready count via passive declare on one connection.
+
+    While messages are ready the worker's prefetch window is full, so done = N - ready - window.
+    The window starts when that estimate first exceeds 0 (the initial prefetch burst is excluded) and
+    ends when ready reaches 0; then rabbitmqctl confirms unacked reaches 0 (its ~1 s per call is not
+    counted)."""
+    first = None
+    last_val, last_change = -1, time.monotonic()
+    win = w.window
+    while True:
+        if w.proc.poll() is not None:
+            raise NotAvailable(f'worker exited with {w.proc.returncode}: {w.log_tail()}')
+        d = broker.depth(queue)
+        now = time.monotonic()
+        cpu, _ = s.sample()
+        ready = d[0] if d else 0
+        if ready != last_val:
+            last_val, last_change = ready, now
+        done = n - ready - win
+        if first is None and done > 0:
+            first = (now, cpu, done)
+        if ready == 0:
+            if first is None:  # n smaller than the window: fall back to from-start timing
+                first = (t_start, 0.0, 0)
+            r = _result(n - win - first[2], first[0], now, first[1], cpu)
+            # confirm: all prefetched messages acked (Celery acks early, at pool accept)
+            t_conf = time.monotonic()
+            while True:
+                q = rabbit_unacked(queue)
+                if q and q[0] == 0 and q[1] == 0:
+                    break
+                if time.monotonic() - t_conf > args.stall:
+                    raise Stalled(f'ready=0 but unacked={q[1] if q else "?"} for {args.stall}s')
+            r['check'] = 'rabbitmqctl unacked=0'
+            return r
+        _progress_guard(args, t_start, last_change, f'ready={ready}/{n}', first, done)
+        time.sleep(args.poll)
+
+
+def latency(args, broker, kind, pool, conc):
+    from celery import Celery
+    queue = f'bench-lat-{kind}-{pool}-{uuid.uuid4().hex[:8]}'
+    CREATED_QUEUES.add(queue)
+    w = Worker(kind, pool, conc, AMQP_URL, REDIS_RESULTS, queue, args, args.workdir)
+    row = dict(worker=w.label, n=args.lat_n, cmd=w.shell_command())
+    log(f'latency {w.label} x{args.lat_n} queue={queue}')
+    app = Celery('benchclient', broker=AMQP_URL, backend=REDIS_RESULTS)
+    app.conf.task_default_queue = queue
+    try:
+        w.start()
+        w.wait_ready(broker, None, args.start_timeout)
+        time.sleep(args.settle)
+        with app.producer_or_acquire() as producer:
+            def call(i):
+                res = app.send_task('examples.add', (i, i), queue=queue, producer=producer)
+                try:
+                    v = res.get(timeout=args.lat_timeout)
+                except Exception as e:  # celery TimeoutError
+                    raise Stalled(f'call {i}: {type(e).__name__} {e}')
+                if v != 2 * i:
+                    raise RuntimeError(f'call {i}: got {v!r}')
+                res.forget()
+            for i in range(20):  # warm-up (connections, JIT, result consumer)
+                call(i)
+            samples = []
+            t_all = time.monotonic()
+            for i in range(args.lat_n):
+                t = time.perf_counter()
+                call(i)
+                samples.append((time.perf_counter() - t) * 1000)
+            row['total_s'] = time.monotonic() - t_all
+        samples.sort()
+        row['p50'] = samples[len(samples) // 2]
+        row['p99'] = samples[min(len(samples) - 1, int(len(samples) * 0.99))]
+        row['mean'] = statistics.mean(samples)
+        log(f'  -> p50 {row["p50"]:.2f} ms p99 {row["p99"]:.2f} ms')
+    except NotAvailable as e:
+        row['status'] = f'failed to start: {e}'
+    except Stalled as e:
+        row['status'] = 'stalled'
+        row['detail'] = str(e)[:300]
+        log(f'  -> stalled: {e}')
+    except Exception as e:  # noqa
+        row['status'] = f'error: {type(e).__name__}'
+        row['detail'] = str(e)[:300]
+        log(f'  -> error: {e!r}')
+    finally:
+        w.stop()
+        broker.delete(queue)
+        app.close()
+    return row
+
+
+def raw_amqp(args):
+    m2 = os.path.expanduser('~/.m2/repository')
+
+    def newest(pattern_dir, prefix):
+        d = os.path.join(m2, pattern_dir)
+        vers = sorted(os.listdir(d), key=lambda v: [int(x) if x.isdigit() else x for x in re.split(r'[.-]', v)])
+        for v in reversed(vers):
+            jar = os.path.join(d, v, f'{prefix}-{v}.jar')
+            if os.path.exists(jar):
+                return jar
+        raise FileNotFoundError(d)
+
+    amqp_jar = newest('com/rabbitmq/amqp-client', 'amqp-client')
+    cp = ':'.join([amqp_jar, os.path.join(m2, 'org/slf4j/slf4j-api/1.7.36/slf4j-api-1.7.36.jar'),
+                   os.path.join(m2, 'org/slf4j/slf4j-nop/1.7.36/slf4j-nop-1.7.36.jar')])
+    cap = f'bench-capture-{uuid.uuid4().hex[:8]}'
+    queue = f'bench-raw-{uuid.uuid4().hex[:8]}'
+    CREATED_QUEUES.update([cap, queue])
+    row = dict(n=args.raw_n, cmd=f'java -cp {cp} bench/RawAmqp.java {AMQP_URL} {cap} {queue} {args.raw_n}')
+    log(f'raw AMQP ceiling N={args.raw_n}')
+    try:
+        prefill(AMQP_URL, cap, 1, ignore_result=True)
+        p = start_proc(['java', '-cp', cp, os.path.join(HERE, 'RawAmqp.java'), AMQP_URL, cap, queue,
+                        str(args.raw_n), str(int(args.timeout))],
+                       logpath=os.path.join(args.workdir, 'raw.log'), desc='RawAmqp')
+        try:
+            p.wait(args.timeout + 60)
+        except subprocess.TimeoutExpired:
+            row['status'] = 'stalled'
+        stop_proc(p)
+        with open(os.path.join(args.workdir, 'raw.log')) as f:
+            text = f.read()
+        for k, v in re.findall(r'RESULT (\S+) (\S+)', text):
+            row[k] = v
+        if 'consume_ack50_msgs_per_s' not in row and 'status' not in row:
+            row['status'] = 'failed: ' + text.strip().splitlines()[-1][:200] if text.strip() else 'failed'
+    finally:
+        b = Broker()
+        b.delete(cap)
+        b.delete(queue)
+        b.close()
+    return row
+
+
+# ---------------------------------------------------------------------------------------------
+# report
+
+def sh(cmd):
+    try:
+        r = subprocess.run(cmd, shell=True, capture_output=True, text=True, timeout=30)
+        return (r.stdout + r.stderr).strip()
+    except Exception as e:  # noqa
+        return f'? ({e})'
+
+
+def machine_info():
+    cpu = 'unknown'
+    with open('/proc/cpuinfo') as f:
+        for line in f:
+            if line.startswith('model name'):
+                cpu = line.split(':', 1)[1].strip()
+                break
+    with open('/proc/meminfo') as f:
+        mem_kb = int(f.readline().split()[1])
+    import celery
+    import kombu
+    return {
+        'date': datetime.datetime.now().astimezone().isoformat(timespec='seconds'),
+        'host': f'{platform.system()} {platform.release()}, {os.cpu_count()} CPUs (nproc={sh("nproc")}), '
+                f'{mem_kb / 1024 / 1024:.1f} GiB RAM',
+        'cpu': cpu,
+        'java': sh('java -version 2>&1 | head -1'),
+        'celery': f'celery {celery.__version__}, kombu {kombu.__version__}, py-amqp {amqp.__version__}, '
+                  f'redis-py {redis.__version__}, Python {platform.python_version()} ({PY})',
+        'rabbitmq': sh('rabbitmqctl -q version'),
+        'redis': redis.Redis.from_url(REDIS_RESULTS).info('server').get('redis_version'),
+    }
+
+
+def fmt(v, spec='.0f'):
+    return format(v, spec) if isinstance(v, (int, float)) else '-'
+
+
+def mb(kb):
+    return f'{kb / 1024:.0f}' if kb else '-'
+
+
+def render(info, args, drains, lats, raw, elapsed):
+    L = []
+    L.append(f'# Celerity vs Celery benchmark — {info["date"]}')
+    L.append('')
+    L.append(f'- Machine: {info["host"]}; CPU: {info["cpu"]}')
+    L.append(f'- Java: {info["java"]}; Celerity jar: `{args.jar}` ({args.jar_info})')
+    L.append(f'- Python side: {info["celery"]}')
+    L.append(f'- RabbitMQ {info["rabbitmq"]} (vhost `{VHOST}`), Redis {info["redis"]}')
+    L.append(f'- Run: `{args.cmdline}`  (N={args.n}, latency calls={args.lat_n}, raw N={args.raw_n}; '
+             f'poll {args.poll * 1000:.0f} ms, stall timeout {args.stall:.0f} s, cap {args.timeout:.0f} s); '
+             f'took {elapsed:.0f} s')
+    L.append('')
+    L.append('## 1. Drain rate (prefilled queue of N `examples.add`, worker started after the prefill)')
+    L.append('')
+    L.append('| Broker | Results | Worker | N | tasks/s | drain s | CPU s / 10k tasks | RSS idle MB | RSS peak MB | RSS after MB | prefill msg/s | note |')
+    L.append('|---|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---|')
+    for r in drains:
+        note = r.get('status', r.get('check', ''))
+        if 'status' in r:
+            L.append(f'| {r["broker"]} | {r["results"]} | {r["worker"]} | {r["n"]} | **{r["status"]}** | - | - | '
+                     f'{mb(r.get("rss_idle"))} | - | - | {fmt(r.get("prefill_rate"))} | {r.get("detail", "")[:120]} |')
+        else:
+            L.append(f'| {r["broker"]} | {r["results"]} | {r["worker"]} | {r["n"]} | **{r["rate"]:.0f}** | '
+                     f'{r["wall"]:.2f} | {r["cpu_per_10k"]:.1f} | {mb(r.get("rss_idle"))} | {mb(r.get("rss_peak"))} | '
+                     f'{mb(r.get("rss_after"))} | {fmt(r.get("prefill_rate"))} | {note} |')
+    L.append('')
+    L.append('## 2. Round-trip latency (sequential `send_task(examples.add).get()` from the Python client, '
+             'RabbitMQ + Redis results db 12)')
+    L.append('')
+    L.append('| Worker | calls | p50 ms | p99 ms | mean ms | total s |')
+    L.append('|---|---:|---:|---:|---:|---:|')
+    for r in lats:
+        if 'status' in r:
+            L.append(f'| {r["worker"]} | {r["n"]} | **{r["status"]}** | - | - | - |')
+        else:
+            L.append(f'| {r["worker"]} | {r["n"]} | {r["p50"]:.2f} | {r["p99"]:.2f} | {r["mean"]:.2f} | {r["total_s"]:.1f} |')
+    L.append('')
+    if raw is not None:
+        L.append('## 3. Broker ceiling (RabbitMQ Java client 5.x, one captured Celery `examples.add` message '
+                 'republished N times, persistent)')
+        L.append('')
+        L.append('| N | body bytes | publish msg/s | consume prefetch 1000, ack each, msg/s | consume prefetch 1000, ack multiple every 50, msg/s |')
+        L.append('|---:|---:|---:|---:|---:|')
+        if 'status' in raw:
+            L.append(f'| {raw["n"]} | {raw.get("body_bytes", "-")} | **{raw["status"]}** | - | - |')
+        else:
+            L.append(f'| {raw["n"]} | {raw.get("body_bytes")} | {raw.get("publish_msgs_per_s")} | '
+                     f'{raw.get("consume_ack1_msgs_per_s")} | {raw.get("consume_ack50_msgs_per_s")} |')
+        L.append('')
+    L.append('## Commands')
+    L.append('')
+    L.append('```')
+    L.append(f'# prefill (worker stopped): {PY} bench/prefill.py BROKER QUEUE N [--ignore-result]')
+    seen = set()
+    for r in drains + lats + ([raw] if raw else []):
+        c = re.sub(r'bench-[a-z0-9-]+-[0-9a-f]{8}', 'QUEUE', r['cmd'])
+        c = re.sub(r'--http-port \d+', '--http-port PORT', c)
+        if c not in seen:
+            seen.add(c)
+            L.append(c)
+    L.append('```')
+    L.append('')
+    L.append('Method: tasks/s counts tasks completed inside the window from the first observed completed task to the last '
+             '(Celerity: `GET /control/stats` total-active and pool.writes; Celery + results: result keys in Redis db 12 '
+             '(DBSIZE); Celery on Redis broker without results: LLEN queue + HLEN unacked; Celery on RabbitMQ without results: '
+             'ready count from a passive queue_declare, minus the full prefetch window, until ready = 0, then '
+             '`rabbitmqctl` confirms unacked = 0 outside the window). CPU = utime+stime of the worker process tree '
+             '(children included for prefork) over the same window. RSS idle = worker started on the empty queue and '
+             'settled; peak = highest sampled tree RSS during the drain (Celerity: also VmHWM).')
+    return '\n'.join(L) + '\n'
+
+
+# ---------------------------------------------------------------------------------------------
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument('--n', type=int, default=int(os.environ.get('BENCH_N', 20000)))
+    ap.add_argument('--lat-n', type=int, default=int(os.environ.get('BENCH_LAT_N', 500)))
+    ap.add_argument('--raw-n', type=int, default=int(os.environ.get('BENCH_RAW_N', 50000)))
+    ap.add_argument('--jar', default=os.environ.get('BENCH_JAR'))
+    ap.add_argument('--java-opts', default=os.environ.get('BENCH_JAVA_OPTS', ''))
+    ap.add_argument('--poll', type=float, default=0.05)
+    ap.add_argument('--stall', type=float, default=float(os.environ.get('BENCH_STALL', 30)))
+    ap.add_argument('--timeout', type=float, default=float(os.environ.get('BENCH_TIMEOUT', 90)))
+    ap.add_argument('--lat-timeout', type=float, default=10)
+    ap.add_argument('--start-timeout', type=float, default=40)
+    ap.add_argument('--settle', type=float, default=2.0)
+    ap.add_argument('--only', default=os.environ.get('BENCH_ONLY', 'drain,latency,raw'),
+                    help='comma list of drain,latency,raw')
+    ap.add_argument('--out', default=None)
+    ap.add_argument('--state-file', default=None)
+    ap.add_argument('--cmdline', default=' '.join(sys.argv))
+    args = ap.parse_args()
+
+    global STATE_FILE
+    STATE_FILE = args.state_file
+    signal.signal(signal.SIGTERM, on_signal)
+    signal.signal(signal.SIGINT, on_signal)
+    args.workdir = tempfile.mkdtemp(prefix='celerity-bench-')  # no conf/worker.json here
+    st = os.stat(args.jar)
+    args.jar_info = f'{st.st_size // 1024} KiB, built {time.strftime("%Y-%m-%d %H:%M", time.localtime(st.st_mtime))}'
+    only = set(args.only.split(','))
+
+    t0 = time.monotonic()
+    info = machine_info()
+    drains, lats, raw = [], [], None
+    broker = Broker()
+    try:
+        if 'drain' in only:
+            plan = [('ours', 'threads', 8), ('py', 'prefork', 2), ('py', 'threads', 8)]
+            for results in (False, True):
+                for kind, pool, conc in plan:
+                    drains.append(drain(args, broker, None, kind, pool, conc, 'amqp', results))
+            for results in (False, True):
+                for kind, pool, conc in [('ours', 'threads', 8), ('py', 'prefork', 2)]:
+                    drains.append(drain(args, broker, None, kind, pool, conc, 'redis', results))
+        if 'latency' in only:
+            for kind, pool, conc in [('ours', 'threads', 8), ('ours', 'solo', 1), ('py', 'solo', 1)]:
+                lats.append(latency(args, broker, kind, pool, conc))
+        if 'raw' in only:
+            raw = raw_amqp(args)
+    except KeyboardInterrupt:
+        log('interrupted: stopping workers and deleting queues')
+        cleanup_all()
+        raise SystemExit(130)
+    finally:
+        cleanup_all()
+        broker.close()
+    report = render(info, args, drains, lats, raw, time.monotonic() - t0)
+    print(report)
+    if args.out:
+        os.makedirs(os.path.dirname(args.out), exist_ok=True)
+        with open(args.out, 'w') as f:
+            f.write(report)
+        log(f'saved {args.out}; worker logs in {args.workdir}')
+    else:
+        log(f'worker logs in {args.workdir}')
+
+
+if __name__ == '__main__':
+    main()

@@ -1,0 +1,50 @@
+#!/usr/bin/env bash
+# Celerity vs Python Celery benchmark: drain rate, round-trip latency, raw broker ceiling.
+# Usage: bench/run.sh [--n N] [--lat-n N] [--raw-n N] [--only drain,latency,raw] [--jar PATH] ...
+# Environment: BENCH_N, BENCH_LAT_N, BENCH_RAW_N, BENCH_JAR, BENCH_JAVA_OPTS, BENCH_STALL, BENCH_TIMEOUT, BENCH_ONLY
+# Prints a Markdown report and saves it to bench/results/<date>.md. See bench/README.md.
+set -euo pipefail
+
+BENCH_DIR="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+ROOT="$(dirname "$BENCH_DIR")"
+PY=/usr/bin/python3   # Debian's Celery 5.2.6 lives here, not in the python3 first on PATH
+
+JAR="${BENCH_JAR:-$ROOT/target/celerity.jar}"
+if [[ ! -f "$JAR" ]]; then
+  echo "no Celerity jar at $JAR: build it (mvn -B package -DskipTests) or set BENCH_JAR" >&2
+  exit 2
+fi
+for tool in java rabbitmqctl; do
+  command -v "$tool" >/dev/null || { echo "$tool not found" >&2; exit 2; }
+done
+"$PY" -c 'import celery, amqp, redis' || { echo "$PY lacks celery/amqp/redis" >&2; exit 2; }
+
+mkdir -p "$BENCH_DIR/results"
+OUT="$BENCH_DIR/results/$(date +%Y-%m-%d_%H%M%S).md"
+STATE="$(mktemp -t celerity-bench-pids.XXXXXX)"
+HARNESS_PID=""
+
+cleanup() {
+  local rc=$?
+  trap - EXIT INT TERM
+  if [[ -n "$HARNESS_PID" ]] && kill -0 "$HARNESS_PID" 2>/dev/null; then
+    kill -TERM "$HARNESS_PID" 2>/dev/null || true   # the harness stops its workers and deletes its queues
+    for _ in $(seq 1 20); do kill -0 "$HARNESS_PID" 2>/dev/null || break; sleep 0.5; done
+    kill -KILL "$HARNESS_PID" 2>/dev/null || true
+  fi
+  # last resort: worker process groups the harness recorded and did not get to stop
+  if [[ -s "$STATE" ]]; then
+    while read -r pgid; do
+      [[ -n "$pgid" ]] && kill -KILL -- "-$pgid" 2>/dev/null || true
+    done < "$STATE"
+  fi
+  rm -f "$STATE"
+  exit "$rc"
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+"$PY" "$BENCH_DIR/bench.py" --jar "$JAR" --out "$OUT" --state-file "$STATE" \
+  --cmdline "bench/run.sh $*" "$@" &
+HARNESS_PID=$!
+wait "$HARNESS_PID"
