@@ -65,3 +65,11 @@ def fail(message):
 @app.task(name='examples.noop')
 def noop():
     return None
+
+
+@app.task(name='examples.retry_until', bind=True)
+def retry_until(self, n):
+    """Retries itself (countdown 0.1 s) until its n-th retry, then returns the retries seen."""
+    if self.request.retries < n:
+        raise self.retry(countdown=0.1, max_retries=n)
+    return self.request.retries

@@ -1,6 +1,7 @@
 package io.celerity.examples;
 
 import io.celerity.task.Task;
+import io.celerity.task.TaskContext;
 import io.celerity.task.TaskError;
 import io.celerity.task.TaskModule;
 import io.celerity.task.TaskRegistry;
@@ -51,6 +52,15 @@ public class ExampleTasks implements TaskModule {
   @Task(name = "examples.fail")
   public static Object fail(String message) {
     throw TaskError.valueError(message);
+  }
+
+  /** Retries itself (countdown 0.1 s) until its {@code n}-th retry, then returns the retries seen. */
+  @Task(name = "examples.retry_until")
+  public static int retryUntil(int n, TaskContext ctx) {
+    if (ctx.retries() < n) {
+      throw ctx.retry(null, 0.1, n);
+    }
+    return ctx.retries();
   }
 
   @Task(name = "examples.noop")

@@ -51,6 +51,12 @@ public final class CeleryClient {
     return run("get", "--ids", Json.encodeToString(ids), "--timeout", Double.toString(timeoutSeconds));
   }
 
+  /** A remote-control broadcast ({@code app.control.broadcast}); the replies, one map per node. */
+  public List<Map<String, Object>> control(String method, Map<String, Object> arguments) throws IOException, InterruptedException {
+    return exec(List.of(PYTHON, Path.of("src", "test", "python", "celery_control.py").toString(), "--broker", broker,
+      method, "--arguments", Json.encodeToString(arguments)));
+  }
+
   private List<Map<String, Object>> run(String... args) throws IOException, InterruptedException {
     List<String> cmd = new ArrayList<>(List.of(PYTHON, DRIVER.toString(), "--broker", broker, "--queue", queue));
     if (backend != null) {
@@ -58,6 +64,10 @@ public final class CeleryClient {
       cmd.add(backend);
     }
     cmd.addAll(List.of(args));
+    return exec(cmd);
+  }
+
+  private static List<Map<String, Object>> exec(List<String> cmd) throws IOException, InterruptedException {
     File err = File.createTempFile("celery-client", ".err");
     Process p = new ProcessBuilder(cmd).redirectError(err).start();
     byte[] out = p.getInputStream().readAllBytes();

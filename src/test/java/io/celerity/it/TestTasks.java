@@ -25,6 +25,25 @@ public class TestTasks {
     return "done";
   }
 
+  private static final java.util.concurrent.ConcurrentHashMap<String, java.util.concurrent.atomic.AtomicInteger> ATTEMPTS =
+    new java.util.concurrent.ConcurrentHashMap<>();
+
+  /** Retries until its retries are used up (max 2): ends in MaxRetriesExceededError. */
+  @Task(name = "tests.always_retry", maxRetries = 2, defaultRetryDelay = 0.05)
+  public static Object alwaysRetry(TaskContext ctx) {
+    throw ctx.retry();
+  }
+
+  /** Fails twice per task id with an exception listed in autoretry_for, then succeeds. */
+  @Task(name = "tests.flaky", autoretryFor = IllegalStateException.class, maxRetries = 5, defaultRetryDelay = 0.05)
+  public static int flaky(TaskContext ctx) {
+    int attempt = ATTEMPTS.computeIfAbsent(ctx.id(), k -> new java.util.concurrent.atomic.AtomicInteger()).incrementAndGet();
+    if (attempt < 3) {
+      throw new IllegalStateException("attempt " + attempt);
+    }
+    return attempt;
+  }
+
   @Task(name = "tests.busy")
   public static Object busy(double seconds) {
     // ignores interrupts, like CPU-bound code

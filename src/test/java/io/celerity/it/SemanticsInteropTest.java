@@ -1,0 +1,202 @@
+package io.celerity.it;
+
+import io.celerity.Addresses;
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
+import org.junit.jupiter.api.Test;
+
+import java.io.File;
+import java.nio.file.Files;
+import java.time.Duration;
+import java.time.Instant;
+import java.time.LocalDateTime;
+import java.time.OffsetDateTime;
+import java.time.ZoneOffset;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.UUID;
+
+import static io.celerity.it.CeleryClient.call;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/** Celery's execution semantics as the real Python client sees them, over RabbitMQ with Redis results. */
+class SemanticsInteropTest extends InteropTestBase {
+
+  @Override
+  protected String queuePrefix() {
+    return "semantics";
+  }
+
+  private static Map<String, Object> with(Map<String, Object> call, String key, Object value) {
+    Map<String, Object> m = new HashMap<>(call);
+    m.put(key, value);
+    return m;
+  }
+
+  private static Map<String, Object> options(Map<String, Object> call, Map<String, Object> options) {
+    return with(call, "options", options);
+  }
+
+  @SuppressWarnings("unchecked")
+  private static Instant dateDone(Map<String, Object> result) {
+    Map<String, Object> meta = (Map<String, Object>) result.get("raw_meta");
+    return LocalDateTime.parse((String) meta.get("date_done")).toInstant(ZoneOffset.UTC);
+  }
+
+  @Test
+  void countdownAndEtaRunNoEarlierThanAsked() throws Exception {
+    startWorker(new JsonObject().put("app", new JsonArray().add(TestTasks.class.getName())));
+    // an ETA written with a +02:00 offset, 1.5 s ahead
+    String eta = OffsetDateTime.now(ZoneOffset.ofHours(2)).plusNanos(1_500_000_000L).toString();
+    Instant sent = Instant.now();
+    List<Map<String, Object>> sentIds = client.send(List.of(
+      options(call("examples.add", List.of(1, 2), Map.of()), Map.of("countdown", 1.5)),
+      options(call("examples.add", List.of(3, 4), Map.of()), Map.of("eta", eta))));
+    // both are held (unacked, scheduled) before they are due
+    Polling.until(() -> vertx.eventBus().<JsonArray>request(Addresses.CONSUMER_SCHEDULED, null).toCompletionStage()
+      .toCompletableFuture().get().body().size() == 2, 5_000);
+    List<Map<String, Object>> r = client.get(List.of((String) sentIds.get(0).get("id"), (String) sentIds.get(1).get("id")), 15);
+    assertEquals(3, r.get(0).get("result"));
+    assertEquals(7, r.get(1).get("result"));
+    assertTrue(Duration.between(sent, dateDone(r.get(0))).toMillis() >= 1400, "countdown respected");
+    assertTrue(Duration.between(sent, dateDone(r.get(1))).toMillis() >= 1400, "offset ETA respected");
+  }
+
+  @Test
+  void expiredWhenDueIsRevoked() throws Exception {
+    startWorker(new JsonObject());
+    Map<String, Object> r = client.call(List.of(
+      options(call("examples.add", List.of(1, 1), Map.of()), Map.of("countdown", 1.0, "expires", 0.5)))).get(0);
+    assertEquals("REVOKED", r.get("state"));
+    assertEquals("TaskRevokedError", r.get("exc_type"));
+    assertEquals("celery.exceptions", r.get("exc_module"));
+    assertEquals(List.of("expired"), r.get("exc_args"));
+    try (Amqp amqp = new Amqp()) {
+      assertEquals(0, amqp.ready(queue), "the expired message was acked");
+    }
+  }
+
+  @Test
+  void rateLimitHoldsOnlyItsOwnTaskType() throws Exception {
+    startWorker(new JsonObject().put("concurrency", 4));
+    List<Map<String, Object>> reply = client.control("rate_limit", Map.of("task_name", "examples.add", "rate_limit", "10/s"));
+    assertTrue(reply.stream().anyMatch(m -> m.values().contains(Map.of("ok", "new rate limit set successfully"))), reply.toString());
+    List<Map<String, Object>> calls = new ArrayList<>();
+    for (int i = 0; i < 30; i++) {
+      calls.add(call("examples.add", List.of(i, i), Map.of()));
+    }
+    for (int i = 0; i < 5; i++) {
+      calls.add(call("examples.mul", List.of(i, 2), Map.of()));
+    }
+    Instant sent = Instant.now();
+    List<Map<String, Object>> r = client.call(calls);
+    Instant firstAdd = r.subList(0, 30).stream().map(SemanticsInteropTest::dateDone).min(Instant::compareTo).orElseThrow();
+    Instant lastAdd = r.subList(0, 30).stream().map(SemanticsInteropTest::dateDone).max(Instant::compareTo).orElseThrow();
+    Instant lastMul = r.subList(30, 35).stream().map(SemanticsInteropTest::dateDone).max(Instant::compareTo).orElseThrow();
+    long addSpan = Duration.between(firstAdd, lastAdd).toMillis();
+    assertTrue(addSpan >= 2600 && addSpan < 6000, "30 tasks at 10/s take about 3 s, took " + addSpan + " ms");
+    assertTrue(Duration.between(sent, lastMul).toMillis() < 1500, "other task types are not held up");
+    r.forEach(x -> assertEquals("SUCCESS", x.get("state")));
+  }
+
+  @Test
+  void retriesUntilSuccessAndUntilMaxRetriesExceeded() throws Exception {
+    startWorker(new JsonObject().put("app", new JsonArray().add(TestTasks.class.getName())).put("result_extended", true));
+    List<Map<String, Object>> r = client.call(List.of(
+      with(call("examples.retry_until", List.of(3), Map.of()), "observe_states", true),
+      call("tests.always_retry", List.of(), Map.of()),
+      call("tests.flaky", List.of(), Map.of())));
+    assertEquals("SUCCESS", r.get(0).get("state"));
+    assertEquals(3, r.get(0).get("result"));
+    assertTrue(((List<?>) r.get(0).get("states")).contains("RETRY"), "RETRY was stored: " + r.get(0).get("states"));
+    @SuppressWarnings("unchecked") Map<String, Object> meta = (Map<String, Object>) r.get(0).get("raw_meta");
+    assertEquals(3, meta.get("retries"));
+
+    assertEquals("FAILURE", r.get(1).get("state"));
+    assertEquals("MaxRetriesExceededError", r.get(1).get("exc_type"));
+    assertEquals("celery.exceptions", r.get(1).get("exc_module"));
+
+    assertEquals("SUCCESS", r.get(2).get("state"), "autoretry_for retried the IllegalStateException");
+    assertEquals(3, r.get(2).get("result"));
+  }
+
+  @Test
+  void softAndHardTimeLimitsFromTheCaller() throws Exception {
+    startWorker(new JsonObject().put("app", new JsonArray().add(TestTasks.class.getName())));
+    List<Map<String, Object>> r = client.call(List.of(
+      options(call("tests.busy", List.of(5), Map.of()), Map.of("time_limit", 0.5)),
+      options(call("examples.sleep", List.of(5), Map.of()), Map.of("soft_time_limit", 0.3))));
+    assertEquals("FAILURE", r.get(0).get("state"));
+    assertEquals("TimeLimitExceeded", r.get(0).get("exc_type"));
+    assertTrue((Double) r.get(0).get("elapsed") < 4, "the caller hears at the hard limit, not when the task ends");
+    assertEquals("FAILURE", r.get(1).get("state"));
+    assertEquals("SoftTimeLimitExceeded", r.get(1).get("exc_type"));
+  }
+
+  @Test
+  void revokeBeforeAndDuringExecution() throws Exception {
+    startWorker(new JsonObject().put("track_started", true));
+    List<Map<String, Object>> sent = client.send(List.of(
+      options(call("examples.add", List.of(1, 2), Map.of()), Map.of("countdown", 2)),
+      call("examples.sleep", List.of(30), Map.of())));
+    String scheduled = (String) sent.get(0).get("id");
+    String running = (String) sent.get(1).get("id");
+    Polling.until(() -> worker.stats(Addresses.POOL_STATS).getInteger("active") == 1, 10_000);
+
+    List<Map<String, Object>> reply = client.control("revoke", Map.of("task_id", scheduled));
+    assertTrue(reply.toString().contains("tasks " + scheduled + " flagged as revoked"), reply.toString());
+    reply = client.control("revoke", Map.of("task_id", running, "terminate", true, "signal", "SIGTERM"));
+    assertTrue(reply.toString().contains("terminate: " + running), reply.toString());
+
+    List<Map<String, Object>> r = client.get(List.of(scheduled, running), 10);
+    assertEquals("REVOKED", r.get(0).get("state"));
+    assertEquals(List.of("revoked"), r.get(0).get("exc_args"));
+    assertEquals("REVOKED", r.get(1).get("state"));
+    assertEquals(List.of("terminated"), r.get(1).get("exc_args"));
+    assertEquals(0, worker.stats(Addresses.POOL_STATS).getInteger("active"), "the terminated task's slot is free");
+  }
+
+  @Test
+  void statedbKeepsRevokesAcrossRestarts() throws Exception {
+    File state = File.createTempFile("celerity-state", ".json");
+    state.delete();
+    try {
+      startWorker(new JsonObject().put("statedb", state.getPath()));
+      String id = UUID.randomUUID().toString();
+      client.control("revoke", Map.of("task_id", id));
+      worker.close();
+      worker = null;
+      assertTrue(Files.readString(state.toPath()).contains(id), "the revoke was written to the state file");
+
+      startWorker(new JsonObject().put("statedb", state.getPath()));
+      Map<String, Object> r = client.call(List.of(options(call("examples.add", List.of(1, 2), Map.of()),
+        Map.of("task_id", id)))).get(0);
+      assertEquals("REVOKED", r.get("state"), "revoked before the restart, still revoked after it");
+    } finally {
+      state.delete();
+    }
+  }
+
+  @Test
+  void acksLateTaskComesBackAfterTheWorkerDies() throws Exception {
+    File conf = File.createTempFile("celerity-acks-late", ".json");
+    Files.writeString(conf.toPath(), new JsonObject().put("acks_late", true).encode());
+    String sleepId;
+    try (WorkerProcess doomed = WorkerProcess.start("-b", Brokers.AMQP_URL, "--result-backend", Brokers.REDIS_URL,
+      "-Q", queue, "-c", "1", "--http-port", "0", "-n", "doomed-" + queue + "@localhost", "--config", conf.getPath())) {
+      doomed.waitForLog(" ready.", 60_000);
+      sleepId = (String) client.send(List.of(call("examples.sleep", List.of(1), Map.of()))).get(0).get("id");
+      doomed.waitForLog("Task examples.sleep[" + sleepId + "] received", 20_000);
+      new ProcessBuilder("kill", "-9", Long.toString(doomed.pid())).start().waitFor();
+      doomed.waitForExit(10_000);
+    } finally {
+      conf.delete();
+    }
+    startWorker(new JsonObject());
+    Map<String, Object> r = client.get(List.of(sleepId), 20).get(0);
+    assertEquals("SUCCESS", r.get("state"), "the unacked message was redelivered to the next worker");
+  }
+}
