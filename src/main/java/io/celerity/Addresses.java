@@ -58,6 +58,9 @@ public final class Addresses {
   /** consumer -> control: pidbox deliveries ({@code Delivery}). */
   public static final String CONTROL_PIDBOX = "celerity.control.pidbox";
 
+  /** pool-dispatcher -> consumer: this many (Integer) requests left the pool; sent only with {@code disable_prefetch}. */
+  public static final String CONSUMER_SLOTS_FREED = "celerity.consumer.slots-freed";
+
   /** control -> heartbeat: JSON liveness (event-loop lag, last beat). */
   public static final String HEARTBEAT_STATUS = "celerity.heartbeat.status";
 

@@ -77,6 +77,12 @@ public class Main implements Runnable {
     Double shutdownTimeout;
     @Option(names = "--without-examples", description = "Do not load the examples.* tasks")
     Boolean withoutExamples;
+    @Option(names = {"-S", "--statedb"}, description = "File keeping revoked task ids across restarts")
+    String statedb;
+    @Option(names = "--disable-prefetch", description = "Take a message from the broker only when a pool slot is free")
+    Boolean disablePrefetch;
+    @Option(names = "-O", description = "Optimization profile: default or fair (our pool always hands work to free slots only)")
+    String optimization;
     @Option(names = "--child", description = "-P process: command starting a child, e.g. 'python3 -m celerity_child proj.tasks'. Default: Java children")
     String childCommand;
     @Option(names = "--max-tasks-per-child", description = "-P process: replace a child after this many tasks")
@@ -104,6 +110,8 @@ public class Main implements Runnable {
       put(f, "http_host", httpHost);
       put(f, "shutdown_timeout", shutdownTimeout);
       put(f, "load_examples", withoutExamples == null ? null : !withoutExamples);
+      put(f, "statedb", statedb);
+      put(f, "disable_prefetch", disablePrefetch);
       put(f, "child_command", childCommand);
       put(f, "max_tasks_per_child", maxTasksPerChild);
       put(f, "max_memory_per_child", maxMemoryPerChild);
@@ -121,6 +129,10 @@ public class Main implements Runnable {
     public Integer call() throws Exception {
       JsonObject conf = ConfigLoader.load(config != null ? config : ConfigLoader.DEFAULT_CONFIG_FILE, config != null,
         System.getenv(), flags());
+      if (optimization != null && !optimization.equals("fair") && !optimization.equals("default")) {
+        System.err.println("celerity: -O takes 'default' or 'fair', not '" + optimization + "'");
+        return 2;
+      }
       WorkerOptions options;
       try {
         options = new WorkerOptions(conf);

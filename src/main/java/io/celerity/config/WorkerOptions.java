@@ -288,7 +288,8 @@ public class WorkerOptions {
 
   /** Prefetch count as Celery computes it: concurrency x multiplier, 0 meaning unlimited. */
   public int getPrefetchCount() {
-    return getConcurrency() * prefetchMultiplier;
+    // --disable-prefetch: never more unacked than slots (the consumer also pauses while all are busy)
+    return getConcurrency() * (disablePrefetch ? 1 : prefetchMultiplier);
   }
 
   public int getPrefetchMultiplier() {

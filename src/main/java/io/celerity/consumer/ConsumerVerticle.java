@@ -38,6 +38,8 @@ public class ConsumerVerticle extends VerticleBase {
   private TaskBuckets buckets;
   private StateDb stateDb;
   private long received;
+  private PullCredit credit;
+
   private int prefetch;
   private int appliedPrefetch;
 
@@ -70,6 +72,12 @@ public class ConsumerVerticle extends VerticleBase {
     bus.consumer(Addresses.CONSUMER_STATS, m -> m.reply(stats()));
     bus.consumer(Addresses.CONSUMER_STOP, m -> transport.stopConsuming().onComplete(ar -> m.reply(null)));
     bus.<JsonObject>consumer(Addresses.CONSUMER_REVOKE, m -> m.reply(revoke(m.body())));
+    // disable_prefetch: one message per free pool slot (credit), pulled rather than pushed
+    credit = new PullCredit(options.isDisablePrefetch(), transport::grant);
+    bus.<Integer>consumer(Addresses.CONSUMER_SLOTS_FREED, m -> credit.slotsFreed(m.body()));
+    if (options.isDisablePrefetch()) {
+      transport.pullOnly();
+    }
     bus.<io.celerity.transport.FanoutSubscription>consumer(Addresses.CONSUMER_FANOUT, m ->
       transport.consumeFanout(m.body().binding(), d -> bus.send(m.body().address(), d))
         .onSuccess(v -> m.reply(null)).onFailure(err -> m.fail(500, err.getMessage())));
@@ -91,7 +99,7 @@ public class ConsumerVerticle extends VerticleBase {
     stateDb = options.getStatedb() == null ? null : new StateDb(vertx, options.getStatedb());
     Future<Void> loaded = stateDb == null ? Future.succeededFuture() : stateDb.load(revoked)
       .onSuccess(v -> log.info("Loaded {} revoked task id(s) from {}", revoked.size(), options.getStatedb()));
-    return loaded.compose(v -> transport.start(this::onDelivery));
+    return loaded.compose(v -> transport.start(this::onDelivery)).onSuccess(v -> credit.slotsFreed(options.getConcurrency()));
   }
 
   private void onDelivery(Delivery delivery) {
@@ -102,14 +110,17 @@ public class ConsumerVerticle extends VerticleBase {
     } else if (decision instanceof Strategy.Invalid invalid) {
       log.error("Received invalid task message: {}. The message has been rejected.", invalid.reason());
       transport.reject(delivery, false);
+      credit.notARequest();
     } else if (decision instanceof Strategy.Undecodable bad) {
       log.error("Can't decode message body: {} (type:{} encoding:{}). The message has been acked and dropped.",
         bad.reason(), delivery.contentType(), delivery.contentEncoding());
       transport.ack(delivery);
+      credit.notARequest();
     } else if (decision instanceof Strategy.Unregistered unknown) {
       log.error("Received unregistered task of type '{}'.\nThe message has been ignored and discarded.",
         unknown.message().task());
       transport.reject(delivery, false);
+      credit.notARequest();
       vertx.eventBus().send(Addresses.RESULT_OUTCOME, new TaskOutcome(null, unknown.message(), States.FAILURE, null,
         ExceptionInfo.notRegistered(unknown.message().task()), 0));
     }
@@ -120,13 +131,18 @@ public class ConsumerVerticle extends VerticleBase {
       log.info("Task {} received", request.logName());
     }
     if (discardIfRevoked(request)) {
+      credit.discarded(request);
       return;
     }
     Instant eta = request.message().eta();
     if (eta != null && eta.isAfter(Instant.now())) {
       etaTimer.hold(request, eta);
       updatePrefetch();
+      credit.held(request);
       return;
+    }
+    if (buckets.isLimited(request.message().task())) {
+      credit.held(request);
     }
     buckets.submit(request);
     updatePrefetch();
@@ -135,14 +151,19 @@ public class ConsumerVerticle extends VerticleBase {
   /** An ETA came: the same revocation check again (a revoke takes effect at the ETA), then the rate limit. */
   private void due(Request request) {
     updatePrefetch();
-    if (!discardIfRevoked(request)) {
+    if (discardIfRevoked(request)) {
+      credit.discarded(request);
+    } else {
       buckets.submit(request);
       updatePrefetch();
     }
   }
 
   private void dispatch(Request request) {
-    if (!discardIfRevoked(request)) {
+    if (discardIfRevoked(request)) {
+      credit.discarded(request);
+    } else {
+      credit.dispatched(request);
       vertx.eventBus().send(Addresses.POOL_APPLY, request);
     }
   }

@@ -29,6 +29,7 @@ public class PoolDispatcherVerticle extends VerticleBase {
 
   private final TaskRegistry registry;
   private TaskPool pool;
+  private boolean disablePrefetch;
   /** Ids revoked while their request may be on its way here from the consumer. */
   private final io.celerity.consumer.RevokedSet revoked = new io.celerity.consumer.RevokedSet();
   private Runner runner;
@@ -46,6 +47,7 @@ public class PoolDispatcherVerticle extends VerticleBase {
   @Override
   public Future<?> start() {
     WorkerOptions options = new WorkerOptions(config());
+    disablePrefetch = options.isDisablePrefetch();
     var bus = vertx.eventBus();
     runner = "process".equals(options.getPool()) ? new ProcessRunner(vertx, context, options, registry)
       : new ThreadRunner(options.getPool());
@@ -58,11 +60,13 @@ public class PoolDispatcherVerticle extends VerticleBase {
       @Override
       public void finished(TaskOutcome outcome) {
         bus.send(Addresses.RESULT_OUTCOME, outcome);
+        slotsFreed(1);
       }
 
       @Override
       public void requeued(Request request) {
         bus.send(Addresses.CONSUMER_SETTLE, Settle.requeue(request.delivery()));
+        slotsFreed(1);
       }
 
     });
@@ -81,6 +85,7 @@ public class PoolDispatcherVerticle extends VerticleBase {
     bus.<Double>consumer(Addresses.POOL_DRAIN, this::drain);
     bus.<Long>consumer(Addresses.POOL_FORGET_GENERATION, m -> {
       int dropped = pool.forgetGeneration(m.body());
+      slotsFreed(dropped);
       if (dropped > 0) {
         log.warn("Dropped {} reserved task(s) of the lost broker connection; the broker redelivers them", dropped);
       }
@@ -107,6 +112,13 @@ public class PoolDispatcherVerticle extends VerticleBase {
   }
 
   /** Celery's Task.retry, worker side: publish the copy, then store RETRY; the original is settled as usual. */
+  /** With {@code disable_prefetch} the consumer takes messages only while slots are free: tell it when they free up. */
+  private void slotsFreed(int n) {
+    if (disablePrefetch && n > 0) {
+      vertx.eventBus().send(Addresses.CONSUMER_SLOTS_FREED, n);
+    }
+  }
+
   private JsonObject stats() {
     JsonArray active = new JsonArray();
     pool.active().forEach(r -> active.add(new JsonObject().put("id", r.id()).put("name", r.message().task())));

@@ -34,6 +34,19 @@ public interface Transport {
   /** Stops delivering new messages; unacked ones stay ours until acked, rejected or the connection closes. */
   Future<Void> stopConsuming();
 
+  /**
+   * Pull mode ({@code disable_prefetch}), chosen before {@link #start}: a message is taken from the
+   * broker only against credit given with {@link #grant}, one credit per free pool slot, so no
+   * message ever waits in this worker while another worker could run it.
+   */
+  void pullOnly();
+
+  /** Gives pull-mode credit: this many more messages may be taken. */
+  void grant(int credit);
+
+  /** Starts delivering again after {@link #stopConsuming()}. */
+  Future<Void> resumeConsuming();
+
   /** Changes the prefetch count (Celery raises it for every ETA task it holds). */
   Future<Void> prefetch(int count);
 

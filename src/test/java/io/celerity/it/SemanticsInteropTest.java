@@ -199,4 +199,32 @@ class SemanticsInteropTest extends InteropTestBase {
     Map<String, Object> r = client.get(List.of(sleepId), 20).get(0);
     assertEquals("SUCCESS", r.get("state"), "the unacked message was redelivered to the next worker");
   }
+
+  @Test
+  void disablePrefetchNeverReservesBehindALongTask() throws Exception {
+    // two workers of one slot each; the first takes a long task and must not reserve the short ones
+    JsonObject fair = new JsonObject().put("concurrency", 1).put("disable_prefetch", true).put("prefetch_multiplier", 4);
+    startWorker(fair.copy().put("hostname", "fair-a-" + queue + "@localhost"));
+    // its own Vert.x: two workers in one Vert.x instance would share event-bus addresses
+    io.vertx.core.Vertx otherVertx = io.celerity.support.BlockedThreadGuard.strictVertx();
+    WorkerHarness second = WorkerHarness.start(otherVertx,
+      WorkerHarness.config(Brokers.AMQP_URL, Brokers.REDIS_URL, queue).mergeIn(fair).put("hostname", "fair-b-" + queue + "@localhost"));
+    try {
+      String longId = (String) client.send(List.of(call("examples.sleep", List.of(3), Map.of()))).get(0).get("id");
+      Polling.until(() -> worker.stats(Addresses.POOL_STATS).getInteger("active") == 1
+        || second.stats(Addresses.POOL_STATS).getInteger("active") == 1, 10_000);
+      List<Map<String, Object>> shorts = new ArrayList<>();
+      for (int i = 0; i < 6; i++) {
+        shorts.add(call("examples.sleep", List.of(0.1), Map.of()));
+      }
+      List<Map<String, Object>> r = client.call(shorts);
+      Instant lastShort = r.stream().map(SemanticsInteropTest::dateDone).max(Instant::compareTo).orElseThrow();
+      Instant longDone = dateDone(client.get(List.of(longId), 10).get(0));
+      assertTrue(lastShort.isBefore(longDone.minusMillis(1500)),
+        "every short task ran on the idle worker, none waited behind the long one");
+    } finally {
+      second.close();
+      otherVertx.close().toCompletionStage().toCompletableFuture().get();
+    }
+  }
 }

@@ -61,6 +61,12 @@ public class AmqpTransport implements Transport {
   private boolean connected;
   private boolean closing;
   private boolean consuming = true;
+  /** disable_prefetch: basic.get against credit instead of a consumer. */
+  private boolean pull;
+  private int credit;
+  private boolean pulling;
+  private int emptyPolls;
+  private int nextQueue;
   private boolean ackInFlight;
   private int prefetch;
   private long reconnects;
@@ -107,13 +113,15 @@ public class AmqpTransport implements Transport {
         return declareAll(c);
       })
       .compose(v -> c.basicQos(0, prefetch, true))
-      .compose(v -> consuming ? consumeAll(c, gen) : Future.succeededFuture())
+      .compose(v -> consuming && !pull ? consumeAll(c, gen) : Future.succeededFuture())
       .compose(v -> fanoutAll(c, gen))
       .onSuccess(v -> {
         connected = true;
         lastDeliveryNanos = System.nanoTime();
         backoffMs = INITIAL_BACKOFF_MS;
-        log.info("Connected to {} (prefetch {}, queues {})", url.redacted(), prefetch, queues);
+        log.info("Connected to {} (prefetch {}, queues {})", url.redacted(), pull ? "off: pull" : prefetch, queues);
+        pulling = false;
+        pump();
       })
       .recover(err -> {
         log.error("Cannot connect to broker {}: {}", url.redacted(), err.getMessage());
@@ -189,6 +197,47 @@ public class AmqpTransport implements Transport {
       });
   }
 
+  @Override
+  public void pullOnly() {
+    pull = true;
+  }
+
+  @Override
+  public void grant(int n) {
+    credit += n;
+    pump();
+  }
+
+  /**
+   * Pull mode: one basic.get at a time while there is credit, round robin over the queues; when
+   * every queue came back empty, wait a little (backing off to 250 ms) before asking again.
+   */
+  private void pump() {
+    if (!pull || pulling || credit <= 0 || !connected || !consuming || queues.isEmpty()) {
+      return;
+    }
+    pulling = true;
+    long gen = generation;
+    String q = queues.get(nextQueue++ % queues.size());
+    client.basicGet(q, false).onComplete(ar -> {
+      if (gen != generation) {
+        return;
+      }
+      pulling = false;
+      if (ar.succeeded() && ar.result() != null) {
+        emptyPolls = 0;
+        credit--;
+        onMessage(ar.result(), q, gen);
+        pump();
+      } else if (++emptyPolls < queues.size()) {
+        pump();
+      } else {
+        long delay = Math.min(250, 10L << Math.min(5, emptyPolls / queues.size()));
+        vertx.setTimer(delay, id -> pump());
+      }
+    });
+  }
+
   private void onMessage(RabbitMQMessage m, String queue, long gen) {
     if (gen != generation) {
       log.debug("Ignoring delivery {} of connection {}: the broker requeued it already", m.envelope().getDeliveryTag(), gen);
@@ -213,7 +262,7 @@ public class AmqpTransport implements Transport {
       return;
     }
     long now = System.nanoTime();
-    if (connected && consuming && now - lastStallCheckNanos > STALL_CHECK_NANOS) {
+    if (connected && consuming && !pull && now - lastStallCheckNanos > STALL_CHECK_NANOS) {
       lastStallCheckNanos = now;
       checkStalled(generation);
     }
@@ -329,6 +378,19 @@ public class AmqpTransport implements Transport {
       }
       return null;
     }, false).timeout(10, java.util.concurrent.TimeUnit.SECONDS).recover(err -> Future.succeededFuture());
+  }
+
+  @Override
+  public Future<Void> resumeConsuming() {
+    if (consuming) {
+      return Future.succeededFuture();
+    }
+    consuming = true;
+    if (pull) {
+      pump();
+      return Future.succeededFuture();
+    }
+    return connected ? consumeAll(client, generation) : Future.succeededFuture();
   }
 
   @Override

@@ -32,6 +32,8 @@ public class MemoryTransport implements Transport {
   private long nextTag = 1;
   private int nextQueue;
   private boolean consuming;
+  private boolean pull;
+  private int credit;
   private boolean drainScheduled;
 
   private record Held(String queue, OutgoingMessage message) {
@@ -78,7 +80,7 @@ public class MemoryTransport implements Transport {
     drainScheduled = false;
     int n = queues.size();
     int idle = 0;
-    while (consuming && n > 0 && (prefetch == 0 || unacked.size() < prefetch) && idle < n) {
+    while (consuming && n > 0 && (pull ? credit > 0 : prefetch == 0 || unacked.size() < prefetch) && idle < n) {
       String queue = queues.get(nextQueue++ % n);
       OutgoingMessage m = broker.poll(queue);
       if (m == null) {
@@ -86,6 +88,9 @@ public class MemoryTransport implements Transport {
         continue;
       }
       idle = 0;
+      if (pull) {
+        credit--;
+      }
       long tag = nextTag++;
       unacked.put(tag, new Held(queue, m));
       Map<String, Object> props = m.properties() == null ? Map.of() : m.properties();
@@ -136,6 +141,27 @@ public class MemoryTransport implements Transport {
   public Future<Void> stopConsuming() {
     consuming = false;
     broker.unlisten(listener);
+    return Future.succeededFuture();
+  }
+
+  @Override
+  public void pullOnly() {
+    pull = true;
+  }
+
+  @Override
+  public void grant(int n) {
+    credit += n;
+    scheduleDrain();
+  }
+
+  @Override
+  public Future<Void> resumeConsuming() {
+    if (!consuming) {
+      consuming = true;
+      broker.listen(listener);
+      scheduleDrain();
+    }
     return Future.succeededFuture();
   }
 

@@ -80,6 +80,9 @@ public class RedisTransport implements Transport {
   private long generation = 1;
   private boolean connected;
   private boolean consuming = true;
+  /** disable_prefetch: BRPOP only against credit (free pool slots), like kombu's can_consume. */
+  private boolean pull;
+  private int credit;
   private boolean closing;
   private boolean polling;
   private int recording;
@@ -248,7 +251,7 @@ public class RedisTransport implements Transport {
 
   private boolean mayPoll() {
     return !polling && poller != null && connected && consuming && !closing && !queues.isEmpty()
-      && (prefetch <= 0 || held.size() + recording < prefetch);
+      && (pull ? credit > 0 : prefetch <= 0 || held.size() + recording < prefetch);
   }
 
   private void poll() {
@@ -310,6 +313,9 @@ public class RedisTransport implements Transport {
     }
     // Recorded on the BRPOP connection itself: pipelined ahead of the next BRPOP, in delivery order.
     recording++;
+    if (pull) {
+      credit--;
+    }
     String t = tag;
     conn.batch(store.recordCommands(tag, env, d.exchange(), d.routingKey())).onComplete(ar -> {
       recording--;
@@ -514,6 +520,24 @@ public class RedisTransport implements Transport {
   public Future<Void> stopConsuming() {
     consuming = false;
     return whenIdle();
+  }
+
+  @Override
+  public void pullOnly() {
+    pull = true;
+  }
+
+  @Override
+  public void grant(int n) {
+    credit += n;
+    poll();
+  }
+
+  @Override
+  public Future<Void> resumeConsuming() {
+    consuming = true;
+    poll();
+    return Future.succeededFuture();
   }
 
   /** Completes once no BRPOP and no delivery record is in flight (at most about a BRPOP timeout). */
