@@ -247,6 +247,7 @@ public class ConsumerVerticle extends VerticleBase {
     return new JsonObject()
       .put("broker", Urls.redact(options.getBroker()))
       .put("connected", transport.isConnected())
+      .put("transport", transport.toString())
       .put("reconnects", transport.reconnects())
       .put("prefetch_count", appliedPrefetch)
       .put("received", received)

@@ -6,6 +6,7 @@ import io.vertx.core.json.JsonObject;
 import org.junit.jupiter.api.Test;
 
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
@@ -150,9 +151,12 @@ class ProcessPoolTest extends InteropTestBase {
     for (int i = 0; i < 6; i++) {
       calls.add(CeleryClient.call("pyproc.pid", List.of(), Map.of()));
     }
-    Set<Object> pids = new HashSet<>();
-    client.call(calls).forEach(r -> pids.add(r.get("result")));
-    assertEquals(3, pids.size(), pids.toString());
+    // Celery's guarantee: no child runs more than max_tasks_per_child tasks (a warm spare may
+    // take over earlier, so more children than 6/2 may be used).
+    Map<Object, Integer> perChild = new HashMap<>();
+    client.call(calls).forEach(r -> perChild.merge(r.get("result"), 1, Integer::sum));
+    assertTrue(perChild.size() >= 3, perChild.toString());
+    perChild.values().forEach(n -> assertTrue(n <= 2, "a child ran more than 2 tasks: " + perChild));
   }
 
   @Test

@@ -65,7 +65,8 @@ class ReconnectTest {
 
     List<Map<String, Object>> results = client.get(ids, 60);
     long succeeded = results.stream().filter(r -> "SUCCESS".equals(r.get("state"))).count();
-    assertEquals(ids.size(), succeeded, "every task completed after the reconnect");
+    assertEquals(ids.size(), succeeded, "every task completed after the reconnect; consumer "
+      + worker.consumerStats() + " pool " + worker.stats(Addresses.POOL_STATS));
     JsonObject stats = worker.consumerStats();
     assertTrue(stats.getLong("reconnects") >= 1, "the worker reconnected: " + stats);
 

@@ -197,6 +197,15 @@ public class AmqpTransport implements Transport {
       });
   }
 
+  /** The connection's bookkeeping, for stats and diagnosis. */
+  @Override
+  public String toString() {
+    return "amqp[generation=" + generation + " connected=" + connected + " consuming=" + consuming
+      + " consumers=" + consumers.size() + " prefetch=" + prefetch + " unsettled=" + acks.unsettledCount()
+      + " ackPending=" + acks.hasPending() + " ackInFlight=" + ackInFlight + " lastDeliveryMsAgo="
+      + (System.nanoTime() - lastDeliveryNanos) / 1_000_000 + "]";
+  }
+
   @Override
   public void pullOnly() {
     pull = true;

@@ -350,7 +350,8 @@ public class RedisTransport implements Transport {
       settle(tag, store.remove(tag));
     }
     long gen = generation;
-    store.refresh(held.keySet()).onSuccess(missing -> {
+    store.refresh(held.keySet()).onSuccess(found -> {
+      java.util.Set<String> missing = new java.util.HashSet<>(found);
       missing.retainAll(held.keySet()); // acked meanwhile: not missing
       if (!missing.isEmpty() && gen == generation) {
         giveUp(missing);
