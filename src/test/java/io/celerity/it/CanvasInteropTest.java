@@ -126,4 +126,21 @@ class CanvasInteropTest extends InteropTestBase {
     assertEquals(42, map(r.get("group")).get("ok"));
     assertEquals(6, map(r.get("chord")).get("ok"));
   }
+
+  @Test
+  void aMalformedCallbackFailsTheTaskWithAClearErrorAndTheWorkerKeepsWorking() throws Exception {
+    String id = java.util.UUID.randomUUID().toString();
+    Map<String, Object> headers = new java.util.HashMap<>(Map.of("lang", "py", "task", "examples.add", "id", id, "root_id", id,
+      "retries", 0));
+    String body = "[[1, 2], {}, {\"callbacks\": [{\"task\": 5, \"args\": \"nope\"}], \"errbacks\": null, "
+      + "\"chain\": null, \"chord\": null}]";
+    try (Amqp amqp = new Amqp()) {
+      amqp.publish(queue, "application/json", headers, body.getBytes(java.nio.charset.StandardCharsets.UTF_8));
+    }
+    Map<String, Object> r = client.get(List.of(id), 20).get(0);
+    assertEquals("FAILURE", r.get("state"), r.toString());
+    assertEquals("InvalidTaskError", r.get("exc_type"));
+    assertTrue(((String) r.get("exc_message")).contains("signature has no task name"), r.toString());
+    assertEquals(60, canvas.run("chain").get("ok"), "the worker still runs canvases");
+  }
 }
