@@ -8,12 +8,8 @@ import io.vertx.core.Vertx;
 import io.vertx.core.json.JsonArray;
 import org.junit.jupiter.api.Test;
 
-import java.io.File;
-import java.nio.file.Files;
-import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.TimeUnit;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -27,18 +23,9 @@ class CanvasFleetTest {
     String shared = Brokers.uniqueQueue("canvas-fleet");
     String pyQ = shared + "-py";
     String ourQ = shared + "-ours";
-    File pyLog = File.createTempFile("py-canvas-worker", ".log");
-    ProcessBuilder pb = new ProcessBuilder(CeleryClient.PYTHON, "-m", "celery", "-A", "py_examples", "worker", "-P", "solo",
-      "-Q", shared + "," + pyQ, "-n", "py-" + shared + "@%h", "-l", "INFO", "--without-mingle", "--without-gossip",
-      "--without-heartbeat").directory(Path.of("src", "test", "python").toFile()).redirectErrorStream(true).redirectOutput(pyLog);
-    pb.environment().put("CELERITY_TEST_BROKER", Brokers.AMQP_URL);
-    pb.environment().put("CELERITY_TEST_BACKEND", Brokers.REDIS_URL);
-    pb.environment().put("CELERITY_TEST_DEFAULT_QUEUE", shared);
-    Process py = pb.start();
     Vertx vertx = io.celerity.support.BlockedThreadGuard.strictVertx();
-    try {
-      Polling.until(() -> Files.readString(pyLog.toPath()).contains("ready.") || !py.isAlive(), 30_000);
-      assertTrue(py.isAlive(), "Python worker died:\n" + Files.readString(pyLog.toPath()));
+    try (PythonWorker py = PythonWorker.start(Brokers.AMQP_URL, Brokers.REDIS_URL, shared + "," + pyQ,
+      Map.of("CELERITY_TEST_DEFAULT_QUEUE", shared))) {
       try (WorkerHarness ours = WorkerHarness.start(vertx, WorkerHarness.config(Brokers.AMQP_URL, Brokers.REDIS_URL, shared)
         .put("queues", new JsonArray().add(shared).add(ourQ)).put("task_default_queue", shared))) {
         CanvasClient canvas = new CanvasClient(Brokers.AMQP_URL, Brokers.REDIS_URL, shared);
@@ -65,12 +52,7 @@ class CanvasFleetTest {
         assertEquals(150, r.get(0).get("result"), r.toString()); // (3*2 + 3*3) * 10
       }
     } finally {
-      py.destroy();
-      if (!py.waitFor(20, TimeUnit.SECONDS)) {
-        py.destroyForcibly();
-      }
       vertx.close().toCompletionStage().toCompletableFuture().get();
-      pyLog.delete();
       try (Amqp amqp = new Amqp()) {
         for (String q : List.of(shared, pyQ, ourQ)) {
           amqp.delete(q);
