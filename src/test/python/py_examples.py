@@ -11,6 +11,7 @@ Environment:
     CELERITY_TEST_BACKEND  result backend URL (default: none)
     CELERITY_TEST_RESULT_EXTENDED  "1" to enable result_extended
     CELERITY_TEST_TRACK_STARTED    "1" to enable task_track_started
+    CELERITY_TEST_DEFAULT_QUEUE    task_default_queue (default "celery")
 
 The task names are fixed ("examples.*") so that the JVM worker can register the same names.
 """
@@ -26,6 +27,8 @@ app = Celery(
 )
 app.conf.result_extended = os.environ.get('CELERITY_TEST_RESULT_EXTENDED', '') == '1'
 app.conf.task_track_started = os.environ.get('CELERITY_TEST_TRACK_STARTED', '') == '1'
+# where this worker sends callbacks, chain steps and chord bodies (tests use private queues)
+app.conf.task_default_queue = os.environ.get('CELERITY_TEST_DEFAULT_QUEUE', 'celery')
 app.conf.worker_hijack_root_logger = False
 # Same timezone handling as a default client.
 app.conf.enable_utc = True

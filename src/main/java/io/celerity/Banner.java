@@ -31,7 +31,9 @@ final class Banner {
     }
     sb.append("\n[tasks]\n");
     for (String name : tasks.names()) {
-      sb.append("  . ").append(name).append('\n');
+      if (!name.startsWith("celery.")) { // Celery's banner leaves its built-ins out
+        sb.append("  . ").append(name).append('\n');
+      }
     }
     System.out.println(sb);
     System.out.flush();

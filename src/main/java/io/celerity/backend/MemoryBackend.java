@@ -43,6 +43,44 @@ public class MemoryBackend implements ResultBackend {
     return Future.succeededFuture(documents.get(taskId));
   }
 
+  /** Chord counters, like Redis' .j sorted set (entries ordered by group_index) and .s; guarded by {@code this}. */
+  private final Map<String, java.util.TreeMap<String, Double>> chordParts = new java.util.HashMap<>();
+  private final Map<String, Integer> chordSizes = new java.util.HashMap<>();
+
+  @Override
+  public boolean supportsChords() {
+    return true;
+  }
+
+  @Override
+  public synchronized Future<Void> setChordSize(String groupId, int size) {
+    chordSizes.put(groupId, size);
+    return Future.succeededFuture();
+  }
+
+  @Override
+  public synchronized Future<ChordCount> addChordPart(String groupId, Integer groupIndex, String entry) {
+    var parts = chordParts.computeIfAbsent(groupId, g -> new java.util.TreeMap<>());
+    boolean added = parts.put(entry, groupIndex == null ? Double.POSITIVE_INFINITY : groupIndex) == null;
+    Integer size = chordSizes.get(groupId);
+    return Future.succeededFuture(new ChordCount(added, parts.size(), size == null ? null : (long) size, 0));
+  }
+
+  @Override
+  public synchronized Future<java.util.List<String>> chordParts(String groupId) {
+    var parts = chordParts.getOrDefault(groupId, new java.util.TreeMap<>());
+    java.util.List<String> out = new java.util.ArrayList<>(parts.keySet());
+    out.sort(java.util.Comparator.comparing(parts::get)); // stable: ties keep member order, as ZRANGE does
+    return Future.succeededFuture(out);
+  }
+
+  @Override
+  public synchronized Future<Void> deleteChord(String groupId) {
+    chordParts.remove(groupId);
+    chordSizes.remove(groupId);
+    return Future.succeededFuture();
+  }
+
   @Override
   public Future<Void> close() {
     return Future.succeededFuture();

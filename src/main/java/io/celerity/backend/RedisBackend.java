@@ -13,7 +13,9 @@ import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
+import java.util.ArrayList;
 import java.util.HexFormat;
+import java.util.List;
 import java.util.Map;
 
 /**
@@ -41,6 +43,26 @@ public class RedisBackend implements ResultBackend {
     """;
   private static final String STORE_SHA = sha1(STORE_SCRIPT);
 
+  /**
+   * Celery's chord part MULTI/EXEC (wire reference 5.6) as one script, so it is atomic against a
+   * Python worker doing the same: ZADD .j, ZCOUNT .j, GET .t, GET .s, EXPIRE all three. Also
+   * returns whether the ZADD added a new entry.
+   */
+  static final String CHORD_PART_SCRIPT = """
+    local added = redis.call('ZADD', KEYS[1], ARGV[1], ARGV[2])
+    local n = redis.call('ZCOUNT', KEYS[1], '-inf', '+inf')
+    local t = redis.call('GET', KEYS[2])
+    local s = redis.call('GET', KEYS[3])
+    if tonumber(ARGV[3]) > 0 then
+      redis.call('EXPIRE', KEYS[1], ARGV[3])
+      redis.call('EXPIRE', KEYS[2], ARGV[3])
+      redis.call('EXPIRE', KEYS[3], ARGV[3])
+    end
+    return {added, n, t or '', s or ''}
+    """;
+  private static final String CHORD_PART_SHA = sha1(CHORD_PART_SCRIPT);
+  static final String GROUP_PREFIX = "celery-taskset-meta-";
+
   private final Redis redis;
   private final long expiresSeconds;
   private final String keyPrefix;
@@ -63,11 +85,84 @@ public class RedisBackend implements ResultBackend {
       return Future.failedFuture(e);
     }
     String ttl = Long.toString(expiresSeconds);
-    return redis.send(Request.cmd(Command.EVALSHA).arg(STORE_SHA).arg(1).arg(key).arg(doc).arg(ttl))
+    return script(STORE_SCRIPT, STORE_SHA, List.of(key), List.of(doc, ttl)).mapEmpty();
+  }
+
+  /** EVALSHA, falling back to EVAL when Redis does not have the script cached yet. */
+  private Future<Response> script(String script, String sha, List<String> keys, List<String> args) {
+    return redis.send(evalRequest(Command.EVALSHA, sha, keys, args))
       .recover(err -> err.getMessage() != null && err.getMessage().startsWith("NOSCRIPT")
-        ? redis.send(Request.cmd(Command.EVAL).arg(STORE_SCRIPT).arg(1).arg(key).arg(doc).arg(ttl))
-        : Future.failedFuture(err))
-      .mapEmpty();
+        ? redis.send(evalRequest(Command.EVAL, script, keys, args))
+        : Future.failedFuture(err));
+  }
+
+  private static Request evalRequest(Command cmd, String scriptOrSha, List<String> keys, List<String> args) {
+    Request r = Request.cmd(cmd).arg(scriptOrSha).arg(keys.size());
+    keys.forEach(r::arg);
+    args.forEach(r::arg);
+    return r;
+  }
+
+  private String groupKey(String groupId, String suffix) {
+    return keyPrefix + GROUP_PREFIX + groupId + suffix;
+  }
+
+  @Override
+  public boolean supportsChords() {
+    return true;
+  }
+
+  @Override
+  public Future<Void> setChordSize(String groupId, int size) {
+    Request r = expiresSeconds > 0
+      ? Request.cmd(Command.SETEX).arg(groupKey(groupId, ".s")).arg(expiresSeconds).arg(size)
+      : Request.cmd(Command.SET).arg(groupKey(groupId, ".s")).arg(size);
+    return redis.send(r).mapEmpty();
+  }
+
+  @Override
+  public Future<ChordCount> addChordPart(String groupId, Integer groupIndex, String entry) {
+    List<String> keys = List.of(groupKey(groupId, ".j"), groupKey(groupId, ".t"), groupKey(groupId, ".s"));
+    String score = groupIndex == null ? "+inf" : groupIndex.toString();
+    return script(CHORD_PART_SCRIPT, CHORD_PART_SHA, keys, List.of(score, entry, Long.toString(expiresSeconds)))
+      .map(r -> {
+        String t = r.get(2).toString();
+        String s = r.get(3).toString();
+        return new ChordCount(r.get(0).toLong() > 0, r.get(1).toLong(), s.isEmpty() ? null : Long.parseLong(s.trim()),
+          t.isEmpty() ? 0 : Long.parseLong(t.trim()));
+      });
+  }
+
+  @Override
+  public Future<List<String>> chordParts(String groupId) {
+    return redis.send(Request.cmd(Command.ZRANGE).arg(groupKey(groupId, ".j")).arg(0).arg(-1)).map(r -> {
+      List<String> out = new ArrayList<>(r == null ? 0 : r.size());
+      if (r != null) {
+        r.forEach(e -> out.add(e.toString()));
+      }
+      return out;
+    });
+  }
+
+  @Override
+  @SuppressWarnings("unchecked")
+  public Future<Object> savedGroup(String groupId) {
+    return redis.send(Request.cmd(Command.GET).arg(groupKey(groupId, ""))).map(r -> {
+      if (r == null) {
+        return null;
+      }
+      try {
+        return ((Map<String, Object>) Json.parse(r.toBytes())).get("result");
+      } catch (IOException | ClassCastException e) {
+        throw new IllegalStateException("saved group " + groupId + " is not a GroupResult document", e);
+      }
+    });
+  }
+
+  @Override
+  public Future<Void> deleteChord(String groupId) {
+    return redis.send(Request.cmd(Command.DEL).arg(groupKey(groupId, ".j")).arg(groupKey(groupId, ".t"))
+      .arg(groupKey(groupId, ".s"))).mapEmpty();
   }
 
   @Override

@@ -17,4 +17,42 @@ public interface ResultBackend {
   default boolean enabled() {
     return true;
   }
+
+  /** True when this backend can join chords itself (Celery's Redis layout); else chords cannot complete. */
+  default boolean supportsChords() {
+    return false;
+  }
+
+  /** Stores a chord's size ({@code celery-taskset-meta-<gid>.s}), as the client does before sending the header. */
+  default Future<Void> setChordSize(String groupId, int size) {
+    return Future.failedFuture(noChords());
+  }
+
+  /**
+   * Records one finished header task atomically: adds {@code entry} (Celery's JSON
+   * {@code [1, task_id, state, result]}) with score {@code groupIndex} (null = +inf) and reads the counters.
+   */
+  default Future<ChordCount> addChordPart(String groupId, Integer groupIndex, String entry) {
+    return Future.failedFuture(noChords());
+  }
+
+  /** The recorded entries of a chord in group_index order, as JSON texts. */
+  default Future<java.util.List<String>> chordParts(String groupId) {
+    return Future.failedFuture(noChords());
+  }
+
+  /** A GroupResult saved by a client ({@code celery-taskset-meta-<gid>}): its result tuple, or null. */
+  default Future<Object> savedGroup(String groupId) {
+    return Future.succeededFuture(null);
+  }
+
+  /** Removes a completed chord's counters. */
+  default Future<Void> deleteChord(String groupId) {
+    return Future.succeededFuture();
+  }
+
+  private UnsupportedOperationException noChords() {
+    return new UnsupportedOperationException("chords need a result backend that supports them (redis://), not "
+      + getClass().getSimpleName());
+  }
 }

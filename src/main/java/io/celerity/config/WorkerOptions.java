@@ -56,6 +56,7 @@ public class WorkerOptions {
   private boolean disablePrefetch;
   private String statedb;
   private boolean resultExtended;
+  private String taskDefaultQueue = "celery";
   private long resultExpires = DEFAULT_RESULT_EXPIRES;
   private Integer queueMaxPriority;
   private List<String> apps = new ArrayList<>();
@@ -100,6 +101,7 @@ public class WorkerOptions {
     disablePrefetch = json.getBoolean("disable_prefetch", disablePrefetch);
     statedb = json.getString("statedb", statedb);
     resultExtended = json.getBoolean("result_extended", resultExtended);
+    taskDefaultQueue = json.getString("task_default_queue", taskDefaultQueue);
     resultExpires = json.getLong("result_expires", resultExpires);
     queueMaxPriority = json.getInteger("queue_max_priority", queueMaxPriority);
     if (json.getValue("app") != null) {
@@ -211,7 +213,7 @@ public class WorkerOptions {
       .put("task_events", taskEvents).put("acks_late", acksLate).put("track_started", trackStarted)
       .put("acks_on_failure_or_timeout", acksOnFailureOrTimeout).put("reject_on_worker_lost", rejectOnWorkerLost)
       .put("eta_task_limit", etaTaskLimit).put("disable_prefetch", disablePrefetch).put("statedb", statedb)
-      .put("result_extended", resultExtended).put("result_expires", resultExpires)
+      .put("result_extended", resultExtended).put("task_default_queue", taskDefaultQueue).put("result_expires", resultExpires)
       .put("queue_max_priority", queueMaxPriority).put("app", new JsonArray(apps)).put("load_examples", loadExamples)
       .put("http_host", httpHost).put("http_port", httpPort).put("shutdown_timeout", shutdownTimeout)
       .put("heartbeat_interval", heartbeatInterval).put("reconnect_max_delay_ms", reconnectMaxDelayMs)
@@ -347,6 +349,14 @@ public class WorkerOptions {
 
   public boolean isResultExtended() {
     return resultExtended;
+  }
+
+  /**
+   * {@code task_default_queue}: where tasks the worker sends (callbacks, chain steps, chord bodies)
+   * go when their signature names no queue, as in a Python worker's app.
+   */
+  public String getTaskDefaultQueue() {
+    return taskDefaultQueue;
   }
 
   public long getResultExpires() {

@@ -102,7 +102,8 @@ public class ControlVerticle extends VerticleBase {
   private void registerCommands() {
     commands.register("ping", a -> Future.succeededFuture(Map.of("ok", "pong")))
       .register("stats", a -> statsValue().map(s -> (Object) s))
-      .register("registered", a -> Future.succeededFuture(new ArrayList<>(registry.names())))
+      .register("registered", a -> Future.succeededFuture(registry.names().stream()
+        .filter(n -> !n.startsWith("celery.")).toList())) // Celery: built-ins only with builtins=True
       .register("scheduled", a -> ask(Addresses.CONSUMER_SCHEDULED))
       .register("revoke", this::revoke)
       .register("terminate", a -> revoke(a.copy().put("terminate", true)))

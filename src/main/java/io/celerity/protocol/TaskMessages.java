@@ -22,39 +22,111 @@ public final class TaskMessages {
   /** A message for {@code send_task(name, args, kwargs)} to {@code queue}. */
   public static OutgoingMessage create(String name, List<Object> args, Map<String, Object> kwargs, String queue,
                                        String origin, Instant eta, Instant expires, String replyTo) {
-    String id = UUID.randomUUID().toString();
+    Map<String, Object> options = new LinkedHashMap<>();
+    options.put("queue", queue);
+    options.put("eta", eta);
+    options.put("expires", expires);
+    options.put("reply_to", replyTo);
+    return fromOptions(name, UUID.randomUUID().toString(), args, kwargs, options, null, null, origin, queue);
+  }
+
+  /**
+   * A message for {@code signature.apply_async()}: Celery's execution options mapped onto the wire
+   * as {@code Task.apply_async}/{@code amqp.as_task_v2} do (wire reference 5.1). Recognised options:
+   * {@code queue}, {@code exchange}, {@code routing_key}, {@code priority}, {@code countdown},
+   * {@code eta}, {@code expires} (seconds, ISO text or {@link Instant}), {@code link}, {@code link_error},
+   * {@code chain}, {@code chord}, {@code group_id}, {@code group_index}, {@code time_limit},
+   * {@code soft_time_limit}, {@code shadow}, {@code headers}, {@code ignore_result}, {@code retries},
+   * {@code reply_to}; others are ignored, as kombu drops them.
+   *
+   * @param parentId     {@code parent_id} when the options do not name one, or null
+   * @param rootId       {@code root_id} when the options do not name one; null = the task's own id
+   * @param defaultQueue routing when the options name none
+   */
+  public static OutgoingMessage fromOptions(String name, String id, List<Object> args, Map<String, Object> kwargs,
+                                            Map<String, Object> options, String parentId, String rootId,
+                                            String origin, String defaultQueue) {
+    Instant now = Instant.now();
+    Object eta = options.get("eta");
+    Object countdown = options.get("countdown");
+    if (eta == null && countdown instanceof Number n) {
+      eta = now.plusNanos((long) (n.doubleValue() * 1e9));
+    }
+    Object expires = options.get("expires");
+    Long expirationMs = null;
+    if (expires instanceof Number n) {
+      expires = now.plusNanos((long) (n.doubleValue() * 1e9));
+    }
+    if (expires instanceof Instant e) {
+      expirationMs = Math.max(0, e.toEpochMilli() - now.toEpochMilli());
+    }
+    Object optParent = options.get("parent_id");
+    Object optRoot = options.get("root_id");
+    String root = optRoot != null ? optRoot.toString() : rootId != null ? rootId : id;
     Map<String, Object> headers = new LinkedHashMap<>();
     headers.put("lang", "py");
     headers.put("task", name);
     headers.put("id", id);
-    headers.put("shadow", null);
-    headers.put("eta", eta == null ? null : IsoTime.utc(eta));
-    headers.put("expires", expires == null ? null : IsoTime.utc(expires));
-    headers.put("group", null);
-    headers.put("group_index", null);
-    headers.put("retries", 0);
-    headers.put("timelimit", Arrays.asList(null, null));
-    headers.put("root_id", id);
-    headers.put("parent_id", null);
+    headers.put("shadow", options.get("shadow"));
+    headers.put("eta", isoOrNull(eta));
+    headers.put("expires", isoOrNull(expires));
+    headers.put("group", options.get("group_id"));
+    headers.put("group_index", options.get("group_index"));
+    headers.put("retries", options.get("retries") instanceof Number r ? r.intValue() : 0);
+    headers.put("timelimit", Arrays.asList(options.get("time_limit"), options.get("soft_time_limit")));
+    headers.put("root_id", root);
+    headers.put("parent_id", optParent != null ? optParent.toString() : parentId);
     headers.put("argsrepr", PyRepr.tuple(args));
     headers.put("kwargsrepr", PyRepr.dict(kwargs));
     headers.put("origin", origin);
-    headers.put("ignore_result", false);
+    headers.put("ignore_result", Boolean.TRUE.equals(options.get("ignore_result")));
+    if (options.get("headers") instanceof Map<?, ?> extra) {
+      extra.forEach((k, v) -> headers.putIfAbsent(String.valueOf(k), v));
+    }
     Map<String, Object> embed = new LinkedHashMap<>();
-    embed.put("callbacks", null);
-    embed.put("errbacks", null);
-    embed.put("chain", null);
-    embed.put("chord", null);
+    embed.put("callbacks", signatureList(options.get("link")));
+    embed.put("errbacks", signatureList(options.get("link_error")));
+    embed.put("chain", options.get("chain"));
+    embed.put("chord", options.get("chord"));
     List<Object> body = new ArrayList<>(3);
     body.add(args);
     body.add(kwargs);
     body.add(embed);
     Map<String, Object> props = new LinkedHashMap<>();
     props.put("correlation_id", id);
-    props.put("reply_to", replyTo);
+    props.put("reply_to", options.get("reply_to"));
     props.put("delivery_mode", 2);
-    props.put("priority", 0);
-    return OutgoingMessage.json("", queue, Json.encode(body), headers, props);
+    props.put("priority", options.get("priority") instanceof Number p ? p.intValue() : 0);
+    if (expirationMs != null) {
+      props.put("expiration", Long.toString(expirationMs));
+    }
+    String exchange = options.get("exchange") instanceof String x ? x : "";
+    String queue = queueName(options.get("queue"));
+    String routingKey = options.get("routing_key") instanceof String rk ? rk : queue != null ? queue : defaultQueue;
+    if (exchange.isEmpty() && queue != null) {
+      routingKey = queue; // the default exchange routes by queue name
+    }
+    return OutgoingMessage.json(exchange, routingKey, Json.encode(body), headers, props);
+  }
+
+  /** A {@code queue} option is a name, or a kombu Queue serialised as a dict with a {@code name}. */
+  private static String queueName(Object q) {
+    if (q instanceof String s && !s.isEmpty()) {
+      return s;
+    }
+    return q instanceof Map<?, ?> m && m.get("name") instanceof String s ? s : null;
+  }
+
+  private static String isoOrNull(Object t) {
+    return t == null ? null : t instanceof Instant i ? IsoTime.utc(i) : t.toString();
+  }
+
+  /** {@code link}/{@code link_error} may be one signature or a list; the embed always holds a list. */
+  private static Object signatureList(Object v) {
+    if (v == null || v instanceof List) {
+      return v;
+    }
+    return List.of(v);
   }
 
   /**

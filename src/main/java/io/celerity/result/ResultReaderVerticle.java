@@ -25,7 +25,8 @@ public class ResultReaderVerticle extends VerticleBase {
     backend = Backends.create(vertx, options.getResultBackend(), options.getResultExpires());
     var bus = vertx.eventBus();
     recorder = new ResultRecorder(backend, s -> bus.send(Addresses.CONSUMER_SETTLE, s),
-      m -> bus.request(Addresses.BROKER_PUBLISH, m).mapEmpty(), options.isResultExtended(), options.getHostname());
+      m -> bus.request(Addresses.BROKER_PUBLISH, m).mapEmpty(), options.isResultExtended(), options.getHostname(),
+      options.getTaskDefaultQueue());
     bus.<Request>consumer(Addresses.RESULT_STARTED, m -> recorder.started(m.body()));
     bus.<TaskOutcome>consumer(Addresses.RESULT_OUTCOME, m -> recorder.finished(m.body()));
     bus.<String>consumer(Addresses.RESULT_GET, m -> backend.get(m.body())

@@ -1,6 +1,7 @@
 package io.celerity.result;
 
 import io.celerity.backend.ResultBackend;
+import io.celerity.canvas.CanvasDuties;
 import io.celerity.backend.TaskResult;
 import io.celerity.consumer.Request;
 import io.celerity.consumer.Settle;
@@ -40,6 +41,8 @@ public class ResultRecorder {
   private final String hostname;
   /** STARTED writes in flight, so the final state is never overtaken by its own STARTED. */
   private final Map<String, Future<Void>> startedWrites = new HashMap<>();
+  /** Links, chains, errbacks and chords (wire reference section 5). */
+  private final CanvasDuties canvas;
   private long succeeded;
   private long failed;
   private long retried;
@@ -48,11 +51,20 @@ public class ResultRecorder {
 
   public ResultRecorder(ResultBackend backend, Consumer<Settle> settle, Function<OutgoingMessage, Future<Void>> publisher,
                         boolean resultExtended, String hostname) {
+    this(backend, settle, publisher, resultExtended, hostname, "celery");
+  }
+
+  /** @param defaultQueue {@code task_default_queue}, where canvas messages without a queue go */
+  public ResultRecorder(ResultBackend backend, Consumer<Settle> settle, Function<OutgoingMessage, Future<Void>> publisher,
+                        boolean resultExtended, String hostname, String defaultQueue) {
     this.backend = backend;
     this.settle = settle;
     this.publisher = publisher;
     this.resultExtended = resultExtended;
     this.hostname = hostname;
+    int at = hostname == null ? -1 : hostname.indexOf('@');
+    this.canvas = new CanvasDuties(backend, publisher, this::write,
+      "gen" + PID + "@" + (at < 0 ? String.valueOf(hostname) : hostname.substring(at + 1)), defaultQueue);
   }
 
   public void started(Request r) {
@@ -83,11 +95,46 @@ public class ResultRecorder {
       retry(o);
       return;
     }
-    Future<Void> written = store(o) ? afterStarted(r, document(o, Instant.now())) : Future.succeededFuture();
     if (r != null) {
       // acks_late (and requests that never started): the message is settled once the result is stored.
-      written.onComplete(ar -> settleAfter(o));
+      // Celery runs no canvas for a message naming an unknown task, hence only here.
+      pendingWrites++;
+      withCanvas(o).onComplete(ar -> {
+        pendingWrites--;
+        settleAfter(o);
+      });
+      return;
     }
+    if (store(o)) {
+      afterStarted(null, document(o, Instant.now())); // unknown task: nothing to settle, the consumer rejected it
+    }
+  }
+
+  /**
+   * Stores the outcome in Celery's order around the canvas: after success the callbacks and next
+   * chain step are sent first (and listed as children), then SUCCESS stored, then the chord
+   * bookkeeping; after failure or revocation the state is stored first. A canvas that cannot be
+   * applied (malformed, or the broker refused it) turns the success into a FAILURE. Never fails.
+   */
+  private Future<Void> withCanvas(TaskOutcome o) {
+    Request r = o.request();
+    TaskMessage m = o.message();
+    if (States.SUCCESS.equals(o.state())) {
+      return canvas.afterSuccess(m, o.value(), r.delivery().exchange(), r.delivery().routingKey()).transform(ar -> {
+        if (ar.failed()) {
+          ExceptionInfo why = ar.cause() instanceof CanvasDuties.CanvasError ce ? ce.info() : ExceptionInfo.from(ar.cause());
+          TaskOutcome failedOutcome = new TaskOutcome(r, m, States.FAILURE, null, why, o.runtimeSeconds());
+          succeeded--;
+          failed++;
+          logOutcome(failedOutcome);
+          return withCanvas(failedOutcome);
+        }
+        Future<Void> stored = store(o) ? afterStarted(r, document(o, Instant.now()).withChildren(ar.result())) : Future.succeededFuture();
+        return stored.transform(x -> canvas.chordPart(m, States.SUCCESS, o.value()));
+      });
+    }
+    Future<Void> stored = store(o) ? afterStarted(r, document(o, Instant.now())) : Future.succeededFuture();
+    return stored.transform(x -> States.REVOKED.equals(o.state()) ? canvas.afterRevoked(m, o.error()) : canvas.afterFailure(m, o.error()));
   }
 
   /** Celery: SUCCESS is skipped with ignore_result; failures only when the task itself ignores results. */

@@ -6,13 +6,9 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
-import java.io.File;
-import java.nio.file.Files;
-import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.TimeUnit;
 
 import static io.celerity.it.CeleryClient.call;
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -41,17 +37,8 @@ class RedisFleetTest {
   @Test
   void mixedFleetRunsEveryTaskExactlyOnce() throws Exception {
     int n = 200;
-    File pyLog = File.createTempFile("py-worker", ".log");
-    ProcessBuilder pb = new ProcessBuilder(CeleryClient.PYTHON, "-m", "celery", "-A", "py_examples", "worker", "-P", "solo",
-      "-Q", queue, "-n", "py-" + queue + "@%h", "-l", "INFO", "--without-mingle", "--without-gossip", "--without-heartbeat")
-      .directory(Path.of("src", "test", "python").toFile()).redirectErrorStream(true).redirectOutput(pyLog);
-    pb.environment().put("CELERITY_TEST_BROKER", RedisInteropTest.BROKER);
-    pb.environment().put("CELERITY_TEST_BACKEND", RedisInteropTest.RESULTS);
-    Process py = pb.start();
     Vertx vertx = io.celerity.support.BlockedThreadGuard.strictVertx();
-    try {
-      Polling.until(() -> Files.readString(pyLog.toPath()).contains("ready.") || !py.isAlive(), 30_000);
-      assertTrue(py.isAlive(), "Python worker died:\n" + Files.readString(pyLog.toPath()));
+    try (PythonWorker py = PythonWorker.start(RedisInteropTest.BROKER, RedisInteropTest.RESULTS, queue, Map.of())) {
       try (WorkerHarness ours = WorkerHarness.start(vertx, WorkerHarness.config(RedisInteropTest.BROKER,
         RedisInteropTest.RESULTS, queue))) {
         List<Map<String, Object>> calls = new ArrayList<>();
@@ -69,24 +56,19 @@ class RedisFleetTest {
         }
         Polling.until(() -> redis.unackedFor(queue) == 0, 10_000);
         long oursDone = ours.stats(Addresses.RESULT_STATS).getLong("succeeded");
-        Polling.until(() -> oursDone + pythonSucceeded(pyLog) >= n, 10_000);
-        long pyDone = pythonSucceeded(pyLog);
+        Polling.until(() -> oursDone + pythonSucceeded(py) >= n, 10_000);
+        long pyDone = pythonSucceeded(py);
         assertEquals(n, oursDone + pyDone, "ours " + oursDone + " + Python " + pyDone + ": a task ran twice");
         assertTrue(pyDone > 0 && oursDone > 0, "both workers took tasks (ours " + oursDone + ", Python " + pyDone + ")");
         assertEquals(0, redis.waiting(queue));
       }
     } finally {
-      py.destroy();
-      if (!py.waitFor(20, TimeUnit.SECONDS)) {
-        py.destroyForcibly();
-      }
       vertx.close().toCompletionStage().toCompletableFuture().get();
-      pyLog.delete();
     }
   }
 
-  private static long pythonSucceeded(File log) throws Exception {
-    return Files.readString(log.toPath()).lines().filter(l -> l.contains("] succeeded in ")).count();
+  private static long pythonSucceeded(PythonWorker py) throws Exception {
+    return py.log().lines().filter(l -> l.contains("] succeeded in ")).count();
   }
 
   @Test

@@ -1,0 +1,322 @@
+package io.celerity.canvas;
+
+import io.celerity.backend.ResultBackend;
+import io.celerity.backend.TaskResult;
+import io.celerity.protocol.ExceptionInfo;
+import io.celerity.protocol.Json;
+import io.celerity.protocol.States;
+import io.celerity.protocol.TaskMessage;
+import io.celerity.protocol.TaskMessages;
+import io.celerity.task.TaskError;
+import io.celerity.transport.OutgoingMessage;
+import io.vertx.core.Future;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.io.IOException;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.UUID;
+import java.util.function.Function;
+
+/**
+ * The canvas duties of a worker after a task ended (wire reference section 5): link callbacks and
+ * the next chain step after success, errbacks and failed chain members after failure, and the
+ * chord join on the Redis backend. Event-loop confined (the result-reader's); everything it sends
+ * goes through {@code publisher}, everything it stores through {@code store}.
+ */
+public final class CanvasDuties {
+
+  private static final Logger log = LoggerFactory.getLogger("celery.canvas");
+
+  private final ResultBackend backend;
+  private final Function<OutgoingMessage, Future<Void>> publisher;
+  private final Function<TaskResult, Future<Void>> store;
+  private final String origin;
+  private final String defaultQueue;
+  /** Celery gives tasks a worker sends its own oid as reply_to unless the signature carries one. */
+  private final String replyTo = UUID.randomUUID().toString();
+
+  /**
+   * @param origin       {@code origin} header of the messages sent, Celery's {@code gen<pid>@<host>}
+   * @param defaultQueue {@code task_default_queue}
+   */
+  public CanvasDuties(ResultBackend backend, Function<OutgoingMessage, Future<Void>> publisher,
+                      Function<TaskResult, Future<Void>> store, String origin, String defaultQueue) {
+    this.backend = backend;
+    this.publisher = publisher;
+    this.store = store;
+    this.origin = origin;
+    this.defaultQueue = defaultQueue;
+  }
+
+  /** Why a task's canvas could not be applied; the task is then reported as failed with this. */
+  public static final class CanvasError extends RuntimeException {
+    private final transient ExceptionInfo info;
+
+    CanvasError(ExceptionInfo info, Throwable cause) {
+      super(info.repr(), cause);
+      this.info = info;
+    }
+
+    public ExceptionInfo info() {
+      return info;
+    }
+  }
+
+  /**
+   * Steps 1 and 2 of 5.1 (plus the built-in canvas tasks): sends link callbacks and the next chain
+   * step with {@code retval}, before SUCCESS is stored. Nothing is sent when any signature in the
+   * embed is malformed: the future then fails with a {@link CanvasError}.
+   *
+   * @return the result tuples of what was sent, for the {@code children} of the SUCCESS document
+   */
+  public Future<List<Object>> afterSuccess(TaskMessage m, Object retval, String exchange, String routingKey) {
+    if (Builtins.CHORD_UNLOCK.equals(m.task())) {
+      return chordUnlock(m, exchange, routingKey).map(v -> List.of());
+    }
+    Map<String, Object> embed = m.embed();
+    if (embed.get("callbacks") == null && embed.get("chain") == null && !m.task().startsWith("celery.")) {
+      return Future.succeededFuture(List.of()); // the common case: no canvas at all
+    }
+    Applier a = applier(m.id(), rootOf(m));
+    List<Object> children = new ArrayList<>();
+    Map<String, Object> call = new LinkedHashMap<>();
+    call.put("parent_id", m.id());
+    call.put("root_id", rootOf(m));
+    try {
+      Builtins.applyBuiltin(m, a, children);
+      List<Signature> callbacks = Signature.listFrom(embed.get("callbacks"));
+      if (callbacks.size() == 1) {
+        children.add(a.apply(callbacks.get(0), List.of(retval), call));
+      } else if (!callbacks.isEmpty()) {
+        // Celery: group callbacks each on their own, the plain ones together as one new group
+        List<Signature> plain = new ArrayList<>();
+        for (Signature cb : callbacks) {
+          if (cb.isGroup()) {
+            children.add(a.apply(cb, List.of(retval), call));
+          } else {
+            plain.add(cb);
+          }
+        }
+        if (!plain.isEmpty()) {
+          children.add(a.apply(Canvas.group(plain), List.of(retval), call));
+        }
+      }
+      if (embed.get("chain") instanceof List<?> chain && !chain.isEmpty()) {
+        Signature next = Signature.from(chain.get(chain.size() - 1));
+        Map<String, Object> chainCall = new LinkedHashMap<>(call);
+        chainCall.put("chain", new ArrayList<>(chain.subList(0, chain.size() - 1)));
+        children.add(a.apply(next, List.of(retval), chainCall));
+      } else if (embed.get("chain") != null && !(embed.get("chain") instanceof List)) {
+        throw new IllegalArgumentException("embed chain is not a list");
+      }
+    } catch (IllegalArgumentException | TaskError e) {
+      log.error("Task {}[{}]: malformed canvas in its message, nothing was sent and the task is marked failed: {}",
+        m.task(), m.id(), e.getMessage());
+      return Future.failedFuture(new CanvasError(ExceptionInfo.of(ExceptionInfo.CELERY_EXCEPTIONS, "InvalidTaskError",
+        "malformed canvas: " + e.getMessage()), e));
+    }
+    return send(a).map(v -> children).recover(err -> Future.failedFuture(new CanvasError(ExceptionInfo.from(err), err)));
+  }
+
+  /**
+   * After a FAILURE was stored (5.2): chord bookkeeping, FAILURE for every chain member still
+   * waiting (so the chain's result does not stay PENDING), then the errbacks, sent as one new group
+   * with {@code [task_id]} (a JVM worker cannot call Python errbacks in-process).
+   */
+  public Future<Void> afterFailure(TaskMessage m, ExceptionInfo exc) {
+    return chordPart(m, States.FAILURE, exc.toResult()).compose(v -> {
+      List<Future<Void>> writes = new ArrayList<>();
+      if (m.embed().get("chain") instanceof List<?> chain) {
+        for (Object raw : chain) {
+          if (raw instanceof Map<?, ?> sig && sig.get("options") instanceof Map<?, ?> o && o.get("task_id") != null) {
+            writes.add(store.apply(new TaskResult(o.get("task_id").toString(), States.FAILURE, exc.toResult(), exc.traceback(),
+              List.of(), Instant.now(), (String) str(o.get("group_id")), null, null, (String) str(o.get("reply_to")),
+              o.get("task_id").toString())));
+          }
+        }
+      }
+      return Future.join(writes).<Void>mapEmpty().recover(err -> Future.succeededFuture());
+    }).compose(v -> errbacks(m.embed().get("errbacks"), m.id(), rootOf(m), "task " + m.task() + "[" + m.id() + "]"));
+  }
+
+  /** After REVOKED was stored: a revoked chord member still counts (Celery's mark_as_revoked). */
+  public Future<Void> afterRevoked(TaskMessage m, ExceptionInfo exc) {
+    return chordPart(m, States.REVOKED, exc.toResult());
+  }
+
+  /**
+   * Chord bookkeeping for a finished header member (5.6): record its result, and if it is the last
+   * one, join and send the body, or fail the body with ChordError. Never fails: problems are logged.
+   */
+  public Future<Void> chordPart(TaskMessage m, String state, Object encodedResult) {
+    Object raw = m.embed().get("chord");
+    String gid = m.group();
+    if (raw == null || gid == null) {
+      return Future.succeededFuture();
+    }
+    Signature body;
+    try {
+      body = Signature.from(raw);
+    } catch (IllegalArgumentException e) {
+      log.error("Task {}[{}]: malformed chord body in its message, chord {} cannot complete: {}", m.task(), m.id(), gid,
+        e.getMessage());
+      return Future.succeededFuture();
+    }
+    if (!backend.supportsChords()) {
+      log.error("Task {}[{}] is part of chord {}, but the result backend cannot join chords (use redis://)",
+        m.task(), m.id(), gid);
+      return Future.succeededFuture();
+    }
+    String entry = Json.encodeToString(Arrays.asList(1, m.id(), state, encodedResult));
+    Integer index = m.groupIndex() instanceof Number n ? n.intValue() : null;
+    return backend.addChordPart(gid, index, entry)
+      .compose(count -> count.completes() ? join(gid, body, m) : Future.succeededFuture())
+      .recover(err -> {
+        log.error("Chord {} (task {}[{}]) could not be joined: {}", gid, m.task(), m.id(), err.toString());
+        return Future.succeededFuture();
+      });
+  }
+
+  private Future<Void> join(String gid, Signature body, TaskMessage last) {
+    Future<List<Object>> values = backend.savedGroup(gid)
+      .compose(saved -> saved != null ? ChordJoin.joinSaved(backend, saved) : backend.chordParts(gid).map(ChordJoin::decode));
+    return values.transform(ar -> {
+      if (ar.failed()) {
+        ExceptionInfo why = ar.cause() instanceof ChordJoin.DependencyFailed d ? d.info()
+          : ExceptionInfo.of(ExceptionInfo.CELERY_EXCEPTIONS, "ChordError", "Join error: " + ar.cause());
+        log.error("Chord {} raised: {}", gid, why.repr());
+        return chordError(body, why); // the keys are left to expire, as Celery does
+      }
+      Applier a = applier(last.id(), rootOf(last));
+      a.apply(body, List.of(ar.result()), Map.of());
+      return send(a).transform(sent -> {
+        Future<Void> failed = Future.succeededFuture();
+        if (sent.failed()) {
+          log.error("Chord callback for {} raised: {}", gid, sent.cause().toString());
+          failed = chordError(body, ExceptionInfo.of(ExceptionInfo.CELERY_EXCEPTIONS, "ChordError",
+            "Callback error: " + sent.cause()));
+        }
+        return failed.compose(v -> backend.deleteChord(gid));
+      });
+    });
+  }
+
+  /**
+   * {@code celery.chord_unlock} (backends without native chord join): when every header result is
+   * final, join and send the body (or fail it with ChordError); otherwise publish the retry copy
+   * due after {@code interval}, forever (Celery's max_retries=None).
+   */
+  private Future<Void> chordUnlock(TaskMessage m, String exchange, String routingKey) {
+    Builtins.Unlock u;
+    try {
+      u = Builtins.unlockArgs(m.args(), m.kwargs());
+    } catch (IllegalArgumentException | TaskError e) {
+      log.error("celery.chord_unlock[{}] has malformed arguments and was dropped: {}", m.id(), e.getMessage());
+      return Future.succeededFuture();
+    }
+    return ChordJoin.joinSaved(backend, Arrays.asList(Arrays.asList(u.groupId(), null), u.results())).transform(ar -> {
+      if (ar.succeeded()) {
+        Applier a = applier(m.id(), rootOf(m));
+        a.apply(u.body(), List.of(ar.result()), Map.of());
+        return send(a).recover(err -> chordError(u.body(), ExceptionInfo.of(ExceptionInfo.CELERY_EXCEPTIONS, "ChordError",
+          "Callback error: " + err)));
+      }
+      if (ar.cause() instanceof ChordJoin.DependencyFailed d) {
+        log.error("Chord {} raised: {}", u.groupId(), d.info().repr());
+        return chordError(u.body(), d.info());
+      }
+      Instant due = Instant.now().plusMillis((long) (u.interval() * 1000));
+      return publisher.apply(TaskMessages.retryOf(m, exchange, routingKey, due, null, null, origin))
+        .onFailure(err -> log.error("celery.chord_unlock[{}] could not be retried: {}", m.id(), err.toString()))
+        .recover(err -> Future.succeededFuture());
+    });
+  }
+
+  /** Celery's chord_error_from_stack: the body's errbacks, then FAILURE stored on the body. */
+  Future<Void> chordError(Signature body, ExceptionInfo error) {
+    String bodyId = body.id();
+    ExceptionInfo withTb = new ExceptionInfo(error.type(), error.module(), error.args(),
+      "celery.exceptions." + error.type() + ": " + (error.args().isEmpty() ? "" : error.args().get(0)) + "\n");
+    Future<Void> errbacks = errbacks(body.options().get("link_error"), bodyId, bodyId, "chord body " + body.task());
+    if (bodyId == null) {
+      return errbacks;
+    }
+    return errbacks.compose(v -> store.apply(new TaskResult(bodyId, States.FAILURE, withTb.toResult(), withTb.traceback(),
+      List.of(), Instant.now(), str(body.options().get("group_id")), null, null, str(body.options().get("reply_to")), bodyId)))
+      .recover(err -> Future.succeededFuture());
+  }
+
+  /** Old-style errbacks: one new group, each with {@code [failed_id]}, parent = the failed task. */
+  private Future<Void> errbacks(Object raw, String failedId, String rootId, String what) {
+    if (raw == null) {
+      return Future.succeededFuture();
+    }
+    List<Signature> errbacks;
+    try {
+      errbacks = Signature.listFrom(raw);
+    } catch (IllegalArgumentException e) {
+      log.error("Errbacks of {} are malformed and were not sent: {}", what, e.getMessage());
+      return Future.succeededFuture();
+    }
+    if (errbacks.isEmpty()) {
+      return Future.succeededFuture();
+    }
+    Applier a = applier(failedId, rootId);
+    Map<String, Object> call = new LinkedHashMap<>();
+    call.put("parent_id", failedId);
+    call.put("root_id", rootId == null ? failedId : rootId);
+    a.apply(Canvas.group(errbacks), List.of(failedId), call);
+    return send(a).recover(err -> {
+      log.error("Errbacks of {} could not be sent: {}", what, err.toString());
+      return Future.succeededFuture();
+    });
+  }
+
+  /** Chord sizes first (a member finishing early must find it), then every message. */
+  Future<Void> send(Applier a) {
+    List<Future<Void>> sizes = new ArrayList<>();
+    a.chordSizes().forEach((gid, n) -> sizes.add(backend.setChordSize(gid, n)));
+    return Future.all(sizes).compose(v -> {
+      List<Future<Void>> sent = new ArrayList<>(a.messages().size());
+      for (OutgoingMessage msg : a.messages()) {
+        sent.add(publisher.apply(msg));
+      }
+      return Future.all(sent);
+    }).mapEmpty();
+  }
+
+  /** Sends a launch built elsewhere (a Java task's canvas): sizes first, then the messages. */
+  public Future<Void> send(Launch launch) {
+    Applier a = applier(null, null);
+    a.chordSizes().putAll(launch.chordSizes());
+    a.messages().addAll(launch.messages());
+    return send(a);
+  }
+
+  Applier applier(String parentId, String rootId) {
+    return new Applier(origin, defaultQueue, replyTo, parentId, rootId);
+  }
+
+  private static String rootOf(TaskMessage m) {
+    return m.rootId() != null ? m.rootId() : m.id();
+  }
+
+  private static String str(Object o) {
+    return o == null ? null : o.toString();
+  }
+
+  /** Parses a JSON text the backend gave back. */
+  static Object parse(String text) {
+    try {
+      return Json.parse(text);
+    } catch (IOException e) {
+      throw new IllegalStateException("not JSON: " + Signature.abbreviate(text), e);
+    }
+  }
+}

@@ -1,0 +1,50 @@
+package io.celerity.it;
+
+import java.io.File;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/** A real Python Celery worker (src/test/python/py_examples.py, {@code -P solo}) for mixed-fleet tests. */
+final class PythonWorker implements AutoCloseable {
+
+  private final Process process;
+  private final File log;
+
+  private PythonWorker(Process process, File log) {
+    this.process = process;
+    this.log = log;
+  }
+
+  /** Starts it on {@code queues} (comma-separated) and waits for its "ready." line. */
+  static PythonWorker start(String broker, String backend, String queues, Map<String, String> env) throws Exception {
+    File log = File.createTempFile("py-worker", ".log");
+    ProcessBuilder pb = new ProcessBuilder(CeleryClient.PYTHON, "-m", "celery", "-A", "py_examples", "worker", "-P", "solo",
+      "-Q", queues, "-n", "py-" + queues.split(",")[0] + "@%h", "-l", "INFO", "--without-mingle", "--without-gossip",
+      "--without-heartbeat").directory(Path.of("src", "test", "python").toFile()).redirectErrorStream(true).redirectOutput(log);
+    pb.environment().put("CELERITY_TEST_BROKER", broker);
+    pb.environment().put("CELERITY_TEST_BACKEND", backend);
+    pb.environment().putAll(env);
+    PythonWorker w = new PythonWorker(pb.start(), log);
+    Polling.until(() -> w.log().contains("ready.") || !w.process.isAlive(), 30_000);
+    assertTrue(w.process.isAlive(), "Python worker died:\n" + w.log());
+    return w;
+  }
+
+  String log() throws IOException {
+    return Files.readString(log.toPath());
+  }
+
+  @Override
+  public void close() throws InterruptedException {
+    process.destroy();
+    if (!process.waitFor(20, TimeUnit.SECONDS)) {
+      process.destroyForcibly();
+    }
+    log.delete();
+  }
+}
