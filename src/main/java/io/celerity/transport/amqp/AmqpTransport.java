@@ -122,6 +122,10 @@ public class AmqpTransport implements Transport {
         log.info("Connected to {} (prefetch {}, queues {})", url.redacted(), pull ? "off: pull" : prefetch, queues);
         pulling = false;
         pump();
+        // Deliveries start as soon as the consumers do, before the rest of the set-up finished:
+        // acks that came in meanwhile waited for "connected" and must go out now, or the prefetch
+        // window stays full of settled-but-unacked messages and consumption stops.
+        flushAcks();
       })
       .recover(err -> {
         log.error("Cannot connect to broker {}: {}", url.redacted(), err.getMessage());
@@ -270,6 +274,7 @@ public class AmqpTransport implements Transport {
       connectionLost(generation);
       return;
     }
+    flushAcks(); // cheap when nothing is pending; never leave acks waiting for a trigger
     long now = System.nanoTime();
     if (connected && consuming && !pull && now - lastStallCheckNanos > STALL_CHECK_NANOS) {
       lastStallCheckNanos = now;
