@@ -26,7 +26,12 @@ public class HeartbeatVerticle extends VerticleBase {
   @Override
   public Future<?> start() {
     WorkerOptions options = new WorkerOptions(config());
-    events = new WorkerEvents(options.getHostname(), options.getHeartbeatInterval());
+    io.celerity.events.TaskEvents taskEvents = io.celerity.events.TaskEvents.of(vertx);
+    events = new WorkerEvents(options.getHostname(), options.getHeartbeatInterval(), taskEvents.clock());
+    // This verticle publishes the task events too: batches leave from its event loop, never a task's.
+    taskEvents.publisher(context, m -> vertx.eventBus().request(Addresses.BROKER_PUBLISH, m)
+      .onFailure(err -> log.debug("task events not sent: {}", err.getMessage())));
+    vertx.eventBus().consumer(Addresses.HEARTBEAT_SEND, m -> send("worker-heartbeat").onComplete(ar -> m.reply(null)));
     lastProbeNanos = System.nanoTime();
     vertx.setPeriodic(LAG_PROBE_MS, id -> {
       long now = System.nanoTime();
