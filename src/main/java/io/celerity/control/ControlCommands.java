@@ -21,6 +21,9 @@ public final class ControlCommands {
     Future<Object> handle(JsonObject arguments);
   }
 
+  /** Returned by a handler that must not reply at all (Celery's {@code shutdown}). */
+  public static final Object NO_REPLY = new Object();
+
   private final Map<String, Handler> handlers = new TreeMap<>();
 
   public ControlCommands register(String name, Handler handler) {
