@@ -57,6 +57,6 @@ public final class ControlCommands {
 
   private static String repr(Throwable t) {
     String type = t instanceof IllegalArgumentException ? "ValueError" : t.getClass().getSimpleName();
-    return type + "('" + String.valueOf(t.getMessage()).replace("'", "\\'") + "')";
+    return type + "(" + io.celerity.protocol.PyRepr.of(String.valueOf(t.getMessage())) + ")";
   }
 }
