@@ -78,7 +78,10 @@ public final class Addresses {
   public static final String CONSUMER_CANCEL_QUEUE = "celerity.consumer.cancel-queue";
   /** control -> consumer: JSON {@code {id: epoch millis}} of the revoked set. */
   public static final String CONSUMER_REVOKED = "celerity.consumer.revoked";
-  /** control -> heartbeat: send one {@code worker-heartbeat} now (the {@code heartbeat} command). */
+  /**
+   * control/worker -> heartbeat: send one worker event now: {@code worker-heartbeat} (null body, the
+   * {@code heartbeat} command) or {@code "worker-offline"} (shutdown, while the broker connection is still up).
+   */
   public static final String HEARTBEAT_SEND = "celerity.heartbeat.send";
   /** control -> launcher: the remote-control {@code shutdown} command arrived; shut down warm and exit. */
   public static final String WORKER_REMOTE_SHUTDOWN = "celerity.worker.remote-shutdown";

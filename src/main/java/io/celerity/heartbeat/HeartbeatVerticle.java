@@ -22,6 +22,7 @@ public class HeartbeatVerticle extends VerticleBase {
   private long lastProbeNanos;
   private long maxLagMs;
   private long lastBeatMillis;
+  private boolean offlineSent;
 
   @Override
   public Future<?> start() {
@@ -31,7 +32,13 @@ public class HeartbeatVerticle extends VerticleBase {
     // This verticle publishes the task events too: batches leave from its event loop, never a task's.
     taskEvents.publisher(context, m -> vertx.eventBus().request(Addresses.BROKER_PUBLISH, m)
       .onFailure(err -> log.debug("task events not sent: {}", err.getMessage())));
-    vertx.eventBus().consumer(Addresses.HEARTBEAT_SEND, m -> send("worker-heartbeat").onComplete(ar -> m.reply(null)));
+    vertx.eventBus().<String>consumer(Addresses.HEARTBEAT_SEND, m -> {
+      String type = m.body() == null ? "worker-heartbeat" : m.body();
+      (offlineSent ? Future.<Void>succeededFuture() : send(type)).onComplete(ar -> m.reply(null));
+      if ("worker-offline".equals(type)) {
+        offlineSent = true; // no heartbeats after the goodbye, and no second one when undeployed
+      }
+    });
     lastProbeNanos = System.nanoTime();
     vertx.setPeriodic(LAG_PROBE_MS, id -> {
       long now = System.nanoTime();
@@ -39,7 +46,11 @@ public class HeartbeatVerticle extends VerticleBase {
       maxLagMs = Math.max(0, Math.max(lag, maxLagMs * 9 / 10));
       lastProbeNanos = now;
     });
-    vertx.setPeriodic((long) (options.getHeartbeatInterval() * 1000), id -> send("worker-heartbeat"));
+    vertx.setPeriodic((long) (options.getHeartbeatInterval() * 1000), id -> {
+      if (!offlineSent) {
+        send("worker-heartbeat");
+      }
+    });
     vertx.eventBus().consumer(Addresses.HEARTBEAT_STATUS, m -> m.reply(new JsonObject()
       .put("event_loop_lag_ms", maxLagMs)
       .put("last_heartbeat_ms_ago", lastBeatMillis == 0 ? null : System.currentTimeMillis() - lastBeatMillis)
@@ -62,6 +73,6 @@ public class HeartbeatVerticle extends VerticleBase {
 
   @Override
   public Future<?> stop() {
-    return send("worker-offline").recover(err -> Future.succeededFuture());
+    return offlineSent ? Future.succeededFuture() : send("worker-offline").recover(err -> Future.succeededFuture());
   }
 }
