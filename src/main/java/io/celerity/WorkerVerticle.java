@@ -115,6 +115,8 @@ public class WorkerVerticle extends VerticleBase {
     shutdown = bus.request(Addresses.CONSUMER_STOP, null).recover(this::ignore)
       .compose(v -> bus.request(Addresses.POOL_DRAIN, timeout, longWait)).recover(this::ignore)
       .compose(v -> bus.request(Addresses.RESULT_FLUSH, null, longWait)).recover(this::ignore)
+      // worker-offline needs the consumer's connection, which is closed next
+      .compose(v -> bus.request(Addresses.HEARTBEAT_SEND, "worker-offline")).recover(this::ignore)
       .compose(v -> consumerDeployment == null ? Future.succeededFuture() : vertx.undeploy(consumerDeployment)
         .onSuccess(x -> deployments.remove(consumerDeployment)))
       .recover(this::ignore)
