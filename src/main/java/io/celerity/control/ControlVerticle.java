@@ -165,13 +165,7 @@ public class ControlVerticle extends VerticleBase {
 
   /** {@code revoke}/{@code terminate}: every worker remembers the ids; running ones are stopped with terminate. */
   private Future<Object> revoke(JsonObject a) {
-    Object raw = a.getValue("task_id");
-    List<String> ids = new ArrayList<>();
-    if (raw instanceof JsonArray arr) {
-      arr.forEach(id -> ids.add(String.valueOf(id)));
-    } else if (raw != null) {
-      ids.add(raw.toString());
-    }
+    List<String> ids = ids(a, "task_id");
     boolean terminate = Boolean.TRUE.equals(a.getValue("terminate"));
     JsonObject body = new JsonObject().put("ids", new JsonArray(ids)).put("terminate", terminate)
       .put("signal", a.getString("signal", "SIGTERM"));
@@ -212,19 +206,25 @@ public class ControlVerticle extends VerticleBase {
     }
   }
 
-  private static int count(JsonObject a) {
-    return a.getValue("n") == null ? 1 : intArg(a, "n");
-  }
-
-  /** {@code query_task}: each known id with its state, {@code active} (running) or {@code reserved} (held or queued). */
-  private Future<Object> queryTask(JsonObject a) {
-    Object raw = a.getValue("ids");
+  /** Task ids as Celery sends them: one id or a list of ids. */
+  private static List<String> ids(JsonObject a, String key) {
+    Object raw = a.getValue(key);
     List<String> ids = new ArrayList<>();
     if (raw instanceof JsonArray arr) {
       arr.forEach(id -> ids.add(String.valueOf(id)));
     } else if (raw != null) {
       ids.add(raw.toString());
     }
+    return ids;
+  }
+
+  private static int count(JsonObject a) {
+    return a.getValue("n") == null ? 1 : intArg(a, "n");
+  }
+
+  /** {@code query_task}: each known id with its state, {@code active} (running) or {@code reserved} (held or queued). */
+  private Future<Object> queryTask(JsonObject a) {
+    List<String> ids = ids(a, "ids");
     Future<JsonObject> pool = ask(Addresses.POOL_REQUESTS);
     Future<JsonArray> scheduled = ask(Addresses.CONSUMER_SCHEDULED);
     return Future.all(pool, scheduled).map(cf -> {
