@@ -25,10 +25,6 @@ class EventsAndBridgeTest extends InteropTestBase {
     return "ev";
   }
 
-  private String node() {
-    return "celerity-test-" + queue + "@localhost";
-  }
-
   @Test
   void celeryEventReceiverSeesWorkerAndTaskEvents() throws Exception {
     CeleryControl ctl = new CeleryControl(Brokers.AMQP_URL);

@@ -20,10 +20,6 @@ class RemoteControlTest extends InteropTestBase {
     return "ctl";
   }
 
-  private String node() {
-    return "celerity-test-" + queue + "@localhost";
-  }
-
   private static Map<String, Object> options(Map<String, Object> call, Map<String, Object> options) {
     Map<String, Object> m = new java.util.HashMap<>(call);
     m.put("options", options);
