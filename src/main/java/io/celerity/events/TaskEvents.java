@@ -102,7 +102,7 @@ public final class TaskEvents implements Shareable {
     }
     TaskMessage m = r.message();
     Map<String, Object> e = common(m.id());
-    e.put("name", m.task());
+    e.put("name", m.displayName()); // Celery: the shadow name when there is one
     e.put("args", m.argsrepr() != null ? m.argsrepr() : PyRepr.tuple(m.args()));
     e.put("kwargs", m.kwargsrepr() != null ? m.kwargsrepr() : PyRepr.dict(m.kwargs()));
     e.put("root_id", m.rootId());
