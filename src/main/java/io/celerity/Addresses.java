@@ -67,6 +67,28 @@ public final class Addresses {
   /** launcher -> worker: shut down, warm ({@code true}) or cold; replies when the broker connection is closed. */
   public static final String WORKER_SHUTDOWN = "celerity.worker.shutdown";
 
+  /** control -> pool-dispatcher: JSON {@code {"active": [info], "reserved": [info]}} as inspect shows them. */
+  public static final String POOL_REQUESTS = "celerity.pool.requests";
+  /** control -> pool-dispatcher: JSON {@code {"max", "min"}}; replies Celery's {@code autoscale} reply. */
+  public static final String POOL_AUTOSCALE = "celerity.pool.autoscale";
+  /** control -> pool-dispatcher: JSON {@code {"grow": bool, "n": int}}; replies Celery's pool_grow/pool_shrink reply. */
+  public static final String POOL_RESIZE = "celerity.pool.resize";
+  /** control -> consumer: JSON array of {@code active_queues} descriptions. */
+  public static final String CONSUMER_QUEUES = "celerity.consumer.queues";
+  /** control -> consumer: JSON {@code add_consumer} arguments; replies Celery's reply. */
+  public static final String CONSUMER_ADD_QUEUE = "celerity.consumer.add-queue";
+  /** control -> consumer: JSON {@code {"queue"}}; replies Celery's {@code cancel_consumer} reply. */
+  public static final String CONSUMER_CANCEL_QUEUE = "celerity.consumer.cancel-queue";
+  /** control -> consumer: JSON {@code {id: epoch millis}} of the revoked set. */
+  public static final String CONSUMER_REVOKED = "celerity.consumer.revoked";
+  /**
+   * control/worker -> heartbeat: send one worker event now: {@code worker-heartbeat} (null body, the
+   * {@code heartbeat} command) or {@code "worker-offline"} (shutdown, while the broker connection is still up).
+   */
+  public static final String HEARTBEAT_SEND = "celerity.heartbeat.send";
+  /** control -> launcher: the remote-control {@code shutdown} command arrived; shut down warm and exit. */
+  public static final String WORKER_REMOTE_SHUTDOWN = "celerity.worker.remote-shutdown";
+
   private Addresses() {
   }
 }

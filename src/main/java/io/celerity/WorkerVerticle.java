@@ -52,6 +52,8 @@ public class WorkerVerticle extends VerticleBase {
     options = new WorkerOptions(config());
     TaskRegistry tasks = registry != null ? registry : buildRegistry(options);
     EventBus bus = vertx.eventBus();
+    // -E: before any verticle runs, so the first task-received is not missed.
+    io.celerity.events.TaskEvents.of(vertx).hostname(options.getHostname()).enabled(options.isTaskEvents());
     for (Class<?> c : List.of(Request.class, Settle.class, TaskOutcome.class, OutgoingMessage.class,
       io.celerity.transport.Delivery.class, io.celerity.transport.FanoutSubscription.class)) {
       LocalCodec.register(bus, c);
@@ -114,6 +116,8 @@ public class WorkerVerticle extends VerticleBase {
     shutdown = bus.request(Addresses.CONSUMER_STOP, null).recover(this::ignore)
       .compose(v -> bus.request(Addresses.POOL_DRAIN, timeout, longWait)).recover(this::ignore)
       .compose(v -> bus.request(Addresses.RESULT_FLUSH, null, longWait)).recover(this::ignore)
+      // worker-offline needs the consumer's connection, which is closed next
+      .compose(v -> bus.request(Addresses.HEARTBEAT_SEND, "worker-offline")).recover(this::ignore)
       .compose(v -> consumerDeployment == null ? Future.succeededFuture() : vertx.undeploy(consumerDeployment)
         .onSuccess(x -> deployments.remove(consumerDeployment)))
       .recover(this::ignore)

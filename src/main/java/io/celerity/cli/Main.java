@@ -141,9 +141,15 @@ public class Main implements Runnable {
         return 2;
       }
       setLogLevel(options.getLoglevel());
-      Vertx vertx = Vertx.vertx(new VertxOptions().setBlockedThreadCheckInterval(1000));
+      // Vert.x's own meters (event bus, HTTP, pools) land in the registry GET /metrics scrapes.
+      Vertx vertx = Vertx.vertx(new VertxOptions().setBlockedThreadCheckInterval(1000)
+        .setMetricsOptions(new io.vertx.micrometer.MicrometerMetricsOptions().setEnabled(true)
+          .setRegistryName(io.celerity.metrics.WorkerMetrics.REGISTRY_NAME)
+          .setPrometheusOptions(new io.vertx.micrometer.VertxPrometheusOptions().setEnabled(true))));
       // Installed before deploying, so a SIGTERM during start-up is a warm shutdown too.
-      installSignalHandlers(vertx, options);
+      sun.misc.SignalHandler shutdown = installSignalHandlers(vertx, options);
+      // Remote control's shutdown command: the same as a first SIGTERM.
+      vertx.eventBus().consumer(Addresses.WORKER_REMOTE_SHUTDOWN, m -> shutdown.handle(new sun.misc.Signal("TERM")));
       try {
         vertx.deployVerticle(new WorkerVerticle(), new DeploymentOptions().setConfig(conf))
           .toCompletionStage().toCompletableFuture().get(120, TimeUnit.SECONDS);
@@ -162,7 +168,7 @@ public class Main implements Runnable {
    * First SIGTERM/SIGINT: warm shutdown (finish running tasks, then exit 0). A second one: cold
    * shutdown (close now; the broker requeues what is unacked).
    */
-  static void installSignalHandlers(Vertx vertx, WorkerOptions options) {
+  static sun.misc.SignalHandler installSignalHandlers(Vertx vertx, WorkerOptions options) {
     AtomicInteger signals = new AtomicInteger();
     sun.misc.SignalHandler handler = sig -> {
       int n = signals.incrementAndGet();
@@ -183,6 +189,7 @@ public class Main implements Runnable {
     };
     sun.misc.Signal.handle(new sun.misc.Signal("TERM"), handler);
     sun.misc.Signal.handle(new sun.misc.Signal("INT"), handler);
+    return handler;
   }
 
   /** Applies Celery's level names (WARNING, CRITICAL, FATAL) to the logback root logger. */

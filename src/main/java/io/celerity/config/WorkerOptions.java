@@ -63,6 +63,7 @@ public class WorkerOptions {
   private boolean loadExamples = true;
   private String httpHost = DEFAULT_HTTP_HOST;
   private int httpPort = DEFAULT_HTTP_PORT;
+  private String httpToken;
   private double shutdownTimeout = DEFAULT_SHUTDOWN_TIMEOUT;
   private double heartbeatInterval = DEFAULT_HEARTBEAT_INTERVAL;
   private long reconnectMaxDelayMs = DEFAULT_RECONNECT_MAX_DELAY_MS;
@@ -110,6 +111,7 @@ public class WorkerOptions {
     loadExamples = json.getBoolean("load_examples", loadExamples);
     httpHost = json.getString("http_host", httpHost);
     httpPort = json.getInteger("http_port", httpPort);
+    httpToken = json.getString("http_token", httpToken);
     shutdownTimeout = json.getDouble("shutdown_timeout", shutdownTimeout);
     heartbeatInterval = json.getDouble("heartbeat_interval", heartbeatInterval);
     reconnectMaxDelayMs = json.getLong("reconnect_max_delay_ms", reconnectMaxDelayMs);
@@ -377,6 +379,14 @@ public class WorkerOptions {
 
   public String getHttpHost() {
     return httpHost;
+  }
+
+  /**
+   * Bearer token of the HTTP bridge ({@code http_token}, {@code CELERITY_HTTP_TOKEN}), or null.
+   * Deliberately not part of {@link #toJson()}, so {@code inspect conf} never shows it.
+   */
+  public String getHttpToken() {
+    return httpToken == null || httpToken.isEmpty() ? null : httpToken;
   }
 
   public int getHttpPort() {

@@ -42,6 +42,8 @@ public class ConsumerVerticle extends VerticleBase {
 
   private int prefetch;
   private int appliedPrefetch;
+  private io.celerity.events.TaskEvents events;
+  private io.celerity.metrics.WorkerMetrics metrics;
 
   public ConsumerVerticle(TaskRegistry registry) {
     this.registry = registry;
@@ -65,6 +67,9 @@ public class ConsumerVerticle extends VerticleBase {
       options.getQueueMaxPriority(), options.getReconnectMaxDelayMs(), "celerity " + options.getHostname(),
       options.getBrokerTransportOptions().getMap()));
     var bus = vertx.eventBus();
+    events = io.celerity.events.TaskEvents.of(vertx);
+    metrics = io.celerity.metrics.WorkerMetrics.of(vertx);
+    controlHandlers(bus);
     bus.<Settle>consumer(Addresses.CONSUMER_SETTLE, m -> settle(m.body()));
     bus.<OutgoingMessage>consumer(Addresses.BROKER_PUBLISH, m -> transport.publish(m.body())
       .onSuccess(v -> m.reply(null))
@@ -111,6 +116,7 @@ public class ConsumerVerticle extends VerticleBase {
       log.error("Received invalid task message: {}. The message has been rejected.", invalid.reason());
       transport.reject(delivery, false);
       credit.notARequest();
+      events.taskRejected(String.valueOf(delivery.headers() == null ? null : delivery.headers().get("id")), false);
     } else if (decision instanceof Strategy.Undecodable bad) {
       log.error("Can't decode message body: {} (type:{} encoding:{}). The message has been acked and dropped.",
         bad.reason(), delivery.contentType(), delivery.contentEncoding());
@@ -127,6 +133,8 @@ public class ConsumerVerticle extends VerticleBase {
   }
 
   private void accept(Request request) {
+    metrics.received(request.message().task());
+    events.taskReceived(request);
     if (log.isInfoEnabled()) {
       log.info("Task {} received", request.logName());
     }
@@ -255,6 +263,27 @@ public class ConsumerVerticle extends VerticleBase {
       .put("rate_limited", buckets.waitingCount())
       .put("revoked", revoked.size())
       .put("queues", options.getQueues());
+  }
+
+  /** Remote-control queries and commands answered from the consumer's state. */
+  private void controlHandlers(io.vertx.core.eventbus.EventBus bus) {
+    bus.consumer(Addresses.CONSUMER_QUEUES, m -> {
+      io.vertx.core.json.JsonArray out = new io.vertx.core.json.JsonArray();
+      transport.queues().forEach(q -> out.add(ActiveQueues.describe(q, options.getQueueMaxPriority())));
+      m.reply(out);
+    });
+    bus.<JsonObject>consumer(Addresses.CONSUMER_ADD_QUEUE, m -> {
+      String queue = m.body().getString("queue");
+      transport.addQueue(queue)
+        .onSuccess(v -> m.reply(new JsonObject().put("ok", "add consumer " + queue)))
+        .onFailure(err -> m.reply(new JsonObject().put("error", err.getMessage())));
+    });
+    bus.<JsonObject>consumer(Addresses.CONSUMER_CANCEL_QUEUE, m -> {
+      String queue = m.body().getString("queue");
+      transport.cancelQueue(queue)
+        .onComplete(ar -> m.reply(new JsonObject().put("ok", "no longer consuming from " + queue)));
+    });
+    bus.consumer(Addresses.CONSUMER_REVOKED, m -> m.reply(new JsonObject(new java.util.LinkedHashMap<>(revoked.snapshot()))));
   }
 
   @Override

@@ -21,6 +21,9 @@ public final class ControlCommands {
     Future<Object> handle(JsonObject arguments);
   }
 
+  /** Returned by a handler that must not reply at all (Celery's {@code shutdown}). */
+  public static final Object NO_REPLY = new Object();
+
   private final Map<String, Handler> handlers = new TreeMap<>();
 
   public ControlCommands register(String name, Handler handler) {
@@ -54,6 +57,6 @@ public final class ControlCommands {
 
   private static String repr(Throwable t) {
     String type = t instanceof IllegalArgumentException ? "ValueError" : t.getClass().getSimpleName();
-    return type + "('" + String.valueOf(t.getMessage()).replace("'", "\\'") + "')";
+    return type + "(" + io.celerity.protocol.PyRepr.of(String.valueOf(t.getMessage())) + ")";
   }
 }

@@ -43,6 +43,8 @@ public class ControlVerticle extends VerticleBase {
   private Mailbox mailbox;
   private HttpServer server;
   private final long startMillis = System.currentTimeMillis();
+  private io.celerity.events.TaskEvents events;
+  private io.celerity.metrics.WorkerMetrics metrics;
 
   public ControlVerticle(TaskRegistry registry) {
     this.registry = registry;
@@ -51,7 +53,14 @@ public class ControlVerticle extends VerticleBase {
   @Override
   public Future<?> start() {
     options = new WorkerOptions(config());
-    mailbox = new Mailbox(options.getHostname());
+    events = io.celerity.events.TaskEvents.of(vertx);
+    metrics = io.celerity.metrics.WorkerMetrics.of(vertx);
+    mailbox = new Mailbox(options.getHostname(), events.clock());
+    if (!HttpAuth.isLoopback(options.getHttpHost()) && options.getHttpToken() == null) {
+      return Future.failedFuture(new IllegalArgumentException("The HTTP bridge binds to " + options.getHttpHost()
+        + ", beyond this machine: set http_token (CELERITY_HTTP_TOKEN) or bind to 127.0.0.1"));
+    }
+    HttpAuth auth = new HttpAuth(options.getHttpToken());
     registerCommands();
     vertx.eventBus().<Delivery>consumer(Addresses.CONTROL_PIDBOX, m -> onRequest(m.body()));
     FanoutBinding pidbox = new FanoutBinding(PIDBOX_EXCHANGE, options.getHostname() + "." + PIDBOX_EXCHANGE, "",
@@ -62,7 +71,12 @@ public class ControlVerticle extends VerticleBase {
     router.get("/ready").handler(this::ready);
     router.get("/control/ping").handler(rc -> json(rc, 200, reply(new JsonObject().put("ok", "pong"))));
     router.get("/control/stats").handler(this::stats);
-    router.post("/api/task/async-apply/:name").handler(this::asyncApply);
+    router.get("/metrics").handler(this::refreshGauges)
+      .handler(io.vertx.micrometer.PrometheusScrapingHandler.create(metrics.registry()));
+    router.get("/control/inspect/:command").handler(rc -> httpCommand(rc, true, auth));
+    router.post("/control/inspect/:command").handler(rc -> httpCommand(rc, true, auth));
+    router.post("/control/:command").handler(rc -> httpCommand(rc, false, auth));
+    router.post("/api/task/async-apply/:name").handler(auth::requireTokenIfSet).handler(this::asyncApply);
     router.get("/api/task/result/:id").handler(this::result);
     return vertx.eventBus().request(Addresses.CONSUMER_FANOUT, new FanoutSubscription(pidbox, Addresses.CONTROL_PIDBOX))
       .compose(v -> vertx.createHttpServer().requestHandler(router).listen(options.getHttpPort(), options.getHttpHost()))
@@ -91,6 +105,9 @@ public class ControlVerticle extends VerticleBase {
     JsonObject arguments = args instanceof Map<?, ?> a ? new JsonObject((Map<String, Object>) a) : new JsonObject();
     log.debug("pidbox received method {} {}", method, arguments);
     commands.dispatch(method, arguments).onSuccess(result -> {
+      if (result == ControlCommands.NO_REPLY) {
+        return;
+      }
       OutgoingMessage reply = mailbox.reply(request, result);
       if (reply != null) {
         vertx.eventBus().request(Addresses.BROKER_PUBLISH, reply)
@@ -109,19 +126,47 @@ public class ControlVerticle extends VerticleBase {
       .register("terminate", a -> revoke(a.copy().put("terminate", true)))
       .register("rate_limit", a -> this.<JsonObject>ask(Addresses.CONSUMER_RATE_LIMIT, a).map(j -> (Object) j))
       .register("time_limit", this::timeLimit)
+      .register("active", a -> this.<JsonObject>ask(Addresses.POOL_REQUESTS).map(r -> (Object) r.getJsonArray("active")))
+      .register("reserved", a -> this.<JsonObject>ask(Addresses.POOL_REQUESTS).map(r -> (Object) r.getJsonArray("reserved")))
+      .register("revoked", a -> this.<JsonObject>ask(Addresses.CONSUMER_REVOKED).map(r -> (Object) new JsonArray(new ArrayList<>(r.fieldNames()))))
+      .register("active_queues", a -> ask(Addresses.CONSUMER_QUEUES))
+      .register("conf", a -> Future.succeededFuture(conf()))
+      .register("query_task", this::queryTask)
+      .register("report", a -> Future.succeededFuture(Map.of("ok", report())))
+      .register("clock", a -> Future.succeededFuture(Map.of("clock", mailbox.clock())))
+      .register("add_consumer", a -> ask(Addresses.CONSUMER_ADD_QUEUE, new JsonObject().put("queue", required(a, "queue"))))
+      .register("cancel_consumer", a -> ask(Addresses.CONSUMER_CANCEL_QUEUE, new JsonObject().put("queue", required(a, "queue"))))
+      .register("pool_grow", a -> ask(Addresses.POOL_RESIZE, new JsonObject().put("grow", true).put("n", count(a))))
+      .register("pool_shrink", a -> ask(Addresses.POOL_RESIZE, new JsonObject().put("grow", false).put("n", count(a))))
+      .register("autoscale", a -> ask(Addresses.POOL_AUTOSCALE, new JsonObject()
+        .put("max", intArg(a, "max")).put("min", intArg(a, "min"))))
+      .register("pool_restart", a -> Future.succeededFuture(Map.of("error", "ValueError('Pool restarts not enabled')")))
+      .register("enable_events", a -> Future.succeededFuture(Map.of("ok",
+        events.enabled(true) ? "task events already enabled" : "task events enabled")))
+      .register("disable_events", a -> Future.succeededFuture(Map.of("ok",
+        events.enabled(false) ? "task events disabled" : "task events already disabled")))
+      .register("heartbeat", a -> ask(Addresses.HEARTBEAT_SEND).map(v -> (Object) null))
+      .register("hello", this::hello)
+      .register("shutdown", a -> {
+        log.warn("Got shutdown from remote");
+        vertx.eventBus().send(Addresses.WORKER_REMOTE_SHUTDOWN, null);
+        return Future.succeededFuture(ControlCommands.NO_REPLY);
+      })
       .alias("dump_tasks", "registered")
-      .alias("dump_schedule", "scheduled");
+      .alias("dump_schedule", "scheduled")
+      .alias("dump_reserved", "reserved")
+      .alias("dump_active", "active")
+      .alias("dump_revoked", "revoked")
+      .alias("dump_conf", "conf");
+    for (String unsupported : List.of("election", "memsample", "memdump", "objgraph")) {
+      commands.register(unsupported, a -> Future.succeededFuture(Map.of("error", "NotImplementedError('" + unsupported
+        + " is not supported by Celerity')")));
+    }
   }
 
   /** {@code revoke}/{@code terminate}: every worker remembers the ids; running ones are stopped with terminate. */
   private Future<Object> revoke(JsonObject a) {
-    Object raw = a.getValue("task_id");
-    List<String> ids = new ArrayList<>();
-    if (raw instanceof JsonArray arr) {
-      arr.forEach(id -> ids.add(String.valueOf(id)));
-    } else if (raw != null) {
-      ids.add(raw.toString());
-    }
+    List<String> ids = ids(a, "task_id");
     boolean terminate = Boolean.TRUE.equals(a.getValue("terminate"));
     JsonObject body = new JsonObject().put("ids", new JsonArray(ids)).put("terminate", terminate)
       .put("signal", a.getString("signal", "SIGTERM"));
@@ -142,6 +187,157 @@ public class ControlVerticle extends VerticleBase {
     Double soft = a.getValue("soft") instanceof Number n ? n.doubleValue() : null;
     boolean known = registry.updateOptions(a.getString("task_name", ""), o -> o.withTimeLimits(hard, soft));
     return Future.succeededFuture(known ? Map.of("ok", "time limits set successfully") : Map.of("error", "unknown task"));
+  }
+
+  private static String required(JsonObject a, String key) {
+    Object v = a.getValue(key);
+    if (v == null || v.toString().isEmpty()) {
+      throw new IllegalArgumentException("missing argument " + key);
+    }
+    return v.toString();
+  }
+
+  /** Integer arguments arrive as numbers (API) or strings (CLI without a type). */
+  private static int intArg(JsonObject a, String key) {
+    Object v = a.getValue(key);
+    try {
+      return v instanceof Number n ? n.intValue() : Integer.parseInt(required(a, key).trim());
+    } catch (NumberFormatException e) {
+      throw new IllegalArgumentException("invalid literal for int() with base 10: '" + v + "'");
+    }
+  }
+
+  /** Task ids as Celery sends them: one id or a list of ids. */
+  private static List<String> ids(JsonObject a, String key) {
+    Object raw = a.getValue(key);
+    List<String> ids = new ArrayList<>();
+    if (raw instanceof JsonArray arr) {
+      arr.forEach(id -> ids.add(String.valueOf(id)));
+    } else if (raw != null) {
+      ids.add(raw.toString());
+    }
+    return ids;
+  }
+
+  private static int count(JsonObject a) {
+    return a.getValue("n") == null ? 1 : intArg(a, "n");
+  }
+
+  /** {@code query_task}: each known id with its state, {@code active} (running) or {@code reserved} (held or queued). */
+  private Future<Object> queryTask(JsonObject a) {
+    List<String> ids = ids(a, "ids");
+    Future<JsonObject> pool = ask(Addresses.POOL_REQUESTS);
+    Future<JsonArray> scheduled = ask(Addresses.CONSUMER_SCHEDULED);
+    return Future.all(pool, scheduled).map(cf -> {
+      JsonObject out = new JsonObject();
+      collect(out, ids, "active", pool.result().getJsonArray("active"));
+      collect(out, ids, "reserved", pool.result().getJsonArray("reserved"));
+      JsonArray held = new JsonArray();
+      scheduled.result().forEach(s -> held.add(((JsonObject) s).getJsonObject("request")));
+      collect(out, ids, "reserved", held);
+      return out;
+    });
+  }
+
+  private static void collect(JsonObject out, List<String> ids, String state, JsonArray infos) {
+    for (Object o : infos) {
+      JsonObject info = (JsonObject) o;
+      if (ids.contains(info.getString("id")) && !out.containsKey(info.getString("id"))) {
+        out.put(info.getString("id"), new JsonArray().add(state).add(info));
+      }
+    }
+  }
+
+  /** {@code conf}: the worker's settings, URLs without passwords (the HTTP token is never part of them). */
+  private JsonObject conf() {
+    JsonObject c = options.toJson();
+    c.put("broker", io.celerity.config.Urls.redact(options.getBroker()));
+    c.put("result_backend", options.getResultBackend() == null ? null : io.celerity.config.Urls.redact(options.getResultBackend()));
+    return c;
+  }
+
+  /** {@code report}: Celery's bug-report text, with the JVM in place of Python. */
+  private String report() {
+    return "software -> celerity:" + io.celerity.heartbeat.WorkerEvents.SW_VER + " (celery-compatible 5.2)"
+      + " java:" + System.getProperty("java.version") + "\n"
+      + "platform -> system:" + System.getProperty("os.name") + " arch:" + System.getProperty("os.arch")
+      + " vm:" + System.getProperty("java.vm.name") + "\n"
+      + "loader -> io.celerity.WorkerVerticle\n"
+      + "settings -> transport:" + options.getBroker().split(":", 2)[0] + " results:"
+      + (options.getResultBackend() == null ? "disabled" : options.getResultBackend().split(":", 2)[0]) + "\n\n"
+      + conf().encodePrettily() + "\n";
+  }
+
+  /** Mingle's {@code hello}: our revoked ids as {@code {id: [time, id]}} (time a float) and our clock. */
+  private Future<Object> hello(JsonObject a) {
+    if (options.getHostname().equals(a.getString("from_node"))) {
+      return Future.succeededFuture(null);
+    }
+    return this.<JsonObject>ask(Addresses.CONSUMER_REVOKED).map(r -> {
+      JsonObject revoked = new JsonObject();
+      r.forEach(e -> revoked.put(e.getKey(), new JsonArray().add(((Number) e.getValue()).longValue() / 1000.0).add(e.getKey())));
+      return (Object) new JsonObject().put("revoked", revoked).put("clock", mailbox.clock());
+    });
+  }
+
+  /**
+   * The HTTP form of a command: arguments from the JSON body (POST) or the query string (each
+   * value JSON if it parses, else a string); the reply is keyed by node name, as {@code celery
+   * inspect --json} prints it. State-changing commands need the bearer token.
+   */
+  private void httpCommand(RoutingContext rc, boolean inspectPath, HttpAuth auth) {
+    String command = rc.pathParam("command");
+    if (!commands.names().contains(command)) {
+      json(rc, 404, reply(new JsonObject().put("error", "KeyError('" + command + "')")));
+      return;
+    }
+    boolean readOnly = INSPECT.contains(command);
+    if (inspectPath && !readOnly) {
+      json(rc, 400, new JsonObject().put("error", command + " is a control command: POST /control/" + command));
+      return;
+    }
+    if (!readOnly && !auth.allowed(rc)) {
+      auth.refuse(rc);
+      return;
+    }
+    JsonObject arguments = new JsonObject();
+    try {
+      if (rc.body() != null && rc.body().length() > 0) {
+        arguments = rc.body().asJsonObject();
+      }
+      for (Map.Entry<String, String> q : rc.queryParams()) {
+        arguments.put(q.getKey(), queryValue(q.getValue()));
+      }
+    } catch (RuntimeException e) {
+      json(rc, 400, new JsonObject().put("error", "arguments must be a JSON object: " + e.getMessage()));
+      return;
+    }
+    commands.dispatch(command, arguments).onSuccess(result -> json(rc, 200,
+      reply(result == ControlCommands.NO_REPLY ? new JsonObject().put("ok", "shutting down") : result)));
+  }
+
+  private static Object queryValue(String raw) {
+    try {
+      return io.vertx.core.json.Json.decodeValue(raw);
+    } catch (RuntimeException notJson) {
+      return raw;
+    }
+  }
+
+  /** Commands that only read state: open on the bridge without a token. */
+  static final java.util.Set<String> INSPECT = java.util.Set.of("ping", "stats", "active", "reserved", "scheduled",
+    "registered", "revoked", "active_queues", "conf", "query_task", "report", "clock", "dump_tasks", "dump_schedule",
+    "dump_reserved", "dump_active", "dump_revoked", "dump_conf");
+
+  /** Before a scrape: the gauges take the verticles' current numbers (nothing is sampled on the hot path). */
+  private void refreshGauges(RoutingContext rc) {
+    Future<JsonObject> pool = ask(Addresses.POOL_STATS);
+    Future<JsonObject> consumer = ask(Addresses.CONSUMER_STATS);
+    Future<JsonObject> hb = ask(Addresses.HEARTBEAT_STATUS);
+    Future.join(pool, consumer, hb).onComplete(ar -> {
+      metrics.update(pool.result(), consumer.result(), hb.result());
+      rc.next();
+    });
   }
 
   private <T> Future<T> ask(String address, Object body) {

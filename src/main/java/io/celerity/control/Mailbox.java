@@ -15,10 +15,16 @@ import java.util.regex.Pattern;
 public final class Mailbox {
 
   private final String node;
-  private long clock;
+  private final java.util.concurrent.atomic.AtomicLong clock;
 
   public Mailbox(String node) {
+    this(node, new java.util.concurrent.atomic.AtomicLong());
+  }
+
+  /** A mailbox sharing the Lamport {@code clock} with the worker's events. */
+  public Mailbox(String node, java.util.concurrent.atomic.AtomicLong clock) {
     this.node = node;
+    this.clock = clock;
   }
 
   /**
@@ -77,14 +83,12 @@ public final class Mailbox {
   /** Lamport clock: a received clock value moves ours past it. */
   public long observe(Map<String, Object> headers) {
     Object c = headers == null ? null : headers.get("clock");
-    if (c instanceof Number n) {
-      clock = Math.max(clock, n.longValue());
-    }
-    return ++clock;
+    long received = c instanceof Number n ? n.longValue() : 0;
+    return clock.updateAndGet(mine -> Math.max(mine, received) + 1);
   }
 
   public long clock() {
-    return clock;
+    return clock.get();
   }
 
   /**
@@ -102,7 +106,7 @@ public final class Mailbox {
     body.put(node, result);
     Map<String, Object> headers = new LinkedHashMap<>();
     headers.put("ticket", request.get("ticket"));
-    headers.put("clock", ++clock);
+    headers.put("clock", clock.incrementAndGet());
     Map<String, Object> props = Map.of("delivery_mode", 1, "priority", 0);
     return OutgoingMessage.json(String.valueOf(to.getOrDefault("exchange", "reply.celery.pidbox")),
       String.valueOf(to.get("routing_key")), Json.encode(body), headers, props);

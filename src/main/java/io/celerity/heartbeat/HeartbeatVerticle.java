@@ -22,11 +22,23 @@ public class HeartbeatVerticle extends VerticleBase {
   private long lastProbeNanos;
   private long maxLagMs;
   private long lastBeatMillis;
+  private boolean offlineSent;
 
   @Override
   public Future<?> start() {
     WorkerOptions options = new WorkerOptions(config());
-    events = new WorkerEvents(options.getHostname(), options.getHeartbeatInterval());
+    io.celerity.events.TaskEvents taskEvents = io.celerity.events.TaskEvents.of(vertx);
+    events = new WorkerEvents(options.getHostname(), options.getHeartbeatInterval(), taskEvents.clock());
+    // This verticle publishes the task events too: batches leave from its event loop, never a task's.
+    taskEvents.publisher(context, m -> vertx.eventBus().request(Addresses.BROKER_PUBLISH, m)
+      .onFailure(err -> log.debug("task events not sent: {}", err.getMessage())));
+    vertx.eventBus().<String>consumer(Addresses.HEARTBEAT_SEND, m -> {
+      String type = m.body() == null ? "worker-heartbeat" : m.body();
+      (offlineSent ? Future.<Void>succeededFuture() : send(type)).onComplete(ar -> m.reply(null));
+      if ("worker-offline".equals(type)) {
+        offlineSent = true; // no heartbeats after the goodbye, and no second one when undeployed
+      }
+    });
     lastProbeNanos = System.nanoTime();
     vertx.setPeriodic(LAG_PROBE_MS, id -> {
       long now = System.nanoTime();
@@ -34,7 +46,11 @@ public class HeartbeatVerticle extends VerticleBase {
       maxLagMs = Math.max(0, Math.max(lag, maxLagMs * 9 / 10));
       lastProbeNanos = now;
     });
-    vertx.setPeriodic((long) (options.getHeartbeatInterval() * 1000), id -> send("worker-heartbeat"));
+    vertx.setPeriodic((long) (options.getHeartbeatInterval() * 1000), id -> {
+      if (!offlineSent) {
+        send("worker-heartbeat");
+      }
+    });
     vertx.eventBus().consumer(Addresses.HEARTBEAT_STATUS, m -> m.reply(new JsonObject()
       .put("event_loop_lag_ms", maxLagMs)
       .put("last_heartbeat_ms_ago", lastBeatMillis == 0 ? null : System.currentTimeMillis() - lastBeatMillis)
@@ -57,6 +73,6 @@ public class HeartbeatVerticle extends VerticleBase {
 
   @Override
   public Future<?> stop() {
-    return send("worker-offline").recover(err -> Future.succeededFuture());
+    return offlineSent ? Future.succeededFuture() : send("worker-offline").recover(err -> Future.succeededFuture());
   }
 }

@@ -12,7 +12,6 @@ import java.nio.file.Path;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.TimeZone;
 
 /** Builds Celery worker events ({@code worker-online}, {@code worker-heartbeat}, {@code worker-offline}). */
 public final class WorkerEvents {
@@ -23,11 +22,17 @@ public final class WorkerEvents {
   private final String hostname;
   private final double freq;
   private final long pid = ProcessHandle.current().pid();
-  private long clock;
+  private final java.util.concurrent.atomic.AtomicLong clock;
 
   public WorkerEvents(String hostname, double freq) {
+    this(hostname, freq, new java.util.concurrent.atomic.AtomicLong());
+  }
+
+  /** Worker events stamped with {@code clock}, the Lamport clock shared with task events and remote control. */
+  public WorkerEvents(String hostname, double freq, java.util.concurrent.atomic.AtomicLong clock) {
     this.hostname = hostname;
     this.freq = freq;
+    this.clock = clock;
   }
 
   /** One worker event; {@code type} is e.g. {@code worker-heartbeat}. */
@@ -35,9 +40,9 @@ public final class WorkerEvents {
     Map<String, Object> e = new LinkedHashMap<>();
     e.put("hostname", hostname);
     // Celery's utcoffset is time.timezone // 3600: hours *west* of UTC.
-    e.put("utcoffset", Math.floorDiv(-TimeZone.getDefault().getOffset(System.currentTimeMillis()) / 1000, 3600));
+    e.put("utcoffset", io.celerity.events.TaskEvents.utcoffset());
     e.put("pid", pid);
-    e.put("clock", ++clock);
+    e.put("clock", clock.incrementAndGet());
     e.put("freq", freq);
     e.put("active", active);
     e.put("processed", processed);
@@ -52,7 +57,7 @@ public final class WorkerEvents {
   }
 
   public long clock() {
-    return clock;
+    return clock.get();
   }
 
   static List<Double> loadavg() {

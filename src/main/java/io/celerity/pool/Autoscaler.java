@@ -8,8 +8,8 @@ package io.celerity.pool;
 final class Autoscaler {
 
   private final TaskPool pool;
-  private final int max;
-  private final int min;
+  private int max;
+  private int min;
   private final long keepaliveNanos;
   private long lastBusyNanos = System.nanoTime();
 
@@ -18,6 +18,12 @@ final class Autoscaler {
     this.max = max;
     this.min = min;
     this.keepaliveNanos = (long) (keepaliveSeconds * 1e9);
+  }
+
+  /** Celery's {@code autoscale} command: a new range, applied from the next tick. */
+  void range(int newMax, int newMin) {
+    max = newMax;
+    min = newMin;
   }
 
   void tick(long now) {

@@ -98,7 +98,47 @@ public class PoolDispatcherVerticle extends VerticleBase {
       autoscaler = new Autoscaler(pool, max, min, options.getAutoscaleKeepalive());
       vertx.setPeriodic(1000, id -> autoscaler.tick(System.nanoTime()));
     }
+    controlHandlers();
     return pool.warmUp();
+  }
+
+  /** Remote control answered from the pool: inspect active/reserved, pool_grow/pool_shrink, autoscale. */
+  private void controlHandlers() {
+    var bus = vertx.eventBus();
+    bus.consumer(Addresses.POOL_REQUESTS, m -> {
+      JsonArray active = new JsonArray();
+      double nowSeconds = System.currentTimeMillis() / 1000.0;
+      long nowNanos = System.nanoTime();
+      Long pid = ProcessHandle.current().pid();
+      for (Request r : pool.active()) {
+        double started = nowSeconds - (nowNanos - pool.startNanos(r.id())) / 1e9;
+        active.add(io.celerity.consumer.RequestInfo.of(r, started, !r.acksLate(), pid));
+      }
+      JsonArray reserved = new JsonArray();
+      pool.queued().forEach(r -> reserved.add(io.celerity.consumer.RequestInfo.of(r, null, false, null)));
+      m.reply(new JsonObject().put("active", active).put("reserved", reserved));
+    });
+    bus.<JsonObject>consumer(Addresses.POOL_RESIZE, m -> {
+      boolean grow = m.body().getBoolean("grow");
+      String cmd = grow ? "pool_grow" : "pool_shrink";
+      if (autoscaler != null) {
+        m.reply(new JsonObject().put("error", cmd + " is not supported with autoscale. Adjust autoscale range instead."));
+        return;
+      }
+      int n = m.body().getInteger("n", 1);
+      resize(pool.concurrency() + (grow ? n : -n), Integer.MAX_VALUE);
+      m.reply(new JsonObject().put("ok", grow ? "pool will grow" : "pool will shrink"));
+    });
+    bus.<JsonObject>consumer(Addresses.POOL_AUTOSCALE, m -> {
+      if (autoscaler == null) {
+        m.reply(new JsonObject().put("error", "ValueError('Autoscale not enabled')"));
+        return;
+      }
+      int newMax = m.body().getInteger("max");
+      int newMin = m.body().getInteger("min");
+      autoscaler.range(newMax, newMin);
+      m.reply(new JsonObject().put("ok", "autoscale now max=" + newMax + " min=" + newMin));
+    });
   }
 
   private static int n(Integer body) {

@@ -274,6 +274,17 @@ public class TaskPool {
     return out;
   }
 
+  /** {@link System#nanoTime()} at which a running request started, or -1 when it is not running. */
+  public long startNanos(String id) {
+    Job job = running.get(id);
+    return job == null ? -1 : job.startNanos;
+  }
+
+  /** Requests waiting for a slot, oldest first. */
+  public List<Request> queued() {
+    return new ArrayList<>(queued);
+  }
+
   public void shutdownNow() {
     runner.close();
   }

@@ -27,8 +27,20 @@ public class ResultReaderVerticle extends VerticleBase {
     recorder = new ResultRecorder(backend, s -> bus.send(Addresses.CONSUMER_SETTLE, s),
       m -> bus.request(Addresses.BROKER_PUBLISH, m).mapEmpty(), options.isResultExtended(), options.getHostname(),
       options.getTaskDefaultQueue());
-    bus.<Request>consumer(Addresses.RESULT_STARTED, m -> recorder.started(m.body()));
-    bus.<TaskOutcome>consumer(Addresses.RESULT_OUTCOME, m -> recorder.finished(m.body()));
+    io.celerity.events.TaskEvents events = io.celerity.events.TaskEvents.of(vertx);
+    io.celerity.metrics.WorkerMetrics metrics = io.celerity.metrics.WorkerMetrics.of(vertx);
+    bus.<Request>consumer(Addresses.RESULT_STARTED, m -> {
+      Request r = m.body();
+      recorder.started(r);
+      metrics.started(r.message().task(), System.nanoTime() - r.receivedNanos());
+      events.taskStarted(r);
+    });
+    bus.<TaskOutcome>consumer(Addresses.RESULT_OUTCOME, m -> {
+      TaskOutcome o = m.body();
+      recorder.finished(o);
+      metrics.finished(o.message().task(), o.state(), o.runtimeSeconds(), o.started());
+      events.taskOutcome(o);
+    });
     bus.<String>consumer(Addresses.RESULT_GET, m -> backend.get(m.body())
       .onSuccess(doc -> m.reply(doc == null ? null : new JsonObject(doc)))
       .onFailure(err -> m.fail(500, err.getMessage())));

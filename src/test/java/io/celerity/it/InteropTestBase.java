@@ -34,6 +34,11 @@ abstract class InteropTestBase {
     }
   }
 
+  /** The node name of the worker {@link #startWorker} starts. */
+  protected String node() {
+    return "celerity-test-" + queue + "@localhost";
+  }
+
   protected void startWorker(JsonObject extra) throws Exception {
     worker = WorkerHarness.start(vertx, WorkerHarness.config(Brokers.AMQP_URL, Brokers.REDIS_URL, queue).mergeIn(extra));
   }

@@ -1,0 +1,165 @@
+package io.celerity.metrics;
+
+import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.FunctionCounter;
+import io.micrometer.core.instrument.Gauge;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.core.instrument.Timer;
+import io.micrometer.prometheusmetrics.PrometheusConfig;
+import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
+import io.vertx.core.Vertx;
+import io.vertx.core.json.JsonObject;
+import io.vertx.core.shareddata.Shareable;
+import io.vertx.micrometer.backends.BackendRegistries;
+
+import java.time.Duration;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
+
+/**
+ * The worker's Prometheus metrics (one instance per Vert.x instance). When Vert.x runs with
+ * vertx-micrometer-metrics under {@link #REGISTRY_NAME} (the CLI does), the worker's meters join
+ * Vert.x's own (event bus, HTTP server, pools); otherwise they get a registry of their own.
+ *
+ * <p>Per-task meters are created once per task name and then found with one map read, so the hot
+ * path costs a lookup and an increment. Gauges (pool busy/idle, prefetch, scheduled, reconnects,
+ * event-loop lag) are not touched on the hot path at all: they are refreshed from the verticles'
+ * stats just before a scrape ({@link #update}).
+ */
+public final class WorkerMetrics implements Shareable {
+
+  /** Name of the vertx-micrometer-metrics registry the CLI sets up. */
+  public static final String REGISTRY_NAME = "celerity";
+  private static final String KEY = "celerity.metrics";
+
+  private final PrometheusMeterRegistry registry;
+  private final ConcurrentHashMap<String, TaskMeters> tasks = new ConcurrentHashMap<>();
+  private final AtomicLong busy = new AtomicLong();
+  private final AtomicLong idle = new AtomicLong();
+  private final AtomicLong reserved = new AtomicLong();
+  private final AtomicLong prefetchCount = new AtomicLong();
+  private final AtomicLong scheduled = new AtomicLong();
+  private final AtomicLong reconnects = new AtomicLong();
+  private final AtomicLong loopLagMs = new AtomicLong();
+  private final AtomicLong connected = new AtomicLong();
+
+  /** Meters of one task name. */
+  public static final class TaskMeters {
+    final Counter received;
+    final Counter succeeded;
+    final Counter failed;
+    final Counter retried;
+    final Counter revoked;
+    final Timer runtime;
+    final Timer queueWait;
+
+    TaskMeters(MeterRegistry r, String task) {
+      received = Counter.builder("celery_tasks_received").tag("task", task)
+        .description("Task messages accepted by the worker").register(r);
+      succeeded = Counter.builder("celery_tasks_succeeded").tag("task", task).register(r);
+      failed = Counter.builder("celery_tasks_failed").tag("task", task).register(r);
+      retried = Counter.builder("celery_tasks_retried").tag("task", task).register(r);
+      revoked = Counter.builder("celery_tasks_revoked").tag("task", task).register(r);
+      runtime = Timer.builder("celery_task_runtime").tag("task", task).description("Time a task ran")
+        .publishPercentileHistogram().minimumExpectedValue(Duration.ofMillis(1)).maximumExpectedValue(Duration.ofHours(1))
+        .register(r);
+      queueWait = Timer.builder("celery_task_queue_wait").tag("task", task)
+        .description("Time from receipt to start (ETA, rate limit and pool waits included)")
+        .publishPercentileHistogram().minimumExpectedValue(Duration.ofMillis(1)).maximumExpectedValue(Duration.ofHours(1))
+        .register(r);
+    }
+  }
+
+  private WorkerMetrics(PrometheusMeterRegistry registry) {
+    this.registry = registry;
+    Gauge.builder("celerity_pool_busy", busy, AtomicLong::get).description("Pool slots running a task").register(registry);
+    Gauge.builder("celerity_pool_idle", idle, AtomicLong::get).description("Pool slots free").register(registry);
+    Gauge.builder("celerity_pool_reserved", reserved, AtomicLong::get)
+      .description("Requests waiting for a pool slot").register(registry);
+    Gauge.builder("celerity_prefetch_count", prefetchCount, AtomicLong::get)
+      .description("Current broker prefetch count (raised for held ETA/rate-limited tasks)").register(registry);
+    Gauge.builder("celerity_scheduled", scheduled, AtomicLong::get)
+      .description("Tasks held until their ETA").register(registry);
+    FunctionCounter.builder("celerity_broker_reconnects", reconnects, AtomicLong::get)
+      .description("Broker connections re-established after a loss").register(registry);
+    Gauge.builder("celerity_broker_connected", connected, AtomicLong::get).register(registry);
+    Gauge.builder("celerity_event_loop_lag", loopLagMs, v -> v.get() / 1000.0).baseUnit("seconds")
+      .description("Recent event-loop lag seen by the heartbeat verticle").register(registry);
+  }
+
+  /** The worker's metrics in {@code vertx} (created on first use). */
+  public static WorkerMetrics of(Vertx vertx) {
+    var map = vertx.sharedData().<String, WorkerMetrics>getLocalMap(KEY);
+    WorkerMetrics existing = map.get(KEY);
+    if (existing != null) {
+      return existing;
+    }
+    WorkerMetrics mine = new WorkerMetrics(newRegistry());
+    WorkerMetrics prior = map.putIfAbsent(KEY, mine);
+    return prior != null ? prior : mine;
+  }
+
+  private static PrometheusMeterRegistry newRegistry() {
+    MeterRegistry vertxRegistry = BackendRegistries.getNow(REGISTRY_NAME);
+    return vertxRegistry instanceof PrometheusMeterRegistry p ? p : new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
+  }
+
+  public PrometheusMeterRegistry registry() {
+    return registry;
+  }
+
+  /** The meters of {@code task}: one map read once they exist. */
+  public TaskMeters task(String task) {
+    TaskMeters m = tasks.get(task);
+    return m != null ? m : tasks.computeIfAbsent(task, t -> new TaskMeters(registry, t));
+  }
+
+  public void received(String task) {
+    task(task).received.increment();
+  }
+
+  /** A request started {@code waitNanos} after it was received. */
+  public void started(String task, long waitNanos) {
+    task(task).queueWait.record(waitNanos, TimeUnit.NANOSECONDS);
+  }
+
+  /** A request ended in Celery state {@code state} after running {@code runtimeSeconds}. */
+  public void finished(String task, String state, double runtimeSeconds, boolean ran) {
+    TaskMeters m = task(task);
+    switch (state) {
+      case "SUCCESS" -> m.succeeded.increment();
+      case "RETRY" -> m.retried.increment();
+      case "REVOKED" -> m.revoked.increment();
+      default -> m.failed.increment();
+    }
+    if (ran) {
+      m.runtime.record((long) (runtimeSeconds * 1e9), TimeUnit.NANOSECONDS);
+    }
+  }
+
+  /** Refreshes the gauges from the pool, consumer and heartbeat stats (each may be null). */
+  public void update(JsonObject pool, JsonObject consumer, JsonObject heartbeat) {
+    if (pool != null) {
+      int max = pool.getInteger("max-concurrency", 0);
+      int active = pool.getInteger("active", 0);
+      busy.set(active);
+      idle.set(Math.max(0, max - active));
+      reserved.set(pool.getInteger("reserved", 0));
+    }
+    if (consumer != null) {
+      prefetchCount.set(consumer.getInteger("prefetch_count", 0));
+      scheduled.set(consumer.getInteger("eta_held", 0));
+      reconnects.set(consumer.getLong("reconnects", 0L));
+      connected.set(consumer.getBoolean("connected", false) ? 1 : 0);
+    }
+    if (heartbeat != null) {
+      loopLagMs.set(heartbeat.getLong("event_loop_lag_ms", 0L));
+    }
+  }
+
+  /** The Prometheus text exposition of every meter. */
+  public String scrape() {
+    return registry.scrape();
+  }
+}
