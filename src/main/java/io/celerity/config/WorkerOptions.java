@@ -67,6 +67,7 @@ public class WorkerOptions {
   private double shutdownTimeout = DEFAULT_SHUTDOWN_TIMEOUT;
   private double heartbeatInterval = DEFAULT_HEARTBEAT_INTERVAL;
   private long reconnectMaxDelayMs = DEFAULT_RECONNECT_MAX_DELAY_MS;
+  private int eventLoops = Runtime.getRuntime().availableProcessors();
   private JsonObject brokerTransportOptions = new JsonObject();
   private List<String> childCommand = new ArrayList<>();
   private List<String> childJvmOptions = new ArrayList<>(DEFAULT_CHILD_JVM_OPTIONS);
@@ -115,6 +116,7 @@ public class WorkerOptions {
     shutdownTimeout = json.getDouble("shutdown_timeout", shutdownTimeout);
     heartbeatInterval = json.getDouble("heartbeat_interval", heartbeatInterval);
     reconnectMaxDelayMs = json.getLong("reconnect_max_delay_ms", reconnectMaxDelayMs);
+    eventLoops = json.getInteger("event_loops", eventLoops);
     Object bto = json.getValue("broker_transport_options");
     // an object in worker.json, JSON text when it comes from CELERITY_BROKER_TRANSPORT_OPTIONS
     if (bto instanceof JsonObject o) {
@@ -219,6 +221,7 @@ public class WorkerOptions {
       .put("queue_max_priority", queueMaxPriority).put("app", new JsonArray(apps)).put("load_examples", loadExamples)
       .put("http_host", httpHost).put("http_port", httpPort).put("shutdown_timeout", shutdownTimeout)
       .put("heartbeat_interval", heartbeatInterval).put("reconnect_max_delay_ms", reconnectMaxDelayMs)
+      .put("event_loops", eventLoops)
       .put("broker_transport_options", brokerTransportOptions.copy())
       .put("child_command", new JsonArray(childCommand)).put("child_jvm_options", new JsonArray(childJvmOptions))
       .put("max_tasks_per_child", maxTasksPerChild).put("max_memory_per_child", maxMemoryPerChild)
@@ -399,6 +402,11 @@ public class WorkerOptions {
 
   public double getHeartbeatInterval() {
     return heartbeatInterval;
+  }
+
+  /** Vert.x event-loop threads (the CLI's Vert.x instance); default one per core. */
+  public int getEventLoops() {
+    return Math.max(1, eventLoops);
   }
 
   public long getReconnectMaxDelayMs() {

@@ -54,6 +54,11 @@ public class PoolDispatcherVerticle extends VerticleBase {
     pool = new TaskPool(vertx, context, runner, options.getInitialConcurrency(), new TaskPool.Listener() {
       @Override
       public void started(Request request) {
+        if (!request.acksLate()) {
+          // Early ack straight to the consumer: acks pace the prefetch window, so this path is
+          // kept one hop short (the result-reader still hears of the start for STARTED and events).
+          bus.send(Addresses.CONSUMER_SETTLE, Settle.ack(request.delivery()));
+        }
         bus.send(Addresses.RESULT_STARTED, request);
       }
 

@@ -67,10 +67,8 @@ public class ResultRecorder {
       "gen" + PID + "@" + (at < 0 ? String.valueOf(hostname) : hostname.substring(at + 1)), defaultQueue);
   }
 
+  /** A request started (its early ack, if any, was sent by the pool-dispatcher). */
   public void started(Request r) {
-    if (!r.acksLate()) {
-      settle.accept(Settle.ack(r.delivery()));
-    }
     // Celery checks only the task's own ignore_result here, not the per-call header.
     if (r.trackStarted() && !r.taskIgnoresResult() && backend.enabled()) {
       Map<String, Object> info = new LinkedHashMap<>();
