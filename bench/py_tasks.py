@@ -1,75 +1,12 @@
-"""Python Celery app for the benchmark (copy of src/test/python/py_examples.py, kept here so bench/ is self-contained).
+"""Python Celery app for the benchmark: the same example tasks Celerity has built in.
 
-Run a real Python worker with Debian's Celery (cwd = this directory):
-
-    CELERITY_TEST_BROKER=amqp://guest:guest@127.0.0.1:5672/celerity-test \
-    CELERITY_TEST_BACKEND=redis://127.0.0.1:6379/14 \
-    /usr/bin/python3 -m celery -A py_tasks worker -P solo -Q some-queue -n py@%h
-
-Environment:
-    CELERITY_TEST_BROKER   broker URL (default amqp://guest:guest@127.0.0.1:5672/celerity-test)
-    CELERITY_TEST_BACKEND  result backend URL (default: none)
-    CELERITY_TEST_RESULT_EXTENDED  "1" to enable result_extended
-    CELERITY_TEST_TRACK_STARTED    "1" to enable task_track_started
-
-The task names are fixed ("examples.*") so that the JVM worker can register the same names.
+The tasks live in src/test/python/py_examples.py (shared with the mixed-fleet tests); this module
+only makes them importable as `-A py_tasks` with PYTHONPATH=bench. Broker and backend come from
+CELERITY_TEST_BROKER / CELERITY_TEST_BACKEND.
 """
 import os
-import time
+import sys
 
-from celery import Celery
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), '..', 'src', 'test', 'python'))
 
-app = Celery(
-    'examples',
-    broker=os.environ.get('CELERITY_TEST_BROKER', 'amqp://guest:guest@127.0.0.1:5672/celerity-test'),
-    backend=os.environ.get('CELERITY_TEST_BACKEND') or None,
-)
-app.conf.result_extended = os.environ.get('CELERITY_TEST_RESULT_EXTENDED', '') == '1'
-app.conf.task_track_started = os.environ.get('CELERITY_TEST_TRACK_STARTED', '') == '1'
-app.conf.worker_hijack_root_logger = False
-# Same timezone handling as a default client.
-app.conf.enable_utc = True
-
-
-@app.task(name='examples.add')
-def add(x, y):
-    return x + y
-
-
-@app.task(name='examples.mul')
-def mul(x, y):
-    return x * y
-
-
-@app.task(name='examples.xsum')
-def xsum(numbers):
-    return sum(numbers)
-
-
-@app.task(name='examples.echo')
-def echo(value):
-    return value
-
-
-@app.task(name='examples.sleep')
-def sleep(seconds):
-    time.sleep(seconds)
-    return seconds
-
-
-@app.task(name='examples.fail')
-def fail(message):
-    raise ValueError(message)
-
-
-@app.task(name='examples.noop')
-def noop():
-    return None
-
-
-@app.task(name='examples.retry_until', bind=True)
-def retry_until(self, n):
-    """Retries itself (countdown 0.1 s) until its n-th retry, then returns the retries seen."""
-    if self.request.retries < n:
-        raise self.retry(countdown=0.1, max_retries=n)
-    return self.request.retries
+from py_examples import app  # noqa: E402,F401  (registers the examples.* tasks)
