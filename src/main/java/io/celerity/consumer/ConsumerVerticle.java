@@ -55,7 +55,8 @@ public class ConsumerVerticle extends VerticleBase {
     strategy = new Strategy(new MessageDecoder(), registry, options);
     prefetch = options.getPrefetchCount();
     appliedPrefetch = prefetch;
-    etaTimer = new EtaTimer(vertx, options.getEtaTaskLimit(), this::due);
+    etaTimer = new EtaTimer(vertx, options.getEtaTaskLimit(), this::due,
+      d -> strategy.decide(d) instanceof Strategy.Run run ? run.request() : null);
     buckets = new TaskBuckets(vertx, this::dispatch);
     for (String name : registry.names()) {
       String limit = registry.get(name).options().rateLimit();

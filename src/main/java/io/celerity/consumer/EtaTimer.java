@@ -1,43 +1,130 @@
 package io.celerity.consumer;
 
+import io.celerity.protocol.Json;
+import io.celerity.transport.Delivery;
 import io.vertx.core.Vertx;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
+import java.io.IOException;
 import java.time.Instant;
 import java.util.ArrayList;
-import java.util.HashMap;
+import java.util.Collection;
+import java.util.Comparator;
 import java.util.List;
 import java.util.Map;
+import java.util.PriorityQueue;
 import java.util.function.Consumer;
+import java.util.function.Function;
 
 /**
- * Requests held until their ETA (Celery's consumer timer), each on its own event-loop timer. They
- * stay unacked while held; the consumer raises the prefetch count by one per held request (as
- * Celery does) so held requests do not starve the pool, but only up to {@code limit}
- * ({@code worker_eta_task_limit}): past it, held requests occupy ordinary prefetch slots, which
- * bounds the memory they take. Event-loop confined.
+ * Requests held until their ETA (Celery's consumer timer). They stay unacked while held; the
+ * consumer raises the prefetch count by one per held request (as Celery does) so held requests do
+ * not starve the pool, but only up to {@code limit} ({@code worker_eta_task_limit}): past it, held
+ * requests occupy ordinary prefetch slots, which bounds how many there are.
+ *
+ * <p>Held requests are kept compact, because a worker may hold many thousands: the raw body, the
+ * headers re-encoded as JSON and a few interned strings, in one priority queue under a single
+ * event-loop timer armed for the earliest ETA. When due, a request is decoded again (about half a
+ * microsecond), which also picks up task options changed meanwhile. Event-loop confined.
  */
 public final class EtaTimer {
+
+  private static final Logger log = LoggerFactory.getLogger("celery.worker.consumer");
+
+  /** A held delivery in compact form. */
+  private record Held(String id, long etaMillis, long seq, byte[] body, byte[] headersJson, String contentType,
+                      String contentEncoding, String correlationId, String replyTo, Integer priority, String exchange,
+                      String routingKey, String queue, boolean redelivered, Object deliveryTag, long generation) {
+  }
 
   private final Vertx vertx;
   private final Integer limit;
   private final Consumer<Request> due;
-  private final Map<Long, Request> held = new HashMap<>();
+  private final Function<Delivery, Request> rebuild;
+  private final PriorityQueue<Held> held = new PriorityQueue<>(
+    Comparator.comparingLong(Held::etaMillis).thenComparingLong(Held::seq));
+  private long seq;
+  private long timer = -1;
+  private long timerAt = Long.MAX_VALUE;
 
-  public EtaTimer(Vertx vertx, Integer limit, Consumer<Request> due) {
+  /**
+   * @param rebuild turns a held delivery back into its request (the consumer's strategy); null if
+   *                it no longer is one (then it is dropped with a log line)
+   */
+  public EtaTimer(Vertx vertx, Integer limit, Consumer<Request> due, Function<Delivery, Request> rebuild) {
     this.vertx = vertx;
     this.limit = limit;
     this.due = due;
+    this.rebuild = rebuild;
   }
 
   public void hold(Request request, Instant eta) {
-    long delayMs = Math.max(1, eta.toEpochMilli() - System.currentTimeMillis());
-    long timer = vertx.setTimer(delayMs, id -> {
-      Request r = held.remove(id);
+    Delivery d = request.delivery();
+    held.add(new Held(request.id(), eta.toEpochMilli(), seq++, d.body(), Json.encode(d.headers()), intern(d.contentType()),
+      intern(d.contentEncoding()), request.id().equals(d.correlationId()) ? null : d.correlationId(), intern(d.replyTo()),
+      d.priority(), intern(d.exchange()), intern(d.routingKey()), intern(d.queue()), d.redelivered(), d.deliveryTag(),
+      d.generation()));
+    arm();
+  }
+
+  private static String intern(String s) {
+    return s == null ? null : s.intern();
+  }
+
+  /** One timer, for the earliest ETA. */
+  private void arm() {
+    Held head = held.peek();
+    if (head == null) {
+      cancelTimer();
+      return;
+    }
+    if (timer >= 0 && timerAt <= head.etaMillis()) {
+      return;
+    }
+    cancelTimer();
+    timerAt = head.etaMillis();
+    timer = vertx.setTimer(Math.max(1, head.etaMillis() - System.currentTimeMillis()), id -> fire());
+  }
+
+  private void cancelTimer() {
+    if (timer >= 0) {
+      vertx.cancelTimer(timer);
+      timer = -1;
+      timerAt = Long.MAX_VALUE;
+    }
+  }
+
+  private void fire() {
+    timer = -1;
+    timerAt = Long.MAX_VALUE;
+    long now = System.currentTimeMillis();
+    while (!held.isEmpty() && held.peek().etaMillis() <= now) {
+      Request r = restore(held.poll());
       if (r != null) {
         due.accept(r);
       }
-    });
-    held.put(timer, request);
+    }
+    arm();
+  }
+
+  @SuppressWarnings("unchecked")
+  private Request restore(Held h) {
+    Map<String, Object> headers;
+    try {
+      headers = (Map<String, Object>) Json.parse(h.headersJson());
+    } catch (IOException e) {
+      log.error("Dropping held task {}: its headers no longer decode: {}", h.id(), e.getMessage());
+      return null;
+    }
+    Delivery d = new Delivery(h.body(), h.contentType(), h.contentEncoding(), headers,
+      h.correlationId() == null ? h.id() : h.correlationId(), h.replyTo(), h.priority(), h.exchange(), h.routingKey(),
+      h.queue(), h.redelivered(), h.deliveryTag(), h.generation());
+    Request r = rebuild.apply(d);
+    if (r == null) {
+      log.error("Dropping held task {}: it is no longer a runnable request", h.id());
+    }
+    return r;
   }
 
   /** How much the prefetch count is raised for held requests. */
@@ -52,40 +139,47 @@ public final class EtaTimer {
   /** Drops held requests of a lost connection: the broker redelivers them. */
   public int forgetGeneration(long generation) {
     int before = held.size();
-    held.entrySet().removeIf(e -> {
-      if (e.getValue().delivery().generation() <= generation) {
-        vertx.cancelTimer(e.getKey());
-        return true;
-      }
-      return false;
-    });
+    held.removeIf(h -> h.generation() <= generation);
+    arm();
     return before - held.size();
   }
 
   /** Removes and returns held requests with these ids (revoked). */
-  public List<Request> remove(java.util.Collection<String> ids) {
+  public List<Request> remove(Collection<String> ids) {
     List<Request> out = new ArrayList<>();
-    held.entrySet().removeIf(e -> {
-      if (ids.contains(e.getValue().id())) {
-        vertx.cancelTimer(e.getKey());
-        out.add(e.getValue());
+    held.removeIf(h -> {
+      if (ids.contains(h.id())) {
+        Request r = restore(h);
+        if (r != null) {
+          out.add(r);
+        }
         return true;
       }
       return false;
     });
+    arm();
     return out;
   }
 
-  /** The held requests, for {@code inspect scheduled}. */
+  /** The held requests, earliest first, for {@code inspect scheduled}. */
   public List<Request> scheduled() {
-    return new ArrayList<>(held.values());
+    List<Held> sorted = new ArrayList<>(held);
+    sorted.sort(held.comparator());
+    List<Request> out = new ArrayList<>(sorted.size());
+    for (Held h : sorted) {
+      Request r = restore(h);
+      if (r != null) {
+        out.add(r);
+      }
+    }
+    return out;
   }
 
-  /** Takes every held request out (warm shutdown: they go back to the broker). */
+  /** Takes every held request out (shutdown: they go back to the broker). */
   public List<Request> takeAll() {
-    held.keySet().forEach(vertx::cancelTimer);
-    List<Request> out = new ArrayList<>(held.values());
+    List<Request> out = scheduled();
     held.clear();
+    cancelTimer();
     return out;
   }
 }
