@@ -28,6 +28,8 @@ import java.time.Instant;
 public class ConsumerVerticle extends VerticleBase {
 
   private static final Logger log = LoggerFactory.getLogger("celery.worker.strategy");
+  /** AMQP's prefetch count is 16 bits. */
+  private static final int MAX_PREFETCH = 65_535;
 
   private final TaskRegistry registry;
   private WorkerOptions options;
@@ -202,9 +204,11 @@ public class ConsumerVerticle extends VerticleBase {
     if (prefetch == 0) {
       return; // unlimited already
     }
-    int bonus = etaTimer.prefetchBonus() + buckets.waitingCount();
+    // Rate-limited requests raise the window by at most one prefetch's worth: a backlog of one
+    // slow task type must not pull the whole queue into memory.
+    int bonus = etaTimer.prefetchBonus() + Math.min(buckets.waitingCount(), prefetch);
     Integer cap = options.getEtaTaskLimit();
-    int wanted = prefetch + (cap == null ? bonus : Math.min(bonus, cap));
+    int wanted = Math.min(MAX_PREFETCH, prefetch + (cap == null ? bonus : Math.min(bonus, cap)));
     if (wanted != appliedPrefetch) {
       appliedPrefetch = wanted;
       transport.prefetch(wanted);

@@ -57,6 +57,13 @@ public final class CeleryClient {
       method, "--arguments", Json.encodeToString(arguments)));
   }
 
+  /** A remote-control command for one node only (tests must not change other workers on the broker). */
+  public List<Map<String, Object>> control(String method, Map<String, Object> arguments, String destination)
+    throws IOException, InterruptedException {
+    return exec(List.of(PYTHON, Path.of("src", "test", "python", "celery_control.py").toString(), "--broker", broker,
+      method, "--arguments", Json.encodeToString(arguments), "--destination", destination));
+  }
+
   private List<Map<String, Object>> run(String... args) throws IOException, InterruptedException {
     List<String> cmd = new ArrayList<>(List.of(PYTHON, DRIVER.toString(), "--broker", broker, "--queue", queue));
     if (backend != null) {

@@ -82,7 +82,8 @@ class SemanticsInteropTest extends InteropTestBase {
   @Test
   void rateLimitHoldsOnlyItsOwnTaskType() throws Exception {
     startWorker(new JsonObject().put("concurrency", 4));
-    List<Map<String, Object>> reply = client.control("rate_limit", Map.of("task_name", "examples.add", "rate_limit", "10/s"));
+    List<Map<String, Object>> reply = client.control("rate_limit", Map.of("task_name", "examples.add", "rate_limit", "10/s"),
+      "celerity-test-" + queue + "@localhost");
     assertTrue(reply.stream().anyMatch(m -> m.values().contains(Map.of("ok", "new rate limit set successfully"))), reply.toString());
     List<Map<String, Object>> calls = new ArrayList<>();
     for (int i = 0; i < 30; i++) {
