@@ -17,9 +17,11 @@ RUN groupadd --system celerity && useradd --system --gid celerity --home-dir /ap
 WORKDIR /app
 COPY target/celerity.jar /app/celerity.jar
 
+# The HTTP bridge listens on 127.0.0.1 inside the container (the health check uses it). To reach
+# it from outside, set CELERITY_HTTP_HOST=0.0.0.0 together with CELERITY_HTTP_TOKEN: the worker
+# refuses to expose the bridge beyond loopback without a token.
 ENV CELERITY_BROKER=amqp://guest:guest@rabbitmq:5672// \
     CELERITY_RESULT_BACKEND=redis://redis:6379/0 \
-    CELERITY_HTTP_HOST=0.0.0.0 \
     CELERITY_HTTP_PORT=8080
 
 EXPOSE 8080

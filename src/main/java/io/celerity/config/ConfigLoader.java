@@ -42,7 +42,7 @@ public final class ConfigLoader {
         continue;
       }
       String key = e.getKey().substring(ENV_PREFIX.length()).toLowerCase(Locale.ROOT);
-      out.put(key, typed(e.getValue(), known.getValue(key)));
+      out.put(key, NUMERIC_WITHOUT_DEFAULT.contains(key) ? number(e.getValue()) : typed(e.getValue(), known.getValue(key)));
     }
     return out;
   }
@@ -57,9 +57,15 @@ public final class ConfigLoader {
     if (like instanceof Double) {
       return Double.parseDouble(raw.trim());
     }
-    if (like == null && raw.trim().matches("-?\\d+(\\.\\d+)?")) {
-      return raw.contains(".") ? (Object) Double.parseDouble(raw.trim()) : (Object) Long.parseLong(raw.trim());
-    }
     return raw;
+  }
+
+  /** Settings that are numbers but have no default to take the type from. */
+  private static final java.util.Set<String> NUMERIC_WITHOUT_DEFAULT =
+    java.util.Set.of("time_limit", "soft_time_limit", "queue_max_priority", "eta_task_limit");
+
+  private static Object number(String raw) {
+    String s = raw.trim();
+    return s.contains(".") ? (Object) Double.parseDouble(s) : (Object) Long.parseLong(s);
   }
 }

@@ -171,4 +171,16 @@ class ConfigLoaderTest {
     assertThrows(IllegalArgumentException.class,
       () -> ConfigLoader.load(null, false, Map.of("CELERITY_CONCURRENCY", "many"), new JsonObject()));
   }
+
+  @Test
+  void numericLookingTextStaysTextWhereASettingIsText() throws Exception {
+    JsonObject conf = ConfigLoader.load(null, false,
+      Map.of("CELERITY_HTTP_TOKEN", "12345", "CELERITY_HOSTNAME", "2024", "CELERITY_TIME_LIMIT", "30"), new JsonObject());
+    assertEquals("12345", conf.getValue("http_token"));
+    assertEquals("2024", conf.getValue("hostname"));
+    assertEquals(30L, conf.getValue("time_limit"));
+    WorkerOptions o = new WorkerOptions(conf);
+    assertEquals("celery@2024", o.getHostname());
+    assertEquals(30.0, o.getTimeLimit());
+  }
 }
