@@ -4,6 +4,7 @@ import com.rabbitmq.client.AMQP;
 import io.celerity.transport.Delivery;
 import io.celerity.transport.FanoutBinding;
 import io.celerity.transport.OutgoingMessage;
+import io.celerity.transport.PullSupport;
 import io.celerity.transport.Transport;
 import io.celerity.transport.TransportOptions;
 import io.vertx.core.Context;
@@ -35,7 +36,7 @@ import java.util.concurrent.ConcurrentHashMap;
  * connection gets a fresh client and a new generation number; on loss we back off, reconnect,
  * re-declare, re-apply QoS and restart every consumer, and acks of older generations are dropped.
  */
-public class AmqpTransport implements Transport {
+public class AmqpTransport extends PullSupport {
 
   private static final Logger log = LoggerFactory.getLogger(AmqpTransport.class);
   private static final long SUPERVISE_INTERVAL_MS = 500;
@@ -61,9 +62,7 @@ public class AmqpTransport implements Transport {
   private boolean connected;
   private boolean closing;
   private boolean consuming = true;
-  /** disable_prefetch: basic.get against credit instead of a consumer. */
-  private boolean pull;
-  private int credit;
+  /** Pull mode (disable_prefetch): a basic.get is in flight; queues found empty in a row. */
   private boolean pulling;
   private int emptyPolls;
   private int nextQueue;
@@ -211,13 +210,7 @@ public class AmqpTransport implements Transport {
   }
 
   @Override
-  public void pullOnly() {
-    pull = true;
-  }
-
-  @Override
-  public void grant(int n) {
-    credit += n;
+  protected void creditGranted() {
     pump();
   }
 

@@ -5,6 +5,7 @@ import io.celerity.config.Urls;
 import io.celerity.transport.Delivery;
 import io.celerity.transport.FanoutBinding;
 import io.celerity.transport.OutgoingMessage;
+import io.celerity.transport.PullSupport;
 import io.celerity.transport.Transport;
 import io.celerity.transport.TransportOptions;
 import io.vertx.core.Context;
@@ -17,7 +18,7 @@ import java.util.List;
 import java.util.Map;
 
 /** {@link Transport} over a {@link MemoryBroker}: for the demo and unit tests only. */
-public class MemoryTransport implements Transport {
+public class MemoryTransport extends PullSupport {
 
   private final Vertx vertx;
   private final TransportOptions options;
@@ -32,8 +33,6 @@ public class MemoryTransport implements Transport {
   private long nextTag = 1;
   private int nextQueue;
   private boolean consuming;
-  private boolean pull;
-  private int credit;
   private boolean drainScheduled;
 
   private record Held(String queue, OutgoingMessage message) {
@@ -145,13 +144,7 @@ public class MemoryTransport implements Transport {
   }
 
   @Override
-  public void pullOnly() {
-    pull = true;
-  }
-
-  @Override
-  public void grant(int n) {
-    credit += n;
+  protected void creditGranted() {
     scheduleDrain();
   }
 

@@ -4,6 +4,7 @@ import io.celerity.protocol.Json;
 import io.celerity.transport.Delivery;
 import io.celerity.transport.FanoutBinding;
 import io.celerity.transport.OutgoingMessage;
+import io.celerity.transport.PullSupport;
 import io.celerity.transport.Transport;
 import io.celerity.transport.TransportOptions;
 import io.vertx.core.Future;
@@ -44,7 +45,7 @@ import java.util.UUID;
  * publisher's delivery tags, so after reconnecting our acks still apply. Only if some of them were
  * restored by someone else meanwhile do we give up the connection's generation.
  */
-public class RedisTransport implements Transport {
+public class RedisTransport extends PullSupport {
 
   private static final Logger log = LoggerFactory.getLogger(RedisTransport.class);
   private static final long INITIAL_BACKOFF_MS = 200;
@@ -80,9 +81,6 @@ public class RedisTransport implements Transport {
   private long generation = 1;
   private boolean connected;
   private boolean consuming = true;
-  /** disable_prefetch: BRPOP only against credit (free pool slots), like kombu's can_consume. */
-  private boolean pull;
-  private int credit;
   private boolean closing;
   private boolean polling;
   private int recording;
@@ -251,7 +249,7 @@ public class RedisTransport implements Transport {
 
   private boolean mayPoll() {
     return !polling && poller != null && connected && consuming && !closing && !queues.isEmpty()
-      && (pull ? credit > 0 : prefetch <= 0 || held.size() + recording < prefetch);
+      && (pull ? credit > 0 : prefetch <= 0 || held.size() + recording < prefetch); // pull: like kombu's can_consume
   }
 
   private void poll() {
@@ -524,13 +522,7 @@ public class RedisTransport implements Transport {
   }
 
   @Override
-  public void pullOnly() {
-    pull = true;
-  }
-
-  @Override
-  public void grant(int n) {
-    credit += n;
+  protected void creditGranted() {
     poll();
   }
 
