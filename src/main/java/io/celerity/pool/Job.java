@@ -14,14 +14,23 @@ public final class Job implements TaskContext {
 
   final Request request;
   final AtomicBoolean finished = new AtomicBoolean();
+  /** Taken by whoever gets to the job first: the runner starting it, or the pool cancelling it while it waits. */
+  private final AtomicBoolean claimed = new AtomicBoolean();
   volatile Thread thread;
+  /** Given up at its hard time limit while its body still holds a pool thread. */
+  boolean abandoned;
   volatile boolean softLimitExceeded;
-  long startNanos;
+  volatile long startNanos;
   long softTimer = -1;
   long hardTimer = -1;
 
   Job(Request request) {
     this.request = request;
+  }
+
+  /** True for exactly one caller: the job is now theirs to start or to cancel. */
+  boolean claim() {
+    return claimed.compareAndSet(false, true);
   }
 
   public Request request() {

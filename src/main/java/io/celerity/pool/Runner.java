@@ -13,6 +13,13 @@ public interface Runner {
 
   /** How a body ended. Each job gets exactly one call, from any thread. */
   interface Completion {
+    /**
+     * A runner with a {@link Runner#lookahead lookahead} claimed the job and its body starts now;
+     * called from the runner's thread.
+     */
+    default void started() {
+    }
+
     /** The body returned a JSON-ready value, or raised the exception as Celery encodes it. */
     void done(Object value, ExceptionInfo error);
 
@@ -40,6 +47,16 @@ public interface Runner {
   /** Whether a task wants its message requeued when its worker is lost (its own reject_on_worker_lost). */
   default boolean rejectsOnWorkerLost(String taskName) {
     return false;
+  }
+
+  /**
+   * How many jobs beyond its {@code concurrency} slots the runner holds to start by itself as soon
+   * as a slot frees, without a round trip through the event loop (0: each job is started when given).
+   * Such a runner claims each job ({@link Job#claim()}) before running it, skips jobs it cannot
+   * claim (the pool cancelled them), and reports {@link Completion#started()}.
+   */
+  default int lookahead(int concurrency) {
+    return 0;
   }
 
   /** Starts the job's task body off the event loop. */

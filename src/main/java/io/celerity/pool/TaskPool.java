@@ -49,6 +49,9 @@ public class TaskPool {
   private int concurrency;
   private final Deque<Request> queued = new ArrayDeque<>();
   private final Map<String, Job> running = new LinkedHashMap<>();
+  /** Given to a runner with a lookahead that has not started them yet (still Celery's "reserved"). */
+  private final Map<String, Job> handed = new LinkedHashMap<>();
+  private final LoopMailbox reports;
   private final Map<String, Long> totals = new java.util.TreeMap<>();
   private long processed;
   private java.util.function.Predicate<Request> rejectOnWorkerLost = r -> false;
@@ -59,6 +62,7 @@ public class TaskPool {
     this.concurrency = concurrency;
     this.listener = listener;
     this.runner = runner;
+    this.reports = new LoopMailbox(context);
   }
 
   /** Checked when a request is about to start: revoked ids are not run. */
@@ -72,6 +76,12 @@ public class TaskPool {
    * runner told to stop them. Returns the ids terminated.
    */
   public List<String> revoke(java.util.Collection<String> ids, boolean terminate, String signal) {
+    takeHanded(r -> ids.contains(r.id()))
+      .forEach(r -> listener.finished(TaskOutcome.revokedBeforeStart(r, "revoked")));
+    if (terminate) {
+      // Started on a pool thread, but the report is still on its way: terminate them as running ones.
+      handed.values().stream().filter(j -> ids.contains(j.request.id())).toList().forEach(j -> running.put(j.request.id(), j));
+    }
     queued.removeIf(r -> {
       if (ids.contains(r.id())) {
         listener.finished(TaskOutcome.revokedBeforeStart(r, "revoked"));
@@ -100,45 +110,88 @@ public class TaskPool {
   }
 
   private void dispatch() {
-    while (running.size() < concurrency && !queued.isEmpty()) {
-      start(queued.pollFirst());
+    int limit = concurrency + runner.lookahead(concurrency);
+    while (running.size() + handed.size() < limit && !queued.isEmpty()) {
+      hand(queued.pollFirst());
     }
   }
 
-  private void start(Request request) {
+  private void hand(Request request) {
     if (isRevoked.test(request.id())) {
       listener.finished(TaskOutcome.revokedBeforeStart(request, "revoked"));
       return;
     }
     Job job = new Job(request);
-    running.put(request.id(), job);
-    job.startNanos = System.nanoTime();
-    processed++;
-    totals.merge(request.message().task(), 1L, Long::sum);
-    listener.started(request);
-    if (request.softTimeLimit() != null) {
-      job.softTimer = vertx.setTimer(millis(request.softTimeLimit()), id -> softLimit(job));
-    }
-    if (request.timeLimit() != null) {
-      job.hardTimer = vertx.setTimer(millis(request.timeLimit()), id -> hardLimit(job));
+    boolean startsItself = runner.lookahead(concurrency) > 0;
+    if (startsItself) {
+      handed.put(request.id(), job);
+    } else {
+      job.claim();
+      job.startNanos = System.nanoTime();
+      started(job);
     }
     runner.start(job, new Runner.Completion() {
       @Override
+      public void started() {
+        reports.post(() -> TaskPool.this.started(job));
+      }
+
+      @Override
       public void done(Object value, ExceptionInfo error) {
-        context.runOnContext(x -> complete(job, value, error));
+        reports.post(() -> complete(job, value, error));
       }
 
       @Override
       public void retry(Retry retry, ExceptionInfo error) {
-        context.runOnContext(x -> finish(job, new TaskOutcome(job.request, job.request.message(), States.RETRY, null,
+        reports.post(() -> finish(job, new TaskOutcome(job.request, job.request.message(), States.RETRY, null,
           error, runtime(job), true, retry)));
       }
 
       @Override
       public void workerLost(ExceptionInfo error) {
-        context.runOnContext(x -> lost(job, error));
+        reports.post(() -> lost(job, error));
       }
     });
+  }
+
+  /** The body started (now, or on a pool thread at {@code job.startNanos}): the request is active. */
+  private void started(Job job) {
+    handed.remove(job.request.id());
+    if (job.finished.get()) {
+      return; // terminated between its start on a pool thread and this report
+    }
+    Request request = job.request;
+    running.put(request.id(), job);
+    processed++;
+    totals.merge(request.message().task(), 1L, Long::sum);
+    listener.started(request);
+    long sinceStart = System.nanoTime() - job.startNanos;
+    if (request.softTimeLimit() != null) {
+      job.softTimer = vertx.setTimer(millis(request.softTimeLimit(), sinceStart), id -> softLimit(job));
+    }
+    if (request.timeLimit() != null) {
+      job.hardTimer = vertx.setTimer(millis(request.timeLimit(), sinceStart), id -> hardLimit(job));
+    }
+  }
+
+  /** Cancels a job the runner holds but has not started; false when the runner got to it first. */
+  private boolean unhand(Job job) {
+    if (!job.claim()) {
+      return false;
+    }
+    handed.remove(job.request.id());
+    return true;
+  }
+
+  /** Requests the runner holds and has not started, taken back; those it started meanwhile stay. */
+  private List<Request> takeHanded(java.util.function.Predicate<Request> which) {
+    List<Request> out = new ArrayList<>();
+    for (Job job : new ArrayList<>(handed.values())) {
+      if (which.test(job.request) && unhand(job)) {
+        out.add(job.request);
+      }
+    }
+    return out;
   }
 
   private static double runtime(Job job) {
@@ -156,8 +209,8 @@ public class TaskPool {
     }
   }
 
-  private static long millis(double seconds) {
-    return Math.max(1, Math.round(seconds * 1000));
+  private static long millis(double seconds, long elapsedNanos) {
+    return Math.max(1, Math.round(seconds * 1000) - elapsedNanos / 1_000_000);
   }
 
   private void complete(Job job, Object value, ExceptionInfo error) {
@@ -200,6 +253,7 @@ public class TaskPool {
       vertx.cancelTimer(job.hardTimer);
     }
     running.remove(job.request.id());
+    handed.remove(job.request.id());
     report.run();
     dispatch();
   }
@@ -211,12 +265,13 @@ public class TaskPool {
   public int forgetGeneration(long generation) {
     int before = queued.size();
     queued.removeIf(r -> r.delivery().generation() <= generation);
-    return before - queued.size();
+    return before - queued.size() + takeHanded(r -> r.delivery().generation() <= generation).size();
   }
 
   /** Requests waiting for a slot, taken out of the pool (for warm shutdown: they go back to the broker). */
   public List<Request> takeQueued() {
-    List<Request> out = new ArrayList<>(queued);
+    List<Request> out = takeHanded(r -> true);
+    out.addAll(queued);
     queued.clear();
     return out;
   }
@@ -226,7 +281,7 @@ public class TaskPool {
   }
 
   public int queuedCount() {
-    return queued.size();
+    return handed.size() + queued.size();
   }
 
   /** Requests started since the worker started (Celery's {@code processed}). */
@@ -282,7 +337,10 @@ public class TaskPool {
 
   /** Requests waiting for a slot, oldest first. */
   public List<Request> queued() {
-    return new ArrayList<>(queued);
+    List<Request> out = new ArrayList<>();
+    handed.values().forEach(j -> out.add(j.request));
+    out.addAll(queued);
+    return out;
   }
 
   public void shutdownNow() {

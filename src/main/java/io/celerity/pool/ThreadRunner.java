@@ -1,55 +1,122 @@
 package io.celerity.pool;
 
-
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
+import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.ThreadFactory;
+import java.util.concurrent.ThreadPoolExecutor;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 
 /**
  * Runs task bodies on pool threads ({@code -P threads}, {@code -P solo}) or virtual threads
  * ({@code -P virtual}, Java 21+). A thread cannot be killed: at the hard time limit the body is
- * interrupted and abandoned, and keeps its thread until it returns.
+ * interrupted and abandoned, and keeps its thread until it returns; the pool gets a thread more
+ * meanwhile so the slot is really free.
+ *
+ * <p>Pool threads share one queue and the pool keeps a few jobs in it ({@link #lookahead}): a thread
+ * that finishes a body takes the next job at once instead of parking until the event loop hands
+ * it one (a futex wake-up and a context switch per task, most of a short task's cost).
  */
 public final class ThreadRunner implements Runner {
 
+  private final boolean virtual;
   private final ExecutorService executor;
+  private int concurrency = 1;
+  private int abandoned;
 
   public ThreadRunner(String kind) {
-    this.executor = executorFor(kind);
+    this.virtual = "virtual".equals(kind);
+    this.executor = virtual ? virtualExecutor() : pooledExecutor();
   }
 
-  static ExecutorService executorFor(String kind) {
-    if ("virtual".equals(kind)) {
-      try {
-        return (ExecutorService) Executors.class.getMethod("newVirtualThreadPerTaskExecutor").invoke(null);
-      } catch (ReflectiveOperationException e) {
-        throw new IllegalStateException("-P virtual needs Java 21 or newer (running on Java "
-          + Runtime.version().feature() + "); use -P threads", e);
-      }
+  private static ExecutorService virtualExecutor() {
+    try {
+      return (ExecutorService) Executors.class.getMethod("newVirtualThreadPerTaskExecutor").invoke(null);
+    } catch (ReflectiveOperationException e) {
+      throw new IllegalStateException("-P virtual needs Java 21 or newer (running on Java "
+        + Runtime.version().feature() + "); use -P threads", e);
     }
+  }
+
+  private static ExecutorService pooledExecutor() {
     AtomicInteger n = new AtomicInteger();
     ThreadFactory f = r -> {
       Thread t = new Thread(r, "celerity-pool-" + n.incrementAndGet());
       t.setDaemon(true);
       return t;
     };
-    return Executors.newCachedThreadPool(f);
+    return new ThreadPoolExecutor(1, 1, 60, TimeUnit.SECONDS, new LinkedBlockingQueue<>(), f);
+  }
+
+  @Override
+  public int lookahead(int concurrency) {
+    // Virtual threads start per job (a virtual thread's park is cheap), so nothing waits in a queue.
+    return virtual ? 0 : concurrency;
+  }
+
+  @Override
+  public io.vertx.core.Future<Void> warmUp(int concurrency) {
+    resize(concurrency);
+    return io.vertx.core.Future.succeededFuture();
+  }
+
+  @Override
+  public void resize(int concurrency) {
+    synchronized (this) {
+      this.concurrency = concurrency;
+    }
+    sizeThreads();
+  }
+
+  /** Threads = slots + bodies abandoned at their hard time limit that still hold a thread. */
+  private synchronized void sizeThreads() {
+    if (virtual) {
+      return;
+    }
+    ThreadPoolExecutor pool = (ThreadPoolExecutor) executor;
+    int size = Math.max(1, concurrency + abandoned);
+    if (size >= pool.getMaximumPoolSize()) {
+      pool.setMaximumPoolSize(size);
+      pool.setCorePoolSize(size);
+    } else {
+      pool.setCorePoolSize(size);
+      pool.setMaximumPoolSize(size);
+    }
   }
 
   @Override
   public void start(Job job, Completion completion) {
-    executor.execute(() -> run(job, completion));
+    executor.execute(() -> {
+      if (!virtual) {
+        if (!job.claim()) {
+          return; // cancelled while it waited: revoked, warm shutdown, lost connection
+        }
+        job.startNanos = System.nanoTime();
+        completion.started();
+      }
+      run(job, completion);
+    });
   }
 
-  private static void run(Job job, Completion completion) {
+  private void run(Job job, Completion completion) {
     job.thread = Thread.currentThread();
     Bodies.Ended ended;
+    boolean wasAbandoned;
     try {
       ended = Bodies.run(job.request.task().function(), job, job.request.task().options());
     } finally {
-      job.thread = null;
+      synchronized (job) {
+        job.thread = null;
+        wasAbandoned = job.abandoned;
+      }
       Thread.interrupted(); // a soft-limit interrupt that raced the end of the body
+    }
+    if (wasAbandoned) {
+      synchronized (this) {
+        abandoned--;
+      }
+      sizeThreads();
     }
     if (ended.retry() != null) {
       completion.retry(ended.retry(), ended.error());
@@ -68,7 +135,20 @@ public final class ThreadRunner implements Runner {
 
   @Override
   public void hardLimit(Job job) {
-    softLimit(job);
+    boolean holdsThread;
+    synchronized (job) {
+      holdsThread = job.thread != null && !job.abandoned;
+      if (holdsThread) {
+        job.abandoned = true;
+        job.thread.interrupt();
+      }
+    }
+    if (holdsThread) {
+      synchronized (this) {
+        abandoned++;
+      }
+      sizeThreads();
+    }
   }
 
   @Override

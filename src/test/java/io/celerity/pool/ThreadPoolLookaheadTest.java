@@ -1,0 +1,162 @@
+package io.celerity.pool;
+
+import io.celerity.consumer.Request;
+import io.celerity.protocol.MessageDecoder;
+import io.celerity.protocol.States;
+import io.celerity.protocol.TaskMessages;
+import io.celerity.result.TaskOutcome;
+import io.celerity.task.TaskRegistry;
+import io.celerity.transport.Delivery;
+import io.celerity.transport.OutgoingMessage;
+import io.vertx.core.Context;
+import io.vertx.core.Vertx;
+import io.vertx.junit5.VertxExtension;
+import io.vertx.junit5.VertxTestContext;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/**
+ * The thread pool keeps a few requests queued on its threads so a finished thread starts the next
+ * one by itself. Those requests are still reserved, not active: they must never run beyond the
+ * concurrency, and revoke, warm shutdown and a lost connection must still take them back.
+ */
+@ExtendWith(VertxExtension.class)
+class ThreadPoolLookaheadTest {
+
+  private final AtomicInteger runningNow = new AtomicInteger();
+  private final AtomicInteger mostAtOnce = new AtomicInteger();
+  private final AtomicInteger ran = new AtomicInteger();
+  private final CountDownLatch gate = new CountDownLatch(1);
+
+  private final TaskRegistry registry = new TaskRegistry()
+    .register("t.count", ctx -> {
+      int now = runningNow.incrementAndGet();
+      mostAtOnce.accumulateAndGet(now, Math::max);
+      ran.incrementAndGet();
+      runningNow.decrementAndGet();
+      return null;
+    })
+    .register("t.gated", ctx -> {
+      gate.await();
+      ran.incrementAndGet();
+      return null;
+    });
+
+  private Request request(String task, long generation) {
+    OutgoingMessage m = TaskMessages.create(task, List.of(), Map.of(), "celery", "test", null, null, null);
+    Delivery d = new Delivery(m.body(), m.contentType(), m.contentEncoding(), m.headers(), null, null, 0,
+      "", "celery", "celery", false, 1L, generation);
+    try {
+      return new Request(new MessageDecoder().decode(d), d, registry.get(task), "w@test", false, false, false,
+        false, null, null, System.nanoTime(), true, false, false);
+    } catch (Exception e) {
+      throw new AssertionError(e);
+    }
+  }
+
+  private static final class Recorder implements TaskPool.Listener {
+    final List<Request> started = new ArrayList<>();
+    final List<TaskOutcome> finished = new ArrayList<>();
+
+    @Override
+    public void started(Request request) {
+      started.add(request);
+    }
+
+    @Override
+    public void finished(TaskOutcome outcome) {
+      finished.add(outcome);
+    }
+  }
+
+  /** Runs {@code body} on the pool's own event loop, where TaskPool lives. */
+  private static <T> T onLoop(Context ctx, java.util.concurrent.Callable<T> body) throws Exception {
+    java.util.concurrent.CompletableFuture<T> f = new java.util.concurrent.CompletableFuture<>();
+    ctx.runOnContext(v -> {
+      try {
+        f.complete(body.call());
+      } catch (Exception e) {
+        f.completeExceptionally(e);
+      }
+    });
+    return f.get(10, TimeUnit.SECONDS);
+  }
+
+  private static void await(Context ctx, java.util.concurrent.Callable<Boolean> condition) throws Exception {
+    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+    while (!onLoop(ctx, condition)) {
+      assertTrue(System.nanoTime() < deadline, "condition not reached in 10 s");
+      Thread.sleep(5);
+    }
+  }
+
+  @Test
+  void neverRunsMoreThanTheConcurrency(Vertx vertx, VertxTestContext test) throws Exception {
+    Context ctx = vertx.getOrCreateContext();
+    Recorder rec = new Recorder();
+    ThreadRunner runner = new ThreadRunner("threads");
+    TaskPool pool = onLoop(ctx, () -> new TaskPool(vertx, ctx, runner, 3, rec));
+    onLoop(ctx, () -> pool.warmUp());
+    onLoop(ctx, () -> {
+      for (int i = 0; i < 2_000; i++) {
+        pool.submit(request("t.count", 1));
+      }
+      return null;
+    });
+    await(ctx, () -> rec.finished.size() == 2_000);
+    assertEquals(2_000, ran.get());
+    assertEquals(2_000, onLoop(ctx, () -> rec.started.size()));
+    assertTrue(mostAtOnce.get() <= 3, "ran " + mostAtOnce.get() + " bodies at once with -c 3");
+    runner.close();
+    test.completeNow();
+  }
+
+  @Test
+  void requestsWaitingOnThePoolThreadsCanStillBeRevokedAndTakenBack(Vertx vertx, VertxTestContext test) throws Exception {
+    Context ctx = vertx.getOrCreateContext();
+    Recorder rec = new Recorder();
+    ThreadRunner runner = new ThreadRunner("threads");
+    TaskPool pool = onLoop(ctx, () -> new TaskPool(vertx, ctx, runner, 2, rec));
+    onLoop(ctx, () -> pool.warmUp());
+    List<Request> waiting = new ArrayList<>();
+    onLoop(ctx, () -> {
+      pool.submit(request("t.gated", 1));
+      pool.submit(request("t.gated", 1));
+      for (int i = 0; i < 6; i++) {
+        Request r = request("t.gated", i < 3 ? 1 : 2);
+        waiting.add(r);
+        pool.submit(r);
+      }
+      return null;
+    });
+    await(ctx, () -> pool.activeCount() == 2);
+    assertEquals(6, onLoop(ctx, pool::queuedCount), "the other six are reserved, not active");
+
+    onLoop(ctx, () -> pool.revoke(List.of(waiting.get(0).id()), false, "SIGTERM"));
+    TaskOutcome revoked = onLoop(ctx, () -> rec.finished.get(0));
+    assertEquals(States.REVOKED, revoked.state());
+    assertEquals(waiting.get(0).id(), revoked.request().id());
+
+    assertEquals(2, onLoop(ctx, () -> pool.forgetGeneration(1)), "requests of the lost connection are dropped");
+    List<Request> back = onLoop(ctx, pool::takeQueued);
+    assertEquals(List.of(waiting.get(3).id(), waiting.get(4).id(), waiting.get(5).id()),
+      back.stream().map(Request::id).toList(), "warm shutdown takes back what has not started, in order");
+
+    gate.countDown();
+    await(ctx, () -> pool.activeCount() == 0 && rec.finished.size() == 3);
+    assertEquals(2, ran.get(), "only the two that had started ran");
+    assertEquals(2, rec.started.size());
+    runner.close();
+    test.completeNow();
+  }
+}
