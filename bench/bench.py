@@ -263,8 +263,8 @@ def free_port():
 # workers
 
 class Worker:
-    def __init__(self, kind, pool, conc, broker_url, backend_url, queue, args, workdir):
-        self.kind, self.pool, self.conc = kind, pool, conc
+    def __init__(self, kind, pool, conc, broker_url, backend_url, queue, args, workdir, pm=4):
+        self.kind, self.pool, self.conc, self.pm = kind, pool, conc, pm
         self.broker_url, self.backend_url, self.queue = broker_url, backend_url, queue
         self.args, self.workdir = args, workdir
         self.proc = None
@@ -273,12 +273,13 @@ class Worker:
 
     @property
     def label(self):
-        return ('Celerity' if self.kind == 'ours' else 'Celery 5.2') + f' {self.pool} -c {self.conc}'
+        pm = f' --prefetch-multiplier {self.pm}' if self.pm != 4 else ''
+        return ('Celerity' if self.kind == 'ours' else 'Celery 5.2') + f' {self.pool} -c {self.conc}{pm}'
 
     @property
     def window(self):
-        """prefetch window (default prefetch multiplier 4; solo counts as 1)."""
-        return 4 * (1 if self.pool == 'solo' else self.conc)
+        """prefetch window (prefetch multiplier x concurrency; solo counts as 1)."""
+        return self.pm * (1 if self.pool == 'solo' else self.conc)
 
     def command(self):
         if self.kind == 'ours':
@@ -286,10 +287,27 @@ class Worker:
             return ['java', *self.args.java_opts.split(), '-jar', self.args.jar, 'worker',
                     '-b', self.broker_url, '--result-backend', self.backend_url or 'disabled',
                     '-Q', self.queue, '-c', str(self.conc), '-P', self.pool, '-l', 'WARNING',
-                    '--http-port', str(self.port), '-n', 'bench@localhost']
+                    '--http-port', str(self.port), '-n', self.node, '--prefetch-multiplier', str(self.pm)]
         return [PY, '-m', 'celery', '-A', 'py_tasks', 'worker', '-P', self.pool, '-c', str(self.conc),
-                '-Q', self.queue, '-l', 'WARNING', '-n', 'pybench@localhost',
+                '-Q', self.queue, '-l', 'WARNING', '-n', self.node, '--prefetch-multiplier', str(self.pm),
                 '--without-mingle', '--without-gossip', '--without-heartbeat']
+
+    @property
+    def node(self):
+        return 'bench@localhost' if self.kind == 'ours' else 'pybench@localhost'
+
+    def control(self, method, **kwargs):
+        """A remote-control command to this worker alone, through the broker, as the celery CLI sends it."""
+        from celery import Celery
+        app = Celery('bench-control', broker=self.broker_url)
+        try:
+            replies = app.control.broadcast(method, arguments=kwargs, destination=[self.node], reply=True,
+                                            timeout=10)
+        finally:
+            app.close()
+        if not replies:
+            raise RuntimeError(f'{method}: no reply from {self.node}')
+        return replies
 
     def env(self):
         env = dict(os.environ)
@@ -376,12 +394,12 @@ def prefill(broker_url, queue, n, ignore_result):
     return n / float(m.group(1)) if m else None
 
 
-def drain(args, broker, rds, kind, pool, conc, broker_kind, results):
-    """One drain measurement; returns a dict row."""
+def drain(args, broker, rds, kind, pool, conc, broker_kind, results, pm=4):
+    """One drain measurement (cold, then warm with the same worker); returns a dict row."""
     queue = f'bench-{kind}-{pool}-{broker_kind}-{"res" if results else "nores"}-{uuid.uuid4().hex[:8]}'
     broker_url = AMQP_URL if broker_kind == 'amqp' else REDIS_BROKER
     backend = REDIS_RESULTS if results else None
-    w = Worker(kind, pool, conc, broker_url, backend, queue, args, args.workdir)
+    w = Worker(kind, pool, conc, broker_url, backend, queue, args, args.workdir, pm)
     row = dict(broker='RabbitMQ' if broker_kind == 'amqp' else 'Redis', results='on' if results else 'off',
                worker=w.label, n=args.n, cmd=w.shell_command())
     n = args.n
@@ -403,29 +421,21 @@ def drain(args, broker, rds, kind, pool, conc, broker_kind, results):
         # 2. prefill with the worker stopped
         if results:
             rres.flushdb()
-        row['prefill_rate'] = prefill(broker_url, queue, n, ignore_result=not results)
-        # the publisher does not wait for confirms: wait until the broker has enqueued all N
-        deadline = time.monotonic() + 60
-        while True:
-            have = (broker.depth(queue) or (0, 0))[0] if broker_kind == 'amqp' else rq.llen(queue)
-            if have >= n:
-                break
-            if time.monotonic() > deadline:
-                raise RuntimeError(f'prefill: queue holds {have} not {n}')
-            time.sleep(0.05)
-        # 3. drain
+        row['prefill_rate'] = fill(args, broker, rq, broker_kind, broker_url, queue, n, results)
+        # 3. drain, cold: the worker starts on the full queue
         w.start()
         t_start = time.monotonic()
         s = Sampler(w.proc.pid)
-        if kind == 'ours':
-            m = measure_ours(args, w, s, n, results, rres, t_start)
-        elif results:
-            m = measure_count(args, w, s, n, lambda: rres.dbsize(), t_start)
-        elif broker_kind == 'redis':
-            m = measure_count(args, w, s, n, lambda: n - rq.llen(queue) - rq.hlen('unacked'), t_start)
-        else:
-            m = measure_py_amqp_noresults(args, w, s, broker, queue, n, t_start)
-        row.update(m)
+        row.update(measure(args, w, s, broker, rq, rres, kind, broker_kind, queue, n, results, t_start, 0))
+        # 4. drain, warm: the same worker stops consuming (cancel_consumer), the queue is filled again,
+        #    and add_consumer starts the timed drain of a worker whose JIT has seen N tasks already
+        if args.warm:
+            w.control('cancel_consumer', queue=queue)
+            fill(args, broker, rq, broker_kind, broker_url, queue, n, results)
+            w.control('add_consumer', queue=queue)
+            t_start = time.monotonic()
+            m = measure(args, w, s, broker, rq, rres, kind, broker_kind, queue, n, results, t_start, n)
+            row.update({k + '_warm': v for k, v in m.items()})
         time.sleep(0.5)
         _, row['rss_after'] = s.sample()
         row['rss_peak'] = s.peak_rss
@@ -454,8 +464,33 @@ def drain(args, broker, rds, kind, pool, conc, broker_kind, results):
         else:
             rq.flushdb()
     if 'rate' in row:
-        log(f'  -> {row["rate"]:.0f} tasks/s, {row["cpu_per_10k"]:.1f} CPU s/10k')
+        log(f'  -> {row["rate"]:.0f} tasks/s, {row["cpu_per_10k"]:.1f} CPU s/10k'
+            + (f'; warm {row["rate_warm"]:.0f} tasks/s, {row["cpu_per_10k_warm"]:.1f} CPU s/10k' if 'rate_warm' in row else ''))
     return row
+
+
+def fill(args, broker, rq, broker_kind, broker_url, queue, n, results):
+    """Prefills N messages and waits until the broker holds them all; returns the publish rate."""
+    rate = prefill(broker_url, queue, n, ignore_result=not results)
+    deadline = time.monotonic() + 60
+    while True:
+        have = (broker.depth(queue) or (0, 0))[0] if broker_kind == 'amqp' else rq.llen(queue)
+        if have >= n:
+            return rate
+        if time.monotonic() > deadline:
+            raise RuntimeError(f'prefill: queue holds {have} not {n}')
+        time.sleep(0.05)
+
+
+def measure(args, w, s, broker, rq, rres, kind, broker_kind, queue, n, results, t_start, before):
+    """Times the drain of N tasks; {@code before} = tasks the worker (or the result db) counted already."""
+    if kind == 'ours':
+        return measure_ours(args, w, s, n, results, rres, t_start, before)
+    if results:
+        return measure_count(args, w, s, n, lambda: rres.dbsize() - before, t_start)
+    if broker_kind == 'redis':
+        return measure_count(args, w, s, n, lambda: n - rq.llen(queue) - rq.hlen('unacked'), t_start)
+    return measure_py_amqp_noresults(args, w, s, broker, queue, n, t_start)
 
 
 def _progress_guard(args, t_start, last_change, what, first=None, done=None):
@@ -475,7 +510,7 @@ def _result(n_window, t0, t1, c0, c1):
     return dict(rate=rate, wall=dt, cpu=c1 - c0, cpu_per_10k=(c1 - c0) / n_window * 10000)
 
 
-def measure_ours(args, w, s, n, results, rres, t_start):
+def measure_ours(args, w, s, n, results, rres, t_start, before=0):
     """Counters from GET /control/stats: done = total - active; with results also pool.writes."""
     first = None
     last_val, last_change = -1, time.monotonic()
@@ -489,10 +524,10 @@ def measure_ours(args, w, s, n, results, rres, t_start):
         now = time.monotonic()
         cpu, _ = s.sample()
         if st is not None:
-            done = st.get('total', {}).get('examples.add', 0) - st.get('active', 0)
+            done = st.get('total', {}).get('examples.add', 0) - st.get('active', 0) - before
             if results:  # writes.succeeded is counted before Redis confirms: also need pending_writes == 0
                 wr = st.get('pool', {}).get('writes', {})
-                done = min(done, wr.get('succeeded', 0) + wr.get('failed', 0) - wr.get('pending_writes', 0))
+                done = min(done, wr.get('succeeded', 0) + wr.get('failed', 0) - wr.get('pending_writes', 0) - before)
             if done != last_val:
                 last_val, last_change = done, now
             if first is None and done > 0:
@@ -719,19 +754,23 @@ def render(info, args, drains, lats, raw, elapsed):
              f'poll {args.poll * 1000:.0f} ms, stall timeout {args.stall:.0f} s, cap {args.timeout:.0f} s); '
              f'took {elapsed:.0f} s')
     L.append('')
-    L.append('## 1. Drain rate (prefilled queue of N `examples.add`, worker started after the prefill)')
+    L.append('## 1. Drain rate (prefilled queue of N `examples.add`)')
     L.append('')
-    L.append('| Broker | Results | Worker | N | tasks/s | drain s | CPU s / 10k tasks | RSS idle MB | RSS peak MB | RSS after MB | prefill msg/s | note |')
-    L.append('|---|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---|')
+    L.append('Cold: the worker is started on the full queue. Warm: the same worker afterwards, after '
+             '`cancel_consumer`, a second prefill of N and `add_consumer` (a long-running worker).')
+    L.append('')
+    L.append('| Broker | Results | Worker | N | tasks/s cold | tasks/s warm | CPU s / 10k cold | warm | RSS idle MB | RSS peak MB | RSS after MB | prefill msg/s | note |')
+    L.append('|---|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|')
     for r in drains:
         note = r.get('status', r.get('check', ''))
-        if 'status' in r:
-            L.append(f'| {r["broker"]} | {r["results"]} | {r["worker"]} | {r["n"]} | **{r["status"]}** | - | - | '
+        if 'status' in r and 'rate' not in r:
+            L.append(f'| {r["broker"]} | {r["results"]} | {r["worker"]} | {r["n"]} | **{r["status"]}** | - | - | - | '
                      f'{mb(r.get("rss_idle"))} | - | - | {fmt(r.get("prefill_rate"))} | {r.get("detail", "")[:120]} |')
         else:
             L.append(f'| {r["broker"]} | {r["results"]} | {r["worker"]} | {r["n"]} | **{r["rate"]:.0f}** | '
-                     f'{r["wall"]:.2f} | {r["cpu_per_10k"]:.1f} | {mb(r.get("rss_idle"))} | {mb(r.get("rss_peak"))} | '
-                     f'{mb(r.get("rss_after"))} | {fmt(r.get("prefill_rate"))} | {note} |')
+                     f'**{fmt(r.get("rate_warm"))}** | {r["cpu_per_10k"]:.1f} | {fmt(r.get("cpu_per_10k_warm"), ".1f")} | '
+                     f'{mb(r.get("rss_idle"))} | {mb(r.get("rss_peak"))} | '
+                     f'{mb(r.get("rss_after"))} | {fmt(r.get("prefill_rate"))} | {note} {r.get("detail", "")[:100]} |')
     L.append('')
     L.append('## 2. Round-trip latency (sequential `send_task(examples.add).get()` from the Python client, '
              'RabbitMQ + Redis results db 12)')
@@ -789,6 +828,10 @@ def main():
     ap.add_argument('--jar', default=os.environ.get('BENCH_JAR'))
     ap.add_argument('--java-opts', default=os.environ.get('BENCH_JAVA_OPTS', ''))
     ap.add_argument('--poll', type=float, default=0.05)
+    ap.add_argument('--no-warm', dest='warm', action='store_false',
+                    help='skip the second (warm) drain with the same worker')
+    ap.add_argument('--pm', type=int, default=int(os.environ.get('BENCH_PM', 64)),
+                    help='prefetch multiplier of the extra short-task rows (both workers, RabbitMQ, results off); 0 = none')
     ap.add_argument('--stall', type=float, default=float(os.environ.get('BENCH_STALL', 30)))
     ap.add_argument('--timeout', type=float, default=float(os.environ.get('BENCH_TIMEOUT', 90)))
     ap.add_argument('--lat-timeout', type=float, default=10)
@@ -820,6 +863,9 @@ def main():
             for results in (False, True):
                 for kind, pool, conc in plan:
                     drains.append(drain(args, broker, None, kind, pool, conc, 'amqp', results))
+                if not results and args.pm:
+                    for kind, pool, conc in plan[:2]:
+                        drains.append(drain(args, broker, None, kind, pool, conc, 'amqp', results, args.pm))
             for results in (False, True):
                 for kind, pool, conc in [('ours', 'threads', 8), ('py', 'prefork', 2)]:
                     drains.append(drain(args, broker, None, kind, pool, conc, 'redis', results))
