@@ -51,6 +51,8 @@ public class RedisTransport extends PullSupport {
   private static final long INITIAL_BACKOFF_MS = 200;
   /** kombu's BRPOP timeout, seconds. */
   private static final String BRPOP_TIMEOUT = "1";
+  /** Most messages taken in one pop-and-record round trip. */
+  private static final int MAX_BATCH = 100;
   /** Exchanges that are fanout on Redis (kombu turns celeryev from topic into fanout). */
   private static final Set<String> KNOWN_FANOUT = Set.of("celery.pidbox", "celeryev");
 
@@ -256,6 +258,73 @@ public class RedisTransport extends PullSupport {
     if (!mayPoll()) {
       return;
     }
+    int room = pull ? credit : prefetch <= 0 ? MAX_BATCH : prefetch - held.size() - recording;
+    if (room > 1) {
+      popBatch(Math.min(room, MAX_BATCH));
+    } else {
+      blockingPop();
+    }
+  }
+
+  /**
+   * Takes what is there without blocking, several messages per round trip (one atomic script pops
+   * and records them); only when the queues are empty does the poller wait in BRPOP.
+   */
+  private void popBatch(int max) {
+    polling = true;
+    RedisConnection conn = poller;
+    int perList = Math.max(1, max / queues.size());
+    if (queues.size() > 1) {
+      queues.add(queues.remove(0)); // round robin: the next batch starts at the next queue
+    }
+    recording += max; // reserved while the script runs, so prefetch accounting stays exact
+    conn.send(store.popAndRecord(keys.brpopKeys(queues), max, perList)).onComplete(ar -> {
+      recording -= max;
+      if (conn != poller) {
+        if (ar.succeeded()) {
+          restorePopped(ar.result());
+        }
+        return;
+      }
+      polling = false;
+      if (ar.failed()) {
+        connectionLost(conn, ar.cause().getMessage());
+        return;
+      }
+      Response r = ar.result();
+      if (r == null || r.size() == 0) {
+        blockingPop();
+        return;
+      }
+      for (int i = 0; i + 2 < r.size(); i += 3) {
+        String list = r.get(i).toString();
+        String raw = r.get(i + 1).toString();
+        if (r.get(i + 2).toInteger() == 1) {
+          onPoppedRecorded(list, raw);
+        } else {
+          onPopped(conn, list, raw);
+        }
+      }
+      poll();
+    });
+  }
+
+  /** Messages a script popped for a connection given up meanwhile: back to the front of their lists. */
+  private void restorePopped(Response r) {
+    for (int i = 0; r != null && i + 2 < r.size(); i += 3) {
+      String raw = r.get(i + 1).toString();
+      if (r.get(i + 2).toInteger() == 1) {
+        store.restore(RedisEnvelope.deliveryTag(RedisEnvelope.parse(raw)), true);
+      } else {
+        pushBack(r.get(i).toString(), raw);
+      }
+    }
+  }
+
+  private void blockingPop() {
+    if (!mayPoll()) {
+      return;
+    }
     polling = true;
     RedisConnection conn = poller;
     Request brpop = Request.cmd(Command.BRPOP);
@@ -279,6 +348,30 @@ public class RedisTransport extends PullSupport {
       }
       poll();
     });
+  }
+
+  /** A message the pop script recorded in unacked already. */
+  private void onPoppedRecorded(String list, String raw) {
+    String queue = keys.queueOfList(list);
+    Map<String, Object> env = null;
+    Delivery d;
+    try {
+      env = RedisEnvelope.parse(raw);
+      d = RedisEnvelope.toDelivery(env, queue, RedisEnvelope.deliveryTag(env), generation);
+    } catch (IllegalArgumentException e) {
+      log.error("Dropping a message from Redis list {} that is not a valid kombu envelope: {}. Message: {}", list,
+        e.getMessage(), UnackedStore.abbreviate(raw));
+      if (env != null) {
+        store.remove(RedisEnvelope.deliveryTag(env));
+      }
+      return;
+    }
+    if (!consuming || closing || !queues.contains(queue)) {
+      store.restore((String) d.deliveryTag(), true); // stopped (or the queue was cancelled) meanwhile
+      return;
+    }
+    held.put((String) d.deliveryTag(), d);
+    handler.handle(d);
   }
 
   private void onPopped(RedisConnection conn, String list, String raw) {

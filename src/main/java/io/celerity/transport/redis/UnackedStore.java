@@ -51,6 +51,51 @@ final class UnackedStore {
     return BigDecimal.valueOf(t.getEpochSecond() * 1_000_000 + t.getNano() / 1000, 6).toPlainString();
   }
 
+  /**
+   * Pops up to {@code ARGV[1]} messages, at most {@code ARGV[3]} from each list, from the lists in
+   * the order given (priority step, then queue, as BRPOP's keys), and records each kombu envelope as
+   * ours in the same atomic step (so no message is ever popped but unrecorded, the window kombu's
+   * BRPOP-then-MULTI leaves). The record is kombu's {@code [message, exchange, routing_key]} with the
+   * envelope spliced in as popped, never re-encoded. Returns list, raw, recorded (1/0) per message;
+   * envelopes without a string delivery tag or that are not JSON come back unrecorded.
+   */
+  static final String POP_AND_RECORD_SCRIPT = """
+    local out, n, per = {}, tonumber(ARGV[1]), tonumber(ARGV[3])
+    for i = 3, #KEYS do
+      local taken = 0
+      while #out < 3 * n and taken < per do
+        local raw = redis.call('RPOP', KEYS[i])
+        if not raw then break end
+        taken = taken + 1
+        local ok, env = pcall(cjson.decode, raw)
+        local recorded = 0
+        if ok and type(env) == 'table' and type(env.properties) == 'table'
+            and type(env.properties.delivery_tag) == 'string' then
+          local p = env.properties
+          local info = type(p.delivery_info) == 'table' and p.delivery_info or {}
+          local ex = type(info.exchange) == 'string' and info.exchange or ''
+          local rk = type(info.routing_key) == 'string' and info.routing_key or ''
+          redis.call('ZADD', KEYS[2], ARGV[2], p.delivery_tag)
+          redis.call('HSET', KEYS[1], p.delivery_tag, '[' .. raw .. ',' .. cjson.encode(ex) .. ',' .. cjson.encode(rk) .. ']')
+          recorded = 1
+        end
+        out[#out + 1] = KEYS[i]
+        out[#out + 1] = raw
+        out[#out + 1] = recorded
+      end
+      if #out >= 3 * n then break end
+    end
+    return out
+    """;
+
+  /** {@link #POP_AND_RECORD_SCRIPT} for these lists (in BRPOP's order). */
+  Request popAndRecord(List<String> lists, int max, int perList) {
+    Request r = Request.cmd(Command.EVAL).arg(POP_AND_RECORD_SCRIPT).arg(lists.size() + 2)
+      .arg(keys.unacked()).arg(keys.unackedIndex());
+    lists.forEach(r::arg);
+    return r.arg(max).arg(now()).arg(perList);
+  }
+
   /** The commands that record a delivery as ours (one MULTI/EXEC, as kombu's {@code append}). */
   List<Request> recordCommands(String tag, Map<String, Object> envelope, String exchange, String routingKey) {
     String record = Json.encodeToString(List.of(envelope, exchange == null ? "" : exchange, routingKey == null ? "" : routingKey));
