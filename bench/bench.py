@@ -624,15 +624,18 @@ def latency(args, broker, kind, pool, conc):
                 if v != 2 * i:
                     raise RuntimeError(f'call {i}: got {v!r}')
                 res.forget()
-            for i in range(20):  # warm-up (connections, JIT, result consumer)
+            for i in range(args.lat_warm):  # warm-up (connections, JIT, result consumer)
                 call(i)
             samples = []
+            before = turnaround_buckets(w) if kind == 'ours' else None
             t_all = time.monotonic()
             for i in range(args.lat_n):
                 t = time.perf_counter()
                 call(i)
                 samples.append((time.perf_counter() - t) * 1000)
             row['total_s'] = time.monotonic() - t_all
+        if kind == 'ours':
+            row.update(worker_share(before, turnaround_buckets(w)))
         samples.sort()
         row['p50'] = samples[len(samples) // 2]
         row['p99'] = samples[min(len(samples) - 1, int(len(samples) * 0.99))]
@@ -653,6 +656,36 @@ def latency(args, broker, kind, pool, conc):
         broker.delete(queue)
         app.close()
     return row
+
+
+def turnaround_buckets(w):
+    """Cumulative histogram buckets {le_seconds: count} of the worker's celerity_task_turnaround for examples.add."""
+    c = http.client.HTTPConnection('127.0.0.1', w.port, timeout=5)
+    try:
+        c.request('GET', '/metrics')
+        text = c.getresponse().read().decode()
+    finally:
+        c.close()
+    out = {}
+    for line in text.splitlines():
+        m = re.match(r'celerity_task_turnaround_seconds_bucket\{(.*)\}\s+(\S+)', line)
+        if m and 'task="examples.add"' in m.group(1):
+            le = re.search(r'le="([^"]+)"', m.group(1)).group(1)
+            out[float('inf') if le == '+Inf' else float(le)] = float(m.group(2))
+    return out
+
+
+def worker_share(before, after):
+    """p50/p99 (ms, upper bucket bound) of the turnaround recorded between two bucket snapshots."""
+    diff = sorted((le, after[le] - before.get(le, 0)) for le in after)
+    total = diff[-1][1] if diff else 0
+    out = {}
+    for q in (50, 99):
+        for le, n in diff:
+            if total and n >= total * q / 100:
+                out[f'own_p{q}'] = le * 1000
+                break
+    return out
 
 
 def raw_amqp(args):
@@ -775,13 +808,18 @@ def render(info, args, drains, lats, raw, elapsed):
     L.append('## 2. Round-trip latency (sequential `send_task(examples.add).get()` from the Python client, '
              'RabbitMQ + Redis results db 12)')
     L.append('')
-    L.append('| Worker | calls | p50 ms | p99 ms | mean ms | total s |')
-    L.append('|---|---:|---:|---:|---:|---:|')
+    L.append(f'After {args.lat_warm} untimed warm-up calls. Worker share = receipt to result stored, from the '
+             'worker\'s own `celerity_task_turnaround` histogram over the timed calls (upper bound of the bucket, '
+             'buckets about 10% apart).')
+    L.append('')
+    L.append('| Worker | calls | p50 ms | p99 ms | mean ms | total s | worker share p50 / p99 ms |')
+    L.append('|---|---:|---:|---:|---:|---:|---:|')
     for r in lats:
         if 'status' in r:
-            L.append(f'| {r["worker"]} | {r["n"]} | **{r["status"]}** | - | - | - |')
+            L.append(f'| {r["worker"]} | {r["n"]} | **{r["status"]}** | - | - | - | - |')
         else:
-            L.append(f'| {r["worker"]} | {r["n"]} | {r["p50"]:.2f} | {r["p99"]:.2f} | {r["mean"]:.2f} | {r["total_s"]:.1f} |')
+            own = f'{r["own_p50"]:.3f} / {r["own_p99"]:.3f}' if 'own_p50' in r else '-'
+            L.append(f'| {r["worker"]} | {r["n"]} | {r["p50"]:.2f} | {r["p99"]:.2f} | {r["mean"]:.2f} | {r["total_s"]:.1f} | {own} |')
     L.append('')
     if raw is not None:
         L.append('## 3. Broker ceiling (RabbitMQ Java client 5.x, one captured Celery `examples.add` message '
@@ -824,6 +862,8 @@ def main():
     ap = argparse.ArgumentParser()
     ap.add_argument('--n', type=int, default=int(os.environ.get('BENCH_N', 20000)))
     ap.add_argument('--lat-n', type=int, default=int(os.environ.get('BENCH_LAT_N', 500)))
+    ap.add_argument('--lat-warm', type=int, default=int(os.environ.get('BENCH_LAT_WARM', 1000)),
+                    help='untimed calls before the timed latency calls (JIT warm-up)')
     ap.add_argument('--raw-n', type=int, default=int(os.environ.get('BENCH_RAW_N', 50000)))
     ap.add_argument('--jar', default=os.environ.get('BENCH_JAR'))
     ap.add_argument('--java-opts', default=os.environ.get('BENCH_JAVA_OPTS', ''))

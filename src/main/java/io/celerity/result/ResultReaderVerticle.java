@@ -37,7 +37,11 @@ public class ResultReaderVerticle extends VerticleBase {
     });
     bus.<TaskOutcome>consumer(Addresses.RESULT_OUTCOME, m -> {
       TaskOutcome o = m.body();
-      recorder.finished(o);
+      recorder.finished(o).onComplete(ar -> {
+        if (o.request() != null) {
+          metrics.turnaround(o.message().task(), System.nanoTime() - o.request().receivedNanos());
+        }
+      });
       metrics.finished(o.message().task(), o.state(), o.runtimeSeconds(), o.started());
       events.taskOutcome(o);
     });

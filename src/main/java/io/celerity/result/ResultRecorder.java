@@ -80,7 +80,8 @@ public class ResultRecorder {
     }
   }
 
-  public void finished(TaskOutcome o) {
+  /** Records an outcome; the future completes once it is stored and its message settled (acks_late). */
+  public Future<Void> finished(TaskOutcome o) {
     Request r = o.request();
     logOutcome(o);
     switch (o.state()) {
@@ -91,21 +92,22 @@ public class ResultRecorder {
     }
     if (States.RETRY.equals(o.state())) {
       retry(o);
-      return;
+      return Future.succeededFuture();
     }
     if (r != null) {
       // acks_late (and requests that never started): the message is settled once the result is stored.
       // Celery runs no canvas for a message naming an unknown task, hence only here.
       pendingWrites++;
-      withCanvas(o).onComplete(ar -> {
+      return withCanvas(o).transform(ar -> {
         pendingWrites--;
         settleAfter(o);
+        return Future.succeededFuture();
       });
-      return;
     }
     if (store(o)) {
       afterStarted(null, document(o, Instant.now())); // unknown task: nothing to settle, the consumer rejected it
     }
+    return Future.succeededFuture();
   }
 
   /**
