@@ -29,7 +29,9 @@ import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 
 /**
- * RabbitMQ transport on the Vert.x RabbitMQ client, with Celery's topology.
+ * RabbitMQ transport with Celery's topology: task messages are consumed on a {@link ConsumerConnection}
+ * of their own (the RabbitMQ Java client, deliveries and acks without thread hand-offs); declaring,
+ * publishing (with confirms) and the fanout consumers (pidbox, events) use the Vert.x RabbitMQ client.
  *
  * <p>Reconnection is ours, not the client's: the client neither re-applies QoS nor guards against
  * acks with delivery tags of a dead channel (which make RabbitMQ close the new channel). Every
@@ -51,13 +53,15 @@ public class AmqpTransport extends PullSupport {
   private final AmqpUrl url;
   private final AckBatcher acks = new AckBatcher();
   private final Map<Long, Promise<Void>> unconfirmed = new ConcurrentHashMap<>();
-  private final Map<String, RabbitMQConsumer> consumers = new java.util.LinkedHashMap<>();
+  /** Task-queue consumers on {@link #consumer}: queue to consumer tag. */
+  private final Map<String, String> consumers = new java.util.LinkedHashMap<>();
   private final List<String> queues;
   private final Map<FanoutBinding, Handler<Delivery>> fanouts = new java.util.LinkedHashMap<>();
 
   private Context context;
   private Handler<Delivery> handler;
   private RabbitMQClient client;
+  private ConsumerConnection consumer;
   private long generation;
   private boolean connected;
   private boolean closing;
@@ -66,7 +70,7 @@ public class AmqpTransport extends PullSupport {
   private boolean pulling;
   private int emptyPolls;
   private int nextQueue;
-  private boolean ackInFlight;
+  private boolean flushScheduled;
   private int prefetch;
   private long reconnects;
   private long backoffMs = INITIAL_BACKOFF_MS;
@@ -103,6 +107,7 @@ public class AmqpTransport extends PullSupport {
     RabbitMQClient c = RabbitMQClient.create(vertx, ro);
     long gen = ++generation;
     client = c;
+    consumer = null;
     acks.reset();
     return c.start()
       .compose(v -> c.confirmSelect())
@@ -111,8 +116,20 @@ public class AmqpTransport extends PullSupport {
         stream.handler(this::onConfirm);
         return declareAll(c);
       })
-      .compose(v -> c.basicQos(0, prefetch, true))
-      .compose(v -> consuming && !pull ? consumeAll(c, gen) : Future.succeededFuture())
+      .compose(v -> ConsumerConnection.open(context, url, options.connectionName() + " (consumer)",
+        why -> {
+          log.warn("Consumer connection closed: {}", why);
+          connectionLost(gen);
+        }))
+      .compose(cc -> {
+        if (gen != generation) {
+          cc.close();
+          return Future.failedFuture("superseded");
+        }
+        consumer = cc;
+        return cc.qos(prefetch);
+      })
+      .compose(v -> consuming && !pull ? consumeAll(consumer, gen) : Future.succeededFuture())
       .compose(v -> fanoutAll(c, gen))
       .onSuccess(v -> {
         connected = true;
@@ -129,6 +146,10 @@ public class AmqpTransport extends PullSupport {
       .recover(err -> {
         log.error("Cannot connect to broker {}: {}", url.redacted(), err.getMessage());
         c.stop();
+        if (consumer != null && gen == generation) {
+          consumer.close();
+          consumer = null;
+        }
         return Future.failedFuture(err);
       });
   }
@@ -154,25 +175,22 @@ public class AmqpTransport extends PullSupport {
       .compose(v -> c.queueBind(q, q, q));
   }
 
-  private Future<Void> consumeAll(RabbitMQClient c, long gen) {
+  private Future<Void> consumeAll(ConsumerConnection cc, long gen) {
     Future<Void> f = Future.succeededFuture();
     for (String q : queues) {
-      f = f.compose(v -> consume(c, gen, q));
+      f = f.compose(v -> consume(cc, gen, q));
     }
     return f;
   }
 
-  private Future<Void> consume(RabbitMQClient c, long gen, String q) {
-    return c.basicConsumer(q, new QueueOptions().setAutoAck(false)).map(consumer -> {
-      consumer.handler(m -> onMessage(m, q, gen));
-      consumer.exceptionHandler(err -> log.warn("Consumer of queue {} failed: {}", q, err.getMessage()));
-      consumer.endHandler(v -> {
-        if (gen == generation && consuming && !closing && consumers.get(q) == consumer) {
-          log.warn("Broker cancelled our consumer of queue {}; reconnecting", q);
-          connectionLost(gen);
-        }
-      });
-      consumers.put(q, consumer);
+  private Future<Void> consume(ConsumerConnection cc, long gen, String q) {
+    return cc.consume(q, (queue, env, props, body) -> onMessage(queue, env, props, body, gen), queue -> {
+      if (gen == generation && consuming && !closing && consumers.containsKey(queue)) {
+        log.warn("Broker cancelled our consumer of queue {}; reconnecting", queue);
+        connectionLost(gen);
+      }
+    }).map(tag -> {
+      consumers.put(q, tag);
       return null;
     });
   }
@@ -205,7 +223,7 @@ public class AmqpTransport extends PullSupport {
   public String toString() {
     return "amqp[generation=" + generation + " connected=" + connected + " consuming=" + consuming
       + " consumers=" + consumers.size() + " prefetch=" + prefetch + " unsettled=" + acks.unsettledCount()
-      + " ackPending=" + acks.hasPending() + " ackInFlight=" + ackInFlight + " lastDeliveryMsAgo="
+      + " ackPending=" + acks.hasPending() + " lastDeliveryMsAgo="
       + (System.nanoTime() - lastDeliveryNanos) / 1_000_000 + "]";
   }
 
@@ -225,7 +243,7 @@ public class AmqpTransport extends PullSupport {
     pulling = true;
     long gen = generation;
     String q = queues.get(nextQueue++ % queues.size());
-    client.basicGet(q, false).onComplete(ar -> {
+    consumer.get(q).onComplete(ar -> {
       if (gen != generation) {
         return;
       }
@@ -233,7 +251,8 @@ public class AmqpTransport extends PullSupport {
       if (ar.succeeded() && ar.result() != null) {
         emptyPolls = 0;
         credit--;
-        onMessage(ar.result(), q, gen);
+        com.rabbitmq.client.GetResponse r = ar.result();
+        onMessage(q, r.getEnvelope(), r.getProps(), r.getBody(), gen);
         pump();
       } else if (++emptyPolls < queues.size()) {
         pump();
@@ -244,14 +263,16 @@ public class AmqpTransport extends PullSupport {
     });
   }
 
-  private void onMessage(RabbitMQMessage m, String queue, long gen) {
+  private void onMessage(String queue, com.rabbitmq.client.Envelope env, AMQP.BasicProperties p, byte[] body, long gen) {
     if (gen != generation) {
-      log.debug("Ignoring delivery {} of connection {}: the broker requeued it already", m.envelope().getDeliveryTag(), gen);
+      log.debug("Ignoring delivery {} of connection {}: the broker requeued it already", env.getDeliveryTag(), gen);
       return; // a late delivery of a dead channel
     }
     lastDeliveryNanos = System.nanoTime();
-    acks.delivered(m.envelope().getDeliveryTag());
-    handler.handle(toDelivery(m, queue, gen));
+    acks.delivered(env.getDeliveryTag());
+    handler.handle(new Delivery(body, p.getContentType(), p.getContentEncoding(),
+      AmqpValues.fromTable(p.getHeaders()), p.getCorrelationId(), p.getReplyTo(), p.getPriority(),
+      env.getExchange(), env.getRoutingKey(), queue, env.isRedeliver(), env.getDeliveryTag(), gen));
   }
 
   private static Delivery toDelivery(RabbitMQMessage m, String queue, long gen) {
@@ -263,7 +284,8 @@ public class AmqpTransport extends PullSupport {
   }
 
   private void supervise() {
-    if (connected && client != null && (!client.isConnected() || !client.isOpenChannel())) {
+    if (connected && client != null && (!client.isConnected() || !client.isOpenChannel()
+        || consumer == null || !consumer.isOpen())) {
       connectionLost(generation);
       return;
     }
@@ -314,9 +336,12 @@ public class AmqpTransport extends PullSupport {
     failUnconfirmed("connection lost");
     consumers.clear();
     acks.reset();
-    ackInFlight = false;
     RabbitMQClient old = client;
     old.stop();
+    if (consumer != null) {
+      consumer.close();
+      consumer = null;
+    }
     lostHandler.handle(gen);
     scheduleReconnect();
   }
@@ -368,23 +393,17 @@ public class AmqpTransport extends PullSupport {
   @Override
   public Future<Void> stopConsuming() {
     consuming = false;
-    List<RabbitMQConsumer> toCancel = new ArrayList<>(consumers.values());
+    List<String> toCancel = new ArrayList<>(consumers.values());
     consumers.clear();
     return cancel(toCancel);
   }
 
-  private Future<Void> cancel(List<RabbitMQConsumer> toCancel) {
-    // RabbitMQConsumer.cancel() runs basic.cancel, a blocking RPC, on the calling thread: keep it off the event loop.
-    return vertx.<Void>executeBlocking(() -> {
-      for (RabbitMQConsumer c : toCancel) {
-        try {
-          c.cancel();
-        } catch (RuntimeException e) {
-          log.debug("Consumer cancel failed: {}", e.getMessage());
-        }
-      }
-      return null;
-    }, false).timeout(10, java.util.concurrent.TimeUnit.SECONDS).recover(err -> Future.succeededFuture());
+  private Future<Void> cancel(List<String> consumerTags) {
+    if (consumer == null || consumerTags.isEmpty()) {
+      return Future.succeededFuture();
+    }
+    return consumer.cancel(consumerTags).timeout(10, java.util.concurrent.TimeUnit.SECONDS)
+      .recover(err -> Future.succeededFuture());
   }
 
   @Override
@@ -397,7 +416,7 @@ public class AmqpTransport extends PullSupport {
       pump();
       return Future.succeededFuture();
     }
-    return connected ? consumeAll(client, generation) : Future.succeededFuture();
+    return connected ? consumeAll(consumer, generation) : Future.succeededFuture();
   }
 
   @Override
@@ -416,15 +435,16 @@ public class AmqpTransport extends PullSupport {
       return Future.succeededFuture(); // declared and consumed on (re)connect
     }
     RabbitMQClient c = client;
+    ConsumerConnection cc = consumer;
     long gen = generation;
-    return declareQueue(c, queue).compose(v -> consuming ? consume(c, gen, queue) : Future.succeededFuture());
+    return declareQueue(c, queue).compose(v -> consuming && !pull ? consume(cc, gen, queue) : Future.succeededFuture());
   }
 
   @Override
   public Future<Void> cancelQueue(String queue) {
     queues.remove(queue);
-    RabbitMQConsumer c = consumers.remove(queue);
-    return c == null ? Future.succeededFuture() : cancel(List.of(c));
+    String tag = consumers.remove(queue);
+    return tag == null ? Future.succeededFuture() : cancel(List.of(tag));
   }
 
   @Override
@@ -435,7 +455,7 @@ public class AmqpTransport extends PullSupport {
   @Override
   public Future<Void> prefetch(int count) {
     prefetch = count;
-    return connected ? client.basicQos(0, count, true) : Future.succeededFuture();
+    return connected ? consumer.qos(count) : Future.succeededFuture();
   }
 
   @Override
@@ -444,32 +464,28 @@ public class AmqpTransport extends PullSupport {
       log.debug("Dropping ack of delivery {} from connection {}: already requeued by the broker", d.deliveryTag(), d.generation());
       return;
     }
-    flushAcks();
+    if (!flushScheduled) {
+      // At the end of this event-loop task: the acks of one batch of settlements go out as one.
+      flushScheduled = true;
+      context.runOnContext(v -> {
+        flushScheduled = false;
+        flushAcks();
+      });
+    }
   }
 
   private void flushAcks() {
-    if (ackInFlight || !acks.hasPending() || !connected) {
+    if (!acks.hasPending() || !connected || consumer == null) {
       return;
     }
-    ackInFlight = true;
-    long gen = generation;
-    RabbitMQClient c = client;
-    Future<Void> f = Future.succeededFuture();
-    for (AckBatcher.AckOp op : acks.drain()) {
-      f = f.compose(v -> c.basicAck(op.tag(), op.multiple()));
+    try {
+      for (AckBatcher.AckOp op : acks.drain()) {
+        consumer.ack(op.tag(), op.multiple());
+      }
+    } catch (java.io.IOException | RuntimeException e) {
+      log.warn("Ack failed: {}", e.getMessage());
+      connectionLost(generation);
     }
-    f.onComplete(ar -> {
-      if (gen != generation) {
-        return;
-      }
-      ackInFlight = false;
-      if (ar.failed()) {
-        log.warn("Ack failed: {}", ar.cause().getMessage());
-        connectionLost(gen);
-      } else {
-        flushAcks();
-      }
-    });
   }
 
   @Override
@@ -477,8 +493,11 @@ public class AmqpTransport extends PullSupport {
     if (d.generation() != generation || !acks.settle((Long) d.deliveryTag())) {
       return;
     }
-    client.basicNack((Long) d.deliveryTag(), false, requeue)
-      .onFailure(err -> log.warn("Reject of delivery {} failed: {}", d.deliveryTag(), err.getMessage()));
+    try {
+      consumer.nack((Long) d.deliveryTag(), requeue);
+    } catch (java.io.IOException | RuntimeException e) {
+      log.warn("Reject of delivery {} failed: {}", d.deliveryTag(), e.getMessage());
+    }
   }
 
   @Override
@@ -531,7 +550,9 @@ public class AmqpTransport extends PullSupport {
     }
     connected = false;
     failUnconfirmed("transport closed");
-    return client == null ? Future.succeededFuture() : client.stop().recover(err -> Future.succeededFuture());
+    Future<Void> consumerClosed = consumer == null ? Future.succeededFuture() : consumer.close().recover(err -> Future.succeededFuture());
+    consumer = null;
+    return consumerClosed.compose(v -> client == null ? Future.succeededFuture() : client.stop().recover(err -> Future.succeededFuture()));
   }
 
   /** Drains pending acks before a clean close, so finished work is not redelivered. */
@@ -542,7 +563,8 @@ public class AmqpTransport extends PullSupport {
   }
 
   private void waitAcks(Promise<Void> done, int triesLeft) {
-    if ((!ackInFlight && !acks.hasPending()) || !connected || triesLeft == 0) {
+    flushAcks();
+    if (!acks.hasPending() || !connected || triesLeft == 0) {
       done.complete();
       return;
     }
