@@ -5,6 +5,7 @@ import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.redis.client.Command;
 import io.vertx.redis.client.Redis;
+import io.vertx.redis.client.RedisConnection;
 import io.vertx.redis.client.RedisOptions;
 import io.vertx.redis.client.Request;
 import io.vertx.redis.client.Response;
@@ -64,6 +65,9 @@ public class RedisBackend implements ResultBackend {
   static final String GROUP_PREFIX = "celery-taskset-meta-";
 
   private final Redis redis;
+  /** One pipelined connection for result writes; null until opened, and after it failed. */
+  private RedisConnection writer;
+  private boolean opening;
   private final long expiresSeconds;
   private final String keyPrefix;
 
@@ -90,10 +94,42 @@ public class RedisBackend implements ResultBackend {
 
   /** EVALSHA, falling back to EVAL when Redis does not have the script cached yet. */
   private Future<Response> script(String script, String sha, List<String> keys, List<String> args) {
-    return redis.send(evalRequest(Command.EVALSHA, sha, keys, args))
+    return write(evalRequest(Command.EVALSHA, sha, keys, args))
       .recover(err -> err.getMessage() != null && err.getMessage().startsWith("NOSCRIPT")
-        ? redis.send(evalRequest(Command.EVAL, script, keys, args))
+        ? write(evalRequest(Command.EVAL, script, keys, args))
         : Future.failedFuture(err));
+  }
+
+  /**
+   * Result writes go pipelined over one connection: taking a pooled connection for every write
+   * and handing it back cost more event-loop time than the write (most of it with results on).
+   * While that connection is being (re)opened, writes use the pool.
+   */
+  private Future<Response> write(Request r) {
+    RedisConnection c = writer;
+    if (c != null) {
+      return c.send(r);
+    }
+    if (!opening) {
+      opening = true;
+      redis.connect().onComplete(ar -> {
+        opening = false;
+        if (ar.succeeded()) {
+          RedisConnection conn = ar.result();
+          conn.exceptionHandler(err -> dropWriter(conn));
+          conn.endHandler(v -> dropWriter(conn));
+          writer = conn;
+        }
+      });
+    }
+    return redis.send(r);
+  }
+
+  private void dropWriter(RedisConnection conn) {
+    if (writer == conn) {
+      writer = null;
+      conn.close();
+    }
   }
 
   private static Request evalRequest(Command cmd, String scriptOrSha, List<String> keys, List<String> args) {
@@ -187,6 +223,7 @@ public class RedisBackend implements ResultBackend {
 
   @Override
   public Future<Void> close() {
+    writer = null;
     redis.close();
     return Future.succeededFuture();
   }
