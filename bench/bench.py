@@ -274,6 +274,10 @@ class Worker:
     @property
     def label(self):
         pm = f' --prefetch-multiplier {self.pm}' if self.pm != 4 else ''
+        if self.pool == 'process-py':
+            return f'Celerity process -c {self.conc} (Python children){pm}'
+        if self.kind == 'ours' and self.pool == 'process':
+            return f'Celerity process -c {self.conc} (Java children){pm}'
         return ('Celerity' if self.kind == 'ours' else 'Celery 5.2') + f' {self.pool} -c {self.conc}{pm}'
 
     @property
@@ -284,10 +288,12 @@ class Worker:
     def command(self):
         if self.kind == 'ours':
             self.port = self.port or free_port()
+            # process-py: the same Python tasks as Celery's (bench/py_tasks.py) in Celerity's child processes
+            child = ['--child', f'{PY} -m celerity_child py_tasks'] if self.pool == 'process-py' else []
             return ['java', *self.args.java_opts.split(), '-jar', self.args.jar, 'worker',
                     '-b', self.broker_url, '--result-backend', self.backend_url or 'disabled',
-                    '-Q', self.queue, '-c', str(self.conc), '-P', self.pool, '-l', 'WARNING',
-                    '--http-port', str(self.port), '-n', self.node, '--prefetch-multiplier', str(self.pm)]
+                    '-Q', self.queue, '-c', str(self.conc), '-P', self.pool.replace('-py', ''), '-l', 'WARNING',
+                    '--http-port', str(self.port), '-n', self.node, '--prefetch-multiplier', str(self.pm), *child]
         return [PY, '-m', 'celery', '-A', 'py_tasks', 'worker', '-P', self.pool, '-c', str(self.conc),
                 '-Q', self.queue, '-l', 'WARNING', '-n', self.node, '--prefetch-multiplier', str(self.pm),
                 '--without-mingle', '--without-gossip', '--without-heartbeat']
@@ -311,15 +317,15 @@ class Worker:
 
     def env(self):
         env = dict(os.environ)
-        if self.kind == 'py':
+        if self.kind == 'py' or self.pool == 'process-py':
             env['PYTHONPATH'] = HERE
             env['CELERITY_TEST_BROKER'] = self.broker_url
             env['CELERITY_TEST_BACKEND'] = self.backend_url or ''
         return env
 
     def shell_command(self):
-        cmd = ' '.join(self.command())
-        if self.kind == 'py':
+        cmd = ' '.join(f"'{a}'" if ' ' in a else a for a in self.command())
+        if self.kind == 'py' or self.pool == 'process-py':
             cmd = (f'CELERITY_TEST_BROKER={self.broker_url} CELERITY_TEST_BACKEND={self.backend_url or ""} '
                    f'PYTHONPATH=bench {cmd}')
         return cmd
@@ -395,7 +401,10 @@ def prefill(broker_url, queue, n, ignore_result):
 
 
 def drain(args, broker, rds, kind, pool, conc, broker_kind, results, pm=4):
-    """One drain measurement (cold, then warm with the same worker); returns a dict row."""
+    """One drain measurement (cold, then warm with the same worker); returns a dict row, or None when filtered out."""
+    key = f'{broker_kind}-{"on" if results else "off"}-{kind}-{pool}-pm{pm}'
+    if args.filter and not re.search(args.filter, key):
+        return None
     queue = f'bench-{kind}-{pool}-{broker_kind}-{"res" if results else "nores"}-{uuid.uuid4().hex[:8]}'
     broker_url = AMQP_URL if broker_kind == 'amqp' else REDIS_BROKER
     backend = REDIS_RESULTS if results else None
@@ -868,6 +877,8 @@ def main():
     ap.add_argument('--jar', default=os.environ.get('BENCH_JAR'))
     ap.add_argument('--java-opts', default=os.environ.get('BENCH_JAVA_OPTS', ''))
     ap.add_argument('--poll', type=float, default=0.05)
+    ap.add_argument('--filter', default=os.environ.get('BENCH_FILTER'),
+                    help='regex on drain keys such as amqp-off-ours-threads-pm4, redis-on-py-prefork-pm4')
     ap.add_argument('--no-warm', dest='warm', action='store_false',
                     help='skip the second (warm) drain with the same worker')
     ap.add_argument('--pm', type=int, default=int(os.environ.get('BENCH_PM', 64)),
@@ -900,8 +911,9 @@ def main():
     try:
         if 'drain' in only:
             plan = [('ours', 'threads', 8), ('py', 'prefork', 2), ('py', 'threads', 8)]
+            processes = [('ours', 'process', 2), ('ours', 'process-py', 2)]
             for results in (False, True):
-                for kind, pool, conc in plan:
+                for kind, pool, conc in plan + processes:
                     drains.append(drain(args, broker, None, kind, pool, conc, 'amqp', results))
                 if not results and args.pm:
                     for kind, pool, conc in plan[:2]:
@@ -909,6 +921,7 @@ def main():
             for results in (False, True):
                 for kind, pool, conc in [('ours', 'threads', 8), ('py', 'prefork', 2)]:
                     drains.append(drain(args, broker, None, kind, pool, conc, 'redis', results))
+            drains = [d for d in drains if d is not None]
         if 'latency' in only:
             for kind, pool, conc in [('ours', 'threads', 8), ('ours', 'solo', 1), ('py', 'solo', 1)]:
                 lats.append(latency(args, broker, kind, pool, conc))
