@@ -37,6 +37,8 @@ public final class Addresses {
 
   /** result-reader/pool -> consumer: a {@code Settle} (ack, reject, requeue). */
   public static final String CONSUMER_SETTLE = "celerity.consumer.settle";
+  /** A {@code Settle.Batch}: the early acks of one pool event-loop turn. */
+  public static final String CONSUMER_SETTLE_ALL = "celerity.consumer.settle.all";
   /** any -> consumer: an {@code OutgoingMessage} to publish; replies when confirmed. */
   public static final String BROKER_PUBLISH = "celerity.broker.publish";
   /** control -> consumer: JSON stats (broker, prefetch, received, reconnects). */

@@ -54,7 +54,7 @@ public class WorkerVerticle extends VerticleBase {
     EventBus bus = vertx.eventBus();
     // -E: before any verticle runs, so the first task-received is not missed.
     io.celerity.events.TaskEvents.of(vertx).hostname(options.getHostname()).enabled(options.isTaskEvents());
-    for (Class<?> c : List.of(Request.class, Settle.class, TaskOutcome.class, OutgoingMessage.class,
+    for (Class<?> c : List.of(Request.class, Settle.class, Settle.Batch.class, TaskOutcome.class, OutgoingMessage.class,
       io.celerity.transport.Delivery.class, io.celerity.transport.FanoutSubscription.class)) {
       LocalCodec.register(bus, c);
     }

@@ -74,6 +74,7 @@ public class ConsumerVerticle extends VerticleBase {
     metrics = io.celerity.metrics.WorkerMetrics.of(vertx);
     controlHandlers(bus);
     bus.<Settle>consumer(Addresses.CONSUMER_SETTLE, m -> settle(m.body()));
+    bus.<Settle.Batch>consumer(Addresses.CONSUMER_SETTLE_ALL, m -> m.body().settles().forEach(this::settle));
     bus.<OutgoingMessage>consumer(Addresses.BROKER_PUBLISH, m -> transport.publish(m.body())
       .onSuccess(v -> m.reply(null))
       .onFailure(err -> m.fail(500, err.getMessage())));

@@ -13,6 +13,10 @@ public record Settle(Delivery delivery, Action action) {
   /** How a delivery is settled. */
   public enum Action { ACK, REJECT, REQUEUE }
 
+  /** Settlements sent together, in order. */
+  public record Batch(java.util.List<Settle> settles) {
+  }
+
   public static Settle ack(Delivery d) {
     return new Settle(d, Action.ACK);
   }

@@ -34,6 +34,7 @@ public class PoolDispatcherVerticle extends VerticleBase {
   private final io.celerity.consumer.RevokedSet revoked = new io.celerity.consumer.RevokedSet();
   private Runner runner;
   private Autoscaler autoscaler;
+  private java.util.List<Settle> earlyAcks = new java.util.ArrayList<>();
 
   public PoolDispatcherVerticle() {
     this(new TaskRegistry());
@@ -49,17 +50,26 @@ public class PoolDispatcherVerticle extends VerticleBase {
     WorkerOptions options = new WorkerOptions(config());
     disablePrefetch = options.isDisablePrefetch();
     var bus = vertx.eventBus();
+    io.celerity.events.TaskEvents events = io.celerity.events.TaskEvents.of(vertx);
+    io.celerity.metrics.WorkerMetrics metrics = io.celerity.metrics.WorkerMetrics.of(vertx);
     runner = "process".equals(options.getPool()) ? new ProcessRunner(vertx, context, options, registry)
       : new ThreadRunner(options.getPool());
     pool = new TaskPool(vertx, context, runner, options.getInitialConcurrency(), new TaskPool.Listener() {
       @Override
       public void started(Request request) {
         if (!request.acksLate()) {
-          // Early ack straight to the consumer: acks pace the prefetch window, so this path is
-          // kept one hop short (the result-reader still hears of the start for STARTED and events).
-          bus.send(Addresses.CONSUMER_SETTLE, Settle.ack(request.delivery()));
+          // Early ack straight to the consumer (acks pace the prefetch window, so this path is kept one
+          // hop short), and the acks of one event-loop turn in one message (starts come in batches).
+          earlyAcks.add(Settle.ack(request.delivery()));
+          if (earlyAcks.size() == 1) {
+            context.runOnContext(v -> sendEarlyAcks());
+          }
         }
-        bus.send(Addresses.RESULT_STARTED, request);
+        metrics.started(request.message().task(), System.nanoTime() - request.receivedNanos());
+        if (request.trackStarted() || events.enabled()) {
+          // The result-reader needs the start only for STARTED (track_started) and task-started (-E).
+          bus.send(Addresses.RESULT_STARTED, request);
+        }
       }
 
       @Override
@@ -158,6 +168,11 @@ public class PoolDispatcherVerticle extends VerticleBase {
 
   /** Celery's Task.retry, worker side: publish the copy, then store RETRY; the original is settled as usual. */
   /** With {@code disable_prefetch} the consumer takes messages only while slots are free: tell it when they free up. */
+  private void sendEarlyAcks() {
+    vertx.eventBus().send(Addresses.CONSUMER_SETTLE_ALL, new Settle.Batch(earlyAcks));
+    earlyAcks = new java.util.ArrayList<>();
+  }
+
   private void slotsFreed(int n) {
     if (disablePrefetch && n > 0) {
       vertx.eventBus().send(Addresses.CONSUMER_SLOTS_FREED, n);

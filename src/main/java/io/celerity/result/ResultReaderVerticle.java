@@ -32,7 +32,6 @@ public class ResultReaderVerticle extends VerticleBase {
     bus.<Request>consumer(Addresses.RESULT_STARTED, m -> {
       Request r = m.body();
       recorder.started(r);
-      metrics.started(r.message().task(), System.nanoTime() - r.receivedNanos());
       events.taskStarted(r);
     });
     bus.<TaskOutcome>consumer(Addresses.RESULT_OUTCOME, m -> {
