@@ -1,5 +1,6 @@
 package io.celerity.pool;
 
+import io.celerity.LoopMailbox;
 import io.celerity.consumer.Request;
 import io.celerity.protocol.ExceptionInfo;
 import io.celerity.protocol.States;

@@ -49,26 +49,8 @@ class ReconnectTest {
     worker = WorkerHarness.start(vertx, WorkerHarness.config(viaProxy, Brokers.REDIS_URL, queue)
       .put("concurrency", 4).put("prefetch_multiplier", 4).put("reconnect_max_delay_ms", 500));
     CeleryClient client = new CeleryClient(Brokers.AMQP_URL, Brokers.REDIS_URL, queue);
-
-    List<Map<String, Object>> calls = new ArrayList<>();
-    for (int i = 0; i < 400; i++) {
-      calls.add(CeleryClient.call("examples.sleep", List.of(0.005), Map.of()));
-    }
-    List<String> ids = new ArrayList<>();
-    client.send(calls).forEach(r -> ids.add((String) r.get("id")));
-
-    Polling.until(() -> worker.stats(Addresses.RESULT_STATS).getLong("succeeded") >= 50, 30_000);
-    proxy.cut(true);
-    Polling.until(() -> !worker.consumerStats().getBoolean("connected"), 10_000);
-    proxy.accept();
-    Polling.until(() -> worker.consumerStats().getBoolean("connected"), 30_000);
-
-    List<Map<String, Object>> results = client.get(ids, 60);
-    long succeeded = results.stream().filter(r -> "SUCCESS".equals(r.get("state"))).count();
-    assertEquals(ids.size(), succeeded, "every task completed after the reconnect; consumer "
-      + worker.consumerStats() + " pool " + worker.stats(Addresses.POOL_STATS));
-    JsonObject stats = worker.consumerStats();
-    assertTrue(stats.getLong("reconnects") >= 1, "the worker reconnected: " + stats);
+    List<String> ids = cutWhileTasksFlow(worker, client, proxy);
+    assertAllSucceeded(worker, client, ids);
 
     // The prefetch limit is in force on the new channel: with 4 slots running (acked at start) and
     // a prefetch of 16 unacked, exactly 20 of 40 long tasks leave the queue; without QoS all would.
@@ -81,5 +63,31 @@ class ReconnectTest {
       Polling.until(() -> amqp.ready(queue) == 20, 10_000);
       assertEquals(16, worker.consumerStats().getInteger("prefetch_count"));
     }
+  }
+
+  /** Sends 400 short tasks and cuts the proxy once 50 are done; returns when the worker has reconnected. */
+  static List<String> cutWhileTasksFlow(WorkerHarness worker, CeleryClient client, TcpProxy proxy) throws Exception {
+    List<Map<String, Object>> calls = new ArrayList<>();
+    for (int i = 0; i < 400; i++) {
+      calls.add(CeleryClient.call("examples.sleep", List.of(0.005), Map.of()));
+    }
+    List<String> ids = new ArrayList<>();
+    client.send(calls).forEach(r -> ids.add((String) r.get("id")));
+    Polling.until(() -> worker.stats(Addresses.RESULT_STATS).getLong("succeeded") >= 50, 30_000);
+    proxy.cut(true);
+    Polling.until(() -> !worker.consumerStats().getBoolean("connected"), 10_000);
+    proxy.accept();
+    Polling.until(() -> worker.consumerStats().getBoolean("connected"), 30_000);
+    return ids;
+  }
+
+  /** Every task succeeded, and the worker counted a reconnect. */
+  static void assertAllSucceeded(WorkerHarness worker, CeleryClient client, List<String> ids) throws Exception {
+    List<Map<String, Object>> results = client.get(ids, 60);
+    long succeeded = results.stream().filter(r -> "SUCCESS".equals(r.get("state"))).count();
+    assertEquals(ids.size(), succeeded, "every task completed after the reconnect; consumer "
+      + worker.consumerStats() + " pool " + worker.stats(Addresses.POOL_STATS));
+    JsonObject stats = worker.consumerStats();
+    assertTrue(stats.getLong("reconnects") >= 1, "the worker reconnected: " + stats);
   }
 }

@@ -1,18 +1,11 @@
 package io.celerity.it;
 
-import io.celerity.Addresses;
 import io.celerity.support.BlockedThreadGuard;
 import io.vertx.core.Vertx;
-import io.vertx.core.json.JsonObject;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 
-import java.util.ArrayList;
 import java.util.List;
-import java.util.Map;
-
-import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
  * The Redis broker connection is cut (through a proxy) while tasks flow, batches of messages
@@ -52,26 +45,8 @@ class RedisReconnectTest {
     worker = WorkerHarness.start(vertx, WorkerHarness.config(viaProxy, RESULTS, queue)
       .put("concurrency", 4).put("prefetch_multiplier", 8).put("reconnect_max_delay_ms", 500));
     CeleryClient client = new CeleryClient(BROKER, RESULTS, queue);
-
-    List<Map<String, Object>> calls = new ArrayList<>();
-    for (int i = 0; i < 400; i++) {
-      calls.add(CeleryClient.call("examples.sleep", List.of(0.005), Map.of()));
-    }
-    List<String> ids = new ArrayList<>();
-    client.send(calls).forEach(r -> ids.add((String) r.get("id")));
-
-    Polling.until(() -> worker.stats(Addresses.RESULT_STATS).getLong("succeeded") >= 50, 30_000);
-    proxy.cut(true);
-    Polling.until(() -> !worker.consumerStats().getBoolean("connected"), 10_000);
-    proxy.accept();
-    Polling.until(() -> worker.consumerStats().getBoolean("connected"), 30_000);
-
-    List<Map<String, Object>> results = client.get(ids, 60);
-    long succeeded = results.stream().filter(r -> "SUCCESS".equals(r.get("state"))).count();
-    assertEquals(ids.size(), succeeded, "every task completed after the reconnect; consumer "
-      + worker.consumerStats() + " pool " + worker.stats(Addresses.POOL_STATS));
-    JsonObject stats = worker.consumerStats();
-    assertTrue(stats.getLong("reconnects") >= 1, "the worker reconnected: " + stats);
+    List<String> ids = ReconnectTest.cutWhileTasksFlow(worker, client, proxy);
+    ReconnectTest.assertAllSucceeded(worker, client, ids);
     Polling.until(() -> redis.unackedFor(queue) == 0 && redis.waiting(queue) == 0, 10_000);
   }
 }

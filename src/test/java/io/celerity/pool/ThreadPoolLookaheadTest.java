@@ -100,13 +100,20 @@ class ThreadPoolLookaheadTest {
     }
   }
 
+  private final ThreadRunner runner = new ThreadRunner("threads");
+
+  /** A pool on {@code ctx}'s event loop, where TaskPool lives, over this test's thread runner. */
+  private TaskPool startPool(Vertx vertx, Context ctx, int concurrency, Recorder rec) throws Exception {
+    TaskPool pool = onLoop(ctx, () -> new TaskPool(vertx, ctx, runner, concurrency, rec));
+    onLoop(ctx, pool::warmUp);
+    return pool;
+  }
+
   @Test
   void neverRunsMoreThanTheConcurrency(Vertx vertx, VertxTestContext test) throws Exception {
     Context ctx = vertx.getOrCreateContext();
     Recorder rec = new Recorder();
-    ThreadRunner runner = new ThreadRunner("threads");
-    TaskPool pool = onLoop(ctx, () -> new TaskPool(vertx, ctx, runner, 3, rec));
-    onLoop(ctx, () -> pool.warmUp());
+    TaskPool pool = startPool(vertx, ctx, 3, rec);
     onLoop(ctx, () -> {
       for (int i = 0; i < 2_000; i++) {
         pool.submit(request("t.count", 1));
@@ -125,9 +132,7 @@ class ThreadPoolLookaheadTest {
   void requestsWaitingOnThePoolThreadsCanStillBeRevokedAndTakenBack(Vertx vertx, VertxTestContext test) throws Exception {
     Context ctx = vertx.getOrCreateContext();
     Recorder rec = new Recorder();
-    ThreadRunner runner = new ThreadRunner("threads");
-    TaskPool pool = onLoop(ctx, () -> new TaskPool(vertx, ctx, runner, 2, rec));
-    onLoop(ctx, () -> pool.warmUp());
+    TaskPool pool = startPool(vertx, ctx, 2, rec);
     List<Request> waiting = new ArrayList<>();
     onLoop(ctx, () -> {
       pool.submit(request("t.gated", 1));

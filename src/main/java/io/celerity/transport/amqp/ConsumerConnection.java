@@ -8,6 +8,7 @@ import com.rabbitmq.client.DefaultConsumer;
 import com.rabbitmq.client.Envelope;
 import com.rabbitmq.client.GetResponse;
 import com.rabbitmq.client.ShutdownSignalException;
+import io.celerity.LoopMailbox;
 import io.vertx.core.Context;
 import io.vertx.core.Future;
 import io.vertx.core.Handler;
@@ -15,9 +16,7 @@ import io.vertx.core.Handler;
 import java.io.IOException;
 import java.util.List;
 import java.util.concurrent.AbstractExecutorService;
-import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicBoolean;
 
 /**
  * The connection task messages arrive on, on the RabbitMQ Java client directly (Celery, too,
@@ -44,14 +43,14 @@ final class ConsumerConnection {
   private final Context context;
   private final Connection connection;
   private final Channel channel;
-  private final ConcurrentLinkedQueue<Runnable> inbox = new ConcurrentLinkedQueue<>();
-  private final AtomicBoolean drainPending = new AtomicBoolean();
+  private final LoopMailbox inbox;
   private volatile boolean closing;
 
   private ConsumerConnection(Context context, Connection connection, Channel channel) {
     this.context = context;
     this.connection = connection;
     this.channel = channel;
+    this.inbox = new LoopMailbox(context);
   }
 
   /**
@@ -166,18 +165,7 @@ final class ConsumerConnection {
 
   /** From the reader thread: queued, and one event-loop task drains whatever arrived meanwhile. */
   private void post(Runnable r) {
-    inbox.add(r);
-    if (drainPending.compareAndSet(false, true)) {
-      context.runOnContext(v -> drain());
-    }
-  }
-
-  private void drain() {
-    drainPending.set(false);
-    Runnable r;
-    while ((r = inbox.poll()) != null) {
-      r.run();
-    }
+    inbox.post(r);
   }
 
   private <T> Future<T> blocking(java.util.concurrent.Callable<T> call) {

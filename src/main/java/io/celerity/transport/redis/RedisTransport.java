@@ -271,42 +271,28 @@ public class RedisTransport extends PullSupport {
    * and records them); only when the queues are empty does the poller wait in BRPOP.
    */
   private void popBatch(int max) {
-    polling = true;
-    RedisConnection conn = poller;
     int perList = Math.max(1, max / queues.size());
     if (queues.size() > 1) {
       queues.add(queues.remove(0)); // round robin: the next batch starts at the next queue
     }
     recording += max; // reserved while the script runs, so prefetch accounting stays exact
-    conn.send(store.popAndRecord(keys.brpopKeys(queues), max, perList)).onComplete(ar -> {
-      recording -= max;
-      if (conn != poller) {
-        if (ar.succeeded()) {
-          restorePopped(ar.result());
+    pop(store.popAndRecord(keys.brpopKeys(queues), max, perList), () -> recording -= max, this::restorePopped,
+      (conn, r) -> {
+        if (r == null || r.size() == 0) {
+          blockingPop();
+          return;
         }
-        return;
-      }
-      polling = false;
-      if (ar.failed()) {
-        connectionLost(conn, ar.cause().getMessage());
-        return;
-      }
-      Response r = ar.result();
-      if (r == null || r.size() == 0) {
-        blockingPop();
-        return;
-      }
-      for (int i = 0; i + 2 < r.size(); i += 3) {
-        String list = r.get(i).toString();
-        String raw = r.get(i + 1).toString();
-        if (r.get(i + 2).toInteger() == 1) {
-          onPoppedRecorded(list, raw);
-        } else {
-          onPopped(conn, list, raw);
+        for (int i = 0; i + 2 < r.size(); i += 3) {
+          String list = r.get(i).toString();
+          String raw = r.get(i + 1).toString();
+          if (r.get(i + 2).toInteger() == 1) {
+            onPoppedRecorded(list, raw);
+          } else {
+            onPopped(conn, list, raw);
+          }
         }
-      }
-      poll();
-    });
+        poll();
+      });
   }
 
   /** Messages a script popped for a connection given up meanwhile: back to the front of their lists. */
@@ -325,15 +311,34 @@ public class RedisTransport extends PullSupport {
     if (!mayPoll()) {
       return;
     }
-    polling = true;
-    RedisConnection conn = poller;
     Request brpop = Request.cmd(Command.BRPOP);
     keys.brpopKeys(queues).forEach(brpop::arg);
     brpop.arg(BRPOP_TIMEOUT);
-    conn.send(brpop).onComplete(ar -> {
+    pop(brpop, () -> { }, r -> {
+      if (r != null) {
+        pushBack(r.get(0).toString(), r.get(1).toString());
+      }
+    }, (conn, r) -> {
+      if (r != null) {
+        onPopped(conn, r.get(0).toString(), r.get(1).toString());
+      }
+      poll();
+    });
+  }
+
+  /**
+   * Sends a pop on the poller connection. {@code answered} runs first on any reply; a reply that
+   * arrives for a connection given up meanwhile goes to {@code stale} (to put its messages back).
+   */
+  private void pop(Request cmd, Runnable answered, java.util.function.Consumer<Response> stale,
+                   java.util.function.BiConsumer<RedisConnection, Response> popped) {
+    polling = true;
+    RedisConnection conn = poller;
+    conn.send(cmd).onComplete(ar -> {
+      answered.run();
       if (conn != poller) {
-        if (ar.succeeded() && ar.result() != null) {
-          pushBack(ar.result().get(0).toString(), ar.result().get(1).toString());
+        if (ar.succeeded()) {
+          stale.accept(ar.result());
         }
         return;
       }
@@ -342,11 +347,7 @@ public class RedisTransport extends PullSupport {
         connectionLost(conn, ar.cause().getMessage());
         return;
       }
-      Response r = ar.result();
-      if (r != null) {
-        onPopped(conn, r.get(0).toString(), r.get(1).toString());
-      }
-      poll();
+      popped.accept(conn, ar.result());
     });
   }
 

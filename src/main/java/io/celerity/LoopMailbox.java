@@ -1,4 +1,4 @@
-package io.celerity.pool;
+package io.celerity;
 
 import io.vertx.core.Context;
 
@@ -6,23 +6,23 @@ import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.atomic.AtomicBoolean;
 
 /**
- * Carries reports from pool threads to the pool's event loop in batches: whatever pool threads post
- * while one drain is pending runs in that drain, so a busy loop gets one task (and at most one
- * wake-up) for many reports. Reports from one thread run in the order they were posted.
+ * Carries work from other threads (pool threads, the AMQP reader thread) to one event loop in
+ * batches: whatever is posted while one drain is pending runs in that drain, so a busy loop gets one
+ * task (and at most one wake-up) for many posts. Posts from one thread run in the order they were made.
  */
-final class LoopMailbox {
+public final class LoopMailbox {
 
-  private static final org.slf4j.Logger log = org.slf4j.LoggerFactory.getLogger("celery.pool");
+  private static final org.slf4j.Logger log = org.slf4j.LoggerFactory.getLogger(LoopMailbox.class);
 
   private final Context context;
   private final ConcurrentLinkedQueue<Runnable> reports = new ConcurrentLinkedQueue<>();
   private final AtomicBoolean drainPending = new AtomicBoolean();
 
-  LoopMailbox(Context context) {
+  public LoopMailbox(Context context) {
     this.context = context;
   }
 
-  void post(Runnable report) {
+  public void post(Runnable report) {
     reports.add(report);
     if (drainPending.compareAndSet(false, true)) {
       context.runOnContext(v -> drain());
@@ -37,7 +37,7 @@ final class LoopMailbox {
       try {
         r.run();
       } catch (RuntimeException e) {
-        log.error("Pool report failed", e); // the others in the batch still run
+        log.error("Event-loop task failed", e); // the others in the batch still run
       }
     }
   }
