@@ -181,4 +181,28 @@ class RedisInteropTest {
   private long succeeded() throws Exception {
     return worker.stats(Addresses.RESULT_STATS).getLong("succeeded");
   }
+
+  @Test
+  void disablePrefetchHoldsNoMoreThanTheFreeSlots() throws Exception {
+    // Two slots, pull mode: once both run a long task, nothing more may leave the queue, even
+    // though the transport takes several messages per round trip when it may. The messages wait
+    // before the worker starts, so its first pull finds them all.
+    List<Map<String, Object>> calls = new ArrayList<>();
+    calls.add(call("examples.sleep", List.of(2), Map.of()));
+    calls.add(call("examples.sleep", List.of(2), Map.of()));
+    for (int i = 0; i < 4; i++) {
+      calls.add(call("examples.add", List.of(i, i), Map.of()));
+    }
+    List<String> ids = new ArrayList<>();
+    client.send(calls).forEach(r -> ids.add((String) r.get("id")));
+    startWorker(new JsonObject().put("concurrency", 2).put("disable_prefetch", true));
+    Polling.until(() -> worker.stats(Addresses.POOL_STATS).getInteger("active") == 2, 10_000);
+    long watchUntil = System.nanoTime() + 1_000_000_000L;
+    while (System.nanoTime() < watchUntil) { // an observation window: nothing may be pulled meanwhile
+      assertEquals(4, redis.waiting(queue), "queued behind busy slots instead of staying in Redis");
+      assertEquals(0, worker.stats(Addresses.POOL_STATS).getInteger("reserved"));
+      java.util.concurrent.locks.LockSupport.parkNanos(50_000_000);
+    }
+    assertTrue(client.get(ids, 20).stream().allMatch(r -> "SUCCESS".equals(r.get("state"))));
+  }
 }

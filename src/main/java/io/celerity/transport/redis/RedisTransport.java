@@ -371,6 +371,9 @@ public class RedisTransport extends PullSupport {
       store.restore((String) d.deliveryTag(), true); // stopped (or the queue was cancelled) meanwhile
       return;
     }
+    if (pull) {
+      credit--; // as onPopped: one credit per message handed on
+    }
     held.put((String) d.deliveryTag(), d);
     handler.handle(d);
   }
