@@ -93,11 +93,7 @@ class ThreadPoolLookaheadTest {
   }
 
   private static void await(Context ctx, java.util.concurrent.Callable<Boolean> condition) throws Exception {
-    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
-    while (!onLoop(ctx, condition)) {
-      assertTrue(System.nanoTime() < deadline, "condition not reached in 10 s");
-      Thread.sleep(5);
-    }
+    io.celerity.it.Polling.until(() -> onLoop(ctx, condition), 10_000);
   }
 
   private final ThreadRunner runner = new ThreadRunner("threads");

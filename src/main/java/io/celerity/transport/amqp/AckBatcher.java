@@ -9,9 +9,8 @@ import java.util.TreeSet;
 
 /**
  * Coalesces acks of one channel: a run of acked tags starting at the oldest unsettled delivery
- * becomes one {@code basic.ack(multiple=true)}. Every channel call of the Vert.x RabbitMQ client
- * hops to a worker thread, so while one ack call is in flight the next ones are collected and sent
- * together when it returns. Not thread-safe: used on the transport's event loop only.
+ * becomes one {@code basic.ack(multiple=true)}. The transport collects the acks of one event-loop
+ * task and sends them together at its end. Not thread-safe: used on the transport's event loop only.
  */
 final class AckBatcher {
 

@@ -17,7 +17,6 @@ import io.vertx.core.json.JsonObject;
 import io.vertx.rabbitmq.QueueOptions;
 import io.vertx.rabbitmq.RabbitMQClient;
 import io.vertx.rabbitmq.RabbitMQConfirmation;
-import io.vertx.rabbitmq.RabbitMQConsumer;
 import io.vertx.rabbitmq.RabbitMQMessage;
 import io.vertx.rabbitmq.RabbitMQOptions;
 import org.slf4j.Logger;
@@ -270,17 +269,18 @@ public class AmqpTransport extends PullSupport {
     }
     lastDeliveryNanos = System.nanoTime();
     acks.delivered(env.getDeliveryTag());
-    handler.handle(new Delivery(body, p.getContentType(), p.getContentEncoding(),
-      AmqpValues.fromTable(p.getHeaders()), p.getCorrelationId(), p.getReplyTo(), p.getPriority(),
-      env.getExchange(), env.getRoutingKey(), queue, env.isRedeliver(), env.getDeliveryTag(), gen));
+    handler.handle(toDelivery(env, p, body, queue, gen));
   }
 
   private static Delivery toDelivery(RabbitMQMessage m, String queue, long gen) {
-    com.rabbitmq.client.BasicProperties p = m.properties();
-    return new Delivery(m.body().getBytes(), p.getContentType(), p.getContentEncoding(),
-      AmqpValues.fromTable(p.getHeaders()), p.getCorrelationId(), p.getReplyTo(), p.getPriority(),
-      m.envelope().getExchange(), m.envelope().getRoutingKey(), queue, m.envelope().isRedeliver(),
-      m.envelope().getDeliveryTag(), gen);
+    return toDelivery(m.envelope(), m.properties(), m.body().getBytes(), queue, gen);
+  }
+
+  private static Delivery toDelivery(com.rabbitmq.client.Envelope env, com.rabbitmq.client.BasicProperties p,
+                                     byte[] body, String queue, long gen) {
+    return new Delivery(body, p.getContentType(), p.getContentEncoding(), AmqpValues.fromTable(p.getHeaders()),
+      p.getCorrelationId(), p.getReplyTo(), p.getPriority(), env.getExchange(), env.getRoutingKey(), queue,
+      env.isRedeliver(), env.getDeliveryTag(), gen);
   }
 
   private void supervise() {

@@ -116,12 +116,12 @@ final class ConsumerConnection {
     DefaultConsumer consumer = new DefaultConsumer(channel) {
       @Override
       public void handleDelivery(String tag, Envelope envelope, AMQP.BasicProperties properties, byte[] body) {
-        post(() -> handler.delivered(queue, envelope, properties, body));
+        inbox.post(() -> handler.delivered(queue, envelope, properties, body)); // from the reader thread
       }
 
       @Override
       public void handleCancel(String tag) {
-        post(() -> cancelled.handle(queue));
+        inbox.post(() -> cancelled.handle(queue));
       }
     };
     return blocking(() -> channel.basicConsume(queue, false, consumer));
@@ -161,11 +161,6 @@ final class ConsumerConnection {
       connection.abort(5_000);
       return null;
     });
-  }
-
-  /** From the reader thread: queued, and one event-loop task drains whatever arrived meanwhile. */
-  private void post(Runnable r) {
-    inbox.post(r);
   }
 
   private <T> Future<T> blocking(java.util.concurrent.Callable<T> call) {
