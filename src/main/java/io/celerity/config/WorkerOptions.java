@@ -34,6 +34,8 @@ public class WorkerOptions {
   public static final double DEFAULT_AUTOSCALE_KEEPALIVE = 30.0;
   public static final double DEFAULT_CHILD_KILL_GRACE = 2.0;
   public static final double DEFAULT_CHILD_START_TIMEOUT = 60.0;
+  public static final long DEFAULT_MAX_DECOMPRESSED_BODY = 64L * 1024 * 1024;
+  public static final double DEFAULT_UNSETTLED_DEADLINE = 300.0;
   public static final List<String> DEFAULT_CHILD_JVM_OPTIONS = List.of("-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1",
     "-Xshare:auto");
 
@@ -77,6 +79,8 @@ public class WorkerOptions {
   private double autoscaleKeepalive = DEFAULT_AUTOSCALE_KEEPALIVE;
   private double childKillGrace = DEFAULT_CHILD_KILL_GRACE;
   private double childStartTimeout = DEFAULT_CHILD_START_TIMEOUT;
+  private long maxDecompressedBody = DEFAULT_MAX_DECOMPRESSED_BODY;
+  private double unsettledDeadline = DEFAULT_UNSETTLED_DEADLINE;
 
   public WorkerOptions() {
   }
@@ -138,6 +142,8 @@ public class WorkerOptions {
     autoscaleKeepalive = json.getDouble("autoscale_keepalive", autoscaleKeepalive);
     childKillGrace = json.getDouble("child_kill_grace", childKillGrace);
     childStartTimeout = json.getDouble("child_start_timeout", childStartTimeout);
+    maxDecompressedBody = json.getLong("max_decompressed_body", maxDecompressedBody);
+    unsettledDeadline = json.getDouble("unsettled_deadline", unsettledDeadline);
     validate();
   }
 
@@ -227,7 +233,8 @@ public class WorkerOptions {
       .put("max_tasks_per_child", maxTasksPerChild).put("max_memory_per_child", maxMemoryPerChild)
       .put("autoscale", autoscale == null ? null : autoscale[0] + "," + autoscale[1])
       .put("autoscale_keepalive", autoscaleKeepalive).put("child_kill_grace", childKillGrace)
-      .put("child_start_timeout", childStartTimeout);
+      .put("child_start_timeout", childStartTimeout)
+      .put("max_decompressed_body", maxDecompressedBody).put("unsettled_deadline", unsettledDeadline);
     return j;
   }
 
@@ -451,5 +458,18 @@ public class WorkerOptions {
 
   public double getChildStartTimeout() {
     return childStartTimeout;
+  }
+
+  /** Largest body, in bytes, a compressed message may inflate to; larger ones are acked and dropped. */
+  public long getMaxDecompressedBody() {
+    return maxDecompressedBody;
+  }
+
+  /**
+   * Seconds after which a received delivery that is neither held (ETA, rate limit) nor known to the
+   * pool, yet still unsettled, is reported as stuck (log, metric, {@code /ready}).
+   */
+  public double getUnsettledDeadline() {
+    return unsettledDeadline;
   }
 }

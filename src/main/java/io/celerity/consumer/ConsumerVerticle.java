@@ -6,6 +6,8 @@ import io.celerity.config.WorkerOptions;
 import io.celerity.protocol.ExceptionInfo;
 import io.celerity.protocol.MessageDecoder;
 import io.celerity.protocol.States;
+import io.celerity.protocol.TaskMessage;
+import io.celerity.protocol.UndecodableBodyException;
 import io.celerity.result.TaskOutcome;
 import io.celerity.task.TaskRegistry;
 import io.celerity.transport.Delivery;
@@ -35,11 +37,15 @@ public class ConsumerVerticle extends VerticleBase {
   private WorkerOptions options;
   private Transport transport;
   private Strategy strategy;
+  private MessageDecoder decoder;
+  private final Unsettled unsettled = new Unsettled();
   private final RevokedSet revoked = new RevokedSet();
   private EtaTimer etaTimer;
   private TaskBuckets buckets;
   private StateDb stateDb;
   private long received;
+  /** Deliveries the watchdog found stuck in its last round. */
+  private int stuck;
   private PullCredit credit;
 
   private int prefetch;
@@ -54,11 +60,12 @@ public class ConsumerVerticle extends VerticleBase {
   @Override
   public Future<?> start() {
     options = new WorkerOptions(config());
-    strategy = new Strategy(new MessageDecoder(), registry, options);
+    decoder = new MessageDecoder(MessageDecoder.DEFAULT_ACCEPT, options.getMaxDecompressedBody());
+    strategy = new Strategy(decoder, registry, options);
     prefetch = options.getPrefetchCount();
     appliedPrefetch = prefetch;
     etaTimer = new EtaTimer(vertx, options.getEtaTaskLimit(), this::due,
-      d -> strategy.decide(d) instanceof Strategy.Run run ? run.request() : null);
+      d -> strategy.decide(d) instanceof Strategy.Run run ? run.request() : null, this::heldDropped);
     buckets = new TaskBuckets(vertx, this::dispatch);
     for (String name : registry.names()) {
       String limit = registry.get(name).options().rateLimit();
@@ -100,6 +107,7 @@ public class ConsumerVerticle extends VerticleBase {
     });
     bus.<JsonObject>consumer(Addresses.CONSUMER_RATE_LIMIT, m -> m.reply(rateLimit(m.body())));
     transport.connectionLostHandler(gen -> {
+      unsettled.forgetGeneration(gen);
       etaTimer.forgetGeneration(gen);
       buckets.removeIf(r -> r.delivery().generation() <= gen);
       updatePrefetch();
@@ -108,32 +116,90 @@ public class ConsumerVerticle extends VerticleBase {
     stateDb = options.getStatedb() == null ? null : new StateDb(vertx, options.getStatedb());
     Future<Void> loaded = stateDb == null ? Future.succeededFuture() : stateDb.load(revoked)
       .onSuccess(v -> log.info("Loaded {} revoked task id(s) from {}", revoked.size(), options.getStatedb()));
+    long every = Math.max(1000, Math.min(30_000, (long) (options.getUnsettledDeadline() * 250)));
+    vertx.setPeriodic(every, every, id -> checkUnsettled());
     return loaded.compose(v -> transport.start(this::onDelivery)).onSuccess(v -> credit.slotsFreed(options.getConcurrency()));
   }
 
   private void onDelivery(Delivery delivery) {
     received++;
-    Strategy.Decision decision = strategy.decide(delivery);
-    if (decision instanceof Strategy.Run run) {
-      accept(run.request());
-    } else if (decision instanceof Strategy.Invalid invalid) {
-      log.error("Received invalid task message: {}. The message has been rejected.", invalid.reason());
-      transport.reject(delivery, false);
-      credit.notARequest();
-      events.taskRejected(String.valueOf(delivery.headers() == null ? null : delivery.headers().get("id")), false);
-    } else if (decision instanceof Strategy.Undecodable bad) {
-      log.error("Can't decode message body: {} (type:{} encoding:{}). The message has been acked and dropped.",
-        bad.reason(), delivery.contentType(), delivery.contentEncoding());
-      transport.ack(delivery);
-      credit.notARequest();
-    } else if (decision instanceof Strategy.Unregistered unknown) {
-      log.error("Received unregistered task of type '{}'.\nThe message has been ignored and discarded.",
-        unknown.message().task());
-      transport.reject(delivery, false);
-      credit.notARequest();
-      vertx.eventBus().send(Addresses.RESULT_OUTCOME, new TaskOutcome(null, unknown.message(), States.FAILURE, null,
-        ExceptionInfo.notRegistered(unknown.message().task()), 0));
+    unsettled.received(delivery, taskIdOf(delivery), System.currentTimeMillis());
+    if (!MessageDecoder.isHeavy(delivery)) {
+      decide(delivery);
+      return;
     }
+    // Compressed or large: inflate (bounded) on a worker thread, so a bomb costs no event-loop time.
+    vertx.executeBlocking(() -> decoder.inflate(delivery), false).onComplete(ar -> {
+      if (!unsettled.contains(delivery)) {
+        return; // its connection was lost meanwhile: the broker has it back
+      }
+      if (ar.succeeded()) {
+        decide(ar.result());
+      } else if (ar.cause() instanceof UndecodableBodyException bad) {
+        undecodable(delivery, bad.getMessage());
+      } else {
+        contain(delivery, null, ar.cause());
+      }
+    });
+  }
+
+  /** Strategy, then what the decision says; whatever goes wrong settles this delivery alone. */
+  private void decide(Delivery delivery) {
+    TaskMessage message = null;
+    try {
+      Strategy.Decision decision = strategy.decide(delivery);
+      if (decision instanceof Strategy.Run run) {
+        message = run.request().message();
+        accept(run.request());
+      } else if (decision instanceof Strategy.Invalid invalid) {
+        log.error("Received invalid task message: {}. The message has been rejected.", invalid.reason());
+        settle(delivery, Settle.Action.REJECT);
+        credit.notARequest();
+        events.taskRejected(taskIdOf(delivery), false);
+      } else if (decision instanceof Strategy.Undecodable bad) {
+        undecodable(delivery, bad.reason());
+      } else if (decision instanceof Strategy.Unregistered unknown) {
+        log.error("Received unregistered task of type '{}'.\nThe message has been ignored and discarded.",
+          unknown.message().task());
+        settle(delivery, Settle.Action.REJECT);
+        credit.notARequest();
+        vertx.eventBus().send(Addresses.RESULT_OUTCOME, new TaskOutcome(null, unknown.message(), States.FAILURE, null,
+          ExceptionInfo.notRegistered(unknown.message().task()), 0));
+      }
+    } catch (RuntimeException | StackOverflowError e) {
+      contain(delivery, message, e);
+    }
+  }
+
+  private void undecodable(Delivery delivery, String reason) {
+    log.error("Can't decode message body: {} (type:{} encoding:{}). The message has been acked and dropped.",
+      reason, delivery.contentType(), delivery.contentEncoding());
+    settle(delivery, Settle.Action.ACK);
+    credit.notARequest();
+  }
+
+  /**
+   * A bug or an input we did not foresee, while handling one message: that message is rejected
+   * (never requeued: it would fail the same way on every worker, for ever), FAILURE is stored when
+   * it has an id, and the worker goes on consuming.
+   */
+  private void contain(Delivery delivery, TaskMessage message, Throwable error) {
+    String id = message != null ? message.id() : taskIdOf(delivery);
+    log.error("Task {}[{}]: handling its message failed; the message has been rejected", message != null
+      ? message.task() : String.valueOf(delivery.headers() == null ? null : delivery.headers().get("task")), id, error);
+    metrics.containedFailure();
+    if (settle(delivery, Settle.Action.REJECT)) {
+      credit.notARequest();
+    }
+    if (message != null) {
+      vertx.eventBus().send(Addresses.RESULT_OUTCOME, new TaskOutcome(null, message, States.FAILURE, null,
+        ExceptionInfo.from(error), 0));
+    }
+  }
+
+  private static String taskIdOf(Delivery delivery) {
+    Object id = delivery.headers() == null ? null : delivery.headers().get("id");
+    return id == null ? delivery.correlationId() : String.valueOf(id);
   }
 
   private void accept(Request request) {
@@ -148,12 +214,14 @@ public class ConsumerVerticle extends VerticleBase {
     }
     Instant eta = request.message().eta();
     if (eta != null && eta.isAfter(Instant.now())) {
+      unsettled.stage(request.delivery(), Unsettled.Stage.HELD);
       etaTimer.hold(request, eta);
       updatePrefetch();
       credit.held(request);
       return;
     }
     if (buckets.isLimited(request.message().task())) {
+      unsettled.stage(request.delivery(), Unsettled.Stage.HELD);
       credit.held(request);
     }
     buckets.submit(request);
@@ -162,12 +230,23 @@ public class ConsumerVerticle extends VerticleBase {
 
   /** An ETA came: the same revocation check again (a revoke takes effect at the ETA), then the rate limit. */
   private void due(Request request) {
-    updatePrefetch();
-    if (discardIfRevoked(request)) {
-      credit.discarded(request);
-    } else {
-      buckets.submit(request);
+    try {
       updatePrefetch();
+      if (discardIfRevoked(request)) {
+        credit.discarded(request);
+      } else {
+        buckets.submit(request);
+        updatePrefetch();
+      }
+    } catch (RuntimeException e) {
+      contain(request.delivery(), request.message(), e);
+    }
+  }
+
+  /** A held delivery that no longer decodes into a request when due: rejected, as at receipt. */
+  private void heldDropped(Delivery delivery) {
+    if (settle(delivery, Settle.Action.REJECT)) {
+      credit.notARequest();
     }
   }
 
@@ -176,6 +255,7 @@ public class ConsumerVerticle extends VerticleBase {
       credit.discarded(request);
     } else {
       credit.dispatched(request);
+      unsettled.stage(request.delivery(), Unsettled.Stage.DISPATCHED);
       vertx.eventBus().send(Addresses.POOL_APPLY, request);
     }
   }
@@ -195,6 +275,47 @@ public class ConsumerVerticle extends VerticleBase {
     }
     vertx.eventBus().send(Addresses.RESULT_OUTCOME, TaskOutcome.revokedBeforeStart(request, reason));
     return true;
+  }
+
+  /**
+   * The watchdog: deliveries unsettled past {@code unsettled_deadline} that neither the consumer
+   * holds (ETA, rate limit) nor the pool knows (reserved, active) are lost inside the worker; they
+   * hold prefetch slots for good. They are logged with their task ids, counted in a metric and make
+   * {@code /ready} fail, so that an operator or an orchestrator notices.
+   */
+  private void checkUnsettled() {
+    long cutoff = System.currentTimeMillis() - (long) (options.getUnsettledDeadline() * 1000);
+    java.util.List<Unsettled.Entry> candidates = new java.util.ArrayList<>(unsettled.older(cutoff, Unsettled.Stage.RECEIVED));
+    java.util.List<Unsettled.Entry> dispatched = unsettled.older(cutoff, Unsettled.Stage.DISPATCHED);
+    if (dispatched.isEmpty()) {
+      reportStuck(candidates);
+      return;
+    }
+    vertx.eventBus().<JsonObject>request(Addresses.POOL_REQUESTS, null).onComplete(ar -> {
+      if (ar.failed()) {
+        return; // the pool did not answer: try again next round rather than guess
+      }
+      java.util.Set<String> known = new java.util.HashSet<>();
+      for (String part : new String[] {"active", "reserved"}) {
+        io.vertx.core.json.JsonArray list = ar.result().body().getJsonArray(part);
+        if (list != null) {
+          list.forEach(o -> known.add(String.valueOf(((JsonObject) o).getValue("id"))));
+        }
+      }
+      dispatched.stream().filter(e -> !known.contains(e.taskId)).forEach(candidates::add);
+      reportStuck(candidates);
+    });
+  }
+
+  private void reportStuck(java.util.List<Unsettled.Entry> entries) {
+    if (!entries.isEmpty() || stuck != 0) {
+      for (Unsettled.Entry e : entries.subList(0, Math.min(entries.size(), 20))) {
+        log.error("Task [{}] received {} s ago is still unsettled and no part of the worker holds it",
+          e.taskId, (System.currentTimeMillis() - e.receivedMillis) / 1000);
+      }
+    }
+    stuck = entries.size();
+    metrics.unsettledStuck(stuck);
   }
 
   /**
@@ -250,11 +371,28 @@ public class ConsumerVerticle extends VerticleBase {
   }
 
   private void settle(Settle s) {
-    switch (s.action()) {
-      case ACK -> transport.ack(s.delivery());
-      case REJECT -> transport.reject(s.delivery(), false);
-      case REQUEUE -> transport.reject(s.delivery(), true);
+    settle(s.delivery(), s.action());
+  }
+
+  /**
+   * Every ack and reject goes through here: at most once per delivery, so a late or repeated settle
+   * (a failure handler after a normal path, a request of a lost connection) can never close the
+   * channel with an unknown delivery tag.
+   *
+   * @return whether the delivery was still unsettled
+   */
+  private boolean settle(Delivery delivery, Settle.Action action) {
+    if (!unsettled.settle(delivery)) {
+      log.debug("Delivery {} (generation {}) already settled or forgotten; {} dropped", delivery.deliveryTag(),
+        delivery.generation(), action);
+      return false;
     }
+    switch (action) {
+      case ACK -> transport.ack(delivery);
+      case REJECT -> transport.reject(delivery, false);
+      case REQUEUE -> transport.reject(delivery, true);
+    }
+    return true;
   }
 
   private JsonObject stats() {
@@ -265,6 +403,8 @@ public class ConsumerVerticle extends VerticleBase {
       .put("reconnects", transport.reconnects())
       .put("prefetch_count", appliedPrefetch)
       .put("received", received)
+      .put("unsettled", unsettled.size())
+      .put("unsettled_stuck", stuck)
       .put("eta_held", etaTimer.size())
       .put("rate_limited", buckets.waitingCount())
       .put("revoked", revoked.size())
@@ -295,8 +435,8 @@ public class ConsumerVerticle extends VerticleBase {
   @Override
   public Future<?> stop() {
     // Held requests go back to the broker for another worker (warm or cold shutdown alike).
-    etaTimer.takeAll().forEach(r -> transport.reject(r.delivery(), true));
-    buckets.removeIf(r -> true).forEach(r -> transport.reject(r.delivery(), true));
+    etaTimer.takeAll().forEach(r -> settle(r.delivery(), Settle.Action.REQUEUE));
+    buckets.removeIf(r -> true).forEach(r -> settle(r.delivery(), Settle.Action.REQUEUE));
     Future<Void> saved = stateDb == null ? Future.succeededFuture() : stateDb.save(revoked, 0).recover(err -> {
       log.error("Cannot write state file {}: {}", options.getStatedb(), err.getMessage());
       return Future.succeededFuture();

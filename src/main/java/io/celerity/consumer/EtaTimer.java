@@ -42,6 +42,7 @@ public final class EtaTimer {
   private final Integer limit;
   private final Consumer<Request> due;
   private final Function<Delivery, Request> rebuild;
+  private final Consumer<Delivery> dropped;
   private final PriorityQueue<Held> held = new PriorityQueue<>(
     Comparator.comparingLong(Held::etaMillis).thenComparingLong(Held::seq));
   private long seq;
@@ -51,12 +52,15 @@ public final class EtaTimer {
   /**
    * @param rebuild turns a held delivery back into its request (the consumer's strategy); null if
    *                it no longer is one (then it is dropped with a log line)
+   * @param dropped  settles a held delivery that no longer makes a request
    */
-  public EtaTimer(Vertx vertx, Integer limit, Consumer<Request> due, Function<Delivery, Request> rebuild) {
+  public EtaTimer(Vertx vertx, Integer limit, Consumer<Request> due, Function<Delivery, Request> rebuild,
+                  Consumer<Delivery> dropped) {
     this.vertx = vertx;
     this.limit = limit;
     this.due = due;
     this.rebuild = rebuild;
+    this.dropped = dropped;
   }
 
   public void hold(Request request, Instant eta) {
@@ -99,30 +103,46 @@ public final class EtaTimer {
     timer = -1;
     timerAt = Long.MAX_VALUE;
     long now = System.currentTimeMillis();
-    while (!held.isEmpty() && held.peek().etaMillis() <= now) {
-      Request r = restore(held.poll());
-      if (r != null) {
-        due.accept(r);
+    try {
+      while (!held.isEmpty() && held.peek().etaMillis() <= now) {
+        Held h = held.poll();
+        try {
+          Request r = restore(h, true);
+          if (r != null) {
+            due.accept(r);
+          }
+        } catch (RuntimeException e) {
+          // one bad held request must not strand the ones behind it
+          log.error("Task {}: failed when its ETA came", h.id(), e);
+        }
       }
+    } finally {
+      arm();
     }
-    arm();
   }
 
   @SuppressWarnings("unchecked")
-  private Request restore(Held h) {
-    Map<String, Object> headers;
+  private Request restore(Held h, boolean dropIfBad) {
+    Map<String, Object> headers = null;
     try {
       headers = (Map<String, Object>) Json.parse(h.headersJson());
-    } catch (IOException e) {
+    } catch (IOException | ClassCastException e) {
       log.error("Dropping held task {}: its headers no longer decode: {}", h.id(), e.getMessage());
-      return null;
     }
     Delivery d = new Delivery(h.body(), h.contentType(), h.contentEncoding(), headers,
       h.correlationId() == null ? h.id() : h.correlationId(), h.replyTo(), h.priority(), h.exchange(), h.routingKey(),
       h.queue(), h.redelivered(), h.deliveryTag(), h.generation());
-    Request r = rebuild.apply(d);
-    if (r == null) {
-      log.error("Dropping held task {}: it is no longer a runnable request", h.id());
+    Request r = null;
+    if (headers != null) {
+      try {
+        r = rebuild.apply(d);
+      } catch (RuntimeException e) {
+        log.error("Held task {} no longer decodes", h.id(), e);
+      }
+    }
+    if (r == null && dropIfBad) {
+      log.error("Dropping held task {}: it is no longer a runnable request; the message has been rejected", h.id());
+      dropped.accept(d);
     }
     return r;
   }
@@ -149,7 +169,7 @@ public final class EtaTimer {
     List<Request> out = new ArrayList<>();
     held.removeIf(h -> {
       if (ids.contains(h.id())) {
-        Request r = restore(h);
+        Request r = restore(h, true);
         if (r != null) {
           out.add(r);
         }
@@ -167,7 +187,7 @@ public final class EtaTimer {
     sorted.sort(held.comparator());
     List<Request> out = new ArrayList<>(sorted.size());
     for (Held h : sorted) {
-      Request r = restore(h);
+      Request r = restore(h, false);
       if (r != null) {
         out.add(r);
       }

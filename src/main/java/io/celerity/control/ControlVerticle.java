@@ -119,8 +119,7 @@ public class ControlVerticle extends VerticleBase {
   private void registerCommands() {
     commands.register("ping", a -> Future.succeededFuture(Map.of("ok", "pong")))
       .register("stats", a -> statsValue().map(s -> (Object) s))
-      .register("registered", a -> Future.succeededFuture(registry.names().stream()
-        .filter(n -> !n.startsWith("celery.")).toList())) // Celery: built-ins only with builtins=True
+      .register("registered", a -> Future.succeededFuture(InspectViews.registered(registry, options, a)))
       .register("scheduled", a -> ask(Addresses.CONSUMER_SCHEDULED))
       .register("revoke", this::revoke)
       .register("terminate", a -> revoke(a.copy().put("terminate", true)))
@@ -130,7 +129,7 @@ public class ControlVerticle extends VerticleBase {
       .register("reserved", a -> this.<JsonObject>ask(Addresses.POOL_REQUESTS).map(r -> (Object) r.getJsonArray("reserved")))
       .register("revoked", a -> this.<JsonObject>ask(Addresses.CONSUMER_REVOKED).map(r -> (Object) new JsonArray(new ArrayList<>(r.fieldNames()))))
       .register("active_queues", a -> ask(Addresses.CONSUMER_QUEUES))
-      .register("conf", a -> Future.succeededFuture(conf()))
+      .register("conf", a -> Future.succeededFuture(InspectViews.conf(options, a)))
       .register("query_task", this::queryTask)
       .register("report", a -> Future.succeededFuture(Map.of("ok", report())))
       .register("clock", a -> Future.succeededFuture(Map.of("clock", mailbox.clock())))
@@ -248,12 +247,9 @@ public class ControlVerticle extends VerticleBase {
     }
   }
 
-  /** {@code conf}: the worker's settings, URLs without passwords (the HTTP token is never part of them). */
+  /** {@code conf} with defaults, for the report. */
   private JsonObject conf() {
-    JsonObject c = options.toJson();
-    c.put("broker", io.celerity.config.Urls.redact(options.getBroker()));
-    c.put("result_backend", options.getResultBackend() == null ? null : io.celerity.config.Urls.redact(options.getResultBackend()));
-    return c;
+    return InspectViews.conf(options, new JsonObject().put("with_defaults", true));
   }
 
   /** {@code report}: Celery's bug-report text, with the JVM in place of Python. */
@@ -371,9 +367,12 @@ public class ControlVerticle extends VerticleBase {
     Future<JsonObject> pool = ask(Addresses.POOL_STATS);
     Future.all(consumer, pool).onComplete(ar -> {
       boolean connected = ar.succeeded() && consumer.result().getBoolean("connected", false);
-      JsonObject body = new JsonObject().put("status", connected ? "READY" : "NOT_READY")
-        .put("broker_connected", connected).put("pool", pool.succeeded());
-      json(rc, connected ? 200 : 503, body);
+      // deliveries lost inside the worker hold prefetch slots for good: not ready
+      int stuck = consumer.succeeded() ? consumer.result().getInteger("unsettled_stuck", 0) : 0;
+      boolean ready = connected && stuck == 0;
+      JsonObject body = new JsonObject().put("status", ready ? "READY" : "NOT_READY")
+        .put("broker_connected", connected).put("pool", pool.succeeded()).put("unsettled_stuck", stuck);
+      json(rc, ready ? 200 : 503, body);
     });
   }
 

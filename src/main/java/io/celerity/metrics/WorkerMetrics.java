@@ -43,6 +43,8 @@ public final class WorkerMetrics implements Shareable {
   private final AtomicLong reconnects = new AtomicLong();
   private final AtomicLong loopLagMs = new AtomicLong();
   private final AtomicLong connected = new AtomicLong();
+  private final AtomicLong unsettledStuck = new AtomicLong();
+  private final Counter contained;
 
   /** Meters of one task name. */
   public static final class TaskMeters {
@@ -90,6 +92,11 @@ public final class WorkerMetrics implements Shareable {
     FunctionCounter.builder("celerity_broker_reconnects", reconnects, AtomicLong::get)
       .description("Broker connections re-established after a loss").register(registry);
     Gauge.builder("celerity_broker_connected", connected, AtomicLong::get).register(registry);
+    Gauge.builder("celerity_unsettled_stuck", unsettledStuck, AtomicLong::get)
+      .description("Deliveries unsettled past unsettled_deadline that no part of the worker holds").register(registry);
+    contained = Counter.builder("celerity_messages_contained")
+      .description("Messages whose handling failed unexpectedly and that were rejected (FAILURE stored when they had an id)")
+      .register(registry);
     Gauge.builder("celerity_event_loop_lag", loopLagMs, v -> v.get() / 1000.0).baseUnit("seconds")
       .description("Recent event-loop lag seen by the heartbeat verticle").register(registry);
   }
@@ -147,6 +154,16 @@ public final class WorkerMetrics implements Shareable {
     if (ran) {
       m.runtime.record((long) (runtimeSeconds * 1e9), TimeUnit.NANOSECONDS);
     }
+  }
+
+  /** A message whose handling failed unexpectedly was settled on its own. */
+  public void containedFailure() {
+    contained.increment();
+  }
+
+  /** Deliveries the watchdog found unsettled with nothing holding them. */
+  public void unsettledStuck(int n) {
+    unsettledStuck.set(n);
   }
 
   /** Refreshes the gauges from the pool, consumer and heartbeat stats (each may be null). */

@@ -14,6 +14,9 @@ import java.time.temporal.ChronoUnit;
  */
 public final class IsoTime {
 
+  /** Python's {@code datetime.min} and {@code datetime.max}. */
+  private static final Instant MIN = Instant.parse("0001-01-01T00:00:00Z");
+  private static final Instant MAX = Instant.parse("9999-12-31T23:59:59.999999Z");
   private static final DateTimeFormatter NAIVE_MICROS = DateTimeFormatter.ofPattern("yyyy-MM-dd'T'HH:mm:ss.SSSSSS");
 
   private IsoTime() {
@@ -27,18 +30,26 @@ public final class IsoTime {
    */
   public static Instant parse(String text) {
     String s = text.trim();
+    Instant t;
     try {
       if (s.endsWith("Z") || s.endsWith("z")) {
-        return OffsetDateTime.parse(s.substring(0, s.length() - 1) + "+00:00").toInstant();
+        t = OffsetDateTime.parse(s.substring(0, s.length() - 1) + "+00:00").toInstant();
+      } else if (hasOffset(s)) {
+        t = OffsetDateTime.parse(s).toInstant();
+      } else {
+        t = LocalDateTime.parse(s).toInstant(ZoneOffset.UTC);
       }
-      if (hasOffset(s)) {
-        return OffsetDateTime.parse(s).toInstant();
-      }
-      return LocalDateTime.parse(s).toInstant(ZoneOffset.UTC);
     } catch (DateTimeParseException e) {
       throw new IllegalArgumentException("not an ISO-8601 date-time: " + text, e);
     }
+    // Python's datetime (what Celery parses into) ends at year 9999; later dates are not times
+    // Celery could have written, and their epoch millis overflow.
+    if (t.isBefore(MIN) || t.isAfter(MAX)) {
+      throw new IllegalArgumentException("date-time out of range (years 1 to 9999): " + text);
+    }
+    return t;
   }
+
 
   private static boolean hasOffset(String s) {
     int t = s.indexOf('T');

@@ -30,14 +30,57 @@ public final class MessageDecoder {
     "lang", "task", "id", "root_id", "parent_id", "meth", "shadow", "eta", "expires", "retries",
     "timelimit", "argsrepr", "kwargsrepr", "origin");
 
+  /** Default bound on a decompressed body: a compression bomb must not take the heap. */
+  public static final long DEFAULT_MAX_DECOMPRESSED_BYTES = 64L * 1024 * 1024;
+  /** Bodies above this size are decoded on a worker thread, not on the consumer's event loop. */
+  public static final int HEAVY_BODY_BYTES = 1024 * 1024;
+
   private final Set<String> accept;
+  private final long maxDecompressedBytes;
 
   public MessageDecoder() {
-    this(DEFAULT_ACCEPT);
+    this(DEFAULT_ACCEPT, DEFAULT_MAX_DECOMPRESSED_BYTES);
   }
 
   public MessageDecoder(Set<String> accept) {
+    this(accept, DEFAULT_MAX_DECOMPRESSED_BYTES);
+  }
+
+  public MessageDecoder(Set<String> accept, long maxDecompressedBytes) {
     this.accept = accept;
+    this.maxDecompressedBytes = maxDecompressedBytes;
+  }
+
+  /**
+   * Whether decoding this delivery may take long enough to stall an event loop (compressed or
+   * large): the consumer then calls {@link #inflate} on a worker thread first.
+   */
+  public static boolean isHeavy(Delivery delivery) {
+    return (delivery.headers() != null && delivery.headers().get("compression") != null)
+      || (delivery.body() != null && delivery.body().length > HEAVY_BODY_BYTES);
+  }
+
+  /**
+   * The same delivery with its body decompressed (bounded) and the {@code compression} header gone,
+   * so that decoding it (again, e.g. when an ETA comes) is cheap. Blocking: call off the event loop.
+   *
+   * @throws UndecodableBodyException the body does not decompress or exceeds the bound
+   */
+  public Delivery inflate(Delivery d) throws UndecodableBodyException {
+    Object compression = d.headers() == null ? null : d.headers().get("compression");
+    if (compression == null) {
+      return d;
+    }
+    byte[] body;
+    try {
+      body = decompress(d.body(), compression, maxDecompressedBytes);
+    } catch (IOException e) {
+      throw new UndecodableBodyException("cannot decompress message body: " + e.getMessage(), e);
+    }
+    Map<String, Object> headers = new LinkedHashMap<>(d.headers());
+    headers.remove("compression");
+    return new Delivery(body, d.contentType(), d.contentEncoding(), headers, d.correlationId(), d.replyTo(),
+      d.priority(), d.exchange(), d.routingKey(), d.queue(), d.redelivered(), d.deliveryTag(), d.generation());
   }
 
   /**
@@ -52,8 +95,8 @@ public final class MessageDecoder {
     Map<String, Object> headers = delivery.headers() == null ? Map.of() : delivery.headers();
     Object body;
     try {
-      body = Json.parse(decompress(delivery.body(), headers.get("compression")));
-    } catch (IOException e) {
+      body = Json.parse(decompress(delivery.body(), headers.get("compression"), maxDecompressedBytes));
+    } catch (IOException | RuntimeException e) {
       throw new UndecodableBodyException("cannot decode message body: " + e.getMessage(), e);
     }
     if (headers.get("task") != null) {
@@ -65,9 +108,9 @@ public final class MessageDecoder {
     throw new InvalidTaskException("unknown message: no task header and not a protocol v1 body");
   }
 
-  private static byte[] decompress(byte[] body, Object compression) throws IOException {
+  private static byte[] decompress(byte[] body, Object compression, long limit) throws IOException {
     if (compression == null) {
-      return body;
+      return body == null ? new byte[0] : body;
     }
     String type = compression.toString();
     InputStream in;
@@ -78,8 +121,17 @@ public final class MessageDecoder {
       default -> throw new IOException("unsupported compression " + type);
     }
     try (in) {
-      ByteArrayOutputStream out = new ByteArrayOutputStream(body.length * 4);
-      in.transferTo(out);
+      ByteArrayOutputStream out = new ByteArrayOutputStream((int) Math.min(limit, body.length * 4L));
+      byte[] buf = new byte[64 * 1024];
+      long total = 0;
+      int n;
+      while ((n = in.read(buf)) > 0) {
+        total += n;
+        if (total > limit) {
+          throw new IOException("decompressed body exceeds " + limit + " bytes");
+        }
+        out.write(buf, 0, n);
+      }
       return out.toByteArray();
     }
   }

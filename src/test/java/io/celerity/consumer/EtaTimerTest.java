@@ -43,7 +43,7 @@ class EtaTimerTest {
   }
 
   private EtaTimer timer(Vertx vertx, Integer limit, List<Request> due) {
-    return new EtaTimer(vertx, limit, due::add, d -> strategy.decide(d) instanceof Strategy.Run r ? r.request() : null);
+    return new EtaTimer(vertx, limit, due::add, d -> strategy.decide(d) instanceof Strategy.Run r ? r.request() : null, d -> { });
   }
 
   @Test

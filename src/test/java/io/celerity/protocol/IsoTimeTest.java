@@ -68,4 +68,16 @@ class IsoTimeTest {
     assertEquals(micros, IsoTime.parse(IsoTime.utc(micros)));
     assertEquals(micros, IsoTime.parse(IsoTime.naiveUtc(micros)));
   }
+
+  @ParameterizedTest
+  @ValueSource(strings = {"+292278995-01-01T00:00:00", "+10000-01-01T00:00:00+00:00", "-0001-12-31T00:00:00Z"})
+  void datesPythonCannotHoldAreRejected(String text) {
+    // Java's parser takes them; their epoch millis overflow in the ETA timer (a poison message)
+    assertThrows(IllegalArgumentException.class, () -> IsoTime.parse(text));
+  }
+
+  @Test
+  void pythonsLastDateIsStillADate() {
+    assertEquals(Instant.parse("9999-12-31T23:59:59Z"), IsoTime.parse("9999-12-31T23:59:59"));
+  }
 }

@@ -241,6 +241,38 @@ class MessageDecoderTest {
   }
 
   @Test
+  void compressionBombIsBoundedAndInflatedOffTheMessage() throws Exception {
+    // 8 MiB of spaces deflate to a few KB; the decoder stops at its bound instead of the heap's
+    java.io.ByteArrayOutputStream out = new java.io.ByteArrayOutputStream();
+    try (java.util.zip.DeflaterOutputStream z = new java.util.zip.DeflaterOutputStream(out)) {
+      z.write("[[1, 2], {}, {}".getBytes(StandardCharsets.UTF_8));
+      z.write(new byte[8 * 1024 * 1024]);
+    }
+    Map<String, Object> headers = new LinkedHashMap<>(DeliveryFixtures.amqp("add").headers());
+    headers.put("compression", "application/x-gzip");
+    Delivery bomb = DeliveryFixtures.withBody(out.toByteArray(), "application/json", headers);
+    assertTrue(MessageDecoder.isHeavy(bomb), "compressed bodies are inflated off the event loop");
+    MessageDecoder bounded = new MessageDecoder(MessageDecoder.DEFAULT_ACCEPT, 1024 * 1024);
+    UndecodableBodyException e = assertThrows(UndecodableBodyException.class, () -> bounded.inflate(bomb));
+    assertTrue(e.getMessage().contains("exceeds 1048576 bytes"), e.getMessage());
+    assertThrows(UndecodableBodyException.class, () -> bounded.decode(bomb));
+  }
+
+  @Test
+  void inflatedDeliveryDecodesWithoutItsCompressionHeader() throws Exception {
+    java.io.ByteArrayOutputStream out = new java.io.ByteArrayOutputStream();
+    try (java.util.zip.DeflaterOutputStream z = new java.util.zip.DeflaterOutputStream(out)) {
+      z.write("[[7, 8], {}, {}]".getBytes(StandardCharsets.UTF_8));
+    }
+    Map<String, Object> headers = new LinkedHashMap<>(DeliveryFixtures.amqp("add").headers());
+    headers.put("compression", "zlib");
+    Delivery inflated = decoder.inflate(DeliveryFixtures.withBody(out.toByteArray(), "application/json", headers));
+    assertFalse(inflated.headers().containsKey("compression"));
+    assertFalse(MessageDecoder.isHeavy(inflated));
+    assertEquals(List.of(7, 8), decoder.decode(inflated).args());
+  }
+
+  @Test
   void bigIntegersNanAndInfinitySurvive() throws Exception {
     TaskMessage m = decoder.decode(DeliveryFixtures.amqp("bignum_nan"));
     assertEquals(3, m.args().size());
