@@ -19,10 +19,6 @@ public final class Addresses {
    */
   public static final String POOL_FORGET_GENERATION = "celerity.pool.forget-generation";
 
-  /** control -> pool-dispatcher: add slots (Integer, default 1; Celery's pool_grow); replies the new count. */
-  public static final String POOL_GROW = "celerity.pool.grow";
-  /** control -> pool-dispatcher: remove slots (Integer, default 1; Celery's pool_shrink); replies the new count. */
-  public static final String POOL_SHRINK = "celerity.pool.shrink";
 
   /** pool-dispatcher -> result-reader: a {@code Request} has started. */
   public static final String RESULT_STARTED = "celerity.result.started";

@@ -45,6 +45,7 @@ public class WorkerOptions {
   private int concurrency = Runtime.getRuntime().availableProcessors();
   private String pool = DEFAULT_POOL;
   private String hostname;
+  private String nodename;
   private int prefetchMultiplier = DEFAULT_PREFETCH_MULTIPLIER;
   private String loglevel = DEFAULT_LOGLEVEL;
   private Double timeLimit;
@@ -276,7 +277,16 @@ public class WorkerOptions {
     return pool;
   }
 
+  /** The node name, resolved once: resolving the machine's host name can take a DNS round trip. */
   public String getHostname() {
+    String n = nodename;
+    if (n == null) {
+      n = nodename = resolveNodename();
+    }
+    return n;
+  }
+
+  private String resolveNodename() {
     String host = defaultHostname().substring("celery@".length());
     if (hostname == null || hostname.isBlank()) {
       return "celery@" + host;

@@ -107,8 +107,6 @@ public class PoolDispatcherVerticle extends VerticleBase {
     });
     int max = options.getConcurrency();
     int min = options.getInitialConcurrency();
-    bus.<Integer>consumer(Addresses.POOL_GROW, m -> m.reply(resize(pool.concurrency() + n(m.body()), max)));
-    bus.<Integer>consumer(Addresses.POOL_SHRINK, m -> m.reply(resize(pool.concurrency() - n(m.body()), max)));
     if (options.getAutoscale() != null) {
       autoscaler = new Autoscaler(pool, max, min, options.getAutoscaleKeepalive());
       vertx.setPeriodic(1000, id -> autoscaler.tick(System.nanoTime()));
@@ -154,10 +152,6 @@ public class PoolDispatcherVerticle extends VerticleBase {
       autoscaler.range(newMax, newMin);
       m.reply(new JsonObject().put("ok", "autoscale now max=" + newMax + " min=" + newMin));
     });
-  }
-
-  private static int n(Integer body) {
-    return body == null ? 1 : body;
   }
 
   /** pool_grow / pool_shrink: the new slot count, between 1 and the configured maximum. */
