@@ -83,7 +83,7 @@ public class WorkerVerticle extends VerticleBase {
   /** Builds the task registry: example tasks (unless disabled), {@code -A} classes, then ServiceLoader modules. */
   public static TaskRegistry buildRegistry(WorkerOptions options) {
     TaskRegistry r = new TaskRegistry();
-    new io.celerity.canvas.Builtins().register(r); // celery.* names a message may carry (wire reference 5.5)
+    new io.celerity.canvas.Builtins().register(r); // celery.* names a message may carry (docs/wire-protocol.md §5.5)
     ClassLoader cl = Thread.currentThread().getContextClassLoader();
     if (options.isLoadExamples()) {
       r.loadApp("io.celerity.examples.ExampleTasks", cl);

@@ -45,7 +45,7 @@ public class RedisBackend implements ResultBackend {
   private static final String STORE_SHA = sha1(STORE_SCRIPT);
 
   /**
-   * Celery's chord part MULTI/EXEC (wire reference 5.6) as one script, so it is atomic against a
+   * Celery's chord part MULTI/EXEC (docs/wire-protocol.md §5.6) as one script, so it is atomic against a
    * Python worker doing the same: ZADD .j, ZCOUNT .j, GET .t, GET .s, EXPIRE all three. Also
    * returns whether the ZADD added a new entry.
    */

@@ -11,7 +11,7 @@ import java.util.List;
 import java.util.Map;
 
 /**
- * Celery's {@code rpc://} result backend (wire protocol reference 4.4): every state change is a
+ * Celery's {@code rpc://} result backend (docs/wire-protocol.md §4.4): every state change is a
  * message to the default exchange, routed by the task's {@code reply_to} to the queue the client
  * declared, with {@code correlation_id} = the task id. Nothing is stored, so {@link #get} knows
  * nothing.

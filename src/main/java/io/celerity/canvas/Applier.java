@@ -13,7 +13,7 @@ import java.util.UUID;
 
 /**
  * Turns signatures into task messages the way Celery's {@code Signature.apply_async} does for each
- * kind (wire reference 5.1, 5.3): plain tasks, groups, chains and chords. Collects the messages and
+ * kind (docs/wire-protocol.md §5.1, §5.3): plain tasks, groups, chains and chords. Collects the messages and
  * chord sizes instead of sending them, so the caller decides when and how they are published.
  * Not thread-safe; one instance per application.
  */

@@ -12,7 +12,7 @@ import java.util.List;
 import java.util.Map;
 
 /**
- * Celery's built-in {@code celery.*} tasks a message may name (wire reference 5.5). Their bodies
+ * Celery's built-in {@code celery.*} tasks a message may name (docs/wire-protocol.md §5.5). Their bodies
  * only check and compute; what they send (a group, a chord's header, a chord body) is sent by
  * {@link CanvasDuties} after they return, from the result-reader, like every other canvas message.
  */

@@ -24,7 +24,7 @@ import java.util.UUID;
 import java.util.function.Function;
 
 /**
- * The canvas duties of a worker after a task ended (wire reference section 5): link callbacks and
+ * The canvas duties of a worker after a task ended (docs/wire-protocol.md §5): link callbacks and
  * the next chain step after success, errbacks and failed chain members after failure, and the
  * chord join on the Redis backend. Event-loop confined (the result-reader's); everything it sends
  * goes through {@code publisher}, everything it stores through {@code store}.

@@ -10,7 +10,7 @@ import java.util.Map;
 /**
  * A Celery signature: a task name with partial arguments and execution options, in the exact shape
  * Celery puts in a message's {@code embed} ({@code {"task", "args", "kwargs", "options",
- * "subtask_type", "immutable"}}, wire reference 1.4). Immutable: every {@code with}/{@code set}
+ * "subtask_type", "immutable"}}, docs/wire-protocol.md §1.4). Immutable: every {@code with}/{@code set}
  * method returns a copy.
  *
  * <p>Build one from Java with {@link #of}, combine them with {@link Canvas#chain}, {@link Canvas#group}

@@ -32,7 +32,7 @@ public final class TaskMessages {
 
   /**
    * A message for {@code signature.apply_async()}: Celery's execution options mapped onto the wire
-   * as {@code Task.apply_async}/{@code amqp.as_task_v2} do (wire reference 5.1). Recognised options:
+   * as {@code Task.apply_async}/{@code amqp.as_task_v2} do (docs/wire-protocol.md §5.1). Recognised options:
    * {@code queue}, {@code exchange}, {@code routing_key}, {@code priority}, {@code countdown},
    * {@code eta}, {@code expires} (seconds, ISO text or {@link Instant}), {@code link}, {@code link_error},
    * {@code chain}, {@code chord}, {@code group_id}, {@code group_index}, {@code time_limit},
@@ -130,7 +130,7 @@ public final class TaskMessages {
   }
 
   /**
-   * The copy Celery's {@code Task.retry} publishes (wire reference section 8): same id, task,
+   * The copy Celery's {@code Task.retry} publishes (docs/wire-protocol.md §8): same id, task,
    * shadow, group, group_index, root_id, timelimit, expires and ignore_result; {@code retries + 1};
    * a new {@code eta}; {@code parent_id} kept, or the task's own id when it had none; custom headers
    * not carried over; same correlation_id, reply_to and priority; the body's embed unchanged. It goes

@@ -41,7 +41,7 @@ public class ResultRecorder {
   private final String hostname;
   /** STARTED writes in flight, so the final state is never overtaken by its own STARTED. */
   private final Map<String, Future<Void>> startedWrites = new HashMap<>();
-  /** Links, chains, errbacks and chords (wire reference section 5). */
+  /** Links, chains, errbacks and chords (docs/wire-protocol.md §5). */
   private final CanvasDuties canvas;
   private long succeeded;
   private long failed;

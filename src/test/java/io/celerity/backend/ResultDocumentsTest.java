@@ -13,7 +13,7 @@ import java.util.Map;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 
-/** Documents compared with the ones a Celery 5.2.6 worker wrote (docs/celery-wire-protocol.md 4.2). */
+/** Documents compared with the ones a Celery 5.2.6 worker wrote (docs/wire-protocol.md §4.2). */
 class ResultDocumentsTest {
 
   private static Map<String, Object> extended(String name, List<Object> args, Map<String, Object> kwargs, String worker,

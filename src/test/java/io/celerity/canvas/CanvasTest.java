@@ -12,7 +12,7 @@ import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-/** The messages a Java-built canvas turns into, compared with what the Python client publishes (wire reference 1.5). */
+/** The messages a Java-built canvas turns into, compared with what the Python client publishes (docs/wire-protocol.md §1.5). */
 class CanvasTest {
 
   @SuppressWarnings("unchecked")

@@ -145,7 +145,7 @@ public final class ChildMain {
     Map<String, Object> reply = new LinkedHashMap<>();
     reply.put("job", job);
     if (ended.retry() != null) {
-      // the parent republishes the copy (wire reference section 8) and stores RETRY
+      // the parent republishes the copy (docs/wire-protocol.md §8) and stores RETRY
       reply.put("type", "retry");
       io.celerity.protocol.ExceptionInfo why = ended.error() != null ? ended.error()
         : io.celerity.protocol.ExceptionInfo.of(io.celerity.protocol.ExceptionInfo.CELERY_EXCEPTIONS, "Retry", ended.retry().getMessage());

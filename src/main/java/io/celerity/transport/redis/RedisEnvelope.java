@@ -12,7 +12,7 @@ import java.util.Map;
 import java.util.UUID;
 
 /**
- * kombu's Redis message envelope (wire protocol reference 3.2): one JSON object per list entry or
+ * kombu's Redis message envelope (docs/wire-protocol.md §3.2): one JSON object per list entry or
  * pub/sub payload, body base64-encoded, properties carrying {@code delivery_info} and the
  * publisher's {@code delivery_tag}. Envelopes are kept as ordered maps so that a restored message
  * keeps kombu's key order.

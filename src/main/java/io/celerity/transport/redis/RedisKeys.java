@@ -4,7 +4,7 @@ import java.util.ArrayList;
 import java.util.List;
 
 /**
- * kombu's Redis key and channel names (Celery wire protocol reference, 3.1, 3.4, 3.6, 3.7), all
+ * kombu's Redis key and channel names (docs/wire-protocol.md §3.1, §3.4, §3.6, §3.7), all
  * with the {@code global_keyprefix} in front.
  */
 public final class RedisKeys {

@@ -22,7 +22,7 @@ import java.util.UUID;
 import java.util.regex.Pattern;
 
 /**
- * kombu's acknowledgement emulation on Redis (wire protocol reference 3.5): the {@code unacked}
+ * kombu's acknowledgement emulation on Redis (docs/wire-protocol.md §3.5): the {@code unacked}
  * hash and {@code unacked_index} sorted set, restore of messages whose holder went away, and the
  * exchange lookup that restore and named-exchange publishing share. Commands only; which tags are
  * ours is the transport's business.

@@ -10,7 +10,7 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-/** kombu's names, as captured in the wire protocol reference (3.1, 3.3, 3.4, 3.6, 3.7). */
+/** kombu's names, as in docs/wire-protocol.md §3.1, §3.3, §3.4, §3.6, §3.7. */
 class RedisKeysTest {
 
   private final RedisKeys keys = new RedisKeys("", 10);
