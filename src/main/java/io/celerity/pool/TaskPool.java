@@ -124,11 +124,17 @@ public class TaskPool {
   }
 
   private void hand(Request request) {
+    Job job = new Job(request);
+    // Celery's Request.execute_using_pool: a request that expired while it waited for a slot is
+    // revoked ("expired"), not run. Runners with a lookahead check again when a thread takes it.
+    if (job.expired()) {
+      listener.finished(TaskOutcome.revokedBeforeStart(request, "expired"));
+      return;
+    }
     if (isRevoked.test(request.id())) {
       listener.finished(TaskOutcome.revokedBeforeStart(request, "revoked"));
       return;
     }
-    Job job = new Job(request);
     boolean startsItself = runner.lookahead(concurrency) > 0;
     if (startsItself) {
       handed.add(job);
@@ -141,6 +147,11 @@ public class TaskPool {
       @Override
       public void started() {
         reports.post(() -> TaskPool.this.started(job));
+      }
+
+      @Override
+      public void expired() {
+        reports.post(() -> finish(job, () -> listener.finished(TaskOutcome.revokedBeforeStart(job.request, "expired"))));
       }
 
       @Override
