@@ -25,14 +25,20 @@ import java.util.Map;
  *
  * <p>Like Celery, a stored SUCCESS is never overwritten (a redelivered message must not turn a
  * success into something else). The check, the write and the PUBLISH run as one Lua script: one
- * round trip and atomic against a Python worker writing the same key.
+ * round trip and atomic against a Python worker writing the same key. The check decodes the stored
+ * document (cjson) and looks at its top-level {@code status}, as Celery does; a text search would
+ * also find {@code "status": "SUCCESS"} inside a result or an exception argument. A value that is
+ * not a JSON object (not Celery's) is overwritten.
  */
 public class RedisBackend implements ResultBackend {
 
   static final String STORE_SCRIPT = """
     local cur = redis.call('GET', KEYS[1])
-    if cur and (string.find(cur, '"status": "SUCCESS"', 1, true) or string.find(cur, '"status":"SUCCESS"', 1, true)) then
-      return 0
+    if cur then
+      local ok, meta = pcall(cjson.decode, cur)
+      if ok and type(meta) == 'table' and meta['status'] == 'SUCCESS' then
+        return 0
+      end
     end
     if tonumber(ARGV[2]) > 0 then
       redis.call('SETEX', KEYS[1], ARGV[2], ARGV[1])

@@ -28,6 +28,12 @@ public final class Job implements TaskContext {
     this.request = request;
   }
 
+  /** Its {@code expires} has passed: it must not start (checked again whenever it reaches a free slot). */
+  boolean expired() {
+    java.time.Instant expires = request.message().expires();
+    return expires != null && !expires.isAfter(java.time.Instant.now());
+  }
+
   /** True for exactly one caller: the job is now theirs to start or to cancel. */
   boolean claim() {
     return claimed.compareAndSet(false, true);

@@ -123,8 +123,9 @@ public class PoolDispatcherVerticle extends VerticleBase {
       double nowSeconds = System.currentTimeMillis() / 1000.0;
       long nowNanos = System.nanoTime();
       Long pid = ProcessHandle.current().pid();
-      for (Request r : pool.active()) {
-        double started = nowSeconds - (nowNanos - pool.startNanos(r.id())) / 1e9;
+      for (Job job : pool.activeJobs()) {
+        Request r = job.request();
+        double started = nowSeconds - (nowNanos - job.startNanos) / 1e9;
         active.add(io.celerity.consumer.RequestInfo.of(r, started, !r.acksLate(), pid));
       }
       JsonArray reserved = new JsonArray();

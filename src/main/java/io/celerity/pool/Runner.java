@@ -20,6 +20,12 @@ public interface Runner {
     default void started() {
     }
 
+    /**
+     * A runner with a {@link Runner#lookahead lookahead} claimed the job, but its {@code expires}
+     * passed while it waited for a free thread: the body is not run (Celery revokes it as expired).
+     */
+    void expired();
+
     /** The body returned a JSON-ready value, or raised the exception as Celery encodes it. */
     void done(Object value, ExceptionInfo error);
 

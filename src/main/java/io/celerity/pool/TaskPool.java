@@ -14,9 +14,10 @@ import org.slf4j.LoggerFactory;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Deque;
-import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 
 /**
  * Schedules requests onto a {@link Runner}, at most {@code concurrency} at a time, and enforces
@@ -49,9 +50,14 @@ public class TaskPool {
   private final Listener listener;
   private int concurrency;
   private final Deque<Request> queued = new ArrayDeque<>();
-  private final Map<String, Job> running = new LinkedHashMap<>();
+  /*
+   * Jobs are kept by delivery (the Job object, one per request), never by task id: two messages may
+   * carry the same id (a publisher reusing ids, a redelivery after a reconnect while the first copy
+   * still runs), and each copy must stay visible and accounted for until it ends.
+   */
+  private final Set<Job> running = new LinkedHashSet<>();
   /** Given to a runner with a lookahead that has not started them yet (still Celery's "reserved"). */
-  private final Map<String, Job> handed = new LinkedHashMap<>();
+  private final Set<Job> handed = new LinkedHashSet<>();
   private final LoopMailbox reports;
   private final Map<String, Long> totals = new java.util.TreeMap<>();
   private long processed;
@@ -81,7 +87,7 @@ public class TaskPool {
       .forEach(r -> listener.finished(TaskOutcome.revokedBeforeStart(r, "revoked")));
     if (terminate) {
       // Started on a pool thread, but the report is still on its way: terminate them as running ones.
-      handed.values().stream().filter(j -> ids.contains(j.request.id())).toList().forEach(j -> running.put(j.request.id(), j));
+      handed.stream().filter(j -> ids.contains(j.request.id())).toList().forEach(running::add);
     }
     queued.removeIf(r -> {
       if (ids.contains(r.id())) {
@@ -92,7 +98,7 @@ public class TaskPool {
     });
     List<String> terminated = new ArrayList<>();
     if (terminate) {
-      for (Job job : new ArrayList<>(running.values())) {
+      for (Job job : new ArrayList<>(running)) {
         if (ids.contains(job.request.id())) {
           terminated.add(job.request.id());
           log.info("Terminating {} ({})", job.request.logName(), signal);
@@ -118,14 +124,20 @@ public class TaskPool {
   }
 
   private void hand(Request request) {
+    Job job = new Job(request);
+    // Celery's Request.execute_using_pool: a request that expired while it waited for a slot is
+    // revoked ("expired"), not run. Runners with a lookahead check again when a thread takes it.
+    if (job.expired()) {
+      listener.finished(TaskOutcome.revokedBeforeStart(request, "expired"));
+      return;
+    }
     if (isRevoked.test(request.id())) {
       listener.finished(TaskOutcome.revokedBeforeStart(request, "revoked"));
       return;
     }
-    Job job = new Job(request);
     boolean startsItself = runner.lookahead(concurrency) > 0;
     if (startsItself) {
-      handed.put(request.id(), job);
+      handed.add(job);
     } else {
       job.claim();
       job.startNanos = System.nanoTime();
@@ -135,6 +147,11 @@ public class TaskPool {
       @Override
       public void started() {
         reports.post(() -> TaskPool.this.started(job));
+      }
+
+      @Override
+      public void expired() {
+        reports.post(() -> finish(job, () -> listener.finished(TaskOutcome.revokedBeforeStart(job.request, "expired"))));
       }
 
       @Override
@@ -157,12 +174,12 @@ public class TaskPool {
 
   /** The body started (now, or on a pool thread at {@code job.startNanos}): the request is active. */
   private void started(Job job) {
-    handed.remove(job.request.id());
+    handed.remove(job);
     if (job.finished.get()) {
       return; // terminated between its start on a pool thread and this report
     }
     Request request = job.request;
-    running.put(request.id(), job);
+    running.add(job);
     processed++;
     totals.merge(request.message().task(), 1L, Long::sum);
     listener.started(request);
@@ -180,14 +197,14 @@ public class TaskPool {
     if (!job.claim()) {
       return false;
     }
-    handed.remove(job.request.id());
+    handed.remove(job);
     return true;
   }
 
   /** Requests the runner holds and has not started, taken back; those it started meanwhile stay. */
   private List<Request> takeHanded(java.util.function.Predicate<Request> which) {
     List<Request> out = new ArrayList<>();
-    for (Job job : new ArrayList<>(handed.values())) {
+    for (Job job : new ArrayList<>(handed)) {
       if (which.test(job.request) && unhand(job)) {
         out.add(job.request);
       }
@@ -253,8 +270,8 @@ public class TaskPool {
     if (job.hardTimer >= 0) {
       vertx.cancelTimer(job.hardTimer);
     }
-    running.remove(job.request.id());
-    handed.remove(job.request.id());
+    running.remove(job);
+    handed.remove(job);
     report.run();
     dispatch();
   }
@@ -326,20 +343,19 @@ public class TaskPool {
   /** Requests running now, oldest first. */
   public List<Request> active() {
     List<Request> out = new ArrayList<>();
-    running.values().forEach(j -> out.add(j.request));
+    running.forEach(j -> out.add(j.request));
     return out;
   }
 
-  /** {@link System#nanoTime()} at which a running request started, or -1 when it is not running. */
-  public long startNanos(String id) {
-    Job job = running.get(id);
-    return job == null ? -1 : job.startNanos;
+  /** Jobs running now, oldest first (each with its request and {@link System#nanoTime()} of its start). */
+  public List<Job> activeJobs() {
+    return new ArrayList<>(running);
   }
 
   /** Requests waiting for a slot, oldest first. */
   public List<Request> queued() {
     List<Request> out = new ArrayList<>();
-    handed.values().forEach(j -> out.add(j.request));
+    handed.forEach(j -> out.add(j.request));
     out.addAll(queued);
     return out;
   }

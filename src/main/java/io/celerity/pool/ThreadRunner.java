@@ -92,6 +92,10 @@ public final class ThreadRunner implements Runner {
         if (!job.claim()) {
           return; // cancelled while it waited: revoked, warm shutdown, lost connection
         }
+        if (job.expired()) {
+          completion.expired(); // expired while it waited for this thread
+          return;
+        }
         job.startNanos = System.nanoTime();
         completion.started();
       }

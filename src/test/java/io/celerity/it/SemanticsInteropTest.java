@@ -79,6 +79,43 @@ class SemanticsInteropTest extends InteropTestBase {
     }
   }
 
+  /**
+   * Celery's Request.execute_using_pool checks expiry again when the request reaches a free slot.
+   * Both slots are held by gated tasks; {@code add} (expires in 1 s) waits behind them (queued on a
+   * pool thread, the thread pool's lookahead) until it has expired; when a slot frees it is stored
+   * REVOKED (expired), acked, and never run.
+   */
+  @Test
+  void expiredWhileWaitingForASlotIsRevoked() throws Exception {
+    startWorker(new JsonObject().put("app", new JsonArray().add(TestTasks.class.getName())).put("concurrency", 2));
+    String gate = "expiry-" + UUID.randomUUID();
+    List<Map<String, Object>> held = client.send(List.of(call("tests.gate", List.of(gate), Map.of()),
+      call("tests.gate", List.of(gate), Map.of())));
+    Polling.until(() -> worker.stats(Addresses.POOL_STATS).getInteger("active") == 2, 10_000);
+    String add = (String) client.send(List.of(options(call("examples.add", List.of(1, 1), Map.of()),
+      Map.of("expires", 1.0)))).get(0).get("id");
+    Polling.until(() -> worker.stats(Addresses.POOL_STATS).getInteger("reserved") == 1, 10_000);
+    // Published before it was reserved, so it expires less than 1 s from now; let that pass while it
+    // waits for a slot (a wall-clock condition of the scenario, not a synchronisation).
+    Instant reserved = Instant.now();
+    Polling.until(() -> Instant.now().isAfter(reserved.plusMillis(1200)), 10_000);
+    TestTasks.open(gate);
+    List<Map<String, Object>> r = client.get(List.of(add, (String) held.get(0).get("id"), (String) held.get(1).get("id")), 20);
+    assertEquals("REVOKED", r.get(0).get("state"));
+    assertEquals("TaskRevokedError", r.get(0).get("exc_type"));
+    assertEquals(List.of("expired"), r.get(0).get("exc_args"));
+    assertEquals("SUCCESS", r.get(1).get("state"));
+    assertEquals("SUCCESS", r.get(2).get("state"));
+    JsonObject total = worker.stats(Addresses.POOL_STATS).getJsonObject("total");
+    assertEquals(null, total.getValue("examples.add"), "add never started: " + total);
+    assertEquals(2L, total.getLong("tests.gate"));
+    worker.close(); // an unacked message would now be back in the queue
+    worker = null;
+    try (Amqp amqp = new Amqp()) {
+      assertEquals(0, amqp.ready(queue), "the expired message was acked");
+    }
+  }
+
   @Test
   void rateLimitHoldsOnlyItsOwnTaskType() throws Exception {
     startWorker(new JsonObject().put("concurrency", 4));

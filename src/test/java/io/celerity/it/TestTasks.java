@@ -44,6 +44,20 @@ public class TestTasks {
     return attempt;
   }
 
+  /** Gates the test opens by name ({@link #open}); the worker runs in the test's JVM. */
+  public static final java.util.concurrent.ConcurrentHashMap<String, java.util.concurrent.CountDownLatch> GATES =
+    new java.util.concurrent.ConcurrentHashMap<>();
+
+  public static void open(String gate) {
+    GATES.computeIfAbsent(gate, k -> new java.util.concurrent.CountDownLatch(1)).countDown();
+  }
+
+  /** Holds its slot until the test opens {@code gate} (at most 60 s). */
+  @Task(name = "tests.gate")
+  public static Object gate(String gate) throws InterruptedException {
+    return GATES.computeIfAbsent(gate, k -> new java.util.concurrent.CountDownLatch(1)).await(60, java.util.concurrent.TimeUnit.SECONDS);
+  }
+
   @Task(name = "tests.busy")
   public static Object busy(double seconds) {
     // ignores interrupts, like CPU-bound code

@@ -1,0 +1,119 @@
+package io.celerity.pool;
+
+import io.celerity.consumer.Request;
+import io.celerity.protocol.IsoTime;
+import io.celerity.protocol.MessageDecoder;
+import io.celerity.protocol.States;
+import io.celerity.protocol.TaskMessages;
+import io.celerity.result.TaskOutcome;
+import io.celerity.task.TaskRegistry;
+import io.celerity.transport.Delivery;
+import io.celerity.transport.OutgoingMessage;
+import io.vertx.core.Context;
+import io.vertx.core.Vertx;
+import io.vertx.junit5.VertxExtension;
+import io.vertx.junit5.VertxTestContext;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
+
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+
+/**
+ * A request whose {@code expires} passes while it waits for a free slot is revoked ("expired") when
+ * it gets one, never run (Celery's Request.execute_using_pool). Here for a runner without a
+ * lookahead (process pool, virtual threads); SemanticsInteropTest covers the thread pool's.
+ */
+@ExtendWith(VertxExtension.class)
+class TaskPoolExpiryTest {
+
+  private final TaskRegistry registry = new TaskRegistry().register("t.noop", ctx -> null);
+
+  /** Starts nothing by itself: the test ends each job. */
+  private static final class HeldRunner implements Runner {
+    final List<Job> started = Collections.synchronizedList(new ArrayList<>());
+    final List<Completion> completions = Collections.synchronizedList(new ArrayList<>());
+
+    @Override
+    public void start(Job job, Completion completion) {
+      started.add(job);
+      completions.add(completion);
+    }
+
+    @Override
+    public void softLimit(Job job) {
+    }
+
+    @Override
+    public void hardLimit(Job job) {
+    }
+
+    @Override
+    public void close() {
+    }
+  }
+
+  private Request request(Instant expires, long tag) throws Exception {
+    OutgoingMessage m = TaskMessages.create("t.noop", List.of(), Map.of(), "celery", "test", null, null, null);
+    m.headers().put("expires", expires == null ? null : IsoTime.utc(expires));
+    Delivery d = new Delivery(m.body(), m.contentType(), m.contentEncoding(), m.headers(), null, null, 0,
+      "", "celery", "celery", false, tag, 1L);
+    return new Request(new MessageDecoder().decode(d), d, registry.get("t.noop"), "w@test", false, false, false,
+      false, null, null, System.nanoTime(), true, false, false);
+  }
+
+  private static <T> T onLoop(Context ctx, java.util.concurrent.Callable<T> body) throws Exception {
+    java.util.concurrent.CompletableFuture<T> f = new java.util.concurrent.CompletableFuture<>();
+    ctx.runOnContext(v -> {
+      try {
+        f.complete(body.call());
+      } catch (Exception e) {
+        f.completeExceptionally(e);
+      }
+    });
+    return f.get(10, TimeUnit.SECONDS);
+  }
+
+  @Test
+  void expiredWhileWaitingForASlotIsRevokedNotStarted(Vertx vertx, VertxTestContext test) throws Exception {
+    Context ctx = vertx.getOrCreateContext();
+    HeldRunner runner = new HeldRunner();
+    List<TaskOutcome> finished = Collections.synchronizedList(new ArrayList<>());
+    TaskPool pool = onLoop(ctx, () -> new TaskPool(vertx, ctx, runner, 1, new TaskPool.Listener() {
+      @Override
+      public void started(Request request) {
+      }
+
+      @Override
+      public void finished(TaskOutcome outcome) {
+        finished.add(outcome);
+      }
+    }));
+    Request blocker = request(null, 1);
+    Request expiring = request(Instant.now().plusMillis(300), 2);
+    onLoop(ctx, () -> {
+      pool.submit(blocker);
+      pool.submit(expiring);
+      return null;
+    });
+    assertEquals(1, runner.started.size());
+    assertEquals(1, onLoop(ctx, pool::queuedCount), "the expiring request waits for the slot");
+    io.celerity.it.Polling.until(() -> Instant.now().isAfter(expiring.message().expires()), 10_000);
+    runner.completions.get(0).done(null, null);
+    io.celerity.it.Polling.until(() -> finished.size() == 2, 10_000);
+    assertEquals(1, runner.started.size(), "the expired request never reached the runner");
+    TaskOutcome revoked = finished.get(1);
+    assertEquals(States.REVOKED, revoked.state());
+    assertEquals(expiring.id(), revoked.request().id());
+    assertEquals(List.of("expired"), revoked.error().args());
+    assertEquals(false, revoked.started(), "never started: acked, not run");
+    assertEquals(0, onLoop(ctx, pool::activeCount) + onLoop(ctx, pool::queuedCount));
+    test.completeNow();
+  }
+}
