@@ -49,6 +49,15 @@ public final class Canvas {
     return composite("celery.chord", "chord", kw);
   }
 
+  /** {@code chord(group, body)}: a group signature (its id becomes the chord's group id) as the header. */
+  public static Signature chord(Signature header, Signature body) {
+    Map<String, Object> kw = new LinkedHashMap<>();
+    kw.put("header", (header.isGroup() ? header : group(header)).toMap());
+    kw.put("body", body.toMap());
+    kw.put("kwargs", Map.of());
+    return composite("celery.chord", "chord", kw);
+  }
+
   private static Signature composite(String task, String type, Map<String, Object> kwargs) {
     return new Signature(task, List.of(), kwargs, Map.of(), type, false);
   }

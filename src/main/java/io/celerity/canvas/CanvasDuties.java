@@ -17,6 +17,7 @@ import java.io.IOException;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.Collections;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -85,6 +86,7 @@ public final class CanvasDuties {
     }
     Applier a = applier(m.id(), rootOf(m));
     List<Object> children = new ArrayList<>();
+    List<Object> prefix = Collections.singletonList(retval); // a task may return None
     Map<String, Object> call = new LinkedHashMap<>();
     call.put("parent_id", m.id());
     call.put("root_id", rootOf(m));
@@ -92,26 +94,26 @@ public final class CanvasDuties {
       Builtins.applyBuiltin(m, a, children);
       List<Signature> callbacks = Signature.listFrom(embed.get("callbacks"));
       if (callbacks.size() == 1) {
-        children.add(a.apply(callbacks.get(0), List.of(retval), call));
+        children.add(a.apply(callbacks.get(0), prefix, call));
       } else if (!callbacks.isEmpty()) {
         // Celery: group callbacks each on their own, the plain ones together as one new group
         List<Signature> plain = new ArrayList<>();
         for (Signature cb : callbacks) {
           if (cb.isGroup()) {
-            children.add(a.apply(cb, List.of(retval), call));
+            children.add(a.apply(cb, prefix, call));
           } else {
             plain.add(cb);
           }
         }
         if (!plain.isEmpty()) {
-          children.add(a.apply(Canvas.group(plain), List.of(retval), call));
+          children.add(a.apply(Canvas.group(plain), prefix, call));
         }
       }
       if (embed.get("chain") instanceof List<?> chain && !chain.isEmpty()) {
         Signature next = Signature.from(chain.get(chain.size() - 1));
         Map<String, Object> chainCall = new LinkedHashMap<>(call);
         chainCall.put("chain", new ArrayList<>(chain.subList(0, chain.size() - 1)));
-        children.add(a.apply(next, List.of(retval), chainCall));
+        children.add(a.apply(next, prefix, chainCall));
       } else if (embed.get("chain") != null && !(embed.get("chain") instanceof List)) {
         throw new IllegalArgumentException("embed chain is not a list");
       }
