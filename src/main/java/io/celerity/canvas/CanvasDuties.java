@@ -77,6 +77,17 @@ public final class CanvasDuties {
    * @return the result tuples of what was sent, for the {@code children} of the SUCCESS document
    */
   public Future<List<Object>> afterSuccess(TaskMessage m, Object retval, String exchange, String routingKey) {
+    try {
+      return applyAfterSuccess(m, retval, exchange, routingKey);
+    } catch (RuntimeException e) {
+      // Celery's trace: an error while applying callbacks or the next step goes to on_error (FAILURE)
+      log.error("Task {}[{}]: its callbacks or next chain step could not be sent, the task is marked failed", m.task(),
+        m.id(), e);
+      return Future.failedFuture(new CanvasError(ExceptionInfo.from(e), e));
+    }
+  }
+
+  private Future<List<Object>> applyAfterSuccess(TaskMessage m, Object retval, String exchange, String routingKey) {
     if (Builtins.CHORD_UNLOCK.equals(m.task())) {
       return chordUnlock(m, exchange, routingKey).map(v -> List.of());
     }
@@ -123,7 +134,11 @@ public final class CanvasDuties {
       return Future.failedFuture(new CanvasError(ExceptionInfo.of(ExceptionInfo.CELERY_EXCEPTIONS, "InvalidTaskError",
         "malformed canvas: " + e.getMessage()), e));
     }
-    return send(a).map(v -> children).recover(err -> Future.failedFuture(new CanvasError(ExceptionInfo.from(err), err)));
+    return send(a).map(v -> children).recover(err -> {
+      log.error("Task {}[{}]: its callbacks or next chain step could not be published, the task is marked failed: {}",
+        m.task(), m.id(), err.toString());
+      return Future.failedFuture(new CanvasError(ExceptionInfo.from(err), err));
+    });
   }
 
   /**
@@ -132,6 +147,24 @@ public final class CanvasDuties {
    * with {@code [task_id]} (a JVM worker cannot call Python errbacks in-process).
    */
   public Future<Void> afterFailure(TaskMessage m, ExceptionInfo exc) {
+    return contained(m, "failure", () -> failureDuties(m, exc));
+  }
+
+  /** Runs a duty that must never fail its caller: any error is logged with the task id and swallowed. */
+  private static Future<Void> contained(TaskMessage m, String what, java.util.function.Supplier<Future<Void>> duty) {
+    Future<Void> f;
+    try {
+      f = duty.get();
+    } catch (RuntimeException e) {
+      f = Future.failedFuture(e);
+    }
+    return f.recover(err -> {
+      log.error("Task {}[{}]: canvas duties after {} failed: {}", m.task(), m.id(), what, err.toString(), err);
+      return Future.succeededFuture();
+    });
+  }
+
+  private Future<Void> failureDuties(TaskMessage m, ExceptionInfo exc) {
     return chordPart(m, States.FAILURE, exc.toResult()).compose(v -> {
       List<Future<Void>> writes = new ArrayList<>();
       if (m.embed().get("chain") instanceof List<?> chain) {
@@ -149,7 +182,7 @@ public final class CanvasDuties {
 
   /** After REVOKED was stored: a revoked chord member still counts (Celery's mark_as_revoked). */
   public Future<Void> afterRevoked(TaskMessage m, ExceptionInfo exc) {
-    return chordPart(m, States.REVOKED, exc.toResult());
+    return contained(m, "revocation", () -> chordPart(m, States.REVOKED, exc.toResult()));
   }
 
   /**
@@ -157,6 +190,10 @@ public final class CanvasDuties {
    * one, join and send the body, or fail the body with ChordError. Never fails: problems are logged.
    */
   public Future<Void> chordPart(TaskMessage m, String state, Object encodedResult) {
+    return contained(m, "chord bookkeeping", () -> recordChordPart(m, state, encodedResult));
+  }
+
+  private Future<Void> recordChordPart(TaskMessage m, String state, Object encodedResult) {
     Object raw = m.embed().get("chord");
     String gid = m.group();
     if (raw == null || gid == null) {

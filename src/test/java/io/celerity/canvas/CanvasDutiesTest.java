@@ -112,6 +112,21 @@ class CanvasDutiesTest {
     assertEquals(States.FAILURE, second.status(), "the waiting step is marked failed too: " + run.stored);
   }
 
+  /**
+   * Issue 20: any failure while sending the next step is contained: the task is marked FAILURE (as
+   * Celery's trace does through on_error) and nothing is thrown at the result-reader.
+   */
+  @Test
+  void anErrorThrownWhileSendingTheNextStepFailsTheTaskInsteadOfEscaping() {
+    CanvasRun run = new CanvasRun();
+    run.sizeThrows = true;
+    Signature frozen = Canvas.freeze(Canvas.chain(add(1, 1), Canvas.chord(List.of(add(1)), xsum())));
+    run.run(frozen);
+    TaskResult first = run.stored.get(frozen.tasks().get(0).id());
+    assertEquals(States.FAILURE, first.status(), first.toString());
+    assertTrue(String.valueOf(first.result()).contains("backend bug"), first.toString());
+  }
+
   @Test
   @SuppressWarnings("unchecked")
   void aFailedHeaderMemberFailsTheBodyWithChordErrorAndRunsTheBodysErrbacks() {

@@ -24,7 +24,17 @@ import java.util.function.Function;
  */
 final class CanvasRun {
 
-  final MemoryBackend backend = new MemoryBackend(10_000);
+  /** Makes the backend throw (not fail a future) when a chord size is written. */
+  boolean sizeThrows;
+  final MemoryBackend backend = new MemoryBackend(10_000) {
+    @Override
+    public synchronized Future<Void> setChordSize(String groupId, int size) {
+      if (sizeThrows) {
+        throw new IllegalStateException("backend bug writing chord size");
+      }
+      return super.setChordSize(groupId, size);
+    }
+  };
   final Deque<OutgoingMessage> queue = new ArrayDeque<>();
   final List<OutgoingMessage> published = new ArrayList<>();
   final Map<String, TaskResult> stored = new LinkedHashMap<>();
