@@ -86,6 +86,25 @@ public final class Canvas {
     return s;
   }
 
+  /**
+   * {@code sig.freeze(id)}: the result the signature produces gets {@code id} unless it already has
+   * one: a task's own id, a group's id, a chain's last step, a chord's body.
+   */
+  public static Signature withResultId(Signature sig, String id) {
+    if (sig.isChain()) {
+      List<Signature> t = new ArrayList<>(sig.tasks());
+      if (t.isEmpty()) {
+        return sig;
+      }
+      t.set(t.size() - 1, withResultId(t.get(t.size() - 1), id));
+      return sig.withKwargs(Map.of("tasks", maps(t)));
+    }
+    if (sig.isChord()) {
+      return sig.withKwargs(Map.of("body", withResultId(sig.body(), id).toMap()));
+    }
+    return sig.id() == null ? sig.set("task_id", id) : sig;
+  }
+
   /** The id of the result a frozen signature produces: the task, the group, the chain's last task, the chord's body. */
   public static String resultId(Signature frozen) {
     if (frozen.isChain()) {

@@ -7,6 +7,7 @@ import io.celerity.protocol.Json;
 import io.celerity.protocol.States;
 import io.celerity.protocol.TaskMessage;
 import io.celerity.protocol.TaskMessages;
+import io.celerity.task.Replace;
 import io.celerity.task.TaskError;
 import io.celerity.transport.OutgoingMessage;
 import io.vertx.core.Future;
@@ -139,6 +140,50 @@ public final class CanvasDuties {
         m.task(), m.id(), err.toString());
       return Future.failedFuture(new CanvasError(ExceptionInfo.from(err), err));
     });
+  }
+
+  /** The replacement a task asked for with {@code ctx.replace(sig)} (encoded as Celery's Ignore), or null. */
+  public static Signature replacement(ExceptionInfo error) {
+    if (error == null) {
+      return null;
+    }
+    Map<String, Object> raw = Replace.signatureOf(error.module(), error.type(), error.args());
+    return raw == null ? null : Signature.from(raw);
+  }
+
+  /**
+   * Celery's {@code Task.replace}, after the body raised it: a group becomes a chord with
+   * {@code celery.accumulate(index=0)} as body; the task's callbacks and errbacks are linked to the
+   * replacement; the replacement takes the task's id (unless it has one), chord, group, group_index
+   * and root_id; the task's remaining chain follows it. Fails when the replacement cannot be sent.
+   */
+  public Future<Void> replace(TaskMessage m, Signature sig) {
+    try {
+      Signature r = sig.isGroup() ? Canvas.chord(sig, Signature.of(Builtins.ACCUMULATE).withKwargs(Map.of("index", 0))) : sig;
+      for (Signature cb : Signature.listFrom(m.embed().get("callbacks"))) {
+        r = r.link(cb);
+      }
+      for (Signature eb : Signature.listFrom(m.embed().get("errbacks"))) {
+        r = r.linkError(eb);
+      }
+      r = Canvas.withResultId(r, m.id());
+      // (Celery also sets replaced_task_nesting; as_task_v2 does not put it on the wire)
+      r = r.set("chord", m.embed().get("chord")).set("group_id", m.group()).set("group_index", m.groupIndex())
+        .set("root_id", rootOf(m));
+      if (m.embed().get("chain") instanceof List<?> chain && !chain.isEmpty()) {
+        List<Signature> steps = new ArrayList<>();
+        steps.add(r);
+        for (int i = chain.size() - 1; i >= 0; i--) {
+          steps.add(Signature.from(chain.get(i)));
+        }
+        r = Canvas.chain(steps);
+      }
+      Applier a = applier(m.id(), rootOf(m));
+      a.apply(r, null, Map.of());
+      return send(a);
+    } catch (RuntimeException e) {
+      return Future.failedFuture(e);
+    }
   }
 
   /**
