@@ -18,7 +18,7 @@ The task names are fixed ("examples.*") so that the JVM worker can register the 
 import os
 import time
 
-from celery import Celery
+from celery import Celery, signature
 
 app = Celery(
     'examples',
@@ -68,6 +68,12 @@ def fail(message):
 @app.task(name='examples.noop')
 def noop():
     return None
+
+
+@app.task(name='examples.replace_with', bind=True)
+def replace_with(self, sig):
+    """Replaces itself with the signature it is given."""
+    return self.replace(signature(sig, app=app))
 
 
 @app.task(name='examples.retry_until', bind=True)

@@ -3,9 +3,10 @@ package io.celerity.canvas;
 import io.celerity.protocol.TaskMessages;
 import io.celerity.transport.OutgoingMessage;
 
+import java.util.ArrayDeque;
 import java.util.ArrayList;
+import java.util.Deque;
 import java.util.Arrays;
-import java.util.Collections;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -90,36 +91,44 @@ final class Applier {
   }
 
   /**
-   * Celery's {@code chord.run}: size first, then every header member with {@code group} = the header's
-   * id, {@code group_index} = its position and {@code chord} = the body (which carries the remaining
-   * chain and the parent/root ids). An empty header sends the body at once with {@code []}.
+   * Celery's {@code chord.run}: the chord's options (minus {@code task_id}, which names the body's
+   * result) go onto the body, so a chord inside a chain, group or outer chord hands the remaining
+   * chain, {@code group_id}, {@code group_index} and outer {@code chord} to its body. Then the size
+   * (Celery's {@code _descend}: nested groups unrolled, a chain counts its last step, a nested chord
+   * its body), then every header member with {@code group} = the header's id, {@code group_index} =
+   * its position and {@code chord} = the body. An empty header sends the body at once with {@code []}.
    */
   private Object applyChord(Signature sig, List<Object> prefix, Map<String, Object> call) {
     Map<String, Object> o = merge(sig.options(), call);
+    Object bodyId = o.remove("task_id");
     Signature header = sig.header();
     Signature body = sig.body();
-    String gid = header.id() != null ? header.id() : o.get("task_id") != null ? o.get("task_id").toString()
-      : UUID.randomUUID().toString();
-    if (body.id() == null) {
-      body = body.set("task_id", UUID.randomUUID().toString());
+    String gid = header.id() != null ? header.id() : UUID.randomUUID().toString();
+    for (Map.Entry<String, Object> e : o.entrySet()) {
+      body = body.set(e.getKey(), e.getValue());
     }
-    for (String k : List.of("chain", "parent_id", "root_id")) {
-      if (call.containsKey(k)) {
-        body = body.set(k, call.get(k));
-      }
+    // Celery's body.freeze(task_id): an id the body already has wins; a chain's result id is its last step's
+    if (body.id() == null && (bodyId != null || !body.isChain())) {
+      body = body.set("task_id", bodyId != null ? bodyId : UUID.randomUUID().toString());
     }
-    List<Signature> members = header.tasks();
+    List<Signature> members = unroll(header.tasks());
     if (members.isEmpty()) {
       apply(body, List.of(List.of()), Map.of());
       return groupTuple(gid, List.of());
     }
-    chordSizes.put(gid, members.size());
+    int size = 0;
+    for (Signature m : members) {
+      size += descend(m);
+    }
+    chordSizes.put(gid, size);
     Map<String, Object> bodyMap = body.toMap();
     List<Object> tuples = new ArrayList<>();
     for (int i = 0; i < members.size(); i++) {
       Map<String, Object> mo = new LinkedHashMap<>(o);
-      mo.remove("task_id");
-      mo.remove("chain");
+      // Celery: chains and the outer chord are not passed to the header (#3771), nor links
+      for (String k : List.of("chain", "chord", "link", "link_error")) {
+        mo.remove(k);
+      }
       mo.put("group_id", gid);
       mo.put("group_index", i);
       mo.put("chord", bodyMap);
@@ -128,37 +137,110 @@ final class Applier {
     return groupTuple(gid, tuples);
   }
 
+  /** Nested groups in a header run as members of the one header group (Celery's {@code _freeze_unroll}). */
+  static List<Signature> unroll(List<Signature> tasks) {
+    List<Signature> out = new ArrayList<>();
+    for (Signature t : tasks) {
+      if (t.isGroup()) {
+        out.addAll(unroll(t.tasks()));
+      } else {
+        out.add(t);
+      }
+    }
+    return out;
+  }
+
+  /** Celery's {@code chord._descend}: how many completions a header member contributes to the chord. */
+  static int descend(Signature s) {
+    if (s.isGroup()) {
+      int n = 0;
+      for (Signature t : s.tasks()) {
+        n += descend(t);
+      }
+      return n;
+    }
+    if (s.isChain()) {
+      List<Signature> t = s.tasks();
+      for (int i = t.size() - 1; i >= 0; i--) {
+        int n = descend(t.get(i));
+        if (n > 0) {
+          return n;
+        }
+      }
+      return 0;
+    }
+    if (s.isChord()) {
+      return descend(s.body());
+    }
+    return 1;
+  }
+
   /**
-   * A chain signature applied here (nested in another chain, or as a link): its first task is sent
-   * with the rest, reversed, in front of the outer chain's remaining steps, so the inner steps run
-   * first. A chord/group membership passed in goes to its last task, which produces the chain's result.
+   * Celery's {@code chain.run} with {@code prepare_steps}: nested chains are spliced in, a group
+   * followed by another step becomes {@code chord(group, step)}, and the first step is sent with the
+   * rest, reversed, in front of the outer chain's remaining steps. The chain's {@code task_id},
+   * {@code group_id}, {@code group_index} and {@code chord} belong to its last step (which produces
+   * its result), {@code link} too; {@code link_error} goes to every step.
    */
   private Object applyChain(Signature sig, List<Object> prefix, Map<String, Object> call) {
-    List<Signature> tasks = new ArrayList<>();
-    for (Signature t : sig.tasks()) {
-      tasks.add(t.id() == null && !t.isGroup() && !t.isChord() && !t.isChain() ? t.set("task_id", UUID.randomUUID().toString()) : t);
+    Map<String, Object> o = merge(sig.options(), call);
+    Deque<Signature> steps = new ArrayDeque<>(sig.tasks());
+    List<Signature> reversed = new ArrayList<>();
+    while (!steps.isEmpty()) {
+      Signature t = steps.pollLast();
+      if (t.isChain()) {
+        steps.addAll(t.tasks());
+        continue;
+      }
+      if (t.isGroup() && !reversed.isEmpty()) {
+        Signature next = reversed.remove(reversed.size() - 1);
+        t = Canvas.chord(t, next);
+      }
+      if (!t.isGroup() && !t.isChord() && t.id() == null) {
+        t = t.set("task_id", UUID.randomUUID().toString());
+      }
+      reversed.add(t);
     }
-    if (tasks.isEmpty()) {
+    if (reversed.isEmpty()) {
       return null;
     }
-    Map<String, Object> first = new LinkedHashMap<>(call);
-    Signature last = tasks.get(tasks.size() - 1);
+    if (o.get("link_error") != null) {
+      for (int i = 0; i < reversed.size(); i++) {
+        Signature t = reversed.get(i);
+        for (Object eb : Signature.listFrom(o.get("link_error"))) {
+          t = t.linkError((Signature) eb);
+        }
+        reversed.set(i, t);
+      }
+    }
+    Signature last = reversed.get(0);
+    Object lastId = o.remove("task_id");
+    if (lastId != null && last.id() == null) {
+      last = last.set("task_id", lastId);
+    }
     for (String k : List.of("group_id", "group_index", "chord")) {
-      Object v = first.remove(k);
+      Object v = o.remove(k);
       if (v != null) {
         last = last.set(k, v);
       }
     }
-    tasks.set(tasks.size() - 1, last);
+    Object link = o.remove("link");
+    if (link != null) {
+      for (Signature cb : Signature.listFrom(link)) {
+        last = last.link(cb);
+      }
+    }
+    o.remove("link_error");
+    reversed.set(0, last);
     List<Object> chain = new ArrayList<>();
-    if (call.get("chain") instanceof List<?> outer) {
+    if (o.get("chain") instanceof List<?> outer) {
       chain.addAll(outer);
     }
-    List<Signature> rest = new ArrayList<>(tasks.subList(1, tasks.size()));
-    Collections.reverse(rest);
-    rest.forEach(s -> chain.add(s.toMap()));
-    first.put("chain", chain);
-    return apply(tasks.get(0), prefix, first);
+    for (int i = 0; i < reversed.size() - 1; i++) {
+      chain.add(reversed.get(i).toMap());
+    }
+    o.put("chain", chain);
+    return apply(reversed.get(reversed.size() - 1), prefix, o);
   }
 
   /** Signature option merge: call options win, except a {@code group_id} the signature already has. */

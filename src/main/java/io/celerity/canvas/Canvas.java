@@ -49,6 +49,15 @@ public final class Canvas {
     return composite("celery.chord", "chord", kw);
   }
 
+  /** {@code chord(group, body)}: a group signature (its id becomes the chord's group id) as the header. */
+  public static Signature chord(Signature header, Signature body) {
+    Map<String, Object> kw = new LinkedHashMap<>();
+    kw.put("header", (header.isGroup() ? header : group(header)).toMap());
+    kw.put("body", body.toMap());
+    kw.put("kwargs", Map.of());
+    return composite("celery.chord", "chord", kw);
+  }
+
   private static Signature composite(String task, String type, Map<String, Object> kwargs) {
     return new Signature(task, List.of(), kwargs, Map.of(), type, false);
   }
@@ -75,6 +84,25 @@ public final class Canvas {
       return s.set("task_id", header.id()).withKwargs(Map.of("header", header.toMap(), "body", freeze(s.body()).toMap()));
     }
     return s;
+  }
+
+  /**
+   * {@code sig.freeze(id)}: the result the signature produces gets {@code id} unless it already has
+   * one: a task's own id, a group's id, a chain's last step, a chord's body.
+   */
+  public static Signature withResultId(Signature sig, String id) {
+    if (sig.isChain()) {
+      List<Signature> t = new ArrayList<>(sig.tasks());
+      if (t.isEmpty()) {
+        return sig;
+      }
+      t.set(t.size() - 1, withResultId(t.get(t.size() - 1), id));
+      return sig.withKwargs(Map.of("tasks", maps(t)));
+    }
+    if (sig.isChord()) {
+      return sig.withKwargs(Map.of("body", withResultId(sig.body(), id).toMap()));
+    }
+    return sig.id() == null ? sig.set("task_id", id) : sig;
   }
 
   /** The id of the result a frozen signature produces: the task, the group, the chain's last task, the chord's body. */

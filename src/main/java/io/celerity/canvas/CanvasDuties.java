@@ -7,6 +7,7 @@ import io.celerity.protocol.Json;
 import io.celerity.protocol.States;
 import io.celerity.protocol.TaskMessage;
 import io.celerity.protocol.TaskMessages;
+import io.celerity.task.Replace;
 import io.celerity.task.TaskError;
 import io.celerity.transport.OutgoingMessage;
 import io.vertx.core.Future;
@@ -17,6 +18,7 @@ import java.io.IOException;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.Collections;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -76,6 +78,17 @@ public final class CanvasDuties {
    * @return the result tuples of what was sent, for the {@code children} of the SUCCESS document
    */
   public Future<List<Object>> afterSuccess(TaskMessage m, Object retval, String exchange, String routingKey) {
+    try {
+      return applyAfterSuccess(m, retval, exchange, routingKey);
+    } catch (RuntimeException e) {
+      // Celery's trace: an error while applying callbacks or the next step goes to on_error (FAILURE)
+      log.error("Task {}[{}]: its callbacks or next chain step could not be sent, the task is marked failed", m.task(),
+        m.id(), e);
+      return Future.failedFuture(new CanvasError(ExceptionInfo.from(e), e));
+    }
+  }
+
+  private Future<List<Object>> applyAfterSuccess(TaskMessage m, Object retval, String exchange, String routingKey) {
     if (Builtins.CHORD_UNLOCK.equals(m.task())) {
       return chordUnlock(m, exchange, routingKey).map(v -> List.of());
     }
@@ -85,6 +98,7 @@ public final class CanvasDuties {
     }
     Applier a = applier(m.id(), rootOf(m));
     List<Object> children = new ArrayList<>();
+    List<Object> prefix = Collections.singletonList(retval); // a task may return None
     Map<String, Object> call = new LinkedHashMap<>();
     call.put("parent_id", m.id());
     call.put("root_id", rootOf(m));
@@ -92,26 +106,26 @@ public final class CanvasDuties {
       Builtins.applyBuiltin(m, a, children);
       List<Signature> callbacks = Signature.listFrom(embed.get("callbacks"));
       if (callbacks.size() == 1) {
-        children.add(a.apply(callbacks.get(0), List.of(retval), call));
+        children.add(a.apply(callbacks.get(0), prefix, call));
       } else if (!callbacks.isEmpty()) {
         // Celery: group callbacks each on their own, the plain ones together as one new group
         List<Signature> plain = new ArrayList<>();
         for (Signature cb : callbacks) {
           if (cb.isGroup()) {
-            children.add(a.apply(cb, List.of(retval), call));
+            children.add(a.apply(cb, prefix, call));
           } else {
             plain.add(cb);
           }
         }
         if (!plain.isEmpty()) {
-          children.add(a.apply(Canvas.group(plain), List.of(retval), call));
+          children.add(a.apply(Canvas.group(plain), prefix, call));
         }
       }
       if (embed.get("chain") instanceof List<?> chain && !chain.isEmpty()) {
         Signature next = Signature.from(chain.get(chain.size() - 1));
         Map<String, Object> chainCall = new LinkedHashMap<>(call);
         chainCall.put("chain", new ArrayList<>(chain.subList(0, chain.size() - 1)));
-        children.add(a.apply(next, List.of(retval), chainCall));
+        children.add(a.apply(next, prefix, chainCall));
       } else if (embed.get("chain") != null && !(embed.get("chain") instanceof List)) {
         throw new IllegalArgumentException("embed chain is not a list");
       }
@@ -121,7 +135,55 @@ public final class CanvasDuties {
       return Future.failedFuture(new CanvasError(ExceptionInfo.of(ExceptionInfo.CELERY_EXCEPTIONS, "InvalidTaskError",
         "malformed canvas: " + e.getMessage()), e));
     }
-    return send(a).map(v -> children).recover(err -> Future.failedFuture(new CanvasError(ExceptionInfo.from(err), err)));
+    return send(a).map(v -> children).recover(err -> {
+      log.error("Task {}[{}]: its callbacks or next chain step could not be published, the task is marked failed: {}",
+        m.task(), m.id(), err.toString());
+      return Future.failedFuture(new CanvasError(ExceptionInfo.from(err), err));
+    });
+  }
+
+  /** The replacement a task asked for with {@code ctx.replace(sig)} (encoded as Celery's Ignore), or null. */
+  public static Signature replacement(ExceptionInfo error) {
+    if (error == null) {
+      return null;
+    }
+    Map<String, Object> raw = Replace.signatureOf(error.module(), error.type(), error.args());
+    return raw == null ? null : Signature.from(raw);
+  }
+
+  /**
+   * Celery's {@code Task.replace}, after the body raised it: a group becomes a chord with
+   * {@code celery.accumulate(index=0)} as body; the task's callbacks and errbacks are linked to the
+   * replacement; the replacement takes the task's id (unless it has one), chord, group, group_index
+   * and root_id; the task's remaining chain follows it. Fails when the replacement cannot be sent.
+   */
+  public Future<Void> replace(TaskMessage m, Signature sig) {
+    try {
+      Signature r = sig.isGroup() ? Canvas.chord(sig, Signature.of(Builtins.ACCUMULATE).withKwargs(Map.of("index", 0))) : sig;
+      for (Signature cb : Signature.listFrom(m.embed().get("callbacks"))) {
+        r = r.link(cb);
+      }
+      for (Signature eb : Signature.listFrom(m.embed().get("errbacks"))) {
+        r = r.linkError(eb);
+      }
+      r = Canvas.withResultId(r, m.id());
+      // (Celery also sets replaced_task_nesting; as_task_v2 does not put it on the wire)
+      r = r.set("chord", m.embed().get("chord")).set("group_id", m.group()).set("group_index", m.groupIndex())
+        .set("root_id", rootOf(m));
+      if (m.embed().get("chain") instanceof List<?> chain && !chain.isEmpty()) {
+        List<Signature> steps = new ArrayList<>();
+        steps.add(r);
+        for (int i = chain.size() - 1; i >= 0; i--) {
+          steps.add(Signature.from(chain.get(i)));
+        }
+        r = Canvas.chain(steps);
+      }
+      Applier a = applier(m.id(), rootOf(m));
+      a.apply(r, null, Map.of());
+      return send(a);
+    } catch (RuntimeException e) {
+      return Future.failedFuture(e);
+    }
   }
 
   /**
@@ -130,6 +192,24 @@ public final class CanvasDuties {
    * with {@code [task_id]} (a JVM worker cannot call Python errbacks in-process).
    */
   public Future<Void> afterFailure(TaskMessage m, ExceptionInfo exc) {
+    return contained(m, "failure", () -> failureDuties(m, exc));
+  }
+
+  /** Runs a duty that must never fail its caller: any error is logged with the task id and swallowed. */
+  private static Future<Void> contained(TaskMessage m, String what, java.util.function.Supplier<Future<Void>> duty) {
+    Future<Void> f;
+    try {
+      f = duty.get();
+    } catch (RuntimeException e) {
+      f = Future.failedFuture(e);
+    }
+    return f.recover(err -> {
+      log.error("Task {}[{}]: canvas duties after {} failed: {}", m.task(), m.id(), what, err.toString(), err);
+      return Future.succeededFuture();
+    });
+  }
+
+  private Future<Void> failureDuties(TaskMessage m, ExceptionInfo exc) {
     return chordPart(m, States.FAILURE, exc.toResult()).compose(v -> {
       List<Future<Void>> writes = new ArrayList<>();
       if (m.embed().get("chain") instanceof List<?> chain) {
@@ -147,7 +227,7 @@ public final class CanvasDuties {
 
   /** After REVOKED was stored: a revoked chord member still counts (Celery's mark_as_revoked). */
   public Future<Void> afterRevoked(TaskMessage m, ExceptionInfo exc) {
-    return chordPart(m, States.REVOKED, exc.toResult());
+    return contained(m, "revocation", () -> chordPart(m, States.REVOKED, exc.toResult()));
   }
 
   /**
@@ -155,6 +235,10 @@ public final class CanvasDuties {
    * one, join and send the body, or fail the body with ChordError. Never fails: problems are logged.
    */
   public Future<Void> chordPart(TaskMessage m, String state, Object encodedResult) {
+    return contained(m, "chord bookkeeping", () -> recordChordPart(m, state, encodedResult));
+  }
+
+  private Future<Void> recordChordPart(TaskMessage m, String state, Object encodedResult) {
     Object raw = m.embed().get("chord");
     String gid = m.group();
     if (raw == null || gid == null) {

@@ -1,5 +1,6 @@
 package io.celerity.examples;
 
+import io.celerity.canvas.Signature;
 import io.celerity.task.Task;
 import io.celerity.task.TaskContext;
 import io.celerity.task.TaskError;
@@ -7,6 +8,7 @@ import io.celerity.task.TaskModule;
 import io.celerity.task.TaskRegistry;
 
 import java.util.List;
+import java.util.Map;
 
 /**
  * The example tasks every Celerity worker can load. Their names and behaviour are public interface:
@@ -61,6 +63,12 @@ public class ExampleTasks implements TaskModule {
       throw ctx.retry(null, 0.1, n);
     }
     return ctx.retries();
+  }
+
+  /** Replaces itself with the signature it is given (Celery's {@code self.replace(sig)}). */
+  @Task(name = "examples.replace_with")
+  public static Object replaceWith(Map<String, Object> sig, TaskContext ctx) {
+    throw ctx.replace(Signature.from(sig));
   }
 
   @Task(name = "examples.noop")

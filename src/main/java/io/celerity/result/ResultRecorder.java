@@ -2,6 +2,7 @@ package io.celerity.result;
 
 import io.celerity.backend.ResultBackend;
 import io.celerity.canvas.CanvasDuties;
+import io.celerity.canvas.Signature;
 import io.celerity.backend.TaskResult;
 import io.celerity.consumer.Request;
 import io.celerity.consumer.Settle;
@@ -83,6 +84,10 @@ public class ResultRecorder {
   /** Records an outcome; the future completes once it is stored and its message settled (acks_late). */
   public Future<Void> finished(TaskOutcome o) {
     Request r = o.request();
+    Signature replacement = r != null && States.FAILURE.equals(o.state()) ? replacementOf(o) : null;
+    if (replacement != null) {
+      return replaced(o, replacement);
+    }
     logOutcome(o);
     switch (o.state()) {
       case States.SUCCESS -> succeeded++;
@@ -135,6 +140,37 @@ public class ResultRecorder {
     }
     Future<Void> stored = store(o) ? afterStarted(r, document(o, Instant.now())) : Future.succeededFuture();
     return stored.transform(x -> States.REVOKED.equals(o.state()) ? canvas.afterRevoked(m, o.error()) : canvas.afterFailure(m, o.error()));
+  }
+
+  private static Signature replacementOf(TaskOutcome o) {
+    try {
+      return CanvasDuties.replacement(o.error());
+    } catch (IllegalArgumentException malformed) {
+      return null; // recorded as the failure it is
+    }
+  }
+
+  /**
+   * {@code ctx.replace(sig)} (Celery's Ignore after {@code sig.delay()}): the replacement is sent,
+   * nothing is stored for this task (the replacement stores under its id) and the message is acked.
+   * A replacement that cannot be sent fails the task with that error, as in Celery.
+   */
+  private Future<Void> replaced(TaskOutcome o, Signature replacement) {
+    Request r = o.request();
+    log.info("Task {}[{}] ignored (replaced by {})", o.message().displayName(), o.message().id(), replacement);
+    pendingWrites++;
+    return canvas.replace(o.message(), replacement).transform(ar -> {
+      pendingWrites--;
+      if (ar.failed()) {
+        log.error("Task {}: its replacement could not be sent: {}", r.logName(), ar.cause().toString());
+        return finished(new TaskOutcome(r, o.message(), States.FAILURE, null, ExceptionInfo.from(ar.cause()),
+          o.runtimeSeconds()));
+      }
+      if (!o.started() || r.acksLate()) {
+        settle.accept(Settle.ack(r.delivery()));
+      }
+      return Future.succeededFuture();
+    });
   }
 
   /** Celery: SUCCESS is skipped with ignore_result; failures only when the task itself ignores results. */

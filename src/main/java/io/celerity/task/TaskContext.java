@@ -64,6 +64,25 @@ public interface TaskContext {
     return retry(null, null, null, null, null);
   }
 
+  /**
+   * Replaces this task with {@code sig}, like Celery's {@code self.replace}: use as
+   * {@code throw ctx.replace(sig)}. The replacement gets this task's id, its callbacks and errbacks
+   * (a group is first turned into a chord with {@code celery.accumulate}), its chord, group and
+   * group_index, its root_id, and the rest of its chain after it. This task stores no result and
+   * its message is acknowledged; the replacement's result is stored under the same id.
+   *
+   * @throws TaskError {@code ImproperlyConfigured} when {@code sig} is part of a chord or is an empty chain
+   */
+  default Replace replace(io.celerity.canvas.Signature sig) {
+    if (sig.options().containsKey("chord")) {
+      throw new TaskError("celery.exceptions", "ImproperlyConfigured", "A signature replacing a task must not be part of a chord");
+    }
+    if (sig.isChain() && sig.tasks().isEmpty()) {
+      throw new TaskError("celery.exceptions", "ImproperlyConfigured", "Cannot replace with an empty chain");
+    }
+    throw new Replace(sig.toMap());
+  }
+
   /** Positional argument {@code index} converted to {@code type}. */
   default <T> T arg(int index, Class<T> type) {
     List<Object> a = args();

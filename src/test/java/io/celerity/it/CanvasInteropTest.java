@@ -143,4 +143,36 @@ class CanvasInteropTest extends InteropTestBase {
     assertTrue(((String) r.get("exc_message")).contains("signature has no task name"), r.toString());
     assertEquals(60, canvas.run("chain").get("ok"), "the worker still runs canvases");
   }
+
+  /**
+   * Issue 12: the same canvases (chains mixing chords, tasks and groups, nested chords, chord bodies
+   * that are chains or groups, empty and single-task headers, celery.map/starmap/chunks) run on
+   * Celery's own worker and on ours, with equal results.
+   */
+  @Test
+  @SuppressWarnings("unchecked")
+  void canvasesGiveTheSameResultsOnCeleryWorkerAndOurs() throws Exception {
+    Map<String, Object> ours = canvas.run("fidelity");
+    String pyQ = queue + "-py";
+    Map<String, Object> celery;
+    try (PythonWorker py = PythonWorker.start(Brokers.AMQP_URL, Brokers.REDIS_URL, pyQ,
+      Map.of("CELERITY_TEST_DEFAULT_QUEUE", pyQ))) {
+      celery = new CanvasClient(Brokers.AMQP_URL, Brokers.REDIS_URL, pyQ).run("fidelity");
+    } finally {
+      try (Amqp amqp = new Amqp()) {
+        amqp.delete(pyQ);
+      }
+    }
+    assertEquals(List.of(12, 13), ours.get("chord_task_group"), ours.toString());
+    assertEquals(List.of(13, 14), ours.get("group_chord_group"), ours.toString());
+    assertEquals(12, ours.get("nested_chord"), ours.toString());
+    assertEquals(List.of(6, List.of(2, 4)), ours.get("chord_body_group"), ours.toString());
+    assertEquals(0, ours.get("chord_empty_header"), ours.toString());
+    assertEquals(List.of(List.of(0, 2), List.of(4, 6), List.of(8)), ours.get("chunks_task_joined"), ours.toString());
+    assertTrue(ours.containsKey("chain_none_step") && ours.get("chain_none_step") == null, ours.toString());
+    for (String key : celery.keySet()) {
+      assertEquals(celery.get(key), ours.get(key), "canvas " + key + ": Celery's worker gave " + celery.get(key));
+    }
+    assertEquals(celery.keySet(), ours.keySet());
+  }
 }
