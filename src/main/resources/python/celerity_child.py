@@ -317,7 +317,8 @@ def main(argv):
         except AppLoadError as exc:
             if plain is None:
                 sys.stderr.write("Error: Invalid value for '-A' / '--app': %s\n" % (exc,))
-                return 2
+                sys.stderr.flush()
+                os._exit(2)  # the exit status and the closed connection at once (as click's usage error: 2)
     elif plain is None:
         sys.stderr.write('celerity child: %s has no plain functions listed and Celery is not installed\n' % spec)
         return 2
