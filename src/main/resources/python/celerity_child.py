@@ -162,7 +162,7 @@ class CeleryApp:
     def describe(self):
         out = []
         for name, task in sorted(self.tasks.items()):
-            d = {'name': name}
+            d = {'name': name, 'traced': True}
             for attr in ('acks_late', 'track_started', 'ignore_result', 'reject_on_worker_lost'):
                 if getattr(task, attr, None) is True:
                     d[attr] = True
