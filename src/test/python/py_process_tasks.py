@@ -53,3 +53,7 @@ def soft():
 
 def plain_mul(x, y):
     return x * y
+
+
+def plain_object():
+    return object()

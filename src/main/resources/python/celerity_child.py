@@ -1,17 +1,20 @@
 """Celerity's Python child runner for ``celerity worker -P process``.
 
-    python3 -m celerity_child [-p DIR] MODULE [NAME | TASK=FUNCTION ...]
+    python3 -m celerity_child [-p DIR] APP [NAME | TASK=FUNCTION ...]
 
-Imports MODULE and runs its tasks for the parent worker, one at a time. Every task registered with
-Celery's ``@app.task`` in an app the module defines runs by its Celery name, with ``self.request``
-and ``self.retry(...)`` working; plain functions named on the command line run as
-``MODULE.NAME`` (or as TASK). Needs only the standard library: Celery is used only if the user's
-module imports it.
+APP is found as ``celery -A APP`` finds it (Celery's own ``find_app``: ``proj`` -> ``proj.app``,
+``proj.celery``, ``proj.celery:app``, any Celery instance in the module; ``proj:app``). The child
+then starts as a Celery prefork child does (``worker_init``, the app's ``imports``/``include``/
+``autodiscover_tasks()``, ``process_initializer``, ``worker_process_init``) and runs every task
+through Celery's own tracer (``build_tracer``), with the app's backend and producer: signals,
+handlers, ``retry``, ``replace``, ``Reject``/``Ignore``, result storage and canvas callbacks are
+Celery's code. Plain functions named on the command line run as ``MODULE.NAME`` (or as TASK) and
+their results are stored by the parent; without Celery installed only this mode is available.
 
 The child protocol (docs/process-pool.md): the parent writes one JSON line on stdin (host, port,
-token); the child connects to it over TCP and exchanges frames of a 4-byte big-endian length and
-UTF-8 JSON: hello, ready, heartbeat, result, error, retry (child -> parent); run, soft_limit,
-shutdown (parent -> child).
+token, ...); the child connects to it over TCP and exchanges frames of a 4-byte big-endian length
+and UTF-8 JSON: hello, ready, heartbeat, traced, result, error, retry (child -> parent); run,
+soft_limit, shutdown (parent -> child).
 """
 import importlib
 import json
@@ -30,6 +33,10 @@ PROTOCOL = 1
 
 class SoftTimeLimitExceeded(Exception):
     """Stand-in for billiard.exceptions.SoftTimeLimitExceeded when billiard is not installed."""
+
+
+class AppLoadError(Exception):
+    """The app could not be loaded; the message is Celery's own ``-A`` error text."""
 
 
 def soft_limit_class():
@@ -61,9 +68,17 @@ def jsonable(value):
 
 def encode_exception(exc):
     cls = type(exc)
-    module = cls.__module__
-    args = [jsonable(a) for a in getattr(exc, 'args', ())]
-    return {'exc_type': cls.__qualname__, 'exc_module': module, 'exc_message': args}
+    return {'exc_type': cls.__qualname__, 'exc_module': cls.__module__,
+            'exc_message': [jsonable(a) for a in getattr(exc, 'args', ())]}
+
+
+def encode_error(exc):
+    """A value that cannot be sent is Celery's EncodeError (kombu's, when kombu is there)."""
+    try:
+        from kombu.exceptions import EncodeError
+        return EncodeError(exc)
+    except ImportError:
+        return exc
 
 
 class Channel:
@@ -88,32 +103,66 @@ class Channel:
         return json.loads(body.decode('utf-8'))
 
 
-class Tasks:
-    """Finds what to run: Celery tasks of the module's app(s), or plain functions by name."""
+def load_app(spec):
+    """``celery -A spec``: Celery's find_app, with the errors Celery's command line prints."""
+    from celery.app.utils import find_app
+    from celery.bin import celery as cli
+    try:
+        return find_app(spec)
+    except ModuleNotFoundError as e:
+        if e.name != spec:
+            raise AppLoadError(cli.UNABLE_TO_LOAD_APP_ERROR_OCCURRED.format(spec, traceback.format_exc()))
+        raise AppLoadError(cli.UNABLE_TO_LOAD_APP_MODULE_NOT_FOUND.format(e.name))
+    except AttributeError as e:
+        raise AppLoadError(cli.UNABLE_TO_LOAD_APP_APP_MISSING.format(str(e.args[0]).capitalize()))
+    except Exception:
+        raise AppLoadError(cli.UNABLE_TO_LOAD_APP_ERROR_OCCURRED.format(spec, traceback.format_exc()))
 
-    def __init__(self, module, names):
-        self.celery = {}
-        self.plain = {}
-        if names:
-            for spec in names:
-                task, _, fn = spec.partition('=')
-                fn = fn or task
-                if not _:
-                    task = module.__name__ + '.' + fn
-                self.plain[task] = getattr(module, fn)
-        if 'celery' in sys.modules:
-            from celery import Celery
-            apps = [v for v in vars(module).values() if isinstance(v, Celery)]
-            for app in apps:
-                app.finalize(auto=True)
-                for name, task in app.tasks.items():
-                    if not name.startswith('celery.'):
-                        self.celery[name] = task
+
+def app_conf(app):
+    """``inspect conf``: the app's own non-default settings, as Celery's control command encodes them."""
+    try:
+        from celery.utils.serialization import jsonify
+        from celery.utils.saferepr import saferepr
+        return jsonify(app.conf.table(with_defaults=False), keyfilter=lambda k: isinstance(k, str) and not k.startswith('__'),
+                       unknown_type_filter=saferepr)
+    except Exception as exc:  # informational only: never stops the child
+        sys.stderr.write('celerity child: could not report the app configuration: %r\n' % (exc,))
+        return None
+
+
+class CeleryApp:
+    """The app as a Celery prefork child holds it: initialised once, every task with its tracer."""
+
+    def __init__(self, app, handshake):
+        from celery import signals
+        from celery.app import trace
+        from celery.concurrency.prefork import process_initializer
+        self.app = app
+        self.hostname = handshake.get('hostname') or None
+        self.conf = app_conf(app)
+        # The worker's broker and result backend win over the app's, as `celery worker -b/--result-backend` do.
+        if handshake.get('broker_url'):
+            app.conf.broker_url = handshake['broker_url']
+        if handshake.get('result_backend'):
+            app.conf.result_backend = handshake['result_backend']
+        # The main process of a Celery worker: imports, celeryd_init, worker_init (a forked child
+        # inherits their effects; this child is its own process, so it runs them itself).
+        app.loader.init_worker()
+        signals.celeryd_init.send(sender=self.hostname, instance=None, conf=app.conf, options={})
+        signals.worker_init.send(sender=None)
+        trace.setup_worker_optimizations(app, self.hostname)
+        # Then the pool child's own start: tracers built, worker_process_init sent.
+        process_initializer(app, self.hostname)
+        # Outcome log lines are the parent's (one line per task, in the worker's log format).
+        import logging
+        logging.getLogger('celery.app.trace').disabled = True
+        self.tasks = {n: t for n, t in app.tasks.items() if not n.startswith('celery.')}
 
     def describe(self):
-        out = [{'name': n} for n in sorted(self.plain)]
-        for name, task in sorted(self.celery.items()):
-            d = {'name': name}
+        out = []
+        for name, task in sorted(self.tasks.items()):
+            d = {'name': name, 'traced': True}
             for attr in ('acks_late', 'track_started', 'ignore_result', 'reject_on_worker_lost'):
                 if getattr(task, attr, None) is True:
                     d[attr] = True
@@ -123,15 +172,54 @@ class Tasks:
             out.append(d)
         return out
 
+    def trace(self, m):
+        """Celery's fast_trace_task: the request dict as Celery's Request builds it, then the task's tracer."""
+        from celery.states import SUCCESS
+        from billiard.einfo import ExceptionInfo
+        task = self.app.tasks[m['task']]
+        args = m.get('args') or []
+        kwargs = m.get('kwargs') or {}
+        request = dict(m.get('request') or {})
+        request.update({'args': args, 'kwargs': kwargs, 'hostname': self.hostname, 'is_eager': False},
+                       **(m.get('embed') or {}))
+        R, I, T, Rstr = task.__trace__(m['id'], args, kwargs, request)
+        if I is None:
+            if isinstance(R, ExceptionInfo):  # raised outside the body before a request existed: nothing stored
+                return dict(encode_exception(R.exception), type='error', traceback=R.traceback)
+            return {'type': 'traced', 'state': SUCCESS, 'repr': Rstr, 'runtime': T}
+        exc = I.retval  # the exception as raised (R.exception may be billiard's pickleable stand-in)
+        reply = {'type': 'traced', 'state': I.state, 'runtime': T,
+                 'traceback': R.traceback if isinstance(R, ExceptionInfo) else None}
+        if I.state == 'RETRY':
+            reply['message'] = str(exc)
+            exc = exc.exc if getattr(exc, 'exc', None) is not None else exc
+        elif I.state == 'REJECTED':
+            reply['requeue'] = bool(getattr(exc, 'requeue', False))
+        reply.update(encode_exception(exc))
+        return reply
 
-class RetryCaptured(Exception):
-    pass
+
+class Plain:
+    """Plain functions named on the command line: run here, stored by the parent."""
+
+    def __init__(self, module, names):
+        self.functions = {}
+        for spec in names:
+            task, eq, fn = spec.partition('=')
+            fn = fn or task
+            if not eq:
+                task = module.__name__ + '.' + fn
+            self.functions[task] = getattr(module, fn)
+
+    def describe(self):
+        return [{'name': n} for n in sorted(self.functions)]
 
 
 class Child:
-    def __init__(self, channel, tasks):
+    def __init__(self, channel, celery_app, plain):
         self.channel = channel
-        self.tasks = tasks
+        self.celery_app = celery_app
+        self.plain = plain
         self.jobs = queue.Queue()
         self.current = None
         self.soft_exc = soft_limit_class()
@@ -144,7 +232,7 @@ class Child:
         while True:
             try:
                 m = self.channel.read()
-            except OSError:
+            except (OSError, ValueError):
                 m = None
             if m is None:
                 os._exit(0)  # the parent is gone
@@ -173,76 +261,30 @@ class Child:
             reply = self.run(m)
             reply['job'] = m['job']
             reply['rss_kib'] = rss_kib()
-            self.channel.send(reply)
+            try:
+                self.channel.send(reply)
+            except (TypeError, ValueError) as exc:  # a plain function's value JSON cannot encode
+                error = dict(encode_exception(encode_error(exc)), type='error', traceback=None,
+                             job=m['job'], rss_kib=reply['rss_kib'])
+                self.channel.send(error)
 
     def run(self, m):
         name = m['task']
-        args = m.get('args') or []
-        kwargs = m.get('kwargs') or {}
         self.current = m['job']
         try:
-            if name in self.tasks.celery:
-                return self.run_celery(self.tasks.celery[name], m, args, kwargs)
-            if name in self.tasks.plain:
-                return {'type': 'result', 'value': self.tasks.plain[name](*args, **kwargs)}
-            return dict(encode_exception(KeyError(name)), type='error', exc_type='NotRegistered',
-                        exc_module='celery.exceptions', exc_message=[name], traceback=None)
+            if self.celery_app is not None and name in self.celery_app.tasks:
+                return self.celery_app.trace(m)
+            if self.plain is not None and name in self.plain.functions:
+                value = self.plain.functions[name](*(m.get('args') or []), **(m.get('kwargs') or {}))
+                return {'type': 'result', 'value': value}
+            return {'type': 'error', 'exc_type': 'NotRegistered', 'exc_module': 'celery.exceptions',
+                    'exc_message': [name], 'traceback': None}
         except BaseException as exc:  # noqa: B902 - every failure is the task's result
             if isinstance(exc, (SystemExit, KeyboardInterrupt)):
                 raise
             return dict(encode_exception(exc), type='error', traceback=traceback.format_exc())
         finally:
             self.current = None
-
-    def run_celery(self, task, m, args, kwargs):
-        from celery import _state
-        from celery.app.trace import task_has_custom
-        from celery.exceptions import Retry
-        req = m.get('request') or {}
-        context = dict(req)
-        context.update(id=m['id'], task=task.name, args=args, kwargs=kwargs, is_eager=False,
-                       called_directly=False, retries=req.get('retries', 0),
-                       delivery_info=req.get('delivery_info') or {},
-                       group=req.get('group'), group_index=req.get('group_index'),
-                       root_id=req.get('root_id'), parent_id=req.get('parent_id'),
-                       hostname=req.get('hostname'), reply_to=req.get('reply_to'),
-                       correlation_id=req.get('correlation_id') or m['id'],
-                       timelimit=req.get('timelimit'), origin=req.get('origin'))
-        captured = {}
-        app = task._get_app()
-
-        def capture_send_task(name, args=None, kwargs=None, countdown=None, eta=None, **options):
-            captured.update(args=list(args or []), kwargs=dict(kwargs or {}), countdown=countdown,
-                            eta=eta.isoformat() if hasattr(eta, 'isoformat') else eta)
-            result_cls = options.get('result_cls')
-            return result_cls(options.get('task_id')) if result_cls else None
-
-        original_retry = task.retry
-
-        def retry(*a, **kw):
-            # Celery's own Task.retry, with the copy handed to the parent instead of published here.
-            app.send_task = capture_send_task
-            try:
-                return original_retry(*a, **kw)
-            finally:
-                del app.send_task
-
-        task.push_request(**context)
-        _state._task_stack.push(task)
-        task.retry = retry
-        try:
-            fun = task if task_has_custom(task, '__call__') else task.run
-            value = fun(*args, **kwargs)
-            return {'type': 'result', 'value': value}
-        except Retry as exc:
-            if not captured:
-                raise
-            inner = exc.exc if exc.exc is not None else exc
-            return dict(encode_exception(inner), type='retry', traceback=traceback.format_exc(), **captured)
-        finally:
-            del task.retry
-            _state._task_stack.pop()
-            task.pop_request()
 
 
 def main(argv):
@@ -261,14 +303,38 @@ def main(argv):
     channel = Channel(sock)
     channel.send({'type': 'hello', 'token': handshake['token'], 'pid': os.getpid(), 'lang': 'python',
                   'protocol': PROTOCOL})
-    module = importlib.import_module(args[0])
-    tasks = Tasks(module, args[1:])
-    child = Child(channel, tasks)
-    signal.signal(signal.SIGUSR1, child.on_soft_limit)
-    channel.send({'type': 'ready', 'tasks': tasks.describe()})
+    spec, names = args[0], args[1:]
+    plain = Plain(importlib.import_module(spec.partition(':')[0]), names) if names else None
+    celery_app = None
+    try:
+        import celery  # noqa: F401
+        have_celery = True
+    except ImportError:
+        have_celery = False
+    if have_celery:
+        try:
+            celery_app = CeleryApp(load_app(spec), handshake)
+        except AppLoadError as exc:
+            if plain is None:
+                sys.stderr.write("Error: Invalid value for '-A' / '--app': %s\n" % (exc,))
+                sys.stderr.flush()
+                os._exit(2)  # the exit status and the closed connection at once (as click's usage error: 2)
+    elif plain is None:
+        sys.stderr.write('celerity child: %s has no plain functions listed and Celery is not installed\n' % spec)
+        return 2
+    child = Child(channel, celery_app, plain)
+    signal.signal(signal.SIGUSR1, child.on_soft_limit)  # as billiard's soft-timeout handler
+    tasks = (plain.describe() if plain else []) + (celery_app.describe() if celery_app else [])
+    ready = {'type': 'ready', 'tasks': tasks}
+    if celery_app is not None and celery_app.conf is not None:
+        ready['conf'] = celery_app.conf
+    channel.send(ready)
     threading.Thread(target=child.reader, daemon=True).start()
     threading.Thread(target=child.heartbeat, args=(handshake.get('heartbeat', 5.0),), daemon=True).start()
     child.serve()
+    if celery_app is not None:
+        from celery.concurrency.prefork import process_destructor
+        process_destructor(os.getpid(), 0)
     return 0
 
 

@@ -10,6 +10,11 @@ public final class Addresses {
   public static final String POOL_APPLY = "celerity.pool.apply";
   /** control -> pool-dispatcher: JSON stats (active, reserved, concurrency). */
   public static final String POOL_STATS = "celerity.pool.stats";
+  /**
+   * {@code inspect conf} detail of a Python app in {@code -P process} children: reply = the app's own
+   * non-default settings ({@code app.conf.table(with_defaults=False)}), or null without Python children.
+   */
+  public static final String POOL_APP_CONF = "celerity.pool.app-conf";
   /** worker -> pool-dispatcher: finish running tasks (bounded), hand queued ones back; replies when done. */
   public static final String POOL_DRAIN = "celerity.pool.drain";
 

@@ -147,6 +147,15 @@ public final class TaskEvents implements Shareable {
         e.put("traceback", o.error() != null ? o.error().traceback() : null);
         emit(e, "task-retried");
       }
+      case States.REJECTED -> {
+        if (o.request() != null && o.request().acksLate()) { // Celery: only a message not yet acked is rejected
+          e.put("requeue", o.requeue());
+          emit(e, "task-rejected");
+        }
+      }
+      case States.IGNORED -> {
+        // Celery's Ignore: the message is acked, no event
+      }
       case States.REVOKED -> {
         String reason = o.error() == null || o.error().args().isEmpty() ? "revoked" : String.valueOf(o.error().args().get(0));
         boolean terminated = "terminated".equals(reason);

@@ -97,6 +97,7 @@ public class PoolDispatcherVerticle extends VerticleBase {
       m.reply(new JsonObject().put("terminated", new JsonArray(terminated)));
     });
     bus.consumer(Addresses.POOL_STATS, m -> m.reply(stats()));
+    bus.consumer(Addresses.POOL_APP_CONF, m -> m.reply(runner instanceof ProcessRunner p ? p.appConf() : null));
     bus.<Double>consumer(Addresses.POOL_DRAIN, this::drain);
     bus.<Long>consumer(Addresses.POOL_FORGET_GENERATION, m -> {
       int dropped = pool.forgetGeneration(m.body());

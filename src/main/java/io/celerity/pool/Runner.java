@@ -33,6 +33,18 @@ public interface Runner {
     void retry(Retry retry, ExceptionInfo error);
 
     /**
+     * A child ran the task through Celery's own tracer, which already stored {@code state} and did
+     * the canvas and retry publishing: the worker only logs, counts, sends events and settles.
+     *
+     * @param value   SUCCESS: the tracer's repr of the value; RETRY: {@code str(Retry)}
+     * @param error   the exception (FAILURE, RETRY's reason, Reject, Ignore), or null
+     * @param runtime the tracer's runtime in seconds, or null for the pool's own measure
+     */
+    default void traced(String state, Object value, ExceptionInfo error, Double runtime) {
+      throw new UnsupportedOperationException("this pool does not take child-traced outcomes");
+    }
+
+    /**
      * The process running the body died (Celery's WorkerLostError): FAILURE, or the message is
      * requeued with acks_late and reject_on_worker_lost.
      */

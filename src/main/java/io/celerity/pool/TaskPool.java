@@ -166,6 +166,12 @@ public class TaskPool {
       }
 
       @Override
+      public void traced(String state, Object value, ExceptionInfo error, Double runtime) {
+        reports.post(() -> finish(job, new TaskOutcome(job.request, job.request.message(), state, value, error,
+          runtime != null ? runtime : runtime(job), true, null, true)));
+      }
+
+      @Override
       public void workerLost(ExceptionInfo error) {
         reports.post(() -> lost(job, error));
       }

@@ -11,6 +11,14 @@ public final class PyRepr {
   private PyRepr() {
   }
 
+  /** A value already rendered by Python ({@code saferepr} in a Python child): printed as it is. */
+  public record Repr(String text) {
+    @Override
+    public String toString() {
+      return text;
+    }
+  }
+
   public static String tuple(List<Object> args) {
     StringBuilder sb = new StringBuilder("(");
     for (int i = 0; i < args.size(); i++) {
@@ -98,6 +106,8 @@ public final class PyRepr {
         append(sb, e.getValue());
       }
       sb.append('}');
+    } else if (v instanceof Repr r) {
+      sb.append(r.text());
     } else if (v instanceof Double d && (d.isNaN() || d.isInfinite())) {
       sb.append(d.isNaN() ? "nan" : d > 0 ? "inf" : "-inf");
     } else {

@@ -84,9 +84,15 @@ public class ResultRecorder {
   /** Records an outcome; the future completes once it is stored and its message settled (acks_late). */
   public Future<Void> finished(TaskOutcome o) {
     Request r = o.request();
+<<<<<<< HEAD
     Signature replacement = r != null && States.FAILURE.equals(o.state()) ? replacementOf(o) : null;
     if (replacement != null) {
       return replaced(o, replacement);
+=======
+    if (o.storedByChild()) {
+      tracedByChild(o);
+      return Future.succeededFuture();
+>>>>>>> py
     }
     logOutcome(o);
     switch (o.state()) {
@@ -113,6 +119,43 @@ public class ResultRecorder {
       afterStarted(null, document(o, Instant.now())); // unknown task: nothing to settle, the consumer rejected it
     }
     return Future.succeededFuture();
+  }
+
+  /**
+   * Celery's Request.on_success / on_failure(return_ok=True) in the main process: the child's tracer
+   * already stored the state, published the retry copy and applied the canvas, so the worker only
+   * counts, logs and settles. With acks_late: Reject -> reject (requeue as asked), Ignore -> ack,
+   * failure -> ack or reject per acks_on_failure_or_timeout, anything else -> ack.
+   */
+  private void tracedByChild(TaskOutcome o) {
+    Request r = o.request();
+    String name = o.message().displayName() + "[" + o.message().id() + "]";
+    Settle settleAs = Settle.ack(r.delivery());
+    switch (o.state()) {
+      case States.SUCCESS -> {
+        succeeded++;
+        logOutcome(o);
+      }
+      case States.RETRY -> {
+        retried++;
+        log.info("Task {} retry: {}", name, o.value());
+      }
+      case States.REJECTED -> {
+        log.info("Task {} {}", name, o.error().repr());
+        settleAs = o.requeue() ? Settle.requeue(r.delivery()) : Settle.reject(r.delivery());
+      }
+      case States.IGNORED -> log.info("Task {} {}", name, o.error().repr());
+      default -> {
+        failed++;
+        logOutcome(o);
+        if (!r.acksOnFailureOrTimeout()) {
+          settleAs = Settle.reject(r.delivery());
+        }
+      }
+    }
+    if (r.acksLate()) {
+      settle.accept(settleAs);
+    }
   }
 
   /**

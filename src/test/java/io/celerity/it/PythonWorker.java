@@ -22,8 +22,14 @@ final class PythonWorker implements AutoCloseable {
 
   /** Starts it on {@code queues} (comma-separated) and waits for its "ready." line. */
   static PythonWorker start(String broker, String backend, String queues, Map<String, String> env) throws Exception {
+    return start("py_examples", "solo", broker, backend, queues, env);
+  }
+
+  /** Celery's worker for {@code -A app} (in src/test/python) with pool {@code pool} ({@code -c 1}). */
+  static PythonWorker start(String app, String pool, String broker, String backend, String queues, Map<String, String> env)
+    throws Exception {
     File log = File.createTempFile("py-worker", ".log");
-    ProcessBuilder pb = new ProcessBuilder(CeleryClient.PYTHON, "-m", "celery", "-A", "py_examples", "worker", "-P", "solo",
+    ProcessBuilder pb = new ProcessBuilder(CeleryClient.PYTHON, "-m", "celery", "-A", app, "worker", "-P", pool, "-c", "1",
       "-Q", queues, "-n", "py-" + queues.split(",")[0] + "@%h", "-l", "INFO", "--without-mingle", "--without-gossip",
       "--without-heartbeat").directory(Path.of("src", "test", "python").toFile()).redirectErrorStream(true).redirectOutput(log);
     pb.environment().put("CELERITY_TEST_BROKER", broker);

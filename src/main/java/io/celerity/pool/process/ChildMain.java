@@ -257,7 +257,7 @@ public final class ChildMain {
 
     @Override
     public Map<String, Object> headers() {
-      Object v = req.get("headers");
+      Object v = m.get("headers");
       return v instanceof Map<?, ?> h ? (Map<String, Object>) h : Map.of();
     }
 

@@ -41,12 +41,21 @@ public final class Frames {
 
   /** A non-blocking parser for the parent's event loop: calls {@code handler} once per frame. */
   public static RecordParser parser(Handler<byte[]> handler, Handler<Throwable> onError) {
+    return parser(handler, onError, () -> MAX_FRAME);
+  }
+
+  /**
+   * As {@link #parser(Handler, Handler)}, with the largest frame accepted now (the parent accepts only a
+   * small {@code hello} from a connection that has not proved who it is).
+   */
+  public static RecordParser parser(Handler<byte[]> handler, Handler<Throwable> onError,
+                                    java.util.function.IntSupplier maxFrame) {
     RecordParser parser = RecordParser.newFixed(4);
     boolean[] header = {true};
     parser.handler(buf -> {
       if (header[0]) {
         int len = buf.getInt(0);
-        if (len <= 0 || len > MAX_FRAME) {
+        if (len <= 0 || len > maxFrame.getAsInt()) {
           onError.handle(new IOException("bad frame length " + len));
           return;
         }

@@ -5,6 +5,8 @@ import io.celerity.pool.Job;
 import io.celerity.pool.Runner;
 import io.celerity.protocol.ExceptionInfo;
 import io.celerity.protocol.IsoTime;
+import io.celerity.protocol.PyRepr;
+import io.celerity.protocol.States;
 import io.celerity.task.Retry;
 
 import io.celerity.task.TaskOptions;
@@ -55,6 +57,12 @@ public final class ProcessRunner implements Runner {
   private static final Logger log = LoggerFactory.getLogger("celery.pool.process");
   private static final SecureRandom RANDOM = new SecureRandom();
   static final String PYTHON_RUNNER = "python/celerity_child.py";
+  /** A child sends its hello right after connecting; a connection silent this long is not a child. */
+  static final long HANDSHAKE_TIMEOUT_MS = 5_000;
+  /** Largest frame before the hello (which is about 100 bytes). */
+  static final int MAX_HELLO_FRAME = 4096;
+  /** Connections allowed to wait for their hello beyond one per child that has not connected yet. */
+  static final int SPARE_UNAUTHENTICATED = 4;
 
   private final Vertx vertx;
   private final Context context;
@@ -74,6 +82,9 @@ public final class ProcessRunner implements Runner {
   private long lastStartupNanos;
   private boolean closed;
   private Promise<Void> warm;
+  private int unauthenticated;
+  /** The Python app's own non-default settings, as its first child reported them (null for Java children). */
+  private JsonObject appConf;
 
   private record Pending(Job job, Completion completion) {
   }
@@ -212,22 +223,67 @@ public final class ProcessRunner implements Runner {
     Process p = pb.start();
     JsonObject handshake = new JsonObject().put("host", "127.0.0.1").put("port", server.actualPort())
       .put("token", child.token).put("app", new JsonArray(options.getApps()))
-      .put("load_examples", options.isLoadExamples()).put("heartbeat", 5.0);
+      .put("load_examples", options.isLoadExamples()).put("heartbeat", 5.0).put("hostname", options.getHostname())
+      .put("broker_url", reachable(options.getBroker())).put("result_backend", reachable(options.getResultBackend()));
     try (OutputStream stdin = p.getOutputStream()) {
       stdin.write((handshake.encode() + "\n").getBytes(StandardCharsets.UTF_8));
     }
     return p;
   }
 
+  /**
+   * A connection proves it belongs to a child with its first frame, a small {@code hello} carrying an
+   * expected, unused token, within {@link #HANDSHAKE_TIMEOUT_MS}; until then it may send at most
+   * {@link #MAX_HELLO_FRAME} bytes, and only a few such connections may be open at once (one per
+   * child still expected, plus {@link #SPARE_UNAUTHENTICATED}), so local strangers cannot make the
+   * worker buffer large frames.
+   */
+  /** A broker or backend URL another process can use too (not the in-JVM memory:// ones), else null. */
+  static String reachable(String url) {
+    if (url == null || url.isBlank() || url.startsWith("memory:") || url.equals("disabled") || url.equals("none")) {
+      return null;
+    }
+    return url;
+  }
+
+  /**
+   * {@code inspect conf} of a Python app: {@code app.conf.table(with_defaults=False)} as Celery's
+   * control command encodes it, reported by the first Python child at its start; null with Java
+   * children or before a Python child is ready.
+   */
+  public JsonObject appConf() {
+    return appConf == null ? null : appConf.copy();
+  }
+
   private void connected(NetSocket socket) {
+    long expected = byToken.values().stream().filter(c -> c.socket == null).count();
+    if (unauthenticated >= expected + SPARE_UNAUTHENTICATED) {
+      log.warn("Refused a connection from {}: {} connections have not identified themselves yet",
+        socket.remoteAddress(), unauthenticated);
+      socket.close();
+      return;
+    }
+    unauthenticated++;
     Child[] owner = {null};
+    boolean[] counted = {true};
+    Runnable authenticated = () -> {
+      if (counted[0]) {
+        counted[0] = false;
+        unauthenticated--;
+      }
+    };
+    long timer = vertx.setTimer(HANDSHAKE_TIMEOUT_MS, id -> {
+      if (owner[0] == null) {
+        log.warn("Closed a connection from {}: no valid hello within {} ms", socket.remoteAddress(), HANDSHAKE_TIMEOUT_MS);
+        socket.close();
+      }
+    });
     socket.handler(Frames.parser(bytes -> {
       Map<String, Object> m;
       try {
         m = Frames.decode(bytes);
-      } catch (IOException e) {
-        log.error("Undecodable frame from a child: {}", e.getMessage());
-        socket.close();
+      } catch (IOException | RuntimeException e) {
+        unreadable(owner[0], socket, "undecodable frame: " + e.getMessage());
         return;
       }
       if (owner[0] == null) {
@@ -237,21 +293,59 @@ public final class ProcessRunner implements Runner {
           socket.close();
           return;
         }
+        vertx.cancelTimer(timer);
+        authenticated.run();
         owner[0] = c;
         c.socket = socket;
         c.lastHeartbeatNanos = System.nanoTime();
         return;
       }
-      frame(owner[0], m);
-    }, err -> {
-      log.error("Child protocol error: {}", err.getMessage());
-      socket.close();
-    }));
+      try {
+        frame(owner[0], m);
+      } catch (RuntimeException e) {
+        unreadable(owner[0], socket, "malformed " + m.get("type") + " message: " + e);
+      }
+    }, err -> unreadable(owner[0], socket, err.getMessage()),
+      () -> owner[0] == null ? MAX_HELLO_FRAME : Frames.MAX_FRAME));
     socket.closeHandler(v -> {
+      vertx.cancelTimer(timer);
+      authenticated.run();
       if (owner[0] != null && !owner[0].exited && owner[0].process != null) {
         owner[0].process.destroy(); // a child without its connection is useless
       }
     });
+  }
+
+  /**
+   * A frame the parent cannot read. Before the hello it is a stranger: closed. From a child, the
+   * protocol is out of step: its task (if any) is settled now as FAILURE (kombu's DecodeError, with
+   * the task id in the log), and the child is killed and replaced.
+   */
+  private void unreadable(Child child, NetSocket socket, String why) {
+    if (child == null) {
+      log.warn("Closed a connection from {}: {}", socket.remoteAddress(), why);
+      socket.close();
+      return;
+    }
+    Job job = child.job;
+    if (job != null) {
+      Completion c = child.completion;
+      byJob.remove(job);
+      child.job = null;
+      child.completion = null;
+      log.error("Child {} sent a reply for {} that cannot be read ({}); the task fails and the child is replaced",
+        child.pid, job.request().logName(), why);
+      c.done(null, ExceptionInfo.of("kombu.exceptions", "DecodeError", "Child reply could not be read: " + why));
+    } else {
+      log.error("Child {} sent a frame that cannot be read ({}); the child is replaced", child.pid, why);
+    }
+    if (!child.killed && !child.exited) {
+      child.killed = true;
+      children.remove(child);
+      kill(child);
+      fill();
+    }
+    socket.close();
   }
 
   private void frame(Child child, Map<String, Object> m) {
@@ -261,7 +355,7 @@ public final class ProcessRunner implements Runner {
         child.lastHeartbeatNanos = System.nanoTime();
         child.rssKib = number(m.get("rss_kib"), child.rssKib);
       }
-      case "result", "error", "retry" -> finished(child, m);
+      case "result", "error", "retry", "traced" -> finished(child, m);
       default -> log.warn("Unknown message '{}' from child {}", m.get("type"), child.pid);
     }
   }
@@ -275,6 +369,9 @@ public final class ProcessRunner implements Runner {
     child.ready = true;
     lastStartupNanos = System.nanoTime() - child.spawnedNanos;
     log.debug("Child {} ready in {} ms", child.pid, lastStartupNanos / 1_000_000);
+    if (appConf == null && m.get("conf") instanceof Map<?, ?> conf) {
+      appConf = new JsonObject((Map<String, Object>) conf);
+    }
     if (m.get("tasks") instanceof List<?> tasks) {
       for (Object t : tasks) {
         if (t instanceof Map<?, ?> task) {
@@ -298,7 +395,10 @@ public final class ProcessRunner implements Runner {
     if (registry.get(name) != null) {
       return;
     }
-    TaskOptions o = new TaskOptions(flag(task.get("acks_late")), flag(task.get("track_started")),
+    // A traced task's tracer stores STARTED itself (the task's track_started, from the app's config, as
+    // in Celery): the worker must not write one too, which could land after the final state.
+    Boolean trackStarted = Boolean.TRUE.equals(task.get("traced")) ? Boolean.FALSE : flag(task.get("track_started"));
+    TaskOptions o = new TaskOptions(flag(task.get("acks_late")), trackStarted,
       flag(task.get("ignore_result")), seconds(task.get("time_limit")), seconds(task.get("soft_time_limit")));
     registry.register(name, o, ctx -> {
       throw new IllegalStateException(name + " runs only in a child process");
@@ -347,17 +447,28 @@ public final class ProcessRunner implements Runner {
     delivery.put("routing_key", d.routingKey());
     delivery.put("priority", d.priority());
     delivery.put("redelivered", d.redelivered());
+    // Celery's Request: the headers, then properties, reply_to, correlation_id, hostname and
+    // delivery_info; the child adds args, kwargs, the embed (callbacks, errbacks, chain, chord) and
+    // is_eager as fast_trace_task does.
+    Map<String, Object> properties = new LinkedHashMap<>();
+    properties.put("correlation_id", d.correlationId());
+    properties.put("reply_to", d.replyTo());
+    properties.put("content_type", d.contentType());
+    properties.put("content_encoding", d.contentEncoding());
+    if (d.priority() != null) {
+      properties.put("priority", d.priority());
+    }
     Map<String, Object> request = new LinkedHashMap<>(msg.headers());
-    request.put("retries", msg.retries());
+    request.put("properties", properties);
+    request.put("reply_to", d.replyTo());
+    request.put("correlation_id", d.correlationId());
     request.put("hostname", job.request().hostname());
-    request.put("headers", msg.headers());
-    request.put("reply_to", msg.replyTo());
-    request.put("correlation_id", msg.correlationId());
     request.put("delivery_info", delivery);
-    request.put("callbacks", msg.embed().get("callbacks"));
-    request.put("errbacks", msg.embed().get("errbacks"));
-    request.put("chain", msg.embed().get("chain"));
-    request.put("chord", msg.embed().get("chord"));
+    request.putIfAbsent("retries", msg.retries());
+    Map<String, Object> embed = new LinkedHashMap<>();
+    for (String k : List.of("callbacks", "errbacks", "chain", "chord")) {
+      embed.put(k, msg.embed().get(k));
+    }
     Map<String, Object> run = new LinkedHashMap<>();
     run.put("type", "run");
     run.put("job", child.jobNumber);
@@ -365,6 +476,8 @@ public final class ProcessRunner implements Runner {
     run.put("task", msg.task());
     run.put("args", msg.args());
     run.put("kwargs", msg.kwargs());
+    run.put("embed", embed);
+    run.put("headers", msg.headers());
     run.put("request", request);
     child.socket.write(Frames.buffer(run));
   }
@@ -381,12 +494,32 @@ public final class ProcessRunner implements Runner {
     child.tasksDone++;
     child.rssKib = number(m.get("rss_kib"), child.rssKib);
     switch (String.valueOf(m.get("type"))) {
+      case "traced" -> traced(c, m);
       case "result" -> c.done(m.get("value"), null);
       case "error" -> c.done(null, exception(m));
       default -> c.retry(retryOf(m), exception(m));
     }
     recycleIfDue(child);
     pump();
+  }
+
+  /** A {@code traced} frame: Celery's tracer in the child stored the outcome itself. */
+  private static void traced(Completion c, Map<String, Object> m) {
+    String state = String.valueOf(m.get("state"));
+    Double runtime = m.get("runtime") instanceof Number n ? n.doubleValue() : null;
+    switch (state) {
+      case States.SUCCESS -> c.traced(state, new PyRepr.Repr(String.valueOf(m.get("repr"))), null, runtime);
+      case States.RETRY -> c.traced(state, String.valueOf(m.get("message")), exception(m), runtime);
+      case States.REJECTED -> {
+        // Celery's Reject(reason, requeue): the worker settles from these two arguments
+        ExceptionInfo e = exception(m);
+        List<Object> args = new ArrayList<>();
+        args.add(e.args().isEmpty() ? null : e.args().get(0));
+        args.add(Boolean.TRUE.equals(m.get("requeue")));
+        c.traced(state, null, new ExceptionInfo(e.type(), e.module(), args, e.traceback()), runtime);
+      }
+      default -> c.traced(state, null, exception(m), runtime);
+    }
   }
 
   /** A {@code retry} frame: the copy runs at {@code eta}, else {@code countdown} seconds from now. */
@@ -546,6 +679,7 @@ public final class ProcessRunner implements Runner {
         .put("heartbeat_age", c.ready ? (System.nanoTime() - c.lastHeartbeatNanos) / 1e9 : null));
     }
     return new JsonObject().put("processes", kids).put("spawned", spawned)
+      .put("port", server == null ? null : server.actualPort())
       .put("last_startup_ms", lastStartupNanos / 1_000_000.0).put("waiting", waiting.size());
   }
 

@@ -1,0 +1,82 @@
+#!/usr/bin/python3
+"""Drain rate of Python tasks in `-P process` children: N examples.add messages, prefilled, then timed.
+
+Usage: /usr/bin/python3 bench/py_child_drain.py [--jar target/celerity.jar] [--runner PATH] [--n 3000]
+                                                [--concurrency 2] [--results on|off]
+
+--runner runs that copy of celerity_child.py (e.g. an older one, to compare) instead of the one in the jar.
+Prints one line: tasks/s and µs of wall time per task per child, measured from the first finished task to the
+last (start-up excluded), polling the worker's /control/stats (pool.writes: succeeded + failed) every 20 ms.
+RabbitMQ vhost celerity-test; results in Redis db 12 (not flushed; keys expire as usual).
+"""
+import argparse
+import json
+import os
+import subprocess
+import sys
+import time
+import urllib.request
+import uuid
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+BROKER = 'amqp://guest:guest@127.0.0.1:5672/celerity-test'
+BACKEND = 'redis://127.0.0.1:6379/12'
+
+
+def stats(port):
+    with urllib.request.urlopen('http://127.0.0.1:%d/control/stats' % port, timeout=5) as r:
+        node = next(iter(json.load(r).values()))
+    w = node['pool']['writes']
+    return w['succeeded'] + w['failed']
+
+
+def main():
+    p = argparse.ArgumentParser()
+    p.add_argument('--jar', default=os.path.join(HERE, '..', 'target', 'celerity.jar'))
+    p.add_argument('--runner')
+    p.add_argument('--n', type=int, default=3000)
+    p.add_argument('--concurrency', type=int, default=2)
+    p.add_argument('--results', default='on', choices=['on', 'off'])
+    a = p.parse_args()
+    queue = 'bench-pychild-' + uuid.uuid4().hex[:8]
+    port = 18000 + os.getpid() % 1000
+    subprocess.run([sys.executable, os.path.join(HERE, 'prefill.py'), BROKER, queue, str(a.n)]
+                   + (['--ignore-result'] if a.results == 'off' else []), check=True)
+    runner = [sys.executable, a.runner] if a.runner else [sys.executable, '-m', 'celerity_child']
+    child = ' '.join(runner + ['-p', HERE, 'py_tasks'])
+    env = dict(os.environ, CELERITY_TEST_BROKER=BROKER)
+    if a.results == 'on':
+        env['CELERITY_TEST_BACKEND'] = BACKEND
+    cmd = ['java', '-jar', a.jar, 'worker', '-P', 'process', '-c', str(a.concurrency), '--without-examples',
+           '--broker', BROKER, '--result-backend', BACKEND if a.results == 'on' else 'disabled', '-Q', queue,
+           '--http-port', str(port), '-l', 'WARNING', '--child', child]
+    worker = subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL)
+    try:
+        first = None
+        deadline = time.time() + 300
+        while time.time() < deadline:
+            time.sleep(0.02)
+            try:
+                done = stats(port)
+            except OSError:
+                continue
+            if done and first is None:
+                first, first_done = time.time(), done
+            if done >= a.n:
+                elapsed = time.time() - first
+                rate = (done - first_done) / elapsed
+                print('%s results=%s n=%d -c %d: %.0f tasks/s, %.0f us per task per child' % (
+                    a.runner or 'celerity_child (jar)', a.results, a.n, a.concurrency, rate,
+                    1e6 * a.concurrency / rate))
+                return 0
+        print('timed out', file=sys.stderr)
+        return 1
+    finally:
+        worker.terminate()
+        worker.wait(30)
+        subprocess.run([sys.executable, '-c', 'from kombu import Connection; c=Connection(%r); c.default_channel.queue_delete(%r)'
+                        % (BROKER, queue)], check=False)
+
+
+if __name__ == '__main__':
+    sys.exit(main())
