@@ -63,6 +63,8 @@ public class AmqpTransport extends PullSupport {
   private final Map<String, String> consumers = new java.util.LinkedHashMap<>();
   private final List<String> queues;
   private final Map<FanoutBinding, Handler<Delivery>> fanouts = new java.util.LinkedHashMap<>();
+  /** The fanout bindings consumed on the current publishing client. */
+  private final java.util.Set<FanoutBinding> fanoutsUp = new java.util.HashSet<>();
 
   private final ConnectionLifecycle lifecycle;
   private Context context;
@@ -266,6 +268,7 @@ public class AmqpTransport extends PullSupport {
   }
 
   private Future<Void> fanoutAll(RabbitMQClient c, long gen) {
+    fanoutsUp.clear();
     Future<Void> f = Future.succeededFuture();
     for (Map.Entry<FanoutBinding, Handler<Delivery>> e : fanouts.entrySet()) {
       f = f.compose(v -> fanout(c, gen, e.getKey(), e.getValue()));
@@ -279,6 +282,7 @@ public class AmqpTransport extends PullSupport {
       .compose(v -> c.queueBind(b.queue(), b.exchange(), b.routingKey()))
       .compose(v -> c.basicConsumer(b.queue(), new QueueOptions().setAutoAck(true)))
       .map(consumer -> {
+        fanoutsUp.add(b);
         consumer.handler(m -> {
           if (gen == generation()) {
             h.handle(toDelivery(m, b.queue(), gen));
@@ -478,7 +482,16 @@ public class AmqpTransport extends PullSupport {
   @Override
   public Future<Void> consumeFanout(FanoutBinding binding, Handler<Delivery> h) {
     fanouts.put(binding, h);
-    return lifecycle.isConnected() ? fanout(client, generation(), binding, h) : Future.succeededFuture();
+    if (lifecycle.isConnected()) {
+      return fanout(client, generation(), binding, h);
+    }
+    // Set up at the (re)connect; if it is under way now, this binding may come after its fanout step:
+    // wait for it (a few seconds at most, so a worker starting while the broker is down is not held).
+    long gen = generation();
+    return lifecycle.whenConnected()
+      .compose(v -> generation() == gen && !fanoutsUp.contains(binding) ? fanout(client, gen, binding, h)
+        : Future.succeededFuture())
+      .timeout(5, java.util.concurrent.TimeUnit.SECONDS).otherwiseEmpty();
   }
 
   @Override
