@@ -61,19 +61,20 @@ public class WorkerVerticle extends VerticleBase {
     bus.<Boolean>consumer(Addresses.WORKER_SHUTDOWN, m -> shutdown(Boolean.TRUE.equals(m.body())).onComplete(ar -> m.reply(null)));
     DeploymentOptions d = new DeploymentOptions().setConfig(config());
     control = new ControlVerticle(tasks);
+    ConsumerVerticle consumer = new ConsumerVerticle(tasks);
     return deploy(new ResultReaderVerticle(), d)
       .compose(v -> deploy(new PoolDispatcherVerticle(tasks), d))
-      .compose(v -> vertx.deployVerticle(new ConsumerVerticle(tasks), d).map(id -> {
+      .compose(v -> vertx.deployVerticle(consumer, d).map(id -> {
         consumerDeployment = id;
         deployments.add(id);
         return id;
       }))
       .compose(v -> deploy(new HeartbeatVerticle(), d))
       .compose(v -> deploy(control, d))
-      .onSuccess(v -> {
-        Banner.print(options, tasks);
-        log.info("{} ready.", options.getHostname()); // Celery's readiness line
-      });
+      .onSuccess(v -> Banner.print(options, tasks))
+      // The broker may still be unreachable (the transport retries, /ready says so): ready once connected.
+      .compose(v -> consumer.connected())
+      .onSuccess(v -> log.info("{} ready.", options.getHostname())); // Celery's readiness line
   }
 
   private Future<String> deploy(VerticleBase verticle, DeploymentOptions d) {

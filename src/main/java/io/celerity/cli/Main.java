@@ -158,11 +158,16 @@ public class Main implements Runnable {
       // Remote control's shutdown command: the same as a first SIGTERM.
       vertx.eventBus().consumer(Addresses.WORKER_REMOTE_SHUTDOWN, m -> shutdown.handle(new sun.misc.Signal("TERM")));
       try {
+        // No time limit: start-up waits for the broker as long as broker_connection_max_retries allows.
         vertx.deployVerticle(new WorkerVerticle(), new DeploymentOptions().setConfig(conf))
-          .toCompletionStage().toCompletableFuture().get(120, TimeUnit.SECONDS);
+          .toCompletionStage().toCompletableFuture().get();
       } catch (Exception e) {
         Throwable cause = e.getCause() != null ? e.getCause() : e;
-        LoggerFactory.getLogger("celery.worker").error("Worker failed to start: {}", cause.getMessage(), cause);
+        if (cause instanceof io.celerity.transport.BrokerUnreachableException) {
+          LoggerFactory.getLogger("celery.worker").error("Worker failed to start: {}", cause.getMessage()); // no stack trace
+        } else {
+          LoggerFactory.getLogger("celery.worker").error("Worker failed to start: {}", cause.getMessage(), cause);
+        }
         vertx.close().toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS);
         return 1;
       }

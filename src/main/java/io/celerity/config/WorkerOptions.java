@@ -70,6 +70,8 @@ public class WorkerOptions {
   private double shutdownTimeout = DEFAULT_SHUTDOWN_TIMEOUT;
   private double heartbeatInterval = DEFAULT_HEARTBEAT_INTERVAL;
   private long reconnectMaxDelayMs = DEFAULT_RECONNECT_MAX_DELAY_MS;
+  private boolean brokerConnectionRetryOnStartup = io.celerity.transport.TransportOptions.DEFAULT_RETRY_ON_STARTUP;
+  private int brokerConnectionMaxRetries = io.celerity.transport.TransportOptions.DEFAULT_MAX_RETRIES;
   private int eventLoops = Runtime.getRuntime().availableProcessors();
   private JsonObject brokerTransportOptions = new JsonObject();
   private List<String> childCommand = new ArrayList<>();
@@ -121,6 +123,8 @@ public class WorkerOptions {
     shutdownTimeout = json.getDouble("shutdown_timeout", shutdownTimeout);
     heartbeatInterval = json.getDouble("heartbeat_interval", heartbeatInterval);
     reconnectMaxDelayMs = json.getLong("reconnect_max_delay_ms", reconnectMaxDelayMs);
+    brokerConnectionRetryOnStartup = json.getBoolean("broker_connection_retry_on_startup", brokerConnectionRetryOnStartup);
+    brokerConnectionMaxRetries = json.getInteger("broker_connection_max_retries", brokerConnectionMaxRetries);
     eventLoops = json.getInteger("event_loops", eventLoops);
     Object bto = json.getValue("broker_transport_options");
     // an object in worker.json, JSON text when it comes from CELERITY_BROKER_TRANSPORT_OPTIONS
@@ -228,6 +232,8 @@ public class WorkerOptions {
       .put("queue_max_priority", queueMaxPriority).put("app", new JsonArray(apps)).put("load_examples", loadExamples)
       .put("http_host", httpHost).put("http_port", httpPort).put("shutdown_timeout", shutdownTimeout)
       .put("heartbeat_interval", heartbeatInterval).put("reconnect_max_delay_ms", reconnectMaxDelayMs)
+      .put("broker_connection_retry_on_startup", brokerConnectionRetryOnStartup)
+      .put("broker_connection_max_retries", brokerConnectionMaxRetries)
       .put("event_loops", eventLoops)
       .put("broker_transport_options", brokerTransportOptions.copy())
       .put("child_command", new JsonArray(childCommand)).put("child_jvm_options", new JsonArray(childJvmOptions))
@@ -428,6 +434,16 @@ public class WorkerOptions {
 
   public long getReconnectMaxDelayMs() {
     return reconnectMaxDelayMs;
+  }
+
+  /** Celery's {@code broker_connection_retry_on_startup}: keep trying when the broker is down at start-up. */
+  public boolean isBrokerConnectionRetryOnStartup() {
+    return brokerConnectionRetryOnStartup;
+  }
+
+  /** Celery's {@code broker_connection_max_retries}: start-up retries before giving up (0 = no limit). */
+  public int getBrokerConnectionMaxRetries() {
+    return brokerConnectionMaxRetries;
   }
 
   /** Celery's {@code broker_transport_options}, e.g. {@code visibility_timeout} for Redis. */

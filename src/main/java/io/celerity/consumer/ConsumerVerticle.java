@@ -47,6 +47,7 @@ public class ConsumerVerticle extends VerticleBase {
   /** Deliveries the watchdog found stuck in its last round. */
   private int stuck;
   private PullCredit credit;
+  private final io.vertx.core.Promise<Void> connected = io.vertx.core.Promise.promise();
 
   private int prefetch;
   private int appliedPrefetch;
@@ -75,7 +76,8 @@ public class ConsumerVerticle extends VerticleBase {
     }
     transport = Transports.create(vertx, new TransportOptions(options.getBroker(), options.getQueues(), prefetch,
       options.getQueueMaxPriority(), options.getReconnectMaxDelayMs(), "celerity " + options.getHostname(),
-      options.getBrokerTransportOptions().getMap()));
+      options.getBrokerTransportOptions().getMap(), options.isBrokerConnectionRetryOnStartup(),
+      options.getBrokerConnectionMaxRetries()));
     var bus = vertx.eventBus();
     events = io.celerity.events.TaskEvents.of(vertx);
     metrics = io.celerity.metrics.WorkerMetrics.of(vertx);
@@ -118,7 +120,16 @@ public class ConsumerVerticle extends VerticleBase {
       .onSuccess(v -> log.info("Loaded {} revoked task id(s) from {}", revoked.size(), options.getStatedb()));
     long every = Math.max(1000, Math.min(30_000, (long) (options.getUnsettledDeadline() * 250)));
     vertx.setPeriodic(every, every, id -> checkUnsettled());
-    return loaded.compose(v -> transport.start(this::onDelivery)).onSuccess(v -> credit.slotsFreed(options.getConcurrency()));
+    // Deployed without waiting for the broker: while the transport retries, /ready answers "not ready".
+    return loaded.onSuccess(v -> {
+      transport.start(this::onDelivery).onComplete(connected);
+      credit.slotsFreed(options.getConcurrency());
+    });
+  }
+
+  /** Completes at the first broker connection; fails when the transport gives up retrying at start-up. */
+  public Future<Void> connected() {
+    return connected.future();
   }
 
   private void onDelivery(Delivery delivery) {
@@ -441,7 +452,6 @@ public class ConsumerVerticle extends VerticleBase {
       log.error("Cannot write state file {}: {}", options.getStatedb(), err.getMessage());
       return Future.succeededFuture();
     });
-    Future<Void> flushed = transport instanceof io.celerity.transport.amqp.AmqpTransport amqp ? amqp.flush() : Future.succeededFuture();
-    return saved.compose(v -> flushed).compose(v -> transport.close());
+    return saved.compose(v -> transport.flush()).compose(v -> transport.close());
   }
 }

@@ -84,15 +84,13 @@ public class ResultRecorder {
   /** Records an outcome; the future completes once it is stored and its message settled (acks_late). */
   public Future<Void> finished(TaskOutcome o) {
     Request r = o.request();
-<<<<<<< HEAD
-    Signature replacement = r != null && States.FAILURE.equals(o.state()) ? replacementOf(o) : null;
-    if (replacement != null) {
-      return replaced(o, replacement);
-=======
     if (o.storedByChild()) {
       tracedByChild(o);
       return Future.succeededFuture();
->>>>>>> py
+    }
+    Signature replacement = r != null && States.FAILURE.equals(o.state()) ? replacementOf(o) : null;
+    if (replacement != null) {
+      return replaced(o, replacement);
     }
     logOutcome(o);
     switch (o.state()) {

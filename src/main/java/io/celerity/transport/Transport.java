@@ -13,7 +13,12 @@ import io.vertx.core.Handler;
  */
 public interface Transport {
 
-  /** Connects, declares the queues and starts consuming into {@code handler}. */
+  /**
+   * Connects, declares the queues and starts consuming into {@code handler}. Completes at the first
+   * connection; while the broker cannot be reached the transport retries (Celery's
+   * {@code broker_connection_retry_on_startup}, {@code broker_connection_max_retries}) and the
+   * future fails only when it gives up. {@link #isConnected()} tells the state meanwhile.
+   */
   Future<Void> start(Handler<Delivery> handler);
 
   /**
@@ -70,6 +75,14 @@ public interface Transport {
 
   /** Connections re-established after a loss since start. */
   long reconnects();
+
+  /**
+   * Sends what settlements are still buffered (acks batched for the end of an event-loop turn)
+   * before a clean {@link #close()}, so finished work is not redelivered.
+   */
+  default Future<Void> flush() {
+    return Future.succeededFuture();
+  }
 
   /** Closes the connection; unacked deliveries go back to their queues. */
   Future<Void> close();

@@ -14,13 +14,27 @@ import java.util.Map;
  * @param connectionName     shown in the broker's connection list
  * @param transportOptions   Celery's {@code broker_transport_options} (e.g. {@code visibility_timeout},
  *                           {@code global_keyprefix} for Redis); never null
+ * @param retryOnStartup     retry when the broker cannot be reached at start-up ({@code broker_connection_retry_on_startup})
+ * @param maxRetries         start-up retries before giving up, 0 for no limit ({@code broker_connection_max_retries})
  */
 public record TransportOptions(String url, List<String> queues, int prefetch, Integer queueMaxPriority,
-                               long reconnectMaxDelayMs, String connectionName, Map<String, Object> transportOptions) {
+                               long reconnectMaxDelayMs, String connectionName, Map<String, Object> transportOptions,
+                               boolean retryOnStartup, int maxRetries) {
+
+  /** Celery's defaults: retry on start-up, at most 100 times. */
+  public static final boolean DEFAULT_RETRY_ON_STARTUP = true;
+  public static final int DEFAULT_MAX_RETRIES = 100;
 
   public TransportOptions {
     transportOptions = transportOptions == null ? Map.of()
       : java.util.Collections.unmodifiableMap(new java.util.LinkedHashMap<>(transportOptions));
+  }
+
+  /** With Celery's start-up retry defaults. */
+  public TransportOptions(String url, List<String> queues, int prefetch, Integer queueMaxPriority,
+                          long reconnectMaxDelayMs, String connectionName, Map<String, Object> transportOptions) {
+    this(url, queues, prefetch, queueMaxPriority, reconnectMaxDelayMs, connectionName, transportOptions,
+      DEFAULT_RETRY_ON_STARTUP, DEFAULT_MAX_RETRIES);
   }
 
   /** Without transport options. */

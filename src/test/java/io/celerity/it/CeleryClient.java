@@ -38,17 +38,17 @@ public final class CeleryClient {
 
   /** Sends every call and waits for each; one result object per call. */
   public List<Map<String, Object>> call(List<Map<String, Object>> calls) throws IOException, InterruptedException {
-    return run("call", "--calls", Json.encodeToString(calls));
+    return run("call", "--calls", jsonArg(calls));
   }
 
   /** Sends without waiting; one {@code {"id": ...}} per call. */
   public List<Map<String, Object>> send(List<Map<String, Object>> calls) throws IOException, InterruptedException {
-    return run("send", "--calls", Json.encodeToString(calls));
+    return run("send", "--calls", jsonArg(calls));
   }
 
   /** Waits for the results of ids sent earlier. */
   public List<Map<String, Object>> get(List<String> ids, double timeoutSeconds) throws IOException, InterruptedException {
-    return run("get", "--ids", Json.encodeToString(ids), "--timeout", Double.toString(timeoutSeconds));
+    return run("get", "--ids", jsonArg(ids), "--timeout", Double.toString(timeoutSeconds));
   }
 
   /** A remote-control broadcast ({@code app.control.broadcast}); the replies, one map per node. */
@@ -62,6 +62,18 @@ public final class CeleryClient {
     throws IOException, InterruptedException {
     return exec(List.of(PYTHON, Path.of("src", "test", "python", "celery_control.py").toString(), "--broker", broker,
       method, "--arguments", Json.encodeToString(arguments), "--destination", destination));
+  }
+
+  /** A JSON argument; a large one goes through a file ({@code @path}): one argument is limited to 128 KiB. */
+  private static String jsonArg(Object value) throws IOException {
+    String json = Json.encodeToString(value);
+    if (json.length() < 64 * 1024) {
+      return json;
+    }
+    File f = File.createTempFile("celery-client", ".json");
+    f.deleteOnExit();
+    java.nio.file.Files.writeString(f.toPath(), json, StandardCharsets.UTF_8);
+    return "@" + f.getAbsolutePath();
   }
 
   private List<Map<String, Object>> run(String... args) throws IOException, InterruptedException {

@@ -65,6 +65,60 @@ class ReconnectTest {
     }
   }
 
+  /**
+   * A publish to an exchange that does not exist (a pidbox {@code reply_to} exchange, a link's
+   * {@code exchange} option) makes RabbitMQ close the publishing channel with 404. It must cost the
+   * consumer nothing: no reconnect, no redelivery of reserved messages (acks_late tasks would run
+   * twice), and the publish fails alone; publishing works again afterwards.
+   */
+  @Test
+  void aPublishToAMissingExchangeFailsAloneAndCostsTheConsumerNothing() throws Exception {
+    worker = WorkerHarness.start(vertx, WorkerHarness.config(Brokers.AMQP_URL, Brokers.REDIS_URL, queue)
+      .put("concurrency", 2).put("acks_late", true));
+    CeleryClient client = new CeleryClient(Brokers.AMQP_URL, Brokers.REDIS_URL, queue);
+    List<Map<String, Object>> calls = new ArrayList<>();
+    for (int i = 0; i < 6; i++) {
+      calls.add(CeleryClient.call("examples.sleep", List.of(1.0), Map.of()));
+    }
+    List<String> ids = new ArrayList<>();
+    client.send(calls).forEach(r -> ids.add((String) r.get("id")));
+    try (Amqp amqp = new Amqp()) {
+      Polling.until(() -> amqp.ready(queue) == 0, 10_000); // two running, four reserved, none acked (acks_late)
+    }
+
+    io.celerity.transport.OutgoingMessage toNowhere = io.celerity.transport.OutgoingMessage.json(
+      "no-such-exchange-" + queue, "x", "{}".getBytes(java.nio.charset.StandardCharsets.UTF_8), Map.of(), Map.of());
+    Throwable failed = null;
+    try {
+      vertx.eventBus().request(Addresses.BROKER_PUBLISH, toNowhere).toCompletionStage().toCompletableFuture()
+        .get(15, java.util.concurrent.TimeUnit.SECONDS);
+    } catch (java.util.concurrent.ExecutionException e) {
+      failed = e.getCause();
+    }
+    assertTrue(failed != null, "the publish to a missing exchange failed");
+
+    // Publishing works again: an event-style publish to our own queue's exchange is confirmed.
+    io.celerity.transport.OutgoingMessage ok = io.celerity.transport.OutgoingMessage.json("", "no-queue-" + queue,
+      "{}".getBytes(java.nio.charset.StandardCharsets.UTF_8), Map.of(), Map.of());
+    Polling.until(() -> {
+      try {
+        vertx.eventBus().request(Addresses.BROKER_PUBLISH, ok).toCompletionStage().toCompletableFuture()
+          .get(5, java.util.concurrent.TimeUnit.SECONDS);
+        return true;
+      } catch (java.util.concurrent.ExecutionException e) {
+        return false;
+      }
+    }, 10_000);
+
+    List<Map<String, Object>> results = client.get(ids, 60);
+    assertEquals(6, results.stream().filter(r -> "SUCCESS".equals(r.get("state"))).count());
+    JsonObject stats = worker.consumerStats();
+    assertEquals(0L, stats.getLong("reconnects"), "the consumer connection was kept: " + stats);
+    assertTrue(stats.getBoolean("connected"));
+    Polling.until(() -> worker.stats(Addresses.RESULT_STATS).getLong("succeeded") >= 6, 10_000);
+    assertEquals(6L, worker.stats(Addresses.RESULT_STATS).getLong("succeeded"), "no reserved task ran twice");
+  }
+
   /** Sends 400 short tasks and cuts the proxy once 50 are done; returns when the worker has reconnected. */
   static List<String> cutWhileTasksFlow(WorkerHarness worker, CeleryClient client, TcpProxy proxy) throws Exception {
     List<Map<String, Object>> calls = new ArrayList<>();

@@ -15,6 +15,7 @@ public final class TcpProxy implements AutoCloseable {
   private final NetServer server;
   private final NetClient client;
   private final List<NetSocket> sockets = new CopyOnWriteArrayList<>();
+  private final List<NetSocket> upstream = new CopyOnWriteArrayList<>();
   private volatile boolean refusing;
 
   public TcpProxy(Vertx vertx, String targetHost, int targetPort) throws Exception {
@@ -28,10 +29,14 @@ public final class TcpProxy implements AutoCloseable {
       client.connect(targetPort, targetHost).onSuccess(out -> {
         sockets.add(in);
         sockets.add(out);
+        upstream.add(out);
         in.handler(out::write);
         out.handler(in::write);
         in.closeHandler(v -> out.close());
-        out.closeHandler(v -> in.close());
+        out.closeHandler(v -> {
+          upstream.remove(out);
+          in.close();
+        });
         in.resume();
       }).onFailure(err -> in.close());
     });
@@ -40,6 +45,16 @@ public final class TcpProxy implements AutoCloseable {
 
   public int port() {
     return server.actualPort();
+  }
+
+  /**
+   * The local ports of the proxy's open connections to the target: what the target sees as the
+   * client's port (e.g. {@code addr=} in Redis's {@code CLIENT LIST}).
+   */
+  public java.util.Set<Integer> upstreamPorts() {
+    java.util.Set<Integer> ports = new java.util.HashSet<>();
+    upstream.forEach(s -> ports.add(s.localAddress().port()));
+    return ports;
   }
 
   /** Cuts every proxied connection; with {@code refuse} new ones are closed at once, until {@link #accept()}. */

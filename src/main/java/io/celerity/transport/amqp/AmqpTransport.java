@@ -1,6 +1,7 @@
 package io.celerity.transport.amqp;
 
 import com.rabbitmq.client.AMQP;
+import io.celerity.transport.ConnectionLifecycle;
 import io.celerity.transport.Delivery;
 import io.celerity.transport.FanoutBinding;
 import io.celerity.transport.OutgoingMessage;
@@ -33,15 +34,21 @@ import java.util.concurrent.ConcurrentHashMap;
  * publishing (with confirms) and the fanout consumers (pidbox, events) use the Vert.x RabbitMQ client.
  *
  * <p>Reconnection is ours, not the client's: the client neither re-applies QoS nor guards against
- * acks with delivery tags of a dead channel (which make RabbitMQ close the new channel). Every
- * connection gets a fresh client and a new generation number; on loss we back off, reconnect,
- * re-declare, re-apply QoS and restart every consumer, and acks of older generations are dropped.
+ * acks with delivery tags of a dead channel (which make RabbitMQ close the new channel). The
+ * {@link ConnectionLifecycle} gives every connection a new generation; on loss we back off,
+ * reconnect, re-declare, re-apply QoS and restart every consumer, and acks of older generations
+ * are dropped.
+ *
+ * <p>Only the loss of the consumer connection costs the reserved messages. The publishing side
+ * (the Vert.x client: declares, publishes, fanout consumers) is replaced on its own when RabbitMQ
+ * closes its channel, as it does for a publish to an exchange that does not exist (a pidbox
+ * {@code reply_to} exchange, a link's {@code exchange} option): the publishes in flight fail, the
+ * task consumer keeps its connection and nothing is redelivered.
  */
 public class AmqpTransport extends PullSupport {
 
   private static final Logger log = LoggerFactory.getLogger(AmqpTransport.class);
   private static final long SUPERVISE_INTERVAL_MS = 500;
-  private static final long INITIAL_BACKOFF_MS = 200;
   /** Celery's {@code event_exchange}. */
   public static final String EVENT_EXCHANGE = "celeryev";
   /** Where remote-control replies go (Celery's {@code reply.celery.pidbox}, direct, non-durable). */
@@ -56,14 +63,17 @@ public class AmqpTransport extends PullSupport {
   private final Map<String, String> consumers = new java.util.LinkedHashMap<>();
   private final List<String> queues;
   private final Map<FanoutBinding, Handler<Delivery>> fanouts = new java.util.LinkedHashMap<>();
+  /** The fanout bindings consumed on the current publishing client. */
+  private final java.util.Set<FanoutBinding> fanoutsUp = new java.util.HashSet<>();
 
+  private final ConnectionLifecycle lifecycle;
   private Context context;
   private Handler<Delivery> handler;
+  /** The publishing side: declares, publishes with confirms, fanout consumers. */
   private RabbitMQClient client;
+  /** Completes when a replaced publishing side is up again; publishes wait for it. */
+  private Future<Void> publisherReopened;
   private ConsumerConnection consumer;
-  private long generation;
-  private boolean connected;
-  private boolean closing;
   private boolean consuming = true;
   /** Pull mode (disable_prefetch): a basic.get is in flight; queues found empty in a row. */
   private boolean pulling;
@@ -71,8 +81,6 @@ public class AmqpTransport extends PullSupport {
   private int nextQueue;
   private boolean flushScheduled;
   private int prefetch;
-  private long reconnects;
-  private long backoffMs = INITIAL_BACKOFF_MS;
   private long superviseTimer = -1;
   private Handler<Long> lostHandler = gen -> { };
   private static final long STALL_CHECK_NANOS = 5_000_000_000L;
@@ -86,6 +94,23 @@ public class AmqpTransport extends PullSupport {
     this.url = AmqpUrl.parse(options.url());
     this.prefetch = options.prefetch();
     this.queues = new ArrayList<>(options.queues());
+    this.lifecycle = new ConnectionLifecycle(url.redacted(), ConnectionLifecycle.Policy.of(options),
+      new ConnectionLifecycle.Timers() {
+        @Override
+        public long setTimer(long delayMs, Runnable task) {
+          return vertx.setTimer(delayMs, id -> task.run());
+        }
+
+        @Override
+        public void cancelTimer(long id) {
+          vertx.cancelTimer(id);
+        }
+      }, log);
+    lifecycle.onLost(this::onLost);
+  }
+
+  private long generation() {
+    return lifecycle.generation();
   }
 
   @Override
@@ -93,35 +118,48 @@ public class AmqpTransport extends PullSupport {
     this.context = vertx.getOrCreateContext();
     this.handler = handler;
     superviseTimer = vertx.setPeriodic(SUPERVISE_INTERVAL_MS, id -> supervise());
-    return connect();
+    return lifecycle.start(this::connect);
   }
 
-  private Future<Void> connect() {
+  private RabbitMQClient newClient() {
     RabbitMQOptions ro = new RabbitMQOptions()
       .setHost(url.host()).setPort(url.port()).setUser(url.user()).setPassword(url.password())
       .setVirtualHost(url.vhost()).setSsl(url.ssl())
       .setAutomaticRecoveryEnabled(false).setReconnectAttempts(0)
       .setConnectionTimeout(10_000).setRequestedHeartbeat(60)
       .setConnectionName(options.connectionName());
-    RabbitMQClient c = RabbitMQClient.create(vertx, ro);
-    long gen = ++generation;
-    client = c;
-    consumer = null;
-    acks.reset();
+    return RabbitMQClient.create(vertx, ro);
+  }
+
+  /** Opens the publishing side: a client with publisher confirms and our exchanges declared. */
+  private Future<Void> openPublisher(RabbitMQClient c) {
     return c.start()
       .compose(v -> c.confirmSelect())
       .compose(v -> c.addConfirmListener(Integer.MAX_VALUE))
       .compose(stream -> {
-        stream.handler(this::onConfirm);
-        return declareAll(c);
+        stream.handler(m -> {
+          if (c == client) {
+            onConfirm(m);
+          }
+        });
+        return c.exchangeDeclare(EVENT_EXCHANGE, "topic", true, false); // a publish to a missing exchange closes the channel
       })
+      .compose(v -> c.exchangeDeclare(REPLY_EXCHANGE, "direct", false, false));
+  }
+
+  /** One connection attempt of generation {@code gen}, run by the lifecycle. */
+  private Future<Void> connect(long gen) {
+    RabbitMQClient c = newClient();
+    client = c;
+    publisherReopened = null;
+    consumer = null;
+    acks.reset();
+    return openPublisher(c)
+      .compose(v -> declareAll(c))
       .compose(v -> ConsumerConnection.open(context, url, options.connectionName() + " (consumer)",
-        why -> {
-          log.warn("Consumer connection closed: {}", why);
-          connectionLost(gen);
-        }))
+        why -> lifecycle.lost(gen, "consumer connection closed: " + why)))
       .compose(cc -> {
-        if (gen != generation) {
+        if (gen != generation()) {
           cc.close();
           return Future.failedFuture("superseded");
         }
@@ -131,21 +169,24 @@ public class AmqpTransport extends PullSupport {
       .compose(v -> consuming && !pull ? consumeAll(consumer, gen) : Future.succeededFuture())
       .compose(v -> fanoutAll(c, gen))
       .onSuccess(v -> {
-        connected = true;
         lastDeliveryNanos = System.nanoTime();
-        backoffMs = INITIAL_BACKOFF_MS;
-        log.info("Connected to {} (prefetch {}, queues {})", url.redacted(), pull ? "off: pull" : prefetch, queues);
+        log.info("{} to {} (prefetch {}, queues {})", lifecycle.everConnected() ? "Reconnected" : "Connected",
+          url.redacted(), pull ? "off: pull" : prefetch, queues);
         pulling = false;
-        pump();
-        // Deliveries start as soon as the consumers do, before the rest of the set-up finished:
-        // acks that came in meanwhile waited for "connected" and must go out now, or the prefetch
-        // window stays full of settled-but-unacked messages and consumption stops.
-        flushAcks();
+        // The lifecycle turns CONNECTED right after this: pump and flush then.
+        context.runOnContext(x -> {
+          if (lifecycle.isCurrent(gen)) {
+            pump();
+            // Deliveries start as soon as the consumers do, before the rest of the set-up finished:
+            // acks that came in meanwhile waited for "connected" and must go out now, or the prefetch
+            // window stays full of settled-but-unacked messages and consumption stops.
+            flushAcks();
+          }
+        });
       })
       .recover(err -> {
-        log.error("Cannot connect to broker {}: {}", url.redacted(), err.getMessage());
         c.stop();
-        if (consumer != null && gen == generation) {
+        if (consumer != null && gen == generation()) {
           consumer.close();
           consumer = null;
         }
@@ -153,10 +194,43 @@ public class AmqpTransport extends PullSupport {
       });
   }
 
+  /**
+   * RabbitMQ closed the publishing channel (a publish to a missing exchange) or its connection:
+   * the publishes in flight fail, and a new publishing side is opened, with the fanout consumers
+   * on it. The task consumer keeps its connection: no reserved message is redelivered.
+   */
+  private void reopenPublisher(long gen, String why) {
+    if (publisherReopened != null || !lifecycle.isCurrent(gen)) {
+      return;
+    }
+    log.warn("Publishing channel to {} closed ({}); reopening it, the task consumer keeps its connection",
+      url.redacted(), why);
+    failUnconfirmed("publishing channel closed by the broker (" + why + ")");
+    RabbitMQClient old = client;
+    old.stop();
+    RabbitMQClient c = newClient();
+    client = c;
+    Promise<Void> ready = Promise.promise();
+    publisherReopened = ready.future();
+    openPublisher(c).compose(v -> fanoutAll(c, gen)).onComplete(ar -> {
+      if (client != c) {
+        c.stop();
+        ready.tryFail("connection replaced");
+        return;
+      }
+      publisherReopened = null;
+      if (ar.succeeded()) {
+        log.info("Publishing channel to {} reopened", url.redacted());
+        ready.complete();
+      } else {
+        ready.tryFail(ar.cause());
+        lifecycle.lost(gen, "cannot reopen the publishing channel: " + ConnectionLifecycle.describe(ar.cause()));
+      }
+    });
+  }
+
   private Future<Void> declareAll(RabbitMQClient c) {
-    // Events go to the topic exchange celeryev; publishing to a missing exchange would close the channel.
-    Future<Void> f = c.exchangeDeclare(EVENT_EXCHANGE, "topic", true, false)
-      .compose(v -> c.exchangeDeclare(REPLY_EXCHANGE, "direct", false, false));
+    Future<Void> f = Future.succeededFuture();
     for (String q : queues) {
       f = f.compose(v -> declareQueue(c, q));
     }
@@ -184,9 +258,8 @@ public class AmqpTransport extends PullSupport {
 
   private Future<Void> consume(ConsumerConnection cc, long gen, String q) {
     return cc.consume(q, (queue, env, props, body) -> onMessage(queue, env, props, body, gen), queue -> {
-      if (gen == generation && consuming && !closing && consumers.containsKey(queue)) {
-        log.warn("Broker cancelled our consumer of queue {}; reconnecting", queue);
-        connectionLost(gen);
+      if (lifecycle.isCurrent(gen) && consuming && consumers.containsKey(queue)) {
+        lifecycle.lost(gen, "the broker cancelled our consumer of queue " + queue);
       }
     }).map(tag -> {
       consumers.put(q, tag);
@@ -195,6 +268,7 @@ public class AmqpTransport extends PullSupport {
   }
 
   private Future<Void> fanoutAll(RabbitMQClient c, long gen) {
+    fanoutsUp.clear();
     Future<Void> f = Future.succeededFuture();
     for (Map.Entry<FanoutBinding, Handler<Delivery>> e : fanouts.entrySet()) {
       f = f.compose(v -> fanout(c, gen, e.getKey(), e.getValue()));
@@ -208,8 +282,9 @@ public class AmqpTransport extends PullSupport {
       .compose(v -> c.queueBind(b.queue(), b.exchange(), b.routingKey()))
       .compose(v -> c.basicConsumer(b.queue(), new QueueOptions().setAutoAck(true)))
       .map(consumer -> {
+        fanoutsUp.add(b);
         consumer.handler(m -> {
-          if (gen == generation) {
+          if (gen == generation()) {
             h.handle(toDelivery(m, b.queue(), gen));
           }
         });
@@ -220,7 +295,7 @@ public class AmqpTransport extends PullSupport {
   /** The connection's bookkeeping, for stats and diagnosis. */
   @Override
   public String toString() {
-    return "amqp[generation=" + generation + " connected=" + connected + " consuming=" + consuming
+    return "amqp[" + lifecycle + " consuming=" + consuming
       + " consumers=" + consumers.size() + " prefetch=" + prefetch + " unsettled=" + acks.unsettledCount()
       + " ackPending=" + acks.hasPending() + " lastDeliveryMsAgo="
       + (System.nanoTime() - lastDeliveryNanos) / 1_000_000 + "]";
@@ -236,14 +311,14 @@ public class AmqpTransport extends PullSupport {
    * every queue came back empty, wait a little (backing off to 250 ms) before asking again.
    */
   private void pump() {
-    if (!pull || pulling || credit <= 0 || !connected || !consuming || queues.isEmpty()) {
+    if (!pull || pulling || credit <= 0 || !lifecycle.isConnected() || !consuming || queues.isEmpty()) {
       return;
     }
     pulling = true;
-    long gen = generation;
+    long gen = generation();
     String q = queues.get(nextQueue++ % queues.size());
     consumer.get(q).onComplete(ar -> {
-      if (gen != generation) {
+      if (gen != generation()) {
         return;
       }
       pulling = false;
@@ -263,7 +338,7 @@ public class AmqpTransport extends PullSupport {
   }
 
   private void onMessage(String queue, com.rabbitmq.client.Envelope env, AMQP.BasicProperties p, byte[] body, long gen) {
-    if (gen != generation) {
+    if (gen != generation()) {
       log.debug("Ignoring delivery {} of connection {}: the broker requeued it already", env.getDeliveryTag(), gen);
       return; // a late delivery of a dead channel
     }
@@ -284,16 +359,22 @@ public class AmqpTransport extends PullSupport {
   }
 
   private void supervise() {
-    if (connected && client != null && (!client.isConnected() || !client.isOpenChannel()
-        || consumer == null || !consumer.isOpen())) {
-      connectionLost(generation);
+    if (!lifecycle.isConnected()) {
       return;
+    }
+    long gen = generation();
+    if (consumer == null || !consumer.isOpen()) {
+      lifecycle.lost(gen, "consumer connection closed");
+      return;
+    }
+    if (publisherReopened == null && (!client.isConnected() || !client.isOpenChannel())) {
+      reopenPublisher(gen, client.isConnected() ? "channel closed" : "connection closed");
     }
     flushAcks(); // cheap when nothing is pending; never leave acks waiting for a trigger
     long now = System.nanoTime();
-    if (connected && consuming && !pull && now - lastStallCheckNanos > STALL_CHECK_NANOS) {
+    if (consuming && !pull && now - lastStallCheckNanos > STALL_CHECK_NANOS) {
       lastStallCheckNanos = now;
-      checkStalled(generation);
+      checkStalled(gen);
     }
   }
 
@@ -313,52 +394,31 @@ public class AmqpTransport extends PullSupport {
     queues.forEach(q -> counts.add(c.messageCount(q)));
     Future.all(counts).onSuccess(cf -> {
       long ready = counts.stream().mapToLong(Future::result).sum();
-      if (gen != generation || ready == 0 || System.nanoTime() - lastDeliveryNanos < STALL_CHECK_NANOS) {
+      if (!lifecycle.isCurrent(gen) || ready == 0 || System.nanoTime() - lastDeliveryNanos < STALL_CHECK_NANOS) {
         stallSuspected = false;
       } else if (!stallSuspected) {
         stallSuspected = true;
       } else {
-        log.warn("No delivery for {} s although {} message(s) are ready and the prefetch window has room; "
-          + "restarting the broker connection", 2 * STALL_CHECK_NANOS / 1_000_000_000L, ready);
         stallSuspected = false;
-        connectionLost(gen);
+        lifecycle.lost(gen, "no delivery for " + 2 * STALL_CHECK_NANOS / 1_000_000_000L + " s although " + ready
+          + " message(s) are ready and the prefetch window has room; restarting the broker connection");
       }
     });
   }
 
-  private void connectionLost(long gen) {
-    if (gen != generation || !connected || closing) {
-      return;
-    }
-    connected = false;
-    log.warn("Connection to broker {} lost; {} unacked deliveries will be redelivered by the broker",
-      url.redacted(), acks.unsettledCount());
+  /** The lifecycle's LOST step: both connections go, the reserved deliveries of {@code gen} are the broker's again. */
+  private void onLost(long gen) {
+    log.warn("{} unacked deliveries will be redelivered by the broker", acks.unsettledCount());
     failUnconfirmed("connection lost");
     consumers.clear();
     acks.reset();
-    RabbitMQClient old = client;
-    old.stop();
+    publisherReopened = null;
+    client.stop();
     if (consumer != null) {
       consumer.close();
       consumer = null;
     }
     lostHandler.handle(gen);
-    scheduleReconnect();
-  }
-
-  private void scheduleReconnect() {
-    if (closing) {
-      return;
-    }
-    long delay = backoffMs;
-    backoffMs = Math.min(backoffMs * 2, options.reconnectMaxDelayMs());
-    log.info("Reconnecting to {} in {} ms", url.redacted(), delay);
-    vertx.setTimer(delay, id -> connect()
-      .onSuccess(v -> {
-        reconnects++;
-        log.info("Reconnected to {}: consumers restarted, prefetch {} re-applied", url.redacted(), prefetch);
-      })
-      .onFailure(err -> scheduleReconnect()));
   }
 
   private void onConfirm(RabbitMQConfirmation c) {
@@ -416,13 +476,22 @@ public class AmqpTransport extends PullSupport {
       pump();
       return Future.succeededFuture();
     }
-    return connected ? consumeAll(consumer, generation) : Future.succeededFuture();
+    return lifecycle.isConnected() ? consumeAll(consumer, generation()) : Future.succeededFuture();
   }
 
   @Override
   public Future<Void> consumeFanout(FanoutBinding binding, Handler<Delivery> h) {
     fanouts.put(binding, h);
-    return connected ? fanout(client, generation, binding, h) : Future.succeededFuture();
+    if (lifecycle.isConnected()) {
+      return fanout(client, generation(), binding, h);
+    }
+    // Set up at the (re)connect; if it is under way now, this binding may come after its fanout step:
+    // wait for it (a few seconds at most, so a worker starting while the broker is down is not held).
+    long gen = generation();
+    return lifecycle.whenConnected()
+      .compose(v -> generation() == gen && !fanoutsUp.contains(binding) ? fanout(client, gen, binding, h)
+        : Future.succeededFuture())
+      .timeout(5, java.util.concurrent.TimeUnit.SECONDS).otherwiseEmpty();
   }
 
   @Override
@@ -431,12 +500,12 @@ public class AmqpTransport extends PullSupport {
       return Future.succeededFuture();
     }
     queues.add(queue);
-    if (!connected) {
+    if (!lifecycle.isConnected()) {
       return Future.succeededFuture(); // declared and consumed on (re)connect
     }
     RabbitMQClient c = client;
     ConsumerConnection cc = consumer;
-    long gen = generation;
+    long gen = generation();
     return declareQueue(c, queue).compose(v -> consuming && !pull ? consume(cc, gen, queue) : Future.succeededFuture());
   }
 
@@ -455,12 +524,12 @@ public class AmqpTransport extends PullSupport {
   @Override
   public Future<Void> prefetch(int count) {
     prefetch = count;
-    return connected ? consumer.qos(count) : Future.succeededFuture();
+    return lifecycle.isConnected() ? consumer.qos(count) : Future.succeededFuture();
   }
 
   @Override
   public void ack(Delivery d) {
-    if (d.generation() != generation || !acks.ack((Long) d.deliveryTag())) {
+    if (d.generation() != generation() || !acks.ack((Long) d.deliveryTag())) {
       log.debug("Dropping ack of delivery {} from connection {}: already requeued by the broker", d.deliveryTag(), d.generation());
       return;
     }
@@ -475,7 +544,7 @@ public class AmqpTransport extends PullSupport {
   }
 
   private void flushAcks() {
-    if (!acks.hasPending() || !connected || consumer == null) {
+    if (!acks.hasPending() || !lifecycle.isConnected() || consumer == null) {
       return;
     }
     try {
@@ -483,14 +552,13 @@ public class AmqpTransport extends PullSupport {
         consumer.ack(op.tag(), op.multiple());
       }
     } catch (java.io.IOException | RuntimeException e) {
-      log.warn("Ack failed: {}", e.getMessage());
-      connectionLost(generation);
+      lifecycle.lost(generation(), "ack failed: " + ConnectionLifecycle.describe(e));
     }
   }
 
   @Override
   public void reject(Delivery d, boolean requeue) {
-    if (d.generation() != generation || !acks.settle((Long) d.deliveryTag())) {
+    if (d.generation() != generation() || !acks.settle((Long) d.deliveryTag()) || consumer == null) {
       return;
     }
     try {
@@ -502,8 +570,11 @@ public class AmqpTransport extends PullSupport {
 
   @Override
   public Future<Void> publish(OutgoingMessage m) {
-    if (!connected) {
+    if (!lifecycle.isConnected()) {
       return Future.failedFuture("not connected to the broker");
+    }
+    if (publisherReopened != null) {
+      return publisherReopened.compose(v -> publish(m));
     }
     AMQP.BasicProperties.Builder b = new AMQP.BasicProperties.Builder()
       .contentType(m.contentType()).contentEncoding(m.contentEncoding())
@@ -521,9 +592,16 @@ public class AmqpTransport extends PullSupport {
       b.expiration(p.get("expiration").toString());
     }
     Promise<Void> confirmed = Promise.promise();
-    client.basicPublishWithDeliveryTag(m.exchange(), m.routingKey(), b.build(), Buffer.buffer(m.body()),
+    RabbitMQClient c = client;
+    c.basicPublishWithDeliveryTag(m.exchange(), m.routingKey(), b.build(), Buffer.buffer(m.body()),
         tag -> unconfirmed.put(tag, confirmed))
-      .onFailure(confirmed::tryFail);
+      .onFailure(err -> {
+        confirmed.tryFail(err);
+        // The channel is gone (e.g. closed by a 404 for a missing exchange): only the publishing side is replaced.
+        if (c == client && !c.isOpenChannel()) {
+          reopenPublisher(generation(), ConnectionLifecycle.describe(err));
+        }
+      });
     return confirmed.future();
   }
 
@@ -534,40 +612,37 @@ public class AmqpTransport extends PullSupport {
 
   @Override
   public boolean isConnected() {
-    return connected;
+    return lifecycle.isConnected();
   }
 
   @Override
   public long reconnects() {
-    return reconnects;
+    return lifecycle.reconnects();
   }
 
   @Override
   public Future<Void> close() {
-    closing = true;
+    lifecycle.closing();
     if (superviseTimer >= 0) {
       vertx.cancelTimer(superviseTimer);
     }
-    connected = false;
     failUnconfirmed("transport closed");
     Future<Void> consumerClosed = consumer == null ? Future.succeededFuture() : consumer.close().recover(err -> Future.succeededFuture());
     consumer = null;
-    return consumerClosed.compose(v -> client == null ? Future.succeededFuture() : client.stop().recover(err -> Future.succeededFuture()));
+    RabbitMQClient c = client;
+    return consumerClosed.compose(v -> c == null ? Future.succeededFuture() : c.stop().recover(err -> Future.succeededFuture()))
+      .onComplete(ar -> lifecycle.closed());
   }
 
-  /** Drains pending acks before a clean close, so finished work is not redelivered. */
+  /**
+   * Writes the pending acks before a clean close, so finished work is not redelivered. Acks are
+   * written on this event loop straight into the consumer connection, so once written they are
+   * sent ahead of the close; without a connection there is nothing to flush (the broker requeued
+   * those deliveries already).
+   */
+  @Override
   public Future<Void> flush() {
-    Promise<Void> done = Promise.promise();
-    waitAcks(done, 50);
-    return done.future();
-  }
-
-  private void waitAcks(Promise<Void> done, int triesLeft) {
     flushAcks();
-    if (!acks.hasPending() || !connected || triesLeft == 0) {
-      done.complete();
-      return;
-    }
-    vertx.setTimer(20, id -> waitAcks(done, triesLeft - 1));
+    return Future.succeededFuture();
   }
 }

@@ -88,6 +88,16 @@ public final class RedisEnvelope {
     return p instanceof Map<?, ?> m ? (Map<String, Object>) m : Map.of();
   }
 
+  /** The delivery tag of a raw envelope, or null when it has none or cannot be read at all. */
+  public static String tagOf(String raw) {
+    try {
+      return Json.parse(raw) instanceof Map<?, ?> env && env.get("properties") instanceof Map<?, ?> p
+        && p.get("delivery_tag") instanceof String t ? t : null;
+    } catch (IOException | RuntimeException e) {
+      return null;
+    }
+  }
+
   /** The publisher's delivery tag, or null when a non-kombu producer left it out. */
   public static String deliveryTag(Map<String, Object> env) {
     Object t = properties(env).get("delivery_tag");

@@ -100,6 +100,11 @@ public final class RedisKeys {
     return prefix + "unacked_index";
   }
 
+  /** Where one consumer's batch pops leave the tags they recorded, until the reply is read (Celerity's own key). */
+  public String claim(String consumerId) {
+    return prefix + "_celerity.claim." + consumerId;
+  }
+
   public String unackedMutex() {
     return prefix + "unacked_mutex";
   }

@@ -58,10 +58,17 @@ final class UnackedStore {
    * BRPOP-then-MULTI leaves). The record is kombu's {@code [message, exchange, routing_key]} with the
    * envelope spliced in as popped, never re-encoded. Returns list, raw, recorded (1/0) per message;
    * envelopes without a string delivery tag or that are not JSON come back unrecorded.
+   *
+   * <p>With a pop id ({@code ARGV[4]}), the claim list {@code KEYS[3]} is replaced by
+   * {@code [pop id, list, tag, list, tag, ...]} of what this pop recorded: if the connection dies
+   * before the reply reaches us, those messages are recorded as ours but nobody holds them, and
+   * {@link #RECLAIM_SCRIPT} takes them back after the reconnect instead of leaving them to a
+   * restore after the visibility timeout.
    */
   static final String POP_AND_RECORD_SCRIPT = """
     local out, n, per = {}, tonumber(ARGV[1]), tonumber(ARGV[3])
-    for i = 3, #KEYS do
+    local claim = {}
+    for i = 4, #KEYS do
       local taken = 0
       while #out < 3 * n and taken < per do
         local raw = redis.call('RPOP', KEYS[i])
@@ -78,6 +85,8 @@ final class UnackedStore {
           redis.call('ZADD', KEYS[2], ARGV[2], p.delivery_tag)
           redis.call('HSET', KEYS[1], p.delivery_tag, '[' .. raw .. ',' .. cjson.encode(ex) .. ',' .. cjson.encode(rk) .. ']')
           recorded = 1
+          claim[#claim + 1] = KEYS[i]
+          claim[#claim + 1] = p.delivery_tag
         end
         out[#out + 1] = KEYS[i]
         out[#out + 1] = raw
@@ -85,15 +94,54 @@ final class UnackedStore {
       end
       if #out >= 3 * n then break end
     end
+    if ARGV[4] ~= '' then
+      redis.call('DEL', KEYS[3])
+      if #claim > 0 then
+        redis.call('RPUSH', KEYS[3], ARGV[4], unpack(claim))
+        redis.call('PEXPIRE', KEYS[3], ARGV[5])
+      end
+    end
     return out
     """;
 
-  /** {@link #POP_AND_RECORD_SCRIPT} for these lists (in BRPOP's order). */
+  /**
+   * Takes back what the pop {@code ARGV[1]} recorded when its reply was lost with the connection:
+   * if the claim list {@code KEYS[1]} is that pop's, returns list, unacked record, tag for each of
+   * its messages still in {@code unacked} (KEYS[2]) and deletes the claim. A pop that never ran left
+   * the previous pop's claim, which does not match: nothing is returned.
+   */
+  static final String RECLAIM_SCRIPT = """
+    local c = redis.call('LRANGE', KEYS[1], 0, -1)
+    if c[1] ~= ARGV[1] then return {} end
+    redis.call('DEL', KEYS[1])
+    local out = {}
+    for i = 2, #c - 1, 2 do
+      local rec = redis.call('HGET', KEYS[2], c[i + 1])
+      if rec then
+        out[#out + 1] = c[i]
+        out[#out + 1] = rec
+        out[#out + 1] = c[i + 1]
+      end
+    end
+    return out
+    """;
+
+  /** {@link #POP_AND_RECORD_SCRIPT} for these lists (in BRPOP's order), without a claim. */
   Request popAndRecord(List<String> lists, int max, int perList) {
-    Request r = Request.cmd(Command.EVAL).arg(POP_AND_RECORD_SCRIPT).arg(lists.size() + 2)
-      .arg(keys.unacked()).arg(keys.unackedIndex());
+    return popAndRecord(lists, max, perList, "", "", 0);
+  }
+
+  /** {@link #POP_AND_RECORD_SCRIPT} for these lists, leaving a claim under {@code claimKey} for {@code popId}. */
+  Request popAndRecord(List<String> lists, int max, int perList, String claimKey, String popId, long claimTtlMs) {
+    Request r = Request.cmd(Command.EVAL).arg(POP_AND_RECORD_SCRIPT).arg(lists.size() + 3)
+      .arg(keys.unacked()).arg(keys.unackedIndex()).arg(claimKey.isEmpty() ? keys.unacked() + ".noclaim" : claimKey);
     lists.forEach(r::arg);
-    return r.arg(max).arg(now()).arg(perList);
+    return r.arg(max).arg(now()).arg(perList).arg(popId).arg(Math.max(1, claimTtlMs));
+  }
+
+  /** {@link #RECLAIM_SCRIPT}. */
+  Future<Response> reclaim(String claimKey, String popId) {
+    return redis.send(Request.cmd(Command.EVAL).arg(RECLAIM_SCRIPT).arg(2).arg(claimKey).arg(keys.unacked()).arg(popId));
   }
 
   /** The commands that record a delivery as ours (one MULTI/EXEC, as kombu's {@code append}). */
