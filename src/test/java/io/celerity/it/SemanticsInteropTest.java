@@ -262,7 +262,7 @@ class SemanticsInteropTest extends InteropTestBase {
       List<Map<String, Object>> r = client.call(shorts);
       r.forEach(one -> assertEquals("SUCCESS", one.get("state"), "every short task ran on the idle worker: " + one));
       TestTasks.open(gate);
-      assertEquals("opened", client.get(List.of(longId), 10).get(0).get("result"));
+      assertEquals(true, client.get(List.of(longId), 10).get(0).get("result"));
     } finally {
       TestTasks.open(gate);
       second.close();

@@ -68,21 +68,4 @@ public class TestTasks {
     }
     return n > 0;
   }
-
-  private static final java.util.concurrent.ConcurrentHashMap<String, java.util.concurrent.CountDownLatch> GATES =
-    new java.util.concurrent.ConcurrentHashMap<>();
-
-  private static java.util.concurrent.CountDownLatch gate(String name) {
-    return GATES.computeIfAbsent(name, k -> new java.util.concurrent.CountDownLatch(1));
-  }
-
-  /** Runs until the test opens the gate of this name ({@link #open}), at most a minute: order without clocks. */
-  @Task(name = "tests.gate")
-  public static String waitAtGate(String name) throws InterruptedException {
-    return gate(name).await(60, java.util.concurrent.TimeUnit.SECONDS) ? "opened" : "timed out";
-  }
-
-  public static void open(String name) {
-    gate(name).countDown();
-  }
 }
