@@ -29,7 +29,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * in unacked exactly as kombu records it, in the same atomic step, in BRPOP's key order.
  */
 @ExtendWith(VertxExtension.class)
-class PopAndRecordTest {
+class PopAndRecordIT {
 
   private final String prefix = "poptest-" + UUID.randomUUID() + ":";
   private final RedisKeys keys = new RedisKeys(prefix, 9);

@@ -24,7 +24,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
  * on a new one (nothing may stay stuck on a dead connection).
  */
 @ExtendWith(VertxExtension.class)
-class RedisBackendWriterTest {
+class RedisBackendWriterIT {
 
   private static TaskResult success(String id, Object value) {
     return new TaskResult(id, "SUCCESS", value, null, List.of(), Instant.now(), null, null, null, null, null);

@@ -17,7 +17,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 
 /** Celery's "a stored SUCCESS is never overwritten" check, against a real Redis. */
 @ExtendWith(VertxExtension.class)
-class RedisBackendStoreScriptTest {
+class RedisBackendStoreScriptIT {
 
   private static TaskResult doc(String id, String status, Object result) {
     return new TaskResult(id, status, result, null, List.of(), Instant.now(), null, null, null, null, null);
