@@ -486,12 +486,14 @@ def settle_check(broker, q, w, settle=0.0):
         time.sleep(1.0)
 
 
-def _describe(v):
+def _describe(v, ctx=None):
     """A short description of an `unacked` entry that is not a good task (the hostile kind, if known)."""
     try:
         env = json.loads(v)[0]
         env = json.loads(env) if isinstance(env, (str, bytes)) else env
         h = env.get('headers') if isinstance(env, dict) else None
+        if isinstance(h, dict) and ctx and str(h.get('id')) in ctx.kind_of:
+            return ctx.kind_of[str(h.get('id'))]
         if isinstance(h, dict):
             return f"task={str(h.get('task'))[:30]} id={str(h.get('id'))[:12]}"
         return f'envelope keys {sorted(env)[:5]}' if isinstance(env, dict) else f'{type(env).__name__}'
@@ -499,7 +501,28 @@ def _describe(v):
         return repr(v[:60])
 
 
-def redis_unacked_detail(cnt):
+def amqp_leftover_detail(w, q, ctx):
+    """Which messages the worker did not settle: stop it (RabbitMQ requeues what it held), then
+    basic_get everything left and name the hostile kinds (the worker is restarted by the caller)."""
+    w.stop()
+    c = amqp_conn()
+    try:
+        ch = c.channel()
+        kinds = {}
+        while True:
+            m = ch.basic_get(q, no_ack=True)
+            if m is None:
+                break
+            h = m.headers or {}
+            tid = str(h.get('id'))
+            k = ctx.kind_of.get(tid) or ('good' if tid in ctx.good_ids else f'task={str(h.get("task"))[:20]}')
+            kinds[k] = kinds.get(k, 0) + 1
+        return 'left after stop: ' + (', '.join(f'{k} x{n}' for k, n in sorted(kinds.items())) or 'nothing')
+    finally:
+        c.close()
+
+
+def redis_unacked_detail(cnt, ctx=None):
     """What the entries left in `unacked` are: task ids, and whether chaos.mark ran them already."""
     r = redis.Redis(db=REDIS_BROKER_DB)
     try:
@@ -511,7 +534,7 @@ def redis_unacked_detail(cnt):
                 seq = int(str(env['headers']['id'])[-12:])
             except (ValueError, KeyError, TypeError, IndexError):
                 other += 1
-                others.add(_describe(v))
+                others.add(_describe(v, ctx))
                 continue
             if cnt.r.hexists(cnt.key, seq):
                 ran += 1
@@ -670,7 +693,9 @@ def hostile_batch(args, w, broker, q, kinds, per_kind, n_good, stall):
         left = settle_check(broker, q, w, settle=args.settle_max) if alive else '-'
         note = None
         if left != '0/0' and broker == 'redis' and alive:
-            note = redis_unacked_detail(cnt)
+            note = redis_unacked_detail(cnt, ctx)
+        elif left != '0/0' and alive:
+            note = amqp_leftover_detail(w, q, ctx)
         rss = w.rss_mb()
         d = cnt.distinct()
         out = dict(good_done=d, good=n_good, alive=alive, left=left, rss_mb=rss, publish_failed=pub.failed)
@@ -884,6 +909,13 @@ def report(args, results):
         out.append('| kind | ' + ' | '.join(workers) + ' |\n|---|' + '---|' * len(workers) + '\n')
         for k in kinds:
             out.append(f'| {k} | ' + ' | '.join(cell.get((wk, k), 'n/a') for wk in workers) + ' |\n')
+        bad = [r for r in sec['kind'] if not r.get('ok')]
+        if bad:
+            out.append('\nNot ok:\n\n')
+            for r in bad:
+                out.append(f'- {r["kind"]}, {r["worker"]}, {r["broker"]}: {r["outcome"]}, '
+                           f'{r.get("good_done")}/{r.get("good")} good done'
+                           + (f'; {r["note"]}' if r.get('note') else '') + '\n')
     if sec['soak']:
         out.append('\n## soak (thread pool), RSS growth after warm-up must be < 10%\n\n')
         out.append(table(sec['soak'], [('worker', 'worker'), ('N', 'n'), ('RSS warm MB', 'rss_warm_mb'),

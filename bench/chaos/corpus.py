@@ -40,6 +40,7 @@ class Ctx:
     def __init__(self, queue, good_key, bad_key, run):
         self.queue, self.good_key, self.bad_key, self.run = queue, good_key, bad_key, run
         self.good_ids = []
+        self.kind_of = {}  # task id -> hostile kind (to name what is left in a queue)
         self.tag = str(uuid.uuid4())  # one delivery tag shared by every `delivery_tag_dup` message
 
 
@@ -80,12 +81,15 @@ def good(ctx, seq):
 
 
 def _bad_id(ctx, kind, i):
-    return str(uuid.uuid5(uuid.NAMESPACE_OID, f'{ctx.run}/{kind}/{i}'))
+    tid = str(uuid.uuid5(uuid.NAMESPACE_OID, f'{ctx.run}/{kind}/{i}'))
+    ctx.kind_of[tid] = kind
+    return tid
 
 
 def _mark(ctx, kind, i, **kw):
     """A chaos.mark message counted under the bad key (seq = 1,000,000 + i) with overrides."""
     tid = kw.pop('tid', None) or _bad_id(ctx, kind, i)
+    ctx.kind_of.setdefault(tid, kind)
     args = kw.pop('args', [ctx.bad_key, 1_000_000 + i, 0])
     return task_msg('chaos.mark', tid, args, kw.pop('kwargs', None), kw.pop('embed', None), kind=kind, **kw)
 
