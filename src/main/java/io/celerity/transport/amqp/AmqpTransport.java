@@ -573,6 +573,9 @@ public class AmqpTransport extends PullSupport {
 
   @Override
   public Future<Void> publish(OutgoingMessage m) {
+    if (!lifecycle.everConnected() && !lifecycle.isClosing()) {
+      return lifecycle.whenConnected().compose(v -> publish(m)); // start-up (worker-online): sent once connected
+    }
     if (!lifecycle.isConnected()) {
       return Future.failedFuture("not connected to the broker");
     }
