@@ -107,7 +107,8 @@ public final class Mailbox {
     Map<String, Object> headers = new LinkedHashMap<>();
     headers.put("ticket", request.get("ticket"));
     headers.put("clock", clock.incrementAndGet());
-    Map<String, Object> props = Map.of("delivery_mode", 1, "priority", 0);
+    // kombu's Mailbox._publish_reply declares the reply exchange (direct, not durable) first.
+    Map<String, Object> props = Map.of("delivery_mode", 1, "priority", 0, OutgoingMessage.DECLARE_EXCHANGE, "direct");
     return OutgoingMessage.json(String.valueOf(to.getOrDefault("exchange", "reply.celery.pidbox")),
       String.valueOf(to.get("routing_key")), Json.encode(body), headers, props);
   }

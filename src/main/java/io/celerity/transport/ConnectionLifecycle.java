@@ -152,6 +152,7 @@ public final class ConnectionLifecycle {
         : "Not retrying (broker_connection_retry_on_startup is off).");
       state = State.CLOSED;
       firstConnection.tryFail(new BrokerUnreachableException("Cannot connect to " + url + ": " + why));
+      failWaiters();
       return;
     }
     long delay = nextDelay();

@@ -61,7 +61,10 @@ public interface Transport {
   /** Rejects a delivery, requeueing it or not. */
   void reject(Delivery delivery, boolean requeue);
 
-  /** Publishes a message; completes when the broker confirmed it where the transport supports confirms. */
+  /**
+   * Publishes a message; completes when the broker confirmed it where the transport supports
+   * confirms. Before the first connection the publish waits for it; after a loss it fails at once.
+   */
   Future<Void> publish(OutgoingMessage message);
 
   /**

@@ -147,4 +147,15 @@ class WorkerOptionsTest {
     assertTrue(b.isTaskEvents() && b.isAcksLate() && b.isTrackStarted() && b.isResultExtended());
     assertEquals(false, b.isLoadExamples());
   }
+
+  @Test
+  void brokerConnectionRetryOnStartupFollowsCeleryDefaults() {
+    WorkerOptions d = new WorkerOptions(new JsonObject());
+    assertTrue(d.isBrokerConnectionRetryOnStartup(), "Celery retries at start-up by default");
+    assertEquals(100, d.getBrokerConnectionMaxRetries());
+    WorkerOptions o = new WorkerOptions(new JsonObject().put("broker_connection_retry_on_startup", false)
+      .put("broker_connection_max_retries", 3));
+    assertEquals(false, o.isBrokerConnectionRetryOnStartup());
+    assertEquals(3, new WorkerOptions(o.toJson()).getBrokerConnectionMaxRetries());
+  }
 }

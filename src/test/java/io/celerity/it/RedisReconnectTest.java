@@ -1,11 +1,10 @@
 package io.celerity.it;
 
+import io.celerity.Addresses;
 import io.celerity.support.BlockedThreadGuard;
 import io.vertx.core.Vertx;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
-
-import io.celerity.Addresses;
 
 import java.util.ArrayList;
 import java.util.List;
@@ -104,6 +103,8 @@ class RedisReconnectTest {
       }
       java.util.concurrent.locks.LockSupport.parkNanos(10_000_000);
     }
+    System.out.printf("CLIENT KILL drain: %d kills, longest stall %d ms, stats %s%n", kills, longestStallMs,
+      worker.consumerStats());
     assertEquals(20, kills, "connections killed during the drain");
     List<Map<String, Object>> results = client.get(ids, 60);
     long succeeded = results.stream().filter(r -> "SUCCESS".equals(r.get("state"))).count();

@@ -63,6 +63,8 @@ public class AmqpTransport extends PullSupport {
   private final Map<String, String> consumers = new java.util.LinkedHashMap<>();
   private final List<String> queues;
   private final Map<FanoutBinding, Handler<Delivery>> fanouts = new java.util.LinkedHashMap<>();
+  /** Exchanges declared for publishing ({@link OutgoingMessage#DECLARE_EXCHANGE}) on the current publishing client. */
+  private final java.util.Set<String> declaredExchanges = new java.util.HashSet<>();
   /** The fanout bindings consumed on the current publishing client. */
   private final java.util.Set<FanoutBinding> fanoutsUp = new java.util.HashSet<>();
 
@@ -133,6 +135,7 @@ public class AmqpTransport extends PullSupport {
 
   /** Opens the publishing side: a client with publisher confirms and our exchanges declared. */
   private Future<Void> openPublisher(RabbitMQClient c) {
+    declaredExchanges.clear();
     return c.start()
       .compose(v -> c.confirmSelect())
       .compose(v -> c.addConfirmListener(Integer.MAX_VALUE))
@@ -570,6 +573,9 @@ public class AmqpTransport extends PullSupport {
 
   @Override
   public Future<Void> publish(OutgoingMessage m) {
+    if (!lifecycle.everConnected() && !lifecycle.isClosing()) {
+      return lifecycle.whenConnected().compose(v -> publish(m)); // start-up (worker-online): sent once connected
+    }
     if (!lifecycle.isConnected()) {
       return Future.failedFuture("not connected to the broker");
     }
@@ -590,6 +596,20 @@ public class AmqpTransport extends PullSupport {
     b.priority(p.get("priority") instanceof Number n ? n.intValue() : 0);
     if (p.get("expiration") != null) {
       b.expiration(p.get("expiration").toString());
+    }
+    Object declare = p.get(OutgoingMessage.DECLARE_EXCHANGE);
+    String exchange = m.exchange() == null ? "" : m.exchange();
+    if (declare != null && !exchange.isEmpty() && declaredExchanges.add(exchange)) {
+      RabbitMQClient c = client;
+      // kombu's declare=[exchange]: declared once per publishing channel, then published
+      return c.exchangeDeclare(exchange, declare.toString(), false, false)
+        .onFailure(err -> {
+          declaredExchanges.remove(exchange);
+          if (c == client && !c.isOpenChannel()) {
+            reopenPublisher(generation(), ConnectionLifecycle.describe(err));
+          }
+        })
+        .compose(v -> publish(m));
     }
     Promise<Void> confirmed = Promise.promise();
     RabbitMQClient c = client;

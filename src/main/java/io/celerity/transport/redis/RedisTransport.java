@@ -209,6 +209,9 @@ public class RedisTransport extends PullSupport {
     if (lifecycle.isClosing()) {
       return Future.failedFuture("transport closed");
     }
+    if (!lifecycle.everConnected()) {
+      return lifecycle.whenConnected().compose(v -> publish(m)); // start-up (worker-online): sent once connected
+    }
     return publisher.publish(m);
   }
 
