@@ -1,6 +1,10 @@
 package io.celerity.canvas;
 
 import io.celerity.protocol.TaskMessage;
+import io.celerity.protocol.PyRepr;
+import io.celerity.task.Retry;
+import io.celerity.task.TaskContext;
+import io.celerity.task.TaskDefinition;
 import io.celerity.task.TaskError;
 import io.celerity.task.TaskModule;
 import io.celerity.task.TaskOptions;
@@ -24,6 +28,9 @@ public final class Builtins implements TaskModule {
   public static final String GROUP = "celery.group";
   public static final String CHORD = "celery.chord";
   public static final String CHORD_UNLOCK = "celery.chord_unlock";
+  public static final String MAP = "celery.map";
+  public static final String STARMAP = "celery.starmap";
+  public static final String CHUNKS = "celery.chunks";
 
   @Override
   public void register(TaskRegistry registry) {
@@ -44,6 +51,12 @@ public final class Builtins implements TaskModule {
       chordOf(ctx.args(), ctx.kwargs());
       return null;
     });
+    // Celery's xmap/xstarmap: the task is called in this process for each item, sequentially
+    registry.register(MAP, ctx -> mapped(registry, ctx, false));
+    registry.register(STARMAP, ctx -> mapped(registry, ctx, true));
+    // Celery's chunks task: sends a group of celery.starmap, one per chunk of n, and returns its GroupResult
+    registry.register(CHUNKS, ctx -> CanvasResult.of(chunksGroup(param(ctx.args(), ctx.kwargs(), 0, "task"),
+      param(ctx.args(), ctx.kwargs(), 1, "it"), param(ctx.args(), ctx.kwargs(), 2, "n"))));
     // Celery: max_retries=None, ignore_result=True; the readiness check runs in CanvasDuties
     registry.register(CHORD_UNLOCK, TaskOptions.DEFAULTS.withIgnoreResult(true), ctx -> {
       unlockArgs(ctx.args(), ctx.kwargs());
@@ -59,6 +72,125 @@ public final class Builtins implements TaskModule {
       return kwargs.get(name);
     }
     throw TaskError.typeError("missing required argument: '" + name + "'");
+  }
+
+  /** {@code celery.map(task, it)} / {@code celery.starmap(task, it)}: {@code [task(item) for item in it]}. */
+  private static List<Object> mapped(TaskRegistry registry, TaskContext ctx, boolean star) throws Exception {
+    Object raw = param(ctx.args(), ctx.kwargs(), 0, "task");
+    String name = raw instanceof String n ? n : Signature.from(raw).task();
+    TaskDefinition def = registry.get(name);
+    if (def == null) {
+      throw new TaskError("celery.exceptions", "NotRegistered", name);
+    }
+    if (!(param(ctx.args(), ctx.kwargs(), 1, "it") instanceof List<?> it)) {
+      throw TaskError.typeError("'it' is not a list");
+    }
+    List<Object> out = new ArrayList<>(it.size());
+    for (Object item : it) {
+      List<Object> args;
+      if (star) {
+        if (!(item instanceof List<?> l)) {
+          throw TaskError.typeError(name + "() argument after * must be an iterable, not " + PyRepr.of(item));
+        }
+        args = new ArrayList<>(l);
+      } else {
+        args = java.util.Collections.singletonList(item);
+      }
+      out.add(def.function().run(new CallContext(ctx, name, args)));
+    }
+    return out;
+  }
+
+  /** {@code chunks(task, it, n).group()}: a group of {@code celery.starmap} over chunks of {@code n} items. */
+  static Signature chunksGroup(Object task, Object it, Object n) {
+    if (!(it instanceof List<?> items)) {
+      throw TaskError.typeError("'it' is not a list");
+    }
+    if (!(n instanceof Number size) || size.intValue() < 1) {
+      throw TaskError.valueError("n must be a positive number, not " + PyRepr.of(n));
+    }
+    Map<String, Object> taskSig = task instanceof String name ? Signature.of(name).toMap() : Signature.from(task).toMap();
+    List<Signature> parts = new ArrayList<>();
+    for (int i = 0; i < items.size(); i += size.intValue()) {
+      Map<String, Object> kw = new LinkedHashMap<>();
+      kw.put("task", taskSig);
+      kw.put("it", new ArrayList<>(items.subList(i, Math.min(items.size(), i + size.intValue()))));
+      parts.add(new Signature(STARMAP, List.of(), kw, Map.of(), null, true));
+    }
+    return Canvas.group(parts);
+  }
+
+  /** The request of a task called in-process by celery.map: its own name and arguments, the rest from the map task. */
+  private static final class CallContext implements TaskContext {
+    private final TaskContext outer;
+    private final String name;
+    private final List<Object> args;
+
+    CallContext(TaskContext outer, String name, List<Object> args) {
+      this.outer = outer;
+      this.name = name;
+      this.args = args;
+    }
+
+    @Override
+    public String id() {
+      return outer.id();
+    }
+
+    @Override
+    public String taskName() {
+      return name;
+    }
+
+    @Override
+    public int retries() {
+      return outer.retries();
+    }
+
+    @Override
+    public List<Object> args() {
+      return args;
+    }
+
+    @Override
+    public Map<String, Object> kwargs() {
+      return Map.of();
+    }
+
+    @Override
+    public String rootId() {
+      return outer.rootId();
+    }
+
+    @Override
+    public String parentId() {
+      return outer.parentId();
+    }
+
+    @Override
+    public String group() {
+      return outer.group();
+    }
+
+    @Override
+    public String hostname() {
+      return outer.hostname();
+    }
+
+    @Override
+    public Map<String, Object> headers() {
+      return outer.headers();
+    }
+
+    @Override
+    public boolean softTimeLimitExceeded() {
+      return outer.softTimeLimitExceeded();
+    }
+
+    @Override
+    public Retry retry(Throwable exc, Double countdown, Integer maxRetries, List<Object> args, Map<String, Object> kwargs) {
+      return outer.retry(exc, countdown, maxRetries, args, kwargs);
+    }
   }
 
   /** {@code celery.group(tasks, result, group_id, partial_args)} as a group signature. */
