@@ -43,14 +43,13 @@ public final class Builtins implements TaskModule {
     registry.register(CHAIN, ctx -> {
       throw new TaskError("builtins", "NotImplementedError", "chain is not a real task");
     });
+    // Celery returns result_from_tuple(result): the result tuple it was given (the members are sent by CanvasDuties)
     registry.register(GROUP, ctx -> {
       groupOf(ctx.args(), ctx.kwargs());
-      return null;
+      return ctx.args().size() > 1 ? ctx.args().get(1) : ctx.kwargs().get("result");
     });
-    registry.register(CHORD, ctx -> {
-      chordOf(ctx.args(), ctx.kwargs());
-      return null;
-    });
+    // Celery returns chord.run's body result: sent once the body returned, stored as its tuple
+    registry.register(CHORD, ctx -> CanvasResult.of(chordOf(ctx.args(), ctx.kwargs())));
     // Celery's xmap/xstarmap: the task is called in this process for each item, sequentially
     registry.register(MAP, ctx -> mapped(registry, ctx, false));
     registry.register(STARMAP, ctx -> mapped(registry, ctx, true));
@@ -200,19 +199,26 @@ public final class Builtins implements TaskModule {
     return gid == null ? g : g.set("task_id", gid.toString());
   }
 
-  /** {@code celery.chord(header, body, partial_args=(), ...)} as a chord signature. */
+  /** {@code celery.chord(header, body, partial_args=(), ...)} as a chord signature, partial args applied to the header. */
   static Signature chordOf(List<Object> args, Map<String, Object> kwargs) {
     Object header = param(args, kwargs, 0, "header");
     Signature headerGroup = header instanceof List<?> l ? Canvas.group(Signature.listFrom(l)) : Signature.from(header);
     if (!headerGroup.isGroup()) {
       headerGroup = Canvas.group(List.of(headerGroup));
     }
-    Map<String, Object> kw = new LinkedHashMap<>();
-    kw.put("header", headerGroup.toMap());
-    kw.put("body", Signature.from(param(args, kwargs, 1, "body")).toMap());
-    kw.put("kwargs", Map.of());
-    Signature chord = new Signature(CHORD, List.of(), kw, Map.of(), "chord", false);
-    return headerGroup.id() == null ? chord : chord.set("task_id", headerGroup.id());
+    // header(*partial_args): prepended to every header member that is not immutable
+    Object partial = args.size() > 2 ? args.get(2) : kwargs.get("partial_args");
+    if (partial instanceof List<?> p && !p.isEmpty()) {
+      List<Signature> members = new ArrayList<>();
+      for (Signature t : Applier.unroll(headerGroup.tasks())) {
+        List<Object> a = new ArrayList<>(p);
+        a.addAll(t.args());
+        members.add(t.immutable() ? t : new Signature(t.task(), a, t.kwargs(), t.options(), t.subtaskType(), false));
+      }
+      Signature regrouped = Canvas.group(members);
+      headerGroup = headerGroup.id() == null ? regrouped : regrouped.set("task_id", headerGroup.id());
+    }
+    return Canvas.chord(headerGroup, Signature.from(param(args, kwargs, 1, "body")));
   }
 
   /** {@code celery.chord_unlock(group_id, callback, interval, max_retries, result)}. */
@@ -238,9 +244,6 @@ public final class Builtins implements TaskModule {
     if (GROUP.equals(m.task())) {
       Object partial = m.args().size() > 3 ? m.args().get(3) : m.kwargs().get("partial_args");
       children.add(a.apply(groupOf(m.args(), m.kwargs()), partial instanceof List<?> l ? new ArrayList<>(l) : null, call));
-    } else if (CHORD.equals(m.task())) {
-      Object partial = m.args().size() > 2 ? m.args().get(2) : m.kwargs().get("partial_args");
-      children.add(a.apply(chordOf(m.args(), m.kwargs()), partial instanceof List<?> l ? new ArrayList<>(l) : null, call));
     }
   }
 }
