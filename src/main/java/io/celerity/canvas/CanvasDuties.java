@@ -78,6 +78,54 @@ public final class CanvasDuties {
    * @return the result tuples of what was sent, for the {@code children} of the SUCCESS document
    */
   public Future<List<Object>> afterSuccess(TaskMessage m, Object retval, String exchange, String routingKey) {
+    return afterSuccessOf(m, retval, exchange, routingKey).map(Success::children);
+  }
+
+  /**
+   * What the worker stores after a success: the value (Celery's {@code prepare_value}: a returned
+   * {@link CanvasResult} becomes its {@code as_tuple()}) and the children to list.
+   */
+  public record Success(Object value, List<Object> children) {
+  }
+
+  /**
+   * {@link #afterSuccess}, plus a canvas the task returned as a {@link CanvasResult}: sent first
+   * (Celery sends it inside the body), listed as the first child, and stored as its result tuple.
+   */
+  public Future<Success> afterSuccessOf(TaskMessage m, Object retval, String exchange, String routingKey) {
+    Signature started;
+    try {
+      started = CanvasResult.in(retval);
+    } catch (IllegalArgumentException e) {
+      log.error("Task {}[{}] returned a malformed canvas result, the task is marked failed: {}", m.task(), m.id(), e.getMessage());
+      return Future.failedFuture(new CanvasError(ExceptionInfo.of(ExceptionInfo.CELERY_EXCEPTIONS, "InvalidTaskError",
+        "malformed canvas: " + e.getMessage()), e));
+    }
+    if (started == null) {
+      return applyContained(m, retval, exchange, routingKey).map(children -> new Success(retval, children));
+    }
+    Object tuple = CanvasResult.tupleOf(started, null);
+    Future<Void> sent;
+    try {
+      Applier a = applier(m.id(), rootOf(m));
+      a.apply(started, null, Map.of("parent_id", m.id(), "root_id", rootOf(m)));
+      sent = send(a);
+    } catch (RuntimeException e) {
+      sent = Future.failedFuture(e);
+    }
+    return sent.recover(err -> {
+      log.error("Task {}[{}]: the canvas it returned could not be sent, the task is marked failed: {}", m.task(), m.id(),
+        err.toString());
+      return Future.failedFuture(new CanvasError(ExceptionInfo.from(err), err));
+    }).compose(v -> applyContained(m, tuple, exchange, routingKey)).map(children -> {
+      List<Object> all = new ArrayList<>();
+      all.add(tuple);
+      all.addAll(children);
+      return new Success(tuple, all);
+    });
+  }
+
+  private Future<List<Object>> applyContained(TaskMessage m, Object retval, String exchange, String routingKey) {
     try {
       return applyAfterSuccess(m, retval, exchange, routingKey);
     } catch (RuntimeException e) {

@@ -5,6 +5,7 @@ import io.celerity.task.Retry;
 import io.celerity.task.TaskContext;
 
 
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.atomic.AtomicBoolean;
@@ -91,6 +92,32 @@ public final class Job implements TaskContext {
   @Override
   public Map<String, Object> headers() {
     return request.message().headers();
+  }
+
+  @Override
+  public Map<String, Object> embed() {
+    return request.message().embed();
+  }
+
+  @Override
+  public Map<String, Object> deliveryInfo() {
+    Map<String, Object> info = new LinkedHashMap<>();
+    info.put("exchange", request.delivery().exchange());
+    info.put("routing_key", request.delivery().routingKey());
+    info.put("priority", request.delivery().priority());
+    info.put("redelivered", request.delivery().redelivered());
+    return info;
+  }
+
+  @Override
+  public Map<String, Object> properties() {
+    Map<String, Object> p = new LinkedHashMap<>();
+    p.put("correlation_id", request.message().correlationId());
+    p.put("reply_to", request.message().replyTo());
+    p.put("priority", request.delivery().priority());
+    p.put("content_type", request.delivery().contentType());
+    p.put("content_encoding", request.delivery().contentEncoding());
+    return p;
   }
 
   @Override

@@ -166,7 +166,7 @@ public class ResultRecorder {
     Request r = o.request();
     TaskMessage m = o.message();
     if (States.SUCCESS.equals(o.state())) {
-      return canvas.afterSuccess(m, o.value(), r.delivery().exchange(), r.delivery().routingKey()).transform(ar -> {
+      return canvas.afterSuccessOf(m, o.value(), r.delivery().exchange(), r.delivery().routingKey()).transform(ar -> {
         if (ar.failed()) {
           ExceptionInfo why = ar.cause() instanceof CanvasDuties.CanvasError ce ? ce.info() : ExceptionInfo.from(ar.cause());
           TaskOutcome failedOutcome = new TaskOutcome(r, m, States.FAILURE, null, why, o.runtimeSeconds());
@@ -175,8 +175,12 @@ public class ResultRecorder {
           logOutcome(failedOutcome);
           return withCanvas(failedOutcome);
         }
-        Future<Void> stored = store(o) ? afterStarted(r, document(o, Instant.now()).withChildren(ar.result())) : Future.succeededFuture();
-        return stored.transform(x -> canvas.chordPart(m, States.SUCCESS, o.value()));
+        // a returned CanvasResult is stored as its result tuple (Celery's prepare_value)
+        TaskOutcome done = ar.result().value() == o.value() ? o
+          : new TaskOutcome(r, m, States.SUCCESS, ar.result().value(), null, o.runtimeSeconds());
+        Future<Void> stored = store(done) ? afterStarted(r, document(done, Instant.now()).withChildren(ar.result().children()))
+          : Future.succeededFuture();
+        return stored.transform(x -> canvas.chordPart(m, States.SUCCESS, done.value()));
       });
     }
     Future<Void> stored = store(o) ? afterStarted(r, document(o, Instant.now())) : Future.succeededFuture();

@@ -35,6 +35,97 @@ public interface TaskContext {
   Map<String, Object> headers();
 
   /**
+   * {@code self.request.delivery_info}: {@code exchange}, {@code routing_key}, {@code priority},
+   * {@code redelivered} of the delivery. Empty where the worker does not know them.
+   */
+  default Map<String, Object> deliveryInfo() {
+    return Map.of();
+  }
+
+  /**
+   * {@code self.request.properties}: the message properties {@code correlation_id}, {@code reply_to},
+   * {@code priority}, {@code content_type}, {@code content_encoding}. Empty where not known.
+   */
+  default Map<String, Object> properties() {
+    return Map.of();
+  }
+
+  /** The message body's embed: {@code callbacks}, {@code errbacks}, {@code chain}, {@code chord} (values may be null). */
+  default Map<String, Object> embed() {
+    return Map.of();
+  }
+
+  /** {@code self.request.reply_to}. */
+  default String replyTo() {
+    return (String) properties().get("reply_to");
+  }
+
+  /** {@code self.request.correlation_id}. */
+  default String correlationId() {
+    Object c = properties().get("correlation_id");
+    return c != null ? c.toString() : id();
+  }
+
+  /** {@code self.request.origin}: node name of the sender ({@code gen<pid>@<host>} for clients). */
+  default String origin() {
+    Object o = headers().get("origin");
+    return o == null ? null : o.toString();
+  }
+
+  /** {@code self.request.timelimit}: {@code [hard, soft]} from the message, either may be null. */
+  default List<Object> timelimit() {
+    Object t = headers().get("timelimit");
+    return t instanceof List<?> l ? java.util.Collections.unmodifiableList(new java.util.ArrayList<>(l))
+      : java.util.Arrays.asList(null, null);
+  }
+
+  /** {@code self.request.callbacks}: link signatures as dicts, or null. */
+  @SuppressWarnings("unchecked")
+  default List<Object> callbacks() {
+    return embed().get("callbacks") instanceof List<?> l ? (List<Object>) l : null;
+  }
+
+  /** {@code self.request.errbacks}: link_error signatures as dicts, or null. */
+  @SuppressWarnings("unchecked")
+  default List<Object> errbacks() {
+    return embed().get("errbacks") instanceof List<?> l ? (List<Object>) l : null;
+  }
+
+  /** {@code self.request.chain}: the remaining chain steps as dicts, next step last; or null. */
+  @SuppressWarnings("unchecked")
+  default List<Object> chain() {
+    return embed().get("chain") instanceof List<?> l ? (List<Object>) l : null;
+  }
+
+  /** {@code self.request.chord}: the chord body as a dict when this task is a chord header member, else null. */
+  @SuppressWarnings("unchecked")
+  default Map<String, Object> chord() {
+    return embed().get("chord") instanceof Map<?, ?> m ? (Map<String, Object>) m : null;
+  }
+
+  /** {@code self.request.group_index}: position in its group or chord header, or null. */
+  default Integer groupIndex() {
+    return headers().get("group_index") instanceof Number n ? n.intValue() : null;
+  }
+
+  /** {@code self.request.eta}: the ISO-8601 text from the message, or null. */
+  default String eta() {
+    Object e = headers().get("eta");
+    return e == null ? null : e.toString();
+  }
+
+  /** {@code self.request.expires}: the ISO-8601 text from the message, or null. */
+  default String expires() {
+    Object e = headers().get("expires");
+    return e == null ? null : e.toString();
+  }
+
+  /** {@code self.request.is_eager}: always false, a worker never runs tasks eagerly. */
+  default boolean isEager() {
+    return false;
+  }
+
+  /**
    * True once the soft time limit passed. The task thread is also interrupted at that moment, so
    * blocking calls end with {@link InterruptedException}; either is the task's cue to wrap up
    * (Celery's {@code SoftTimeLimitExceeded}).

@@ -37,6 +37,11 @@ class CanvasFleetTest {
         assertEquals(3, ((Map<String, Object>) cross.get("a")).get("ok"), "Python joined, our worker ran the body: " + cross);
         assertEquals(5, ((Map<String, Object>) cross.get("b")).get("ok"), "we joined, Python ran the body: " + cross);
 
+        // issue 12's canvases with both workers taking every step from the shared queue
+        long before = ours.stats(io.celerity.Addresses.RESULT_STATS).getLong("succeeded");
+        assertEquals(CanvasInteropTest.FIDELITY, canvas.run("fidelity"), "canvases whose steps ran on both workers");
+        assertTrue(ours.stats(io.celerity.Addresses.RESULT_STATS).getLong("succeeded") > before, "our worker took steps");
+
         // a canvas built with the Java builder, started on the Python worker's queue
         Signature flow = Canvas.chain(Signature.of("examples.add", 1, 2),
           Canvas.chord(List.of(Signature.of("examples.mul", 2), Signature.of("examples.mul", 3)), Signature.of("examples.xsum")),

@@ -1,0 +1,72 @@
+package io.celerity.pool;
+
+import io.celerity.consumer.Request;
+import io.celerity.protocol.TaskMessage;
+import io.celerity.task.TaskDefinition;
+import io.celerity.task.TaskOptions;
+import io.celerity.transport.Delivery;
+import org.junit.jupiter.api.Test;
+
+import java.util.Arrays;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNull;
+
+/** What a Java task sees of {@code self.request} through its TaskContext (the pool's Job). */
+class JobRequestFieldsTest {
+
+  @Test
+  void requestFieldsComeFromTheMessageAndItsDelivery() {
+    Map<String, Object> headers = new HashMap<>();
+    headers.put("id", "t1");
+    headers.put("task", "p.t");
+    headers.put("origin", "gen42@client");
+    headers.put("timelimit", Arrays.asList(10, null));
+    headers.put("group", "g1");
+    headers.put("group_index", 3);
+    headers.put("root_id", "r1");
+    headers.put("parent_id", "p1");
+    headers.put("retries", 2);
+    headers.put("eta", "2026-11-30T20:00:00+00:00");
+    headers.put("expires", null);
+    Map<String, Object> cb = Map.of("task", "p.cb", "args", List.of(), "kwargs", Map.of(), "options", Map.of());
+    Map<String, Object> embed = new LinkedHashMap<>();
+    embed.put("callbacks", List.of(cb));
+    embed.put("errbacks", null);
+    embed.put("chain", List.of(cb));
+    embed.put("chord", cb);
+    TaskMessage m = new TaskMessage("t1", "p.t", List.of(1), Map.of(), embed, headers, null, null, 2, 10.0, null, false,
+      "corr-1", "reply-1", 5);
+    Delivery d = new Delivery(new byte[0], "application/json", "utf-8", headers, "corr-1", "reply-1", 5, "ex", "rk", "q",
+      true, 1L, 0);
+    Request r = new Request(m, d, new TaskDefinition("p.t", TaskOptions.DEFAULTS, ctx -> null), "w1@h", false, false,
+      false, false, null, null, 0, true, false, false);
+    Job job = new Job(r);
+
+    assertEquals(Map.of("exchange", "ex", "routing_key", "rk", "priority", 5, "redelivered", true), job.deliveryInfo());
+    assertEquals("reply-1", job.replyTo());
+    assertEquals("corr-1", job.correlationId());
+    assertEquals("reply-1", job.properties().get("reply_to"));
+    assertEquals("application/json", job.properties().get("content_type"));
+    assertEquals("w1@h", job.hostname());
+    assertEquals("gen42@client", job.origin());
+    assertEquals(Arrays.asList(10, null), job.timelimit());
+    assertEquals(List.of(cb), job.callbacks());
+    assertNull(job.errbacks());
+    assertEquals(List.of(cb), job.chain());
+    assertEquals(cb, job.chord());
+    assertEquals("g1", job.group());
+    assertEquals(3, job.groupIndex());
+    assertEquals("r1", job.rootId());
+    assertEquals("p1", job.parentId());
+    assertEquals(2, job.retries());
+    assertEquals("2026-11-30T20:00:00+00:00", job.eta());
+    assertNull(job.expires());
+    assertFalse(job.isEager());
+  }
+}
