@@ -189,6 +189,7 @@ public final class WorkerMetrics implements Shareable {
       busy.set(active);
       idle.set(Math.max(0, max - active));
       reserved.set(pool.getInteger("reserved", 0));
+      abandonedThreads.set(pool.getInteger("abandoned_threads", 0));
     }
     if (consumer != null) {
       prefetchCount.set(consumer.getInteger("prefetch_count", 0));
