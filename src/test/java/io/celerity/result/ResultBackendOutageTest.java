@@ -61,13 +61,17 @@ class ResultBackendOutageTest {
   }
 
   private void deploy(Vertx vertx, JsonObject retryPolicy) throws Exception {
+    deploy(vertx, retryPolicy, true);
+  }
+
+  private void deploy(Vertx vertx, JsonObject retryPolicy, boolean acksLate) throws Exception {
     this.vertx = vertx;
     proxy = new TcpProxy(vertx, "127.0.0.1", 6379);
     JsonObject conf = new JsonObject().put("broker", "memory://" + brokerName)
       .put("result_backend", "redis://127.0.0.1:" + proxy.port() + "/9")
       .put("result_backend_transport_options", new JsonObject().put("retry_policy", retryPolicy))
       .put("queues", new JsonArray().add("celery")).put("concurrency", 1).put("http_port", 0)
-      .put("load_examples", false).put("acks_late", true);
+      .put("load_examples", false).put("acks_late", acksLate);
     worker = new WorkerVerticle(registry);
     vertx.deployVerticle(worker, new DeploymentOptions().setConfig(conf)).toCompletionStage().toCompletableFuture()
       .get(30, TimeUnit.SECONDS);
@@ -136,5 +140,22 @@ class ResultBackendOutageTest {
       return doc != null && "SUCCESS".equals(doc.getString("status"));
     }, 15_000);
     Polling.until(() -> ready().statusCode() == 200, 10_000);
+  }
+
+  /** Without acks_late the message was acked when the task started: the lost result is counted and logged, nothing runs again. */
+  @Test
+  void withoutAcksLateALostResultIsCountedAndTheTaskIsNotRunAgain(Vertx vertx) throws Exception {
+    deploy(vertx, new JsonObject().put("max_retries", 2).put("interval_start", 0.01).put("interval_step", 0)
+      .put("interval_max", 0), false);
+    proxy.cut(true);
+    send();
+    Polling.until(() -> ask(Addresses.RESULT_STATS, null).getLong("results_lost") == 1, 15_000);
+    proxy.accept();
+    String next = send(); // behind a redelivered copy of the first, had there been one
+    Polling.until(() -> {
+      JsonObject doc = ask(Addresses.RESULT_GET, next);
+      return doc != null && "SUCCESS".equals(doc.getString("status"));
+    }, 15_000);
+    assertEquals(2, runs.get(), "the first task ran once, the second once");
   }
 }
