@@ -255,7 +255,7 @@ public class WorkerOptions {
       .put("result_backend_max_retries", resultBackendMaxRetries)
       .put("result_backend_base_sleep_between_retries_ms", resultBackendBaseSleepBetweenRetriesMs)
       .put("result_backend_max_sleep_between_retries_ms", resultBackendMaxSleepBetweenRetriesMs)
-      .put("max_abandoned_threads", getMaxAbandonedThreads());
+      .put("max_abandoned_threads", maxAbandonedThreads); // null: follows the concurrency
     return j;
   }
 

@@ -39,6 +39,9 @@ class WriteRetryPolicyTest {
     assertEquals(900, p.innerDelayMillis(3));
     assertTrue(p.innerRetryLeft(4));
     assertFalse(p.innerRetryLeft(5));
+    WriteRetryPolicy forever = WriteRetryPolicy.from(new JsonObject().put("retry_policy", new JsonObject().putNull("max_retries")),
+      false, null, 10, 10_000);
+    assertTrue(forever.innerRetryLeft(1_000_000), "max_retries None: for ever, as kombu");
   }
 
   /** base.py's get_exponential_backoff_interval(base, n, max, full_jitter=True). */
