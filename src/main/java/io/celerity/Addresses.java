@@ -33,6 +33,8 @@ public final class Addresses {
   public static final String RESULT_GET = "celerity.result.get";
   /** control -> result-reader: JSON counters. */
   public static final String RESULT_STATS = "celerity.result.stats";
+  /** The result backend's health for {@code /ready}: {@code {"up": bool, "state": ..., "error": ...}}. */
+  public static final String RESULT_HEALTH = "celerity.result.health";
   /** worker -> result-reader: replies once every pending write is done. */
   public static final String RESULT_FLUSH = "celerity.result.flush";
 

@@ -223,8 +223,31 @@ public class RedisBackend implements ResultBackend {
   }
 
   /** Round trip to Redis, for readiness checks. */
-  public Future<Response> ping() {
-    return redis.send(Request.cmd(Command.PING));
+  @Override
+  public Future<Void> ping() {
+    return redis.send(Request.cmd(Command.PING)).mapEmpty();
+  }
+
+  /** Error replies of the Redis server itself, which the same write would get again. */
+  private static final java.util.Set<String> SERVER_ERRORS = java.util.Set.of("ERR", "WRONGTYPE", "NOSCRIPT", "OOM",
+    "READONLY", "EXECABORT", "NOPERM");
+
+  /**
+   * Like Celery (kombu retries only redis-py's connection errors): an error reply of the server (a
+   * script error, OOM, READONLY) is not retried; a lost, refused or closed connection is (the
+   * client reports those as errors too, e.g. {@code CONNECTION_CLOSED}), and so is LOADING.
+   */
+  @Override
+  public boolean retryable(Throwable err) {
+    if (err instanceof IllegalArgumentException) {
+      return false;
+    }
+    if (err instanceof io.vertx.redis.client.impl.types.ErrorType && err.getMessage() != null) {
+      String msg = err.getMessage();
+      int sp = msg.indexOf(' ');
+      return !SERVER_ERRORS.contains(sp < 0 ? msg : msg.substring(0, sp));
+    }
+    return true;
   }
 
   @Override

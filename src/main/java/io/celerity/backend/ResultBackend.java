@@ -13,6 +13,19 @@ public interface ResultBackend {
 
   Future<Void> close();
 
+  /**
+   * Whether a failed {@link #store} may succeed when tried again (the backend was unreachable),
+   * as opposed to a write that can never succeed (the result cannot be encoded).
+   */
+  default boolean retryable(Throwable err) {
+    return !(err instanceof IllegalArgumentException);
+  }
+
+  /** A round trip to the backend, for {@code /ready}; backends without a server of their own just succeed. */
+  default Future<Void> ping() {
+    return Future.succeededFuture();
+  }
+
   /** True when states are kept at all (false for a worker without a result backend). */
   default boolean enabled() {
     return true;

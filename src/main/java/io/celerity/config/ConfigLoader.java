@@ -62,7 +62,8 @@ public final class ConfigLoader {
 
   /** Settings that are numbers but have no default to take the type from. */
   private static final java.util.Set<String> NUMERIC_WITHOUT_DEFAULT =
-    java.util.Set.of("time_limit", "soft_time_limit", "queue_max_priority", "eta_task_limit");
+    java.util.Set.of("time_limit", "soft_time_limit", "queue_max_priority", "eta_task_limit", "result_backend_max_retries",
+      "max_abandoned_threads");
 
   private static Object number(String raw) {
     String s = raw.trim();

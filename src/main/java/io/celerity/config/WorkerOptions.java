@@ -82,6 +82,12 @@ public class WorkerOptions {
   private double autoscaleKeepalive = DEFAULT_AUTOSCALE_KEEPALIVE;
   private double childKillGrace = DEFAULT_CHILD_KILL_GRACE;
   private double childStartTimeout = DEFAULT_CHILD_START_TIMEOUT;
+  private JsonObject resultBackendTransportOptions = new JsonObject();
+  private boolean resultBackendAlwaysRetry;
+  private Long resultBackendMaxRetries;
+  private long resultBackendBaseSleepBetweenRetriesMs = 10;
+  private long resultBackendMaxSleepBetweenRetriesMs = 10_000;
+  private Integer maxAbandonedThreads;
   private long maxDecompressedBody = DEFAULT_MAX_DECOMPRESSED_BODY;
   private double unsettledDeadline = DEFAULT_UNSETTLED_DEADLINE;
 
@@ -147,6 +153,19 @@ public class WorkerOptions {
     autoscaleKeepalive = json.getDouble("autoscale_keepalive", autoscaleKeepalive);
     childKillGrace = json.getDouble("child_kill_grace", childKillGrace);
     childStartTimeout = json.getDouble("child_start_timeout", childStartTimeout);
+    Object rbto = json.getValue("result_backend_transport_options");
+    if (rbto instanceof JsonObject o) {
+      resultBackendTransportOptions = o.copy();
+    } else if (rbto instanceof String text && !text.isBlank()) {
+      resultBackendTransportOptions = new JsonObject(text);
+    }
+    resultBackendAlwaysRetry = json.getBoolean("result_backend_always_retry", resultBackendAlwaysRetry);
+    resultBackendMaxRetries = json.getLong("result_backend_max_retries", resultBackendMaxRetries);
+    resultBackendBaseSleepBetweenRetriesMs = json.getLong("result_backend_base_sleep_between_retries_ms",
+      resultBackendBaseSleepBetweenRetriesMs);
+    resultBackendMaxSleepBetweenRetriesMs = json.getLong("result_backend_max_sleep_between_retries_ms",
+      resultBackendMaxSleepBetweenRetriesMs);
+    maxAbandonedThreads = json.getInteger("max_abandoned_threads", maxAbandonedThreads);
     maxDecompressedBody = json.getLong("max_decompressed_body", maxDecompressedBody);
     unsettledDeadline = json.getDouble("unsettled_deadline", unsettledDeadline);
     validate();
@@ -167,6 +186,9 @@ public class WorkerOptions {
     }
     if (maxTasksPerChild < 0 || maxMemoryPerChild < 0) {
       throw new IllegalArgumentException("max_tasks_per_child and max_memory_per_child must not be negative");
+    }
+    if (maxAbandonedThreads != null && maxAbandonedThreads < 0) {
+      throw new IllegalArgumentException("max_abandoned_threads must not be negative");
     }
     if (autoscale != null && (autoscale[1] < 1 || autoscale[0] < autoscale[1])) {
       throw new IllegalArgumentException("autoscale must be MAX,MIN with MAX >= MIN >= 1");
@@ -241,6 +263,12 @@ public class WorkerOptions {
       .put("autoscale", autoscale == null ? null : autoscale[0] + "," + autoscale[1])
       .put("autoscale_keepalive", autoscaleKeepalive).put("child_kill_grace", childKillGrace)
       .put("child_start_timeout", childStartTimeout)
+      .put("result_backend_transport_options", resultBackendTransportOptions.copy())
+      .put("result_backend_always_retry", resultBackendAlwaysRetry)
+      .put("result_backend_max_retries", resultBackendMaxRetries)
+      .put("result_backend_base_sleep_between_retries_ms", resultBackendBaseSleepBetweenRetriesMs)
+      .put("result_backend_max_sleep_between_retries_ms", resultBackendMaxSleepBetweenRetriesMs)
+      .put("max_abandoned_threads", maxAbandonedThreads) // null: follows the concurrency
       .put("max_decompressed_body", maxDecompressedBody).put("unsettled_deadline", unsettledDeadline);
     return j;
   }
@@ -447,6 +475,23 @@ public class WorkerOptions {
   }
 
   /** Celery's {@code broker_transport_options}, e.g. {@code visibility_timeout} for Redis. */
+  /**
+   * How result writes are retried: {@code result_backend_transport_options.retry_policy} and the
+   * {@code result_backend_*} retry settings (Celery's names and defaults).
+   */
+  public io.celerity.backend.WriteRetryPolicy getResultWriteRetryPolicy() {
+    return io.celerity.backend.WriteRetryPolicy.from(resultBackendTransportOptions, resultBackendAlwaysRetry,
+      resultBackendMaxRetries, resultBackendBaseSleepBetweenRetriesMs, resultBackendMaxSleepBetweenRetriesMs);
+  }
+
+  /**
+   * {@code max_abandoned_threads}: bodies abandoned at their hard time limit that may still hold a
+   * thread of their own before the pool stops adding threads for them (default: the concurrency).
+   */
+  public int getMaxAbandonedThreads() {
+    return maxAbandonedThreads != null ? maxAbandonedThreads : concurrency;
+  }
+
   public JsonObject getBrokerTransportOptions() {
     return brokerTransportOptions.copy();
   }

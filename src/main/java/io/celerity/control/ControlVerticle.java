@@ -361,17 +361,26 @@ public class ControlVerticle extends VerticleBase {
       .onFailure(err -> json(rc, 503, new JsonObject().put("status", "DOWN").put("reason", err.getMessage())));
   }
 
-  /** Ready: connected to the broker and the pool answers. */
+  /**
+   * Ready: connected to the broker, the pool answers, and the result backend takes writes (its
+   * last writes went through and it answers a round trip; a worker whose results cannot be stored
+   * is not ready, acks_late messages would only go round).
+   */
   private void ready(RoutingContext rc) {
     Future<JsonObject> consumer = ask(Addresses.CONSUMER_STATS);
     Future<JsonObject> pool = ask(Addresses.POOL_STATS);
-    Future.all(consumer, pool).onComplete(ar -> {
-      boolean connected = ar.succeeded() && consumer.result().getBoolean("connected", false);
+    Future<JsonObject> results = ask(Addresses.RESULT_HEALTH);
+    Future.join(consumer, pool, results).onComplete(ar -> {
+      boolean connected = consumer.succeeded() && consumer.result().getBoolean("connected", false);
+      boolean backendUp = results.succeeded() && results.result().getBoolean("up", false);
       // deliveries lost inside the worker hold prefetch slots for good: not ready
       int stuck = consumer.succeeded() ? consumer.result().getInteger("unsettled_stuck", 0) : 0;
-      boolean ready = connected && stuck == 0;
+      boolean ready = connected && pool.succeeded() && backendUp && stuck == 0;
+      JsonObject backend = results.succeeded() ? results.result()
+        : new JsonObject().put("up", false).put("error", String.valueOf(results.cause().getMessage()));
       JsonObject body = new JsonObject().put("status", ready ? "READY" : "NOT_READY")
-        .put("broker_connected", connected).put("pool", pool.succeeded()).put("unsettled_stuck", stuck);
+        .put("broker_connected", connected).put("pool", pool.succeeded()).put("result_backend", backend)
+        .put("unsettled_stuck", stuck);
       json(rc, ready ? 200 : 503, body);
     });
   }

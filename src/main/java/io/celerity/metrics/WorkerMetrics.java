@@ -45,6 +45,10 @@ public final class WorkerMetrics implements Shareable {
   private final AtomicLong connected = new AtomicLong();
   private final AtomicLong unsettledStuck = new AtomicLong();
   private final Counter contained;
+  private final AtomicLong abandonedThreads = new AtomicLong();
+  private final AtomicLong resultBackendUp = new AtomicLong(1);
+  private final Counter resultWriteRetries;
+  private final Counter resultWriteFailures;
 
   /** Meters of one task name. */
   public static final class TaskMeters {
@@ -99,6 +103,34 @@ public final class WorkerMetrics implements Shareable {
       .register(registry);
     Gauge.builder("celerity_event_loop_lag", loopLagMs, v -> v.get() / 1000.0).baseUnit("seconds")
       .description("Recent event-loop lag seen by the heartbeat verticle").register(registry);
+    Gauge.builder("celerity_pool_abandoned_threads", abandonedThreads, AtomicLong::get)
+      .description("Task bodies given up at their hard time limit that still hold a pool thread").register(registry);
+    Gauge.builder("celerity_result_backend_up", resultBackendUp, AtomicLong::get)
+      .description("1 while result writes go through, 0 while they fail (being retried or given up)").register(registry);
+    resultWriteRetries = Counter.builder("celerity_result_write_retries")
+      .description("Result writes tried again after the backend failed").register(registry);
+    resultWriteFailures = Counter.builder("celerity_result_write_failures")
+      .description("Result writes given up after the retries (the result is not stored)").register(registry);
+  }
+
+  /** A result write failed and is tried again. */
+  public void resultWriteRetried() {
+    resultWriteRetries.increment();
+  }
+
+  /** A result write was given up. */
+  public void resultWriteFailed() {
+    resultWriteFailures.increment();
+  }
+
+  /** Whether result writes currently go through. */
+  public void resultBackendUp(boolean up) {
+    resultBackendUp.set(up ? 1 : 0);
+  }
+
+  /** Task bodies abandoned at their hard time limit that still hold a thread (the thread pool sets it). */
+  public void abandonedThreads(long n) {
+    abandonedThreads.set(n);
   }
 
   /** The worker's metrics in {@code vertx} (created on first use). */
@@ -174,6 +206,7 @@ public final class WorkerMetrics implements Shareable {
       busy.set(active);
       idle.set(Math.max(0, max - active));
       reserved.set(pool.getInteger("reserved", 0));
+      abandonedThreads.set(pool.getInteger("abandoned_threads", 0));
     }
     if (consumer != null) {
       prefetchCount.set(consumer.getInteger("prefetch_count", 0));

@@ -20,6 +20,13 @@ public final class Job implements TaskContext {
   volatile Thread thread;
   /** Given up at its hard time limit while its body still holds a pool thread. */
   boolean abandoned;
+  /** Abandoned with a thread added in its place (within the cap); the thread goes when the body returns. */
+  boolean replaced;
+  /**
+   * Abandoned over the cap of abandoned threads: no thread was added, so its slot stays taken until
+   * the body returns. Set by the runner on the event loop, inside {@link Runner#hardLimit}.
+   */
+  boolean holdsSlot;
   volatile boolean softLimitExceeded;
   volatile long startNanos;
   long softTimer = -1;

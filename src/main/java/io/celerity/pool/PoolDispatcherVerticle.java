@@ -53,7 +53,7 @@ public class PoolDispatcherVerticle extends VerticleBase {
     io.celerity.events.TaskEvents events = io.celerity.events.TaskEvents.of(vertx);
     io.celerity.metrics.WorkerMetrics metrics = io.celerity.metrics.WorkerMetrics.of(vertx);
     runner = "process".equals(options.getPool()) ? new ProcessRunner(vertx, context, options, registry)
-      : new ThreadRunner(options.getPool());
+      : new ThreadRunner(options.getPool(), options.getMaxAbandonedThreads());
     pool = new TaskPool(vertx, context, runner, options.getInitialConcurrency(), new TaskPool.Listener() {
       @Override
       public void started(Request request) {
@@ -180,7 +180,8 @@ public class PoolDispatcherVerticle extends VerticleBase {
     pool.active().forEach(r -> active.add(new JsonObject().put("id", r.id()).put("name", r.message().task())));
     JsonObject s = new JsonObject().put("max-concurrency", pool.concurrency()).put("active", pool.activeCount())
       .put("reserved", pool.queuedCount()).put("active_requests", active)
-      .put("processed", pool.processed()).put("total", new JsonObject(new java.util.LinkedHashMap<>(pool.totals())));
+      .put("processed", pool.processed()).put("total", new JsonObject(new java.util.LinkedHashMap<>(pool.totals())))
+      .put("abandoned_threads", pool.abandoned()).put("slots_held_by_abandoned", pool.heldSlots());
     if (runner instanceof ProcessRunner p) {
       s.put("process", p.stats());
     }

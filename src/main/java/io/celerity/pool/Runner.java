@@ -97,6 +97,11 @@ public interface Runner {
     hardLimit(job);
   }
 
+  /** Bodies given up (hard time limit, terminate) that still run on a thread of this runner. */
+  default int abandoned() {
+    return 0;
+  }
+
   /** Stops whatever still runs. */
   void close();
 }

@@ -58,6 +58,8 @@ public class TaskPool {
   private final Set<Job> running = new LinkedHashSet<>();
   /** Given to a runner with a lookahead that has not started them yet (still Celery's "reserved"). */
   private final Set<Job> handed = new LinkedHashSet<>();
+  /** Given up (hard time limit, terminate), but their bodies still hold their slots: over the abandoned-thread cap. */
+  private final Set<Job> holding = new LinkedHashSet<>();
   private final LoopMailbox reports;
   private final Map<String, Long> totals = new java.util.TreeMap<>();
   private long processed;
@@ -102,9 +104,8 @@ public class TaskPool {
         if (ids.contains(job.request.id())) {
           terminated.add(job.request.id());
           log.info("Terminating {} ({})", job.request.logName(), signal);
-          finish(job, new TaskOutcome(job.request, job.request.message(), States.REVOKED, null,
-            ExceptionInfo.revoked("terminated"), runtime(job)));
-          runner.terminate(job, signal);
+          giveUp(job, new TaskOutcome(job.request, job.request.message(), States.REVOKED, null,
+            ExceptionInfo.revoked("terminated"), runtime(job)), () -> runner.terminate(job, signal));
         }
       }
     }
@@ -118,7 +119,7 @@ public class TaskPool {
 
   private void dispatch() {
     int limit = concurrency + runner.lookahead(concurrency);
-    while (running.size() + handed.size() < limit && !queued.isEmpty()) {
+    while (running.size() + holding.size() + handed.size() < limit && !queued.isEmpty()) {
       hand(queued.pollFirst());
     }
   }
@@ -156,13 +157,18 @@ public class TaskPool {
 
       @Override
       public void done(Object value, ExceptionInfo error) {
-        reports.post(() -> complete(job, value, error));
+        reports.post(() -> {
+          released(job);
+          complete(job, value, error);
+        });
       }
 
       @Override
       public void retry(Retry retry, ExceptionInfo error) {
-        reports.post(() -> finish(job, new TaskOutcome(job.request, job.request.message(), States.RETRY, null,
-          error, runtime(job), true, retry)));
+        reports.post(() -> {
+          released(job);
+          finish(job, new TaskOutcome(job.request, job.request.message(), States.RETRY, null, error, runtime(job), true, retry));
+        });
       }
 
       @Override
@@ -173,7 +179,10 @@ public class TaskPool {
 
       @Override
       public void workerLost(ExceptionInfo error) {
-        reports.post(() -> lost(job, error));
+        reports.post(() -> {
+          released(job);
+          lost(job, error);
+        });
       }
     });
   }
@@ -257,18 +266,53 @@ public class TaskPool {
     }
     double limit = job.request.timeLimit();
     log.error("Hard time limit ({}s) exceeded for {}", limit, job.request.logName());
-    finish(job, new TaskOutcome(job.request, job.request.message(), States.FAILURE, null,
-      ExceptionInfo.timeLimitExceeded(limit), runtime(job)));
-    runner.hardLimit(job);
+    giveUp(job, new TaskOutcome(job.request, job.request.message(), States.FAILURE, null,
+      ExceptionInfo.timeLimitExceeded(limit), runtime(job)), () -> runner.hardLimit(job));
   }
 
   private void finish(Job job, TaskOutcome outcome) {
     finish(job, () -> listener.finished(outcome));
   }
 
+  /**
+   * Reports a job that is given up while its body runs (hard time limit, terminate) and tells the
+   * runner to stop it. A runner that cannot stop the body nor run it aside (the cap of abandoned
+   * threads is reached) marks the job {@link Job#holdsSlot}: its slot stays taken until the body returns.
+   */
+  private void giveUp(Job job, TaskOutcome outcome, Runnable stop) {
+    if (!end(job)) {
+      return;
+    }
+    listener.finished(outcome);
+    stop.run();
+    if (job.holdsSlot) {
+      holding.add(job);
+    }
+    dispatch();
+  }
+
+  /** A body given up earlier has returned: the slot it held (if it held one) is free again. */
+  private boolean released(Job job) {
+    if (!holding.remove(job)) {
+      return false;
+    }
+    log.info("The abandoned body of {} returned; its slot is free again", job.request.logName());
+    dispatch();
+    return true;
+  }
+
   private void finish(Job job, Runnable report) {
+    if (!end(job)) {
+      return;
+    }
+    report.run();
+    dispatch();
+  }
+
+  /** Marks the job ended and takes it out of the bookkeeping; false when it had ended already. */
+  private boolean end(Job job) {
     if (!job.finished.compareAndSet(false, true)) {
-      return; // already reported, e.g. abandoned at its hard time limit
+      return false; // already reported, e.g. abandoned at its hard time limit
     }
     if (job.softTimer >= 0) {
       vertx.cancelTimer(job.softTimer);
@@ -278,8 +322,7 @@ public class TaskPool {
     }
     running.remove(job);
     handed.remove(job);
-    report.run();
-    dispatch();
+    return true;
   }
 
   /**
@@ -302,6 +345,16 @@ public class TaskPool {
 
   public int activeCount() {
     return running.size();
+  }
+
+  /** Slots held by bodies given up over the cap of abandoned threads (not active, not free). */
+  public int heldSlots() {
+    return holding.size();
+  }
+
+  /** Bodies given up at a hard time limit (or terminated) that still run on a thread of the runner. */
+  public int abandoned() {
+    return runner.abandoned();
   }
 
   public int queuedCount() {

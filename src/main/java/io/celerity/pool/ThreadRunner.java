@@ -12,7 +12,10 @@ import java.util.concurrent.atomic.AtomicInteger;
  * Runs task bodies on pool threads ({@code -P threads}, {@code -P solo}) or virtual threads
  * ({@code -P virtual}, Java 21+). A thread cannot be killed: at the hard time limit the body is
  * interrupted and abandoned, and keeps its thread until it returns; the pool gets a thread more
- * meanwhile so the slot is really free.
+ * meanwhile so the slot is really free. At most {@code max_abandoned_threads} bodies get a thread
+ * in their place (any publisher can send {@code timelimit} headers, so the pool must not grow
+ * without bound): beyond that an abandoned body keeps its slot until it returns
+ * ({@link Job#holdsSlot}), and the pool runs with fewer free slots meanwhile.
  *
  * <p>Pool threads share one queue and the pool keeps a few jobs in it ({@link #lookahead}): a thread
  * that finishes a body takes the next job at once instead of parking until the event loop hands
@@ -22,12 +25,25 @@ public final class ThreadRunner implements Runner {
 
   private final boolean virtual;
   private final ExecutorService executor;
-  private int concurrency = 1;
-  private int abandoned;
+  private static final org.slf4j.Logger log = org.slf4j.LoggerFactory.getLogger("celery.pool");
 
+  private int concurrency = 1;
+  /** -1: as many as the concurrency. */
+  private final int maxAbandoned;
+  /** Abandoned bodies still running, and those of them that got a thread in their place. */
+  private int abandoned;
+  private int replaced;
+
+  /** A runner whose cap of abandoned threads is its concurrency. */
   public ThreadRunner(String kind) {
+    this(kind, -1);
+  }
+
+  /** @param maxAbandoned {@code max_abandoned_threads}, or -1 for the concurrency */
+  public ThreadRunner(String kind, int maxAbandoned) {
     this.virtual = "virtual".equals(kind);
     this.executor = virtual ? virtualExecutor() : pooledExecutor();
+    this.maxAbandoned = maxAbandoned;
   }
 
   private static ExecutorService virtualExecutor() {
@@ -69,13 +85,13 @@ public final class ThreadRunner implements Runner {
     sizeThreads();
   }
 
-  /** Threads = slots + bodies abandoned at their hard time limit that still hold a thread. */
+  /** Threads = slots + abandoned bodies that got a thread in their place (at most the cap). */
   private synchronized void sizeThreads() {
     if (virtual) {
       return;
     }
     ThreadPoolExecutor pool = (ThreadPoolExecutor) executor;
-    int size = Math.max(1, concurrency + abandoned);
+    int size = Math.max(1, concurrency + replaced);
     if (size >= pool.getMaximumPoolSize()) {
       pool.setMaximumPoolSize(size);
       pool.setCorePoolSize(size);
@@ -107,18 +123,23 @@ public final class ThreadRunner implements Runner {
     job.thread = Thread.currentThread();
     Bodies.Ended ended;
     boolean wasAbandoned;
+    boolean wasReplaced;
     try {
       ended = Bodies.run(job.request.task().function(), job, job.request.task().options());
     } finally {
       synchronized (job) {
         job.thread = null;
         wasAbandoned = job.abandoned;
+        wasReplaced = job.replaced;
       }
       Thread.interrupted(); // a soft-limit interrupt that raced the end of the body
     }
     if (wasAbandoned) {
       synchronized (this) {
         abandoned--;
+        if (wasReplaced) {
+          replaced--;
+        }
       }
       sizeThreads();
     }
@@ -139,20 +160,35 @@ public final class ThreadRunner implements Runner {
 
   @Override
   public void hardLimit(Job job) {
-    boolean holdsThread;
-    synchronized (job) {
-      holdsThread = job.thread != null && !job.abandoned;
-      if (holdsThread) {
+    boolean replace;
+    synchronized (this) {
+      int cap = maxAbandoned < 0 ? concurrency : maxAbandoned;
+      synchronized (job) {
+        if (job.thread == null || job.abandoned) {
+          return; // returned meanwhile, or abandoned already
+        }
         job.abandoned = true;
+        replace = replaced < cap;
+        job.replaced = replace;
+        job.holdsSlot = !replace;
         job.thread.interrupt();
       }
-    }
-    if (holdsThread) {
-      synchronized (this) {
-        abandoned++;
+      abandoned++;
+      if (replace) {
+        replaced++;
+      } else {
+        log.warn("{} abandoned at its time limit still runs, and max_abandoned_threads ({}) bodies already run "
+          + "on threads of their own: its slot stays taken until it returns", job.request.logName(), cap);
       }
+    }
+    if (replace) {
       sizeThreads();
     }
+  }
+
+  @Override
+  public synchronized int abandoned() {
+    return abandoned;
   }
 
   @Override

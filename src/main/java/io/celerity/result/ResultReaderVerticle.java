@@ -3,6 +3,8 @@ package io.celerity.result;
 import io.celerity.Addresses;
 import io.celerity.backend.Backends;
 import io.celerity.backend.ResultBackend;
+import io.celerity.backend.RetryingBackend;
+import io.celerity.backend.WriteRetryPolicy;
 import io.celerity.config.WorkerOptions;
 import io.celerity.consumer.Request;
 import io.vertx.core.Future;
@@ -16,19 +18,34 @@ import io.vertx.core.json.JsonObject;
  */
 public class ResultReaderVerticle extends VerticleBase {
 
-  private ResultBackend backend;
+  private RetryingBackend backend;
   private ResultRecorder recorder;
 
   @Override
   public Future<?> start() {
     WorkerOptions options = new WorkerOptions(config());
-    backend = Backends.create(vertx, options.getResultBackend(), options.getResultExpires());
+    io.celerity.metrics.WorkerMetrics metrics = io.celerity.metrics.WorkerMetrics.of(vertx);
+    ResultBackend raw = Backends.create(vertx, options.getResultBackend(), options.getResultExpires());
+    // Writes are retried as Celery's backends retry them; the memory backend cannot fail.
+    WriteRetryPolicy policy = raw instanceof io.celerity.backend.MemoryBackend ? WriteRetryPolicy.NONE
+      : options.getResultWriteRetryPolicy();
+    backend = new RetryingBackend(vertx, raw, policy, new RetryingBackend.Listener() {
+      @Override
+      public void retried() {
+        metrics.resultWriteRetried();
+        metrics.resultBackendUp(false);
+      }
+
+      @Override
+      public void gaveUp() {
+        metrics.resultWriteFailed();
+      }
+    });
     var bus = vertx.eventBus();
     recorder = new ResultRecorder(backend, s -> bus.send(Addresses.CONSUMER_SETTLE, s),
       m -> bus.request(Addresses.BROKER_PUBLISH, m).mapEmpty(), options.isResultExtended(), options.getHostname(),
       options.getTaskDefaultQueue());
     io.celerity.events.TaskEvents events = io.celerity.events.TaskEvents.of(vertx);
-    io.celerity.metrics.WorkerMetrics metrics = io.celerity.metrics.WorkerMetrics.of(vertx);
     bus.<Request>consumer(Addresses.RESULT_STARTED, m -> {
       Request r = m.body();
       recorder.started(r);
@@ -37,6 +54,7 @@ public class ResultReaderVerticle extends VerticleBase {
     bus.<TaskOutcome>consumer(Addresses.RESULT_OUTCOME, m -> {
       TaskOutcome o = m.body();
       recorder.finished(o).onComplete(ar -> {
+        metrics.resultBackendUp(backend.health() == RetryingBackend.Health.UP);
         if (o.request() != null) {
           metrics.turnaround(o.message().task(), System.nanoTime() - o.request().receivedNanos());
         }
@@ -50,7 +68,21 @@ public class ResultReaderVerticle extends VerticleBase {
     bus.consumer(Addresses.RESULT_STATS, m -> m.reply(new JsonObject()
       .put("succeeded", recorder.succeeded()).put("failed", recorder.failed())
       .put("retried", recorder.retried()).put("revoked", recorder.revoked())
-      .put("pending_writes", recorder.pendingWrites())));
+      .put("pending_writes", recorder.pendingWrites()).put("results_lost", recorder.resultsLost())
+      .put("write_retries", backend.retries()).put("writes_given_up", backend.gaveUp())
+      .put("backend", backend.health().name())));
+    // /ready: the last writes went through, and the backend answers a round trip now.
+    bus.consumer(Addresses.RESULT_HEALTH, m -> backend.ping().timeout(2, java.util.concurrent.TimeUnit.SECONDS)
+      .onComplete(ar -> {
+        boolean up = ar.succeeded() && backend.health() == RetryingBackend.Health.UP;
+        JsonObject h = new JsonObject().put("up", up).put("writes", backend.health().name())
+          .put("writes_retrying", backend.retrying()).put("ping", ar.succeeded());
+        String error = ar.failed() ? String.valueOf(ar.cause().getMessage()) : backend.lastError();
+        if (!up && error != null) {
+          h.put("error", error);
+        }
+        m.reply(h);
+      }));
     bus.consumer(Addresses.RESULT_FLUSH, m -> {
       Promise<Void> p = Promise.promise();
       waitFlushed(p, System.nanoTime() + 10_000_000_000L);

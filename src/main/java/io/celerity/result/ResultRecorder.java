@@ -49,6 +49,8 @@ public class ResultRecorder {
   private long retried;
   private long revoked;
   private long pendingWrites;
+  /** Final states that could not be stored (after the backend's retries). */
+  private long resultsLost;
 
   public ResultRecorder(ResultBackend backend, Consumer<Settle> settle, Function<OutgoingMessage, Future<Void>> publisher,
                         boolean resultExtended, String hostname) {
@@ -109,7 +111,11 @@ public class ResultRecorder {
       pendingWrites++;
       return withCanvas(o).transform(ar -> {
         pendingWrites--;
-        settleAfter(o);
+        if (ar.succeeded()) {
+          settleAfter(o);
+        } else {
+          notStored(o, ar.cause());
+        }
         return Future.succeededFuture();
       });
     }
@@ -160,7 +166,9 @@ public class ResultRecorder {
    * Stores the outcome in Celery's order around the canvas: after success the callbacks and next
    * chain step are sent first (and listed as children), then SUCCESS stored, then the chord
    * bookkeeping; after failure or revocation the state is stored first. A canvas that cannot be
-   * applied (malformed, or the broker refused it) turns the success into a FAILURE. Never fails.
+   * applied (malformed, or the broker refused it) turns the success into a FAILURE. Fails only when
+   * the final state could not be stored (the backend's retries used up); the chord bookkeeping and
+   * errbacks are then skipped, as in Celery, where the raising store comes before them.
    */
   private Future<Void> withCanvas(TaskOutcome o) {
     Request r = o.request();
@@ -180,11 +188,36 @@ public class ResultRecorder {
           : new TaskOutcome(r, m, States.SUCCESS, ar.result().value(), null, o.runtimeSeconds());
         Future<Void> stored = store(done) ? afterStarted(r, document(done, Instant.now()).withChildren(ar.result().children()))
           : Future.succeededFuture();
-        return stored.transform(x -> canvas.chordPart(m, States.SUCCESS, done.value()));
+        // fails only when the state could not be stored; the chord bookkeeping's own failures are logged
+        return stored.compose(x -> canvas.chordPart(m, States.SUCCESS, done.value()).transform(y -> Future.<Void>succeededFuture()));
       });
     }
     Future<Void> stored = store(o) ? afterStarted(r, document(o, Instant.now())) : Future.succeededFuture();
-    return stored.transform(x -> States.REVOKED.equals(o.state()) ? canvas.afterRevoked(m, o.error()) : canvas.afterFailure(m, o.error()));
+    return stored.compose(x -> (States.REVOKED.equals(o.state()) ? canvas.afterRevoked(m, o.error()) : canvas.afterFailure(m, o.error()))
+      .transform(y -> Future.<Void>succeededFuture()));
+  }
+
+  /**
+   * The final state could not be stored even after the backend's retries. With acks_late the
+   * message goes back to the broker (requeued), so the task runs again once the backend is back:
+   * acking it would lose the result for good. Without acks_late the message was acked when the
+   * task started; the result is lost, which is logged with the task id.
+   */
+  private void notStored(TaskOutcome o, Throwable why) {
+    Request r = o.request();
+    resultsLost++;
+    if (r.acksLate()) {
+      log.error("Result of task {} ({}) could not be stored: {}; the message is requeued (acks_late)", r.logName(),
+        o.state(), why.getMessage());
+      settle.accept(Settle.requeue(r.delivery()));
+    } else if (o.started()) {
+      log.error("Result of task {} ({}) could not be stored and is lost: {} (the message was acked when the task "
+        + "started; with acks_late it would be requeued)", r.logName(), o.state(), why.getMessage());
+    } else {
+      log.error("Result of task {} ({}) could not be stored and is lost: {}; the message is acked (it never ran)",
+        r.logName(), o.state(), why.getMessage());
+      settle.accept(Settle.ack(r.delivery())); // revoked or expired before it ran: Celery acks
+    }
   }
 
   private static Signature replacementOf(TaskOutcome o) {
@@ -336,6 +369,10 @@ public class ResultRecorder {
 
   public long revoked() {
     return revoked;
+  }
+
+  public long resultsLost() {
+    return resultsLost;
   }
 
   public long pendingWrites() {

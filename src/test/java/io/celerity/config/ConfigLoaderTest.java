@@ -183,4 +183,23 @@ class ConfigLoaderTest {
     assertEquals("celery@2024", o.getHostname());
     assertEquals(30.0, o.getTimeLimit());
   }
+
+  /** The result write retry settings and the abandoned-thread cap, from the environment and the file. */
+  @Test
+  void resultRetrySettingsAndAbandonedThreadCap() throws IOException {
+    JsonObject c = ConfigLoader.load(file("{\"result_backend_transport_options\": {\"retry_policy\": {\"max_retries\": 3}}}"),
+      false, Map.of("CELERITY_RESULT_BACKEND_ALWAYS_RETRY", "true", "CELERITY_RESULT_BACKEND_MAX_RETRIES", "5",
+        "CELERITY_MAX_ABANDONED_THREADS", "2"), new JsonObject().put("concurrency", 7));
+    WorkerOptions o = options(c);
+    io.celerity.backend.WriteRetryPolicy p = o.getResultWriteRetryPolicy();
+    assertEquals(3, p.maxRetries());
+    assertEquals(1000, p.innerDelayMillis(1), "the rest of Celery's retry_policy stays");
+    assertTrue(p.alwaysRetry());
+    assertEquals(5, p.outerMaxRetries());
+    assertEquals(2, o.getMaxAbandonedThreads());
+    // by default the cap follows the concurrency, also when the concurrency comes from a flag
+    WorkerOptions d = options(ConfigLoader.load(dir.resolve("absent.json"), false, Map.of(), new JsonObject().put("concurrency", 7)));
+    assertEquals(7, d.getMaxAbandonedThreads());
+    assertEquals(20, d.getResultWriteRetryPolicy().maxRetries());
+  }
 }
