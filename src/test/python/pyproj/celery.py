@@ -7,6 +7,8 @@ import redis
 from celery import Celery, signals
 
 app = Celery('pyproj', include=['pyproj.tasks'])
+app.conf.imports = ['pyproj.imported']
+app.autodiscover_tasks(['pyproj.discovered'])  # imports pyproj.discovered.tasks when the worker starts
 app.conf.task_default_queue = os.environ.get('PYPROJ_QUEUE', 'celery')
 if os.environ.get('CELERITY_TEST_BROKER'):  # Celery's own worker in the comparison tests
     app.conf.broker_url = os.environ['CELERITY_TEST_BROKER']

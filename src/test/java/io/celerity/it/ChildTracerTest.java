@@ -257,7 +257,11 @@ class ChildTracerTest extends InteropTestBase {
   void findsTheAppAsCeleryDashADoesAndFailsLikeIt() throws Exception {
     // pyproj is a package whose app lives in pyproj/celery.py and whose tasks come from `include`
     startWorker(1);
-    assertEquals(7, client.call(List.of(CeleryClient.call("pyproj.add", List.of(3, 4), Map.of()))).get(0).get("result"));
+    List<Map<String, Object>> r = client.call(List.of(CeleryClient.call("pyproj.add", List.of(3, 4), Map.of()),
+      CeleryClient.call("pyproj.imported", List.of(), Map.of()), CeleryClient.call("pyproj.discovered", List.of(), Map.of())));
+    assertEquals(7, r.get(0).get("result"), "include: " + r);
+    assertEquals("found by imports", r.get(1).get("result"), "imports: " + r);
+    assertEquals("found by autodiscover_tasks", r.get(2).get("result"), "autodiscover_tasks(): " + r);
     JsonObject conf = worker.stats(Addresses.POOL_APP_CONF);
     assertEquals(queue, conf.getString("task_default_queue"), "inspect conf detail: " + conf);
     assertEquals(List.of("pyproj.tasks"), conf.getJsonArray("include").getList());
