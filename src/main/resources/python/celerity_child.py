@@ -244,6 +244,7 @@ class Child:
                     os.kill(os.getpid(), signal.SIGUSR1)
             elif kind == 'shutdown':
                 self.jobs.put(None)
+                return  # the main thread finishes, sends worker_process_shutdown and exits
 
     def heartbeat(self, seconds):
         while True:

@@ -38,6 +38,11 @@ def on_worker_process_init(**kw):
     record('worker_process_init')
 
 
+@signals.worker_process_shutdown.connect
+def on_worker_process_shutdown(pid=None, exitcode=None, **kw):
+    record('worker_process_shutdown', exitcode=exitcode)
+
+
 @signals.task_prerun.connect
 def on_prerun(task_id=None, task=None, **kw):
     record('task_prerun', id=task_id, task=task.name)

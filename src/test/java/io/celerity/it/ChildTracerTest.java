@@ -119,6 +119,30 @@ class ChildTracerTest extends InteropTestBase {
   }
 
   @Test
+  void workerProcessShutdownFiresWhenAChildIsRecycledOrTheWorkerStops() throws Exception {
+    startWorker(new JsonObject().put("pool", "process").put("concurrency", 1).put("load_examples", false)
+      .put("max_tasks_per_child", 1).put("child_command", childCommand()));
+    List<Map<String, Object>> r = client.call(List.of(CeleryClient.call("pyproj.pid", List.of(), Map.of())));
+    Object first = r.get(0).get("result");
+    Polling.until(() -> signals().stream().anyMatch(s -> "worker_process_shutdown".equals(s.get("event"))
+      && first.equals(s.get("pid")) && Integer.valueOf(0).equals(s.get("exitcode"))), 20_000);
+    // the replacement and the warm spare are up, the recycled child is gone
+    Polling.until(() -> worker.stats(Addresses.POOL_STATS).getJsonObject("process").getJsonArray("processes").stream()
+      .map(o -> (JsonObject) o).allMatch(c -> c.getBoolean("ready") && !c.getBoolean("retiring")), 20_000);
+    Set<Object> alive = new java.util.HashSet<>();
+    worker.stats(Addresses.POOL_STATS).getJsonObject("process").getJsonArray("processes")
+      .forEach(o -> alive.add(((JsonObject) o).getLong("pid").intValue()));
+    assertTrue(!alive.isEmpty() && !alive.contains(first), alive.toString());
+    worker.close(); // warm shutdown: the idle children exit by themselves, as billiard's do
+    worker = null;
+    Polling.until(() -> {
+      Set<Object> down = new java.util.HashSet<>();
+      signals().stream().filter(s -> "worker_process_shutdown".equals(s.get("event"))).forEach(s -> down.add(s.get("pid")));
+      return down.containsAll(alive);
+    }, 20_000);
+  }
+
+  @Test
   void sameSignalsAndHandlersAsCelerysOwnWorker() throws Exception {
     startWorker(1);
     List<Map<String, Object>> calls = List.of(

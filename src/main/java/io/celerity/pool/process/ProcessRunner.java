@@ -310,7 +310,7 @@ public final class ProcessRunner implements Runner {
     socket.closeHandler(v -> {
       vertx.cancelTimer(timer);
       authenticated.run();
-      if (owner[0] != null && !owner[0].exited && owner[0].process != null) {
+      if (owner[0] != null && !owner[0].exited && owner[0].process != null && !closed) {
         owner[0].process.destroy(); // a child without its connection is useless
       }
     });
@@ -683,11 +683,28 @@ public final class ProcessRunner implements Runner {
       .put("last_startup_ms", lastStartupNanos / 1_000_000.0).put("waiting", waiting.size());
   }
 
+  /**
+   * As billiard's pool at the end of a warm shutdown: idle children get {@code shutdown} and exit by
+   * themselves (a Python child sends {@code worker_process_shutdown}); one still alive after
+   * {@code child_kill_grace} is killed (by a JDK timer: the runner's timers end with its verticle).
+   * Busy children (the shutdown timeout passed) and children not yet connected are SIGTERMed at once.
+   */
   @Override
   public void close() {
     closed = true;
+    long grace = Math.max(1, (long) (options.getChildKillGrace() * 1000));
+    log.info("Stopping {} child process(es)", byToken.size());
     for (Child c : new ArrayList<>(byToken.values())) {
-      if (c.process != null) {
+      log.debug("Child {}: {}", c.pid, c.socket != null && c.ready && c.job == null ? "shutdown" : "SIGTERM");
+      if (c.socket != null && c.ready && c.job == null && !c.exited && c.process != null) {
+        c.socket.write(Frames.buffer(Map.of("type", "shutdown")));
+        Process p = c.process;
+        java.util.concurrent.CompletableFuture.runAsync(() -> {
+          if (p.isAlive()) {
+            p.destroyForcibly();
+          }
+        }, java.util.concurrent.CompletableFuture.delayedExecutor(grace, java.util.concurrent.TimeUnit.MILLISECONDS));
+      } else if (c.process != null) {
         c.process.destroy();
       }
     }
