@@ -282,10 +282,12 @@ class ChildTracerTest extends InteropTestBase {
     // pyproj is a package whose app lives in pyproj/celery.py and whose tasks come from `include`
     startWorker(1);
     List<Map<String, Object>> r = client.call(List.of(CeleryClient.call("pyproj.add", List.of(3, 4), Map.of()),
-      CeleryClient.call("pyproj.imported", List.of(), Map.of()), CeleryClient.call("pyproj.discovered", List.of(), Map.of())));
+      CeleryClient.call("pyproj.imported", List.of(), Map.of()), CeleryClient.call("pyproj.discovered", List.of(), Map.of()),
+      CeleryClient.call("celery.accumulate", List.of(1, 2, 3), Map.of())));
     assertEquals(7, r.get(0).get("result"), "include: " + r);
     assertEquals("found by imports", r.get(1).get("result"), "imports: " + r);
     assertEquals("found by autodiscover_tasks", r.get(2).get("result"), "autodiscover_tasks(): " + r);
+    assertEquals(List.of(1, 2, 3), r.get(3).get("result"), "Celery's built-ins run in the child too: " + r);
     JsonObject conf = worker.stats(Addresses.POOL_APP_CONF);
     assertEquals(queue, conf.getString("task_default_queue"), "inspect conf detail: " + conf);
     assertEquals(List.of("pyproj.tasks"), conf.getJsonArray("include").getList());
