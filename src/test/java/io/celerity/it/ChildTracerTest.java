@@ -337,12 +337,17 @@ class ChildTracerTest extends InteropTestBase {
       .put("child_command", CeleryClient.PYTHON + " src/test/python/bad_child.py"));
     List<Map<String, Object>> r = client.call(List.of(
       CeleryClient.call("bad.reply", List.of(), Map.of()),
-      CeleryClient.call("bad.echo", List.of(1, 2), Map.of())));
-    assertEquals("FAILURE", r.get(0).get("state"), r.toString());
-    assertEquals("DecodeError", r.get(0).get("exc_type"));
-    assertEquals("kombu.exceptions", r.get(0).get("exc_module"));
+      CeleryClient.call("bad.echo", List.of(1, 2), Map.of()),
+      CeleryClient.call("bad.retry", List.of(), Map.of()),
+      CeleryClient.call("bad.echo", List.of(3), Map.of())));
+    for (int i : new int[] {0, 2}) {
+      assertEquals("FAILURE", r.get(i).get("state"), r.toString());
+      assertEquals("DecodeError", r.get(i).get("exc_type"));
+      assertEquals("kombu.exceptions", r.get(i).get("exc_module"));
+    }
     assertEquals(List.of(1, 2), r.get(1).get("result"), "a replacement child took the next task: " + r);
-    Polling.until(() -> worker.stats(Addresses.POOL_STATS).getJsonObject("process").getLong("spawned") == 2, 20_000);
+    assertEquals(List.of(3), r.get(3).get("result"), r.toString());
+    Polling.until(() -> worker.stats(Addresses.POOL_STATS).getJsonObject("process").getLong("spawned") == 3, 20_000);
   }
 
   @Test
