@@ -1,5 +1,6 @@
-"""A child speaking Celerity's child protocol badly, for the process-pool tests: its reply to the first
-`bad.reply` it runs is not JSON; every other run answers normally (`result`: the task's args)."""
+"""A child speaking Celerity's child protocol badly, for the process-pool tests: its reply to `bad.reply`
+is not JSON, its reply to `bad.retry` is JSON the worker cannot use; `bad.echo` answers normally
+(`result`: the task's args)."""
 import json
 import os
 import socket
@@ -20,7 +21,7 @@ def main():
     sock = socket.create_connection((hs['host'], hs['port']))
     rfile = sock.makefile('rb')
     send(sock, {'type': 'hello', 'token': hs['token'], 'pid': os.getpid(), 'lang': 'python', 'protocol': 1})
-    send(sock, {'type': 'ready', 'tasks': [{'name': 'bad.reply'}, {'name': 'bad.echo'}]})
+    send(sock, {'type': 'ready', 'tasks': [{'name': 'bad.reply'}, {'name': 'bad.retry'}, {'name': 'bad.echo'}]})
     while True:
         head = rfile.read(4)
         if len(head) < 4:
@@ -30,6 +31,8 @@ def main():
             continue
         if m['task'] == 'bad.reply':
             send_raw(sock, b'{"type": "result", "job": ' + str(m['job']).encode() + b', "value": not json')
+        elif m['task'] == 'bad.retry':  # JSON, but a retry whose eta is no date
+            send(sock, {'type': 'retry', 'job': m['job'], 'exc_type': 'KeyError', 'exc_message': [], 'eta': 'not a date'})
         else:
             send(sock, {'type': 'result', 'job': m['job'], 'value': m['args'], 'rss_kib': 0})
 

@@ -157,7 +157,9 @@ class CeleryApp:
         # Outcome log lines are the parent's (one line per task, in the worker's log format).
         import logging
         logging.getLogger('celery.app.trace').disabled = True
-        self.tasks = {n: t for n, t in app.tasks.items() if not n.startswith('celery.')}
+        # Celery's built-ins too (celery.chord_unlock, celery.accumulate, celery.chunks, ...): every message
+        # the worker hands to this child runs Celery's own code.
+        self.tasks = dict(app.tasks)
 
     def describe(self):
         out = []
@@ -244,6 +246,7 @@ class Child:
                     os.kill(os.getpid(), signal.SIGUSR1)
             elif kind == 'shutdown':
                 self.jobs.put(None)
+                return  # the main thread finishes, sends worker_process_shutdown and exits
 
     def heartbeat(self, seconds):
         while True:

@@ -7,6 +7,8 @@ import redis
 from celery import Celery, signals
 
 app = Celery('pyproj', include=['pyproj.tasks'])
+app.conf.imports = ['pyproj.imported']
+app.autodiscover_tasks(['pyproj.discovered'])  # imports pyproj.discovered.tasks when the worker starts
 app.conf.task_default_queue = os.environ.get('PYPROJ_QUEUE', 'celery')
 if os.environ.get('CELERITY_TEST_BROKER'):  # Celery's own worker in the comparison tests
     app.conf.broker_url = os.environ['CELERITY_TEST_BROKER']
@@ -34,6 +36,11 @@ def on_worker_init(**kw):
 @signals.worker_process_init.connect
 def on_worker_process_init(**kw):
     record('worker_process_init')
+
+
+@signals.worker_process_shutdown.connect
+def on_worker_process_shutdown(pid=None, exitcode=None, **kw):
+    record('worker_process_shutdown', exitcode=exitcode)
 
 
 @signals.task_prerun.connect

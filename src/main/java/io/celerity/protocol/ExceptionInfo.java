@@ -129,7 +129,7 @@ public record ExceptionInfo(String type, String module, List<Object> args, Strin
         sb.append(", ");
       }
       Object a = args.get(i);
-      sb.append(a instanceof String s ? "'" + s.replace("'", "\\'") + "'" : String.valueOf(a));
+      sb.append(a instanceof String s ? "'" + s.replace("'", "\\'") + "'" : PyRepr.of(a)); // True, None, [..] as Python
     }
     return sb.append(')').toString();
   }

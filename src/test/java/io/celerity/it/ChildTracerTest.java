@@ -119,6 +119,30 @@ class ChildTracerTest extends InteropTestBase {
   }
 
   @Test
+  void workerProcessShutdownFiresWhenAChildIsRecycledOrTheWorkerStops() throws Exception {
+    startWorker(new JsonObject().put("pool", "process").put("concurrency", 1).put("load_examples", false)
+      .put("max_tasks_per_child", 1).put("child_command", childCommand()));
+    List<Map<String, Object>> r = client.call(List.of(CeleryClient.call("pyproj.pid", List.of(), Map.of())));
+    Object first = r.get(0).get("result");
+    Polling.until(() -> signals().stream().anyMatch(s -> "worker_process_shutdown".equals(s.get("event"))
+      && first.equals(s.get("pid")) && Integer.valueOf(0).equals(s.get("exitcode"))), 20_000);
+    // the replacement and the warm spare are up, the recycled child is gone
+    Polling.until(() -> worker.stats(Addresses.POOL_STATS).getJsonObject("process").getJsonArray("processes").stream()
+      .map(o -> (JsonObject) o).allMatch(c -> c.getBoolean("ready") && !c.getBoolean("retiring")), 20_000);
+    Set<Object> alive = new java.util.HashSet<>();
+    worker.stats(Addresses.POOL_STATS).getJsonObject("process").getJsonArray("processes")
+      .forEach(o -> alive.add(((JsonObject) o).getLong("pid").intValue()));
+    assertTrue(!alive.isEmpty() && !alive.contains(first), alive.toString());
+    worker.close(); // warm shutdown: the idle children exit by themselves, as billiard's do
+    worker = null;
+    Polling.until(() -> {
+      Set<Object> down = new java.util.HashSet<>();
+      signals().stream().filter(s -> "worker_process_shutdown".equals(s.get("event"))).forEach(s -> down.add(s.get("pid")));
+      return down.containsAll(alive);
+    }, 20_000);
+  }
+
+  @Test
   void sameSignalsAndHandlersAsCelerysOwnWorker() throws Exception {
     startWorker(1);
     List<Map<String, Object>> calls = List.of(
@@ -257,7 +281,13 @@ class ChildTracerTest extends InteropTestBase {
   void findsTheAppAsCeleryDashADoesAndFailsLikeIt() throws Exception {
     // pyproj is a package whose app lives in pyproj/celery.py and whose tasks come from `include`
     startWorker(1);
-    assertEquals(7, client.call(List.of(CeleryClient.call("pyproj.add", List.of(3, 4), Map.of()))).get(0).get("result"));
+    List<Map<String, Object>> r = client.call(List.of(CeleryClient.call("pyproj.add", List.of(3, 4), Map.of()),
+      CeleryClient.call("pyproj.imported", List.of(), Map.of()), CeleryClient.call("pyproj.discovered", List.of(), Map.of()),
+      CeleryClient.call("celery.accumulate", List.of(1, 2, 3), Map.of())));
+    assertEquals(7, r.get(0).get("result"), "include: " + r);
+    assertEquals("found by imports", r.get(1).get("result"), "imports: " + r);
+    assertEquals("found by autodiscover_tasks", r.get(2).get("result"), "autodiscover_tasks(): " + r);
+    assertEquals(List.of(1, 2, 3), r.get(3).get("result"), "Celery's built-ins run in the child too: " + r);
     JsonObject conf = worker.stats(Addresses.POOL_APP_CONF);
     assertEquals(queue, conf.getString("task_default_queue"), "inspect conf detail: " + conf);
     assertEquals(List.of("pyproj.tasks"), conf.getJsonArray("include").getList());
@@ -307,12 +337,17 @@ class ChildTracerTest extends InteropTestBase {
       .put("child_command", CeleryClient.PYTHON + " src/test/python/bad_child.py"));
     List<Map<String, Object>> r = client.call(List.of(
       CeleryClient.call("bad.reply", List.of(), Map.of()),
-      CeleryClient.call("bad.echo", List.of(1, 2), Map.of())));
-    assertEquals("FAILURE", r.get(0).get("state"), r.toString());
-    assertEquals("DecodeError", r.get(0).get("exc_type"));
-    assertEquals("kombu.exceptions", r.get(0).get("exc_module"));
+      CeleryClient.call("bad.echo", List.of(1, 2), Map.of()),
+      CeleryClient.call("bad.retry", List.of(), Map.of()),
+      CeleryClient.call("bad.echo", List.of(3), Map.of())));
+    for (int i : new int[] {0, 2}) {
+      assertEquals("FAILURE", r.get(i).get("state"), r.toString());
+      assertEquals("DecodeError", r.get(i).get("exc_type"));
+      assertEquals("kombu.exceptions", r.get(i).get("exc_module"));
+    }
     assertEquals(List.of(1, 2), r.get(1).get("result"), "a replacement child took the next task: " + r);
-    Polling.until(() -> worker.stats(Addresses.POOL_STATS).getJsonObject("process").getLong("spawned") == 2, 20_000);
+    assertEquals(List.of(3), r.get(3).get("result"), r.toString());
+    Polling.until(() -> worker.stats(Addresses.POOL_STATS).getJsonObject("process").getLong("spawned") == 3, 20_000);
   }
 
   @Test

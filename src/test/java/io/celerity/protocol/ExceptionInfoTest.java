@@ -135,5 +135,8 @@ class ExceptionInfoTest {
     assertEquals("SoftTimeLimitExceeded()", ExceptionInfo.softTimeLimitExceeded().repr());
     assertEquals("TimeLimitExceeded(60)", ExceptionInfo.timeLimitExceeded(60).repr());
     assertEquals("Conflict('order', 42)", ExceptionInfo.of("m", "Conflict", "order", 42).repr());
+    // Celery's Reject(reason, requeue) as a Python child reports it
+    assertEquals("Reject('no thanks', False)", ExceptionInfo.of("celery.exceptions", "Reject", "no thanks", false).repr());
+    assertEquals("Ignore(None, [1, 'a'])", ExceptionInfo.of("celery.exceptions", "Ignore", null, java.util.List.of(1, "a")).repr());
   }
 }

@@ -231,13 +231,6 @@ public final class ProcessRunner implements Runner {
     return p;
   }
 
-  /**
-   * A connection proves it belongs to a child with its first frame, a small {@code hello} carrying an
-   * expected, unused token, within {@link #HANDSHAKE_TIMEOUT_MS}; until then it may send at most
-   * {@link #MAX_HELLO_FRAME} bytes, and only a few such connections may be open at once (one per
-   * child still expected, plus {@link #SPARE_UNAUTHENTICATED}), so local strangers cannot make the
-   * worker buffer large frames.
-   */
   /** A broker or backend URL another process can use too (not the in-JVM memory:// ones), else null. */
   static String reachable(String url) {
     if (url == null || url.isBlank() || url.startsWith("memory:") || url.equals("disabled") || url.equals("none")) {
@@ -255,6 +248,13 @@ public final class ProcessRunner implements Runner {
     return appConf == null ? null : appConf.copy();
   }
 
+  /**
+   * A connection proves it belongs to a child with its first frame, a small {@code hello} carrying an
+   * expected, unused token, within {@link #HANDSHAKE_TIMEOUT_MS}; until then it may send at most
+   * {@link #MAX_HELLO_FRAME} bytes, and only a few such connections may be open at once (one per
+   * child still expected, plus {@link #SPARE_UNAUTHENTICATED}), so local strangers cannot make the
+   * worker buffer large frames.
+   */
   private void connected(NetSocket socket) {
     long expected = byToken.values().stream().filter(c -> c.socket == null).count();
     if (unauthenticated >= expected + SPARE_UNAUTHENTICATED) {
@@ -310,7 +310,7 @@ public final class ProcessRunner implements Runner {
     socket.closeHandler(v -> {
       vertx.cancelTimer(timer);
       authenticated.run();
-      if (owner[0] != null && !owner[0].exited && owner[0].process != null) {
+      if (owner[0] != null && !owner[0].exited && owner[0].process != null && !closed) {
         owner[0].process.destroy(); // a child without its connection is useless
       }
     });
@@ -488,37 +488,58 @@ public final class ProcessRunner implements Runner {
       return; // a late answer for a job already given up (hard time limit)
     }
     Completion c = child.completion;
+    // Read the whole reply before the job is let go: a malformed one throws here, and the job is
+    // still there to be failed (see unreadable).
+    Runnable report = switch (String.valueOf(m.get("type"))) {
+      case "traced" -> traced(c, m);
+      case "result" -> () -> c.done(m.get("value"), null);
+      case "error" -> {
+        ExceptionInfo e = exception(m);
+        yield () -> c.done(null, e);
+      }
+      default -> {
+        Retry r = retryOf(m);
+        ExceptionInfo e = exception(m);
+        yield () -> c.retry(r, e);
+      }
+    };
     byJob.remove(child.job);
     child.job = null;
     child.completion = null;
     child.tasksDone++;
     child.rssKib = number(m.get("rss_kib"), child.rssKib);
-    switch (String.valueOf(m.get("type"))) {
-      case "traced" -> traced(c, m);
-      case "result" -> c.done(m.get("value"), null);
-      case "error" -> c.done(null, exception(m));
-      default -> c.retry(retryOf(m), exception(m));
-    }
+    report.run();
     recycleIfDue(child);
     pump();
   }
 
   /** A {@code traced} frame: Celery's tracer in the child stored the outcome itself. */
-  private static void traced(Completion c, Map<String, Object> m) {
+  private static Runnable traced(Completion c, Map<String, Object> m) {
     String state = String.valueOf(m.get("state"));
     Double runtime = m.get("runtime") instanceof Number n ? n.doubleValue() : null;
     switch (state) {
-      case States.SUCCESS -> c.traced(state, new PyRepr.Repr(String.valueOf(m.get("repr"))), null, runtime);
-      case States.RETRY -> c.traced(state, String.valueOf(m.get("message")), exception(m), runtime);
+      case States.SUCCESS -> {
+        PyRepr.Repr value = new PyRepr.Repr(String.valueOf(m.get("repr")));
+        return () -> c.traced(state, value, null, runtime);
+      }
+      case States.RETRY -> {
+        String message = String.valueOf(m.get("message"));
+        ExceptionInfo e = exception(m);
+        return () -> c.traced(state, message, e, runtime);
+      }
       case States.REJECTED -> {
         // Celery's Reject(reason, requeue): the worker settles from these two arguments
         ExceptionInfo e = exception(m);
         List<Object> args = new ArrayList<>();
         args.add(e.args().isEmpty() ? null : e.args().get(0));
         args.add(Boolean.TRUE.equals(m.get("requeue")));
-        c.traced(state, null, new ExceptionInfo(e.type(), e.module(), args, e.traceback()), runtime);
+        ExceptionInfo reject = new ExceptionInfo(e.type(), e.module(), args, e.traceback());
+        return () -> c.traced(state, null, reject, runtime);
       }
-      default -> c.traced(state, null, exception(m), runtime);
+      default -> {
+        ExceptionInfo e = exception(m);
+        return () -> c.traced(state, null, e, runtime);
+      }
     }
   }
 
@@ -683,11 +704,28 @@ public final class ProcessRunner implements Runner {
       .put("last_startup_ms", lastStartupNanos / 1_000_000.0).put("waiting", waiting.size());
   }
 
+  /**
+   * As billiard's pool at the end of a warm shutdown: idle children get {@code shutdown} and exit by
+   * themselves (a Python child sends {@code worker_process_shutdown}); one still alive after
+   * {@code child_kill_grace} is killed (by a JDK timer: the runner's timers end with its verticle).
+   * Busy children (the shutdown timeout passed) and children not yet connected are SIGTERMed at once.
+   */
   @Override
   public void close() {
     closed = true;
+    long grace = Math.max(1, (long) (options.getChildKillGrace() * 1000));
+    log.info("Stopping {} child process(es)", byToken.size());
     for (Child c : new ArrayList<>(byToken.values())) {
-      if (c.process != null) {
+      log.debug("Child {}: {}", c.pid, c.socket != null && c.ready && c.job == null ? "shutdown" : "SIGTERM");
+      if (c.socket != null && c.ready && c.job == null && !c.exited && c.process != null) {
+        c.socket.write(Frames.buffer(Map.of("type", "shutdown")));
+        Process p = c.process;
+        java.util.concurrent.CompletableFuture.runAsync(() -> {
+          if (p.isAlive()) {
+            p.destroyForcibly();
+          }
+        }, java.util.concurrent.CompletableFuture.delayedExecutor(grace, java.util.concurrent.TimeUnit.MILLISECONDS));
+      } else if (c.process != null) {
         c.process.destroy();
       }
     }

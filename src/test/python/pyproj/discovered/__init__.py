@@ -1,0 +1,1 @@
+"""A package found by app.autodiscover_tasks()."""
