@@ -129,7 +129,9 @@ public class ControlVerticle extends VerticleBase {
       .register("reserved", a -> this.<JsonObject>ask(Addresses.POOL_REQUESTS).map(r -> (Object) r.getJsonArray("reserved")))
       .register("revoked", a -> this.<JsonObject>ask(Addresses.CONSUMER_REVOKED).map(r -> (Object) new JsonArray(new ArrayList<>(r.fieldNames()))))
       .register("active_queues", a -> ask(Addresses.CONSUMER_QUEUES))
-      .register("conf", a -> Future.succeededFuture(InspectViews.conf(options, a)))
+      // Celery answers with the app's own settings: Python children report theirs, ours go on top
+      .register("conf", a -> this.<JsonObject>ask(Addresses.POOL_APP_CONF).otherwiseEmpty()
+        .map(app -> (Object) InspectViews.conf(options, a, app)))
       .register("query_task", this::queryTask)
       .register("report", a -> Future.succeededFuture(Map.of("ok", report())))
       .register("clock", a -> Future.succeededFuture(Map.of("clock", mailbox.clock())))

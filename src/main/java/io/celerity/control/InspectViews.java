@@ -131,10 +131,21 @@ public final class InspectViews {
    * that differ from the defaults unless {@code with_defaults}; secrets masked as Celery masks them.
    */
   public static JsonObject conf(WorkerOptions options, JsonObject arguments) {
+    return conf(options, arguments, null);
+  }
+
+  /**
+   * @param app the application's own non-default settings as Celery's {@code conf.table()} lists
+   *            them (reported by Python children, already censored), or null
+   */
+  public static JsonObject conf(WorkerOptions options, JsonObject arguments, JsonObject app) {
     boolean withDefaults = truthy(arguments.getValue("with_defaults"));
     JsonObject mine = options.toJson();
     JsonObject defaults = new WorkerOptions().toJson();
     Map<String, Object> out = new LinkedHashMap<>();
+    if (app != null) {
+      app.forEach(e -> out.put(e.getKey(), censor(e.getKey(), e.getValue())));
+    }
     for (String key : mine.fieldNames()) {
       Object value = mine.getValue(key);
       if (!withDefaults && java.util.Objects.equals(value, defaults.getValue(key))

@@ -53,4 +53,14 @@ class InspectViewsTest {
     assertFalse(conf.containsKey("concurrency"), "our names are replaced by Celery's");
     assertTrue(InspectViews.conf(o, new JsonObject().put("with_defaults", true)).containsKey("task_track_started"));
   }
+
+  @Test
+  void confIncludesTheApplicationsOwnSettingsUnderOurs() {
+    JsonObject app = new JsonObject().put("task_routes", new JsonObject().put("proj.*", "q"))
+      .put("worker_concurrency", 99).put("sentry_api_key", "k");
+    JsonObject conf = InspectViews.conf(new WorkerOptions(new JsonObject().put("concurrency", 3)), new JsonObject(), app);
+    assertEquals("q", conf.getJsonObject("task_routes").getString("proj.*"), "the app's own settings are reported");
+    assertEquals(3, conf.getInteger("worker_concurrency"), "what the worker runs with wins");
+    assertEquals("********", conf.getString("sentry_api_key"));
+  }
 }
