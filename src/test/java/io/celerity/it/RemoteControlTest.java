@@ -34,9 +34,10 @@ class RemoteControlTest extends InteropTestBase {
 
     assertEquals(Map.of("ok", "pong"), ctl.cliJson("inspect", "ping", "-d", n).get(n));
 
-    // One running task, one waiting for the slot, one held for its ETA.
+    // One running task, one waiting for the slot, one held for its ETA. The sleep outlasts any
+    // number of slow CLI calls: it ends by the terminate below.
     List<Map<String, Object>> sent = client.send(List.of(
-      CeleryClient.call("examples.sleep", List.of(30), Map.of()),
+      CeleryClient.call("examples.sleep", List.of(600), Map.of()),
       CeleryClient.call("examples.add", List.of(2, 2), Map.of()),
       options(CeleryClient.call("examples.add", List.of(3, 3), Map.of()), Map.of("countdown", 60))));
     String sleepId = (String) sent.get(0).get("id");
@@ -81,6 +82,7 @@ class RemoteControlTest extends InteropTestBase {
     assertEquals("direct", map(queues.get(0).get("exchange")).get("type"));
     String conf = String.valueOf(ctl.cliJson("inspect", "conf", "-d", n).get(n));
     assertTrue(conf.contains("celerity-test") && !conf.contains("guest:guest"), conf);
+    assertTrue(conf.contains("broker_url") && conf.contains("worker_concurrency"), "Celery's setting names: " + conf);
     assertTrue(String.valueOf(map(ctl.cliJson("inspect", "report", "-d", n).get(n)).get("ok")).contains("celerity"));
 
     // revoke: the held ETA task is dropped (REVOKED); the running one is terminated.
@@ -93,6 +95,9 @@ class RemoteControlTest extends InteropTestBase {
 
     assertEquals(Map.of("ok", "new rate limit set successfully"),
       ctl.cliJson("control", "rate_limit", "examples.add", "10/s", "-d", n).get(n));
+    // Celery's shape: "name [attr=value ...]" for the attributes asked for that are not None
+    List<?> registered = (List<?>) ctl.cliJson("inspect", "registered", "rate_limit", "-d", n).get(n);
+    assertTrue(registered.contains("examples.add [rate_limit=10/s]") && registered.contains("examples.mul"), registered.toString());
     assertEquals(Map.of("error", "unknown task"), ctl.cliJson("control", "rate_limit", "examples.nope", "10/s", "-d", n).get(n));
     assertEquals(Map.of("ok", "time limits set successfully"),
       ctl.cliJson("control", "time_limit", "examples.add", "10", "20", "-d", n).get(n));
