@@ -143,6 +143,33 @@ class ChildTracerTest extends InteropTestBase {
   }
 
   @Test
+  void theWorkerSendsTheEventsOfWhatTheChildTraced() throws Exception {
+    CeleryControl.EventCapture capture = new CeleryControl(Brokers.AMQP_URL).events(node(), 60, "task-succeeded",
+      "task-rejected", "task-failed", "task-retried");
+    startWorker(new JsonObject().put("pool", "process").put("concurrency", 1).put("load_examples", false)
+      .put("task_events", true).put("child_command", childCommand()));
+    List<Map<String, Object>> sent = client.send(List.of(
+      CeleryClient.call("pyproj.add", List.of(2, 3), Map.of()),
+      CeleryClient.call("pyproj.reject", List.of(false), Map.of()),
+      CeleryClient.call("pyproj.handled", List.of(true), Map.of()),
+      CeleryClient.call("pyproj.autoretry", List.of(1), Map.of())));
+    List<Map<String, Object>> events = capture.events();
+    Map<String, Object> succeeded = event(events, "task-succeeded", sent.get(0).get("id"));
+    assertEquals("5", succeeded.get("result"), "the tracer's repr of the value");
+    assertTrue(((Number) succeeded.get("runtime")).doubleValue() >= 0);
+    assertEquals(Boolean.FALSE, event(events, "task-rejected", sent.get(1).get("id")).get("requeue"));
+    assertTrue(events.stream().noneMatch(e -> sent.get(1).get("id").equals(e.get("uuid")) && "task-failed".equals(e.get("type"))),
+      "Reject is not a failure: " + events);
+    assertEquals("ValueError('handled failure')", event(events, "task-failed", sent.get(2).get("id")).get("exception"));
+    assertEquals("KeyError('not yet')", event(events, "task-retried", sent.get(3).get("id")).get("exception"));
+  }
+
+  private static Map<String, Object> event(List<Map<String, Object>> events, String type, Object uuid) {
+    return events.stream().filter(e -> type.equals(e.get("type")) && uuid.equals(e.get("uuid"))).findFirst()
+      .orElseThrow(() -> new AssertionError("no " + type + " for " + uuid + " in " + events));
+  }
+
+  @Test
   void sameSignalsAndHandlersAsCelerysOwnWorker() throws Exception {
     startWorker(1);
     List<Map<String, Object>> calls = List.of(
