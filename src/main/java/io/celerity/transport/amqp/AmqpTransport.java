@@ -59,6 +59,8 @@ public class AmqpTransport extends PullSupport {
   private final AmqpUrl url;
   private final AckBatcher acks = new AckBatcher();
   private final Map<Long, Promise<Void>> unconfirmed = new ConcurrentHashMap<>();
+  /** Below the event bus's 30 s reply timeout, so the publisher learns why. */
+  static final long PUBLISH_CONFIRM_TIMEOUT_MS = 15_000;
   /** Task-queue consumers on {@link #consumer}: queue to consumer tag. */
   private final Map<String, String> consumers = new java.util.LinkedHashMap<>();
   private final List<String> queues;
@@ -579,6 +581,9 @@ public class AmqpTransport extends PullSupport {
     if (!lifecycle.isConnected()) {
       return Future.failedFuture("not connected to the broker");
     }
+    if (publisherReopened == null && !client.isOpenChannel()) {
+      reopenPublisher(generation(), "channel closed"); // noticed before the supervisor did
+    }
     if (publisherReopened != null) {
       return publisherReopened.compose(v -> publish(m));
     }
@@ -613,6 +618,18 @@ public class AmqpTransport extends PullSupport {
     }
     Promise<Void> confirmed = Promise.promise();
     RabbitMQClient c = client;
+    // A publish racing the broker's close of the channel can land on a channel the client opened
+    // anew, without confirms: it would wait for ever, and every publish after it too. No confirm in
+    // time: it fails, and the publishing side is replaced (which fails the others still waiting).
+    long confirmTimer = vertx.setTimer(PUBLISH_CONFIRM_TIMEOUT_MS, id -> {
+      if (confirmed.tryFail("no publisher confirm within " + PUBLISH_CONFIRM_TIMEOUT_MS + " ms")) {
+        unconfirmed.values().remove(confirmed);
+        if (c == client) {
+          reopenPublisher(generation(), "a publish was not confirmed");
+        }
+      }
+    });
+    confirmed.future().onComplete(ar -> vertx.cancelTimer(confirmTimer));
     c.basicPublishWithDeliveryTag(m.exchange(), m.routingKey(), b.build(), Buffer.buffer(m.body()),
         tag -> unconfirmed.put(tag, confirmed))
       .onFailure(err -> {
