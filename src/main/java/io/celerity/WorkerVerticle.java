@@ -2,15 +2,15 @@ package io.celerity;
 
 import io.celerity.config.WorkerOptions;
 import io.celerity.consumer.ConsumerVerticle;
-import io.celerity.consumer.Request;
-import io.celerity.consumer.Settle;
 import io.celerity.control.ControlVerticle;
 import io.celerity.heartbeat.HeartbeatVerticle;
 import io.celerity.pool.PoolDispatcherVerticle;
 import io.celerity.result.ResultReaderVerticle;
-import io.celerity.result.TaskOutcome;
 import io.celerity.task.TaskRegistry;
-import io.celerity.transport.OutgoingMessage;
+import io.celerity.types.OutgoingMessage;
+import io.celerity.types.Request;
+import io.celerity.types.Settle;
+import io.celerity.types.TaskOutcome;
 import io.vertx.core.DeploymentOptions;
 import io.vertx.core.Future;
 import io.vertx.core.VerticleBase;
@@ -55,7 +55,7 @@ public class WorkerVerticle extends VerticleBase {
     // -E: before any verticle runs, so the first task-received is not missed.
     io.celerity.events.TaskEvents.of(vertx).hostname(options.getHostname()).enabled(options.isTaskEvents());
     for (Class<?> c : List.of(Request.class, Settle.class, Settle.Batch.class, TaskOutcome.class, OutgoingMessage.class,
-      io.celerity.transport.Delivery.class, io.celerity.transport.FanoutSubscription.class)) {
+      io.celerity.types.Delivery.class, io.celerity.transport.FanoutSubscription.class)) {
       LocalCodec.register(bus, c);
     }
     bus.<Boolean>consumer(Addresses.WORKER_SHUTDOWN, m -> shutdown(Boolean.TRUE.equals(m.body())).onComplete(ar -> m.reply(null)));

@@ -2,7 +2,7 @@ package io.celerity.backend;
 
 import io.celerity.Addresses;
 import io.celerity.protocol.Json;
-import io.celerity.transport.OutgoingMessage;
+import io.celerity.types.OutgoingMessage;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 

@@ -9,7 +9,7 @@ import io.celerity.protocol.TaskMessage;
 import io.celerity.protocol.TaskMessages;
 import io.celerity.task.Replace;
 import io.celerity.task.TaskError;
-import io.celerity.transport.OutgoingMessage;
+import io.celerity.types.OutgoingMessage;
 import io.vertx.core.Future;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;

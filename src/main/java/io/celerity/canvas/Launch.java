@@ -1,6 +1,6 @@
 package io.celerity.canvas;
 
-import io.celerity.transport.OutgoingMessage;
+import io.celerity.types.OutgoingMessage;
 
 import java.util.List;
 import java.util.Map;

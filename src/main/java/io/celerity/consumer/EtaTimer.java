@@ -1,7 +1,8 @@
 package io.celerity.consumer;
 
 import io.celerity.protocol.Json;
-import io.celerity.transport.Delivery;
+import io.celerity.types.Delivery;
+import io.celerity.types.Request;
 import io.vertx.core.Vertx;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;

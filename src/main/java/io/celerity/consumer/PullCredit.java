@@ -1,5 +1,7 @@
 package io.celerity.consumer;
 
+import io.celerity.types.Request;
+
 import java.util.HashSet;
 import java.util.Set;
 import java.util.function.IntConsumer;

@@ -1,6 +1,7 @@
 package io.celerity.consumer;
 
 import io.celerity.protocol.Json;
+import io.celerity.types.RevokedSet;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
 import io.vertx.core.Vertx;

@@ -8,7 +8,8 @@ import io.celerity.protocol.UndecodableBodyException;
 import io.celerity.task.TaskDefinition;
 import io.celerity.task.TaskOptions;
 import io.celerity.task.TaskRegistry;
-import io.celerity.transport.Delivery;
+import io.celerity.types.Delivery;
+import io.celerity.types.Request;
 
 /**
  * Decides what a delivery becomes (Celery's {@code worker.strategy}): a request to run, or one of

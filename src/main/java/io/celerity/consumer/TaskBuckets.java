@@ -1,5 +1,6 @@
 package io.celerity.consumer;
 
+import io.celerity.types.Request;
 import io.vertx.core.Vertx;
 
 import java.util.ArrayDeque;

@@ -1,6 +1,6 @@
 package io.celerity.consumer;
 
-import io.celerity.transport.Delivery;
+import io.celerity.types.Delivery;
 
 import java.util.ArrayList;
 import java.util.HashMap;

@@ -1,7 +1,7 @@
 package io.celerity.control;
 
 import io.celerity.protocol.Json;
-import io.celerity.transport.OutgoingMessage;
+import io.celerity.types.OutgoingMessage;
 
 import java.util.LinkedHashMap;
 import java.util.List;

@@ -1,13 +1,13 @@
 package io.celerity.events;
 
-import io.celerity.consumer.Request;
 import io.celerity.protocol.IsoTime;
 import io.celerity.protocol.Json;
 import io.celerity.protocol.PyRepr;
 import io.celerity.protocol.States;
 import io.celerity.protocol.TaskMessage;
-import io.celerity.result.TaskOutcome;
-import io.celerity.transport.OutgoingMessage;
+import io.celerity.types.OutgoingMessage;
+import io.celerity.types.Request;
+import io.celerity.types.TaskOutcome;
 import io.vertx.core.Context;
 import io.vertx.core.Vertx;
 import io.vertx.core.shareddata.Shareable;

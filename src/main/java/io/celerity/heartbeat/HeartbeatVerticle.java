@@ -2,7 +2,7 @@ package io.celerity.heartbeat;
 
 import io.celerity.Addresses;
 import io.celerity.config.WorkerOptions;
-import io.celerity.transport.OutgoingMessage;
+import io.celerity.types.OutgoingMessage;
 import io.vertx.core.Future;
 import io.vertx.core.VerticleBase;
 import io.vertx.core.json.JsonObject;

@@ -1,7 +1,7 @@
 package io.celerity.heartbeat;
 
 import io.celerity.protocol.Json;
-import io.celerity.transport.OutgoingMessage;
+import io.celerity.types.OutgoingMessage;
 
 import java.lang.management.ManagementFactory;
 import java.lang.management.OperatingSystemMXBean;

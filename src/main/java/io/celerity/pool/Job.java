@@ -1,9 +1,8 @@
 package io.celerity.pool;
 
-import io.celerity.consumer.Request;
 import io.celerity.task.Retry;
 import io.celerity.task.TaskContext;
-
+import io.celerity.types.Request;
 
 import java.util.LinkedHashMap;
 import java.util.List;

@@ -2,18 +2,18 @@ package io.celerity.pool;
 
 import io.celerity.Addresses;
 import io.celerity.config.WorkerOptions;
-import io.celerity.consumer.Request;
-import io.celerity.consumer.Settle;
 import io.celerity.pool.process.ProcessRunner;
 import io.celerity.protocol.States;
-import io.celerity.result.TaskOutcome;
 import io.celerity.task.TaskRegistry;
+import io.celerity.types.Request;
+import io.celerity.types.Settle;
+import io.celerity.types.TaskOutcome;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
 import io.vertx.core.VerticleBase;
+import io.vertx.core.eventbus.Message;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
-import io.vertx.core.eventbus.Message;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -31,7 +31,7 @@ public class PoolDispatcherVerticle extends VerticleBase {
   private TaskPool pool;
   private boolean disablePrefetch;
   /** Ids revoked while their request may be on its way here from the consumer. */
-  private final io.celerity.consumer.RevokedSet revoked = new io.celerity.consumer.RevokedSet();
+  private final io.celerity.types.RevokedSet revoked = new io.celerity.types.RevokedSet();
   private Runner runner;
   private Autoscaler autoscaler;
   private java.util.List<Settle> earlyAcks = new java.util.ArrayList<>();
@@ -127,10 +127,10 @@ public class PoolDispatcherVerticle extends VerticleBase {
       for (Job job : pool.activeJobs()) {
         Request r = job.request();
         double started = nowSeconds - (nowNanos - job.startNanos) / 1e9;
-        active.add(io.celerity.consumer.RequestInfo.of(r, started, !r.acksLate(), pid));
+        active.add(io.celerity.types.RequestInfo.of(r, started, !r.acksLate(), pid));
       }
       JsonArray reserved = new JsonArray();
-      pool.queued().forEach(r -> reserved.add(io.celerity.consumer.RequestInfo.of(r, null, false, null)));
+      pool.queued().forEach(r -> reserved.add(io.celerity.types.RequestInfo.of(r, null, false, null)));
       m.reply(new JsonObject().put("active", active).put("reserved", reserved));
     });
     bus.<JsonObject>consumer(Addresses.POOL_RESIZE, m -> {

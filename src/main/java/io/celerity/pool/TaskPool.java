@@ -1,11 +1,11 @@
 package io.celerity.pool;
 
 import io.celerity.LoopMailbox;
-import io.celerity.consumer.Request;
 import io.celerity.protocol.ExceptionInfo;
 import io.celerity.protocol.States;
-import io.celerity.result.TaskOutcome;
 import io.celerity.task.Retry;
+import io.celerity.types.Request;
+import io.celerity.types.TaskOutcome;
 import io.vertx.core.Context;
 import io.vertx.core.Vertx;
 import org.slf4j.Logger;

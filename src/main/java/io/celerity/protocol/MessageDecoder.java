@@ -1,6 +1,6 @@
 package io.celerity.protocol;
 
-import io.celerity.transport.Delivery;
+import io.celerity.types.Delivery;
 
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;

@@ -1,6 +1,6 @@
 package io.celerity.protocol;
 
-import io.celerity.transport.OutgoingMessage;
+import io.celerity.types.OutgoingMessage;
 
 import java.time.Instant;
 import java.util.ArrayList;

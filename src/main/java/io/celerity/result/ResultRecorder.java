@@ -1,18 +1,19 @@
 package io.celerity.result;
 
 import io.celerity.backend.ResultBackend;
+import io.celerity.backend.TaskResult;
 import io.celerity.canvas.CanvasDuties;
 import io.celerity.canvas.Signature;
-import io.celerity.backend.TaskResult;
-import io.celerity.consumer.Request;
-import io.celerity.consumer.Settle;
 import io.celerity.protocol.ExceptionInfo;
 import io.celerity.protocol.PyRepr;
 import io.celerity.protocol.States;
 import io.celerity.protocol.TaskMessage;
 import io.celerity.protocol.TaskMessages;
 import io.celerity.task.Retry;
-import io.celerity.transport.OutgoingMessage;
+import io.celerity.types.OutgoingMessage;
+import io.celerity.types.Request;
+import io.celerity.types.Settle;
+import io.celerity.types.TaskOutcome;
 import io.vertx.core.Future;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;

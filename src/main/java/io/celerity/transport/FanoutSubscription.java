@@ -1,5 +1,6 @@
 package io.celerity.transport;
 
+import io.celerity.types.Delivery;
 /**
  * Asks the consumer (which owns the broker connection) to consume a fanout binding and forward every
  * delivery to an event-bus address.

@@ -1,5 +1,7 @@
 package io.celerity.transport;
 
+import io.celerity.types.Delivery;
+import io.celerity.types.OutgoingMessage;
 import io.vertx.core.Future;
 import io.vertx.core.Handler;
 

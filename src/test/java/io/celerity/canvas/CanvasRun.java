@@ -6,7 +6,7 @@ import io.celerity.protocol.ExceptionInfo;
 import io.celerity.protocol.Json;
 import io.celerity.protocol.States;
 import io.celerity.protocol.TaskMessage;
-import io.celerity.transport.OutgoingMessage;
+import io.celerity.types.OutgoingMessage;
 import io.vertx.core.Future;
 
 import java.util.ArrayDeque;

@@ -1,7 +1,7 @@
 package io.celerity.canvas;
 
 import io.celerity.protocol.Json;
-import io.celerity.transport.OutgoingMessage;
+import io.celerity.types.OutgoingMessage;
 import org.junit.jupiter.api.Test;
 
 import java.util.List;

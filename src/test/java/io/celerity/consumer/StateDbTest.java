@@ -1,5 +1,6 @@
 package io.celerity.consumer;
 
+import io.celerity.types.RevokedSet;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.junit5.VertxExtension;

@@ -5,7 +5,8 @@ import io.celerity.protocol.DeliveryFixtures;
 import io.celerity.protocol.MessageDecoder;
 import io.celerity.task.TaskOptions;
 import io.celerity.task.TaskRegistry;
-import io.celerity.transport.Delivery;
+import io.celerity.types.Delivery;
+import io.celerity.types.Request;
 import io.vertx.core.json.JsonObject;
 import org.junit.jupiter.api.Test;
 

@@ -1,7 +1,7 @@
 package io.celerity.events;
 
 import io.celerity.protocol.Json;
-import io.celerity.transport.OutgoingMessage;
+import io.celerity.types.OutgoingMessage;
 import io.vertx.core.Vertx;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;

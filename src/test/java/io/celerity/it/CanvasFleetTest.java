@@ -3,7 +3,7 @@ package io.celerity.it;
 import io.celerity.canvas.Canvas;
 import io.celerity.canvas.Launch;
 import io.celerity.canvas.Signature;
-import io.celerity.transport.OutgoingMessage;
+import io.celerity.types.OutgoingMessage;
 import io.vertx.core.Vertx;
 import io.vertx.core.json.JsonArray;
 import org.junit.jupiter.api.Test;

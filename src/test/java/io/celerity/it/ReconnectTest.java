@@ -86,7 +86,7 @@ class ReconnectTest {
       Polling.until(() -> amqp.ready(queue) == 0, 10_000); // two running, four reserved, none acked (acks_late)
     }
 
-    io.celerity.transport.OutgoingMessage toNowhere = io.celerity.transport.OutgoingMessage.json(
+    io.celerity.types.OutgoingMessage toNowhere = io.celerity.types.OutgoingMessage.json(
       "no-such-exchange-" + queue, "x", "{}".getBytes(java.nio.charset.StandardCharsets.UTF_8), Map.of(), Map.of());
     Throwable failed = null;
     try {
@@ -98,7 +98,7 @@ class ReconnectTest {
     assertTrue(failed != null, "the publish to a missing exchange failed");
 
     // Publishing works again: an event-style publish to our own queue's exchange is confirmed.
-    io.celerity.transport.OutgoingMessage ok = io.celerity.transport.OutgoingMessage.json("", "no-queue-" + queue,
+    io.celerity.types.OutgoingMessage ok = io.celerity.types.OutgoingMessage.json("", "no-queue-" + queue,
       "{}".getBytes(java.nio.charset.StandardCharsets.UTF_8), Map.of(), Map.of());
     Polling.until(() -> {
       try {

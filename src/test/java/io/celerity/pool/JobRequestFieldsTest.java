@@ -1,10 +1,10 @@
 package io.celerity.pool;
 
-import io.celerity.consumer.Request;
 import io.celerity.protocol.TaskMessage;
 import io.celerity.task.TaskDefinition;
 import io.celerity.task.TaskOptions;
-import io.celerity.transport.Delivery;
+import io.celerity.types.Delivery;
+import io.celerity.types.Request;
 import org.junit.jupiter.api.Test;
 
 import java.util.Arrays;

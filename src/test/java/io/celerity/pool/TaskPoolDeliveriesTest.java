@@ -1,13 +1,13 @@
 package io.celerity.pool;
 
-import io.celerity.consumer.Request;
 import io.celerity.protocol.MessageDecoder;
 import io.celerity.protocol.States;
 import io.celerity.protocol.TaskMessages;
-import io.celerity.result.TaskOutcome;
 import io.celerity.task.TaskRegistry;
-import io.celerity.transport.Delivery;
-import io.celerity.transport.OutgoingMessage;
+import io.celerity.types.Delivery;
+import io.celerity.types.OutgoingMessage;
+import io.celerity.types.Request;
+import io.celerity.types.TaskOutcome;
 import io.vertx.core.Context;
 import io.vertx.core.Vertx;
 import io.vertx.junit5.VertxExtension;

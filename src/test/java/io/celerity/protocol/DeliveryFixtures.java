@@ -2,7 +2,7 @@ package io.celerity.protocol;
 
 import com.fasterxml.jackson.core.type.TypeReference;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import io.celerity.transport.Delivery;
+import io.celerity.types.Delivery;
 
 import java.io.IOException;
 import java.io.InputStream;

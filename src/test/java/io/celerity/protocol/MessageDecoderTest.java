@@ -1,6 +1,6 @@
 package io.celerity.protocol;
 
-import io.celerity.transport.Delivery;
+import io.celerity.types.Delivery;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.Arguments;

@@ -1,7 +1,7 @@
 package io.celerity.protocol;
 
-import io.celerity.transport.Delivery;
-import io.celerity.transport.OutgoingMessage;
+import io.celerity.types.Delivery;
+import io.celerity.types.OutgoingMessage;
 import org.junit.jupiter.api.Test;
 
 import java.math.BigInteger;

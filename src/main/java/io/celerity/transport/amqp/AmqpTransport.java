@@ -2,12 +2,12 @@ package io.celerity.transport.amqp;
 
 import com.rabbitmq.client.AMQP;
 import io.celerity.transport.ConnectionLifecycle;
-import io.celerity.transport.Delivery;
 import io.celerity.transport.FanoutBinding;
-import io.celerity.transport.OutgoingMessage;
 import io.celerity.transport.PullSupport;
 import io.celerity.transport.Transport;
 import io.celerity.transport.TransportOptions;
+import io.celerity.types.Delivery;
+import io.celerity.types.OutgoingMessage;
 import io.vertx.core.Context;
 import io.vertx.core.Future;
 import io.vertx.core.Handler;

@@ -1,6 +1,6 @@
 package io.celerity.transport.memory;
 
-import io.celerity.transport.OutgoingMessage;
+import io.celerity.types.OutgoingMessage;
 
 import java.util.ArrayDeque;
 import java.util.ArrayList;

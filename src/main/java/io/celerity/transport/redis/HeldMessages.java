@@ -1,6 +1,6 @@
 package io.celerity.transport.redis;
 
-import io.celerity.transport.Delivery;
+import io.celerity.types.Delivery;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import org.slf4j.Logger;

@@ -1,8 +1,8 @@
 package io.celerity.transport.redis;
 
 import io.celerity.protocol.Json;
-import io.celerity.transport.Delivery;
-import io.celerity.transport.OutgoingMessage;
+import io.celerity.types.Delivery;
+import io.celerity.types.OutgoingMessage;
 
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;

@@ -1,8 +1,8 @@
 package io.celerity.transport.redis;
 
 import io.celerity.transport.ConnectionLifecycle;
-import io.celerity.transport.Delivery;
 import io.celerity.transport.FanoutBinding;
+import io.celerity.types.Delivery;
 import io.vertx.core.Future;
 import io.vertx.core.Handler;
 import io.vertx.redis.client.Command;

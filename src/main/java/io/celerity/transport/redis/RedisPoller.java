@@ -1,7 +1,7 @@
 package io.celerity.transport.redis;
 
 import io.celerity.protocol.Json;
-import io.celerity.transport.Delivery;
+import io.celerity.types.Delivery;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
 import io.vertx.redis.client.Command;

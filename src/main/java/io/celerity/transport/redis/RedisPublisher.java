@@ -1,7 +1,7 @@
 package io.celerity.transport.redis;
 
 import io.celerity.protocol.Json;
-import io.celerity.transport.OutgoingMessage;
+import io.celerity.types.OutgoingMessage;
 import io.vertx.core.Future;
 import io.vertx.redis.client.Command;
 import io.vertx.redis.client.Redis;

@@ -1,11 +1,11 @@
 package io.celerity.transport.redis;
 
 import io.celerity.transport.ConnectionLifecycle;
-import io.celerity.transport.Delivery;
 import io.celerity.transport.FanoutBinding;
-import io.celerity.transport.OutgoingMessage;
 import io.celerity.transport.PullSupport;
 import io.celerity.transport.TransportOptions;
+import io.celerity.types.Delivery;
+import io.celerity.types.OutgoingMessage;
 import io.vertx.core.Future;
 import io.vertx.core.Handler;
 import io.vertx.core.Vertx;

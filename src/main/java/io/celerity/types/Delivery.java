@@ -1,4 +1,4 @@
-package io.celerity.transport;
+package io.celerity.types;
 
 import java.util.Map;
 

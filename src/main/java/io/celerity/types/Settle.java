@@ -1,6 +1,6 @@
-package io.celerity.consumer;
+package io.celerity.types;
 
-import io.celerity.transport.Delivery;
+import io.celerity.types.Delivery;
 
 /**
  * What to do with a delivery once its fate is known.

@@ -1,4 +1,4 @@
-package io.celerity.consumer;
+package io.celerity.types;
 
 import java.util.ArrayList;
 import java.util.Iterator;

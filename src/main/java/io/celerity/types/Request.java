@@ -1,8 +1,8 @@
-package io.celerity.consumer;
+package io.celerity.types;
 
 import io.celerity.protocol.TaskMessage;
 import io.celerity.task.TaskDefinition;
-import io.celerity.transport.Delivery;
+import io.celerity.types.Delivery;
 
 /**
  * A task request ready to run (Celery's {@code worker.request.Request}): the decoded message, the

@@ -1,9 +1,9 @@
-package io.celerity.result;
+package io.celerity.types;
 
-import io.celerity.consumer.Request;
 import io.celerity.protocol.ExceptionInfo;
 import io.celerity.protocol.TaskMessage;
 import io.celerity.task.Retry;
+import io.celerity.types.Request;
 
 /**
  * How a request ended, as the pool (or the consumer, for requests that never ran) reports it.

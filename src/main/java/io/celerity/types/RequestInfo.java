@@ -1,4 +1,4 @@
-package io.celerity.consumer;
+package io.celerity.types;
 
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
