@@ -71,12 +71,14 @@ public final class Strategy {
     // Per-message limits win over the task's, which win over the worker's (Celery's order).
     Double hard = msg.hardTimeLimit() != null ? msg.hardTimeLimit() : o.timeLimit() != null ? o.timeLimit() : options.getTimeLimit();
     Double soft = msg.softTimeLimit() != null ? msg.softTimeLimit() : o.softTimeLimit() != null ? o.softTimeLimit() : options.getSoftTimeLimit();
-    return new Request(msg, delivery, def, hostname,
-      o.acksLate() != null ? o.acksLate() : options.isAcksLate(),
-      o.trackStarted() != null ? o.trackStarted() : options.isTrackStarted(),
-      taskIgnores || msg.ignoreResult(), taskIgnores, hard, soft, System.nanoTime(),
-      o.acksOnFailureOrTimeout() != null ? o.acksOnFailureOrTimeout() : options.isAcksOnFailureOrTimeout(),
-      o.rejectOnWorkerLost() != null ? o.rejectOnWorkerLost() : options.isRejectOnWorkerLost(),
-      Boolean.TRUE.equals(o.storeErrorsEvenIfIgnored()));
+    return Request.builder(msg, delivery, def, hostname)
+      .acksLate(o.acksLate() != null ? o.acksLate() : options.isAcksLate())
+      .trackStarted(o.trackStarted() != null ? o.trackStarted() : options.isTrackStarted())
+      .ignoreResult(taskIgnores || msg.ignoreResult(), taskIgnores)
+      .timeLimits(hard, soft)
+      .acksOnFailureOrTimeout(o.acksOnFailureOrTimeout() != null ? o.acksOnFailureOrTimeout() : options.isAcksOnFailureOrTimeout())
+      .rejectOnWorkerLost(o.rejectOnWorkerLost() != null ? o.rejectOnWorkerLost() : options.isRejectOnWorkerLost())
+      .storeErrorsEvenIfIgnored(Boolean.TRUE.equals(o.storeErrorsEvenIfIgnored()))
+      .build();
   }
 }

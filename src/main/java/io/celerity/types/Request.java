@@ -37,4 +37,82 @@ public record Request(TaskMessage message, Delivery delivery, TaskDefinition tas
   public String logName() {
     return message.displayName() + "[" + message.id() + "]";
   }
+
+  /** A request with Celery's defaults (early ack, no limits, failures acked); set what differs. */
+  public static Builder builder(TaskMessage message, Delivery delivery, TaskDefinition task, String hostname) {
+    return new Builder(message, delivery, task, hostname);
+  }
+
+  /** Builds a {@link Request} by name instead of fourteen positional arguments. */
+  public static final class Builder {
+    private final TaskMessage message;
+    private final Delivery delivery;
+    private final TaskDefinition task;
+    private final String hostname;
+    private boolean acksLate;
+    private boolean trackStarted;
+    private boolean ignoreResult;
+    private boolean taskIgnoresResult;
+    private Double timeLimit;
+    private Double softTimeLimit;
+    private long receivedNanos = System.nanoTime();
+    private boolean acksOnFailureOrTimeout = true;
+    private boolean rejectOnWorkerLost;
+    private boolean storeErrorsEvenIfIgnored;
+
+    private Builder(TaskMessage message, Delivery delivery, TaskDefinition task, String hostname) {
+      this.message = message;
+      this.delivery = delivery;
+      this.task = task;
+      this.hostname = hostname;
+    }
+
+    public Builder acksLate(boolean v) {
+      acksLate = v;
+      return this;
+    }
+
+    public Builder trackStarted(boolean v) {
+      trackStarted = v;
+      return this;
+    }
+
+    /** {@code ignoreResult}: from the message or the task; {@code byTask}: the task itself ignores results. */
+    public Builder ignoreResult(boolean ignore, boolean byTask) {
+      ignoreResult = ignore;
+      taskIgnoresResult = byTask;
+      return this;
+    }
+
+    public Builder timeLimits(Double hard, Double soft) {
+      timeLimit = hard;
+      softTimeLimit = soft;
+      return this;
+    }
+
+    public Builder receivedNanos(long v) {
+      receivedNanos = v;
+      return this;
+    }
+
+    public Builder acksOnFailureOrTimeout(boolean v) {
+      acksOnFailureOrTimeout = v;
+      return this;
+    }
+
+    public Builder rejectOnWorkerLost(boolean v) {
+      rejectOnWorkerLost = v;
+      return this;
+    }
+
+    public Builder storeErrorsEvenIfIgnored(boolean v) {
+      storeErrorsEvenIfIgnored = v;
+      return this;
+    }
+
+    public Request build() {
+      return new Request(message, delivery, task, hostname, acksLate, trackStarted, ignoreResult, taskIgnoresResult,
+        timeLimit, softTimeLimit, receivedNanos, acksOnFailureOrTimeout, rejectOnWorkerLost, storeErrorsEvenIfIgnored);
+    }
+  }
 }

@@ -72,8 +72,8 @@ class AbandonedThreadsTest {
     }
     Delivery d = new Delivery(m.body(), m.contentType(), m.contentEncoding(), m.headers(), null, null, 0,
       "", "celery", "celery", false, tags.incrementAndGet(), 1L);
-    return new Request(new MessageDecoder().decode(d), d, registry.get(task), "w@test", false, false, false,
-      false, hardLimit, null, System.nanoTime(), true, false, false);
+    return Request.builder(new MessageDecoder().decode(d), d, registry.get(task), "w@test")
+      .timeLimits(hardLimit, null).build();
   }
 
   private static <T> T onLoop(Context ctx, java.util.concurrent.Callable<T> body) throws Exception {

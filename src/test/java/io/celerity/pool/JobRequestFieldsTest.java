@@ -44,8 +44,8 @@ class JobRequestFieldsTest {
       "corr-1", "reply-1", 5);
     Delivery d = new Delivery(new byte[0], "application/json", "utf-8", headers, "corr-1", "reply-1", 5, "ex", "rk", "q",
       true, 1L, 0);
-    Request r = new Request(m, d, new TaskDefinition("p.t", TaskOptions.DEFAULTS, ctx -> null), "w1@h", false, false,
-      false, false, null, null, 0, true, false, false);
+    Request r = Request.builder(m, d, new TaskDefinition("p.t", TaskOptions.DEFAULTS, ctx -> null), "w1@h")
+      .receivedNanos(0).build();
     Job job = new Job(r);
 
     assertEquals(Map.of("exchange", "ex", "routing_key", "rk", "priority", 5, "redelivered", true), job.deliveryInfo());

@@ -61,8 +61,7 @@ class TaskPoolDeliveriesTest {
     Delivery d = new Delivery(m.body(), m.contentType(), m.contentEncoding(), m.headers(), null, null, 0,
       "", "celery", "celery", false, tags.incrementAndGet(), 1L);
     try {
-      return new Request(new MessageDecoder().decode(d), d, registry.get("t.gated"), "w@test", false, false, false,
-        false, null, null, System.nanoTime(), true, false, false);
+      return Request.builder(new MessageDecoder().decode(d), d, registry.get("t.gated"), "w@test").build();
     } catch (Exception e) {
       throw new AssertionError(e);
     }

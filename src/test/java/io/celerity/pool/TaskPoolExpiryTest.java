@@ -64,8 +64,7 @@ class TaskPoolExpiryTest {
     m.headers().put("expires", expires == null ? null : IsoTime.utc(expires));
     Delivery d = new Delivery(m.body(), m.contentType(), m.contentEncoding(), m.headers(), null, null, 0,
       "", "celery", "celery", false, tag, 1L);
-    return new Request(new MessageDecoder().decode(d), d, registry.get("t.noop"), "w@test", false, false, false,
-      false, null, null, System.nanoTime(), true, false, false);
+    return Request.builder(new MessageDecoder().decode(d), d, registry.get("t.noop"), "w@test").build();
   }
 
   private static <T> T onLoop(Context ctx, java.util.concurrent.Callable<T> body) throws Exception {

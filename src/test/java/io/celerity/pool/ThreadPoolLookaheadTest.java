@@ -57,8 +57,7 @@ class ThreadPoolLookaheadTest {
     Delivery d = new Delivery(m.body(), m.contentType(), m.contentEncoding(), m.headers(), null, null, 0,
       "", "celery", "celery", false, 1L, generation);
     try {
-      return new Request(new MessageDecoder().decode(d), d, registry.get(task), "w@test", false, false, false,
-        false, null, null, System.nanoTime(), true, false, false);
+      return Request.builder(new MessageDecoder().decode(d), d, registry.get(task), "w@test").build();
     } catch (Exception e) {
       throw new AssertionError(e);
     }
