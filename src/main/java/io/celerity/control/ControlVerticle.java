@@ -40,7 +40,7 @@ public class ControlVerticle extends VerticleBase {
   private final TaskRegistry registry;
   private final ControlCommands commands = new ControlCommands();
   private WorkerOptions options;
-  private Mailbox mailbox;
+  private Pidbox mailbox;
   private HttpServer server;
   private final long startMillis = System.currentTimeMillis();
   private io.celerity.events.TaskEvents events;
@@ -55,7 +55,7 @@ public class ControlVerticle extends VerticleBase {
     options = new WorkerOptions(config());
     events = io.celerity.events.TaskEvents.of(vertx);
     metrics = io.celerity.metrics.WorkerMetrics.of(vertx);
-    mailbox = new Mailbox(options.getHostname(), events.clock());
+    mailbox = new Pidbox(options.getHostname(), events.clock());
     if (!HttpAuth.isLoopback(options.getHttpHost()) && options.getHttpToken() == null) {
       return Future.failedFuture(new IllegalArgumentException("The HTTP bridge binds to " + options.getHttpHost()
         + ", beyond this machine: set http_token (CELERITY_HTTP_TOKEN) or bind to 127.0.0.1"));

@@ -11,9 +11,9 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-class MailboxTest {
+class PidboxTest {
 
-  private final Mailbox box = new Mailbox("w1@vm");
+  private final Pidbox box = new Pidbox("w1@vm");
 
   private static Map<String, Object> request(Object destination, String pattern, String matcher) {
     Map<String, Object> r = new HashMap<>();

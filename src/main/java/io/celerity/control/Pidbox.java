@@ -12,17 +12,17 @@ import java.util.regex.Pattern;
  * Celery's pidbox rules for one node: which requests are ours, and the reply to send. Plain logic,
  * no I/O.
  */
-public final class Mailbox {
+public final class Pidbox {
 
   private final String node;
   private final java.util.concurrent.atomic.AtomicLong clock;
 
-  public Mailbox(String node) {
+  public Pidbox(String node) {
     this(node, new java.util.concurrent.atomic.AtomicLong());
   }
 
   /** A mailbox sharing the Lamport {@code clock} with the worker's events. */
-  public Mailbox(String node, java.util.concurrent.atomic.AtomicLong clock) {
+  public Pidbox(String node, java.util.concurrent.atomic.AtomicLong clock) {
     this.node = node;
     this.clock = clock;
   }
