@@ -16,6 +16,7 @@ import java.util.Map;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /** What a Java task sees of {@code self.request} through its TaskContext (the pool's Job). */
 class JobRequestFieldsTest {
@@ -36,6 +37,7 @@ class JobRequestFieldsTest {
     assertNull(ended.retry(), "not retried");
     assertEquals("Ignore", ended.error().type());
     assertEquals("p.other", io.celerity.canvas.CanvasDuties.replacement(ended.error()).task());
+    assertTrue(io.celerity.canvas.CanvasDuties.isReplace(ended.error()), "no task-failed event for it");
   }
 
   @Test
