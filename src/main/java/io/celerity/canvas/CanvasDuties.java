@@ -190,6 +190,11 @@ public final class CanvasDuties {
     });
   }
 
+  /** True for the outcome of {@code ctx.replace(sig)} (Celery's Ignore): no result, no task-failed event. */
+  public static boolean isReplace(ExceptionInfo error) {
+    return error != null && Replace.signatureOf(error.module(), error.type(), error.args()) != null;
+  }
+
   /** The replacement a task asked for with {@code ctx.replace(sig)} (encoded as Celery's Ignore), or null. */
   public static Signature replacement(ExceptionInfo error) {
     if (error == null) {

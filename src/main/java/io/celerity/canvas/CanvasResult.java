@@ -86,4 +86,26 @@ public final class CanvasResult {
     }
     return Arrays.asList(Arrays.asList(s.id(), parent), null);
   }
+
+  /**
+   * How Celery logs a returned result ({@code <AsyncResult: id>}, {@code <GroupResult: gid [ids]>}),
+   * or null when {@code value} is not a CanvasResult.
+   */
+  public static String logRepr(Object value) {
+    Signature s;
+    try {
+      s = in(value);
+    } catch (IllegalArgumentException e) {
+      return null;
+    }
+    if (s == null) {
+      return null;
+    }
+    if (s.isGroup()) {
+      List<String> ids = new ArrayList<>();
+      Applier.unroll(s.tasks()).forEach(t -> ids.add(Canvas.resultId(t)));
+      return "<GroupResult: " + s.id() + " [" + String.join(", ", ids) + "]>";
+    }
+    return "<AsyncResult: " + Canvas.resultId(s) + ">";
+  }
 }

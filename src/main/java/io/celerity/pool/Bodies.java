@@ -2,6 +2,7 @@ package io.celerity.pool;
 
 import io.celerity.protocol.ExceptionInfo;
 import io.celerity.protocol.Json;
+import io.celerity.task.Replace;
 import io.celerity.task.Retry;
 import io.celerity.task.TaskContext;
 import io.celerity.task.TaskError;
@@ -57,8 +58,8 @@ public final class Bodies {
   private static Object runWithAutoretry(TaskFunction function, TaskContext ctx, TaskOptions o) throws Exception {
     try {
       return function.run(ctx);
-    } catch (Retry r) {
-      throw r;
+    } catch (Retry | Replace r) {
+      throw r; // Celery's autoretry re-raises Retry and Ignore (replace) whatever autoretry_for says
     } catch (Exception e) {
       if (!Retries.autoretries(o, e)) {
         throw e;

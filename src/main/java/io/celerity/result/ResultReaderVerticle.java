@@ -61,7 +61,9 @@ public class ResultReaderVerticle extends VerticleBase {
         }
       });
       metrics.finished(o.message().task(), o.state(), o.runtimeSeconds(), o.started());
-      events.taskOutcome(o);
+      if (!io.celerity.canvas.CanvasDuties.isReplace(o.error())) { // Celery sends no event for Ignore
+        events.taskOutcome(o);
+      }
     });
     bus.<String>consumer(Addresses.RESULT_GET, m -> backend.get(m.body())
       .onSuccess(doc -> m.reply(doc == null ? null : new JsonObject(doc)))

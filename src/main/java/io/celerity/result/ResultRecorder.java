@@ -3,6 +3,7 @@ package io.celerity.result;
 import io.celerity.backend.ResultBackend;
 import io.celerity.backend.TaskResult;
 import io.celerity.canvas.CanvasDuties;
+import io.celerity.canvas.CanvasResult;
 import io.celerity.canvas.Signature;
 import io.celerity.protocol.ExceptionInfo;
 import io.celerity.protocol.PyRepr;
@@ -316,7 +317,9 @@ public class ResultRecorder {
     String name = o.message().displayName() + "[" + o.message().id() + "]";
     if (States.SUCCESS.equals(o.state())) {
       if (log.isInfoEnabled()) {
-        log.info("Task {} succeeded in {}s: {}", name, String.format("%.6f", o.runtimeSeconds()), PyRepr.of(o.value()));
+        String canvasResult = CanvasResult.logRepr(o.value());
+        log.info("Task {} succeeded in {}s: {}", name, String.format("%.6f", o.runtimeSeconds()),
+          canvasResult != null ? canvasResult : PyRepr.of(o.value()));
       }
     } else if (States.RETRY.equals(o.state())) {
       log.info("Task {} retry: {}", name, o.retry().getMessage());

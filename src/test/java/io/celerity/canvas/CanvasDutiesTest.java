@@ -142,4 +142,33 @@ class CanvasDutiesTest {
     assertEquals(List.of("Dependency " + failedId + " raised ValueError('boom')"), exc.get("exc_message"));
     assertEquals(frozen.body().id(), run.value("errback-1"), "the errback gets the body's id");
   }
+
+  private static Signature replaceWith(Signature sig) {
+    return Signature.of("t.replace", sig.toMap());
+  }
+
+  /** Celery's Task.replace: the replacement inherits the id, callbacks, errbacks, chain and chord membership. */
+  @Test
+  void aReplacedTaskHandsItsIdCallbacksChainAndChordToTheReplacement() {
+    CanvasRun run = new CanvasRun();
+    Signature replaced = replaceWith(add(2, 3)).link(Signature.of("t.echo").set("task_id", "cb-1"));
+    Signature frozen = Canvas.freeze(Canvas.chain(replaced, Signature.of("t.mul", 10)));
+    run.run(frozen);
+    String replacedId = frozen.tasks().get(0).id();
+    assertEquals(5, run.value(replacedId), "the replacement stores under the replaced task's id");
+    assertEquals(5, run.value("cb-1"), "the replaced task's callback got the replacement's result");
+    assertEquals(50, run.value(frozen.tasks().get(1).id()), "the chain went on after the replacement");
+
+    assertEquals(12, run(Canvas.chord(List.of(replaceWith(add(5, 5)), add(1, 1)), xsum())), "chord membership kept");
+    assertEquals(List.of(2, 4), run(replaceWith(Canvas.group(add(1, 1), add(2, 2)))), "a group replacement gives the list");
+  }
+
+  @Test
+  void aReplacedTaskWhoseReplacementFailsRunsItsErrbacks() {
+    CanvasRun run = new CanvasRun();
+    Signature frozen = Canvas.freeze(replaceWith(Signature.of("t.fail")).linkError(Signature.of("t.echo").set("task_id", "eb-1")));
+    run.run(frozen);
+    assertEquals(States.FAILURE, run.stored.get(frozen.id()).status());
+    assertEquals(frozen.id(), run.value("eb-1"), "the errback moved to the replacement and got its (same) id");
+  }
 }

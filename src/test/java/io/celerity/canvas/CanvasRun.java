@@ -6,6 +6,7 @@ import io.celerity.protocol.ExceptionInfo;
 import io.celerity.protocol.Json;
 import io.celerity.protocol.States;
 import io.celerity.protocol.TaskMessage;
+import io.celerity.task.Replace;
 import io.celerity.types.OutgoingMessage;
 import io.vertx.core.Future;
 
@@ -43,6 +44,7 @@ final class CanvasRun {
   /** Makes the publisher refuse messages for this task name. */
   String refuse;
 
+  @SuppressWarnings("unchecked")
   CanvasRun() {
     duties = new CanvasDuties(backend, this::publish, r -> {
       stored.put(r.taskId(), r);
@@ -56,7 +58,10 @@ final class CanvasRun {
     bodies.put("t.fail", a -> {
       throw new IllegalArgumentException("boom");
     });
-    bodies.put(Builtins.ACCUMULATE, a -> a);
+    bodies.put(Builtins.ACCUMULATE, a -> a.get(0)); // as replace uses it: accumulate.s(index=0)
+    bodies.put("t.replace", a -> {
+      throw new Replace((Map<String, Object>) a.get(0));
+    });
   }
 
   private Future<Void> publish(OutgoingMessage m) {
@@ -115,6 +120,9 @@ final class CanvasRun {
         throw new IllegalStateException("no body for " + m.task());
       }
       value = body.apply(m.args());
+    } catch (Replace r) {
+      duties.replace(m, Signature.from(r.excArgs().get(1))).onFailure(err -> fail(m, ExceptionInfo.from(err)));
+      return;
     } catch (RuntimeException e) {
       fail(m, ExceptionInfo.from(e));
       return;

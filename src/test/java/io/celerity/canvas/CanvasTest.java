@@ -75,4 +75,24 @@ class CanvasTest {
       "subtask_type", "group", "kwargs", Map.of("tasks", List.of(Map.of()))))).getMessage().contains("no task name"));
     assertNull(Signature.from(Map.of("task", "x")).id());
   }
+
+  /** Celery's as_tuple() of a frozen chord and chain (checked against Celery 5.2.6's freeze().as_tuple()). */
+  @Test
+  void canvasResultTuplesHaveCelerysShape() {
+    CanvasResult chord = CanvasResult.of(Canvas.chord(List.of(Signature.of("t.add", 1, 1), Signature.of("t.add", 2, 2)),
+      Signature.of("t.xsum")));
+    Signature frozen = Signature.from(chord.toJson().get(CanvasResult.MARKER));
+    String gid = frozen.header().id();
+    List<Signature> members = frozen.header().tasks();
+    Object member0 = java.util.Arrays.asList(java.util.Arrays.asList(members.get(0).id(), null), null);
+    Object member1 = java.util.Arrays.asList(java.util.Arrays.asList(members.get(1).id(), null), null);
+    assertEquals(java.util.Arrays.asList(java.util.Arrays.asList(chord.id(),
+      java.util.Arrays.asList(java.util.Arrays.asList(gid, null), List.of(member0, member1))), null), chord.asTuple());
+
+    CanvasResult chain = CanvasResult.of(Canvas.chain(Signature.of("t.add", 1, 1), Signature.of("t.mul", 2)));
+    Signature c = Signature.from(chain.toJson().get(CanvasResult.MARKER));
+    assertEquals(java.util.Arrays.asList(java.util.Arrays.asList(c.tasks().get(1).id(),
+      java.util.Arrays.asList(java.util.Arrays.asList(c.tasks().get(0).id(), null), null)), null), chain.asTuple());
+    assertEquals(c.tasks().get(1).id(), chain.id());
+  }
 }

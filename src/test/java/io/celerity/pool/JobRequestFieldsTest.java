@@ -16,9 +16,29 @@ import java.util.Map;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /** What a Java task sees of {@code self.request} through its TaskContext (the pool's Job). */
 class JobRequestFieldsTest {
+
+  /** Celery's autoretry re-raises Ignore: a replace is never turned into a retry, even with autoretry_for=Exception. */
+  @Test
+  void replaceIsNotAutoretried() {
+    Map<String, Object> headers = new HashMap<>(Map.of("id", "t2", "task", "p.r"));
+    TaskMessage m = new TaskMessage("t2", "p.r", List.of(), Map.of(), Map.of(), headers, null, null, 0, null, null, false,
+      "t2", null, 0);
+    TaskOptions o = TaskOptions.DEFAULTS.withRetries(3, 0).withAutoretry(List.of(Exception.class), 0, 0, false);
+    TaskDefinition def = new TaskDefinition("p.r", o, ctx -> {
+      throw ctx.replace(io.celerity.canvas.Signature.of("p.other", 1));
+    });
+    Delivery d = new Delivery(new byte[0], "application/json", "utf-8", headers, "t2", null, 0, "", "q", "q", false, 1L, 0);
+    Request r = new Request(m, d, def, "w1@h", false, false, false, false, null, null, 0, true, false, false);
+    Bodies.Ended ended = Bodies.run(def.function(), new Job(r), o);
+    assertNull(ended.retry(), "not retried");
+    assertEquals("Ignore", ended.error().type());
+    assertEquals("p.other", io.celerity.canvas.CanvasDuties.replacement(ended.error()).task());
+    assertTrue(io.celerity.canvas.CanvasDuties.isReplace(ended.error()), "no task-failed event for it");
+  }
 
   @Test
   void requestFieldsComeFromTheMessageAndItsDelivery() {

@@ -328,7 +328,7 @@ class TaskRegistryTest {
     TaskRegistry r = new TaskRegistry();
     new ExampleTasks().register(r);
     assertEquals(List.of("examples.add", "examples.echo", "examples.fail", "examples.mul", "examples.noop",
-      "examples.retry_until", "examples.sleep", "examples.xsum"), new ArrayList<>(r.names()));
+      "examples.replace_with", "examples.retry_until", "examples.sleep", "examples.xsum"), new ArrayList<>(r.names()));
   }
 
   @Test
