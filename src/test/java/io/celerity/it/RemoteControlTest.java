@@ -51,7 +51,7 @@ class RemoteControlTest extends InteropTestBase {
     assertEquals(1, active.size());
     assertEquals(sleepId, active.get(0).get("id"));
     assertEquals("examples.sleep", active.get(0).get("type"));
-    assertEquals(List.of(30), active.get(0).get("args"));
+    assertEquals(List.of(600), active.get(0).get("args"));
     assertEquals(true, active.get(0).get("acknowledged"));
     assertEquals(n, active.get(0).get("hostname"));
     assertTrue(active.get(0).get("time_start") instanceof Number);

@@ -39,8 +39,38 @@ public class BlockedThreadGuard implements BeforeEachCallback, AfterEachCallback
     checker.addAppender(appender);
   }
 
+  private static boolean warmedUp;
+
+  /**
+   * Starts and stops one in-JVM worker (memory broker) before the first strict Vert.x of a test
+   * JVM: the first worker start-up loads Netty, Jackson, Vert.x Web and Micrometer classes on
+   * event loops, hundreds of milliseconds on a cold JVM, which says nothing about our code.
+   */
+  private static synchronized void warmUp() {
+    if (warmedUp) {
+      return;
+    }
+    warmedUp = true;
+    Vertx v = Vertx.vertx();
+    io.celerity.WorkerVerticle worker = new io.celerity.WorkerVerticle();
+    try {
+      io.vertx.core.json.JsonObject conf = new io.vertx.core.json.JsonObject().put("broker", "memory://warm-up")
+        .put("result_backend", "memory://").put("http_port", 0).put("hostname", "warm-up@localhost");
+      String id = v.deployVerticle(worker, new io.vertx.core.DeploymentOptions().setConfig(conf))
+        .toCompletionStage().toCompletableFuture().get(60, TimeUnit.SECONDS);
+      worker.shutdown(false).toCompletionStage().toCompletableFuture().get(30, TimeUnit.SECONDS);
+      v.undeploy(id).toCompletionStage().toCompletableFuture().get(30, TimeUnit.SECONDS);
+    } catch (Exception e) {
+      LoggerFactory.getLogger(BlockedThreadGuard.class).warn("Warm-up worker failed: {}", e.toString());
+    } finally {
+      v.close().toCompletionStage().toCompletableFuture().join();
+      drain();
+    }
+  }
+
   /** Vert.x options for tests: any event-loop task over 500 ms is reported (and fails the test). */
   public static Vertx strictVertx() {
+    warmUp();
     return Vertx.vertx(new VertxOptions().setMaxEventLoopExecuteTime(500).setMaxEventLoopExecuteTimeUnit(TimeUnit.MILLISECONDS)
       .setBlockedThreadCheckInterval(100).setBlockedThreadCheckIntervalUnit(TimeUnit.MILLISECONDS));
   }
