@@ -9,11 +9,16 @@ import java.util.Set;
 import java.util.TreeMap;
 
 /**
- * Remote-control commands by name (Celery's {@code Panel}). A handler gets the request's
- * {@code arguments} and returns the reply value; Celery's conventions: {@code {"ok": ...}} or
- * {@code {"error": ...}} for control commands, bare values for inspect commands.
+ * Remote-control commands by name (Celery's {@code Panel}), each declared once with its kind. A
+ * handler gets the request's {@code arguments} and returns the reply value; Celery's conventions:
+ * {@code {"ok": ...}} or {@code {"error": ...}} for control commands, bare values for inspect
+ * commands. The kind decides what the HTTP bridge opens without a token (inspect commands only
+ * read state).
  */
 public final class ControlCommands {
+
+  /** Celery's {@code inspect_command} and {@code control_command}. */
+  public enum Kind { INSPECT, CONTROL }
 
   /** One command. */
   @FunctionalInterface
@@ -25,16 +30,34 @@ public final class ControlCommands {
   public static final Object NO_REPLY = new Object();
 
   private final Map<String, Handler> handlers = new TreeMap<>();
+  private final Map<String, Kind> kinds = new TreeMap<>();
 
-  public ControlCommands register(String name, Handler handler) {
+  /** A command that only reads state. */
+  public ControlCommands inspect(String name, Handler handler) {
+    return register(name, Kind.INSPECT, handler);
+  }
+
+  /** A command that changes state. */
+  public ControlCommands control(String name, Handler handler) {
+    return register(name, Kind.CONTROL, handler);
+  }
+
+  public ControlCommands register(String name, Kind kind, Handler handler) {
     handlers.put(name, handler);
+    kinds.put(name, kind);
     return this;
   }
 
-  /** Also answers to {@code alias} (Celery's {@code dump_*} names). */
+  /** Also answers to {@code alias} (Celery's {@code dump_*} names), with the same kind. */
   public ControlCommands alias(String alias, String name) {
     handlers.put(alias, handlers.get(name));
+    kinds.put(alias, kinds.get(name));
     return this;
+  }
+
+  /** The kind of a declared command, or null. */
+  public Kind kind(String name) {
+    return kinds.get(name);
   }
 
   public Set<String> names() {
