@@ -368,12 +368,7 @@ class ChildTracerTest extends InteropTestBase {
   @Test
   void withAcksLateAStateTheChildCannotStoreIsRequeuedAndStoredOnceTheBackendIsBack() throws Exception {
     try (TcpProxy proxy = new TcpProxy(vertx, "127.0.0.1", 6379)) {
-      // the worker's own retries (writes, and the wait before the requeue) outlast the outage
-      startWorker(new JsonObject().put("pool", "process").put("concurrency", 1).put("load_examples", false)
-        .put("acks_late", true).put("child_command", childCommand())
-        .put("result_backend", "redis://127.0.0.1:" + proxy.port() + "/9")
-        .put("result_backend_transport_options", new JsonObject().put("retry_policy", new JsonObject()
-          .put("max_retries", 100_000).put("interval_start", 0.05).put("interval_step", 0).put("interval_max", 0))));
+      startWorkerBehind(proxy, true);
       proxy.cut(true);
       Object id = client.send(List.of(CeleryClient.call("pyproj.add", List.of(2, 3), Map.of()))).get(0).get("id");
       Polling.until(() -> worker.stats(Addresses.RESULT_STATS).getLong("results_lost") == 1, 30_000);
@@ -404,6 +399,30 @@ class ChildTracerTest extends InteropTestBase {
         assertEquals(0, amqp.ready(queue));
       }
     }
+  }
+
+  /** Without acks_late the message was acked when the task started: the lost state is counted, nothing runs again. */
+  @Test
+  void withoutAcksLateAStateTheChildCannotStoreIsCountedAndNotRunAgain() throws Exception {
+    try (TcpProxy proxy = new TcpProxy(vertx, "127.0.0.1", 6379)) {
+      startWorkerBehind(proxy, false);
+      proxy.cut(true);
+      Object id = client.send(List.of(CeleryClient.call("pyproj.add", List.of(2, 3), Map.of()))).get(0).get("id");
+      Polling.until(() -> worker.stats(Addresses.RESULT_STATS).getLong("results_lost") == 1, 30_000);
+      proxy.accept();
+      assertEquals(7, client.call(List.of(CeleryClient.call("pyproj.add", List.of(3, 4), Map.of()))).get(0).get("result"));
+      assertEquals(List.of("task_prerun", "task_postrun"), eventsOf(signals(), id), "ran once, not requeued");
+      assertEquals(1L, worker.stats(Addresses.RESULT_STATS).getLong("results_lost"));
+    }
+  }
+
+  /** Results go through {@code proxy}; the worker's own retries (writes, the wait before a requeue) outlast an outage. */
+  private void startWorkerBehind(TcpProxy proxy, boolean acksLate) throws Exception {
+    startWorker(new JsonObject().put("pool", "process").put("concurrency", 1).put("load_examples", false)
+      .put("acks_late", acksLate).put("child_command", childCommand())
+      .put("result_backend", "redis://127.0.0.1:" + proxy.port() + "/9")
+      .put("result_backend_transport_options", new JsonObject().put("retry_policy", new JsonObject()
+        .put("max_retries", 100_000).put("interval_start", 0.05).put("interval_step", 0).put("interval_max", 0))));
   }
 
   @Test
