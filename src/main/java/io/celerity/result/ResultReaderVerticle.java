@@ -60,6 +60,9 @@ public class ResultReaderVerticle extends VerticleBase {
         }
       });
       metrics.finished(o.message().task(), o.state(), o.runtimeSeconds(), o.started());
+      if (o.notStoredByChild() != null) {
+        metrics.resultWriteFailed(); // the child's backend gave up on the write, as a given-up write of the worker's own
+      }
       events.taskOutcome(o);
     });
     bus.<String>consumer(Addresses.RESULT_GET, m -> backend.get(m.body())
