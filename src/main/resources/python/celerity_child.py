@@ -176,7 +176,12 @@ class CeleryApp:
         self.tasks = dict(app.tasks)
         # task id -> (state, exception) of a store of that task's state the backend could not make
         self.unstored = {}
-        for backend in {id(b): b for b in [app.backend] + [t.backend for t in self.tasks.values()]}.values():
+        try:
+            backends = {id(b): b for b in [app.backend] + [t.backend for t in self.tasks.values()]}
+        except Exception as exc:  # a backend that cannot be built fails each task as in Celery, not the child
+            sys.stderr.write('celerity child: result backend not watched: %r\n' % (exc,))
+            backends = {}
+        for backend in backends.values():
             self.watch_stores(backend)
 
     def watch_stores(self, backend):
