@@ -131,6 +131,20 @@ def app_conf(app):
         return None
 
 
+def backend_unreachable(backend, exc):
+    """The backend's connection errors (raised once its retry policy is used up), kombu's
+    OperationalError (the RPC backend's publish), or result_backend_always_retry giving up on one;
+    not an EncodeError or a value too large, which no redelivery would fix."""
+    from kombu.exceptions import OperationalError
+    errors = tuple(getattr(backend, 'connection_errors', None) or ()) + (OperationalError,)
+    if isinstance(exc, errors):
+        return True
+    from celery.exceptions import BackendStoreError
+    cause = exc.__cause__
+    return (isinstance(exc, BackendStoreError) and cause is not None and getattr(backend, 'always_retry', False)
+            and backend.exception_safe_to_retry(cause))
+
+
 class CeleryApp:
     """The app as a Celery prefork child holds it: initialised once, every task with its tracer."""
 
@@ -160,6 +174,31 @@ class CeleryApp:
         # Celery's built-ins too (celery.chord_unlock, celery.accumulate, celery.chunks, ...): every message
         # the worker hands to this child runs Celery's own code.
         self.tasks = dict(app.tasks)
+        # task id -> (state, exception) of a store of that task's state the backend could not make
+        self.unstored = {}
+        try:
+            backends = {id(b): b for b in [app.backend] + [t.backend for t in self.tasks.values()]}
+        except Exception as exc:  # a backend that cannot be built fails each task as in Celery, not the child
+            sys.stderr.write('celerity child: result backend not watched: %r\n' % (exc,))
+            backends = {}
+        for backend in backends.values():
+            self.watch_stores(backend)
+
+    def watch_stores(self, backend):
+        """Records a store of a task's state (mark_as_started/done/failure/retry all go through
+        store_result) that failed because the backend was unreachable after its own retries. Celery's
+        tracer then stores FAILURE instead or raises; either way the worker must not ack as if the
+        result were stored. The exception still propagates: Celery's code paths are unchanged."""
+        store = backend.store_result
+
+        def store_result(task_id, result, state, *args, **kwargs):
+            try:
+                return store(task_id, result, state, *args, **kwargs)
+            except Exception as exc:
+                if backend_unreachable(backend, exc):
+                    self.unstored.setdefault(task_id, (state, exc))
+                raise
+        backend.store_result = store_result
 
     def describe(self):
         out = []
@@ -176,15 +215,33 @@ class CeleryApp:
 
     def trace(self, m):
         """Celery's fast_trace_task: the request dict as Celery's Request builds it, then the task's tracer."""
-        from celery.states import SUCCESS
-        from billiard.einfo import ExceptionInfo
         task = self.app.tasks[m['task']]
         args = m.get('args') or []
         kwargs = m.get('kwargs') or {}
         request = dict(m.get('request') or {})
         request.update({'args': args, 'kwargs': kwargs, 'hostname': self.hostname, 'is_eager': False},
                        **(m.get('embed') or {}))
-        R, I, T, Rstr = task.__trace__(m['id'], args, kwargs, request)
+        self.unstored.pop(m['id'], None)
+        try:
+            R, I, T, Rstr = task.__trace__(m['id'], args, kwargs, request)
+        except Exception as exc:  # the tracer's own FAILURE store failed too (its on_error raised)
+            if m['id'] not in self.unstored:
+                raise
+            reply = dict(encode_exception(exc), type='traced', state='FAILURE', traceback=traceback.format_exc())
+        else:
+            reply = self.reply(R, I, T, Rstr)
+        lost = self.unstored.pop(m['id'], None)
+        if lost is not None:
+            # The worker requeues (acks_late) or logs the lost result, as for its own failed stores.
+            if reply['type'] != 'traced':
+                reply = dict(reply, type='traced', state='FAILURE')
+            reply['not_stored'] = dict(encode_exception(lost[1]), state=lost[0])
+        return reply
+
+    @staticmethod
+    def reply(R, I, T, Rstr):
+        from celery.states import SUCCESS
+        from billiard.einfo import ExceptionInfo
         if I is None:
             if isinstance(R, ExceptionInfo):  # raised outside the body before a request existed: nothing stored
                 return dict(encode_exception(R.exception), type='error', traceback=R.traceback)

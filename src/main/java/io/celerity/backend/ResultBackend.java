@@ -26,6 +26,14 @@ public interface ResultBackend {
     return Future.succeededFuture();
   }
 
+  /**
+   * Completes once the backend answers a round trip, or fails once the write retry policy is used up
+   * waiting for one; without a policy, one {@link #ping()}.
+   */
+  default Future<Void> awaitReachable() {
+    return ping();
+  }
+
   /** True when states are kept at all (false for a worker without a result backend). */
   default boolean enabled() {
     return true;

@@ -154,6 +154,24 @@ public final class RetryingBackend implements ResultBackend {
     return delegate.ping();
   }
 
+  /** Pings with the inner loop of the write retry policy (its waits and max_retries), on timers. */
+  @Override
+  public Future<Void> awaitReachable() {
+    Promise<Void> done = Promise.promise();
+    pingUntilUp(0, done);
+    return done.future();
+  }
+
+  private void pingUntilUp(int retries, Promise<Void> done) {
+    delegate.ping().onComplete(ar -> {
+      if (ar.succeeded() || !policy.innerRetryLeft(retries)) {
+        done.handle(ar);
+      } else {
+        vertx.setTimer(Math.max(1, policy.innerDelayMillis(retries)), id -> pingUntilUp(retries + 1, done));
+      }
+    });
+  }
+
   @Override
   public boolean retryable(Throwable err) {
     return delegate.retryable(err);

@@ -39,8 +39,10 @@ public interface Runner {
      * @param value   SUCCESS: the tracer's repr of the value; RETRY: {@code str(Retry)}
      * @param error   the exception (FAILURE, RETRY's reason, Reject, Ignore), or null
      * @param runtime the tracer's runtime in seconds, or null for the pool's own measure
+     * @param notStored why the child's backend could not store the task's state (unreachable after its
+     *                  retries), or null when it was stored
      */
-    default void traced(String state, Object value, ExceptionInfo error, Double runtime) {
+    default void traced(String state, Object value, ExceptionInfo error, Double runtime, ExceptionInfo notStored) {
       throw new UnsupportedOperationException("this pool does not take child-traced outcomes");
     }
 

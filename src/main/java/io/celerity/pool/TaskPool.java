@@ -172,9 +172,9 @@ public class TaskPool {
       }
 
       @Override
-      public void traced(String state, Object value, ExceptionInfo error, Double runtime) {
-        reports.post(() -> finish(job, new TaskOutcome(job.request, job.request.message(), state, value, error,
-          runtime != null ? runtime : runtime(job), true, null, true)));
+      public void traced(String state, Object value, ExceptionInfo error, Double runtime, ExceptionInfo notStored) {
+        reports.post(() -> finish(job, TaskOutcome.tracedByChild(job.request, state, value, error,
+          runtime != null ? runtime : runtime(job), notStored)));
       }
 
       @Override

@@ -61,6 +61,9 @@ public class ResultReaderVerticle extends VerticleBase {
         }
       });
       metrics.finished(o.message().task(), o.state(), o.runtimeSeconds(), o.started());
+      if (o.notStoredByChild() != null) {
+        metrics.resultWriteFailed(); // the child's backend gave up on the write, as a given-up write of the worker's own
+      }
       if (!io.celerity.canvas.CanvasDuties.isReplace(o.error())) { // Celery sends no event for Ignore
         events.taskOutcome(o);
       }

@@ -116,7 +116,7 @@ public class ResultRecorder {
         if (ar.succeeded()) {
           settleAfter(o);
         } else {
-          notStored(o, ar.cause());
+          notStored(o, ar.cause().getMessage());
         }
         return Future.succeededFuture();
       });
@@ -131,7 +131,9 @@ public class ResultRecorder {
    * Celery's Request.on_success / on_failure(return_ok=True) in the main process: the child's tracer
    * already stored the state, published the retry copy and applied the canvas, so the worker only
    * counts, logs and settles. With acks_late: Reject -> reject (requeue as asked), Ignore -> ack,
-   * failure -> ack or reject per acks_on_failure_or_timeout, anything else -> ack.
+   * failure -> ack or reject per acks_on_failure_or_timeout, anything else -> ack. A state the
+   * child's backend could not store (unreachable after its retries) is settled as the worker's own
+   * failed stores are: requeued with acks_late, else logged; counted in results_lost either way.
    */
   private void tracedByChild(TaskOutcome o) {
     Request r = o.request();
@@ -159,9 +161,33 @@ public class ResultRecorder {
         }
       }
     }
-    if (r.acksLate()) {
+    if (o.notStoredByChild() != null) {
+      childNotStored(o);
+    } else if (r.acksLate()) {
       settle.accept(settleAs);
     }
+  }
+
+  /**
+   * The child's backend gave up on the task's state (Celery 5.2's Redis backend fails at once on a
+   * refused connection: its GET before the SET is not retried). With acks_late the requeue waits
+   * until the worker's backend answers again or its write retry policy is used up, as a Java task's
+   * write would, so that a redelivery does not run the task again and again while the backend is away.
+   */
+  private void childNotStored(TaskOutcome o) {
+    String why = o.notStoredByChild().repr();
+    if (!o.request().acksLate()) {
+      notStored(o, why);
+      return;
+    }
+    resultsLost++;
+    log.error("Result of task {} ({}) could not be stored by its child: {}; the message is requeued (acks_late) once "
+      + "the result backend answers", o.request().logName(), o.state(), why);
+    pendingWrites++;
+    backend.awaitReachable().onComplete(ar -> {
+      pendingWrites--;
+      settle.accept(Settle.requeue(o.request().delivery()));
+    });
   }
 
   /**
@@ -205,19 +231,19 @@ public class ResultRecorder {
    * acking it would lose the result for good. Without acks_late the message was acked when the
    * task started; the result is lost, which is logged with the task id.
    */
-  private void notStored(TaskOutcome o, Throwable why) {
+  private void notStored(TaskOutcome o, String why) {
     Request r = o.request();
     resultsLost++;
     if (r.acksLate()) {
       log.error("Result of task {} ({}) could not be stored: {}; the message is requeued (acks_late)", r.logName(),
-        o.state(), why.getMessage());
+        o.state(), why);
       settle.accept(Settle.requeue(r.delivery()));
     } else if (o.started()) {
       log.error("Result of task {} ({}) could not be stored and is lost: {} (the message was acked when the task "
-        + "started; with acks_late it would be requeued)", r.logName(), o.state(), why.getMessage());
+        + "started; with acks_late it would be requeued)", r.logName(), o.state(), why);
     } else {
       log.error("Result of task {} ({}) could not be stored and is lost: {}; the message is acked (it never ran)",
-        r.logName(), o.state(), why.getMessage());
+        r.logName(), o.state(), why);
       settle.accept(Settle.ack(r.delivery())); // revoked or expired before it ran: Celery acks
     }
   }

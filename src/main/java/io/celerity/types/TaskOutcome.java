@@ -21,26 +21,37 @@ import io.celerity.types.Request;
  * @param storedByChild  a Python child ran the task through Celery's tracer, which already stored the state,
  *                       published any retry copy and ran the canvas: the worker only logs, counts, sends
  *                       events and settles the message
+ * @param notStoredByChild for an outcome stored by a child: why the child's backend could not store the
+ *                       task's state (the backend's exception once its retries were used up), or null when
+ *                       it was stored; the worker then settles as for its own failed stores (requeued
+ *                       with acks_late)
  */
 public record TaskOutcome(Request request, TaskMessage message, String state, Object value, ExceptionInfo error,
-                          double runtimeSeconds, boolean started, Retry retry, boolean storedByChild) {
+                          double runtimeSeconds, boolean started, Retry retry, boolean storedByChild,
+                          ExceptionInfo notStoredByChild) {
 
   /** An outcome the worker stores itself. */
   public TaskOutcome(Request request, TaskMessage message, String state, Object value, ExceptionInfo error,
                      double runtimeSeconds, boolean started, Retry retry) {
-    this(request, message, state, value, error, runtimeSeconds, started, retry, false);
+    this(request, message, state, value, error, runtimeSeconds, started, retry, false, null);
   }
 
   /** An outcome of a request that ran. */
   public TaskOutcome(Request request, TaskMessage message, String state, Object value, ExceptionInfo error,
                      double runtimeSeconds) {
-    this(request, message, state, value, error, runtimeSeconds, true, null, false);
+    this(request, message, state, value, error, runtimeSeconds, true, null, false, null);
   }
 
   /** A request that never ran: revoked or expired before it started. */
   public static TaskOutcome revokedBeforeStart(Request request, String reason) {
     return new TaskOutcome(request, request.message(), io.celerity.protocol.States.REVOKED, null,
-      ExceptionInfo.revoked(reason), 0, false, null, false);
+      ExceptionInfo.revoked(reason), 0, false, null, false, null);
+  }
+
+  /** An outcome a child's tracer stored (or, with {@code notStored}, could not store). */
+  public static TaskOutcome tracedByChild(Request request, String state, Object value, ExceptionInfo error,
+                                          double runtimeSeconds, ExceptionInfo notStored) {
+    return new TaskOutcome(request, request.message(), state, value, error, runtimeSeconds, true, null, true, notStored);
   }
 
   /** For state REJECTED: {@code Reject(reason, requeue=True)} sends the message back to its queue. */

@@ -358,6 +358,73 @@ class ChildTracerTest extends InteropTestBase {
     assertEquals(7, client.call(List.of(CeleryClient.call("pyproj.add", List.of(3, 4), Map.of()))).get(0).get("result"));
   }
 
+  /**
+   * The child's backend cannot store the task's state (the result backend refuses connections):
+   * Celery's tracer fails inside mark_as_done. With acks_late the worker requeues the message instead
+   * of acking it, counts it in results_lost, and once the backend is back a redelivery stores SUCCESS.
+   * The requeue waits for the backend (as a Java task's write would), so the task does not run again
+   * and again during the outage.
+   */
+  @Test
+  void withAcksLateAStateTheChildCannotStoreIsRequeuedAndStoredOnceTheBackendIsBack() throws Exception {
+    try (TcpProxy proxy = new TcpProxy(vertx, "127.0.0.1", 6379)) {
+      startWorkerBehind(proxy, true);
+      proxy.cut(true);
+      Object id = client.send(List.of(CeleryClient.call("pyproj.add", List.of(2, 3), Map.of()))).get(0).get("id");
+      Polling.until(() -> worker.stats(Addresses.RESULT_STATS).getLong("results_lost") == 1, 30_000);
+      // the worker keeps trying the backend (50 ms apart) and holds the message meanwhile: not rerun
+      long refused = proxy.refused();
+      Polling.until(() -> proxy.refused() >= refused + 20, 30_000);
+      assertEquals(List.of("task_prerun", "task_postrun"), eventsOf(signals(), id));
+      proxy.accept();
+      String key = "celery-task-meta-" + id;
+      try (RedisCli redis = new RedisCli(Brokers.REDIS_URL)) {
+        try {
+          Polling.until(() -> {
+            Response doc = redis.send("GET", key);
+            return doc != null && "SUCCESS".equals(new JsonObject(doc.toString()).getString("status"));
+          }, 30_000);
+          assertEquals(5, new JsonObject(redis.send("GET", key).toString()).getInteger("result"));
+        } finally {
+          redis.send("DEL", key);
+        }
+      }
+      // not acked but requeued: run once more, once the backend was back
+      assertEquals(List.of("task_prerun", "task_postrun", "task_prerun", "task_success", "task_postrun"),
+        eventsOf(signals(), id));
+      assertEquals(1L, worker.stats(Addresses.RESULT_STATS).getLong("results_lost"));
+      worker.close(); // the stored run was acked: nothing comes back to the queue
+      worker = null;
+      try (Amqp amqp = new Amqp()) {
+        assertEquals(0, amqp.ready(queue));
+      }
+    }
+  }
+
+  /** Without acks_late the message was acked when the task started: the lost state is counted, nothing runs again. */
+  @Test
+  void withoutAcksLateAStateTheChildCannotStoreIsCountedAndNotRunAgain() throws Exception {
+    try (TcpProxy proxy = new TcpProxy(vertx, "127.0.0.1", 6379)) {
+      startWorkerBehind(proxy, false);
+      proxy.cut(true);
+      Object id = client.send(List.of(CeleryClient.call("pyproj.add", List.of(2, 3), Map.of()))).get(0).get("id");
+      Polling.until(() -> worker.stats(Addresses.RESULT_STATS).getLong("results_lost") == 1, 30_000);
+      proxy.accept();
+      assertEquals(7, client.call(List.of(CeleryClient.call("pyproj.add", List.of(3, 4), Map.of()))).get(0).get("result"));
+      assertEquals(List.of("task_prerun", "task_postrun"), eventsOf(signals(), id), "ran once, not requeued");
+      assertEquals(1L, worker.stats(Addresses.RESULT_STATS).getLong("results_lost"));
+    }
+  }
+
+  /** Results go through {@code proxy}; the worker's own retries (writes, the wait before a requeue) outlast an outage. */
+  private void startWorkerBehind(TcpProxy proxy, boolean acksLate) throws Exception {
+    startWorker(new JsonObject().put("pool", "process").put("concurrency", 1).put("load_examples", false)
+      .put("acks_late", acksLate).put("child_command", childCommand())
+      .put("result_backend", "redis://127.0.0.1:" + proxy.port() + "/9")
+      .put("result_backend_transport_options", new JsonObject().put("retry_policy", new JsonObject()
+        .put("max_retries", 100_000).put("interval_start", 0.05).put("interval_step", 0).put("interval_max", 0))));
+  }
+
   @Test
   void aChildReplyThatCannotBeReadFailsItsTaskAndTheWorkerGoesOn() throws Exception {
     startWorker(new JsonObject().put("pool", "process").put("concurrency", 1).put("load_examples", false)

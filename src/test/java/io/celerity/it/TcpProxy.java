@@ -17,11 +17,13 @@ public final class TcpProxy implements AutoCloseable {
   private final List<NetSocket> sockets = new CopyOnWriteArrayList<>();
   private final List<NetSocket> upstream = new CopyOnWriteArrayList<>();
   private volatile boolean refusing;
+  private final java.util.concurrent.atomic.AtomicLong refused = new java.util.concurrent.atomic.AtomicLong();
 
   public TcpProxy(Vertx vertx, String targetHost, int targetPort) throws Exception {
     client = vertx.createNetClient();
     server = vertx.createNetServer().connectHandler(in -> {
       if (refusing) {
+        refused.incrementAndGet();
         in.close();
         return;
       }
@@ -62,6 +64,11 @@ public final class TcpProxy implements AutoCloseable {
     refusing = refuse;
     sockets.forEach(NetSocket::close);
     sockets.clear();
+  }
+
+  /** Connections closed at once because the proxy was refusing: attempts made while the target was away. */
+  public long refused() {
+    return refused.get();
   }
 
   public void accept() {

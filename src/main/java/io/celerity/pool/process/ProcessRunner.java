@@ -514,18 +514,21 @@ public final class ProcessRunner implements Runner {
   }
 
   /** A {@code traced} frame: Celery's tracer in the child stored the outcome itself. */
+  @SuppressWarnings("unchecked")
   private static Runnable traced(Completion c, Map<String, Object> m) {
     String state = String.valueOf(m.get("state"));
     Double runtime = m.get("runtime") instanceof Number n ? n.doubleValue() : null;
+    // the child's backend could not store the task's state: {state, exc_type, exc_module, exc_message}
+    ExceptionInfo notStored = m.get("not_stored") instanceof Map<?, ?> ns ? exception((Map<String, Object>) ns) : null;
     switch (state) {
       case States.SUCCESS -> {
         PyRepr.Repr value = new PyRepr.Repr(String.valueOf(m.get("repr")));
-        return () -> c.traced(state, value, null, runtime);
+        return () -> c.traced(state, value, null, runtime, notStored);
       }
       case States.RETRY -> {
         String message = String.valueOf(m.get("message"));
         ExceptionInfo e = exception(m);
-        return () -> c.traced(state, message, e, runtime);
+        return () -> c.traced(state, message, e, runtime, notStored);
       }
       case States.REJECTED -> {
         // Celery's Reject(reason, requeue): the worker settles from these two arguments
@@ -534,11 +537,11 @@ public final class ProcessRunner implements Runner {
         args.add(e.args().isEmpty() ? null : e.args().get(0));
         args.add(Boolean.TRUE.equals(m.get("requeue")));
         ExceptionInfo reject = new ExceptionInfo(e.type(), e.module(), args, e.traceback());
-        return () -> c.traced(state, null, reject, runtime);
+        return () -> c.traced(state, null, reject, runtime, notStored);
       }
       default -> {
         ExceptionInfo e = exception(m);
-        return () -> c.traced(state, null, e, runtime);
+        return () -> c.traced(state, null, e, runtime, notStored);
       }
     }
   }
