@@ -42,6 +42,7 @@ public class ConsumerVerticle extends VerticleBase {
   private Transport transport;
   private Strategy strategy;
   private MessageDecoder decoder;
+  private io.vertx.core.WorkerExecutor inflater;
   private final Unsettled unsettled = new Unsettled();
   private final RevokedSet revoked = new RevokedSet();
   private EtaTimer etaTimer;
@@ -66,6 +67,7 @@ public class ConsumerVerticle extends VerticleBase {
   public Future<?> start() {
     options = new WorkerOptions(config());
     decoder = new MessageDecoder(MessageDecoder.DEFAULT_ACCEPT, options.getMaxDecompressedBody());
+    inflater = vertx.createSharedWorkerExecutor("celerity-inflate", 1);
     strategy = new Strategy(decoder, registry, options);
     prefetch = options.getPrefetchCount();
     appliedPrefetch = prefetch;
@@ -143,8 +145,9 @@ public class ConsumerVerticle extends VerticleBase {
       decide(delivery);
       return;
     }
-    // Compressed or large: inflate (bounded) on a worker thread, so a bomb costs no event-loop time.
-    vertx.executeBlocking(() -> decoder.inflate(delivery), false).onComplete(ar -> {
+    // Compressed or large: inflate (bounded) on a worker thread, so a bomb costs no event-loop time;
+    // one at a time, so a burst of bombs holds at most one bound's worth of heap.
+    inflater.executeBlocking(() -> decoder.inflate(delivery), true).onComplete(ar -> {
       if (!unsettled.contains(delivery)) {
         return; // its connection was lost meanwhile: the broker has it back
       }
