@@ -292,6 +292,19 @@ def fill(broker, queue, ctx, n, sleep):
         pub.close()
 
 
+def wait_no_consumer(q, timeout=10):
+    c = amqp_conn()
+    try:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            _, _, consumers = c.channel().queue_declare(q, durable=True, auto_delete=False)
+            if consumers == 0:
+                return
+            time.sleep(0.05)
+    finally:
+        c.close()
+
+
 # ---------------------------------------------------------------------------------------------
 # scenario 1: kill -9 of the worker's process group every K seconds during an acks_late drain
 
@@ -306,16 +319,30 @@ def scenario_kill(args, cfg):
     log(f'kill: {w.label} N={n} queue={q}')
     try:
         fill('amqp', q, ctx, n, args.kill_sleep)
-        kills, t0 = 0, time.monotonic()
+        kills, t0, boot = 0, time.monotonic(), []
         w.start()
         while kills < args.kill_max:
+            # --kill-from consuming (default): the clock starts when the worker consumes, so a worker
+            # that boots slowly on a loaded machine still drains between kills; 'start': from spawn
+            if args.kill_from == 'consuming':
+                tb = time.monotonic()
+                try:
+                    w.wait_consuming(timeout=30)
+                except RuntimeError:
+                    pass
+                boot.append(time.monotonic() - tb)
             time.sleep(args.kill_every)
             if cnt.distinct() >= n:
                 break
             w.kill9()
             kills += 1
+            wait_no_consumer(q)  # so that wait_consuming sees the new worker, not the dead one
             w.start()
+        if boot:
+            row['boot_s'] = sum(boot) / len(boot)
         row['done_during_kills'] = cnt.distinct()
+        if row['done_during_kills'] == 0:
+            row['note'] = 'no task ran between kills: the worker needs longer than the interval to start'
         # then the worker runs undisturbed until all are done (or no progress for --stall s)
         last, last_t = -1, time.monotonic()
         while True:
@@ -864,12 +891,14 @@ def report(args, results):
         r['verdict'] = verdict(r)
     sec = {k: [r for r in results if r['_s'] == k] for k in ('kill', 'close', 'backend', 'hostile', 'kind', 'soak')}
     if sec['kill']:
-        out.append(f'\n## kill -9 of the worker\'s process group every {args.kill_every:g} s (acks_late, RabbitMQ)\n\n'
+        out.append(f'\n## kill -9 of the worker\'s process group every {args.kill_every:g} s '
+                   f'(from {"consuming" if args.kill_from == "consuming" else "start"}; acks_late, RabbitMQ)\n\n'
                    'duplicates may reach kills x window (prefetch multiplier x concurrency); missing must be 0.\n\n')
         out.append(table(sec['kill'], [('worker', 'worker'), ('N', 'n'), ('kills', 'kills'),
                                        ('done while killing', 'done_during_kills'), ('missing', 'missing'),
                                        ('duplicates', 'duplicates'), ('window', 'window'),
-                                       ('left in queue', 'left_in_queue'), ('wall s', 'wall_s'),
+                                       ('left in queue', 'left_in_queue'), ('start to consuming s', 'boot_s'),
+                                       ('wall s', 'wall_s'),
                                        ('verdict', 'verdict'), ('note', 'note')]))
     if sec['close']:
         out.append(f'\n## broker connections of the worker closed (paced drain), longest stall must be < '
@@ -944,6 +973,8 @@ def main():
     ap.add_argument('--kill-n', type=int, default=3000)
     ap.add_argument('--kill-every', type=float, default=3.0)
     ap.add_argument('--kill-max', type=int, default=12)
+    ap.add_argument('--kill-from', choices=('consuming', 'start'), default='consuming',
+                    help='the kill interval counts from when the worker consumes (default) or from its start')
     ap.add_argument('--kill-sleep', type=float, default=0.01, help='seconds each task sleeps')
     ap.add_argument('--close-n', type=int, default=20000)
     ap.add_argument('--closes', type=int, default=20)
