@@ -521,11 +521,37 @@ def _describe(v, ctx=None):
         h = env.get('headers') if isinstance(env, dict) else None
         if isinstance(h, dict) and ctx and str(h.get('id')) in ctx.kind_of:
             return ctx.kind_of[str(h.get('id'))]
+        p = env.get('properties') if isinstance(env, dict) else None
+        if isinstance(p, dict) and ctx and str(p.get('correlation_id')) in ctx.kind_of:
+            return ctx.kind_of[str(p.get('correlation_id'))]
         if isinstance(h, dict):
             return f"task={str(h.get('task'))[:30]} id={str(h.get('id'))[:12]}"
         return f'envelope keys {sorted(env)[:5]}' if isinstance(env, dict) else f'{type(env).__name__}'
     except (ValueError, TypeError, IndexError, AttributeError):
         return repr(v[:60])
+
+
+def ours_held_detail(w, ctx):
+    """What Celerity says it holds (inspect active / reserved / scheduled over its HTTP API)."""
+    parts = []
+    for what in ('active', 'reserved', 'scheduled'):
+        try:
+            h = http.client.HTTPConnection('127.0.0.1', w.port, timeout=5)
+            h.request('GET', f'/control/inspect/{what}')
+            body = json.loads(h.getresponse().read())
+            h.close()
+            reqs = next(iter(body.values())) if isinstance(body, dict) and body else []
+            ids = []
+            for r in reqs if isinstance(reqs, list) else []:
+                r = r.get('request', r) if isinstance(r, dict) else {}
+                tid = str(r.get('id'))
+                ids.append(ctx.kind_of.get(tid) or ('good' if tid in ctx.good_ids else tid[:13]))
+            parts.append(f'{what}: {len(ids)}' + (f' ({", ".join(sorted(set(ids)))})' if ids else ''))
+        except (OSError, http.client.HTTPException, ValueError, StopIteration) as e:
+            parts.append(f'{what}: ? ({e!r:.40})')
+        finally:
+            pass
+    return 'Celerity holds ' + ', '.join(parts)
 
 
 def amqp_leftover_detail(w, q, ctx):
@@ -553,22 +579,25 @@ def redis_unacked_detail(cnt, ctx=None):
     """What the entries left in `unacked` are: task ids, and whether chaos.mark ran them already."""
     r = redis.Redis(db=REDIS_BROKER_DB)
     try:
-        ran, notran, other, others = 0, 0, 0, set()
+        ran, notran, other, others = 0, 0, 0, {}
         for _, v in r.hscan_iter('unacked'):
             try:
                 env = json.loads(v)[0]
                 env = json.loads(env) if isinstance(env, (str, bytes)) else env
+                if ctx and str(env['headers']['id']) not in ctx.good_ids:
+                    raise ValueError('not a good task')
                 seq = int(str(env['headers']['id'])[-12:])
             except (ValueError, KeyError, TypeError, IndexError):
                 other += 1
-                others.add(_describe(v, ctx))
+                dk = _describe(v, ctx)
+                others[dk] = others.get(dk, 0) + 1
                 continue
             if cnt.r.hexists(cnt.key, seq):
                 ran += 1
             else:
                 notran += 1
         detail = f'`unacked` holds {ran} executed + {notran} not executed task(s) + {other} other'
-        return detail + (' (' + '; '.join(sorted(others))[:300] + ')' if others else '')
+        return detail + (' (' + ', '.join(f'{k} x{n}' for k, n in sorted(others.items()))[:300] + ')' if others else '')
     finally:
         r.close()
 
@@ -718,12 +747,14 @@ def hostile_batch(args, w, broker, q, kinds, per_kind, n_good, stall):
         time.sleep(args.settle)
         alive = w.alive()
         left = settle_check(broker, q, w, settle=args.settle_max) if alive else '-'
-        note = None
-        if left != '0/0' and broker == 'redis' and alive:
-            note = redis_unacked_detail(cnt, ctx)
-        elif left != '0/0' and alive:
-            note = amqp_leftover_detail(w, q, ctx)
         rss = w.rss_mb()
+        note = None
+        if left != '0/0' and alive and w.ours:
+            note = ours_held_detail(w, ctx)
+        if left != '0/0' and broker == 'redis' and alive:
+            note = ((note + '; ') if note else '') + redis_unacked_detail(cnt, ctx)
+        elif left != '0/0' and alive:
+            note = ((note + '; ') if note else '') + amqp_leftover_detail(w, q, ctx)
         d = cnt.distinct()
         out = dict(good_done=d, good=n_good, alive=alive, left=left, rss_mb=rss, publish_failed=pub.failed)
         if not alive:
@@ -871,7 +902,7 @@ def fmt(v):
         return 'yes' if v else 'no'
     if isinstance(v, float):
         return f'{v:.1f}'
-    return str(v)
+    return str(v).replace('|', '/').replace('\n', ' ')
 
 
 def table(rows, cols):
