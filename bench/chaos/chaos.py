@@ -3,8 +3,8 @@
 
 Each scenario runs against Celerity and Celery 5.2's own worker in the same run, on the real
 RabbitMQ (vhost celerity-chaos, workers log in as user celerity-chaos so their connections can be
-closed without touching the harness's) and Redis (db 12 = execution counts, 13 = Redis broker,
-14 = results of the worker under test; the backend-outage scenario uses a private redis-server).
+closed without touching the harness's) and Redis (db 12 = execution counts, 13 = Redis broker;
+the backend-outage scenario uses a private redis-server for results).
 See docs/reliability.md.
 """
 import argparse
@@ -34,9 +34,8 @@ PY = '/usr/bin/python3'
 VHOST = 'celerity-chaos'
 WORKER_USER, WORKER_PASS = 'celerity-chaos', 'chaos'
 AMQP_WORKER = f'amqp://{WORKER_USER}:{WORKER_PASS}@127.0.0.1:5672/{VHOST}'
-COUNT_DB, REDIS_BROKER_DB, RESULT_DB = 12, 13, 14
+COUNT_DB, REDIS_BROKER_DB = 12, 13
 REDIS_BROKER = f'redis://127.0.0.1:6379/{REDIS_BROKER_DB}'
-RESULTS = f'redis://127.0.0.1:6379/{RESULT_DB}'
 
 
 def log(msg):
@@ -977,7 +976,7 @@ def report(args, results):
                            f'{r.get("good_done")}/{r.get("good")} good done'
                            + (f'; {r["note"]}' if r.get('note') else '') + '\n')
     if sec['soak']:
-        out.append('\n## soak (thread pool), RSS growth after warm-up must be < 10%\n\n')
+        out.append('\n## soak (Celerity: thread pool -c 8; Celery: prefork -c 2), RSS growth after warm-up must be < 10%\n\n')
         out.append(table(sec['soak'], [('worker', 'worker'), ('N', 'n'), ('RSS warm MB', 'rss_warm_mb'),
                                        ('max after warm MB', 'rss_max_after_warm_mb'), ('end MB', 'rss_end_mb'),
                                        ('growth %', 'growth_pct'), ('alive', 'alive'), ('left', 'left'),
