@@ -1025,7 +1025,7 @@ def main():
     ap.add_argument('--soak-warm', type=int, default=100_000)
     args = ap.parse_args()
     if args.quick:
-        args.kill_n, args.kill_max = 600, 5
+        args.kill_n, args.kill_max, args.kill_sleep = 600, 5, 0.03  # ~9 s of work: several kills
         args.close_n, args.closes = 2000, 5
         args.backend_n = 1000
         args.per_kind, args.good = 5, 200
