@@ -753,7 +753,13 @@ def hostile_batch(args, w, broker, q, kinds, per_kind, n_good, stall):
         if left != '0/0' and broker == 'redis' and alive:
             note = ((note + '; ') if note else '') + redis_unacked_detail(cnt, ctx)
         elif left != '0/0' and alive:
-            note = ((note + '; ') if note else '') + amqp_leftover_detail(w, q, ctx)
+            # does one more delivery shake the unsettled ones loose (an ack waiting for a flush)?
+            pub2 = Publisher(broker, q)
+            pub2.send(corpus.good(ctx, n_good))
+            pub2.close()
+            time.sleep(3)
+            note = ((note + '; ') if note else '') + f'after one more task: {settle_check(broker, q, w)}; '
+            note += amqp_leftover_detail(w, q, ctx)
         d = cnt.distinct()
         out = dict(good_done=d, good=n_good, alive=alive, left=left, rss_mb=rss, publish_failed=pub.failed)
         if not alive:
