@@ -3,8 +3,8 @@
 
 Each scenario runs against Celerity and Celery 5.2's own worker in the same run, on the real
 RabbitMQ (vhost celerity-chaos, workers log in as user celerity-chaos so their connections can be
-closed without touching the harness's) and Redis (db 12 = execution counts, 13 = Redis broker,
-14 = results of the worker under test; the backend-outage scenario uses a private redis-server).
+closed without touching the harness's) and Redis (db 12 = execution counts, 13 = Redis broker;
+the backend-outage scenario uses a private redis-server for results).
 See docs/reliability.md.
 """
 import argparse
@@ -34,9 +34,8 @@ PY = '/usr/bin/python3'
 VHOST = 'celerity-chaos'
 WORKER_USER, WORKER_PASS = 'celerity-chaos', 'chaos'
 AMQP_WORKER = f'amqp://{WORKER_USER}:{WORKER_PASS}@127.0.0.1:5672/{VHOST}'
-COUNT_DB, REDIS_BROKER_DB, RESULT_DB = 12, 13, 14
+COUNT_DB, REDIS_BROKER_DB = 12, 13
 REDIS_BROKER = f'redis://127.0.0.1:6379/{REDIS_BROKER_DB}'
-RESULTS = f'redis://127.0.0.1:6379/{RESULT_DB}'
 
 
 def log(msg):
@@ -292,6 +291,19 @@ def fill(broker, queue, ctx, n, sleep):
         pub.close()
 
 
+def wait_no_consumer(q, timeout=10):
+    c = amqp_conn()
+    try:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            _, _, consumers = c.channel().queue_declare(q, durable=True, auto_delete=False)
+            if consumers == 0:
+                return
+            time.sleep(0.05)
+    finally:
+        c.close()
+
+
 # ---------------------------------------------------------------------------------------------
 # scenario 1: kill -9 of the worker's process group every K seconds during an acks_late drain
 
@@ -306,16 +318,30 @@ def scenario_kill(args, cfg):
     log(f'kill: {w.label} N={n} queue={q}')
     try:
         fill('amqp', q, ctx, n, args.kill_sleep)
-        kills, t0 = 0, time.monotonic()
+        kills, t0, boot = 0, time.monotonic(), []
         w.start()
         while kills < args.kill_max:
+            # --kill-from consuming (default): the clock starts when the worker consumes, so a worker
+            # that boots slowly on a loaded machine still drains between kills; 'start': from spawn
+            if args.kill_from == 'consuming':
+                tb = time.monotonic()
+                try:
+                    w.wait_consuming(timeout=30)
+                except RuntimeError:
+                    pass
+                boot.append(time.monotonic() - tb)
             time.sleep(args.kill_every)
             if cnt.distinct() >= n:
                 break
             w.kill9()
             kills += 1
+            wait_no_consumer(q)  # so that wait_consuming sees the new worker, not the dead one
             w.start()
+        if boot:
+            row['boot_s'] = sum(boot) / len(boot)
         row['done_during_kills'] = cnt.distinct()
+        if row['done_during_kills'] == 0:
+            row['note'] = 'no task ran between kills: the worker needs longer than the interval to start'
         # then the worker runs undisturbed until all are done (or no progress for --stall s)
         last, last_t = -1, time.monotonic()
         while True:
@@ -494,11 +520,37 @@ def _describe(v, ctx=None):
         h = env.get('headers') if isinstance(env, dict) else None
         if isinstance(h, dict) and ctx and str(h.get('id')) in ctx.kind_of:
             return ctx.kind_of[str(h.get('id'))]
+        p = env.get('properties') if isinstance(env, dict) else None
+        if isinstance(p, dict) and ctx and str(p.get('correlation_id')) in ctx.kind_of:
+            return ctx.kind_of[str(p.get('correlation_id'))]
         if isinstance(h, dict):
             return f"task={str(h.get('task'))[:30]} id={str(h.get('id'))[:12]}"
         return f'envelope keys {sorted(env)[:5]}' if isinstance(env, dict) else f'{type(env).__name__}'
     except (ValueError, TypeError, IndexError, AttributeError):
         return repr(v[:60])
+
+
+def ours_held_detail(w, ctx):
+    """What Celerity says it holds (inspect active / reserved / scheduled over its HTTP API)."""
+    parts = []
+    for what in ('active', 'reserved', 'scheduled'):
+        try:
+            h = http.client.HTTPConnection('127.0.0.1', w.port, timeout=5)
+            h.request('GET', f'/control/inspect/{what}')
+            body = json.loads(h.getresponse().read())
+            h.close()
+            reqs = next(iter(body.values())) if isinstance(body, dict) and body else []
+            ids = []
+            for r in reqs if isinstance(reqs, list) else []:
+                r = r.get('request', r) if isinstance(r, dict) else {}
+                tid = str(r.get('id'))
+                ids.append(ctx.kind_of.get(tid) or ('good' if tid in ctx.good_ids else tid[:13]))
+            parts.append(f'{what}: {len(ids)}' + (f' ({", ".join(sorted(set(ids)))})' if ids else ''))
+        except (OSError, http.client.HTTPException, ValueError, StopIteration) as e:
+            parts.append(f'{what}: ? ({e!r:.40})')
+        finally:
+            pass
+    return 'Celerity holds ' + ', '.join(parts)
 
 
 def amqp_leftover_detail(w, q, ctx):
@@ -526,22 +578,25 @@ def redis_unacked_detail(cnt, ctx=None):
     """What the entries left in `unacked` are: task ids, and whether chaos.mark ran them already."""
     r = redis.Redis(db=REDIS_BROKER_DB)
     try:
-        ran, notran, other, others = 0, 0, 0, set()
+        ran, notran, other, others = 0, 0, 0, {}
         for _, v in r.hscan_iter('unacked'):
             try:
                 env = json.loads(v)[0]
                 env = json.loads(env) if isinstance(env, (str, bytes)) else env
+                if ctx and str(env['headers']['id']) not in ctx.good_ids:
+                    raise ValueError('not a good task')
                 seq = int(str(env['headers']['id'])[-12:])
             except (ValueError, KeyError, TypeError, IndexError):
                 other += 1
-                others.add(_describe(v, ctx))
+                dk = _describe(v, ctx)
+                others[dk] = others.get(dk, 0) + 1
                 continue
             if cnt.r.hexists(cnt.key, seq):
                 ran += 1
             else:
                 notran += 1
         detail = f'`unacked` holds {ran} executed + {notran} not executed task(s) + {other} other'
-        return detail + (' (' + '; '.join(sorted(others))[:300] + ')' if others else '')
+        return detail + (' (' + ', '.join(f'{k} x{n}' for k, n in sorted(others.items()))[:300] + ')' if others else '')
     finally:
         r.close()
 
@@ -691,12 +746,20 @@ def hostile_batch(args, w, broker, q, kinds, per_kind, n_good, stall):
         time.sleep(args.settle)
         alive = w.alive()
         left = settle_check(broker, q, w, settle=args.settle_max) if alive else '-'
-        note = None
-        if left != '0/0' and broker == 'redis' and alive:
-            note = redis_unacked_detail(cnt, ctx)
-        elif left != '0/0' and alive:
-            note = amqp_leftover_detail(w, q, ctx)
         rss = w.rss_mb()
+        note = None
+        if left != '0/0' and alive and w.ours:
+            note = ours_held_detail(w, ctx)
+        if left != '0/0' and broker == 'redis' and alive:
+            note = ((note + '; ') if note else '') + redis_unacked_detail(cnt, ctx)
+        elif left != '0/0' and alive:
+            # does one more delivery shake the unsettled ones loose (an ack waiting for a flush)?
+            pub2 = Publisher(broker, q)
+            pub2.send(corpus.good(ctx, n_good))
+            pub2.close()
+            time.sleep(3)
+            note = ((note + '; ') if note else '') + f'after one more task: {settle_check(broker, q, w)}; '
+            note += amqp_leftover_detail(w, q, ctx)
         d = cnt.distinct()
         out = dict(good_done=d, good=n_good, alive=alive, left=left, rss_mb=rss, publish_failed=pub.failed)
         if not alive:
@@ -844,7 +907,7 @@ def fmt(v):
         return 'yes' if v else 'no'
     if isinstance(v, float):
         return f'{v:.1f}'
-    return str(v)
+    return str(v).replace('|', '/').replace('\n', ' ')
 
 
 def table(rows, cols):
@@ -864,12 +927,14 @@ def report(args, results):
         r['verdict'] = verdict(r)
     sec = {k: [r for r in results if r['_s'] == k] for k in ('kill', 'close', 'backend', 'hostile', 'kind', 'soak')}
     if sec['kill']:
-        out.append(f'\n## kill -9 of the worker\'s process group every {args.kill_every:g} s (acks_late, RabbitMQ)\n\n'
+        out.append(f'\n## kill -9 of the worker\'s process group every {args.kill_every:g} s '
+                   f'(from {"consuming" if args.kill_from == "consuming" else "start"}; acks_late, RabbitMQ)\n\n'
                    'duplicates may reach kills x window (prefetch multiplier x concurrency); missing must be 0.\n\n')
         out.append(table(sec['kill'], [('worker', 'worker'), ('N', 'n'), ('kills', 'kills'),
                                        ('done while killing', 'done_during_kills'), ('missing', 'missing'),
                                        ('duplicates', 'duplicates'), ('window', 'window'),
-                                       ('left in queue', 'left_in_queue'), ('wall s', 'wall_s'),
+                                       ('left in queue', 'left_in_queue'), ('start to consuming s', 'boot_s'),
+                                       ('wall s', 'wall_s'),
                                        ('verdict', 'verdict'), ('note', 'note')]))
     if sec['close']:
         out.append(f'\n## broker connections of the worker closed (paced drain), longest stall must be < '
@@ -917,7 +982,7 @@ def report(args, results):
                            f'{r.get("good_done")}/{r.get("good")} good done'
                            + (f'; {r["note"]}' if r.get('note') else '') + '\n')
     if sec['soak']:
-        out.append('\n## soak (thread pool), RSS growth after warm-up must be < 10%\n\n')
+        out.append('\n## soak (Celerity: thread pool -c 8; Celery: prefork -c 2), RSS growth after warm-up must be < 10%\n\n')
         out.append(table(sec['soak'], [('worker', 'worker'), ('N', 'n'), ('RSS warm MB', 'rss_warm_mb'),
                                        ('max after warm MB', 'rss_max_after_warm_mb'), ('end MB', 'rss_end_mb'),
                                        ('growth %', 'growth_pct'), ('alive', 'alive'), ('left', 'left'),
@@ -944,6 +1009,8 @@ def main():
     ap.add_argument('--kill-n', type=int, default=3000)
     ap.add_argument('--kill-every', type=float, default=3.0)
     ap.add_argument('--kill-max', type=int, default=12)
+    ap.add_argument('--kill-from', choices=('consuming', 'start'), default='consuming',
+                    help='the kill interval counts from when the worker consumes (default) or from its start')
     ap.add_argument('--kill-sleep', type=float, default=0.01, help='seconds each task sleeps')
     ap.add_argument('--close-n', type=int, default=20000)
     ap.add_argument('--closes', type=int, default=20)
@@ -964,7 +1031,7 @@ def main():
     ap.add_argument('--soak-warm', type=int, default=100_000)
     args = ap.parse_args()
     if args.quick:
-        args.kill_n, args.kill_max = 600, 5
+        args.kill_n, args.kill_max, args.kill_sleep = 600, 5, 0.03  # ~9 s of work: several kills
         args.close_n, args.closes = 2000, 5
         args.backend_n = 1000
         args.per_kind, args.good = 5, 200
