@@ -193,21 +193,12 @@ public class PoolDispatcherVerticle extends VerticleBase {
     for (Request r : pool.takeQueued()) {
       vertx.eventBus().send(Addresses.CONSUMER_SETTLE, Settle.requeue(r.delivery()));
     }
-    long deadline = System.nanoTime() + (long) (m.body() * 1e9);
-    Promise<Void> done = Promise.promise();
-    waitIdle(deadline, done);
-    done.future().onComplete(ar -> m.reply(pool.activeCount()));
-  }
-
-  private void waitIdle(long deadline, Promise<Void> done) {
-    if (pool.activeCount() == 0 || System.nanoTime() >= deadline) {
+    pool.whenIdle().timeout((long) (m.body() * 1000), java.util.concurrent.TimeUnit.MILLISECONDS).onComplete(ar -> {
       if (pool.activeCount() > 0) {
         log.warn("Shutdown timeout reached with {} task(s) still running", pool.activeCount());
       }
-      done.complete();
-      return;
-    }
-    vertx.setTimer(20, id -> waitIdle(deadline, done));
+      m.reply(pool.activeCount());
+    });
   }
 
   @Override

@@ -56,6 +56,7 @@ public class TaskPool {
    * still runs), and each copy must stay visible and accounted for until it ends.
    */
   private final Set<Job> running = new LinkedHashSet<>();
+  private final List<io.vertx.core.Promise<Void>> idleWaiters = new ArrayList<>();
   /** Given to a runner with a lookahead that has not started them yet (still Celery's "reserved"). */
   private final Set<Job> handed = new LinkedHashSet<>();
   /** Given up (hard time limit, terminate), but their bodies still hold their slots: over the abandoned-thread cap. */
@@ -322,7 +323,22 @@ public class TaskPool {
     }
     running.remove(job);
     handed.remove(job);
+    if (running.isEmpty() && !idleWaiters.isEmpty()) {
+      List<io.vertx.core.Promise<Void>> waiting = new ArrayList<>(idleWaiters);
+      idleWaiters.clear();
+      waiting.forEach(io.vertx.core.Promise::tryComplete);
+    }
     return true;
+  }
+
+  /** Completes once no request is running (at once if none is): warm shutdown waits on it. */
+  public io.vertx.core.Future<Void> whenIdle() {
+    if (running.isEmpty()) {
+      return io.vertx.core.Future.succeededFuture();
+    }
+    io.vertx.core.Promise<Void> p = io.vertx.core.Promise.promise();
+    idleWaiters.add(p);
+    return p.future();
   }
 
   /**

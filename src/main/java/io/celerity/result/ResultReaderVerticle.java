@@ -89,20 +89,10 @@ public class ResultReaderVerticle extends VerticleBase {
         }
         m.reply(h);
       }));
-    bus.consumer(Addresses.RESULT_FLUSH, m -> {
-      Promise<Void> p = Promise.promise();
-      waitFlushed(p, System.nanoTime() + 10_000_000_000L);
-      p.future().onComplete(ar -> m.reply(null));
-    });
+    // warm shutdown: pending writes get 10 s
+    bus.consumer(Addresses.RESULT_FLUSH, m -> recorder.whenIdle().timeout(10, java.util.concurrent.TimeUnit.SECONDS)
+      .onComplete(ar -> m.reply(null)));
     return Future.succeededFuture();
-  }
-
-  private void waitFlushed(Promise<Void> p, long deadline) {
-    if (recorder.pendingWrites() == 0 || System.nanoTime() > deadline) {
-      p.complete();
-    } else {
-      vertx.setTimer(10, id -> waitFlushed(p, deadline));
-    }
   }
 
   @Override

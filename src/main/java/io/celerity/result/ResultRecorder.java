@@ -51,6 +51,8 @@ public class ResultRecorder {
   private long retried;
   private long revoked;
   private long pendingWrites;
+  /** Completed when no write is pending (warm shutdown waits on them instead of polling). */
+  private final java.util.List<io.vertx.core.Promise<Void>> idleWaiters = new java.util.ArrayList<>();
   /** Final states that could not be stored (after the backend's retries). */
   private long resultsLost;
 
@@ -112,7 +114,7 @@ public class ResultRecorder {
       // Celery runs no canvas for a message naming an unknown task, hence only here.
       pendingWrites++;
       return withCanvas(o).transform(ar -> {
-        pendingWrites--;
+        writeDone();
         if (ar.succeeded()) {
           settleAfter(o);
         } else {
@@ -185,7 +187,7 @@ public class ResultRecorder {
       + "the result backend answers", o.request().logName(), o.state(), why);
     pendingWrites++;
     backend.awaitReachable().onComplete(ar -> {
-      pendingWrites--;
+      writeDone();
       settle.accept(Settle.requeue(o.request().delivery()));
     });
   }
@@ -266,7 +268,7 @@ public class ResultRecorder {
     log.info("Task {}[{}] ignored (replaced by {})", o.message().displayName(), o.message().id(), replacement);
     pendingWrites++;
     return canvas.replace(o.message(), replacement).transform(ar -> {
-      pendingWrites--;
+      writeDone();
       if (ar.failed()) {
         log.error("Task {}: its replacement could not be sent: {}", r.logName(), ar.cause().toString());
         return finished(new TaskOutcome(r, o.message(), States.FAILURE, null, ExceptionInfo.from(ar.cause()),
@@ -361,7 +363,7 @@ public class ResultRecorder {
     pendingWrites++;
     return backend.store(doc)
       .onFailure(err -> log.error("Failed to store result of task {} ({}): {}", doc.taskId(), doc.status(), err.getMessage()))
-      .onComplete(ar -> pendingWrites--);
+      .onComplete(ar -> writeDone());
   }
 
   private TaskResult document(TaskOutcome o, Instant done) {
@@ -407,5 +409,23 @@ public class ResultRecorder {
 
   public long pendingWrites() {
     return pendingWrites;
+  }
+
+  private void writeDone() {
+    if (--pendingWrites == 0 && !idleWaiters.isEmpty()) {
+      java.util.List<io.vertx.core.Promise<Void>> waiting = new java.util.ArrayList<>(idleWaiters);
+      idleWaiters.clear();
+      waiting.forEach(io.vertx.core.Promise::tryComplete);
+    }
+  }
+
+  /** Completes once no result write is pending (at once if none is). */
+  public Future<Void> whenIdle() {
+    if (pendingWrites == 0) {
+      return Future.succeededFuture();
+    }
+    io.vertx.core.Promise<Void> p = io.vertx.core.Promise.promise();
+    idleWaiters.add(p);
+    return p.future();
   }
 }
