@@ -22,8 +22,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 /** The real Python Celery client against our worker over Redis (kombu's Redis transport). */
 class RedisInteropTest {
 
-  static final String BROKER = "redis://127.0.0.1:6379/10";
-  static final String RESULTS = "redis://127.0.0.1:6379/11";
+  static final String BROKER = Brokers.REDIS_BROKER_URL;
+  static final String RESULTS = Brokers.REDIS_RESULTS_URL;
 
   private Vertx vertx;
   private String queue;
