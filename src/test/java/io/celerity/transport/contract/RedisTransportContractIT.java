@@ -4,7 +4,7 @@ import io.celerity.it.Brokers;
 import io.celerity.it.RedisCli;
 
 /** The contract on Redis (kombu's transport). */
-class RedisTransportContractTest extends TransportContract {
+class RedisTransportContractIT extends TransportContract {
 
   @Override
   protected String url(int proxyPort) {

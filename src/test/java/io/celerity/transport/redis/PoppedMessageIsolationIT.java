@@ -27,7 +27,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
  * its own. Unparseable envelopes and bodies that are not base64 are dropped and their records
  * removed; a message whose handling throws is rejected alone; the rest of the batch is delivered.
  */
-class PoppedMessageIsolationTest {
+class PoppedMessageIsolationIT {
 
   private final Vertx vertx = BlockedThreadGuard.strictVertx();
   private final String queue = Brokers.uniqueQueue("isolation");

@@ -5,7 +5,7 @@ import io.celerity.it.Brokers;
 import io.celerity.transport.amqp.AmqpUrl;
 
 /** The contract on RabbitMQ. */
-class AmqpTransportContractTest extends TransportContract {
+class AmqpTransportContractIT extends TransportContract {
 
   private final AmqpUrl real = AmqpUrl.parse(Brokers.AMQP_URL);
 

@@ -37,7 +37,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * whose result could not be stored goes back to the broker instead of being acked.
  */
 @ExtendWith(VertxExtension.class)
-class ResultBackendOutageTest {
+class ResultBackendOutageIT {
 
   private final String brokerName = "outage-" + UUID.randomUUID();
   private final AtomicInteger runs = new AtomicInteger();
