@@ -54,6 +54,21 @@ public final class ConnectionLifecycle {
     long setTimer(long delayMs, Runnable task);
 
     void cancelTimer(long id);
+
+    /** Vert.x's timers, on the caller's context. */
+    static Timers of(io.vertx.core.Vertx vertx) {
+      return new Timers() {
+        @Override
+        public long setTimer(long delayMs, Runnable task) {
+          return vertx.setTimer(delayMs, id -> task.run());
+        }
+
+        @Override
+        public void cancelTimer(long id) {
+          vertx.cancelTimer(id);
+        }
+      };
+    }
   }
 
   private final String url;

@@ -25,6 +25,8 @@ import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 
+import static io.celerity.pool.OnLoop.await;
+import static io.celerity.pool.OnLoop.onLoop;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
 /**
@@ -80,22 +82,6 @@ class TaskPoolDeliveriesTest {
     public void finished(TaskOutcome outcome) {
       finished.add(outcome);
     }
-  }
-
-  private static <T> T onLoop(Context ctx, java.util.concurrent.Callable<T> body) throws Exception {
-    java.util.concurrent.CompletableFuture<T> f = new java.util.concurrent.CompletableFuture<>();
-    ctx.runOnContext(v -> {
-      try {
-        f.complete(body.call());
-      } catch (Exception e) {
-        f.completeExceptionally(e);
-      }
-    });
-    return f.get(10, TimeUnit.SECONDS);
-  }
-
-  private static void await(Context ctx, java.util.concurrent.Callable<Boolean> condition) throws Exception {
-    io.celerity.it.Polling.until(() -> onLoop(ctx, condition), 10_000);
   }
 
   private TaskPool startPool(Vertx vertx, Context ctx, int concurrency, Recorder rec) throws Exception {

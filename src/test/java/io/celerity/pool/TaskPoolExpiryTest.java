@@ -23,6 +23,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
 
+import static io.celerity.pool.OnLoop.onLoop;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
 /**
@@ -65,18 +66,6 @@ class TaskPoolExpiryTest {
     Delivery d = new Delivery(m.body(), m.contentType(), m.contentEncoding(), m.headers(), null, null, 0,
       "", "celery", "celery", false, tag, 1L);
     return Request.builder(new MessageDecoder().decode(d), d, registry.get("t.noop"), "w@test").build();
-  }
-
-  private static <T> T onLoop(Context ctx, java.util.concurrent.Callable<T> body) throws Exception {
-    java.util.concurrent.CompletableFuture<T> f = new java.util.concurrent.CompletableFuture<>();
-    ctx.runOnContext(v -> {
-      try {
-        f.complete(body.call());
-      } catch (Exception e) {
-        f.completeExceptionally(e);
-      }
-    });
-    return f.get(10, TimeUnit.SECONDS);
   }
 
   @Test

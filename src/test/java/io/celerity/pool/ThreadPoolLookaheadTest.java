@@ -22,6 +22,8 @@ import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 
+import static io.celerity.pool.OnLoop.await;
+import static io.celerity.pool.OnLoop.onLoop;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -79,21 +81,6 @@ class ThreadPoolLookaheadTest {
   }
 
   /** Runs {@code body} on the pool's own event loop, where TaskPool lives. */
-  private static <T> T onLoop(Context ctx, java.util.concurrent.Callable<T> body) throws Exception {
-    java.util.concurrent.CompletableFuture<T> f = new java.util.concurrent.CompletableFuture<>();
-    ctx.runOnContext(v -> {
-      try {
-        f.complete(body.call());
-      } catch (Exception e) {
-        f.completeExceptionally(e);
-      }
-    });
-    return f.get(10, TimeUnit.SECONDS);
-  }
-
-  private static void await(Context ctx, java.util.concurrent.Callable<Boolean> condition) throws Exception {
-    io.celerity.it.Polling.until(() -> onLoop(ctx, condition), 10_000);
-  }
 
   private final ThreadRunner runner = new ThreadRunner("threads");
 

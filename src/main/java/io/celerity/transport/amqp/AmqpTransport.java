@@ -99,17 +99,7 @@ public class AmqpTransport extends PullSupport {
     this.prefetch = options.prefetch();
     this.queues = new ArrayList<>(options.queues());
     this.lifecycle = new ConnectionLifecycle(url.redacted(), ConnectionLifecycle.Policy.of(options),
-      new ConnectionLifecycle.Timers() {
-        @Override
-        public long setTimer(long delayMs, Runnable task) {
-          return vertx.setTimer(delayMs, id -> task.run());
-        }
-
-        @Override
-        public void cancelTimer(long id) {
-          vertx.cancelTimer(id);
-        }
-      }, log);
+      ConnectionLifecycle.Timers.of(vertx), log);
     lifecycle.onLost(this::onLost);
   }
 

@@ -73,17 +73,7 @@ public class RedisTransport extends PullSupport {
     this.store = new UnackedStore(commands, keys);
     this.prefetch = options.prefetch();
     this.queues = new ArrayList<>(options.queues());
-    ConnectionLifecycle.Timers timers = new ConnectionLifecycle.Timers() {
-      @Override
-      public long setTimer(long delayMs, Runnable task) {
-        return vertx.setTimer(delayMs, id -> task.run());
-      }
-
-      @Override
-      public void cancelTimer(long id) {
-        vertx.cancelTimer(id);
-      }
-    };
+    ConnectionLifecycle.Timers timers = ConnectionLifecycle.Timers.of(vertx);
     ConnectionLifecycle.Policy policy = ConnectionLifecycle.Policy.of(options);
     this.lifecycle = new ConnectionLifecycle(url.redacted(), policy, timers, log);
     this.held = new HeldMessages(vertx, store, visibilityTimeout, epoch -> lostHandler.handle(epoch));

@@ -1,0 +1,32 @@
+package io.celerity.pool;
+
+import io.celerity.it.Polling;
+import io.vertx.core.Context;
+
+import java.util.concurrent.Callable;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+
+/** Runs test code on the pool's event loop, where TaskPool must be used. */
+final class OnLoop {
+
+  private OnLoop() {
+  }
+
+  static <T> T onLoop(Context ctx, Callable<T> body) throws Exception {
+    CompletableFuture<T> f = new CompletableFuture<>();
+    ctx.runOnContext(v -> {
+      try {
+        f.complete(body.call());
+      } catch (Exception e) {
+        f.completeExceptionally(e);
+      }
+    });
+    return f.get(10, TimeUnit.SECONDS);
+  }
+
+  /** Polls {@code condition} on the loop until it holds (10 s at most). */
+  static void await(Context ctx, Callable<Boolean> condition) throws Exception {
+    Polling.until(() -> onLoop(ctx, condition), 10_000);
+  }
+}
