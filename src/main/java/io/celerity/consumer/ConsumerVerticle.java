@@ -49,8 +49,7 @@ public class ConsumerVerticle extends VerticleBase {
   private TaskBuckets buckets;
   private StateDb stateDb;
   private long received;
-  /** Deliveries the watchdog found stuck in its last round. */
-  private int stuck;
+  private UnsettledWatchdog watchdog;
   private PullCredit credit;
   private final io.vertx.core.Promise<Void> connected = io.vertx.core.Promise.promise();
 
@@ -125,7 +124,9 @@ public class ConsumerVerticle extends VerticleBase {
     Future<Void> loaded = stateDb == null ? Future.succeededFuture() : stateDb.load(revoked)
       .onSuccess(v -> log.info("Loaded {} revoked task id(s) from {}", revoked.size(), options.getStatedb()));
     long every = Math.max(1000, Math.min(30_000, (long) (options.getUnsettledDeadline() * 250)));
-    vertx.setPeriodic(every, every, id -> checkUnsettled());
+    watchdog = new UnsettledWatchdog(unsettled, (long) (options.getUnsettledDeadline() * 1000),
+      System::currentTimeMillis, this::poolTaskIds, metrics::unsettledStuck);
+    vertx.setPeriodic(every, every, id -> watchdog.check());
     // Deployed without waiting for the broker: while the transport retries, /ready answers "not ready".
     return loaded.onSuccess(v -> {
       transport.start(this::onDelivery).onComplete(connected);
@@ -295,45 +296,18 @@ public class ConsumerVerticle extends VerticleBase {
     return true;
   }
 
-  /**
-   * The watchdog: deliveries unsettled past {@code unsettled_deadline} that neither the consumer
-   * holds (ETA, rate limit) nor the pool knows (reserved, active) are lost inside the worker; they
-   * hold prefetch slots for good. They are logged with their task ids, counted in a metric and make
-   * {@code /ready} fail, so that an operator or an orchestrator notices.
-   */
-  private void checkUnsettled() {
-    long cutoff = System.currentTimeMillis() - (long) (options.getUnsettledDeadline() * 1000);
-    java.util.List<Unsettled.Entry> candidates = new java.util.ArrayList<>(unsettled.older(cutoff, Unsettled.Stage.RECEIVED));
-    java.util.List<Unsettled.Entry> dispatched = unsettled.older(cutoff, Unsettled.Stage.DISPATCHED);
-    if (dispatched.isEmpty()) {
-      reportStuck(candidates);
-      return;
-    }
-    vertx.eventBus().<JsonObject>request(Addresses.POOL_REQUESTS, null).onComplete(ar -> {
-      if (ar.failed()) {
-        return; // the pool did not answer: try again next round rather than guess
-      }
+  /** The task ids of the requests the pool holds, reserved or running. */
+  private Future<java.util.Set<String>> poolTaskIds() {
+    return vertx.eventBus().<JsonObject>request(Addresses.POOL_REQUESTS, null).map(m -> {
       java.util.Set<String> known = new java.util.HashSet<>();
       for (String part : new String[] {"active", "reserved"}) {
-        io.vertx.core.json.JsonArray list = ar.result().body().getJsonArray(part);
+        io.vertx.core.json.JsonArray list = m.body().getJsonArray(part);
         if (list != null) {
           list.forEach(o -> known.add(String.valueOf(((JsonObject) o).getValue("id"))));
         }
       }
-      dispatched.stream().filter(e -> !known.contains(e.taskId)).forEach(candidates::add);
-      reportStuck(candidates);
+      return known;
     });
-  }
-
-  private void reportStuck(java.util.List<Unsettled.Entry> entries) {
-    if (!entries.isEmpty() || stuck != 0) {
-      for (Unsettled.Entry e : entries.subList(0, Math.min(entries.size(), 20))) {
-        log.error("Task [{}] received {} s ago is still unsettled and no part of the worker holds it",
-          e.taskId, (System.currentTimeMillis() - e.receivedMillis) / 1000);
-      }
-    }
-    stuck = entries.size();
-    metrics.unsettledStuck(stuck);
   }
 
   /**
@@ -422,7 +396,7 @@ public class ConsumerVerticle extends VerticleBase {
       .put("prefetch_count", appliedPrefetch)
       .put("received", received)
       .put("unsettled", unsettled.size())
-      .put("unsettled_stuck", stuck)
+      .put("unsettled_stuck", watchdog.stuck())
       .put("eta_held", etaTimer.size())
       .put("rate_limited", buckets.waitingCount())
       .put("revoked", revoked.size())
