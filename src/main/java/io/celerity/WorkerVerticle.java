@@ -53,23 +53,25 @@ public class WorkerVerticle extends VerticleBase {
     TaskRegistry tasks = registry != null ? registry : buildRegistry(options);
     EventBus bus = vertx.eventBus();
     // -E: before any verticle runs, so the first task-received is not missed.
-    io.celerity.events.TaskEvents.of(vertx).hostname(options.getHostname()).enabled(options.isTaskEvents());
+    WorkerServices services = new WorkerServices(tasks, io.celerity.events.TaskEvents.of(vertx),
+      io.celerity.metrics.WorkerMetrics.of(vertx));
+    services.events().hostname(options.getHostname()).enabled(options.isTaskEvents());
     for (Class<?> c : List.of(Request.class, Settle.class, Settle.Batch.class, TaskOutcome.class, OutgoingMessage.class,
       io.celerity.types.Delivery.class, io.celerity.transport.FanoutSubscription.class)) {
       LocalCodec.register(bus, c);
     }
     bus.<Boolean>consumer(Addresses.WORKER_SHUTDOWN, m -> shutdown(Boolean.TRUE.equals(m.body())).onComplete(ar -> m.reply(null)));
     DeploymentOptions d = new DeploymentOptions().setConfig(config());
-    control = new ControlVerticle(tasks);
-    ConsumerVerticle consumer = new ConsumerVerticle(tasks);
-    return deploy(new ResultReaderVerticle(), d)
-      .compose(v -> deploy(new PoolDispatcherVerticle(tasks), d))
+    control = new ControlVerticle(services);
+    ConsumerVerticle consumer = new ConsumerVerticle(services);
+    return deploy(new ResultReaderVerticle(services), d)
+      .compose(v -> deploy(new PoolDispatcherVerticle(services), d))
       .compose(v -> vertx.deployVerticle(consumer, d).map(id -> {
         consumerDeployment = id;
         deployments.add(id);
         return id;
       }))
-      .compose(v -> deploy(new HeartbeatVerticle(), d))
+      .compose(v -> deploy(new HeartbeatVerticle(services), d))
       .compose(v -> deploy(control, d))
       .onSuccess(v -> Banner.print(options, tasks))
       // The broker may still be unreachable (the transport retries, /ready says so): ready once connected.

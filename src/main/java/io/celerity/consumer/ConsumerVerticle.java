@@ -38,6 +38,7 @@ public class ConsumerVerticle extends VerticleBase {
   private static final int MAX_PREFETCH = 65_535;
 
   private final TaskRegistry registry;
+  private final io.celerity.WorkerServices services;
   private WorkerOptions options;
   private Transport transport;
   private Strategy strategy;
@@ -58,8 +59,9 @@ public class ConsumerVerticle extends VerticleBase {
   private io.celerity.events.TaskEvents events;
   private io.celerity.metrics.WorkerMetrics metrics;
 
-  public ConsumerVerticle(TaskRegistry registry) {
-    this.registry = registry;
+  public ConsumerVerticle(io.celerity.WorkerServices services) {
+    this.services = services;
+    this.registry = services.registry();
   }
 
   @Override
@@ -84,8 +86,8 @@ public class ConsumerVerticle extends VerticleBase {
       options.getBrokerTransportOptions().getMap(), options.isBrokerConnectionRetryOnStartup(),
       options.getBrokerConnectionMaxRetries()));
     var bus = vertx.eventBus();
-    events = io.celerity.events.TaskEvents.of(vertx);
-    metrics = io.celerity.metrics.WorkerMetrics.of(vertx);
+    events = services.events();
+    metrics = services.metrics();
     controlHandlers(bus);
     bus.<Settle>consumer(Addresses.CONSUMER_SETTLE, m -> settle(m.body()));
     bus.<Settle.Batch>consumer(Addresses.CONSUMER_SETTLE_ALL, m -> m.body().settles().forEach(this::settle));

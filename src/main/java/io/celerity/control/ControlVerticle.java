@@ -3,9 +3,7 @@ package io.celerity.control;
 import io.celerity.Addresses;
 import io.celerity.config.WorkerOptions;
 import io.celerity.events.TaskEvents;
-import io.celerity.metrics.WorkerMetrics;
 import io.celerity.protocol.Json;
-import io.celerity.task.TaskRegistry;
 import io.celerity.transport.FanoutBinding;
 import io.celerity.transport.FanoutSubscription;
 import io.celerity.types.Delivery;
@@ -30,28 +28,28 @@ public class ControlVerticle extends VerticleBase {
   /** Celery's control exchange, {@code <control_exchange>.pidbox}. */
   public static final String PIDBOX_EXCHANGE = "celery.pidbox";
 
-  private final TaskRegistry registry;
+  private final io.celerity.WorkerServices services;
   private ControlCommands commands;
   private Pidbox mailbox;
   private HttpServer server;
 
-  public ControlVerticle(TaskRegistry registry) {
-    this.registry = registry;
+  public ControlVerticle(io.celerity.WorkerServices services) {
+    this.services = services;
   }
 
   @Override
   public Future<?> start() {
     WorkerOptions options = new WorkerOptions(config());
-    TaskEvents events = TaskEvents.of(vertx);
+    TaskEvents events = services.events();
     mailbox = new Pidbox(options.getHostname(), events.clock());
     if (!HttpAuth.isLoopback(options.getHttpHost()) && options.getHttpToken() == null) {
       return Future.failedFuture(new IllegalArgumentException("The HTTP bridge binds to " + options.getHttpHost()
         + ", beyond this machine: set http_token (CELERITY_HTTP_TOKEN) or bind to 127.0.0.1"));
     }
     WorkerStatus status = new WorkerStatus(vertx, options, mailbox::clock);
-    commands = new Panel(vertx, options, registry, events, status, mailbox::clock).commands();
+    commands = new Panel(vertx, options, services.registry(), events, status, mailbox::clock).commands();
     HttpBridge bridge = new HttpBridge(vertx, options, commands, new HttpAuth(options.getHttpToken()),
-      WorkerMetrics.of(vertx), status);
+      services.metrics(), status);
     vertx.eventBus().<Delivery>consumer(Addresses.CONTROL_PIDBOX, m -> onRequest(m.body()));
     FanoutBinding pidbox = new FanoutBinding(PIDBOX_EXCHANGE, options.getHostname() + "." + PIDBOX_EXCHANGE, "",
       Map.of("x-message-ttl", 300_000, "x-expires", 10_000));

@@ -18,16 +18,21 @@ public class HeartbeatVerticle extends VerticleBase {
   private static final Logger log = LoggerFactory.getLogger("celery.worker.heartbeat");
   private static final long LAG_PROBE_MS = 100;
 
+  private final io.celerity.WorkerServices services;
   private WorkerEvents events;
   private long lastProbeNanos;
   private long maxLagMs;
   private long lastBeatMillis;
   private boolean offlineSent;
 
+  public HeartbeatVerticle(io.celerity.WorkerServices services) {
+    this.services = services;
+  }
+
   @Override
   public Future<?> start() {
     WorkerOptions options = new WorkerOptions(config());
-    io.celerity.events.TaskEvents taskEvents = io.celerity.events.TaskEvents.of(vertx);
+    io.celerity.events.TaskEvents taskEvents = services.events();
     events = new WorkerEvents(options.getHostname(), options.getHeartbeatInterval(), taskEvents.clock());
     // This verticle publishes the task events too: batches leave from its event loop, never a task's.
     taskEvents.publisher(context, m -> vertx.eventBus().request(Addresses.BROKER_PUBLISH, m)

@@ -3,7 +3,6 @@ package io.celerity.pool;
 import io.celerity.Addresses;
 import io.celerity.config.WorkerOptions;
 import io.celerity.pool.process.ProcessRunner;
-import io.celerity.protocol.States;
 import io.celerity.task.TaskRegistry;
 import io.celerity.types.Request;
 import io.celerity.types.Settle;
@@ -27,6 +26,7 @@ public class PoolDispatcherVerticle extends VerticleBase {
 
   private static final Logger log = LoggerFactory.getLogger("celery.worker");
 
+  private final io.celerity.WorkerServices services;
   private final TaskRegistry registry;
   private TaskPool pool;
   private boolean disablePrefetch;
@@ -36,13 +36,10 @@ public class PoolDispatcherVerticle extends VerticleBase {
   private Autoscaler autoscaler;
   private java.util.List<Settle> earlyAcks = new java.util.ArrayList<>();
 
-  public PoolDispatcherVerticle() {
-    this(new TaskRegistry());
-  }
-
-  /** A dispatcher whose child processes may add tasks only they can run to {@code registry}. */
-  public PoolDispatcherVerticle(TaskRegistry registry) {
-    this.registry = registry;
+  /** A dispatcher whose child processes may add tasks only they can run to the services' registry. */
+  public PoolDispatcherVerticle(io.celerity.WorkerServices services) {
+    this.services = services;
+    this.registry = services.registry();
   }
 
   @Override
@@ -50,8 +47,8 @@ public class PoolDispatcherVerticle extends VerticleBase {
     WorkerOptions options = new WorkerOptions(config());
     disablePrefetch = options.isDisablePrefetch();
     var bus = vertx.eventBus();
-    io.celerity.events.TaskEvents events = io.celerity.events.TaskEvents.of(vertx);
-    io.celerity.metrics.WorkerMetrics metrics = io.celerity.metrics.WorkerMetrics.of(vertx);
+    io.celerity.events.TaskEvents events = services.events();
+    io.celerity.metrics.WorkerMetrics metrics = services.metrics();
     runner = "process".equals(options.getPool()) ? new ProcessRunner(vertx, context, options, registry)
       : new ThreadRunner(options.getPool(), options.getMaxAbandonedThreads());
     pool = new TaskPool(vertx, context, runner, options.getInitialConcurrency(), new TaskPool.Listener() {

@@ -19,13 +19,18 @@ import io.vertx.core.json.JsonObject;
  */
 public class ResultReaderVerticle extends VerticleBase {
 
+  private final io.celerity.WorkerServices services;
   private RetryingBackend backend;
   private ResultRecorder recorder;
+
+  public ResultReaderVerticle(io.celerity.WorkerServices services) {
+    this.services = services;
+  }
 
   @Override
   public Future<?> start() {
     WorkerOptions options = new WorkerOptions(config());
-    io.celerity.metrics.WorkerMetrics metrics = io.celerity.metrics.WorkerMetrics.of(vertx);
+    io.celerity.metrics.WorkerMetrics metrics = services.metrics();
     ResultBackend raw = Backends.create(vertx, options.getResultBackend(), options.getResultExpires());
     // Writes are retried as Celery's backends retry them; the memory backend cannot fail.
     WriteRetryPolicy policy = raw instanceof io.celerity.backend.MemoryBackend ? WriteRetryPolicy.NONE
@@ -46,7 +51,7 @@ public class ResultReaderVerticle extends VerticleBase {
     recorder = new ResultRecorder(backend, s -> bus.send(Addresses.CONSUMER_SETTLE, s),
       m -> bus.request(Addresses.BROKER_PUBLISH, m).mapEmpty(), options.isResultExtended(), options.getHostname(),
       options.getTaskDefaultQueue());
-    io.celerity.events.TaskEvents events = io.celerity.events.TaskEvents.of(vertx);
+    io.celerity.events.TaskEvents events = services.events();
     bus.<Request>consumer(Addresses.RESULT_STARTED, m -> {
       Request r = m.body();
       recorder.started(r);
