@@ -180,7 +180,7 @@ public final class TaskEvents implements Shareable {
     e.put("hostname", hostname);
     e.put("utcoffset", utcoffset());
     e.put("pid", PID);
-    e.put("clock", clock.incrementAndGet());
+    e.put("clock", 0L); // ticked in emit, where the buffer's order is decided
     e.put("uuid", uuid);
     return e;
   }
@@ -193,7 +193,12 @@ public final class TaskEvents implements Shareable {
   private void emit(Map<String, Object> e, String type) {
     e.put("timestamp", System.currentTimeMillis() / 1000.0);
     e.put("type", type);
-    buffer.add(e);
+    // Events come from several threads (consumer and pool loops): ticking the clock and queueing
+    // under one lock keeps the clocks increasing in the order monitors receive them.
+    synchronized (buffer) {
+      e.put("clock", clock.incrementAndGet());
+      buffer.add(e);
+    }
     scheduleFlush();
   }
 
