@@ -22,29 +22,8 @@ done
 mkdir -p "$BENCH_DIR/results"
 OUT="$BENCH_DIR/results/$(date +%Y-%m-%d_%H%M%S).md"
 STATE="$(mktemp -t celerity-bench-pids.XXXXXX)"
-HARNESS_PID=""
+# shellcheck source=bench/harness.sh
+source "$BENCH_DIR/harness.sh"
 
-cleanup() {
-  local rc=$?
-  trap - EXIT INT TERM
-  if [[ -n "$HARNESS_PID" ]] && kill -0 "$HARNESS_PID" 2>/dev/null; then
-    kill -TERM "$HARNESS_PID" 2>/dev/null || true   # the harness stops its workers and deletes its queues
-    for _ in $(seq 1 20); do kill -0 "$HARNESS_PID" 2>/dev/null || break; sleep 0.5; done
-    kill -KILL "$HARNESS_PID" 2>/dev/null || true
-  fi
-  # last resort: worker process groups the harness recorded and did not get to stop
-  if [[ -s "$STATE" ]]; then
-    while read -r pgid; do
-      [[ -n "$pgid" ]] && kill -KILL -- "-$pgid" 2>/dev/null || true
-    done < "$STATE"
-  fi
-  rm -f "$STATE"
-  exit "$rc"
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
-
-"$PY" "$BENCH_DIR/bench.py" --jar "$JAR" --out "$OUT" --state-file "$STATE" \
-  --cmdline "bench/run.sh $*" "$@" &
-HARNESS_PID=$!
-wait "$HARNESS_PID"
+run_harness 10 '' -- "$PY" "$BENCH_DIR/bench.py" --jar "$JAR" --out "$OUT" --state-file "$STATE" \
+  --cmdline "bench/run.sh $*" "$@"

@@ -39,29 +39,8 @@ javac -cp "$JAR" -d "$CLASSES" "$CHAOS_DIR/ChaosTasks.java"
 mkdir -p "$CHAOS_DIR/results"
 OUT="$CHAOS_DIR/results/$(date +%Y-%m-%d_%H%M%S).md"
 STATE="$(mktemp -t celerity-chaos-pids.XXXXXX)"
-HARNESS_PID=""
+# shellcheck source=bench/harness.sh
+source "$CHAOS_DIR/../harness.sh"
 
-cleanup() {
-  local rc=$?
-  trap - EXIT INT TERM
-  if [[ -n "$HARNESS_PID" ]] && kill -0 "$HARNESS_PID" 2>/dev/null; then
-    kill -TERM "$HARNESS_PID" 2>/dev/null || true   # the harness stops its workers and deletes its queues
-    for _ in $(seq 1 30); do kill -0 "$HARNESS_PID" 2>/dev/null || break; sleep 0.5; done
-    kill -KILL "$HARNESS_PID" 2>/dev/null || true
-  fi
-  # last resort: process groups the harness recorded (workers, private redis-server) still alive
-  if [[ -s "$STATE" ]]; then
-    while read -r pgid; do
-      [[ -n "$pgid" ]] && kill -KILL -- "-$pgid" 2>/dev/null || true
-    done < "$STATE"
-  fi
-  rm -rf "$STATE" "$CLASSES"
-  exit "$rc"
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
-
-"$PY" "$CHAOS_DIR/chaos.py" --jar "$JAR" --classes "$CLASSES" --out "$OUT" --state-file "$STATE" \
-  --cmdline "$CMDLINE" "${ARGS[@]}" &
-HARNESS_PID=$!
-wait "$HARNESS_PID"
+run_harness 15 "$CLASSES" -- "$PY" "$CHAOS_DIR/chaos.py" --jar "$JAR" --classes "$CLASSES" --out "$OUT" --state-file "$STATE" \
+  --cmdline "$CMDLINE" "${ARGS[@]}"

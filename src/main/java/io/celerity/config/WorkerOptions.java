@@ -275,12 +275,20 @@ public class WorkerOptions {
 
   /** Celery's default node name, {@code celery@<host name>}. */
   public static String defaultHostname() {
-    try {
-      return "celery@" + InetAddress.getLocalHost().getHostName();
-    } catch (UnknownHostException e) {
-      return "celery@localhost";
+    String h = defaultHostname;
+    if (h == null) {
+      // resolved once per JVM: it can take a DNS round trip, and inspect conf builds default options on an event loop
+      try {
+        h = "celery@" + InetAddress.getLocalHost().getHostName();
+      } catch (UnknownHostException e) {
+        h = "celery@localhost";
+      }
+      defaultHostname = h;
     }
+    return h;
   }
+
+  private static volatile String defaultHostname;
 
   public String getBroker() {
     return broker;

@@ -1,5 +1,7 @@
 package io.celerity.pool;
 
+import io.celerity.pool.PoolTesting.Recorder;
+
 import io.celerity.protocol.MessageDecoder;
 import io.celerity.protocol.States;
 import io.celerity.protocol.TaskMessages;
@@ -25,8 +27,8 @@ import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 
-import static io.celerity.pool.OnLoop.await;
-import static io.celerity.pool.OnLoop.onLoop;
+import static io.celerity.pool.PoolTesting.await;
+import static io.celerity.pool.PoolTesting.onLoop;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
 /**
@@ -69,25 +71,8 @@ class TaskPoolDeliveriesTest {
     }
   }
 
-  private static final class Recorder implements TaskPool.Listener {
-    final List<Request> started = Collections.synchronizedList(new ArrayList<>());
-    final List<TaskOutcome> finished = Collections.synchronizedList(new ArrayList<>());
-
-    @Override
-    public void started(Request request) {
-      started.add(request);
-    }
-
-    @Override
-    public void finished(TaskOutcome outcome) {
-      finished.add(outcome);
-    }
-  }
-
   private TaskPool startPool(Vertx vertx, Context ctx, int concurrency, Recorder rec) throws Exception {
-    TaskPool pool = onLoop(ctx, () -> new TaskPool(vertx, ctx, runner, concurrency, rec));
-    onLoop(ctx, pool::warmUp);
-    return pool;
+    return PoolTesting.startPool(vertx, ctx, runner, concurrency, rec);
   }
 
   /** The issue's {@code dup-2} case: with -c 2 the second copy must stay active after the first ends. */

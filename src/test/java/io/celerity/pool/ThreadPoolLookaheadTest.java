@@ -1,5 +1,7 @@
 package io.celerity.pool;
 
+import io.celerity.pool.PoolTesting.Recorder;
+
 import io.celerity.protocol.MessageDecoder;
 import io.celerity.protocol.States;
 import io.celerity.protocol.TaskMessages;
@@ -22,8 +24,8 @@ import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 
-import static io.celerity.pool.OnLoop.await;
-import static io.celerity.pool.OnLoop.onLoop;
+import static io.celerity.pool.PoolTesting.await;
+import static io.celerity.pool.PoolTesting.onLoop;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -65,30 +67,10 @@ class ThreadPoolLookaheadTest {
     }
   }
 
-  private static final class Recorder implements TaskPool.Listener {
-    final List<Request> started = new ArrayList<>();
-    final List<TaskOutcome> finished = new ArrayList<>();
-
-    @Override
-    public void started(Request request) {
-      started.add(request);
-    }
-
-    @Override
-    public void finished(TaskOutcome outcome) {
-      finished.add(outcome);
-    }
-  }
-
-  /** Runs {@code body} on the pool's own event loop, where TaskPool lives. */
-
   private final ThreadRunner runner = new ThreadRunner("threads");
 
-  /** A pool on {@code ctx}'s event loop, where TaskPool lives, over this test's thread runner. */
   private TaskPool startPool(Vertx vertx, Context ctx, int concurrency, Recorder rec) throws Exception {
-    TaskPool pool = onLoop(ctx, () -> new TaskPool(vertx, ctx, runner, concurrency, rec));
-    onLoop(ctx, pool::warmUp);
-    return pool;
+    return PoolTesting.startPool(vertx, ctx, runner, concurrency, rec);
   }
 
   @Test
