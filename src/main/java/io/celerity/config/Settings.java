@@ -425,7 +425,9 @@ public final class Settings {
   /** The text of a flag's help: the documentation line without its Markdown, and the default. */
   public static String help(Setting<?> s) {
     String text = s.doc().replaceAll("\\[([^]]+)]\\([^)]+\\)", "$1").replace("`", "");
-    String def = defaultCell(s).replace("`", "");
-    return text + ". Default: " + def + ". Setting " + s.key() + ", " + s.env() + ".";
+    if (s.switchValue() != null) {
+      return text + ". Sets " + s.key() + " to " + s.switchValue() + " (" + s.env() + ").";
+    }
+    return text + ". Default: " + defaultCell(s).replace("`", "") + ". Setting " + s.key() + ", " + s.env() + ".";
   }
 }

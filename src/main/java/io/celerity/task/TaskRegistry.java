@@ -51,9 +51,13 @@ public class TaskRegistry {
 
   /** Loads every {@link TaskModule} listed for {@link ServiceLoader} on the class path. */
   public TaskRegistry loadServiceModules(ClassLoader loader) {
-    for (TaskModule m : ServiceLoader.load(TaskModule.class, loader)) {
-      m.register(this);
-    }
+    return loadServiceModules(loader, type -> true);
+  }
+
+  /** The service-loader modules whose class {@code wanted} accepts. */
+  public TaskRegistry loadServiceModules(ClassLoader loader, java.util.function.Predicate<Class<?>> wanted) {
+    ServiceLoader.load(TaskModule.class, loader).stream().filter(p -> wanted.test(p.type()))
+      .forEach(p -> p.get().register(this));
     return this;
   }
 
