@@ -89,12 +89,13 @@ public class WorkerVerticle extends VerticleBase {
     new io.celerity.canvas.Builtins().register(r); // celery.* names a message may carry (docs/wire-protocol.md §5.5)
     ClassLoader cl = Thread.currentThread().getContextClassLoader();
     if (options.isLoadExamples()) {
-      r.loadApp("io.celerity.examples.ExampleTasks", cl);
+      r.loadApp(io.celerity.examples.ExampleTasks.class.getName(), cl);
     }
     for (String app : options.getApps()) {
       r.loadApp(app, cl);
     }
-    r.loadServiceModules(cl);
+    // a jar may list the examples as a service (older celerity jars did): --without-examples still wins
+    r.loadServiceModules(cl, type -> options.isLoadExamples() || type != io.celerity.examples.ExampleTasks.class);
     return r;
   }
 

@@ -63,4 +63,11 @@ public @interface Task {
 
   /** Store failures even when {@link #ignoreResult()} is set ({@code store_errors_even_if_ignored}). */
   boolean storeErrorsEvenIfIgnored() default false;
+
+  /**
+   * Accept object (POJO, record) arguments whose JSON carries fields their class lacks, dropping those
+   * fields. By default such an argument fails the task with {@code TypeError: Point.__init__() got an
+   * unexpected keyword argument 'z'}, as Python's {@code Point(**fields)} does.
+   */
+  boolean ignoreUnknownFields() default false;
 }

@@ -1,6 +1,9 @@
 package io.celerity.task;
 
+import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.JavaType;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.exc.UnrecognizedPropertyException;
 import io.celerity.protocol.Json;
 
 import java.lang.reflect.InvocationTargetException;
@@ -48,9 +51,13 @@ public class TaskRegistry {
 
   /** Loads every {@link TaskModule} listed for {@link ServiceLoader} on the class path. */
   public TaskRegistry loadServiceModules(ClassLoader loader) {
-    for (TaskModule m : ServiceLoader.load(TaskModule.class, loader)) {
-      m.register(this);
-    }
+    return loadServiceModules(loader, type -> true);
+  }
+
+  /** The service-loader modules whose class {@code wanted} accepts. */
+  public TaskRegistry loadServiceModules(ClassLoader loader, java.util.function.Predicate<Class<?>> wanted) {
+    ServiceLoader.load(TaskModule.class, loader).stream().filter(p -> wanted.test(p.type()))
+      .forEach(p -> p.get().register(this));
     return this;
   }
 
@@ -83,7 +90,8 @@ public class TaskRegistry {
         instance = newInstance(c);
       }
       String name = t.name().isEmpty() ? c.getSimpleName() + "." + m.getName() : t.name();
-      register(name, TaskOptions.of(t), new MethodTask(name, Modifier.isStatic(m.getModifiers()) ? null : instance, m));
+      register(name, TaskOptions.of(t), new MethodTask(name, Modifier.isStatic(m.getModifiers()) ? null : instance, m,
+        t.ignoreUnknownFields()));
     }
     return this;
   }
@@ -96,15 +104,22 @@ public class TaskRegistry {
     }
   }
 
-  /** Binds Celery args/kwargs to a Java method's parameters. */
+  /**
+   * Reads object arguments refusing fields their class does not have, as Python refuses an unknown
+   * keyword argument to a constructor; {@link Task#ignoreUnknownFields()} reads with {@link Json#MAPPER}.
+   */
+  private static final ObjectMapper STRICT = Json.MAPPER.copy().enable(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES);
+
+  /** Binds Celery args/kwargs to a Java method's parameters, refusing what Python's call would refuse. */
   private static final class MethodTask implements TaskFunction {
     private final String name;
     private final Object target;
     private final Method method;
     private final Parameter[] params;
     private final JavaType[] types;
+    private final ObjectMapper mapper;
 
-    MethodTask(String name, Object target, Method method) {
+    MethodTask(String name, Object target, Method method, boolean ignoreUnknownFields) {
       this.name = name;
       this.target = target;
       this.method = method;
@@ -113,15 +128,16 @@ public class TaskRegistry {
       for (int i = 0; i < params.length; i++) {
         types[i] = Json.MAPPER.getTypeFactory().constructType(params[i].getParameterizedType());
       }
+      this.mapper = ignoreUnknownFields ? Json.MAPPER : STRICT;
     }
 
     @Override
     public Object run(TaskContext ctx) throws Exception {
       List<Object> args = ctx.args();
       Map<String, Object> kwargs = ctx.kwargs();
+      checkKeywords(kwargs, args.size());
       Object[] values = new Object[params.length];
       int positional = 0;
-      int used = 0;
       for (int i = 0; i < params.length; i++) {
         if (params[i].getType() == TaskContext.class) {
           values[i] = ctx;
@@ -132,21 +148,13 @@ public class TaskRegistry {
           raw = args.get(positional++);
         } else if (params[i].isNamePresent() && kwargs.containsKey(params[i].getName())) {
           raw = kwargs.get(params[i].getName());
-          used++;
         } else {
           throw TaskError.typeError(name + "() missing required argument: '" + params[i].getName() + "'");
         }
-        try {
-          values[i] = Json.MAPPER.convertValue(raw, types[i]);
-        } catch (IllegalArgumentException e) {
-          throw TaskError.typeError(name + "() argument '" + params[i].getName() + "': " + e.getMessage());
-        }
+        values[i] = convert(raw, i);
       }
       if (positional < args.size()) {
         throw TaskError.typeError(name + "() takes " + positional + " positional arguments but " + args.size() + " were given");
-      }
-      if (used < kwargs.size()) {
-        throw TaskError.typeError(name + "() got an unexpected keyword argument among " + kwargs.keySet());
       }
       try {
         return method.invoke(target, values);
@@ -156,6 +164,42 @@ public class TaskRegistry {
           throw ex;
         }
         throw (Error) cause;
+      }
+    }
+
+    /** Python checks keywords first: an unknown name, then one already given by position. */
+    private void checkKeywords(Map<String, Object> kwargs, int positionalGiven) {
+      for (String key : kwargs.keySet()) {
+        int slot = 0;
+        boolean found = false;
+        for (Parameter p : params) {
+          if (p.getType() == TaskContext.class) {
+            continue;
+          }
+          if (p.isNamePresent() && p.getName().equals(key)) {
+            found = true;
+            if (slot < positionalGiven) {
+              throw TaskError.typeError(name + "() got multiple values for argument '" + key + "'");
+            }
+          }
+          slot++;
+        }
+        if (!found) {
+          throw TaskError.typeError(name + "() got an unexpected keyword argument '" + key + "'");
+        }
+      }
+    }
+
+    private Object convert(Object raw, int i) {
+      try {
+        return mapper.convertValue(raw, types[i]);
+      } catch (IllegalArgumentException e) {
+        if (e.getCause() instanceof UnrecognizedPropertyException u) {
+          // what Python says when a dict is spread into a constructor: Point(**{"x": 1, "z": 2})
+          throw TaskError.typeError(u.getReferringClass().getSimpleName() + ".__init__() got an unexpected keyword argument '"
+            + u.getPropertyName() + "'");
+        }
+        throw TaskError.typeError(name + "() argument '" + params[i].getName() + "': " + e.getMessage());
       }
     }
   }

@@ -1,72 +1,74 @@
 package io.celerity.config;
 
+import io.vertx.core.json.DecodeException;
 import io.vertx.core.json.JsonObject;
 
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.TreeMap;
 
 /**
  * Builds the worker's configuration from its sources, later ones winning: built-in defaults,
  * {@code conf/worker.json} (or {@code --config FILE}), {@code CELERITY_*} environment variables,
- * then command-line flags.
+ * then command-line flags. A key or variable that names no setting, or a value of the wrong type,
+ * is refused with a {@link SettingException} naming it and the setting probably meant.
  */
 public final class ConfigLoader {
 
   public static final String ENV_PREFIX = "CELERITY_";
   public static final Path DEFAULT_CONFIG_FILE = Path.of("conf", "worker.json");
+  /** {@code CELERITY_*} variables that are not settings: the launcher's, and the test and compose tooling's. */
+  static final List<String> NOT_SETTINGS = List.of("CELERITY_HOME", "CELERITY_JAR", "CELERITY_TEST_", "CELERITY_FIXTURE_",
+    "CELERITY_COMPOSE_");
 
   private ConfigLoader() {
   }
 
   public static JsonObject load(Path configFile, boolean fileRequired, Map<String, String> env, JsonObject flags) throws IOException {
     JsonObject merged = new WorkerOptions().toJson();
-    merged.remove("hostname");
+    merged.remove(Settings.HOSTNAME.key());
     if (configFile != null && Files.exists(configFile)) {
-      merged.mergeIn(new JsonObject(Files.readString(configFile)));
+      merged.mergeIn(fromFile(configFile));
     } else if (fileRequired) {
       throw new IOException("config file not found: " + configFile);
     }
-    merged.mergeIn(fromEnv(env, merged));
+    merged.mergeIn(fromEnv(env));
     merged.mergeIn(flags);
     return merged;
   }
 
-  /** {@code CELERITY_RESULT_BACKEND=redis://...} sets {@code result_backend}; values typed after the known keys. */
-  static JsonObject fromEnv(Map<String, String> env, JsonObject known) {
+  private static JsonObject fromFile(Path file) throws IOException {
+    JsonObject json;
+    try {
+      json = new JsonObject(Files.readString(file));
+    } catch (DecodeException | ClassCastException e) {
+      throw new SettingException(file + " is not a JSON object: " + e.getMessage());
+    }
+    Settings.read(json, file.toString()); // refuses unknown keys and wrong types, naming the file
+    return json;
+  }
+
+  /** {@code CELERITY_RESULT_BACKEND=redis://...} sets {@code result_backend}, typed as the setting is. */
+  static JsonObject fromEnv(Map<String, String> env) {
     JsonObject out = new JsonObject();
-    for (Map.Entry<String, String> e : env.entrySet()) {
-      if (!e.getKey().startsWith(ENV_PREFIX) || e.getKey().equals("CELERITY_HOME")) {
+    for (Map.Entry<String, String> e : new TreeMap<>(env).entrySet()) {
+      String name = e.getKey();
+      if (!name.startsWith(ENV_PREFIX) || NOT_SETTINGS.stream().anyMatch(name::startsWith)) {
         continue;
       }
-      String key = e.getKey().substring(ENV_PREFIX.length()).toLowerCase(Locale.ROOT);
-      out.put(key, NUMERIC_WITHOUT_DEFAULT.contains(key) ? number(e.getValue()) : typed(e.getValue(), known.getValue(key)));
+      Setting<?> s = Settings.byKey(name.substring(ENV_PREFIX.length()).toLowerCase(Locale.ROOT));
+      if (s == null || !name.equals(s.env())) {
+        Setting<?> near = Settings.nearest(name.substring(ENV_PREFIX.length()));
+        throw new SettingException("unknown environment variable " + name
+          + (near == null ? " (CELERITY_* variables are settings, listed in docs/configuration.md)"
+          : "; did you mean " + near.env() + "?"));
+      }
+      out.put(s.key(), Settings.parseText(s, e.getValue(), name + "=" + e.getValue()));
     }
     return out;
-  }
-
-  private static Object typed(String raw, Object like) {
-    if (like instanceof Boolean) {
-      return raw.equalsIgnoreCase("true") || raw.equals("1") || raw.equalsIgnoreCase("yes");
-    }
-    if (like instanceof Integer || like instanceof Long) {
-      return Long.parseLong(raw.trim());
-    }
-    if (like instanceof Double) {
-      return Double.parseDouble(raw.trim());
-    }
-    return raw;
-  }
-
-  /** Settings that are numbers but have no default to take the type from. */
-  private static final java.util.Set<String> NUMERIC_WITHOUT_DEFAULT =
-    java.util.Set.of("time_limit", "soft_time_limit", "queue_max_priority", "eta_task_limit", "result_backend_max_retries",
-      "max_abandoned_threads");
-
-  private static Object number(String raw) {
-    String s = raw.trim();
-    return s.contains(".") ? (Object) Double.parseDouble(s) : (Object) Long.parseLong(s);
   }
 }

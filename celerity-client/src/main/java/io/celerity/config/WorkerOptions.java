@@ -1,17 +1,17 @@
 package io.celerity.config;
 
-import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 
 import java.net.InetAddress;
 import java.net.UnknownHostException;
-import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
 
 /**
- * Worker configuration. Every key is documented in docs/configuration.md with the Celery setting it
- * mirrors; the JSON form is what {@code conf/worker.json}, {@code CELERITY_*} variables and CLI flags
- * fill in.
+ * Worker configuration: the values of the {@link Settings} (declared there once, with their keys,
+ * types, flags and documentation), with typed getters for the code that reads them. The JSON form is
+ * what {@code conf/worker.json}, {@code CELERITY_*} variables and CLI flags fill in.
  */
 public class WorkerOptions {
 
@@ -36,241 +36,60 @@ public class WorkerOptions {
   public static final double DEFAULT_CHILD_START_TIMEOUT = 60.0;
   public static final long DEFAULT_MAX_DECOMPRESSED_BODY = 64L * 1024 * 1024;
   public static final double DEFAULT_UNSETTLED_DEADLINE = 300.0;
+  public static final String DEFAULT_TASK_DEFAULT_QUEUE = "celery";
+  public static final long DEFAULT_RESULT_BACKEND_BASE_SLEEP_BETWEEN_RETRIES_MS = 10;
+  public static final long DEFAULT_RESULT_BACKEND_MAX_SLEEP_BETWEEN_RETRIES_MS = 10_000;
+  /** Celery's {@code -l} choices, and logback's WARN and TRACE. */
+  public static final List<String> LOGLEVELS = List.of("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL", "FATAL", "WARN",
+    "TRACE");
   public static final List<String> DEFAULT_CHILD_JVM_OPTIONS = List.of("-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1",
     "-Xshare:auto");
 
-  private String broker = DEFAULT_BROKER;
-  private String resultBackend = DEFAULT_RESULT_BACKEND;
-  private List<String> queues = new ArrayList<>(DEFAULT_QUEUES);
-  private int concurrency = Runtime.getRuntime().availableProcessors();
-  private String pool = DEFAULT_POOL;
-  private String hostname;
+  /** The values given; a setting not in here has its default. */
+  private final Map<Setting<?>, Object> values = new HashMap<>();
   private String nodename;
-  private int prefetchMultiplier = DEFAULT_PREFETCH_MULTIPLIER;
-  private String loglevel = DEFAULT_LOGLEVEL;
-  private Double timeLimit;
-  private Double softTimeLimit;
-  private boolean taskEvents;
-  private boolean acksLate;
-  private boolean trackStarted;
-  private boolean acksOnFailureOrTimeout = true;
-  private boolean rejectOnWorkerLost;
-  private Integer etaTaskLimit;
-  private boolean disablePrefetch;
-  private String statedb;
-  private boolean resultExtended;
-  private String taskDefaultQueue = "celery";
-  private long resultExpires = DEFAULT_RESULT_EXPIRES;
-  private Integer queueMaxPriority;
-  private List<String> apps = new ArrayList<>();
-  private boolean loadExamples = true;
-  private String httpHost = DEFAULT_HTTP_HOST;
-  private int httpPort = DEFAULT_HTTP_PORT;
-  private String httpToken;
-  private double shutdownTimeout = DEFAULT_SHUTDOWN_TIMEOUT;
-  private double heartbeatInterval = DEFAULT_HEARTBEAT_INTERVAL;
-  private long reconnectMaxDelayMs = DEFAULT_RECONNECT_MAX_DELAY_MS;
-  private boolean brokerConnectionRetryOnStartup = io.celerity.transport.TransportOptions.DEFAULT_RETRY_ON_STARTUP;
-  private int brokerConnectionMaxRetries = io.celerity.transport.TransportOptions.DEFAULT_MAX_RETRIES;
-  private int eventLoops = Runtime.getRuntime().availableProcessors();
-  private JsonObject brokerTransportOptions = new JsonObject();
-  private List<String> childCommand = new ArrayList<>();
-  private List<String> childJvmOptions = new ArrayList<>(DEFAULT_CHILD_JVM_OPTIONS);
-  private int maxTasksPerChild = DEFAULT_MAX_TASKS_PER_CHILD;
-  private long maxMemoryPerChild = DEFAULT_MAX_MEMORY_PER_CHILD;
-  private int[] autoscale;
-  private double autoscaleKeepalive = DEFAULT_AUTOSCALE_KEEPALIVE;
-  private double childKillGrace = DEFAULT_CHILD_KILL_GRACE;
-  private double childStartTimeout = DEFAULT_CHILD_START_TIMEOUT;
-  private JsonObject resultBackendTransportOptions = new JsonObject();
-  private boolean resultBackendAlwaysRetry;
-  private Long resultBackendMaxRetries;
-  private long resultBackendBaseSleepBetweenRetriesMs = 10;
-  private long resultBackendMaxSleepBetweenRetriesMs = 10_000;
-  private Integer maxAbandonedThreads;
-  private long maxDecompressedBody = DEFAULT_MAX_DECOMPRESSED_BODY;
-  private double unsettledDeadline = DEFAULT_UNSETTLED_DEADLINE;
 
   public WorkerOptions() {
   }
 
+  /**
+   * Settings from JSON (a deployment's config, or what {@link ConfigLoader} merged). Unknown keys and
+   * values of the wrong type are refused with a {@link SettingException} naming the key.
+   */
   public WorkerOptions(JsonObject json) {
-    broker = json.getString("broker", broker);
-    resultBackend = json.getString("result_backend", resultBackend);
-    if (json.getValue("queues") != null) {
-      queues = stringList(json.getValue("queues"));
-    }
-    concurrency = json.getInteger("concurrency", concurrency);
-    pool = json.getString("pool", pool);
-    hostname = json.getString("hostname", hostname);
-    prefetchMultiplier = json.getInteger("prefetch_multiplier", prefetchMultiplier);
-    loglevel = json.getString("loglevel", loglevel);
-    timeLimit = positive(json.getDouble("time_limit"));
-    softTimeLimit = positive(json.getDouble("soft_time_limit"));
-    taskEvents = json.getBoolean("task_events", taskEvents);
-    acksLate = json.getBoolean("acks_late", acksLate);
-    trackStarted = json.getBoolean("track_started", trackStarted);
-    acksOnFailureOrTimeout = json.getBoolean("acks_on_failure_or_timeout", acksOnFailureOrTimeout);
-    rejectOnWorkerLost = json.getBoolean("reject_on_worker_lost", rejectOnWorkerLost);
-    etaTaskLimit = json.getInteger("eta_task_limit", etaTaskLimit);
-    disablePrefetch = json.getBoolean("disable_prefetch", disablePrefetch);
-    statedb = json.getString("statedb", statedb);
-    resultExtended = json.getBoolean("result_extended", resultExtended);
-    taskDefaultQueue = json.getString("task_default_queue", taskDefaultQueue);
-    resultExpires = json.getLong("result_expires", resultExpires);
-    queueMaxPriority = json.getInteger("queue_max_priority", queueMaxPriority);
-    if (json.getValue("app") != null) {
-      apps = stringList(json.getValue("app"));
-    }
-    loadExamples = json.getBoolean("load_examples", loadExamples);
-    httpHost = json.getString("http_host", httpHost);
-    httpPort = json.getInteger("http_port", httpPort);
-    httpToken = json.getString("http_token", httpToken);
-    shutdownTimeout = json.getDouble("shutdown_timeout", shutdownTimeout);
-    heartbeatInterval = json.getDouble("heartbeat_interval", heartbeatInterval);
-    reconnectMaxDelayMs = json.getLong("reconnect_max_delay_ms", reconnectMaxDelayMs);
-    brokerConnectionRetryOnStartup = json.getBoolean("broker_connection_retry_on_startup", brokerConnectionRetryOnStartup);
-    brokerConnectionMaxRetries = json.getInteger("broker_connection_max_retries", brokerConnectionMaxRetries);
-    eventLoops = json.getInteger("event_loops", eventLoops);
-    Object bto = json.getValue("broker_transport_options");
-    // an object in worker.json, JSON text when it comes from CELERITY_BROKER_TRANSPORT_OPTIONS
-    if (bto instanceof JsonObject o) {
-      brokerTransportOptions = o.copy();
-    } else if (bto instanceof String text && !text.isBlank()) {
-      brokerTransportOptions = new JsonObject(text);
-    }
-    if (json.getValue("child_command") != null) {
-      childCommand = words(json.getValue("child_command"));
-    }
-    if (json.getValue("child_jvm_options") != null) {
-      childJvmOptions = words(json.getValue("child_jvm_options"));
-    }
-    maxTasksPerChild = json.getInteger("max_tasks_per_child", maxTasksPerChild);
-    maxMemoryPerChild = json.getLong("max_memory_per_child", maxMemoryPerChild);
-    if (json.getValue("autoscale") != null) {
-      autoscale = autoscale(json.getValue("autoscale"));
-    }
-    autoscaleKeepalive = json.getDouble("autoscale_keepalive", autoscaleKeepalive);
-    childKillGrace = json.getDouble("child_kill_grace", childKillGrace);
-    childStartTimeout = json.getDouble("child_start_timeout", childStartTimeout);
-    Object rbto = json.getValue("result_backend_transport_options");
-    if (rbto instanceof JsonObject o) {
-      resultBackendTransportOptions = o.copy();
-    } else if (rbto instanceof String text && !text.isBlank()) {
-      resultBackendTransportOptions = new JsonObject(text);
-    }
-    resultBackendAlwaysRetry = json.getBoolean("result_backend_always_retry", resultBackendAlwaysRetry);
-    resultBackendMaxRetries = json.getLong("result_backend_max_retries", resultBackendMaxRetries);
-    resultBackendBaseSleepBetweenRetriesMs = json.getLong("result_backend_base_sleep_between_retries_ms",
-      resultBackendBaseSleepBetweenRetriesMs);
-    resultBackendMaxSleepBetweenRetriesMs = json.getLong("result_backend_max_sleep_between_retries_ms",
-      resultBackendMaxSleepBetweenRetriesMs);
-    maxAbandonedThreads = json.getInteger("max_abandoned_threads", maxAbandonedThreads);
-    maxDecompressedBody = json.getLong("max_decompressed_body", maxDecompressedBody);
-    unsettledDeadline = json.getDouble("unsettled_deadline", unsettledDeadline);
-    validate();
+    values.putAll(Settings.read(json, null));
   }
 
-  private void validate() {
-    if (concurrency < 1) {
-      throw new IllegalArgumentException("concurrency must be at least 1, not " + concurrency);
-    }
-    if (prefetchMultiplier < 0) {
-      throw new IllegalArgumentException("prefetch_multiplier must not be negative");
-    }
-    if (queues.isEmpty()) {
-      throw new IllegalArgumentException("at least one queue is needed");
-    }
-    if (!POOLS.contains(pool)) {
-      throw new IllegalArgumentException("unknown pool '" + pool + "' (threads, solo, virtual or process)");
-    }
-    if (maxTasksPerChild < 0 || maxMemoryPerChild < 0) {
-      throw new IllegalArgumentException("max_tasks_per_child and max_memory_per_child must not be negative");
-    }
-    if (maxAbandonedThreads != null && maxAbandonedThreads < 0) {
-      throw new IllegalArgumentException("max_abandoned_threads must not be negative");
-    }
-    if (autoscale != null && (autoscale[1] < 1 || autoscale[0] < autoscale[1])) {
-      throw new IllegalArgumentException("autoscale must be MAX,MIN with MAX >= MIN >= 1");
-    }
+  /** The value of a setting: the one given, else its default. */
+  @SuppressWarnings("unchecked")
+  public <T> T get(Setting<T> s) {
+    return values.containsKey(s) ? (T) values.get(s) : s.defaultValue();
   }
 
-  private static Double positive(Double d) {
-    return d == null || d <= 0 ? null : d;
-  }
-
-  /** Celery's {@code --autoscale MAX,MIN} (a single number means MAX,0 in Celery; here MAX,1). */
-  private static int[] autoscale(Object v) {
-    List<String> parts = stringList(v);
-    try {
-      int max = Integer.parseInt(parts.get(0));
-      int min = parts.size() > 1 ? Integer.parseInt(parts.get(1)) : 1;
-      return new int[] {max, Math.max(min, 1)};
-    } catch (RuntimeException e) {
-      throw new IllegalArgumentException("autoscale must be MAX,MIN, not '" + v + "'");
-    }
-  }
-
-  /** A command line: a JSON list, or text split on white space. */
-  private static List<String> words(Object v) {
-    if (v instanceof JsonArray || v instanceof List<?>) {
-      return stringList(v);
-    }
-    List<String> out = new ArrayList<>();
-    for (String s : v.toString().trim().split("\\s+")) {
-      if (!s.isEmpty()) {
-        out.add(s);
-      }
-    }
-    return out;
-  }
-
-  private static List<String> stringList(Object v) {
-    List<String> out = new ArrayList<>();
-    if (v instanceof JsonArray a) {
-      a.forEach(o -> out.add(o.toString().trim()));
-    } else if (v instanceof List<?> l) {
-      l.forEach(o -> out.add(o.toString().trim()));
+  /** Sets a setting, checked as if it had been read; null restores the default. */
+  public <T> WorkerOptions set(Setting<T> s, T value) {
+    if (value == null) {
+      values.remove(s);
     } else {
-      for (String s : v.toString().split(",")) {
-        if (!s.isBlank()) {
-          out.add(s.trim());
-        }
-      }
+      Settings.read(new JsonObject().put(s.key(), s.type().write(value)), null).forEach(values::put);
     }
-    return out;
+    nodename = null;
+    return this;
   }
 
+  /** Every shown setting under its key ({@code inspect conf}, {@link ConfigLoader}'s defaults); the node name resolved. */
   public JsonObject toJson() {
-    JsonObject j = new JsonObject()
-      .put("broker", broker).put("result_backend", resultBackend).put("queues", new JsonArray(queues))
-      .put("concurrency", concurrency).put("pool", pool).put("hostname", getHostname())
-      .put("prefetch_multiplier", prefetchMultiplier).put("loglevel", loglevel)
-      .put("time_limit", timeLimit).put("soft_time_limit", softTimeLimit)
-      .put("task_events", taskEvents).put("acks_late", acksLate).put("track_started", trackStarted)
-      .put("acks_on_failure_or_timeout", acksOnFailureOrTimeout).put("reject_on_worker_lost", rejectOnWorkerLost)
-      .put("eta_task_limit", etaTaskLimit).put("disable_prefetch", disablePrefetch).put("statedb", statedb)
-      .put("result_extended", resultExtended).put("task_default_queue", taskDefaultQueue).put("result_expires", resultExpires)
-      .put("queue_max_priority", queueMaxPriority).put("app", new JsonArray(apps)).put("load_examples", loadExamples)
-      .put("http_host", httpHost).put("http_port", httpPort).put("shutdown_timeout", shutdownTimeout)
-      .put("heartbeat_interval", heartbeatInterval).put("reconnect_max_delay_ms", reconnectMaxDelayMs)
-      .put("broker_connection_retry_on_startup", brokerConnectionRetryOnStartup)
-      .put("broker_connection_max_retries", brokerConnectionMaxRetries)
-      .put("event_loops", eventLoops)
-      .put("broker_transport_options", brokerTransportOptions.copy())
-      .put("child_command", new JsonArray(childCommand)).put("child_jvm_options", new JsonArray(childJvmOptions))
-      .put("max_tasks_per_child", maxTasksPerChild).put("max_memory_per_child", maxMemoryPerChild)
-      .put("autoscale", autoscale == null ? null : autoscale[0] + "," + autoscale[1])
-      .put("autoscale_keepalive", autoscaleKeepalive).put("child_kill_grace", childKillGrace)
-      .put("child_start_timeout", childStartTimeout)
-      .put("result_backend_transport_options", resultBackendTransportOptions.copy())
-      .put("result_backend_always_retry", resultBackendAlwaysRetry)
-      .put("result_backend_max_retries", resultBackendMaxRetries)
-      .put("result_backend_base_sleep_between_retries_ms", resultBackendBaseSleepBetweenRetriesMs)
-      .put("result_backend_max_sleep_between_retries_ms", resultBackendMaxSleepBetweenRetriesMs)
-      .put("max_abandoned_threads", maxAbandonedThreads) // null: follows the concurrency
-      .put("max_decompressed_body", maxDecompressedBody).put("unsettled_deadline", unsettledDeadline);
-    return j;
+    JsonObject j = new JsonObject();
+    for (Setting<?> s : Settings.all()) {
+      if (s.shown()) {
+        j.put(s.key(), write(s));
+      }
+    }
+    return j.put(Settings.HOSTNAME.key(), getHostname());
+  }
+
+  private <T> Object write(Setting<T> s) {
+    return s.type().write(get(s));
   }
 
   /** Celery's default node name, {@code celery@<host name>}. */
@@ -291,44 +110,46 @@ public class WorkerOptions {
   private static volatile String defaultHostname;
 
   public String getBroker() {
-    return broker;
+    return get(Settings.BROKER);
   }
 
   public String getResultBackend() {
-    return resultBackend;
+    return get(Settings.RESULT_BACKEND);
   }
 
   public List<String> getQueues() {
-    return queues;
+    return get(Settings.QUEUES);
   }
 
   /** Pool slots; with autoscale the maximum (Celery's prefetch count is computed from it too). */
   public int getConcurrency() {
-    if (pool.equals("solo")) {
+    if (getPool().equals("solo")) {
       return 1;
     }
-    return autoscale != null ? autoscale[0] : concurrency;
+    int[] autoscale = get(Settings.AUTOSCALE);
+    return autoscale != null ? autoscale[0] : get(Settings.CONCURRENCY);
   }
 
   /** Slots the pool starts with: the autoscale minimum, else the concurrency. */
   public int getInitialConcurrency() {
-    return autoscale != null && !pool.equals("solo") ? autoscale[1] : getConcurrency();
+    int[] autoscale = get(Settings.AUTOSCALE);
+    return autoscale != null && !getPool().equals("solo") ? autoscale[1] : getConcurrency();
   }
 
   public String getPool() {
-    return pool;
+    return get(Settings.POOL);
   }
 
   /** The node name, resolved once: resolving the machine's host name can take a DNS round trip. */
   public String getHostname() {
     String n = nodename;
     if (n == null) {
-      n = nodename = resolveNodename();
+      n = nodename = resolveNodename(get(Settings.HOSTNAME));
     }
     return n;
   }
 
-  private String resolveNodename() {
+  private static String resolveNodename(String hostname) {
     String host = defaultHostname().substring("celery@".length());
     if (hostname == null || hostname.isBlank()) {
       return "celery@" + host;
@@ -355,64 +176,65 @@ public class WorkerOptions {
   /** Prefetch count as Celery computes it: concurrency x multiplier, 0 meaning unlimited. */
   public int getPrefetchCount() {
     // --disable-prefetch: never more unacked than slots (the consumer also pauses while all are busy)
-    return getConcurrency() * (disablePrefetch ? 1 : prefetchMultiplier);
+    return getConcurrency() * (isDisablePrefetch() ? 1 : getPrefetchMultiplier());
   }
 
   public int getPrefetchMultiplier() {
-    return prefetchMultiplier;
+    return get(Settings.PREFETCH_MULTIPLIER);
   }
 
   public String getLoglevel() {
-    return loglevel;
+    return get(Settings.LOGLEVEL);
   }
 
+  /** Seconds, or null for none (a non-positive value means none). */
   public Double getTimeLimit() {
-    return timeLimit;
+    return get(Settings.TIME_LIMIT);
   }
 
   public Double getSoftTimeLimit() {
-    return softTimeLimit;
+    return get(Settings.SOFT_TIME_LIMIT);
   }
 
   public boolean isTaskEvents() {
-    return taskEvents;
+    return get(Settings.TASK_EVENTS);
   }
 
   public boolean isAcksLate() {
-    return acksLate;
+    return get(Settings.ACKS_LATE);
   }
 
   public boolean isTrackStarted() {
-    return trackStarted;
+    return get(Settings.TRACK_STARTED);
   }
 
   /** {@code task_acks_on_failure_or_timeout}: with acks_late, ack (true) or reject failed tasks. */
   public boolean isAcksOnFailureOrTimeout() {
-    return acksOnFailureOrTimeout;
+    return get(Settings.ACKS_ON_FAILURE_OR_TIMEOUT);
   }
 
   /** {@code task_reject_on_worker_lost}. */
   public boolean isRejectOnWorkerLost() {
-    return rejectOnWorkerLost;
+    return get(Settings.REJECT_ON_WORKER_LOST);
   }
 
   /** {@code worker_eta_task_limit}: most ETA tasks held at once, or null for no limit. */
   public Integer getEtaTaskLimit() {
-    return etaTaskLimit;
+    return get(Settings.ETA_TASK_LIMIT);
   }
 
   /** {@code worker_disable_prefetch}: take a message only when a pool slot is free. */
   public boolean isDisablePrefetch() {
-    return disablePrefetch;
+    return get(Settings.DISABLE_PREFETCH);
   }
 
   /** {@code --statedb}: file keeping revoked ids across restarts, or null. */
   public String getStatedb() {
-    return statedb;
+    return get(Settings.STATEDB);
   }
 
   public boolean isResultExtended() {
-    return resultExtended;
+    return get(Settings.RESULT_EXTENDED);
   }
 
   /**
@@ -420,76 +242,77 @@ public class WorkerOptions {
    * go when their signature names no queue, as in a Python worker's app.
    */
   public String getTaskDefaultQueue() {
-    return taskDefaultQueue;
+    return get(Settings.TASK_DEFAULT_QUEUE);
   }
 
   public long getResultExpires() {
-    return resultExpires;
+    return get(Settings.RESULT_EXPIRES);
   }
 
   public Integer getQueueMaxPriority() {
-    return queueMaxPriority;
+    return get(Settings.QUEUE_MAX_PRIORITY);
   }
 
   public List<String> getApps() {
-    return apps;
+    return get(Settings.APP);
   }
 
   public boolean isLoadExamples() {
-    return loadExamples;
+    return get(Settings.LOAD_EXAMPLES);
   }
 
   public String getHttpHost() {
-    return httpHost;
+    return get(Settings.HTTP_HOST);
   }
 
   /**
    * Bearer token of the HTTP bridge ({@code http_token}, {@code CELERITY_HTTP_TOKEN}), or null.
-   * Deliberately not part of {@link #toJson()}, so {@code inspect conf} never shows it.
+   * A hidden setting: {@link #toJson()}, hence {@code inspect conf}, never shows it.
    */
   public String getHttpToken() {
-    return httpToken == null || httpToken.isEmpty() ? null : httpToken;
+    String token = get(Settings.HTTP_TOKEN);
+    return token == null || token.isEmpty() ? null : token;
   }
 
   public int getHttpPort() {
-    return httpPort;
+    return get(Settings.HTTP_PORT);
   }
 
   public double getShutdownTimeout() {
-    return shutdownTimeout;
+    return get(Settings.SHUTDOWN_TIMEOUT);
   }
 
   public double getHeartbeatInterval() {
-    return heartbeatInterval;
+    return get(Settings.HEARTBEAT_INTERVAL);
   }
 
   /** Vert.x event-loop threads (the CLI's Vert.x instance); default one per core. */
   public int getEventLoops() {
-    return Math.max(1, eventLoops);
+    return Math.max(1, get(Settings.EVENT_LOOPS));
   }
 
   public long getReconnectMaxDelayMs() {
-    return reconnectMaxDelayMs;
+    return get(Settings.RECONNECT_MAX_DELAY_MS);
   }
 
   /** Celery's {@code broker_connection_retry_on_startup}: keep trying when the broker is down at start-up. */
   public boolean isBrokerConnectionRetryOnStartup() {
-    return brokerConnectionRetryOnStartup;
+    return get(Settings.BROKER_CONNECTION_RETRY_ON_STARTUP);
   }
 
   /** Celery's {@code broker_connection_max_retries}: start-up retries before giving up (0 = no limit). */
   public int getBrokerConnectionMaxRetries() {
-    return brokerConnectionMaxRetries;
+    return get(Settings.BROKER_CONNECTION_MAX_RETRIES);
   }
 
-  /** Celery's {@code broker_transport_options}, e.g. {@code visibility_timeout} for Redis. */
   /**
    * How result writes are retried: {@code result_backend_transport_options.retry_policy} and the
    * {@code result_backend_*} retry settings (Celery's names and defaults).
    */
   public io.celerity.backend.WriteRetryPolicy getResultWriteRetryPolicy() {
-    return io.celerity.backend.WriteRetryPolicy.from(resultBackendTransportOptions, resultBackendAlwaysRetry,
-      resultBackendMaxRetries, resultBackendBaseSleepBetweenRetriesMs, resultBackendMaxSleepBetweenRetriesMs);
+    return io.celerity.backend.WriteRetryPolicy.from(get(Settings.RESULT_BACKEND_TRANSPORT_OPTIONS),
+      get(Settings.RESULT_BACKEND_ALWAYS_RETRY), get(Settings.RESULT_BACKEND_MAX_RETRIES),
+      get(Settings.RESULT_BACKEND_BASE_SLEEP_BETWEEN_RETRIES_MS), get(Settings.RESULT_BACKEND_MAX_SLEEP_BETWEEN_RETRIES_MS));
   }
 
   /**
@@ -497,51 +320,54 @@ public class WorkerOptions {
    * thread of their own before the pool stops adding threads for them (default: the concurrency).
    */
   public int getMaxAbandonedThreads() {
-    return maxAbandonedThreads != null ? maxAbandonedThreads : concurrency;
+    Integer max = get(Settings.MAX_ABANDONED_THREADS);
+    return max != null ? max : get(Settings.CONCURRENCY);
   }
 
+  /** Celery's {@code broker_transport_options}, e.g. {@code visibility_timeout} for Redis. */
   public JsonObject getBrokerTransportOptions() {
-    return brokerTransportOptions.copy();
+    return get(Settings.BROKER_TRANSPORT_OPTIONS).copy();
   }
 
   /** The command that starts a child of {@code -P process}; empty = a Java child running the worker's tasks. */
   public List<String> getChildCommand() {
-    return childCommand;
+    return get(Settings.CHILD_COMMAND);
   }
 
   public List<String> getChildJvmOptions() {
-    return childJvmOptions;
+    return get(Settings.CHILD_JVM_OPTIONS);
   }
 
   public int getMaxTasksPerChild() {
-    return maxTasksPerChild;
+    return get(Settings.MAX_TASKS_PER_CHILD);
   }
 
   /** KiB of resident memory after which a child is replaced (0 = no limit). */
   public long getMaxMemoryPerChild() {
-    return maxMemoryPerChild;
+    return get(Settings.MAX_MEMORY_PER_CHILD);
   }
 
   /** {@code [max, min]}, or null without autoscale. */
   public int[] getAutoscale() {
+    int[] autoscale = get(Settings.AUTOSCALE);
     return autoscale == null ? null : autoscale.clone();
   }
 
   public double getAutoscaleKeepalive() {
-    return autoscaleKeepalive;
+    return get(Settings.AUTOSCALE_KEEPALIVE);
   }
 
   public double getChildKillGrace() {
-    return childKillGrace;
+    return get(Settings.CHILD_KILL_GRACE);
   }
 
   public double getChildStartTimeout() {
-    return childStartTimeout;
+    return get(Settings.CHILD_START_TIMEOUT);
   }
 
   /** Largest body, in bytes, a compressed message may inflate to; larger ones are acked and dropped. */
   public long getMaxDecompressedBody() {
-    return maxDecompressedBody;
+    return get(Settings.MAX_DECOMPRESSED_BODY);
   }
 
   /**
@@ -549,6 +375,6 @@ public class WorkerOptions {
    * pool, yet still unsettled, is reported as stuck (log, metric, {@code /ready}).
    */
   public double getUnsettledDeadline() {
-    return unsettledDeadline;
+    return get(Settings.UNSETTLED_DEADLINE);
   }
 }

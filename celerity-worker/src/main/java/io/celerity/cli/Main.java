@@ -9,15 +9,15 @@ import io.vertx.core.DeploymentOptions;
 import io.vertx.core.Vertx;
 import io.vertx.core.VertxOptions;
 import io.vertx.core.eventbus.DeliveryOptions;
-import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import org.slf4j.LoggerFactory;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
 
 import java.nio.file.Path;
-import java.util.List;
 import java.util.concurrent.Callable;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -28,10 +28,17 @@ import java.util.concurrent.atomic.AtomicInteger;
 public class Main implements Runnable {
 
   public static void main(String[] args) {
-    int code = new CommandLine(new Main()).setCaseInsensitiveEnumValuesAllowed(true).execute(args);
+    int code = commandLine().execute(args);
     if (code != 0) {
       System.exit(code);
     }
+  }
+
+  /** The command line, with a flag for every setting that has one (see {@link SettingFlags}). */
+  static CommandLine commandLine() {
+    CommandLine cl = new CommandLine(new Main()).setCaseInsensitiveEnumValuesAllowed(true);
+    SettingFlags.addTo(cl.getSubcommands().get("worker").getCommandSpec());
+    return cl;
   }
 
   @Override
@@ -43,100 +50,27 @@ public class Main implements Runnable {
   @Command(name = "worker", mixinStandardHelpOptions = true, description = "Start a worker.")
   public static class Worker implements Callable<Integer> {
 
-    @Option(names = {"-b", "--broker"}, description = "Broker URL (amqp://..., memory://). Default memory://")
-    String broker;
-    @Option(names = "--result-backend", description = "Result backend URL (redis://..., memory://, disabled)")
-    String resultBackend;
-    @Option(names = {"-Q", "--queues"}, split = ",", description = "Queues to consume, comma-separated. Default celery")
-    List<String> queues;
-    @Option(names = {"-c", "--concurrency"}, description = "Number of pool slots. Default: number of CPUs")
-    Integer concurrency;
-    @Option(names = {"-P", "--pool"}, description = "Pool: threads, solo, virtual (Java 21+), process")
-    String pool;
-    @Option(names = {"-n", "--hostname"}, description = "Node name, e.g. w1@%%h. Default celery@<host>")
-    String hostname;
-    @Option(names = "--prefetch-multiplier", description = "Prefetch = concurrency x this. Default 4")
-    Integer prefetchMultiplier;
-    @Option(names = {"-l", "--loglevel"}, description = "DEBUG, INFO, WARNING, ERROR, CRITICAL")
-    String loglevel;
-    @Option(names = "--time-limit", description = "Hard time limit in seconds")
-    Double timeLimit;
-    @Option(names = "--soft-time-limit", description = "Soft time limit in seconds")
-    Double softTimeLimit;
-    @Option(names = {"-E", "--task-events"}, description = "Send task events")
-    Boolean taskEvents;
-    @Option(names = {"-A", "--app"}, description = "Class with @Task methods or a TaskModule; repeatable")
-    List<String> apps;
+    @Spec
+    CommandSpec spec;
     @Option(names = "--config", description = "JSON config file. Default conf/worker.json if present")
     Path config;
-    @Option(names = "--http-port", description = "HTTP bridge port. Default 8080 (0 = any free port)")
-    Integer httpPort;
-    @Option(names = "--http-host", description = "HTTP bridge address. Default 127.0.0.1")
-    String httpHost;
-    @Option(names = "--shutdown-timeout", description = "Seconds a warm shutdown waits for running tasks. Default 60")
-    Double shutdownTimeout;
-    @Option(names = "--without-examples", description = "Do not load the examples.* tasks")
-    Boolean withoutExamples;
-    @Option(names = {"-S", "--statedb"}, description = "File keeping revoked task ids across restarts")
-    String statedb;
-    @Option(names = "--disable-prefetch", description = "Take a message from the broker only when a pool slot is free")
-    Boolean disablePrefetch;
     @Option(names = "-O", description = "Optimization profile: default or fair (our pool always hands work to free slots only)")
     String optimization;
-    @Option(names = "--child", description = "-P process: command starting a child, e.g. 'python3 -m celerity_child proj.tasks'. Default: Java children")
-    String childCommand;
-    @Option(names = "--max-tasks-per-child", description = "-P process: replace a child after this many tasks")
-    Integer maxTasksPerChild;
-    @Option(names = "--max-memory-per-child", description = "-P process: replace a child whose resident memory exceeds this many KiB")
-    Long maxMemoryPerChild;
-    @Option(names = "--autoscale", description = "MAX,MIN: grow the pool up to MAX slots under load, shrink down to MIN")
-    String autoscale;
-
-    JsonObject flags() {
-      JsonObject f = new JsonObject();
-      put(f, "broker", broker);
-      put(f, "result_backend", resultBackend);
-      put(f, "queues", queues == null ? null : new JsonArray(queues));
-      put(f, "concurrency", concurrency);
-      put(f, "pool", pool);
-      put(f, "hostname", hostname);
-      put(f, "prefetch_multiplier", prefetchMultiplier);
-      put(f, "loglevel", loglevel);
-      put(f, "time_limit", timeLimit);
-      put(f, "soft_time_limit", softTimeLimit);
-      put(f, "task_events", taskEvents);
-      put(f, "app", apps == null ? null : new JsonArray(apps));
-      put(f, "http_port", httpPort);
-      put(f, "http_host", httpHost);
-      put(f, "shutdown_timeout", shutdownTimeout);
-      put(f, "load_examples", withoutExamples == null ? null : !withoutExamples);
-      put(f, "statedb", statedb);
-      put(f, "disable_prefetch", disablePrefetch);
-      put(f, "child_command", childCommand);
-      put(f, "max_tasks_per_child", maxTasksPerChild);
-      put(f, "max_memory_per_child", maxMemoryPerChild);
-      put(f, "autoscale", autoscale);
-      return f;
-    }
-
-    private static void put(JsonObject o, String key, Object value) {
-      if (value != null) {
-        o.put(key, value);
-      }
-    }
+    // every other option is a setting's flag, added from the settings table (SettingFlags)
 
     @Override
     public Integer call() throws Exception {
-      JsonObject conf = ConfigLoader.load(config != null ? config : ConfigLoader.DEFAULT_CONFIG_FILE, config != null,
-        System.getenv(), flags());
       if (optimization != null && !optimization.equals("fair") && !optimization.equals("default")) {
         System.err.println("celerity: -O takes 'default' or 'fair', not '" + optimization + "'");
         return 2;
       }
+      JsonObject conf;
       WorkerOptions options;
       try {
+        conf = ConfigLoader.load(config != null ? config : ConfigLoader.DEFAULT_CONFIG_FILE, config != null,
+          System.getenv(), SettingFlags.values(spec.commandLine().getParseResult()));
         options = new WorkerOptions(conf);
-      } catch (IllegalArgumentException e) {
+      } catch (IllegalArgumentException | java.io.IOException e) {
         System.err.println("celerity: " + e.getMessage());
         return 2;
       }
@@ -163,7 +97,8 @@ public class Main implements Runnable {
           .toCompletionStage().toCompletableFuture().get();
       } catch (Exception e) {
         Throwable cause = e.getCause() != null ? e.getCause() : e;
-        if (cause instanceof io.celerity.transport.BrokerUnreachableException) {
+        if (cause instanceof io.celerity.transport.BrokerUnreachableException
+          || cause instanceof io.celerity.config.SettingException) {
           LoggerFactory.getLogger("celery.worker").error("Worker failed to start: {}", cause.getMessage()); // no stack trace
         } else {
           LoggerFactory.getLogger("celery.worker").error("Worker failed to start: {}", cause.getMessage(), cause);

@@ -1,6 +1,9 @@
 package io.celerity.control;
 
 import io.celerity.Addresses;
+import io.celerity.config.Setting;
+import io.celerity.config.SettingException;
+import io.celerity.config.Settings;
 import io.celerity.config.WorkerOptions;
 import io.celerity.metrics.WorkerMetrics;
 import io.celerity.protocol.Json;
@@ -55,7 +58,20 @@ final class HttpBridge {
     router.post("/control/:command").handler(rc -> httpCommand(rc, false));
     router.post("/api/task/async-apply/:name").handler(auth::requireTokenIfSet).handler(this::asyncApply);
     router.get("/api/task/result/:id").handler(this::result);
-    return vertx.createHttpServer().requestHandler(router).listen(options.getHttpPort(), options.getHttpHost());
+    return vertx.createHttpServer().requestHandler(router).listen(options.getHttpPort(), options.getHttpHost())
+      .recover(e -> Future.failedFuture(explainListenFailure(e, options.getHttpHost(), options.getHttpPort())));
+  }
+
+  /** A port already taken says which address and which setting to change, instead of a bare "Address already in use". */
+  static Throwable explainListenFailure(Throwable e, String host, int port) {
+    String message = String.valueOf(e.getMessage());
+    if (!(e instanceof java.net.BindException) && !message.contains("Address already in use")) {
+      return e;
+    }
+    Setting<Integer> p = Settings.HTTP_PORT;
+    return new SettingException("the HTTP bridge cannot listen on " + host + ":" + port + ": " + message
+      + "; choose another port with " + String.join("/", p.flags()) + " (setting " + p.key() + ", " + p.env()
+      + "), 0 for any free one, or stop what holds " + port);
   }
 
   private JsonObject reply(Object body) {

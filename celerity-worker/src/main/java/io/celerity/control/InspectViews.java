@@ -29,30 +29,7 @@ public final class InspectViews {
   private static final String MASK = "********";
 
   /** Our setting names -> Celery's, for every setting that has a Celery equivalent. */
-  static final Map<String, String> CELERY_NAMES = Map.ofEntries(
-    Map.entry("broker", "broker_url"),
-    Map.entry("result_backend", "result_backend"),
-    Map.entry("concurrency", "worker_concurrency"),
-    Map.entry("pool", "worker_pool"),
-    Map.entry("prefetch_multiplier", "worker_prefetch_multiplier"),
-    Map.entry("time_limit", "task_time_limit"),
-    Map.entry("soft_time_limit", "task_soft_time_limit"),
-    Map.entry("task_events", "worker_send_task_events"),
-    Map.entry("acks_late", "task_acks_late"),
-    Map.entry("track_started", "task_track_started"),
-    Map.entry("acks_on_failure_or_timeout", "task_acks_on_failure_or_timeout"),
-    Map.entry("reject_on_worker_lost", "task_reject_on_worker_lost"),
-    Map.entry("eta_task_limit", "worker_eta_task_limit"),
-    Map.entry("disable_prefetch", "worker_disable_prefetch"),
-    Map.entry("statedb", "worker_state_db"),
-    Map.entry("result_extended", "result_extended"),
-    Map.entry("task_default_queue", "task_default_queue"),
-    Map.entry("result_expires", "result_expires"),
-    Map.entry("queue_max_priority", "task_queue_max_priority"),
-    Map.entry("broker_transport_options", "broker_transport_options"),
-    Map.entry("max_tasks_per_child", "worker_max_tasks_per_child"),
-    Map.entry("max_memory_per_child", "worker_max_memory_per_child"),
-    Map.entry("heartbeat_interval", "event_heartbeat_interval"));
+  static final Map<String, String> CELERY_NAMES = io.celerity.config.Settings.celeryNames();
 
   private InspectViews() {
   }

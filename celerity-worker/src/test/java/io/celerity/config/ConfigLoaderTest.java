@@ -178,7 +178,7 @@ class ConfigLoaderTest {
       Map.of("CELERITY_HTTP_TOKEN", "12345", "CELERITY_HOSTNAME", "2024", "CELERITY_TIME_LIMIT", "30"), new JsonObject());
     assertEquals("12345", conf.getValue("http_token"));
     assertEquals("2024", conf.getValue("hostname"));
-    assertEquals(30L, conf.getValue("time_limit"));
+    assertEquals(30.0, conf.getValue("time_limit")); // typed as the setting is, a number of seconds
     WorkerOptions o = new WorkerOptions(conf);
     assertEquals("celery@2024", o.getHostname());
     assertEquals(30.0, o.getTimeLimit());

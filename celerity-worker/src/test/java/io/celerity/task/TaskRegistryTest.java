@@ -49,6 +49,16 @@ class TaskRegistryTest {
       return p.x() * p.y();
     }
 
+    @Task(name = "t.lenientArea", ignoreUnknownFields = true)
+    public static int lenientArea(Point p) {
+      return p.x() * p.y();
+    }
+
+    @Task(name = "t.perimeter")
+    public static int perimeter(List<Point> corners) {
+      return corners.size();
+    }
+
     @Task(name = "t.options", acksLate = true, trackStarted = true, ignoreResult = true, timeLimit = 30, softTimeLimit = 20)
     public static void withOptions() {
     }
@@ -180,16 +190,22 @@ class TaskRegistryTest {
     assertTrue(e.getMessage().contains("3"), e.getMessage());
   }
 
+  /** Python: {@code add(1, 2, z=9)} raises {@code TypeError: add() got an unexpected keyword argument 'z'}. */
   @Test
   void unexpectedKeywordIsTypeError() {
     TaskError e = runFails("t.add", List.of(1, 2), Map.of("z", 9));
     assertEquals("TypeError", e.excType());
-    assertTrue(e.getMessage().contains("z"), e.getMessage());
+    assertEquals(List.of("t.add() got an unexpected keyword argument 'z'"), e.excArgs());
+    // Python reports the unknown keyword before a missing argument
+    assertEquals(List.of("t.add() got an unexpected keyword argument 'z'"), runFails("t.add", List.of(), Map.of("z", 9)).excArgs());
   }
 
+  /** Python: {@code add(1, 2, x=5)} raises {@code TypeError: add() got multiple values for argument 'x'}. */
   @Test
   void keywordRepeatingAPositionalIsTypeError() {
-    assertEquals("TypeError", runFails("t.add", List.of(1, 2), Map.of("x", 5)).excType());
+    TaskError e = runFails("t.add", List.of(1, 2), Map.of("x", 5));
+    assertEquals("TypeError", e.excType());
+    assertEquals(List.of("t.add() got multiple values for argument 'x'"), e.excArgs());
   }
 
   @Test
@@ -206,9 +222,27 @@ class TaskRegistryTest {
 
   @Test
   void recordParameterIsBuiltFromAJsonObject() throws Exception {
-    Object decoded = Json.parse("{\"x\": 4, \"y\": 5, \"ignored\": true}");
+    Object decoded = Json.parse("{\"x\": 4, \"y\": 5}");
     assertEquals(20, run("t.area", List.of(decoded), Map.of()));
     assertEquals(6, run("t.area", List.of(), Map.of("p", Map.of("x", 2, "y", 3))));
+  }
+
+  /** As Python's {@code Point(**{"x": 4, "y": 5, "z": 1})}: {@code TypeError: Point.__init__() got an unexpected keyword argument 'z'}. */
+  @Test
+  void objectArgumentWithAnUnknownFieldIsTypeError() throws Exception {
+    Object decoded = Json.parse("{\"x\": 4, \"y\": 5, \"z\": 1}");
+    TaskError e = runFails("t.area", List.of(decoded), Map.of());
+    assertEquals("TypeError", e.excType());
+    assertEquals(List.of("Point.__init__() got an unexpected keyword argument 'z'"), e.excArgs());
+    // also inside a list
+    TaskError nested = runFails("t.perimeter", List.of(List.of(Map.of("x", 1, "y", 2), Map.of("x", 1, "y", 2, "w", 0))), Map.of());
+    assertEquals(List.of("Point.__init__() got an unexpected keyword argument 'w'"), nested.excArgs());
+    assertEquals(2, run("t.perimeter", List.of(List.of(Map.of("x", 1, "y", 2), Map.of("x", 3, "y", 4))), Map.of()));
+  }
+
+  @Test
+  void aTaskMayOptInToIgnoreUnknownFields() throws Exception {
+    assertEquals(20, run("t.lenientArea", List.of(Json.parse("{\"x\": 4, \"y\": 5, \"z\": 1}")), Map.of()));
   }
 
   @Test
@@ -287,7 +321,8 @@ class TaskRegistryTest {
   @Test
   void loadAppWithAnAnnotatedClass() throws Exception {
     TaskRegistry r = new TaskRegistry().loadApp(StaticTasks.class.getName(), getClass().getClassLoader());
-    assertEquals(Set.of("t.add", "t.greet", "t.sum", "t.area", "t.options", "StaticTasks.unnamed"), r.names());
+    assertEquals(Set.of("t.add", "t.greet", "t.sum", "t.area", "t.lenientArea", "t.perimeter", "t.options",
+      "StaticTasks.unnamed"), r.names());
     assertEquals(9, r.get("t.add").function().run(new Ctx("t.add", List.of(4, 5), Map.of())));
   }
 
