@@ -23,7 +23,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
 
-import static io.celerity.pool.PoolTesting.onLoop;
+import static io.celerity.support.OnLoop.onLoop;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
 /**

@@ -24,8 +24,8 @@ import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 
-import static io.celerity.pool.PoolTesting.await;
-import static io.celerity.pool.PoolTesting.onLoop;
+import static io.celerity.support.OnLoop.await;
+import static io.celerity.support.OnLoop.onLoop;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 

@@ -1,0 +1,56 @@
+package io.celerity.consumer;
+
+import java.util.function.IntConsumer;
+
+/**
+ * The prefetch count the broker is told (Celery's consumer {@code qos}): the configured count,
+ * raised by one for each request held unacked in the consumer so held requests do not starve the
+ * pool. Event-loop confined.
+ */
+final class Qos {
+
+  /** AMQP's prefetch count is 16 bits. */
+  static final int MAX_PREFETCH = 65_535;
+
+  private final int prefetch;
+  private final Integer etaTaskLimit;
+  private final IntConsumer apply;
+  private int applied;
+
+  /**
+   * @param prefetch     the configured prefetch count (0: unlimited)
+   * @param etaTaskLimit {@code worker_eta_task_limit}: the most the count is raised by, or null
+   * @param apply        tells the broker a new count
+   */
+  Qos(int prefetch, Integer etaTaskLimit, IntConsumer apply) {
+    this.prefetch = prefetch;
+    this.etaTaskLimit = etaTaskLimit;
+    this.apply = apply;
+    this.applied = prefetch;
+  }
+
+  /**
+   * Re-applies the count for what is held now; the broker is told only when it changes.
+   *
+   * @param etaBonus    what the ETA timer asks for its held requests
+   * @param rateLimited requests waiting for a rate-limit token
+   */
+  void update(int etaBonus, int rateLimited) {
+    if (prefetch == 0) {
+      return; // unlimited already
+    }
+    // Rate-limited requests raise the window by at most one prefetch's worth: a backlog of one
+    // slow task type must not pull the whole queue into memory.
+    int bonus = etaBonus + Math.min(rateLimited, prefetch);
+    int wanted = Math.min(MAX_PREFETCH, prefetch + (etaTaskLimit == null ? bonus : Math.min(bonus, etaTaskLimit)));
+    if (wanted != applied) {
+      applied = wanted;
+      apply.accept(wanted);
+    }
+  }
+
+  /** The count the broker was last told. */
+  int applied() {
+    return applied;
+  }
+}
