@@ -153,11 +153,15 @@ public final class Setting<T> {
     return choices;
   }
 
-  /** Normalises a value and checks it, or returns why not: "must be at least 1". */
+  /** Normalises a value and checks it, or throws why not ("must be at least 1"). */
+  @SuppressWarnings("unchecked")
   T accept(T value) {
     T v = normalise.apply(value);
-    if (v != null && choices != null && choices.stream().noneMatch(c -> c.equalsIgnoreCase(v.toString()))) {
-      throw new SettingType.Mismatch("must be one of " + String.join(", ", choices));
+    if (v != null && choices != null) {
+      String given = v.toString();
+      // the choice as declared: "THREADS" is the pool "threads"
+      v = (T) choices.stream().filter(c -> c.equalsIgnoreCase(given)).findFirst()
+        .orElseThrow(() -> new SettingType.Mismatch("must be one of " + String.join(", ", choices)));
     }
     if (v != null && check != null && !check.test(v)) {
       throw new SettingType.Mismatch("must " + checkMessage);

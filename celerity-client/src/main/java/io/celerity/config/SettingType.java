@@ -34,10 +34,10 @@ public record SettingType<T>(String expected, Function<Object, T> json, Function
     v -> v instanceof Boolean b ? b : mismatch(), SettingType::bool, b -> b);
 
   public static final SettingType<Integer> INT = new SettingType<>("a whole number",
-    v -> Math.toIntExact(whole(v)), s -> Math.toIntExact(whole(s)), i -> i);
+    v -> Math.toIntExact(wholeNumber(v)), s -> Math.toIntExact(whole(s)), i -> i);
 
   public static final SettingType<Long> LONG = new SettingType<>("a whole number",
-    SettingType::whole, SettingType::whole, l -> l);
+    SettingType::wholeNumber, SettingType::whole, l -> l);
 
   public static final SettingType<Double> NUMBER = new SettingType<>("a number",
     v -> v instanceof Number n ? n.doubleValue() : mismatch(), SettingType::decimal, d -> d);
@@ -87,6 +87,11 @@ public record SettingType<T>(String expected, Function<Object, T> json, Function
       case "false", "0", "no", "off" -> false;
       default -> mismatch();
     };
+  }
+
+  /** In JSON a number is a number: {@code "8"} is text. */
+  private static long wholeNumber(Object v) {
+    return v instanceof String ? mismatch() : whole(v);
   }
 
   /** Whole numbers; JSON readers give {@code 4.0} for "4.0", which is still a whole number. */

@@ -20,14 +20,9 @@ class SettingMistakesTest {
   @TempDir
   Path dir;
 
-  private Path file(String json) throws IOException {
-    Path f = dir.resolve("worker.json");
-    Files.writeString(f, json);
-    return f;
-  }
-
+  /** The message refusing a worker.json with this content. */
   private String refusedFile(String json) throws IOException {
-    Path f = file(json);
+    Path f = Files.writeString(dir.resolve("worker.json"), json);
     return assertThrows(SettingException.class, () -> ConfigLoader.load(f, true, Map.of(), new JsonObject())).getMessage();
   }
 
@@ -68,6 +63,7 @@ class SettingMistakesTest {
     assertTrue(refusedFile("{\"queues\": {\"a\": 1}}").contains("must be a list"));
     assertTrue(refusedFile("{\"broker_transport_options\": [1]}").contains("must be a JSON object"));
     assertTrue(refusedFile("{\"concurrency\": 2.5}").contains("must be a whole number, not 2.5"));
+    assertTrue(refusedFile("{\"concurrency\": \"8\"}").contains("must be a whole number, not \"8\""), "in JSON, text is text");
   }
 
   @Test
@@ -104,7 +100,8 @@ class SettingMistakesTest {
     assertEquals("CELERITY_POOL=thread: pool must be one of threads, solo, virtual, process; did you mean 'threads'?",
       refusedEnv("CELERITY_POOL", "thread"));
     assertTrue(refusedEnv("CELERITY_LOGLEVEL", "WARNIG").endsWith("did you mean 'warning'?"));
-    assertEquals("debug", new WorkerOptions(new JsonObject().put("loglevel", "debug")).getLoglevel(), "levels in any case");
+    assertEquals("DEBUG", new WorkerOptions(new JsonObject().put("loglevel", "debug")).getLoglevel(), "levels in any case");
+    assertEquals("threads", new WorkerOptions(new JsonObject().put("pool", "THREADS")).getPool(), "the choice as declared");
   }
 
   @Test

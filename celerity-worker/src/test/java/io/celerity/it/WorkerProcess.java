@@ -5,6 +5,7 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.TimeUnit;
 
 /** The worker as its own JVM, started through the CLI main class exactly as {@code celerity worker} runs it. */
@@ -19,6 +20,11 @@ public final class WorkerProcess implements AutoCloseable {
   }
 
   public static WorkerProcess start(String... workerArgs) throws IOException {
+    return start(Map.of(), workerArgs);
+  }
+
+  /** With these {@code CELERITY_*} variables (the test JVM's own are never inherited). */
+  public static WorkerProcess start(Map<String, String> env, String... workerArgs) throws IOException {
     List<String> cmd = new ArrayList<>(List.of(
       ProcessHandle.current().info().command().orElse("java"),
       "-cp", System.getProperty("java.class.path"), "io.celerity.cli.Main", "worker"));
@@ -26,6 +32,7 @@ public final class WorkerProcess implements AutoCloseable {
     File log = File.createTempFile("celerity-worker", ".log");
     ProcessBuilder pb = new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(log);
     pb.environment().keySet().removeIf(k -> k.startsWith("CELERITY_"));
+    pb.environment().putAll(env);
     return new WorkerProcess(pb.start(), log);
   }
 
