@@ -1,6 +1,5 @@
 package io.celerity.it;
 
-import io.celerity.Addresses;
 import io.vertx.core.json.JsonObject;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -94,10 +93,10 @@ class CanvasInteropTest extends InteropTestBase {
     assertEquals(999000, canvas.run("chord", "1000").get("ok"));
     // every message consumed and every outcome recorded: then 1000 members + 1 body, never 2 bodies
     try (Amqp amqp = new Amqp()) {
-      Polling.until(() -> amqp.ready(queue) == 0 && worker.stats(Addresses.RESULT_STATS).getLong("pending_writes") == 0
-        && worker.stats(Addresses.POOL_STATS).getInteger("active", 0) == 0, 10_000);
+      Polling.until(() -> amqp.ready(queue) == 0 && worker.resultStats().pendingWrites() == 0
+        && worker.poolStats().active() == 0, 10_000);
     }
-    assertEquals(1001, worker.stats(Addresses.RESULT_STATS).getLong("succeeded"));
+    assertEquals(1001, worker.resultStats().succeeded());
   }
 
   @Test

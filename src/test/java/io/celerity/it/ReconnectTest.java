@@ -3,8 +3,8 @@ package io.celerity.it;
 import io.celerity.Addresses;
 import io.celerity.support.BlockedThreadGuard;
 import io.celerity.transport.amqp.AmqpUrl;
+import io.celerity.types.ConsumerStats;
 import io.vertx.core.Vertx;
-import io.vertx.core.json.JsonObject;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 
@@ -61,7 +61,7 @@ class ReconnectTest {
     client.send(slow);
     try (Amqp amqp = new Amqp()) {
       Polling.until(() -> amqp.ready(queue) == 20, 10_000);
-      assertEquals(16, worker.consumerStats().getInteger("prefetch_count"));
+      assertEquals(16, worker.consumerStats().prefetchCount());
     }
   }
 
@@ -112,11 +112,11 @@ class ReconnectTest {
 
     List<Map<String, Object>> results = client.get(ids, 60);
     assertEquals(6, results.stream().filter(r -> "SUCCESS".equals(r.get("state"))).count());
-    JsonObject stats = worker.consumerStats();
-    assertEquals(0L, stats.getLong("reconnects"), "the consumer connection was kept: " + stats);
-    assertTrue(stats.getBoolean("connected"));
-    Polling.until(() -> worker.stats(Addresses.RESULT_STATS).getLong("succeeded") >= 6, 10_000);
-    assertEquals(6L, worker.stats(Addresses.RESULT_STATS).getLong("succeeded"), "no reserved task ran twice");
+    ConsumerStats stats = worker.consumerStats();
+    assertEquals(0L, stats.reconnects(), "the consumer connection was kept: " + stats);
+    assertTrue(stats.connected());
+    Polling.until(() -> worker.resultStats().succeeded() >= 6, 10_000);
+    assertEquals(6L, worker.resultStats().succeeded(), "no reserved task ran twice");
   }
 
   /** Sends 400 short tasks and cuts the proxy once 50 are done; returns when the worker has reconnected. */
@@ -127,11 +127,11 @@ class ReconnectTest {
     }
     List<String> ids = new ArrayList<>();
     client.send(calls).forEach(r -> ids.add((String) r.get("id")));
-    Polling.until(() -> worker.stats(Addresses.RESULT_STATS).getLong("succeeded") >= 50, 30_000);
+    Polling.until(() -> worker.resultStats().succeeded() >= 50, 30_000);
     proxy.cut(true);
-    Polling.until(() -> !worker.consumerStats().getBoolean("connected"), 10_000);
+    Polling.until(() -> !worker.consumerStats().connected(), 10_000);
     proxy.accept();
-    Polling.until(() -> worker.consumerStats().getBoolean("connected"), 30_000);
+    Polling.until(() -> worker.consumerStats().connected(), 30_000);
     return ids;
   }
 
@@ -140,8 +140,8 @@ class ReconnectTest {
     List<Map<String, Object>> results = client.get(ids, 60);
     long succeeded = results.stream().filter(r -> "SUCCESS".equals(r.get("state"))).count();
     assertEquals(ids.size(), succeeded, "every task completed after the reconnect; consumer "
-      + worker.consumerStats() + " pool " + worker.stats(Addresses.POOL_STATS));
-    JsonObject stats = worker.consumerStats();
-    assertTrue(stats.getLong("reconnects") >= 1, "the worker reconnected: " + stats);
+      + worker.consumerStats() + " pool " + worker.poolStats());
+    ConsumerStats stats = worker.consumerStats();
+    assertTrue(stats.reconnects() >= 1, "the worker reconnected: " + stats);
   }
 }

@@ -1,6 +1,5 @@
 package io.celerity.it;
 
-import io.celerity.Addresses;
 import io.vertx.core.Vertx;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
@@ -55,7 +54,7 @@ class RedisFleetTest {
           assertEquals(2 * i, r.get(i).get("result"));
         }
         Polling.until(() -> redis.unackedFor(queue) == 0, 10_000);
-        long oursDone = ours.stats(Addresses.RESULT_STATS).getLong("succeeded");
+        long oursDone = ours.resultStats().succeeded();
         Polling.until(() -> oursDone + pythonSucceeded(py) >= n, 10_000);
         long pyDone = pythonSucceeded(py);
         assertEquals(n, oursDone + pyDone, "ours " + oursDone + " + Python " + pyDone + ": a task ran twice");

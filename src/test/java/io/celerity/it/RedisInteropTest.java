@@ -1,6 +1,5 @@
 package io.celerity.it;
 
-import io.celerity.Addresses;
 import io.vertx.core.Vertx;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
@@ -108,7 +107,7 @@ class RedisInteropTest {
     assertEquals(42, r.get("result"));
     Polling.until(() -> redis.unackedFor(queue) == 0, 5_000);
     assertEquals(0, redis.waiting(queue), "nothing bad was put back");
-    assertEquals(2L, worker.consumerStats().getLong("received"), "only kombu envelopes reach the strategy");
+    assertEquals(2L, worker.consumerStats().received(), "only kombu envelopes reach the strategy");
   }
 
   @Test
@@ -160,9 +159,9 @@ class RedisInteropTest {
       Map<String, Object> r = client.get(List.of((String) sent.get(0).get("id")), 20).get(0);
       assertEquals("SUCCESS", r.get("state"));
       assertEquals("done", r.get("result"));
-      assertEquals(0L, other.consumerStats().getLong("received"),
+      assertEquals(0L, other.consumerStats().received(),
         "the second worker restored (and received) a message the first one was still running");
-      assertEquals(1L, worker.consumerStats().getLong("received"));
+      assertEquals(1L, worker.consumerStats().received());
     } finally {
       v2.close().toCompletionStage().toCompletableFuture().get();
     }
@@ -179,7 +178,7 @@ class RedisInteropTest {
 
   @SuppressWarnings("unused")
   private long succeeded() throws Exception {
-    return worker.stats(Addresses.RESULT_STATS).getLong("succeeded");
+    return worker.resultStats().succeeded();
   }
 
   @Test
@@ -196,11 +195,11 @@ class RedisInteropTest {
     List<String> ids = new ArrayList<>();
     client.send(calls).forEach(r -> ids.add((String) r.get("id")));
     startWorker(new JsonObject().put("concurrency", 2).put("disable_prefetch", true));
-    Polling.until(() -> worker.stats(Addresses.POOL_STATS).getInteger("active") == 2, 10_000);
+    Polling.until(() -> worker.poolStats().active() == 2, 10_000);
     long watchUntil = System.nanoTime() + 1_000_000_000L;
     while (System.nanoTime() < watchUntil) { // an observation window: nothing may be pulled meanwhile
       assertEquals(4, redis.waiting(queue), "queued behind busy slots instead of staying in Redis");
-      assertEquals(0, worker.stats(Addresses.POOL_STATS).getInteger("reserved"));
+      assertEquals(0, worker.poolStats().reserved());
       java.util.concurrent.locks.LockSupport.parkNanos(50_000_000);
     }
     assertTrue(client.get(ids, 20).stream().allMatch(r -> "SUCCESS".equals(r.get("state"))));

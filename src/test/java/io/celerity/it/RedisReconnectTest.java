@@ -1,6 +1,5 @@
 package io.celerity.it;
 
-import io.celerity.Addresses;
 import io.celerity.support.BlockedThreadGuard;
 import io.vertx.core.Vertx;
 import org.junit.jupiter.api.AfterEach;
@@ -83,7 +82,7 @@ class RedisReconnectTest {
     long longestStallMs = 0;
     java.util.Random random = new java.util.Random(20);
     while (true) {
-      long done = worker.stats(Addresses.RESULT_STATS).getLong("succeeded");
+      long done = worker.resultStats().succeeded();
       long now = System.nanoTime();
       if (done != lastDone) {
         lastDone = done;

@@ -8,6 +8,7 @@ import io.celerity.task.TaskOptions;
 import io.celerity.task.TaskRegistry;
 import io.celerity.transport.memory.MemoryBroker;
 import io.celerity.types.OutgoingMessage;
+import io.celerity.types.PoolStats;
 import io.vertx.core.DeploymentOptions;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
@@ -183,24 +184,24 @@ class PoolBehaviourTest {
       for (int i = 0; i < 5; i++) {
         ids.add(send("t.polite", List.of(), null, 0.3));
       }
-      awaitStats(vertx, s -> s.getInteger("active") == 3, System.currentTimeMillis() + 5000)
+      awaitStats(vertx, s -> s.active() == 3, System.currentTimeMillis() + 5000)
         .onComplete(test.succeeding(stats -> test.verify(() -> {
           // three polite tasks hold the three slots for at least 0.3 s; two wait their turn
-          assertEquals(2, stats.getInteger("reserved"));
+          assertEquals(2, stats.reserved());
           test.completeNow();
         })));
     }));
   }
 
-  private static Future<JsonObject> awaitStats(Vertx vertx, java.util.function.Predicate<JsonObject> until, long deadline) {
-    return vertx.eventBus().<JsonObject>request(Addresses.POOL_STATS, null).compose(m -> {
+  private static Future<PoolStats> awaitStats(Vertx vertx, java.util.function.Predicate<PoolStats> until, long deadline) {
+    return vertx.eventBus().<PoolStats>request(Addresses.POOL_STATS, null).compose(m -> {
       if (until.test(m.body())) {
         return Future.succeededFuture(m.body());
       }
       if (System.currentTimeMillis() > deadline) {
         return Future.failedFuture("pool never reached the expected state: " + m.body());
       }
-      Promise<JsonObject> p = Promise.promise();
+      Promise<PoolStats> p = Promise.promise();
       vertx.setTimer(5, t -> awaitStats(vertx, until, deadline).onComplete(p));
       return p.future();
     });
