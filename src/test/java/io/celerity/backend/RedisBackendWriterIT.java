@@ -27,7 +27,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 class RedisBackendWriterIT {
 
   private static TaskResult success(String id, Object value) {
-    return new TaskResult(id, "SUCCESS", value, null, List.of(), Instant.now(), null, null, null, null, null);
+    return TaskResult.builder(id, "SUCCESS").result(value).dateDone(Instant.now()).build();
   }
 
   private static Future<Void> storeAll(RedisBackend backend, List<String> ids) {
