@@ -16,7 +16,7 @@ import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /** The real Python Celery client against our worker: RabbitMQ broker, Redis results. */
-class AmqpInteropTest extends InteropTestBase {
+class AmqpInteropTest extends AmqpTestBase {
 
   @Override
   protected String queuePrefix() {

@@ -39,7 +39,7 @@ class CanvasFleetTest {
 
         // issue 12's canvases with both workers taking every step from the shared queue
         long before = ours.resultStats().succeeded();
-        assertEquals(CanvasInteropTest.FIDELITY, canvas.run("fidelity"), "canvases whose steps ran on both workers");
+        assertEquals(CanvasClient.FIDELITY, canvas.run("fidelity"), "canvases whose steps ran on both workers");
         assertTrue(ours.resultStats().succeeded() > before, "our worker took steps");
 
         // a canvas built with the Java builder, started on the Python worker's queue

@@ -31,7 +31,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * {@code celery -A pyproj} finds it (src/test/python/pyproj/celery.py, tasks by {@code include}).
  * Where it matters the same calls also go to Celery's own prefork worker, and the two are compared.
  */
-class ChildTracerTest extends InteropTestBase {
+class ChildTracerTest extends AmqpTestBase {
 
   private String signalKey;
 

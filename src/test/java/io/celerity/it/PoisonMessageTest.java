@@ -19,7 +19,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
  * a prefetch of one nothing behind it ran, and a restart met the same message again. Now each is
  * settled on its own and the task queued behind it runs.
  */
-class PoisonMessageTest extends InteropTestBase {
+class PoisonMessageTest extends AmqpTestBase {
 
   @Override
   protected String queuePrefix() {

@@ -19,7 +19,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * {@code -P process} from the real Python client: Java tasks in child JVMs, Python tasks in the
  * Python child runner, hard time limits that kill, kill -9 mid-task, recycling and autoscale.
  */
-class ProcessPoolTest extends InteropTestBase {
+class ProcessPoolTest extends AmqpTestBase {
 
   static final String PYTHON_CHILD = CeleryClient.PYTHON + " -m celerity_child -p src/test/python py_process_tasks plain_mul";
 

@@ -6,13 +6,15 @@ import org.junit.jupiter.api.Test;
 import java.util.List;
 import java.util.Map;
 
+import static io.celerity.it.CeleryControl.list;
+import static io.celerity.it.CeleryControl.map;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /** Celery's {@code celery inspect}/{@code celery control}/{@code celery status} against a Celerity worker on RabbitMQ. */
-class RemoteControlTest extends InteropTestBase {
+class RemoteControlTest extends AmqpTestBase {
 
   @Override
   protected String queuePrefix() {
@@ -159,18 +161,6 @@ class RemoteControlTest extends InteropTestBase {
     Map<String, Object> all = new java.util.HashMap<>();
     replies.forEach(all::putAll);
     return all;
-  }
-
-  @SuppressWarnings("unchecked")
-  static Map<String, Object> map(Object o) {
-    assertNotNull(o);
-    return (Map<String, Object>) o;
-  }
-
-  @SuppressWarnings("unchecked")
-  static List<Map<String, Object>> list(Object o) {
-    assertNotNull(o);
-    return (List<Map<String, Object>>) o;
   }
 
   static List<?> list2(Object o) {

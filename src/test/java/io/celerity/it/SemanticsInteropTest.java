@@ -23,7 +23,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /** Celery's execution semantics as the real Python client sees them, over RabbitMQ with Redis results. */
-class SemanticsInteropTest extends InteropTestBase {
+class SemanticsInteropTest extends AmqpTestBase {
 
   @Override
   protected String queuePrefix() {
@@ -255,12 +255,14 @@ class SemanticsInteropTest extends InteropTestBase {
       String longId = (String) client.send(List.of(call("tests.gate", List.of(gate), Map.of()))).get(0).get("id");
       Polling.until(() -> worker.poolStats().active() == 1
         || second.poolStats().active() == 1, 10_000);
+      WorkerHarness busy = worker.poolStats().active() == 1 ? worker : second;
       List<Map<String, Object>> shorts = new ArrayList<>();
       for (int i = 0; i < 6; i++) {
         shorts.add(call("examples.sleep", List.of(0.1), Map.of()));
       }
       List<Map<String, Object>> r = client.call(shorts);
       r.forEach(one -> assertEquals("SUCCESS", one.get("state"), "every short task ran on the idle worker: " + one));
+      assertEquals(1L, busy.consumerStats().received(), "the busy worker took no message behind its long task");
       TestTasks.open(gate);
       assertEquals(true, client.get(List.of(longId), 10).get(0).get("result"));
     } finally {
