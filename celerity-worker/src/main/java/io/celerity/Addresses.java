@@ -2,13 +2,14 @@ package io.celerity;
 
 /**
  * Every event-bus address the worker's verticles use. Messages on them are local objects (sent
- * with local codecs), except the control-plane stats replies, which are JSON.
+ * with local codecs: records of {@code io.celerity.types}); JSON travels only where it is already
+ * Celery's reply to a remote-control command, passed through as it will be sent.
  */
 public final class Addresses {
 
   /** consumer -> pool-dispatcher: a {@code Request} to run. */
   public static final String POOL_APPLY = "celerity.pool.apply";
-  /** control -> pool-dispatcher: JSON stats (active, reserved, concurrency). */
+  /** control/heartbeat -> pool-dispatcher: replies {@code PoolStats}. */
   public static final String POOL_STATS = "celerity.pool.stats";
   /**
    * {@code inspect conf} detail of a Python app in {@code -P process} children: reply = the app's own
@@ -31,9 +32,9 @@ public final class Addresses {
   public static final String RESULT_OUTCOME = "celerity.result.outcome";
   /** control -> result-reader: the stored document of a task id (JSON or null). */
   public static final String RESULT_GET = "celerity.result.get";
-  /** control -> result-reader: JSON counters. */
+  /** control -> result-reader: replies {@code ResultStats}. */
   public static final String RESULT_STATS = "celerity.result.stats";
-  /** The result backend's health for {@code /ready}: {@code {"up": bool, "state": ..., "error": ...}}. */
+  /** control -> result-reader: the result backend's health for {@code /ready}; replies {@code ResultHealth}. */
   public static final String RESULT_HEALTH = "celerity.result.health";
   /** worker -> result-reader: replies once every pending write is done. */
   public static final String RESULT_FLUSH = "celerity.result.flush";
@@ -44,16 +45,16 @@ public final class Addresses {
   public static final String CONSUMER_SETTLE_ALL = "celerity.consumer.settle.all";
   /** any -> consumer: an {@code OutgoingMessage} to publish; replies when confirmed. */
   public static final String BROKER_PUBLISH = "celerity.broker.publish";
-  /** control -> consumer: JSON stats (broker, prefetch, received, reconnects). */
+  /** control -> consumer: replies {@code ConsumerStats}. */
   public static final String CONSUMER_STATS = "celerity.consumer.stats";
   /** worker -> consumer: stop taking new messages; replies when consumers are cancelled. */
   public static final String CONSUMER_STOP = "celerity.consumer.stop";
 
-  /** control -> consumer: JSON {@code {"ids": [...]}}; remember revoked ids, drop held requests with them. */
+  /** control -> consumer: a {@code ControlRequests.Revoke}; remember revoked ids, drop held requests with them. */
   public static final String CONSUMER_REVOKE = "celerity.consumer.revoke";
-  /** control -> consumer: JSON {@code {"task_name", "rate_limit"}}; replies Celery's {@code {"ok"|"error": ...}}. */
+  /** control -> consumer: a {@code ControlRequests.RateLimit}; replies Celery's {@code {"ok"|"error": ...}}. */
   public static final String CONSUMER_RATE_LIMIT = "celerity.consumer.rate-limit";
-  /** control -> pool-dispatcher: JSON {@code {"ids", "terminate", "signal"}}; replies {@code {"terminated": [ids]}}. */
+  /** control -> pool-dispatcher: a {@code ControlRequests.Revoke}; replies the terminated ids (a JSON array). */
   public static final String POOL_REVOKE = "celerity.pool.revoke";
 
   /** control -> consumer: a {@code FanoutSubscription}; replies once consuming. */
@@ -66,23 +67,23 @@ public final class Addresses {
   /** pool-dispatcher -> consumer: this many (Integer) requests left the pool; sent only with {@code disable_prefetch}. */
   public static final String CONSUMER_SLOTS_FREED = "celerity.consumer.slots-freed";
 
-  /** control -> heartbeat: JSON liveness (event-loop lag, last beat). */
+  /** control -> heartbeat: replies {@code HeartbeatStatus} (event-loop lag, last beat, clock). */
   public static final String HEARTBEAT_STATUS = "celerity.heartbeat.status";
 
   /** launcher -> worker: shut down, warm ({@code true}) or cold; replies when the broker connection is closed. */
   public static final String WORKER_SHUTDOWN = "celerity.worker.shutdown";
 
-  /** control -> pool-dispatcher: JSON {@code {"active": [info], "reserved": [info]}} as inspect shows them. */
+  /** control/consumer -> pool-dispatcher: replies {@code ControlRequests.PoolRequests} (active and reserved, as inspect shows them). */
   public static final String POOL_REQUESTS = "celerity.pool.requests";
-  /** control -> pool-dispatcher: JSON {@code {"max", "min"}}; replies Celery's {@code autoscale} reply. */
+  /** control -> pool-dispatcher: a {@code ControlRequests.Autoscale}; replies Celery's {@code autoscale} reply. */
   public static final String POOL_AUTOSCALE = "celerity.pool.autoscale";
-  /** control -> pool-dispatcher: JSON {@code {"grow": bool, "n": int}}; replies Celery's pool_grow/pool_shrink reply. */
+  /** control -> pool-dispatcher: a {@code ControlRequests.PoolResize}; replies Celery's pool_grow/pool_shrink reply. */
   public static final String POOL_RESIZE = "celerity.pool.resize";
   /** control -> consumer: JSON array of {@code active_queues} descriptions. */
   public static final String CONSUMER_QUEUES = "celerity.consumer.queues";
-  /** control -> consumer: JSON {@code add_consumer} arguments; replies Celery's reply. */
+  /** control -> consumer: the queue name (String) of {@code add_consumer}; replies Celery's reply. */
   public static final String CONSUMER_ADD_QUEUE = "celerity.consumer.add-queue";
-  /** control -> consumer: JSON {@code {"queue"}}; replies Celery's {@code cancel_consumer} reply. */
+  /** control -> consumer: the queue name (String) of {@code cancel_consumer}; replies Celery's reply. */
   public static final String CONSUMER_CANCEL_QUEUE = "celerity.consumer.cancel-queue";
   /** control -> consumer: JSON {@code {id: epoch millis}} of the revoked set. */
   public static final String CONSUMER_REVOKED = "celerity.consumer.revoked";

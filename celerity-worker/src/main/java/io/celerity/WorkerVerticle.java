@@ -57,7 +57,12 @@ public class WorkerVerticle extends VerticleBase {
       io.celerity.metrics.WorkerMetrics.of(vertx));
     services.events().hostname(options.getHostname()).enabled(options.isTaskEvents());
     for (Class<?> c : List.of(Request.class, Settle.class, Settle.Batch.class, TaskOutcome.class, OutgoingMessage.class,
-      io.celerity.types.Delivery.class, io.celerity.transport.FanoutSubscription.class)) {
+      io.celerity.types.Delivery.class, io.celerity.transport.FanoutSubscription.class,
+      io.celerity.types.ConsumerStats.class, io.celerity.types.PoolStats.class, io.celerity.types.ResultStats.class,
+      io.celerity.types.ResultHealth.class, io.celerity.types.HeartbeatStatus.class,
+      io.celerity.types.ControlRequests.Revoke.class, io.celerity.types.ControlRequests.RateLimit.class,
+      io.celerity.types.ControlRequests.PoolResize.class, io.celerity.types.ControlRequests.Autoscale.class,
+      io.celerity.types.ControlRequests.PoolRequests.class)) {
       LocalCodec.register(bus, c);
     }
     bus.<Boolean>consumer(Addresses.WORKER_SHUTDOWN, m -> shutdown(Boolean.TRUE.equals(m.body())).onComplete(ar -> m.reply(null)));

@@ -19,7 +19,7 @@ public final class TaskOptions {
   public static final int UNLIMITED_RETRIES = -1;
 
   /** No per-task options: every behaviour follows the worker's configuration. */
-  public static final TaskOptions DEFAULTS = new TaskOptions(null, null, null, null, null);
+  public static final TaskOptions DEFAULTS = builder().build();
 
   private final Boolean acksLate;
   private final Boolean trackStarted;
@@ -37,81 +37,186 @@ public final class TaskOptions {
   private final Boolean acksOnFailureOrTimeout;
   private final Boolean rejectOnWorkerLost;
 
-  /**
-   * @param acksLate      {@code acks_late}
-   * @param trackStarted  {@code track_started}
-   * @param ignoreResult  {@code ignore_result}
-   * @param timeLimit     {@code time_limit} seconds
-   * @param softTimeLimit {@code soft_time_limit} seconds
-   */
-  public TaskOptions(Boolean acksLate, Boolean trackStarted, Boolean ignoreResult, Double timeLimit, Double softTimeLimit) {
-    this(acksLate, trackStarted, ignoreResult, timeLimit, softTimeLimit, null, null, null, List.of(), 0,
-      DEFAULT_RETRY_BACKOFF_MAX, true, null, null, null);
+  private TaskOptions(Builder b) {
+    this.acksLate = b.acksLate;
+    this.trackStarted = b.trackStarted;
+    this.ignoreResult = b.ignoreResult;
+    this.timeLimit = b.timeLimit;
+    this.softTimeLimit = b.softTimeLimit;
+    this.rateLimit = b.rateLimit;
+    this.maxRetries = b.maxRetries;
+    this.defaultRetryDelay = b.defaultRetryDelay;
+    this.autoretryFor = List.copyOf(b.autoretryFor);
+    this.retryBackoff = b.retryBackoff;
+    this.retryBackoffMax = b.retryBackoffMax;
+    this.retryJitter = b.retryJitter;
+    this.storeErrorsEvenIfIgnored = b.storeErrorsEvenIfIgnored;
+    this.acksOnFailureOrTimeout = b.acksOnFailureOrTimeout;
+    this.rejectOnWorkerLost = b.rejectOnWorkerLost;
   }
 
-  private TaskOptions(Boolean acksLate, Boolean trackStarted, Boolean ignoreResult, Double timeLimit, Double softTimeLimit,
-                      String rateLimit, Integer maxRetries, Double defaultRetryDelay,
-                      List<Class<? extends Throwable>> autoretryFor, double retryBackoff, double retryBackoffMax,
-                      boolean retryJitter, Boolean storeErrorsEvenIfIgnored, Boolean acksOnFailureOrTimeout,
-                      Boolean rejectOnWorkerLost) {
-    this.acksLate = acksLate;
-    this.trackStarted = trackStarted;
-    this.ignoreResult = ignoreResult;
-    this.timeLimit = timeLimit;
-    this.softTimeLimit = softTimeLimit;
-    this.rateLimit = rateLimit;
-    this.maxRetries = maxRetries;
-    this.defaultRetryDelay = defaultRetryDelay;
-    this.autoretryFor = List.copyOf(autoretryFor);
-    this.retryBackoff = retryBackoff;
-    this.retryBackoffMax = retryBackoffMax;
-    this.retryJitter = retryJitter;
-    this.storeErrorsEvenIfIgnored = storeErrorsEvenIfIgnored;
-    this.acksOnFailureOrTimeout = acksOnFailureOrTimeout;
-    this.rejectOnWorkerLost = rejectOnWorkerLost;
+  /** Options with nothing set: each one named as it is set. */
+  public static Builder builder() {
+    return new Builder();
   }
 
-  private TaskOptions copy(Boolean acksLate, Boolean trackStarted, Boolean ignoreResult, Double timeLimit,
-                           Double softTimeLimit, String rateLimit, Integer maxRetries, Double defaultRetryDelay,
-                           List<Class<? extends Throwable>> autoretryFor, double retryBackoff, double retryBackoffMax,
-                           boolean retryJitter, Boolean storeErrorsEvenIfIgnored, Boolean acksOnFailureOrTimeout,
-                           Boolean rejectOnWorkerLost) {
-    return new TaskOptions(acksLate, trackStarted, ignoreResult, timeLimit, softTimeLimit, rateLimit, maxRetries,
-      defaultRetryDelay, autoretryFor, retryBackoff, retryBackoffMax, retryJitter, storeErrorsEvenIfIgnored,
-      acksOnFailureOrTimeout, rejectOnWorkerLost);
+  /** A builder starting from these options. */
+  public Builder toBuilder() {
+    Builder b = new Builder();
+    b.acksLate = acksLate;
+    b.trackStarted = trackStarted;
+    b.ignoreResult = ignoreResult;
+    b.timeLimit = timeLimit;
+    b.softTimeLimit = softTimeLimit;
+    b.rateLimit = rateLimit;
+    b.maxRetries = maxRetries;
+    b.defaultRetryDelay = defaultRetryDelay;
+    b.autoretryFor = autoretryFor;
+    b.retryBackoff = retryBackoff;
+    b.retryBackoffMax = retryBackoffMax;
+    b.retryJitter = retryJitter;
+    b.storeErrorsEvenIfIgnored = storeErrorsEvenIfIgnored;
+    b.acksOnFailureOrTimeout = acksOnFailureOrTimeout;
+    b.rejectOnWorkerLost = rejectOnWorkerLost;
+    return b;
+  }
+
+  /** Builds {@link TaskOptions}; a null value means "use the worker's setting". */
+  public static final class Builder {
+    private Boolean acksLate;
+    private Boolean trackStarted;
+    private Boolean ignoreResult;
+    private Double timeLimit;
+    private Double softTimeLimit;
+    private String rateLimit;
+    private Integer maxRetries;
+    private Double defaultRetryDelay;
+    private List<Class<? extends Throwable>> autoretryFor = List.of();
+    private double retryBackoff;
+    private double retryBackoffMax = DEFAULT_RETRY_BACKOFF_MAX;
+    private boolean retryJitter = true;
+    private Boolean storeErrorsEvenIfIgnored;
+    private Boolean acksOnFailureOrTimeout;
+    private Boolean rejectOnWorkerLost;
+
+    private Builder() {
+    }
+
+    /** {@code acks_late}. */
+    public Builder acksLate(Boolean v) {
+      acksLate = v;
+      return this;
+    }
+
+    /** {@code track_started}. */
+    public Builder trackStarted(Boolean v) {
+      trackStarted = v;
+      return this;
+    }
+
+    /** {@code ignore_result}. */
+    public Builder ignoreResult(Boolean v) {
+      ignoreResult = v;
+      return this;
+    }
+
+    /** {@code time_limit} and {@code soft_time_limit}, seconds; null for none. */
+    public Builder timeLimits(Double hard, Double soft) {
+      timeLimit = hard;
+      softTimeLimit = soft;
+      return this;
+    }
+
+    /** Celery's rate limit string ({@code "10/s"}, {@code "100/m"}, {@code "1000/h"}); null for none. */
+    public Builder rateLimit(String v) {
+      rateLimit = v;
+      return this;
+    }
+
+    /** {@code max_retries} ({@link #UNLIMITED_RETRIES} for none). */
+    public Builder maxRetries(Integer v) {
+      maxRetries = v;
+      return this;
+    }
+
+    /** {@code default_retry_delay}, seconds. */
+    public Builder defaultRetryDelay(Double v) {
+      defaultRetryDelay = v;
+      return this;
+    }
+
+    /** {@code autoretry_for}. */
+    public Builder autoretryFor(List<Class<? extends Throwable>> v) {
+      autoretryFor = v;
+      return this;
+    }
+
+    /** {@code retry_backoff}: 0 = off, else the base factor in seconds. */
+    public Builder retryBackoff(double v) {
+      retryBackoff = v;
+      return this;
+    }
+
+    /** {@code retry_backoff_max}, seconds. */
+    public Builder retryBackoffMax(double v) {
+      retryBackoffMax = v;
+      return this;
+    }
+
+    /** {@code retry_jitter}. */
+    public Builder retryJitter(boolean v) {
+      retryJitter = v;
+      return this;
+    }
+
+    /** {@code store_errors_even_if_ignored}. */
+    public Builder storeErrorsEvenIfIgnored(Boolean v) {
+      storeErrorsEvenIfIgnored = v;
+      return this;
+    }
+
+    /** {@code acks_on_failure_or_timeout}. */
+    public Builder acksOnFailureOrTimeout(Boolean v) {
+      acksOnFailureOrTimeout = v;
+      return this;
+    }
+
+    /** {@code reject_on_worker_lost}. */
+    public Builder rejectOnWorkerLost(Boolean v) {
+      rejectOnWorkerLost = v;
+      return this;
+    }
+
+    public TaskOptions build() {
+      return new TaskOptions(this);
+    }
   }
 
   public TaskOptions withAcksLate(boolean v) {
-    return copy(v, trackStarted, ignoreResult, timeLimit, softTimeLimit, rateLimit, maxRetries, defaultRetryDelay,
-      autoretryFor, retryBackoff, retryBackoffMax, retryJitter, storeErrorsEvenIfIgnored, acksOnFailureOrTimeout, rejectOnWorkerLost);
+    return toBuilder().acksLate(v).build();
   }
 
   public TaskOptions withTrackStarted(boolean v) {
-    return copy(acksLate, v, ignoreResult, timeLimit, softTimeLimit, rateLimit, maxRetries, defaultRetryDelay,
-      autoretryFor, retryBackoff, retryBackoffMax, retryJitter, storeErrorsEvenIfIgnored, acksOnFailureOrTimeout, rejectOnWorkerLost);
+    return toBuilder().trackStarted(v).build();
   }
 
   public TaskOptions withIgnoreResult(boolean v) {
-    return copy(acksLate, trackStarted, v, timeLimit, softTimeLimit, rateLimit, maxRetries, defaultRetryDelay,
-      autoretryFor, retryBackoff, retryBackoffMax, retryJitter, storeErrorsEvenIfIgnored, acksOnFailureOrTimeout, rejectOnWorkerLost);
+    return toBuilder().ignoreResult(v).build();
   }
 
   /** Hard and soft time limits in seconds; null for none. */
   public TaskOptions withTimeLimits(Double hard, Double soft) {
-    return copy(acksLate, trackStarted, ignoreResult, hard, soft, rateLimit, maxRetries, defaultRetryDelay,
-      autoretryFor, retryBackoff, retryBackoffMax, retryJitter, storeErrorsEvenIfIgnored, acksOnFailureOrTimeout, rejectOnWorkerLost);
+    return toBuilder().timeLimits(hard, soft).build();
   }
 
   /** Celery's rate limit string ({@code "10/s"}, {@code "100/m"}, {@code "1000/h"}); null for none. */
   public TaskOptions withRateLimit(String v) {
-    return copy(acksLate, trackStarted, ignoreResult, timeLimit, softTimeLimit, v, maxRetries, defaultRetryDelay,
-      autoretryFor, retryBackoff, retryBackoffMax, retryJitter, storeErrorsEvenIfIgnored, acksOnFailureOrTimeout, rejectOnWorkerLost);
+    return toBuilder().rateLimit(v).build();
   }
 
   /** {@code max_retries} ({@link #UNLIMITED_RETRIES} for none) and {@code default_retry_delay} seconds. */
   public TaskOptions withRetries(int maxRetries, double defaultRetryDelay) {
-    return copy(acksLate, trackStarted, ignoreResult, timeLimit, softTimeLimit, rateLimit, maxRetries, defaultRetryDelay,
-      autoretryFor, retryBackoff, retryBackoffMax, retryJitter, storeErrorsEvenIfIgnored, acksOnFailureOrTimeout, rejectOnWorkerLost);
+    return toBuilder().maxRetries(maxRetries).defaultRetryDelay(defaultRetryDelay).build();
   }
 
   /**
@@ -119,14 +224,13 @@ public final class TaskOptions {
    * seconds), {@code retry_backoff_max} and {@code retry_jitter}.
    */
   public TaskOptions withAutoretry(List<Class<? extends Throwable>> types, double backoff, double backoffMax, boolean jitter) {
-    return copy(acksLate, trackStarted, ignoreResult, timeLimit, softTimeLimit, rateLimit, maxRetries, defaultRetryDelay,
-      types, backoff, backoffMax, jitter, storeErrorsEvenIfIgnored, acksOnFailureOrTimeout, rejectOnWorkerLost);
+    return toBuilder().autoretryFor(types).retryBackoff(backoff).retryBackoffMax(backoffMax).retryJitter(jitter).build();
   }
 
   /** {@code store_errors_even_if_ignored}, {@code acks_on_failure_or_timeout}, {@code reject_on_worker_lost}. */
   public TaskOptions withAckPolicy(Boolean storeErrorsEvenIfIgnored, Boolean acksOnFailureOrTimeout, Boolean rejectOnWorkerLost) {
-    return copy(acksLate, trackStarted, ignoreResult, timeLimit, softTimeLimit, rateLimit, maxRetries, defaultRetryDelay,
-      autoretryFor, retryBackoff, retryBackoffMax, retryJitter, storeErrorsEvenIfIgnored, acksOnFailureOrTimeout, rejectOnWorkerLost);
+    return toBuilder().storeErrorsEvenIfIgnored(storeErrorsEvenIfIgnored).acksOnFailureOrTimeout(acksOnFailureOrTimeout)
+      .rejectOnWorkerLost(rejectOnWorkerLost).build();
   }
 
   public Boolean acksLate() {
@@ -213,10 +317,13 @@ public final class TaskOptions {
   }
 
   static TaskOptions of(Task t) {
-    return new TaskOptions(t.acksLate() ? Boolean.TRUE : null, t.trackStarted() ? Boolean.TRUE : null,
-      t.ignoreResult() ? Boolean.TRUE : null, t.timeLimit() > 0 ? t.timeLimit() : null,
-      t.softTimeLimit() > 0 ? t.softTimeLimit() : null, t.rateLimit().isEmpty() ? null : t.rateLimit(),
-      t.maxRetries(), t.defaultRetryDelay(), List.of(t.autoretryFor()), t.retryBackoff(), t.retryBackoffMax(),
-      t.retryJitter(), t.storeErrorsEvenIfIgnored() ? Boolean.TRUE : null, null, null);
+    return builder().acksLate(t.acksLate() ? Boolean.TRUE : null).trackStarted(t.trackStarted() ? Boolean.TRUE : null)
+      .ignoreResult(t.ignoreResult() ? Boolean.TRUE : null)
+      .timeLimits(t.timeLimit() > 0 ? t.timeLimit() : null, t.softTimeLimit() > 0 ? t.softTimeLimit() : null)
+      .rateLimit(t.rateLimit().isEmpty() ? null : t.rateLimit())
+      .maxRetries(t.maxRetries()).defaultRetryDelay(t.defaultRetryDelay())
+      .autoretryFor(List.of(t.autoretryFor())).retryBackoff(t.retryBackoff()).retryBackoffMax(t.retryBackoffMax())
+      .retryJitter(t.retryJitter()).storeErrorsEvenIfIgnored(t.storeErrorsEvenIfIgnored() ? Boolean.TRUE : null)
+      .build();
   }
 }

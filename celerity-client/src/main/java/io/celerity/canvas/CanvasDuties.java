@@ -268,9 +268,10 @@ public final class CanvasDuties {
       if (m.embed().get("chain") instanceof List<?> chain) {
         for (Object raw : chain) {
           if (raw instanceof Map<?, ?> sig && sig.get("options") instanceof Map<?, ?> o && o.get("task_id") != null) {
-            writes.add(store.apply(new TaskResult(o.get("task_id").toString(), States.FAILURE, exc.toResult(), exc.traceback(),
-              List.of(), Instant.now(), (String) str(o.get("group_id")), null, null, (String) str(o.get("reply_to")),
-              o.get("task_id").toString())));
+            writes.add(store.apply(TaskResult.builder(o.get("task_id").toString(), States.FAILURE)
+              .result(exc.toResult()).traceback(exc.traceback()).dateDone(Instant.now())
+              .groupId((String) str(o.get("group_id")))
+              .replyTo((String) str(o.get("reply_to")), o.get("task_id").toString()).build()));
           }
         }
       }
@@ -384,8 +385,9 @@ public final class CanvasDuties {
     if (bodyId == null) {
       return errbacks;
     }
-    return errbacks.compose(v -> store.apply(new TaskResult(bodyId, States.FAILURE, withTb.toResult(), withTb.traceback(),
-      List.of(), Instant.now(), str(body.options().get("group_id")), null, null, str(body.options().get("reply_to")), bodyId)))
+    return errbacks.compose(v -> store.apply(TaskResult.builder(bodyId, States.FAILURE).result(withTb.toResult())
+      .traceback(withTb.traceback()).dateDone(Instant.now()).groupId(str(body.options().get("group_id")))
+      .replyTo(str(body.options().get("reply_to")), bodyId).build()))
       .recover(err -> Future.succeededFuture());
   }
 

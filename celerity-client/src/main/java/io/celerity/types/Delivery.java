@@ -35,4 +35,22 @@ public record Delivery(
   boolean redelivered,
   Object deliveryTag,
   long generation) {
+
+  /** The same delivery with other headers. */
+  public Delivery withHeaders(Map<String, Object> newHeaders) {
+    return new Delivery(body, contentType, contentEncoding, newHeaders, correlationId, replyTo, priority, exchange,
+      routingKey, queue, redelivered, deliveryTag, generation);
+  }
+
+  /** The same delivery with another body. */
+  public Delivery withBody(byte[] newBody) {
+    return new Delivery(newBody, contentType, contentEncoding, headers, correlationId, replyTo, priority, exchange,
+      routingKey, queue, redelivered, deliveryTag, generation);
+  }
+
+  /** The same message delivered under another tag, on the connection of {@code newGeneration}. */
+  public Delivery withTag(Object newTag, long newGeneration) {
+    return new Delivery(body, contentType, contentEncoding, headers, correlationId, replyTo, priority, exchange,
+      routingKey, queue, redelivered, newTag, newGeneration);
+  }
 }

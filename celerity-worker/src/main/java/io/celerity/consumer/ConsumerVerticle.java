@@ -9,6 +9,8 @@ import io.celerity.transport.FanoutSubscription;
 import io.celerity.transport.Transport;
 import io.celerity.transport.TransportOptions;
 import io.celerity.transport.Transports;
+import io.celerity.types.ConsumerStats;
+import io.celerity.types.ControlRequests;
 import io.celerity.types.OutgoingMessage;
 import io.celerity.types.Request;
 import io.celerity.types.RequestInfo;
@@ -20,10 +22,7 @@ import io.vertx.core.eventbus.EventBus;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 
-import java.util.ArrayList;
-import java.util.HashSet;
 import java.util.LinkedHashMap;
-import java.util.List;
 import java.util.Set;
 
 /**
@@ -88,44 +87,25 @@ public class ConsumerVerticle extends VerticleBase {
 
   /** The task ids of the requests the pool holds, reserved or running. */
   private Future<Set<String>> poolTaskIds() {
-    return vertx.eventBus().<JsonObject>request(Addresses.POOL_REQUESTS, null).map(m -> {
-      Set<String> known = new HashSet<>();
-      for (String part : new String[] {"active", "reserved"}) {
-        JsonArray list = m.body().getJsonArray(part);
-        if (list != null) {
-          list.forEach(o -> known.add(String.valueOf(((JsonObject) o).getValue("id"))));
-        }
-      }
-      return known;
-    });
+    return vertx.eventBus().<ControlRequests.PoolRequests>request(Addresses.POOL_REQUESTS, null)
+      .map(m -> m.body().taskIds());
   }
 
-  private JsonObject stats() {
-    return new JsonObject()
-      .put("broker", Urls.redact(options.getBroker()))
-      .put("connected", transport.isConnected())
-      .put("transport", transport.toString())
-      .put("reconnects", transport.reconnects())
-      .put("prefetch_count", consumer.appliedPrefetch())
-      .put("received", consumer.received())
-      .put("unsettled", consumer.unsettledCount())
-      .put("unsettled_stuck", consumer.unsettledStuck())
-      .put("eta_held", consumer.etaHeld())
-      .put("rate_limited", consumer.rateLimited())
-      .put("revoked", consumer.revokedCount())
-      .put("queues", options.getQueues());
+  private ConsumerStats stats() {
+    return new ConsumerStats(Urls.redact(options.getBroker()), transport.isConnected(), transport.toString(),
+      transport.reconnects(), consumer.appliedPrefetch(), consumer.received(), consumer.unsettledCount(),
+      consumer.unsettledStuck(), consumer.etaHeld(), consumer.rateLimited(), consumer.revokedCount(),
+      options.getQueues());
   }
 
   /** Remote-control queries and commands answered from the consumer's state. */
   private void controlHandlers(EventBus bus) {
-    bus.<JsonObject>consumer(Addresses.CONSUMER_REVOKE, m -> {
-      List<String> ids = new ArrayList<>();
-      m.body().getJsonArray("ids").forEach(id -> ids.add(id.toString()));
-      consumer.revoke(ids);
-      m.reply(new JsonObject().put("revoked", consumer.revokedCount()));
+    bus.<ControlRequests.Revoke>consumer(Addresses.CONSUMER_REVOKE, m -> {
+      consumer.revoke(m.body().ids());
+      m.reply(null);
     });
-    bus.<JsonObject>consumer(Addresses.CONSUMER_RATE_LIMIT, m ->
-      m.reply(consumer.rateLimit(m.body().getString("task_name"), m.body().getValue("rate_limit"))));
+    bus.<ControlRequests.RateLimit>consumer(Addresses.CONSUMER_RATE_LIMIT, m ->
+      m.reply(consumer.rateLimit(m.body().task(), m.body().rateLimit())));
     bus.consumer(Addresses.CONSUMER_SCHEDULED, m -> {
       JsonArray out = new JsonArray();
       for (Request r : consumer.scheduled()) {
@@ -139,14 +119,14 @@ public class ConsumerVerticle extends VerticleBase {
       transport.queues().forEach(q -> out.add(ActiveQueues.describe(q, options.getQueueMaxPriority())));
       m.reply(out);
     });
-    bus.<JsonObject>consumer(Addresses.CONSUMER_ADD_QUEUE, m -> {
-      String queue = m.body().getString("queue");
+    bus.<String>consumer(Addresses.CONSUMER_ADD_QUEUE, m -> {
+      String queue = m.body();
       transport.addQueue(queue)
         .onSuccess(v -> m.reply(new JsonObject().put("ok", "add consumer " + queue)))
         .onFailure(err -> m.reply(new JsonObject().put("error", err.getMessage())));
     });
-    bus.<JsonObject>consumer(Addresses.CONSUMER_CANCEL_QUEUE, m -> {
-      String queue = m.body().getString("queue");
+    bus.<String>consumer(Addresses.CONSUMER_CANCEL_QUEUE, m -> {
+      String queue = m.body();
       transport.cancelQueue(queue)
         .onComplete(ar -> m.reply(new JsonObject().put("ok", "no longer consuming from " + queue)));
     });

@@ -8,7 +8,10 @@ import io.celerity.config.WorkerOptions;
 import io.celerity.metrics.WorkerMetrics;
 import io.celerity.protocol.Json;
 import io.celerity.protocol.TaskMessages;
+import io.celerity.types.ConsumerStats;
+import io.celerity.types.HeartbeatStatus;
 import io.celerity.types.OutgoingMessage;
+import io.celerity.types.PoolStats;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.http.HttpServer;
@@ -124,9 +127,9 @@ final class HttpBridge {
 
   /** Before a scrape: the gauges take the verticles' current numbers (nothing is sampled on the hot path). */
   private void refreshGauges(RoutingContext rc) {
-    Future<JsonObject> pool = status.ask(Addresses.POOL_STATS);
-    Future<JsonObject> consumer = status.ask(Addresses.CONSUMER_STATS);
-    Future<JsonObject> hb = status.ask(Addresses.HEARTBEAT_STATUS);
+    Future<PoolStats> pool = status.ask(Addresses.POOL_STATS);
+    Future<ConsumerStats> consumer = status.ask(Addresses.CONSUMER_STATS);
+    Future<HeartbeatStatus> hb = status.ask(Addresses.HEARTBEAT_STATUS);
     Future.join(pool, consumer, hb).onComplete(ar -> {
       metrics.update(pool.result(), consumer.result(), hb.result());
       rc.next();
@@ -135,8 +138,8 @@ final class HttpBridge {
 
   /** Live: this event loop answers, and the heartbeat verticle's loop answers too. */
   private void health(RoutingContext rc) {
-    status.<JsonObject>ask(Addresses.HEARTBEAT_STATUS)
-      .onSuccess(hb -> json(rc, 200, new JsonObject().put("status", "UP").put("heartbeat", hb)))
+    status.<HeartbeatStatus>ask(Addresses.HEARTBEAT_STATUS)
+      .onSuccess(hb -> json(rc, 200, new JsonObject().put("status", "UP").put("heartbeat", hb.toJson())))
       .onFailure(err -> json(rc, 503, new JsonObject().put("status", "DOWN").put("reason", err.getMessage())));
   }
 

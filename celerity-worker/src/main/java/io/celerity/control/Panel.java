@@ -4,6 +4,7 @@ import io.celerity.Addresses;
 import io.celerity.config.WorkerOptions;
 import io.celerity.events.TaskEvents;
 import io.celerity.task.TaskRegistry;
+import io.celerity.types.ControlRequests;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.json.JsonArray;
@@ -50,10 +51,11 @@ final class Panel {
       .inspect("scheduled", a -> status.ask(Addresses.CONSUMER_SCHEDULED))
       .control("revoke", this::revoke)
       .control("terminate", a -> revoke(a.copy().put("terminate", true)))
-      .control("rate_limit", a -> status.<JsonObject>ask(Addresses.CONSUMER_RATE_LIMIT, a).map(j -> (Object) j))
+      .control("rate_limit", a -> status.<JsonObject>ask(Addresses.CONSUMER_RATE_LIMIT,
+        new ControlRequests.RateLimit(a.getString("task_name"), a.getValue("rate_limit"))).map(j -> (Object) j))
       .control("time_limit", this::timeLimit)
-      .inspect("active", a -> status.<JsonObject>ask(Addresses.POOL_REQUESTS).map(r -> (Object) r.getJsonArray("active")))
-      .inspect("reserved", a -> status.<JsonObject>ask(Addresses.POOL_REQUESTS).map(r -> (Object) r.getJsonArray("reserved")))
+      .inspect("active", a -> status.<ControlRequests.PoolRequests>ask(Addresses.POOL_REQUESTS).map(r -> (Object) r.active()))
+      .inspect("reserved", a -> status.<ControlRequests.PoolRequests>ask(Addresses.POOL_REQUESTS).map(r -> (Object) r.reserved()))
       .inspect("revoked", a -> status.<JsonObject>ask(Addresses.CONSUMER_REVOKED).map(r -> (Object) new JsonArray(new ArrayList<>(r.fieldNames()))))
       .inspect("active_queues", a -> status.ask(Addresses.CONSUMER_QUEUES))
       // Celery answers with the app's own settings: Python children report theirs, ours go on top
@@ -62,12 +64,12 @@ final class Panel {
       .inspect("query_task", this::queryTask)
       .inspect("report", a -> Future.succeededFuture(Map.of("ok", report())))
       .inspect("clock", a -> Future.succeededFuture(Map.of("clock", clock.getAsLong())))
-      .control("add_consumer", a -> status.ask(Addresses.CONSUMER_ADD_QUEUE, new JsonObject().put("queue", required(a, "queue"))))
-      .control("cancel_consumer", a -> status.ask(Addresses.CONSUMER_CANCEL_QUEUE, new JsonObject().put("queue", required(a, "queue"))))
-      .control("pool_grow", a -> status.ask(Addresses.POOL_RESIZE, new JsonObject().put("grow", true).put("n", count(a))))
-      .control("pool_shrink", a -> status.ask(Addresses.POOL_RESIZE, new JsonObject().put("grow", false).put("n", count(a))))
-      .control("autoscale", a -> status.ask(Addresses.POOL_AUTOSCALE, new JsonObject()
-        .put("max", intArg(a, "max")).put("min", intArg(a, "min"))))
+      .control("add_consumer", a -> status.ask(Addresses.CONSUMER_ADD_QUEUE, required(a, "queue")))
+      .control("cancel_consumer", a -> status.ask(Addresses.CONSUMER_CANCEL_QUEUE, required(a, "queue")))
+      .control("pool_grow", a -> status.ask(Addresses.POOL_RESIZE, new ControlRequests.PoolResize(true, count(a))))
+      .control("pool_shrink", a -> status.ask(Addresses.POOL_RESIZE, new ControlRequests.PoolResize(false, count(a))))
+      .control("autoscale", a -> status.ask(Addresses.POOL_AUTOSCALE,
+        new ControlRequests.Autoscale(intArg(a, "max"), intArg(a, "min"))))
       .control("pool_restart", a -> Future.succeededFuture(Map.of("error", "ValueError('Pool restarts not enabled')")))
       .control("enable_events", a -> Future.succeededFuture(Map.of("ok",
         events.enabled(true) ? "task events already enabled" : "task events enabled")))
@@ -98,15 +100,14 @@ final class Panel {
   private Future<Object> revoke(JsonObject a) {
     List<String> ids = ids(a, "task_id");
     boolean terminate = Boolean.TRUE.equals(a.getValue("terminate"));
-    JsonObject body = new JsonObject().put("ids", new JsonArray(ids)).put("terminate", terminate)
-      .put("signal", a.getString("signal", "SIGTERM"));
-    return status.<JsonObject>ask(Addresses.CONSUMER_REVOKE, body)
-      .compose(v -> status.<JsonObject>ask(Addresses.POOL_REVOKE, body))
-      .map(r -> {
+    ControlRequests.Revoke body = new ControlRequests.Revoke(ids, terminate, a.getString("signal", "SIGTERM"));
+    return status.ask(Addresses.CONSUMER_REVOKE, body)
+      .compose(v -> status.<JsonArray>ask(Addresses.POOL_REVOKE, body))
+      .map(terminatedIds -> {
         if (!terminate) {
           return Map.of("ok", "tasks " + String.join(", ", ids) + " flagged as revoked");
         }
-        List<Object> terminated = r.getJsonArray("terminated").getList();
+        List<Object> terminated = terminatedIds.getList();
         return Map.of("ok", terminated.isEmpty() ? "terminate: tasks unknown"
           : "terminate: " + String.join(", ", terminated.stream().map(String::valueOf).toList()));
       });
@@ -156,12 +157,12 @@ final class Panel {
   /** {@code query_task}: each known id with its state, {@code active} (running) or {@code reserved} (held or queued). */
   private Future<Object> queryTask(JsonObject a) {
     List<String> ids = ids(a, "ids");
-    Future<JsonObject> pool = status.ask(Addresses.POOL_REQUESTS);
+    Future<ControlRequests.PoolRequests> pool = status.ask(Addresses.POOL_REQUESTS);
     Future<JsonArray> scheduled = status.ask(Addresses.CONSUMER_SCHEDULED);
     return Future.all(pool, scheduled).map(cf -> {
       JsonObject out = new JsonObject();
-      collect(out, ids, "active", pool.result().getJsonArray("active"));
-      collect(out, ids, "reserved", pool.result().getJsonArray("reserved"));
+      collect(out, ids, "active", pool.result().active());
+      collect(out, ids, "reserved", pool.result().reserved());
       JsonArray held = new JsonArray();
       scheduled.result().forEach(s -> held.add(((JsonObject) s).getJsonObject("request")));
       collect(out, ids, "reserved", held);

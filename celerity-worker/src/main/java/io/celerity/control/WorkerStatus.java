@@ -2,6 +2,11 @@ package io.celerity.control;
 
 import io.celerity.Addresses;
 import io.celerity.config.WorkerOptions;
+import io.celerity.types.ConsumerStats;
+import io.celerity.types.HeartbeatStatus;
+import io.celerity.types.PoolStats;
+import io.celerity.types.ResultHealth;
+import io.celerity.types.ResultStats;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.eventbus.DeliveryOptions;
@@ -53,19 +58,18 @@ final class WorkerStatus {
    * not ready, acks_late messages would only go round), and no delivery is stuck unsettled.
    */
   Future<Readiness> readiness() {
-    Future<JsonObject> consumer = ask(Addresses.CONSUMER_STATS);
-    Future<JsonObject> pool = ask(Addresses.POOL_STATS);
-    Future<JsonObject> results = ask(Addresses.RESULT_HEALTH);
+    Future<ConsumerStats> consumer = ask(Addresses.CONSUMER_STATS);
+    Future<PoolStats> pool = ask(Addresses.POOL_STATS);
+    Future<ResultHealth> results = ask(Addresses.RESULT_HEALTH);
     return Future.join(consumer, pool, results).transform(ar -> {
-      boolean connected = consumer.succeeded() && consumer.result().getBoolean("connected", false);
-      boolean backendUp = results.succeeded() && results.result().getBoolean("up", false);
+      boolean connected = consumer.succeeded() && consumer.result().connected();
+      ResultHealth backend = results.succeeded() ? results.result()
+        : ResultHealth.unknown(String.valueOf(results.cause().getMessage()));
       // deliveries lost inside the worker hold prefetch slots for good: not ready
-      int stuck = consumer.succeeded() ? consumer.result().getInteger("unsettled_stuck", 0) : 0;
-      boolean ready = connected && pool.succeeded() && backendUp && stuck == 0;
-      JsonObject backend = results.succeeded() ? results.result()
-        : new JsonObject().put("up", false).put("error", String.valueOf(results.cause().getMessage()));
+      int stuck = consumer.succeeded() ? consumer.result().unsettledStuck() : 0;
+      boolean ready = connected && pool.succeeded() && backend.up() && stuck == 0;
       JsonObject body = new JsonObject().put("status", ready ? "READY" : "NOT_READY")
-        .put("broker_connected", connected).put("pool", pool.succeeded()).put("result_backend", backend)
+        .put("broker_connected", connected).put("pool", pool.succeeded()).put("result_backend", backend.toJson())
         .put("unsettled_stuck", stuck);
       return Future.succeededFuture(new Readiness(ready, body));
     });
@@ -73,30 +77,30 @@ final class WorkerStatus {
 
   /** Celery's {@code inspect stats} value for this worker. */
   Future<JsonObject> stats() {
-    Future<JsonObject> consumer = ask(Addresses.CONSUMER_STATS);
-    Future<JsonObject> pool = ask(Addresses.POOL_STATS);
-    Future<JsonObject> results = ask(Addresses.RESULT_STATS);
-    Future<JsonObject> hb = ask(Addresses.HEARTBEAT_STATUS);
+    Future<ConsumerStats> consumer = ask(Addresses.CONSUMER_STATS);
+    Future<PoolStats> pool = ask(Addresses.POOL_STATS);
+    Future<ResultStats> results = ask(Addresses.RESULT_STATS);
+    Future<HeartbeatStatus> hb = ask(Addresses.HEARTBEAT_STATUS);
     return Future.all(consumer, pool, results, hb).map(cf -> {
-      JsonObject c = consumer.result();
-      JsonObject p = pool.result();
+      ConsumerStats c = consumer.result();
+      PoolStats p = pool.result();
       return new JsonObject()
-        .put("total", p.getJsonObject("total"))
+        .put("total", new JsonObject(new java.util.LinkedHashMap<>(p.total())))
         .put("pid", ProcessHandle.current().pid())
-        .put("clock", String.valueOf(Math.max(clock.getAsLong(), hb.result().getLong("clock", 0L))))
+        .put("clock", String.valueOf(Math.max(clock.getAsLong(), hb.result().clock())))
         .put("uptime", (System.currentTimeMillis() - startMillis) / 1000)
         .put("pool", new JsonObject()
           .put("implementation", "celerity." + options.getPool())
-          .put("max-concurrency", p.getInteger("max-concurrency"))
+          .put("max-concurrency", p.maxConcurrency())
           .put("processes", new JsonArray(List.of(ProcessHandle.current().pid())))
-          .put("writes", results.result()))
-        .put("prefetch_count", c.getInteger("prefetch_count"))
-        .put("broker", new JsonObject().put("url", c.getString("broker")).put("connected", c.getBoolean("connected"))
-          .put("reconnects", c.getLong("reconnects")))
+          .put("writes", results.result().toJson()))
+        .put("prefetch_count", c.prefetchCount())
+        .put("broker", new JsonObject().put("url", c.broker()).put("connected", c.connected())
+          .put("reconnects", c.reconnects()))
         .put("rusage", new JsonObject().put("maxrss_kb", rssKb()))
-        .put("received", c.getLong("received"))
-        .put("active", p.getInteger("active"))
-        .put("reserved", p.getInteger("reserved"));
+        .put("received", c.received())
+        .put("active", p.active())
+        .put("reserved", p.reserved());
     });
   }
 

@@ -2,10 +2,11 @@ package io.celerity.heartbeat;
 
 import io.celerity.Addresses;
 import io.celerity.config.WorkerOptions;
+import io.celerity.types.HeartbeatStatus;
 import io.celerity.types.OutgoingMessage;
+import io.celerity.types.PoolStats;
 import io.vertx.core.Future;
 import io.vertx.core.VerticleBase;
-import io.vertx.core.json.JsonObject;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -56,19 +57,17 @@ public class HeartbeatVerticle extends VerticleBase {
         send("worker-heartbeat");
       }
     });
-    vertx.eventBus().consumer(Addresses.HEARTBEAT_STATUS, m -> m.reply(new JsonObject()
-      .put("event_loop_lag_ms", maxLagMs)
-      .put("last_heartbeat_ms_ago", lastBeatMillis == 0 ? null : System.currentTimeMillis() - lastBeatMillis)
-      .put("clock", events.clock())));
+    vertx.eventBus().consumer(Addresses.HEARTBEAT_STATUS, m -> m.reply(new HeartbeatStatus(maxLagMs,
+      lastBeatMillis == 0 ? null : System.currentTimeMillis() - lastBeatMillis, events.clock())));
     send("worker-online");
     return Future.succeededFuture();
   }
 
   private Future<Void> send(String type) {
-    return vertx.eventBus().<JsonObject>request(Addresses.POOL_STATS, null)
+    return vertx.eventBus().<PoolStats>request(Addresses.POOL_STATS, null)
       .compose(stats -> {
-        JsonObject s = stats.body();
-        OutgoingMessage m = events.event(type, s.getInteger("active"), s.getLong("processed", 0L));
+        PoolStats s = stats.body();
+        OutgoingMessage m = events.event(type, s.active(), s.processed());
         return vertx.eventBus().request(Addresses.BROKER_PUBLISH, m);
       })
       .onSuccess(v -> lastBeatMillis = System.currentTimeMillis())

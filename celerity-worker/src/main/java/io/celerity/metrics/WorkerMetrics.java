@@ -1,5 +1,8 @@
 package io.celerity.metrics;
 
+import io.celerity.types.ConsumerStats;
+import io.celerity.types.HeartbeatStatus;
+import io.celerity.types.PoolStats;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.FunctionCounter;
 import io.micrometer.core.instrument.Gauge;
@@ -8,7 +11,6 @@ import io.micrometer.core.instrument.Timer;
 import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import io.vertx.core.Vertx;
-import io.vertx.core.json.JsonObject;
 import io.vertx.core.shareddata.Shareable;
 import io.vertx.micrometer.backends.BackendRegistries;
 
@@ -199,23 +201,21 @@ public final class WorkerMetrics implements Shareable {
   }
 
   /** Refreshes the gauges from the pool, consumer and heartbeat stats (each may be null). */
-  public void update(JsonObject pool, JsonObject consumer, JsonObject heartbeat) {
+  public void update(PoolStats pool, ConsumerStats consumer, HeartbeatStatus heartbeat) {
     if (pool != null) {
-      int max = pool.getInteger("max-concurrency", 0);
-      int active = pool.getInteger("active", 0);
-      busy.set(active);
-      idle.set(Math.max(0, max - active));
-      reserved.set(pool.getInteger("reserved", 0));
-      abandonedThreads.set(pool.getInteger("abandoned_threads", 0));
+      busy.set(pool.active());
+      idle.set(Math.max(0, pool.maxConcurrency() - pool.active()));
+      reserved.set(pool.reserved());
+      abandonedThreads.set(pool.abandonedThreads());
     }
     if (consumer != null) {
-      prefetchCount.set(consumer.getInteger("prefetch_count", 0));
-      scheduled.set(consumer.getInteger("eta_held", 0));
-      reconnects.set(consumer.getLong("reconnects", 0L));
-      connected.set(consumer.getBoolean("connected", false) ? 1 : 0);
+      prefetchCount.set(consumer.prefetchCount());
+      scheduled.set(consumer.etaHeld());
+      reconnects.set(consumer.reconnects());
+      connected.set(consumer.connected() ? 1 : 0);
     }
     if (heartbeat != null) {
-      loopLagMs.set(heartbeat.getLong("event_loop_lag_ms", 0L));
+      loopLagMs.set(heartbeat.eventLoopLagMs());
     }
   }
 

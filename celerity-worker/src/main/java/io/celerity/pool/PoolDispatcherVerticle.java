@@ -4,19 +4,18 @@ import io.celerity.Addresses;
 import io.celerity.config.WorkerOptions;
 import io.celerity.pool.process.ProcessRunner;
 import io.celerity.task.TaskRegistry;
+import io.celerity.types.ControlRequests;
+import io.celerity.types.PoolStats;
 import io.celerity.types.Request;
 import io.celerity.types.Settle;
 import io.celerity.types.TaskOutcome;
 import io.vertx.core.Future;
-import io.vertx.core.Promise;
 import io.vertx.core.VerticleBase;
 import io.vertx.core.eventbus.Message;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
-
-import java.time.Instant;
 
 /**
  * The pool-dispatcher: hands requests to the {@link TaskPool} and reports starts and outcomes to
@@ -85,13 +84,9 @@ public class PoolDispatcherVerticle extends VerticleBase {
     pool.revokedCheck(revoked::contains);
     pool.rejectOnWorkerLost(r -> options.isRejectOnWorkerLost() || runner.rejectsOnWorkerLost(r.message().task()));
     bus.<Request>consumer(Addresses.POOL_APPLY, m -> pool.submit(m.body()));
-    bus.<JsonObject>consumer(Addresses.POOL_REVOKE, m -> {
-      java.util.List<String> ids = new java.util.ArrayList<>();
-      m.body().getJsonArray("ids").forEach(id -> ids.add(id.toString()));
-      ids.forEach(revoked::add);
-      java.util.List<String> terminated = pool.revoke(ids, m.body().getBoolean("terminate", false),
-        m.body().getString("signal", "SIGTERM"));
-      m.reply(new JsonObject().put("terminated", new JsonArray(terminated)));
+    bus.<ControlRequests.Revoke>consumer(Addresses.POOL_REVOKE, m -> {
+      m.body().ids().forEach(revoked::add);
+      m.reply(new JsonArray(pool.revoke(m.body().ids(), m.body().terminate(), m.body().signal())));
     });
     bus.consumer(Addresses.POOL_STATS, m -> m.reply(stats()));
     bus.consumer(Addresses.POOL_APP_CONF, m -> m.reply(runner instanceof ProcessRunner p ? p.appConf() : null));
@@ -128,26 +123,26 @@ public class PoolDispatcherVerticle extends VerticleBase {
       }
       JsonArray reserved = new JsonArray();
       pool.queued().forEach(r -> reserved.add(io.celerity.types.RequestInfo.of(r, null, false, null)));
-      m.reply(new JsonObject().put("active", active).put("reserved", reserved));
+      m.reply(new ControlRequests.PoolRequests(active, reserved));
     });
-    bus.<JsonObject>consumer(Addresses.POOL_RESIZE, m -> {
-      boolean grow = m.body().getBoolean("grow");
+    bus.<ControlRequests.PoolResize>consumer(Addresses.POOL_RESIZE, m -> {
+      boolean grow = m.body().grow();
       String cmd = grow ? "pool_grow" : "pool_shrink";
       if (autoscaler != null) {
         m.reply(new JsonObject().put("error", cmd + " is not supported with autoscale. Adjust autoscale range instead."));
         return;
       }
-      int n = m.body().getInteger("n", 1);
+      int n = m.body().n();
       resize(pool.concurrency() + (grow ? n : -n), Integer.MAX_VALUE);
       m.reply(new JsonObject().put("ok", grow ? "pool will grow" : "pool will shrink"));
     });
-    bus.<JsonObject>consumer(Addresses.POOL_AUTOSCALE, m -> {
+    bus.<ControlRequests.Autoscale>consumer(Addresses.POOL_AUTOSCALE, m -> {
       if (autoscaler == null) {
         m.reply(new JsonObject().put("error", "ValueError('Autoscale not enabled')"));
         return;
       }
-      int newMax = m.body().getInteger("max");
-      int newMin = m.body().getInteger("min");
+      int newMax = m.body().max();
+      int newMin = m.body().min();
       autoscaler.range(newMax, newMin);
       m.reply(new JsonObject().put("ok", "autoscale now max=" + newMax + " min=" + newMin));
     });
@@ -172,17 +167,10 @@ public class PoolDispatcherVerticle extends VerticleBase {
     }
   }
 
-  private JsonObject stats() {
-    JsonArray active = new JsonArray();
-    pool.active().forEach(r -> active.add(new JsonObject().put("id", r.id()).put("name", r.message().task())));
-    JsonObject s = new JsonObject().put("max-concurrency", pool.concurrency()).put("active", pool.activeCount())
-      .put("reserved", pool.queuedCount()).put("active_requests", active)
-      .put("processed", pool.processed()).put("total", new JsonObject(new java.util.LinkedHashMap<>(pool.totals())))
-      .put("abandoned_threads", pool.abandoned()).put("slots_held_by_abandoned", pool.heldSlots());
-    if (runner instanceof ProcessRunner p) {
-      s.put("process", p.stats());
-    }
-    return s;
+  private PoolStats stats() {
+    return new PoolStats(pool.concurrency(), pool.activeCount(), pool.queuedCount(), pool.processed(),
+      new java.util.LinkedHashMap<>(pool.totals()), pool.abandoned(), pool.heldSlots(),
+      runner instanceof ProcessRunner p ? p.stats() : null);
   }
 
   /** Warm shutdown: queued requests go back to the broker; running ones may finish within the timeout. */

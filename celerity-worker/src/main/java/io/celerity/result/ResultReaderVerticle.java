@@ -7,9 +7,10 @@ import io.celerity.backend.RetryingBackend;
 import io.celerity.backend.WriteRetryPolicy;
 import io.celerity.config.WorkerOptions;
 import io.celerity.types.Request;
+import io.celerity.types.ResultHealth;
+import io.celerity.types.ResultStats;
 import io.celerity.types.TaskOutcome;
 import io.vertx.core.Future;
-import io.vertx.core.Promise;
 import io.vertx.core.VerticleBase;
 import io.vertx.core.json.JsonObject;
 
@@ -77,23 +78,15 @@ public class ResultReaderVerticle extends VerticleBase {
     bus.<String>consumer(Addresses.RESULT_GET, m -> backend.get(m.body())
       .onSuccess(doc -> m.reply(doc == null ? null : new JsonObject(doc)))
       .onFailure(err -> m.fail(500, err.getMessage())));
-    bus.consumer(Addresses.RESULT_STATS, m -> m.reply(new JsonObject()
-      .put("succeeded", recorder.succeeded()).put("failed", recorder.failed())
-      .put("retried", recorder.retried()).put("revoked", recorder.revoked())
-      .put("pending_writes", recorder.pendingWrites()).put("results_lost", recorder.resultsLost())
-      .put("write_retries", backend.retries()).put("writes_given_up", backend.gaveUp())
-      .put("backend", backend.health().name())));
+    bus.consumer(Addresses.RESULT_STATS, m -> m.reply(new ResultStats(recorder.succeeded(), recorder.failed(),
+      recorder.retried(), recorder.revoked(), recorder.pendingWrites(), recorder.resultsLost(), backend.retries(),
+      backend.gaveUp(), backend.health().name())));
     // /ready: the last writes went through, and the backend answers a round trip now.
     bus.consumer(Addresses.RESULT_HEALTH, m -> backend.ping().timeout(2, java.util.concurrent.TimeUnit.SECONDS)
       .onComplete(ar -> {
         boolean up = ar.succeeded() && backend.health() == RetryingBackend.Health.UP;
-        JsonObject h = new JsonObject().put("up", up).put("writes", backend.health().name())
-          .put("writes_retrying", backend.retrying()).put("ping", ar.succeeded());
         String error = ar.failed() ? String.valueOf(ar.cause().getMessage()) : backend.lastError();
-        if (!up && error != null) {
-          h.put("error", error);
-        }
-        m.reply(h);
+        m.reply(new ResultHealth(up, backend.health().name(), backend.retrying(), ar.succeeded(), error));
       }));
     // warm shutdown: pending writes get 10 s
     bus.consumer(Addresses.RESULT_FLUSH, m -> recorder.whenIdle().timeout(10, java.util.concurrent.TimeUnit.SECONDS)

@@ -383,8 +383,8 @@ public class ResultRecorder {
       extended.put("retries", r == null ? null : msg.retries());
       extended.put("queue", r == null ? null : r.delivery().routingKey());
     }
-    return new TaskResult(msg.id(), status, result, traceback, List.of(), done, msg.group(), msg.parentId(), extended,
-      msg.replyTo(), msg.correlationId());
+    return TaskResult.builder(msg.id(), status).result(result).traceback(traceback).dateDone(done).groupId(msg.group())
+      .parentId(msg.parentId()).extended(extended).replyTo(msg.replyTo(), msg.correlationId()).build();
   }
 
   public long succeeded() {

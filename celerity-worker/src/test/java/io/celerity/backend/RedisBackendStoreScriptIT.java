@@ -20,7 +20,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 class RedisBackendStoreScriptIT {
 
   private static TaskResult doc(String id, String status, Object result) {
-    return new TaskResult(id, status, result, null, List.of(), Instant.now(), null, null, null, null, null);
+    return TaskResult.builder(id, status).result(result).dateDone(Instant.now()).build();
   }
 
   private static void await(VertxTestContext test) throws Throwable {

@@ -1,6 +1,7 @@
 package io.celerity.backend;
 
 import io.celerity.it.Brokers;
+import io.celerity.it.TcpProxy;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.junit5.VertxExtension;
@@ -27,7 +28,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 class RedisBackendWriterIT {
 
   private static TaskResult success(String id, Object value) {
-    return new TaskResult(id, "SUCCESS", value, null, List.of(), Instant.now(), null, null, null, null, null);
+    return TaskResult.builder(id, "SUCCESS").result(value).dateDone(Instant.now()).build();
   }
 
   private static Future<Void> storeAll(RedisBackend backend, List<String> ids) {
@@ -40,7 +41,12 @@ class RedisBackendWriterIT {
 
   @Test
   void writesSurviveRedisClosingTheWriterConnection(Vertx vertx, VertxTestContext test) throws Throwable {
-    RedisBackend backend = new RedisBackend(vertx, Brokers.REDIS_URL, 600, "writer-test-" + UUID.randomUUID() + ":");
+    // The backend connects through a proxy, so its connections are known by their ports: Redis is
+    // shared, and connections other tests open meanwhile must be left alone.
+    java.net.URI redis = java.net.URI.create(Brokers.REDIS_URL);
+    TcpProxy proxy = new TcpProxy(vertx, redis.getHost(), redis.getPort());
+    RedisBackend backend = new RedisBackend(vertx, "redis://127.0.0.1:" + proxy.port() + redis.getPath(), 600,
+      "writer-test-" + UUID.randomUUID() + ":");
     Redis admin = Redis.createClient(vertx, Brokers.REDIS_URL);
     List<String> first = new ArrayList<>();
     List<String> second = new ArrayList<>();
@@ -48,16 +54,13 @@ class RedisBackendWriterIT {
       first.add(UUID.randomUUID().toString());
       second.add(UUID.randomUUID().toString());
     }
-    java.util.Set<String> before = new java.util.HashSet<>();
-    clientIds(admin).map(before::addAll)
-      .compose(v -> storeAll(backend, first))
+    storeAll(backend, first)
       .compose(v -> storeAll(backend, List.of(UUID.randomUUID().toString()))) // the writer is open by now
-      // The connections that appeared meanwhile are the backend's (writer and pool): Redis drops them.
-      .compose(v -> clientIds(admin))
-      .compose(now -> {
+      // The backend's connections (writer and pool): Redis drops them.
+      .compose(v -> clientIds(admin, proxy.upstreamPorts()))
+      .compose(ours -> {
         List<Future<?>> kills = new ArrayList<>();
-        now.stream().filter(id -> !before.contains(id))
-          .forEach(id -> kills.add(admin.send(Request.cmd(Command.CLIENT).arg("KILL").arg("ID").arg(id))));
+        ours.forEach(id -> kills.add(admin.send(Request.cmd(Command.CLIENT).arg("KILL").arg("ID").arg(id))));
         test.verify(() -> assertEquals(true, !kills.isEmpty(), "the backend's connections were found"));
         return Future.all(kills);
       })
@@ -78,17 +81,19 @@ class RedisBackendWriterIT {
         test.completeNow();
       })));
     test.awaitCompletion(20, TimeUnit.SECONDS);
+    proxy.close();
     if (test.failed()) {
       throw test.causeOfFailure();
     }
   }
 
-  private static Future<java.util.Set<String>> clientIds(Redis admin) {
+  /** The ids of the Redis clients connected from these local ports ({@code addr=} in {@code CLIENT LIST}). */
+  private static Future<java.util.Set<String>> clientIds(Redis admin, java.util.Set<Integer> ports) {
     return admin.send(Request.cmd(Command.CLIENT).arg("LIST")).map(r -> {
       java.util.Set<String> ids = new java.util.HashSet<>();
       for (String line : r.toString().split("\n")) {
-        java.util.regex.Matcher m = java.util.regex.Pattern.compile("(?:^| )id=(\\d+)").matcher(line);
-        if (m.find()) {
+        java.util.regex.Matcher m = java.util.regex.Pattern.compile("^id=(\\d+) addr=[^ ]*:(\\d+) ").matcher(line);
+        if (m.find() && ports.contains(Integer.parseInt(m.group(2)))) {
           ids.add(m.group(1));
         }
       }

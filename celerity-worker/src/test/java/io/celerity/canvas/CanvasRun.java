@@ -107,9 +107,10 @@ final class CanvasRun {
       throw new IllegalStateException(e);
     }
     Map<String, Object> h = m.headers();
-    return new TaskMessage((String) h.get("id"), (String) h.get("task"), (List<Object>) body.get(0),
-      (Map<String, Object>) body.get(1), (Map<String, Object>) body.get(2), h, null, null, 0, null, null, false,
-      (String) m.properties().get("correlation_id"), (String) m.properties().get("reply_to"), 0);
+    return TaskMessage.builder((String) h.get("id"), (String) h.get("task")).args((List<Object>) body.get(0))
+      .kwargs((Map<String, Object>) body.get(1)).embed((Map<String, Object>) body.get(2)).headers(h)
+      .correlationId((String) m.properties().get("correlation_id")).replyTo((String) m.properties().get("reply_to"))
+      .priority(0).build();
   }
 
   private void execute(TaskMessage m) {
@@ -132,16 +133,16 @@ final class CanvasRun {
         fail(m, ar.cause() instanceof CanvasDuties.CanvasError ce ? ce.info() : ExceptionInfo.from(ar.cause()));
         return;
       }
-      stored.put(m.id(), new TaskResult(m.id(), States.SUCCESS, value, null, ar.result(), null, m.group(), m.parentId(),
-        null, null, null));
+      stored.put(m.id(), TaskResult.builder(m.id(), States.SUCCESS).result(value).children(ar.result())
+        .groupId(m.group()).parentId(m.parentId()).build());
       backend.store(stored.get(m.id()));
       duties.chordPart(m, States.SUCCESS, value);
     });
   }
 
   private void fail(TaskMessage m, ExceptionInfo e) {
-    TaskResult r = new TaskResult(m.id(), States.FAILURE, e.toResult(), null, List.of(), null, m.group(), m.parentId(),
-      null, null, null);
+    TaskResult r = TaskResult.builder(m.id(), States.FAILURE).result(e.toResult()).groupId(m.group())
+      .parentId(m.parentId()).build();
     stored.put(m.id(), r);
     backend.store(r);
     duties.afterFailure(m, e);

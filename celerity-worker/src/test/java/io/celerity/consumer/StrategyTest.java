@@ -77,7 +77,7 @@ class StrategyTest {
   void taskSettingsWinOverWorker() {
     WorkerOptions w = worker(new JsonObject().put("acks_late", true).put("track_started", true)
       .put("time_limit", 100).put("soft_time_limit", 90));
-    TaskOptions t = new TaskOptions(false, false, null, 30.0, 20.0);
+    TaskOptions t = TaskOptions.builder().acksLate(false).trackStarted(false).timeLimits(30.0, 20.0).build();
     Request r = run(strategy(addWith(t), w), DeliveryFixtures.amqp("add"));
     assertFalse(r.acksLate());
     assertFalse(r.trackStarted());

@@ -88,8 +88,7 @@ class TaskConsumerTest {
     headers.put("task", task);
     headers.put("eta", eta == null ? null : IsoTime.utc(eta));
     headers.put("expires", expires == null ? null : IsoTime.utc(expires));
-    return new Delivery(f.body(), f.contentType(), f.contentEncoding(), headers, id, f.replyTo(), f.priority(),
-      f.exchange(), f.routingKey(), f.queue(), false, tag, generation);
+    return f.withHeaders(headers).withTag(tag, generation);
   }
 
   private static Delivery delivery(String id, long tag, Instant eta) {
@@ -198,9 +197,7 @@ class TaskConsumerTest {
   @Test
   void anUndecodableBodyIsAckedAndDropped() throws Exception {
     TaskConsumer c = consumer(new JsonObject());
-    Delivery f = delivery("bad", 1, null);
-    deliver(c, new Delivery("[[1, 2".getBytes(StandardCharsets.UTF_8), f.contentType(), f.contentEncoding(), f.headers(),
-      f.correlationId(), f.replyTo(), f.priority(), f.exchange(), f.routingKey(), f.queue(), false, 1L, 1));
+    deliver(c, delivery("bad", 1, null).withBody("[[1, 2".getBytes(StandardCharsets.UTF_8)));
     assertEquals(List.of("ack 1"), transport.settled);
     assertEquals(List.of(), ids(pool));
     assertEquals(List.of(), ids(results));

@@ -16,7 +16,7 @@ import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /** The real Python Celery client against our worker: RabbitMQ broker, Redis results. */
-class AmqpInteropTest extends InteropTestBase {
+class AmqpInteropTest extends AmqpTestBase {
 
   @Override
   protected String queuePrefix() {
@@ -97,7 +97,7 @@ class AmqpInteropTest extends InteropTestBase {
       assertEquals("SUCCESS", r.get("state"));
       assertEquals(42, r.get("result"));
       assertEquals(0, amqp.ready(queue), "no bad message was requeued");
-      assertEquals(5L, worker.consumerStats().getLong("received"));
+      assertEquals(5L, worker.consumerStats().received());
     }
   }
 
@@ -108,8 +108,8 @@ class AmqpInteropTest extends InteropTestBase {
     ignored.put("options", Map.of("ignore_result", true));
     List<Map<String, Object>> r = client.call(List.of(ignored, call("examples.add", List.of(2, 2), Map.of())));
     assertEquals(4, r.get(1).get("result"));
-    Polling.until(() -> worker.stats(io.celerity.Addresses.RESULT_STATS).getLong("succeeded") == 2
-      && worker.stats(io.celerity.Addresses.RESULT_STATS).getLong("pending_writes") == 0, 10_000);
+    Polling.until(() -> worker.resultStats().succeeded() == 2
+      && worker.resultStats().pendingWrites() == 0, 10_000);
     Map<String, Object> late = client.get(List.of((String) r.get(0).get("id")), 0.3).get(0);
     assertEquals("PENDING", late.get("state"), "nothing stored for the ignored call");
     assertNull(late.get("raw_meta"));

@@ -15,6 +15,36 @@ import java.util.concurrent.TimeUnit;
 /** Canvas scenarios built by the real Python client (src/test/python/canvas_client.py), one process each. */
 final class CanvasClient {
 
+  /** What Celery 5.2.6's own worker returns for canvas_client.py's fidelity scenario. */
+  static final Map<String, Object> FIDELITY = fidelity();
+
+  private static Map<String, Object> fidelity() {
+    Map<String, Object> f = new java.util.TreeMap<>();
+    f.put("chord_task_group", List.of(12, 13));
+    f.put("group_chord_group", List.of(13, 14));
+    f.put("task_chord_task", 14);
+    f.put("nested_chord", 12);
+    f.put("nested_chord_group", 12);
+    f.put("chord_body_chain", 60);
+    f.put("chord_body_group", List.of(6, List.of(2, 4)));
+    f.put("chord_empty_header", 0);
+    f.put("chord_single_header", 2);
+    f.put("chain_ends_in_chord", 7);
+    f.put("chain_of_groups", List.of(8, 9));
+    f.put("chain_none_step", null);
+    f.put("replace_in_chain", 30);
+    f.put("replace_with_chain", 7);
+    f.put("replace_with_group", List.of(2, 4));
+    f.put("replace_in_chord", 12);
+    f.put("map", List.of(3, 7));
+    f.put("starmap", List.of(3, 7));
+    f.put("chunks", List.of(List.of(0, 2), List.of(4, 6), List.of(8)));
+    List<Object> member = java.util.Arrays.asList(java.util.Arrays.asList("id", null), null);
+    f.put("chunks_task", java.util.Arrays.asList(java.util.Arrays.asList("id", null), List.of(member, member, member)));
+    f.put("chunks_task_joined", List.of(List.of(0, 2), List.of(4, 6), List.of(8)));
+    return f;
+  }
+
   private final String broker;
   private final String backend;
   private final String queue;

@@ -30,7 +30,7 @@ class CanvasFleetTest {
         .put("queues", new JsonArray().add(shared).add(ourQ)).put("task_default_queue", shared))) {
         CanvasClient canvas = new CanvasClient(Brokers.AMQP_URL, Brokers.REDIS_URL, shared);
         assertEquals(9900, canvas.run("chord").get("ok"), "a chord whose members both workers ran");
-        long ourTasks = ours.stats(io.celerity.Addresses.RESULT_STATS).getLong("succeeded");
+        long ourTasks = ours.resultStats().succeeded();
         assertTrue(ourTasks > 0 && ourTasks < 101, "both workers took header tasks (ours " + ourTasks + ")");
 
         Map<String, Object> cross = canvas.run("cross_chords", new JsonArray().add(ourQ).add(pyQ).encode());
@@ -38,9 +38,9 @@ class CanvasFleetTest {
         assertEquals(5, ((Map<String, Object>) cross.get("b")).get("ok"), "we joined, Python ran the body: " + cross);
 
         // issue 12's canvases with both workers taking every step from the shared queue
-        long before = ours.stats(io.celerity.Addresses.RESULT_STATS).getLong("succeeded");
-        assertEquals(CanvasInteropTest.FIDELITY, canvas.run("fidelity"), "canvases whose steps ran on both workers");
-        assertTrue(ours.stats(io.celerity.Addresses.RESULT_STATS).getLong("succeeded") > before, "our worker took steps");
+        long before = ours.resultStats().succeeded();
+        assertEquals(CanvasClient.FIDELITY, canvas.run("fidelity"), "canvases whose steps ran on both workers");
+        assertTrue(ours.resultStats().succeeded() > before, "our worker took steps");
 
         // a canvas built with the Java builder, started on the Python worker's queue
         Signature flow = Canvas.chain(Signature.of("examples.add", 1, 2),

@@ -1,6 +1,5 @@
 package io.celerity.it;
 
-import io.celerity.Addresses;
 import io.vertx.core.json.JsonObject;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -18,7 +17,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * Canvas built by the real Python client (link, link_error, chains, groups, chords, built-in
  * celery.* tasks), executed by our worker alone, over RabbitMQ with the Redis result backend.
  */
-class CanvasInteropTest extends InteropTestBase {
+class CanvasInteropTest extends AmqpTestBase {
 
   private CanvasClient canvas;
 
@@ -94,10 +93,10 @@ class CanvasInteropTest extends InteropTestBase {
     assertEquals(999000, canvas.run("chord", "1000").get("ok"));
     // every message consumed and every outcome recorded: then 1000 members + 1 body, never 2 bodies
     try (Amqp amqp = new Amqp()) {
-      Polling.until(() -> amqp.ready(queue) == 0 && worker.stats(Addresses.RESULT_STATS).getLong("pending_writes") == 0
-        && worker.stats(Addresses.POOL_STATS).getInteger("active", 0) == 0, 10_000);
+      Polling.until(() -> amqp.ready(queue) == 0 && worker.resultStats().pendingWrites() == 0
+        && worker.poolStats().active() == 0, 10_000);
     }
-    assertEquals(1001, worker.stats(Addresses.RESULT_STATS).getLong("succeeded"));
+    assertEquals(1001, worker.resultStats().succeeded());
   }
 
   @Test
@@ -144,36 +143,6 @@ class CanvasInteropTest extends InteropTestBase {
     assertEquals(60, canvas.run("chain").get("ok"), "the worker still runs canvases");
   }
 
-  /** What Celery 5.2.6's own worker returns for canvas_client.py's fidelity scenario. */
-  static final Map<String, Object> FIDELITY = fidelity();
-
-  private static Map<String, Object> fidelity() {
-    Map<String, Object> f = new java.util.TreeMap<>();
-    f.put("chord_task_group", List.of(12, 13));
-    f.put("group_chord_group", List.of(13, 14));
-    f.put("task_chord_task", 14);
-    f.put("nested_chord", 12);
-    f.put("nested_chord_group", 12);
-    f.put("chord_body_chain", 60);
-    f.put("chord_body_group", List.of(6, List.of(2, 4)));
-    f.put("chord_empty_header", 0);
-    f.put("chord_single_header", 2);
-    f.put("chain_ends_in_chord", 7);
-    f.put("chain_of_groups", List.of(8, 9));
-    f.put("chain_none_step", null);
-    f.put("replace_in_chain", 30);
-    f.put("replace_with_chain", 7);
-    f.put("replace_with_group", List.of(2, 4));
-    f.put("replace_in_chord", 12);
-    f.put("map", List.of(3, 7));
-    f.put("starmap", List.of(3, 7));
-    f.put("chunks", List.of(List.of(0, 2), List.of(4, 6), List.of(8)));
-    List<Object> member = java.util.Arrays.asList(java.util.Arrays.asList("id", null), null);
-    f.put("chunks_task", java.util.Arrays.asList(java.util.Arrays.asList("id", null), List.of(member, member, member)));
-    f.put("chunks_task_joined", List.of(List.of(0, 2), List.of(4, 6), List.of(8)));
-    return f;
-  }
-
   /**
    * Issue 12: the same canvases (chains mixing chords, tasks and groups, nested chords, chord bodies
    * that are chains or groups, empty and single-task headers, celery.map/starmap/chunks) run on
@@ -193,7 +162,7 @@ class CanvasInteropTest extends InteropTestBase {
         amqp.delete(pyQ);
       }
     }
-    assertEquals(FIDELITY, celery, "Celery's own worker");
+    assertEquals(CanvasClient.FIDELITY, celery, "Celery's own worker");
     for (String key : celery.keySet()) {
       assertEquals(celery.get(key), ours.get(key), "canvas " + key + ": Celery's worker gave " + celery.get(key));
     }

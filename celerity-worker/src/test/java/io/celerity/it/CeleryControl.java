@@ -13,6 +13,8 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
 
+import static org.junit.jupiter.api.Assertions.assertNotNull;
+
 /**
  * Debian's celery as a remote-control and events client: the {@code celery} CLI
  * ({@code python3 -m celery -A ctlapp ...}), Celery's {@code app.control} (control_driver.py) and
@@ -139,5 +141,19 @@ public final class CeleryControl {
     out.delete();
     err.delete();
     return r;
+  }
+
+  /** A reply value that must be there, as a JSON object. */
+  @SuppressWarnings("unchecked")
+  static Map<String, Object> map(Object o) {
+    assertNotNull(o);
+    return (Map<String, Object>) o;
+  }
+
+  /** A reply value that must be there, as a list of JSON objects. */
+  @SuppressWarnings("unchecked")
+  static List<Map<String, Object>> list(Object o) {
+    assertNotNull(o);
+    return (List<Map<String, Object>>) o;
   }
 }

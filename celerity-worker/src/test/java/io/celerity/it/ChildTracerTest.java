@@ -2,18 +2,17 @@ package io.celerity.it;
 
 import io.celerity.Addresses;
 import io.celerity.protocol.Json;
+import io.celerity.types.ResultStats;
 import io.vertx.core.json.JsonObject;
 import io.vertx.redis.client.Response;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 
-import java.io.InputStream;
 import java.io.OutputStream;
 import java.net.Socket;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.HashMap;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -32,7 +31,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * {@code celery -A pyproj} finds it (src/test/python/pyproj/celery.py, tasks by {@code include}).
  * Where it matters the same calls also go to Celery's own prefork worker, and the two are compared.
  */
-class ChildTracerTest extends InteropTestBase {
+class ChildTracerTest extends AmqpTestBase {
 
   private String signalKey;
 
@@ -99,7 +98,7 @@ class ChildTracerTest extends InteropTestBase {
     List<Map<String, Object>> signals = signals();
     long jvm = ProcessHandle.current().pid();
     Set<Object> childPids = new java.util.HashSet<>();
-    worker.stats(Addresses.POOL_STATS).getJsonObject("process").getJsonArray("processes")
+    worker.poolStats().process().getJsonArray("processes")
       .forEach(o -> childPids.add(((JsonObject) o).getLong("pid").intValue()));
     assertEquals(2, childPids.size());
     for (Object pid : childPids) {
@@ -127,10 +126,10 @@ class ChildTracerTest extends InteropTestBase {
     Polling.until(() -> signals().stream().anyMatch(s -> "worker_process_shutdown".equals(s.get("event"))
       && first.equals(s.get("pid")) && Integer.valueOf(0).equals(s.get("exitcode"))), 20_000);
     // the replacement and the warm spare are up, the recycled child is gone
-    Polling.until(() -> worker.stats(Addresses.POOL_STATS).getJsonObject("process").getJsonArray("processes").stream()
+    Polling.until(() -> worker.poolStats().process().getJsonArray("processes").stream()
       .map(o -> (JsonObject) o).allMatch(c -> c.getBoolean("ready") && !c.getBoolean("retiring")), 20_000);
     Set<Object> alive = new java.util.HashSet<>();
-    worker.stats(Addresses.POOL_STATS).getJsonObject("process").getJsonArray("processes")
+    worker.poolStats().process().getJsonArray("processes")
       .forEach(o -> alive.add(((JsonObject) o).getLong("pid").intValue()));
     assertTrue(!alive.isEmpty() && !alive.contains(first), alive.toString());
     worker.close(); // warm shutdown: the idle children exit by themselves, as billiard's do
@@ -221,10 +220,10 @@ class ChildTracerTest extends InteropTestBase {
       eventsOf(signals, r.get(0).get("id")).stream().sorted().toList());
     assertEquals(2, eventsOf(signals, r.get(1).get("id")).stream().filter("task_prerun"::equals).count());
     assertEquals(List.of("task_prerun", "task_postrun"), eventsOf(signals, r.get(3).get("id")), "rejected, not requeued");
-    JsonObject writes = worker.stats(Addresses.RESULT_STATS);
-    assertEquals(3, writes.getLong("succeeded"), writes.encode());
-    assertEquals(3, writes.getLong("retried"), writes.encode());
-    assertEquals(0, writes.getLong("failed"), writes.encode());
+    ResultStats writes = worker.resultStats();
+    assertEquals(3, writes.succeeded(), writes.toString());
+    assertEquals(3, writes.retried(), writes.toString());
+    assertEquals(0, writes.failed(), writes.toString());
     // every message was settled: after the worker is gone nothing comes back to the queue (an unsettled
     // delivery would be requeued), so the rejected message is gone for good
     worker.close();
@@ -253,7 +252,7 @@ class ChildTracerTest extends InteropTestBase {
     assertEquals("EncodeError", r.get(3).get("exc_type"));
     assertEquals("kombu.exceptions", r.get(3).get("exc_module"));
     assertEquals(r.get(0).get("result"), r.get(4).get("result"), "the child lived on: " + r);
-    assertEquals(1L, worker.stats(Addresses.POOL_STATS).getJsonObject("process").getLong("spawned"));
+    assertEquals(1L, worker.poolStats().process().getLong("spawned"));
   }
 
   @Test
@@ -315,7 +314,7 @@ class ChildTracerTest extends InteropTestBase {
     assertEquals("found by imports", r.get(1).get("result"), "imports: " + r);
     assertEquals("found by autodiscover_tasks", r.get(2).get("result"), "autodiscover_tasks(): " + r);
     assertEquals(List.of(1, 2, 3), r.get(3).get("result"), "Celery's built-ins run in the child too: " + r);
-    JsonObject conf = worker.stats(Addresses.POOL_APP_CONF);
+    JsonObject conf = worker.<JsonObject>ask(Addresses.POOL_APP_CONF);
     assertEquals(queue, conf.getString("task_default_queue"), "inspect conf detail: " + conf);
     assertEquals(List.of("pyproj.tasks"), conf.getJsonArray("include").getList());
     worker.close();
@@ -329,7 +328,7 @@ class ChildTracerTest extends InteropTestBase {
   @Test
   void strangersOnTheChildPortCannotMakeTheWorkerBuffer() throws Exception {
     startWorker(1);
-    int port = worker.stats(Addresses.POOL_STATS).getJsonObject("process").getInteger("port");
+    int port = worker.poolStats().process().getInteger("port");
     // a frame header announcing 64 MiB before any hello: closed at once
     try (Socket s = new Socket("127.0.0.1", port)) {
       s.setSoTimeout(10_000);
@@ -371,7 +370,7 @@ class ChildTracerTest extends InteropTestBase {
       startWorkerBehind(proxy, true);
       proxy.cut(true);
       Object id = client.send(List.of(CeleryClient.call("pyproj.add", List.of(2, 3), Map.of()))).get(0).get("id");
-      Polling.until(() -> worker.stats(Addresses.RESULT_STATS).getLong("results_lost") == 1, 30_000);
+      Polling.until(() -> worker.resultStats().resultsLost() == 1, 30_000);
       // the worker keeps trying the backend (50 ms apart) and holds the message meanwhile: not rerun
       long refused = proxy.refused();
       Polling.until(() -> proxy.refused() >= refused + 20, 30_000);
@@ -392,7 +391,7 @@ class ChildTracerTest extends InteropTestBase {
       // not acked but requeued: run once more, once the backend was back
       assertEquals(List.of("task_prerun", "task_postrun", "task_prerun", "task_success", "task_postrun"),
         eventsOf(signals(), id));
-      assertEquals(1L, worker.stats(Addresses.RESULT_STATS).getLong("results_lost"));
+      assertEquals(1L, worker.resultStats().resultsLost());
       worker.close(); // the stored run was acked: nothing comes back to the queue
       worker = null;
       try (Amqp amqp = new Amqp()) {
@@ -408,11 +407,11 @@ class ChildTracerTest extends InteropTestBase {
       startWorkerBehind(proxy, false);
       proxy.cut(true);
       Object id = client.send(List.of(CeleryClient.call("pyproj.add", List.of(2, 3), Map.of()))).get(0).get("id");
-      Polling.until(() -> worker.stats(Addresses.RESULT_STATS).getLong("results_lost") == 1, 30_000);
+      Polling.until(() -> worker.resultStats().resultsLost() == 1, 30_000);
       proxy.accept();
       assertEquals(7, client.call(List.of(CeleryClient.call("pyproj.add", List.of(3, 4), Map.of()))).get(0).get("result"));
       assertEquals(List.of("task_prerun", "task_postrun"), eventsOf(signals(), id), "ran once, not requeued");
-      assertEquals(1L, worker.stats(Addresses.RESULT_STATS).getLong("results_lost"));
+      assertEquals(1L, worker.resultStats().resultsLost());
     }
   }
 
@@ -441,7 +440,7 @@ class ChildTracerTest extends InteropTestBase {
     }
     assertEquals(List.of(1, 2), r.get(1).get("result"), "a replacement child took the next task: " + r);
     assertEquals(List.of(3), r.get(3).get("result"), r.toString());
-    Polling.until(() -> worker.stats(Addresses.POOL_STATS).getJsonObject("process").getLong("spawned") == 3, 20_000);
+    Polling.until(() -> worker.poolStats().process().getLong("spawned") == 3, 20_000);
   }
 
   @Test
@@ -453,6 +452,6 @@ class ChildTracerTest extends InteropTestBase {
       CeleryClient.call("py_process_tasks.plain_mul", List.of(6, 7), Map.of())));
     assertEquals("EncodeError", r.get(0).get("exc_type"), r.toString());
     assertEquals(42, r.get(1).get("result"));
-    assertEquals(1L, worker.stats(Addresses.POOL_STATS).getJsonObject("process").getLong("spawned"), "the child lived on");
+    assertEquals(1L, worker.poolStats().process().getLong("spawned"), "the child lived on");
   }
 }

@@ -18,7 +18,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 
 /** Celery's event receiver watching a Celerity worker (RabbitMQ), and the HTTP bridge with its token rule and metrics. */
-class EventsAndBridgeTest extends InteropTestBase {
+class EventsAndBridgeTest extends AmqpTestBase {
 
   @Override
   protected String queuePrefix() {

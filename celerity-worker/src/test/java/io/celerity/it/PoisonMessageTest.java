@@ -19,7 +19,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
  * a prefetch of one nothing behind it ran, and a restart met the same message again. Now each is
  * settled on its own and the task queued behind it runs.
  */
-class PoisonMessageTest extends InteropTestBase {
+class PoisonMessageTest extends AmqpTestBase {
 
   @Override
   protected String queuePrefix() {
@@ -75,7 +75,7 @@ class PoisonMessageTest extends InteropTestBase {
     List<Map<String, Object>> results = client.call(List.of(call("examples.add", List.of(20, 22), Map.of())));
     assertEquals("SUCCESS", results.get(0).get("state"), String.valueOf(results.get(0)));
     assertEquals(42, ((Number) results.get(0).get("result")).intValue());
-    Polling.until(() -> worker.consumerStats().getInteger("unsettled") == 0, 10_000);
+    Polling.until(() -> worker.consumerStats().unsettled() == 0, 10_000);
     try (Amqp amqp = new Amqp()) {
       assertEquals(0, amqp.ready(queue), "nothing was requeued");
     }

@@ -1,6 +1,5 @@
 package io.celerity.it;
 
-import io.celerity.Addresses;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import org.junit.jupiter.api.Test;
@@ -20,7 +19,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * {@code -P process} from the real Python client: Java tasks in child JVMs, Python tasks in the
  * Python child runner, hard time limits that kill, kill -9 mid-task, recycling and autoscale.
  */
-class ProcessPoolTest extends InteropTestBase {
+class ProcessPoolTest extends AmqpTestBase {
 
   static final String PYTHON_CHILD = CeleryClient.PYTHON + " -m celerity_child -p src/test/python py_process_tasks plain_mul";
 
@@ -35,7 +34,7 @@ class ProcessPoolTest extends InteropTestBase {
   }
 
   private JsonObject processStats() throws Exception {
-    return worker.stats(Addresses.POOL_STATS).getJsonObject("process");
+    return worker.poolStats().process();
   }
 
   private Set<Long> childPids() throws Exception {
@@ -136,8 +135,8 @@ class ProcessPoolTest extends InteropTestBase {
     long pid = busyChild();
     ProcessHandle.of(pid).orElseThrow().destroyForcibly();
     // redelivered and started again in the replacement child
-    Polling.until(() -> worker.stats(Addresses.POOL_STATS).getLong("processed") == 2
-      && worker.stats(Addresses.POOL_STATS).getInteger("active") == 1, 20_000);
+    Polling.until(() -> worker.poolStats().processed() == 2
+      && worker.poolStats().active() == 1, 20_000);
     assertNotEquals(pid, busyChild());
     Map<String, Object> r = client.get(List.of(id), 0.5).get(0);
     assertEquals(Boolean.TRUE, r.get("timed_out"), r.toString()); // no FAILURE was stored
@@ -163,19 +162,19 @@ class ProcessPoolTest extends InteropTestBase {
   void autoscaleGrowsUnderABurstAndShrinksAfter() throws Exception {
     startWorker(new JsonObject().put("child_command", PYTHON_CHILD).put("load_examples", false)
       .put("autoscale", "3,1").put("autoscale_keepalive", 1.0));
-    assertEquals(1, worker.stats(Addresses.POOL_STATS).getInteger("max-concurrency"));
+    assertEquals(1, worker.poolStats().maxConcurrency());
     List<Map<String, Object>> calls = new ArrayList<>();
     for (int i = 0; i < 6; i++) {
       calls.add(CeleryClient.call("pyproc.sleep", List.of(1), Map.of()));
     }
     List<Object> ids = new ArrayList<>();
     client.send(calls).forEach(s -> ids.add(s.get("id")));
-    Polling.until(() -> worker.stats(Addresses.POOL_STATS).getInteger("max-concurrency") == 3
-      && worker.stats(Addresses.POOL_STATS).getInteger("active") == 3, 20_000);
+    Polling.until(() -> worker.poolStats().maxConcurrency() == 3
+      && worker.poolStats().active() == 3, 20_000);
     List<String> idList = new ArrayList<>();
     ids.forEach(i -> idList.add((String) i));
     client.get(idList, 30).forEach(r -> assertEquals("SUCCESS", r.get("state"), r.toString()));
-    Polling.until(() -> worker.stats(Addresses.POOL_STATS).getInteger("max-concurrency") == 1
+    Polling.until(() -> worker.poolStats().maxConcurrency() == 1
       && childPids().size() == 1, 20_000);
   }
 }

@@ -1,11 +1,9 @@
 package io.celerity.it;
 
 import io.celerity.Addresses;
-import io.celerity.support.BlockedThreadGuard;
 import io.celerity.transport.amqp.AmqpUrl;
-import io.vertx.core.Vertx;
+import io.celerity.types.ConsumerStats;
 import io.vertx.core.json.JsonObject;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 
 import java.util.ArrayList;
@@ -20,37 +18,22 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * reconnect. Here the connection is cut (through a proxy) while tasks flow; the worker must
  * reconnect, restart its consumer with its prefetch limit, and complete every task.
  */
-class ReconnectTest {
+class ReconnectTest extends AmqpTestBase {
 
-  private final Vertx vertx = BlockedThreadGuard.strictVertx();
-  private final String queue = Brokers.uniqueQueue("reconnect");
-  private WorkerHarness worker;
-  private TcpProxy proxy;
-
-  @AfterEach
-  void tearDown() throws Exception {
-    if (worker != null) {
-      worker.close();
-    }
-    if (proxy != null) {
-      proxy.close();
-    }
-    vertx.close().toCompletionStage().toCompletableFuture().get();
-    try (Amqp amqp = new Amqp()) {
-      amqp.delete(queue);
-    }
+  @Override
+  protected String queuePrefix() {
+    return "reconnect";
   }
 
   @Test
   void resumesConsumingWithPrefetchIntactAfterConnectionLoss() throws Exception {
     AmqpUrl real = AmqpUrl.parse(Brokers.AMQP_URL);
-    proxy = new TcpProxy(vertx, real.host(), real.port());
+    TcpProxy proxy = proxy(real.host(), real.port());
     String viaProxy = "amqp://guest:guest@127.0.0.1:" + proxy.port() + "/" + real.vhost();
-    worker = WorkerHarness.start(vertx, WorkerHarness.config(viaProxy, Brokers.REDIS_URL, queue)
-      .put("concurrency", 4).put("prefetch_multiplier", 4).put("reconnect_max_delay_ms", 500));
-    CeleryClient client = new CeleryClient(Brokers.AMQP_URL, Brokers.REDIS_URL, queue);
-    List<String> ids = cutWhileTasksFlow(worker, client, proxy);
-    assertAllSucceeded(worker, client, ids);
+    startWorker(viaProxy, new JsonObject().put("concurrency", 4).put("prefetch_multiplier", 4)
+      .put("reconnect_max_delay_ms", 500));
+    List<String> ids = Reconnects.cutWhileTasksFlow(worker, client, proxy);
+    Reconnects.assertAllSucceeded(worker, client, ids);
 
     // The prefetch limit is in force on the new channel: with 4 slots running (acked at start) and
     // a prefetch of 16 unacked, exactly 20 of 40 long tasks leave the queue; without QoS all would.
@@ -61,7 +44,7 @@ class ReconnectTest {
     client.send(slow);
     try (Amqp amqp = new Amqp()) {
       Polling.until(() -> amqp.ready(queue) == 20, 10_000);
-      assertEquals(16, worker.consumerStats().getInteger("prefetch_count"));
+      assertEquals(16, worker.consumerStats().prefetchCount());
     }
   }
 
@@ -73,9 +56,7 @@ class ReconnectTest {
    */
   @Test
   void aPublishToAMissingExchangeFailsAloneAndCostsTheConsumerNothing() throws Exception {
-    worker = WorkerHarness.start(vertx, WorkerHarness.config(Brokers.AMQP_URL, Brokers.REDIS_URL, queue)
-      .put("concurrency", 2).put("acks_late", true));
-    CeleryClient client = new CeleryClient(Brokers.AMQP_URL, Brokers.REDIS_URL, queue);
+    startWorker(new JsonObject().put("concurrency", 2).put("acks_late", true));
     List<Map<String, Object>> calls = new ArrayList<>();
     for (int i = 0; i < 6; i++) {
       calls.add(CeleryClient.call("examples.sleep", List.of(1.0), Map.of()));
@@ -112,36 +93,10 @@ class ReconnectTest {
 
     List<Map<String, Object>> results = client.get(ids, 60);
     assertEquals(6, results.stream().filter(r -> "SUCCESS".equals(r.get("state"))).count());
-    JsonObject stats = worker.consumerStats();
-    assertEquals(0L, stats.getLong("reconnects"), "the consumer connection was kept: " + stats);
-    assertTrue(stats.getBoolean("connected"));
-    Polling.until(() -> worker.stats(Addresses.RESULT_STATS).getLong("succeeded") >= 6, 10_000);
-    assertEquals(6L, worker.stats(Addresses.RESULT_STATS).getLong("succeeded"), "no reserved task ran twice");
-  }
-
-  /** Sends 400 short tasks and cuts the proxy once 50 are done; returns when the worker has reconnected. */
-  static List<String> cutWhileTasksFlow(WorkerHarness worker, CeleryClient client, TcpProxy proxy) throws Exception {
-    List<Map<String, Object>> calls = new ArrayList<>();
-    for (int i = 0; i < 400; i++) {
-      calls.add(CeleryClient.call("examples.sleep", List.of(0.005), Map.of()));
-    }
-    List<String> ids = new ArrayList<>();
-    client.send(calls).forEach(r -> ids.add((String) r.get("id")));
-    Polling.until(() -> worker.stats(Addresses.RESULT_STATS).getLong("succeeded") >= 50, 30_000);
-    proxy.cut(true);
-    Polling.until(() -> !worker.consumerStats().getBoolean("connected"), 10_000);
-    proxy.accept();
-    Polling.until(() -> worker.consumerStats().getBoolean("connected"), 30_000);
-    return ids;
-  }
-
-  /** Every task succeeded, and the worker counted a reconnect. */
-  static void assertAllSucceeded(WorkerHarness worker, CeleryClient client, List<String> ids) throws Exception {
-    List<Map<String, Object>> results = client.get(ids, 60);
-    long succeeded = results.stream().filter(r -> "SUCCESS".equals(r.get("state"))).count();
-    assertEquals(ids.size(), succeeded, "every task completed after the reconnect; consumer "
-      + worker.consumerStats() + " pool " + worker.stats(Addresses.POOL_STATS));
-    JsonObject stats = worker.consumerStats();
-    assertTrue(stats.getLong("reconnects") >= 1, "the worker reconnected: " + stats);
+    ConsumerStats stats = worker.consumerStats();
+    assertEquals(0L, stats.reconnects(), "the consumer connection was kept: " + stats);
+    assertTrue(stats.connected());
+    Polling.until(() -> worker.resultStats().succeeded() >= 6, 10_000);
+    assertEquals(6L, worker.resultStats().succeeded(), "no reserved task ran twice");
   }
 }

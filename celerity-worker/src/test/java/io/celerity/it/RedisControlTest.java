@@ -21,7 +21,7 @@ class RedisControlTest {
       "-Q", queue, "-n", node, "--http-port", "0", "-E", "-c", "2")) {
       worker.waitForLog(node + " ready.", 60_000);
       assertEquals(Map.of("ok", "pong"), ctl.cliJson("inspect", "ping", "-d", node).get(node));
-      assertEquals(queue, RemoteControlTest.list(ctl.cliJson("inspect", "active_queues", "-d", node).get(node)).get(0).get("name"));
+      assertEquals(queue, CeleryControl.list(ctl.cliJson("inspect", "active_queues", "-d", node).get(node)).get(0).get("name"));
 
       CeleryControl.EventCapture capture = ctl.events(node, 20, "worker-heartbeat", "task-received", "task-started",
         "task-succeeded");

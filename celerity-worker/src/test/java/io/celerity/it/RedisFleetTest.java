@@ -1,9 +1,5 @@
 package io.celerity.it;
 
-import io.celerity.Addresses;
-import io.vertx.core.Vertx;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
 import java.util.ArrayList;
@@ -15,32 +11,18 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /** Our worker next to a Python Celery worker on one Redis queue, and a worker killed while it holds messages. */
-class RedisFleetTest {
+class RedisFleetTest extends RedisTestBase {
 
-  private String queue;
-  private CeleryClient client;
-  private RedisCli redis;
-
-  @BeforeEach
-  void setUp() {
-    queue = Brokers.uniqueQueue("redis-fleet");
-    client = new CeleryClient(RedisInteropTest.BROKER, RedisInteropTest.RESULTS, queue);
-    redis = new RedisCli(RedisInteropTest.BROKER);
-  }
-
-  @AfterEach
-  void tearDown() throws Exception {
-    redis.deleteQueue(queue);
-    redis.close();
+  @Override
+  protected String queuePrefix() {
+    return "redis-fleet";
   }
 
   @Test
   void mixedFleetRunsEveryTaskExactlyOnce() throws Exception {
     int n = 200;
-    Vertx vertx = io.celerity.support.BlockedThreadGuard.strictVertx();
-    try (PythonWorker py = PythonWorker.start(RedisInteropTest.BROKER, RedisInteropTest.RESULTS, queue, Map.of())) {
-      try (WorkerHarness ours = WorkerHarness.start(vertx, WorkerHarness.config(RedisInteropTest.BROKER,
-        RedisInteropTest.RESULTS, queue))) {
+    try (PythonWorker py = PythonWorker.start(brokerUrl(), resultsUrl(), queue, Map.of())) {
+      try (WorkerHarness ours = WorkerHarness.start(vertx, WorkerHarness.config(brokerUrl(), resultsUrl(), queue))) {
         List<Map<String, Object>> calls = new ArrayList<>();
         for (int i = 0; i < n; i++) {
           calls.add(call("examples.add", List.of(i, i), Map.of()));
@@ -55,15 +37,13 @@ class RedisFleetTest {
           assertEquals(2 * i, r.get(i).get("result"));
         }
         Polling.until(() -> redis.unackedFor(queue) == 0, 10_000);
-        long oursDone = ours.stats(Addresses.RESULT_STATS).getLong("succeeded");
+        long oursDone = ours.resultStats().succeeded();
         Polling.until(() -> oursDone + pythonSucceeded(py) >= n, 10_000);
         long pyDone = pythonSucceeded(py);
         assertEquals(n, oursDone + pyDone, "ours " + oursDone + " + Python " + pyDone + ": a task ran twice");
         assertTrue(pyDone > 0 && oursDone > 0, "both workers took tasks (ours " + oursDone + ", Python " + pyDone + ")");
         assertEquals(0, redis.waiting(queue));
       }
-    } finally {
-      vertx.close().toCompletionStage().toCompletableFuture().get();
     }
   }
 
@@ -75,8 +55,8 @@ class RedisFleetTest {
   void messagesOfAKilledWorkerAreRestoredAndComplete() throws Exception {
     int n = 6;
     List<Map<String, Object>> sent;
-    try (WorkerProcess first = WorkerProcess.start("--broker", RedisInteropTest.BROKER, "--result-backend",
-      RedisInteropTest.RESULTS, "-Q", queue, "-c", "2", "--prefetch-multiplier", "3", "--http-port", "0",
+    try (WorkerProcess first = WorkerProcess.start("--broker", brokerUrl(), "--result-backend",
+      resultsUrl(), "-Q", queue, "-c", "2", "--prefetch-multiplier", "3", "--http-port", "0",
       "-A", TestTasks.class.getName(), "-n", "first-" + queue + "@localhost")) {
       first.waitForLog("Connected to", 30_000);
       List<Map<String, Object>> calls = new ArrayList<>();
@@ -92,8 +72,8 @@ class RedisFleetTest {
     assertEquals(n, redis.unackedFor(queue), "a killed worker leaves its messages in unacked");
     assertEquals(0, redis.waiting(queue));
 
-    try (WorkerProcess second = WorkerProcess.start("--broker", RedisInteropTest.BROKER + "?visibility_timeout=2",
-      "--result-backend", RedisInteropTest.RESULTS, "-Q", queue, "-c", String.valueOf(n), "--http-port", "0",
+    try (WorkerProcess second = WorkerProcess.start("--broker", brokerUrl() + "?visibility_timeout=2",
+      "--result-backend", resultsUrl(), "-Q", queue, "-c", String.valueOf(n), "--http-port", "0",
       "-A", TestTasks.class.getName(), "-n", "second-" + queue + "@localhost")) {
       List<Map<String, Object>> r = client.get(sent.stream().map(s -> (String) s.get("id")).toList(), 30);
       for (Map<String, Object> one : r) {

@@ -1,11 +1,8 @@
 package io.celerity.it;
 
-import io.celerity.Addresses;
 import io.vertx.core.Vertx;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
 import java.util.ArrayList;
@@ -20,37 +17,11 @@ import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /** The real Python Celery client against our worker over Redis (kombu's Redis transport). */
-class RedisInteropTest {
+class RedisInteropTest extends RedisTestBase {
 
-  static final String BROKER = Brokers.REDIS_BROKER_URL;
-  static final String RESULTS = Brokers.REDIS_RESULTS_URL;
-
-  private Vertx vertx;
-  private String queue;
-  private CeleryClient client;
-  private WorkerHarness worker;
-  private RedisCli redis;
-
-  @BeforeEach
-  void setUp() {
-    vertx = io.celerity.support.BlockedThreadGuard.strictVertx();
-    queue = Brokers.uniqueQueue("redis-interop");
-    client = new CeleryClient(BROKER, RESULTS, queue);
-    redis = new RedisCli(BROKER);
-  }
-
-  @AfterEach
-  void tearDown() throws Exception {
-    if (worker != null) {
-      worker.close();
-    }
-    vertx.close().toCompletionStage().toCompletableFuture().get();
-    redis.deleteQueue(queue);
-    redis.close();
-  }
-
-  private void startWorker(JsonObject extra) throws Exception {
-    worker = WorkerHarness.start(vertx, WorkerHarness.config(BROKER, RESULTS, queue).mergeIn(extra));
+  @Override
+  protected String queuePrefix() {
+    return "redis-interop";
   }
 
   @Test
@@ -108,7 +79,7 @@ class RedisInteropTest {
     assertEquals(42, r.get("result"));
     Polling.until(() -> redis.unackedFor(queue) == 0, 5_000);
     assertEquals(0, redis.waiting(queue), "nothing bad was put back");
-    assertEquals(2L, worker.consumerStats().getLong("received"), "only kombu envelopes reach the strategy");
+    assertEquals(2L, worker.consumerStats().received(), "only kombu envelopes reach the strategy");
   }
 
   @Test
@@ -137,7 +108,7 @@ class RedisInteropTest {
   @Test
   void rpcBackendOverRedis() throws Exception {
     startWorker(new JsonObject().put("result_backend", "rpc://"));
-    CeleryClient rpc = new CeleryClient(BROKER, "rpc://", queue);
+    CeleryClient rpc = new CeleryClient(brokerUrl(), "rpc://", queue);
     Map<String, Object> r = rpc.call(List.of(call("examples.mul", List.of(6, 7), Map.of()))).get(0);
     assertEquals("SUCCESS", r.get("state"));
     assertEquals(42, r.get("result"));
@@ -149,20 +120,20 @@ class RedisInteropTest {
    */
   @Test
   void aLiveWorkersLongTaskIsNotRestoredToAnotherWorker() throws Exception {
-    String shortVisibility = BROKER + "?visibility_timeout=1";
+    String shortVisibility = brokerUrl() + "?visibility_timeout=1";
     startWorker(new JsonObject().put("broker", shortVisibility).put("app", new JsonArray().add(TestTasks.class.getName())));
     List<Map<String, Object>> sent = client.send(List.of(call("tests.late", List.of(4.0), Map.of())));
     Polling.until(() -> redis.unackedFor(queue) == 1, 10_000);
 
     Vertx v2 = io.celerity.support.BlockedThreadGuard.strictVertx();
-    try (WorkerHarness other = WorkerHarness.start(v2, WorkerHarness.config(shortVisibility, RESULTS, queue)
+    try (WorkerHarness other = WorkerHarness.start(v2, WorkerHarness.config(shortVisibility, resultsUrl(), queue)
       .put("hostname", "other-" + queue + "@localhost").put("app", new JsonArray().add(TestTasks.class.getName())))) {
       Map<String, Object> r = client.get(List.of((String) sent.get(0).get("id")), 20).get(0);
       assertEquals("SUCCESS", r.get("state"));
       assertEquals("done", r.get("result"));
-      assertEquals(0L, other.consumerStats().getLong("received"),
+      assertEquals(0L, other.consumerStats().received(),
         "the second worker restored (and received) a message the first one was still running");
-      assertEquals(1L, worker.consumerStats().getLong("received"));
+      assertEquals(1L, worker.consumerStats().received());
     } finally {
       v2.close().toCompletionStage().toCompletableFuture().get();
     }
@@ -179,29 +150,36 @@ class RedisInteropTest {
 
   @SuppressWarnings("unused")
   private long succeeded() throws Exception {
-    return worker.stats(Addresses.RESULT_STATS).getLong("succeeded");
+    return worker.resultStats().succeeded();
   }
 
   @Test
   void disablePrefetchHoldsNoMoreThanTheFreeSlots() throws Exception {
     // Two slots, pull mode: once both run a long task, nothing more may leave the queue, even
     // though the transport takes several messages per round trip when it may. The messages wait
-    // before the worker starts, so its first pull finds them all.
+    // before the worker starts, so its first pull finds them all. The long tasks hold their slots
+    // until the test opens their gate, however slowly the observation below runs.
+    String gate = "pull-" + queue;
     List<Map<String, Object>> calls = new ArrayList<>();
-    calls.add(call("examples.sleep", List.of(2), Map.of()));
-    calls.add(call("examples.sleep", List.of(2), Map.of()));
+    calls.add(call("tests.gate", List.of(gate), Map.of()));
+    calls.add(call("tests.gate", List.of(gate), Map.of()));
     for (int i = 0; i < 4; i++) {
       calls.add(call("examples.add", List.of(i, i), Map.of()));
     }
     List<String> ids = new ArrayList<>();
     client.send(calls).forEach(r -> ids.add((String) r.get("id")));
-    startWorker(new JsonObject().put("concurrency", 2).put("disable_prefetch", true));
-    Polling.until(() -> worker.stats(Addresses.POOL_STATS).getInteger("active") == 2, 10_000);
-    long watchUntil = System.nanoTime() + 1_000_000_000L;
-    while (System.nanoTime() < watchUntil) { // an observation window: nothing may be pulled meanwhile
-      assertEquals(4, redis.waiting(queue), "queued behind busy slots instead of staying in Redis");
-      assertEquals(0, worker.stats(Addresses.POOL_STATS).getInteger("reserved"));
-      java.util.concurrent.locks.LockSupport.parkNanos(50_000_000);
+    try {
+      startWorker(new JsonObject().put("concurrency", 2).put("disable_prefetch", true)
+        .put("app", new JsonArray().add(TestTasks.class.getName())));
+      Polling.until(() -> worker.poolStats().active() == 2, 10_000);
+      for (int look = 0; look < 20; look++) { // an observation window: nothing may be pulled meanwhile
+        assertEquals(4, redis.waiting(queue), "queued behind busy slots instead of staying in Redis");
+        assertEquals(0, worker.poolStats().reserved());
+        java.util.concurrent.locks.LockSupport.parkNanos(50_000_000);
+      }
+      assertEquals(2L, worker.consumerStats().received(), "one message per free slot");
+    } finally {
+      TestTasks.open(gate);
     }
     assertTrue(client.get(ids, 20).stream().allMatch(r -> "SUCCESS".equals(r.get("state"))));
   }

@@ -1,19 +1,20 @@
 package io.celerity.it;
 
-import io.celerity.Addresses;
 import io.vertx.core.json.JsonObject;
 import org.junit.jupiter.api.Test;
 
 import java.util.List;
 import java.util.Map;
 
+import static io.celerity.it.CeleryControl.list;
+import static io.celerity.it.CeleryControl.map;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /** Celery's {@code celery inspect}/{@code celery control}/{@code celery status} against a Celerity worker on RabbitMQ. */
-class RemoteControlTest extends InteropTestBase {
+class RemoteControlTest extends AmqpTestBase {
 
   @Override
   protected String queuePrefix() {
@@ -43,9 +44,9 @@ class RemoteControlTest extends InteropTestBase {
     String sleepId = (String) sent.get(0).get("id");
     String waitingId = (String) sent.get(1).get("id");
     String etaId = (String) sent.get(2).get("id");
-    Polling.until(() -> worker.stats(Addresses.POOL_STATS).getInteger("active") == 1
-      && worker.stats(Addresses.POOL_STATS).getInteger("reserved") == 1
-      && worker.consumerStats().getInteger("eta_held") == 1, 15_000);
+    Polling.until(() -> worker.poolStats().active() == 1
+      && worker.poolStats().reserved() == 1
+      && worker.consumerStats().etaHeld() == 1, 15_000);
 
     List<Map<String, Object>> active = list(ctl.cliJson("inspect", "active", "-d", n).get(n));
     assertEquals(1, active.size());
@@ -115,9 +116,9 @@ class RemoteControlTest extends InteropTestBase {
     }
 
     assertEquals(Map.of("ok", "pool will grow"), ctl.cliJson("control", "pool_grow", "2", "-d", n).get(n));
-    assertEquals(3, worker.stats(Addresses.POOL_STATS).getInteger("max-concurrency"));
+    assertEquals(3, worker.poolStats().maxConcurrency());
     assertEquals(Map.of("ok", "pool will shrink"), ctl.cliJson("control", "pool_shrink", "1", "-d", n).get(n));
-    assertEquals(2, worker.stats(Addresses.POOL_STATS).getInteger("max-concurrency"));
+    assertEquals(2, worker.poolStats().maxConcurrency());
     assertEquals(Map.of("error", "ValueError('Autoscale not enabled')"), ctl.cliJson("control", "autoscale", "4", "1", "-d", n).get(n));
     assertEquals(Map.of("ok", "task events enabled"), ctl.cliJson("control", "enable_events", "-d", n).get(n));
     assertEquals(Map.of("ok", "task events already enabled"), ctl.cliJson("control", "enable_events", "-d", n).get(n));
@@ -160,18 +161,6 @@ class RemoteControlTest extends InteropTestBase {
     Map<String, Object> all = new java.util.HashMap<>();
     replies.forEach(all::putAll);
     return all;
-  }
-
-  @SuppressWarnings("unchecked")
-  static Map<String, Object> map(Object o) {
-    assertNotNull(o);
-    return (Map<String, Object>) o;
-  }
-
-  @SuppressWarnings("unchecked")
-  static List<Map<String, Object>> list(Object o) {
-    assertNotNull(o);
-    return (List<Map<String, Object>>) o;
   }
 
   static List<?> list2(Object o) {

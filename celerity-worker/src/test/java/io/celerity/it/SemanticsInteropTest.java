@@ -23,7 +23,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /** Celery's execution semantics as the real Python client sees them, over RabbitMQ with Redis results. */
-class SemanticsInteropTest extends InteropTestBase {
+class SemanticsInteropTest extends AmqpTestBase {
 
   @Override
   protected String queuePrefix() {
@@ -91,10 +91,10 @@ class SemanticsInteropTest extends InteropTestBase {
     String gate = "expiry-" + UUID.randomUUID();
     List<Map<String, Object>> held = client.send(List.of(call("tests.gate", List.of(gate), Map.of()),
       call("tests.gate", List.of(gate), Map.of())));
-    Polling.until(() -> worker.stats(Addresses.POOL_STATS).getInteger("active") == 2, 10_000);
+    Polling.until(() -> worker.poolStats().active() == 2, 10_000);
     String add = (String) client.send(List.of(options(call("examples.add", List.of(1, 1), Map.of()),
       Map.of("expires", 1.0)))).get(0).get("id");
-    Polling.until(() -> worker.stats(Addresses.POOL_STATS).getInteger("reserved") == 1, 10_000);
+    Polling.until(() -> worker.poolStats().reserved() == 1, 10_000);
     // Published before it was reserved, so it expires less than 1 s from now; let that pass while it
     // waits for a slot (a wall-clock condition of the scenario, not a synchronisation).
     Instant reserved = Instant.now();
@@ -106,9 +106,9 @@ class SemanticsInteropTest extends InteropTestBase {
     assertEquals(List.of("expired"), r.get(0).get("exc_args"));
     assertEquals("SUCCESS", r.get(1).get("state"));
     assertEquals("SUCCESS", r.get(2).get("state"));
-    JsonObject total = worker.stats(Addresses.POOL_STATS).getJsonObject("total");
-    assertEquals(null, total.getValue("examples.add"), "add never started: " + total);
-    assertEquals(2L, total.getLong("tests.gate"));
+    Map<String, Long> total = worker.poolStats().total();
+    assertEquals(null, total.get("examples.add"), "add never started: " + total);
+    assertEquals(2L, total.get("tests.gate"));
     worker.close(); // an unacked message would now be back in the queue
     worker = null;
     try (Amqp amqp = new Amqp()) {
@@ -183,7 +183,7 @@ class SemanticsInteropTest extends InteropTestBase {
       call("examples.sleep", List.of(30), Map.of())));
     String scheduled = (String) sent.get(0).get("id");
     String running = (String) sent.get(1).get("id");
-    Polling.until(() -> worker.stats(Addresses.POOL_STATS).getInteger("active") == 1, 10_000);
+    Polling.until(() -> worker.poolStats().active() == 1, 10_000);
 
     List<Map<String, Object>> reply = client.control("revoke", Map.of("task_id", scheduled));
     assertTrue(reply.toString().contains("tasks " + scheduled + " flagged as revoked"), reply.toString());
@@ -195,7 +195,7 @@ class SemanticsInteropTest extends InteropTestBase {
     assertEquals(List.of("revoked"), r.get(0).get("exc_args"));
     assertEquals("REVOKED", r.get(1).get("state"));
     assertEquals(List.of("terminated"), r.get(1).get("exc_args"));
-    assertEquals(0, worker.stats(Addresses.POOL_STATS).getInteger("active"), "the terminated task's slot is free");
+    assertEquals(0, worker.poolStats().active(), "the terminated task's slot is free");
   }
 
   @Test
@@ -253,14 +253,16 @@ class SemanticsInteropTest extends InteropTestBase {
     try {
       // the long task runs until the short ones are done: a short one reserved behind it would never finish
       String longId = (String) client.send(List.of(call("tests.gate", List.of(gate), Map.of()))).get(0).get("id");
-      Polling.until(() -> worker.stats(Addresses.POOL_STATS).getInteger("active") == 1
-        || second.stats(Addresses.POOL_STATS).getInteger("active") == 1, 10_000);
+      Polling.until(() -> worker.poolStats().active() == 1
+        || second.poolStats().active() == 1, 10_000);
+      WorkerHarness busy = worker.poolStats().active() == 1 ? worker : second;
       List<Map<String, Object>> shorts = new ArrayList<>();
       for (int i = 0; i < 6; i++) {
         shorts.add(call("examples.sleep", List.of(0.1), Map.of()));
       }
       List<Map<String, Object>> r = client.call(shorts);
       r.forEach(one -> assertEquals("SUCCESS", one.get("state"), "every short task ran on the idle worker: " + one));
+      assertEquals(1L, busy.consumerStats().received(), "the busy worker took no message behind its long task");
       TestTasks.open(gate);
       assertEquals(true, client.get(List.of(longId), 10).get(0).get("result"));
     } finally {

@@ -1,14 +1,11 @@
 package io.celerity.it;
 
 import io.celerity.WorkerVerticle;
-import io.celerity.support.BlockedThreadGuard;
 import io.celerity.transport.BrokerUnreachableException;
 import io.celerity.transport.amqp.AmqpUrl;
 import io.vertx.core.DeploymentOptions;
 import io.vertx.core.Future;
-import io.vertx.core.Vertx;
 import io.vertx.core.json.JsonObject;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 
 import java.net.URI;
@@ -29,27 +26,19 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * {@code broker_connection_max_retries}), the worker keeps trying, says so, is not ready meanwhile,
  * and gives up with a clear message naming the URL (password redacted).
  */
-class StartupRetryTest {
+class StartupRetryTest extends AmqpTestBase {
 
-  private final Vertx vertx = BlockedThreadGuard.strictVertx();
-  private final String queue = Brokers.uniqueQueue("startup");
-  private final WorkerVerticle worker = new WorkerVerticle();
-  private TcpProxy proxy;
+  private final WorkerVerticle verticle = new WorkerVerticle();
 
-  @AfterEach
-  void tearDown() throws Exception {
-    worker.shutdown(false).toCompletionStage().toCompletableFuture().get(30, TimeUnit.SECONDS);
-    if (proxy != null) {
-      proxy.close();
-    }
-    vertx.close().toCompletionStage().toCompletableFuture().get();
-    try (Amqp amqp = new Amqp()) {
-      amqp.delete(queue);
-    }
+  @Override
+  protected String queuePrefix() {
+    return "startup";
   }
 
+  /** Deploys the worker verticle (not waiting for the broker); it is shut down first after the test. */
   private Future<String> deploy(String broker, JsonObject extra) {
-    return vertx.deployVerticle(worker, new DeploymentOptions().setConfig(
+    closeAfter(() -> verticle.shutdown(false).toCompletionStage().toCompletableFuture().get(30, TimeUnit.SECONDS));
+    return vertx.deployVerticle(verticle, new DeploymentOptions().setConfig(
       WorkerHarness.config(broker, Brokers.REDIS_URL, queue).put("reconnect_max_delay_ms", 200).mergeIn(extra)));
   }
 
@@ -62,23 +51,23 @@ class StartupRetryTest {
   @Test
   void retriesWhileTheBrokerIsDownIsNotReadyMeanwhileAndStartsWhenItComesBack() throws Exception {
     AmqpUrl real = AmqpUrl.parse(Brokers.AMQP_URL);
-    proxy = new TcpProxy(vertx, real.host(), real.port());
+    TcpProxy proxy = proxy(real.host(), real.port());
     proxy.cut(true); // the broker "is down": connections are closed at once
     Future<String> deployed = deploy("amqp://guest:guest@127.0.0.1:" + proxy.port() + "/" + real.vhost(), new JsonObject());
 
-    Polling.until(() -> worker.httpPort() > 0, 30_000); // the HTTP bridge is up while we retry
-    assertEquals(503, ready(worker.httpPort()), "not ready before the broker connection");
+    Polling.until(() -> verticle.httpPort() > 0, 30_000); // the HTTP bridge is up while we retry
+    assertEquals(503, ready(verticle.httpPort()), "not ready before the broker connection");
     assertFalse(deployed.isComplete(), "start-up waits for the broker");
 
     proxy.accept();
     deployed.toCompletionStage().toCompletableFuture().get(60, TimeUnit.SECONDS);
-    Polling.until(() -> ready(worker.httpPort()) == 200, 10_000);
+    Polling.until(() -> ready(verticle.httpPort()) == 200, 10_000);
   }
 
   @Test
   void givesUpAfterMaxRetriesNamingTheUrlWithoutThePassword() throws Exception {
     AmqpUrl real = AmqpUrl.parse(Brokers.AMQP_URL);
-    proxy = new TcpProxy(vertx, real.host(), real.port());
+    TcpProxy proxy = proxy(real.host(), real.port());
     proxy.cut(true);
     Future<String> deployed = deploy("amqp://guest:secret-pw@127.0.0.1:" + proxy.port() + "/" + real.vhost(),
       new JsonObject().put("broker_connection_max_retries", 2));
@@ -92,8 +81,10 @@ class StartupRetryTest {
 
   @Test
   void aWrongVhostIsNamedNotNull() throws Exception {
+    AmqpUrl real = AmqpUrl.parse(Brokers.AMQP_URL);
     String vhost = "no-such-vhost-" + queue;
-    Future<String> deployed = deploy("amqp://guest:guest@127.0.0.1:5672/" + vhost,
+    Future<String> deployed = deploy("amqp://" + real.user() + ":" + real.password() + "@" + real.host() + ":"
+      + real.port() + "/" + vhost,
       new JsonObject().put("broker_connection_retry_on_startup", false));
     ExecutionException e = assertThrows(ExecutionException.class,
       () -> deployed.toCompletionStage().toCompletableFuture().get(60, TimeUnit.SECONDS));

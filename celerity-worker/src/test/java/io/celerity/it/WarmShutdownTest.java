@@ -1,6 +1,5 @@
 package io.celerity.it;
 
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 
 import java.util.List;
@@ -13,20 +12,15 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * SIGTERM (Kubernetes stopping a pod) while a task runs: the worker stops consuming, lets the task
  * finish, writes its result, hands tasks it had only reserved back to the broker, and exits 0.
  */
-class WarmShutdownTest {
+class WarmShutdownTest extends AmqpTestBase {
 
-  private final String queue = Brokers.uniqueQueue("shutdown");
-
-  @AfterEach
-  void cleanUp() throws Exception {
-    try (Amqp amqp = new Amqp()) {
-      amqp.delete(queue);
-    }
+  @Override
+  protected String queuePrefix() {
+    return "shutdown";
   }
 
   @Test
   void sigtermFinishesRunningTaskAndRequeuesReserved() throws Exception {
-    CeleryClient client = new CeleryClient(Brokers.AMQP_URL, Brokers.REDIS_URL, queue);
     String sleepId;
     try (WorkerProcess worker = WorkerProcess.start("-b", Brokers.AMQP_URL, "--result-backend", Brokers.REDIS_URL,
       "-Q", queue, "-c", "1", "--http-port", "0", "-n", "shutdown-test@localhost")) {

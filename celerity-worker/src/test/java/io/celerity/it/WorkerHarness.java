@@ -2,11 +2,15 @@ package io.celerity.it;
 
 import io.celerity.Addresses;
 import io.celerity.WorkerVerticle;
+import io.celerity.types.ConsumerStats;
+import io.celerity.types.PoolStats;
+import io.celerity.types.ResultStats;
 import io.vertx.core.DeploymentOptions;
 import io.vertx.core.Vertx;
 import io.vertx.core.json.JsonObject;
 
 import java.util.concurrent.TimeUnit;
+
 
 /** A worker deployed in the test's JVM, as the CLI would deploy it. */
 public final class WorkerHarness implements AutoCloseable {
@@ -36,14 +40,22 @@ public final class WorkerHarness implements AutoCloseable {
     return worker.httpPort();
   }
 
-  /** Asks a verticle for its JSON stats. */
-  public JsonObject stats(String address) throws Exception {
-    return vertx.eventBus().<JsonObject>request(address, null).toCompletionStage().toCompletableFuture()
+  /** Asks a verticle on {@code address} (with no body) and returns its reply. */
+  public <T> T ask(String address) throws Exception {
+    return vertx.eventBus().<T>request(address, null).toCompletionStage().toCompletableFuture()
       .get(5, TimeUnit.SECONDS).body();
   }
 
-  public JsonObject consumerStats() throws Exception {
-    return stats(Addresses.CONSUMER_STATS);
+  public ConsumerStats consumerStats() throws Exception {
+    return ask(Addresses.CONSUMER_STATS);
+  }
+
+  public PoolStats poolStats() throws Exception {
+    return ask(Addresses.POOL_STATS);
+  }
+
+  public ResultStats resultStats() throws Exception {
+    return ask(Addresses.RESULT_STATS);
   }
 
   @Override

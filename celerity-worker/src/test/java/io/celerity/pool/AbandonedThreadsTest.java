@@ -1,5 +1,6 @@
 package io.celerity.pool;
 
+import io.celerity.protocol.DeliveryFixtures;
 import io.celerity.protocol.MessageDecoder;
 import io.celerity.protocol.States;
 import io.celerity.protocol.TaskMessages;
@@ -23,7 +24,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CountDownLatch;
-import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 
@@ -72,8 +72,7 @@ class AbandonedThreadsTest {
     if (hardLimit != null) {
       m.headers().put("timelimit", Arrays.asList(hardLimit, null));
     }
-    Delivery d = new Delivery(m.body(), m.contentType(), m.contentEncoding(), m.headers(), null, null, 0,
-      "", "celery", "celery", false, tags.incrementAndGet(), 1L);
+    Delivery d = DeliveryFixtures.delivered(m, tags.incrementAndGet(), 1L);
     return Request.builder(new MessageDecoder().decode(d), d, registry.get(task), "w@test")
       .timeLimits(hardLimit, null).build();
   }

@@ -25,14 +25,13 @@ class JobRequestFieldsTest {
   @Test
   void replaceIsNotAutoretried() {
     Map<String, Object> headers = new HashMap<>(Map.of("id", "t2", "task", "p.r"));
-    TaskMessage m = new TaskMessage("t2", "p.r", List.of(), Map.of(), Map.of(), headers, null, null, 0, null, null, false,
-      "t2", null, 0);
+    TaskMessage m = TaskMessage.builder("t2", "p.r").headers(headers).correlationId("t2").priority(0).build();
     TaskOptions o = TaskOptions.DEFAULTS.withRetries(3, 0).withAutoretry(List.of(Exception.class), 0, 0, false);
     TaskDefinition def = new TaskDefinition("p.r", o, ctx -> {
       throw ctx.replace(io.celerity.canvas.Signature.of("p.other", 1));
     });
     Delivery d = new Delivery(new byte[0], "application/json", "utf-8", headers, "t2", null, 0, "", "q", "q", false, 1L, 0);
-    Request r = new Request(m, d, def, "w1@h", false, false, false, false, null, null, 0, true, false, false);
+    Request r = Request.builder(m, d, def, "w1@h").build();
     Bodies.Ended ended = Bodies.run(def.function(), new Job(r), o);
     assertNull(ended.retry(), "not retried");
     assertEquals("Ignore", ended.error().type());
@@ -60,8 +59,8 @@ class JobRequestFieldsTest {
     embed.put("errbacks", null);
     embed.put("chain", List.of(cb));
     embed.put("chord", cb);
-    TaskMessage m = new TaskMessage("t1", "p.t", List.of(1), Map.of(), embed, headers, null, null, 2, 10.0, null, false,
-      "corr-1", "reply-1", 5);
+    TaskMessage m = TaskMessage.builder("t1", "p.t").args(List.of(1)).embed(embed).headers(headers).retries(2)
+      .timeLimits(10.0, null).correlationId("corr-1").replyTo("reply-1").priority(5).build();
     Delivery d = new Delivery(new byte[0], "application/json", "utf-8", headers, "corr-1", "reply-1", 5, "ex", "rk", "q",
       true, 1L, 0);
     Request r = Request.builder(m, d, new TaskDefinition("p.t", TaskOptions.DEFAULTS, ctx -> null), "w1@h")

@@ -1,7 +1,7 @@
 package io.celerity.pool;
 
 import io.celerity.pool.PoolTesting.Recorder;
-
+import io.celerity.protocol.DeliveryFixtures;
 import io.celerity.protocol.MessageDecoder;
 import io.celerity.protocol.States;
 import io.celerity.protocol.TaskMessages;
@@ -9,7 +9,6 @@ import io.celerity.task.TaskRegistry;
 import io.celerity.types.Delivery;
 import io.celerity.types.OutgoingMessage;
 import io.celerity.types.Request;
-import io.celerity.types.TaskOutcome;
 import io.vertx.core.Context;
 import io.vertx.core.Vertx;
 import io.vertx.junit5.VertxExtension;
@@ -18,13 +17,10 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
 
-import java.util.ArrayList;
-import java.util.Collections;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CountDownLatch;
-import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 
 import static io.celerity.support.OnLoop.await;
@@ -62,8 +58,7 @@ class TaskPoolDeliveriesTest {
   private Request request(String id, String gate) {
     OutgoingMessage m = TaskMessages.create("t.gated", List.of(gate), Map.of(), "celery", "test", null, null, null);
     m.headers().put("id", id);
-    Delivery d = new Delivery(m.body(), m.contentType(), m.contentEncoding(), m.headers(), null, null, 0,
-      "", "celery", "celery", false, tags.incrementAndGet(), 1L);
+    Delivery d = DeliveryFixtures.delivered(m, tags.incrementAndGet(), 1L);
     try {
       return Request.builder(new MessageDecoder().decode(d), d, registry.get("t.gated"), "w@test").build();
     } catch (Exception e) {

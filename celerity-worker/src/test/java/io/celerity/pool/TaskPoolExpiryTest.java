@@ -1,5 +1,6 @@
 package io.celerity.pool;
 
+import io.celerity.protocol.DeliveryFixtures;
 import io.celerity.protocol.IsoTime;
 import io.celerity.protocol.MessageDecoder;
 import io.celerity.protocol.States;
@@ -21,7 +22,6 @@ import java.util.ArrayList;
 import java.util.Collections;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.TimeUnit;
 
 import static io.celerity.support.OnLoop.onLoop;
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -63,8 +63,7 @@ class TaskPoolExpiryTest {
   private Request request(Instant expires, long tag) throws Exception {
     OutgoingMessage m = TaskMessages.create("t.noop", List.of(), Map.of(), "celery", "test", null, null, null);
     m.headers().put("expires", expires == null ? null : IsoTime.utc(expires));
-    Delivery d = new Delivery(m.body(), m.contentType(), m.contentEncoding(), m.headers(), null, null, 0,
-      "", "celery", "celery", false, tag, 1L);
+    Delivery d = DeliveryFixtures.delivered(m, tag, 1L);
     return Request.builder(new MessageDecoder().decode(d), d, registry.get("t.noop"), "w@test").build();
   }
 

@@ -1,7 +1,7 @@
 package io.celerity.pool;
 
 import io.celerity.pool.PoolTesting.Recorder;
-
+import io.celerity.protocol.DeliveryFixtures;
 import io.celerity.protocol.MessageDecoder;
 import io.celerity.protocol.States;
 import io.celerity.protocol.TaskMessages;
@@ -21,7 +21,6 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CountDownLatch;
-import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 
 import static io.celerity.support.OnLoop.await;
@@ -58,8 +57,7 @@ class ThreadPoolLookaheadTest {
 
   private Request request(String task, long generation) {
     OutgoingMessage m = TaskMessages.create(task, List.of(), Map.of(), "celery", "test", null, null, null);
-    Delivery d = new Delivery(m.body(), m.contentType(), m.contentEncoding(), m.headers(), null, null, 0,
-      "", "celery", "celery", false, 1L, generation);
+    Delivery d = DeliveryFixtures.delivered(m, 1L, generation);
     try {
       return Request.builder(new MessageDecoder().decode(d), d, registry.get(task), "w@test").build();
     } catch (Exception e) {

@@ -3,6 +3,7 @@ package io.celerity.protocol;
 import com.fasterxml.jackson.core.type.TypeReference;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.celerity.types.Delivery;
+import io.celerity.types.OutgoingMessage;
 
 import java.io.IOException;
 import java.io.InputStream;
@@ -113,6 +114,12 @@ public final class DeliveryFixtures {
     return transport.equals("amqp")
       ? (Map<String, Object>) raw("amqp", name).get("headers")
       : (Map<String, Object>) envelope(name).get("headers");
+  }
+
+  /** A published message as a transport delivers it from queue {@code celery}, under {@code tag} of {@code generation}. */
+  public static Delivery delivered(OutgoingMessage m, Object tag, long generation) {
+    return new Delivery(m.body(), m.contentType(), m.contentEncoding(), m.headers(), null, null, 0, "", "celery",
+      "celery", false, tag, generation);
   }
 
   /** A synthetic delivery: the given body and content type, with the headers of the AMQP {@code add} fixture unless given. */

@@ -9,6 +9,7 @@ import io.celerity.protocol.TaskMessages;
 import io.celerity.task.TaskRegistry;
 import io.celerity.transport.memory.MemoryBroker;
 import io.celerity.types.OutgoingMessage;
+import io.celerity.types.ResultStats;
 import io.vertx.core.DeploymentOptions;
 import io.vertx.core.Vertx;
 import io.vertx.core.json.JsonArray;
@@ -88,8 +89,8 @@ class ResultBackendOutageIT {
       HttpResponse.BodyHandlers.ofString());
   }
 
-  private JsonObject ask(String address, Object body) throws Exception {
-    return vertx.eventBus().<JsonObject>request(address, body).toCompletionStage().toCompletableFuture()
+  private <T> T ask(String address, Object body) throws Exception {
+    return vertx.eventBus().<T>request(address, body).toCompletionStage().toCompletableFuture()
       .get(10, TimeUnit.SECONDS).body();
   }
 
@@ -101,7 +102,7 @@ class ResultBackendOutageIT {
     assertEquals(200, ready().statusCode(), ready().body());
     proxy.cut(true);
     String id = send();
-    Polling.until(() -> ask(Addresses.RESULT_STATS, null).getLong("write_retries") >= 3, 10_000);
+    Polling.until(() -> this.<ResultStats>ask(Addresses.RESULT_STATS, null).writeRetries() >= 3, 10_000);
     HttpResponse<String> down = ready();
     assertEquals(503, down.statusCode(), down.body());
     assertEquals(false, new JsonObject(down.body()).getJsonObject("result_backend").getBoolean("up"));
@@ -114,7 +115,7 @@ class ResultBackendOutageIT {
     }, 15_000);
     Polling.until(() -> ready().statusCode() == 200, 10_000);
     assertEquals(1, runs.get(), "stored on a retry, then acked: the task ran once");
-    assertEquals(0L, ask(Addresses.RESULT_STATS, null).getLong("results_lost"));
+    assertEquals(0L, this.<ResultStats>ask(Addresses.RESULT_STATS, null).resultsLost());
   }
 
   @Test
@@ -125,9 +126,9 @@ class ResultBackendOutageIT {
     String id = send();
     // given up, requeued, delivered again and run again
     Polling.until(() -> runs.get() >= 2, 15_000);
-    JsonObject stats = ask(Addresses.RESULT_STATS, null);
-    assertTrue(stats.getLong("results_lost") >= 1, stats.encode());
-    assertTrue(stats.getLong("writes_given_up") >= 1, stats.encode());
+    ResultStats stats = ask(Addresses.RESULT_STATS, null);
+    assertTrue(stats.resultsLost() >= 1, stats.toString());
+    assertTrue(stats.writesGivenUp() >= 1, stats.toString());
     HttpResponse<String> down = ready();
     assertEquals(503, down.statusCode(), down.body());
     String scrape = WorkerMetrics.of(vertx).scrape();
@@ -149,7 +150,7 @@ class ResultBackendOutageIT {
       .put("interval_max", 0), false);
     proxy.cut(true);
     send();
-    Polling.until(() -> ask(Addresses.RESULT_STATS, null).getLong("results_lost") == 1, 15_000);
+    Polling.until(() -> this.<ResultStats>ask(Addresses.RESULT_STATS, null).resultsLost() == 1, 15_000);
     proxy.accept();
     String next = send(); // behind a redelivered copy of the first, had there been one
     Polling.until(() -> {

@@ -33,8 +33,7 @@ class ResultRecorderCanvasTest {
 
   private Request request(String id, Map<String, Object> embed) {
     Map<String, Object> headers = new HashMap<>(Map.of("id", id, "task", "p.t", "root_id", id));
-    TaskMessage m = new TaskMessage(id, "p.t", List.of(), Map.of(), embed, headers, null, null, 0, null, null, false, id,
-      null, 0);
+    TaskMessage m = TaskMessage.builder(id, "p.t").embed(embed).headers(headers).correlationId(id).priority(0).build();
     Delivery d = new Delivery(new byte[0], "application/json", "utf-8", headers, id, null, 0, "", "q", "q", false, 1L, 0);
     return Request.builder(m, d, new TaskDefinition("p.t", TaskOptions.DEFAULTS, ctx -> null), "w@h")
       .acksLate(true).receivedNanos(0).build();

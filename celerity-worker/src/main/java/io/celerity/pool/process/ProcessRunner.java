@@ -398,8 +398,9 @@ public final class ProcessRunner implements Runner {
     // A traced task's tracer stores STARTED itself (the task's track_started, from the app's config, as
     // in Celery): the worker must not write one too, which could land after the final state.
     Boolean trackStarted = Boolean.TRUE.equals(task.get("traced")) ? Boolean.FALSE : flag(task.get("track_started"));
-    TaskOptions o = new TaskOptions(flag(task.get("acks_late")), trackStarted,
-      flag(task.get("ignore_result")), seconds(task.get("time_limit")), seconds(task.get("soft_time_limit")));
+    TaskOptions o = TaskOptions.builder().acksLate(flag(task.get("acks_late"))).trackStarted(trackStarted)
+      .ignoreResult(flag(task.get("ignore_result")))
+      .timeLimits(seconds(task.get("time_limit")), seconds(task.get("soft_time_limit"))).build();
     registry.register(name, o, ctx -> {
       throw new IllegalStateException(name + " runs only in a child process");
     });

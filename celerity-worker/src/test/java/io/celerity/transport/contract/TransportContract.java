@@ -28,9 +28,11 @@ import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
- * What every transport promises the consumer, run against memory, RabbitMQ and Redis: publish and
- * consume, ack, reject with and without requeue, pull-mode credit, and (for real brokers) that a
- * lost connection loses nothing.
+ * What every transport promises the consumer, run against memory, RabbitMQ and Redis: publish
+ * (complete only once the message is in the queue) and consume, an ack settles for good, reject
+ * with and without requeue, pull-mode credit, and (for real brokers) that consuming resumes after
+ * a lost connection and nothing is lost. That each delivery is settled at most once is the
+ * consumer's promise ({@code Settler}), not the transport's.
  */
 abstract class TransportContract {
 
@@ -151,6 +153,22 @@ abstract class TransportContract {
     Delivery d3 = next();
     assertEquals(List.of("p1", "p2", "p3"), List.of(body(d1), body(d2), body(d3)));
     run(() -> List.of(d1, d2, d3).forEach(transport::ack));
+    closeAndCheckNothingLeft();
+  }
+
+  @Test
+  void aPublishCompletesOnlyOnceTheMessageIsInTheQueue() throws Exception {
+    start(url(0), true); // pull mode without credit: nothing is taken off the queue meanwhile
+    for (int i = 0; i < 5; i++) {
+      publish("c" + i);
+    }
+    assertEquals(5, waiting(), "every completed publish is in the queue (confirmed, where the broker confirms)");
+    run(() -> transport.grant(5));
+    for (int i = 0; i < 5; i++) {
+      Delivery d = next();
+      assertEquals("c" + i, body(d));
+      run(() -> transport.ack(d));
+    }
     closeAndCheckNothingLeft();
   }
 
