@@ -73,17 +73,27 @@ public final class Canvas {
    * client does before sending, so the results can be waited for.
    */
   public static Signature freeze(Signature sig) {
+    return freeze(sig, null);
+  }
+
+  /**
+   * {@link #freeze(Signature)} as a client with a reply queue freezes: every task also gets
+   * {@code reply_to} = {@code replyTo} unless it has one (Celery's {@code Signature.freeze} sets the
+   * app's {@code thread_oid}), so results sent by rpc:// reach the client whichever step sends them.
+   */
+  public static Signature freeze(Signature sig, String replyTo) {
     Signature s = sig.id() == null && !sig.isChain() ? sig.set("task_id", UUID.randomUUID().toString()) : sig;
     if (s.isGroup() || s.isChain()) {
       List<Signature> members = new ArrayList<>();
-      s.tasks().forEach(t -> members.add(freeze(t)));
+      s.tasks().forEach(t -> members.add(freeze(t, replyTo)));
       return s.withKwargs(Map.of("tasks", maps(members)));
     }
     if (s.isChord()) {
-      Signature header = freeze(s.header());
-      return s.set("task_id", header.id()).withKwargs(Map.of("header", header.toMap(), "body", freeze(s.body()).toMap()));
+      Signature header = freeze(s.header(), replyTo);
+      return s.set("task_id", header.id())
+        .withKwargs(Map.of("header", header.toMap(), "body", freeze(s.body(), replyTo).toMap()));
     }
-    return s;
+    return replyTo != null && s.options().get("reply_to") == null ? s.set("reply_to", replyTo) : s;
   }
 
   /**
@@ -125,5 +135,46 @@ public final class Canvas {
     Applier a = new Applier(origin, defaultQueue, null, null, null);
     Object tuple = a.apply(frozen, null, Map.of());
     return new Launch(resultId(frozen), tuple, a.chordSizes(), a.messages());
+  }
+
+  /**
+   * {@code sig.apply_async(**call)} from a client or from inside a task: like
+   * {@link #launch(Signature, String, String)}, with the client's reply queue on every task and,
+   * inside a task, {@code parent_id} = the running task and {@code root_id} = its root (Celery's
+   * {@code send_task} with {@code current_worker_task}). The launch's {@code resultTuple} is Celery's
+   * {@code as_tuple()} of the result {@code apply_async} returns (a chain's last step with the earlier
+   * steps as parents, a group with its members).
+   *
+   * @param replyTo  {@code reply_to} of every task (the client's rpc:// queue), or null
+   * @param call     call options ({@code countdown}, {@code queue}, ...), applied as {@code apply_async(**call)}
+   * @param parentId the running task's id, or null outside a task
+   * @param rootId   the running task's root id, or null outside a task
+   */
+  public static Launch launch(Signature sig, String origin, String defaultQueue, String replyTo, Map<String, Object> call,
+                              String parentId, String rootId) {
+    Signature frozen = freeze(sig, replyTo);
+    Map<String, Object> c = new java.util.LinkedHashMap<>(call);
+    Object callId = c.remove("task_id");
+    if (callId != null) {
+      frozen = replaceResultId(frozen, callId.toString());
+    }
+    Applier a = new Applier(origin, defaultQueue, replyTo, parentId, rootId);
+    a.apply(frozen, null, c);
+    return new Launch(resultId(frozen), CanvasResult.tupleOf(frozen, null), a.chordSizes(), a.messages());
+  }
+
+  /** {@code apply_async(task_id=...)}: the id of the result it produces, replacing the frozen one. */
+  private static Signature replaceResultId(Signature frozen, String id) {
+    if (frozen.isChain()) {
+      List<Signature> t = new ArrayList<>(frozen.tasks());
+      if (!t.isEmpty()) {
+        t.set(t.size() - 1, replaceResultId(t.get(t.size() - 1), id));
+      }
+      return frozen.withKwargs(Map.of("tasks", maps(t)));
+    }
+    if (frozen.isChord()) {
+      return frozen.withKwargs(Map.of("body", replaceResultId(frozen.body(), id).toMap()));
+    }
+    return frozen.set("task_id", id);
   }
 }
