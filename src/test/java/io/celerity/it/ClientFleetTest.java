@@ -1,0 +1,113 @@
+package io.celerity.it;
+
+import io.celerity.canvas.Canvas;
+import io.celerity.canvas.Signature;
+import io.celerity.client.AsyncResult;
+import io.celerity.client.CelerityClient;
+import io.celerity.client.ClientOptions;
+import io.celerity.client.TaskFailedException;
+import io.vertx.core.Vertx;
+import io.vertx.core.json.JsonObject;
+import org.junit.jupiter.api.Test;
+
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ExecutionException;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/**
+ * The Java client with the other result paths and workers: rpc:// and the Redis broker against
+ * Celery's Python worker, and our own worker (on a strict Vert.x that fails the test when an event
+ * loop blocks; the client shares it).
+ */
+class ClientFleetTest {
+
+  private static final Duration WAIT = Duration.ofSeconds(60);
+
+  @Test
+  void rpcResultsFromCelerysWorker() throws Exception {
+    String queue = Brokers.uniqueQueue("client-rpc");
+    try (PythonWorker python = PythonWorker.start(Brokers.AMQP_URL, "rpc://", queue, Map.of("CELERITY_TEST_DEFAULT_QUEUE", queue));
+         CelerityClient client = CelerityClient.connect(ClientOptions.of(Brokers.AMQP_URL, "rpc://").withDefaultQueue(queue))) {
+      assertEquals(4, client.send("examples.add", 2, 2).get(WAIT));
+      TaskFailedException e = assertThrows(TaskFailedException.class, () -> client.send("examples.fail", "rpc boom").get(WAIT));
+      assertEquals("ValueError", e.excType());
+      assertEquals(List.of("rpc boom"), e.excMessage());
+      // a chain's last step is sent by the worker: its result still comes back to our reply queue
+      assertEquals(30, client.delay(Canvas.chain(Signature.of("examples.add", 1, 2), Signature.of("examples.mul", 10))).get(WAIT));
+      assertEquals(List.of(2, 4), client.applyGroup(Canvas.group(Signature.of("examples.add", 1, 1),
+        Signature.of("examples.add", 2, 2))).get(WAIT));
+      AsyncResult early = client.send("examples.add", 5, 5);
+      assertEquals(10, early.get(WAIT));
+      assertEquals("SUCCESS", early.state(), "the state seen on the reply queue");
+      ExecutionException chord = assertThrows(ExecutionException.class, () -> client.applyAsyncFuture(Canvas.chord(
+        List.of(Signature.of("examples.add", 1, 1)), Signature.of("examples.xsum")), null).toCompletionStage().toCompletableFuture().get());
+      assertTrue(chord.getCause().getMessage().contains("does not support chords"), chord.getCause().toString());
+    } finally {
+      deleteQueue(queue);
+    }
+  }
+
+  @Test
+  void redisBrokerWithCelerysWorker() throws Exception {
+    String queue = Brokers.uniqueQueue("client-redis");
+    try (PythonWorker python = PythonWorker.start(Brokers.REDIS_BROKER_URL, Brokers.REDIS_RESULTS_URL, queue,
+           Map.of("CELERITY_TEST_DEFAULT_QUEUE", queue));
+         CelerityClient client = CelerityClient.connect(ClientOptions.of(Brokers.REDIS_BROKER_URL, Brokers.REDIS_RESULTS_URL)
+           .withDefaultQueue(queue))) {
+      assertEquals(4, client.send("examples.add", 2, 2).get(WAIT));
+      assertEquals(6, client.delay(Canvas.chord(List.of(Signature.of("examples.add", 1, 1), Signature.of("examples.add", 2, 2)),
+        Signature.of("examples.xsum"))).get(WAIT));
+      assertEquals("ValueError: r", assertThrows(TaskFailedException.class,
+        () -> client.send("examples.fail", "r").get(WAIT)).getMessage());
+    }
+  }
+
+  @Test
+  void ourWorkerOnRabbitMqWithRedisResults() throws Exception {
+    String queue = Brokers.uniqueQueue("client-ours");
+    Vertx vertx = io.celerity.support.BlockedThreadGuard.strictVertx();
+    try (WorkerHarness worker = WorkerHarness.start(vertx, WorkerHarness.config(Brokers.AMQP_URL, Brokers.REDIS_URL, queue)
+           .put("task_default_queue", queue));
+         CelerityClient client = CelerityClient.connect(ClientOptions.of(Brokers.AMQP_URL, Brokers.REDIS_URL)
+           .withDefaultQueue(queue).withVertx(vertx))) {
+      assertEquals(4, client.send("examples.add", 2, 2).get(WAIT));
+      TaskFailedException e = assertThrows(TaskFailedException.class, () -> client.send("examples.fail", "ours").get(WAIT));
+      assertEquals("ValueError", e.excType());
+      assertEquals(35, client.delay(Canvas.chain(Signature.of("examples.add", 1, 2), Signature.of("examples.mul", 10),
+        Signature.of("examples.add", 5))).get(WAIT));
+      assertEquals(List.of(2, 4), client.applyGroup(Canvas.group(Signature.of("examples.add", 1, 1),
+        Signature.of("examples.add", 2, 2))).get(WAIT));
+      assertEquals(6, client.delay(Canvas.chord(List.of(Signature.of("examples.add", 1, 1), Signature.of("examples.add", 2, 2)),
+        Signature.of("examples.xsum"))).get(WAIT));
+    } finally {
+      vertx.close().toCompletionStage().toCompletableFuture().get();
+      deleteQueue(queue);
+    }
+  }
+
+  @Test
+  void ourWorkerWithRpcResults() throws Exception {
+    String queue = Brokers.uniqueQueue("client-ours-rpc");
+    Vertx vertx = io.celerity.support.BlockedThreadGuard.strictVertx();
+    try (WorkerHarness worker = WorkerHarness.start(vertx, WorkerHarness.config(Brokers.AMQP_URL, "rpc://", queue)
+           .put("task_default_queue", queue));
+         CelerityClient client = CelerityClient.connect(ClientOptions.of(Brokers.AMQP_URL, "rpc://").withDefaultQueue(queue))) {
+      assertEquals(4, client.send("examples.add", 2, 2).get(WAIT));
+      assertEquals(30, client.delay(Canvas.chain(Signature.of("examples.add", 1, 2), Signature.of("examples.mul", 10))).get(WAIT));
+    } finally {
+      vertx.close().toCompletionStage().toCompletableFuture().get();
+      deleteQueue(queue);
+    }
+  }
+
+  static void deleteQueue(String queue) throws Exception {
+    try (Amqp amqp = new Amqp()) {
+      amqp.delete(queue);
+    }
+  }
+}
