@@ -57,7 +57,7 @@ public class WorkerVerticle extends VerticleBase {
       io.celerity.metrics.WorkerMetrics.of(vertx));
     services.events().hostname(options.getHostname()).enabled(options.isTaskEvents());
     for (Class<?> c : List.of(Request.class, Settle.class, Settle.Batch.class, TaskOutcome.class, OutgoingMessage.class,
-      io.celerity.types.Delivery.class, io.celerity.transport.FanoutSubscription.class)) {
+      io.celerity.types.Delivery.class, io.celerity.transport.FanoutSubscription.class, io.celerity.canvas.Launch.class)) {
       LocalCodec.register(bus, c);
     }
     bus.<Boolean>consumer(Addresses.WORKER_SHUTDOWN, m -> shutdown(Boolean.TRUE.equals(m.body())).onComplete(ar -> m.reply(null)));

@@ -428,4 +428,9 @@ public class ResultRecorder {
     idleWaiters.add(p);
     return p.future();
   }
+
+  /** Sends what a running task started ({@code ctx.applyAsync}): chord sizes, then the messages. */
+  public Future<Void> launch(io.celerity.canvas.Launch launch) {
+    return canvas.send(launch);
+  }
 }

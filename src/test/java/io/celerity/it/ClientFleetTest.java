@@ -105,6 +105,35 @@ class ClientFleetTest {
     }
   }
 
+  @Test
+  @SuppressWarnings("unchecked")
+  void aJavaTaskFansOutSubtasksThatCelerysWorkerRuns() throws Exception {
+    String ourQ = Brokers.uniqueQueue("client-fan");
+    String pyQ = Brokers.uniqueQueue("client-fan-py");
+    Vertx vertx = io.celerity.support.BlockedThreadGuard.strictVertx();
+    try (PythonWorker python = PythonWorker.start(Brokers.AMQP_URL, Brokers.REDIS_URL, pyQ, Map.of("CELERITY_TEST_DEFAULT_QUEUE", pyQ));
+         WorkerHarness worker = WorkerHarness.start(vertx, WorkerHarness.config(Brokers.AMQP_URL, Brokers.REDIS_URL, ourQ)
+           .put("app", new io.vertx.core.json.JsonArray().add(FanOutTasks.class.getName())));
+         CelerityClient client = CelerityClient.connect(ClientOptions.of(Brokers.AMQP_URL, Brokers.REDIS_URL).withDefaultQueue(ourQ))) {
+      AsyncResult fan = client.send("tests.fan_out", pyQ, 3);
+      Map<String, Object> started = (Map<String, Object>) fan.get(WAIT);
+      List<String> ids = (List<String>) started.get("ids");
+      assertEquals(3, ids.size());
+      for (int i = 0; i < 3; i++) {
+        AsyncResult sub = client.result(ids.get(i));
+        assertEquals(2 * i, sub.get(WAIT));
+        Map<String, Object> doc = sub.document(WAIT).toCompletionStage().toCompletableFuture().get();
+        assertEquals(fan.id(), doc.get("parent_id"), "Celery's worker stored the Java task as the parent: " + doc);
+      }
+      assertEquals(6, client.result((String) started.get("chord")).get(WAIT), "a chord started by a Java task");
+      assertTrue(python.log().contains("examples.xsum"), "the Python worker ran the chord body");
+    } finally {
+      vertx.close().toCompletionStage().toCompletableFuture().get();
+      deleteQueue(ourQ);
+      deleteQueue(pyQ);
+    }
+  }
+
   static void deleteQueue(String queue) throws Exception {
     try (Amqp amqp = new Amqp()) {
       amqp.delete(queue);
