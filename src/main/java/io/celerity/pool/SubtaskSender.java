@@ -54,7 +54,8 @@ public final class SubtaskSender {
     Launch launch = Canvas.launch(sig, origin(parent.hostname()), defaultQueue, replyTo, options == null ? Map.of() : options,
       parent.id(), root);
     try {
-      vertx.eventBus().request(Addresses.RESULT_LAUNCH, launch, new DeliveryOptions().setSendTimeout(SEND_TIMEOUT_MS))
+      vertx.eventBus().request(Addresses.RESULT_LAUNCH, launch, new DeliveryOptions()
+          .setSendTimeout(SEND_TIMEOUT_MS).addHeader("parent_id", parent.id()))
         .toCompletionStage().toCompletableFuture().get(SEND_TIMEOUT_MS + 5_000, TimeUnit.MILLISECONDS);
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();

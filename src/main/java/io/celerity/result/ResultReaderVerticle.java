@@ -73,7 +73,7 @@ public class ResultReaderVerticle extends VerticleBase {
         events.taskOutcome(o);
       }
     });
-    bus.<io.celerity.canvas.Launch>consumer(Addresses.RESULT_LAUNCH, m -> recorder.launch(m.body())
+    bus.<io.celerity.canvas.Launch>consumer(Addresses.RESULT_LAUNCH, m -> recorder.launch(m.headers().get("parent_id"), m.body())
       .onComplete(ar -> {
         if (ar.succeeded()) {
           m.reply(null);

@@ -126,6 +126,9 @@ class ClientFleetTest {
         assertEquals(fan.id(), doc.get("parent_id"), "Celery's worker stored the Java task as the parent: " + doc);
       }
       assertEquals(6, client.result((String) started.get("chord")).get(WAIT), "a chord started by a Java task");
+      List<Object> children = (List<Object>) fan.document(WAIT).toCompletionStage().toCompletableFuture().get().get("children");
+      assertEquals(4, children.size(), "what the task sent is listed in its children: " + children);
+      assertEquals(java.util.Arrays.asList(java.util.Arrays.asList(ids.get(0), null), null), children.get(0));
       assertTrue(python.log().contains("examples.xsum"), "the Python worker ran the chord body");
     } finally {
       vertx.close().toCompletionStage().toCompletableFuture().get();
