@@ -11,7 +11,11 @@ public final class Backends {
   private Backends() {
   }
 
-  public static ResultBackend create(Vertx vertx, String url, long resultExpires) {
+  /**
+   * @param publisher how {@code rpc://} results reach the broker (the worker's own connection)
+   */
+  public static ResultBackend create(Vertx vertx, String url, long resultExpires,
+                                     java.util.function.Function<io.celerity.types.OutgoingMessage, io.vertx.core.Future<Void>> publisher) {
     if (url == null || url.isBlank() || url.equals("disabled") || url.equals("none")) {
       return new DisabledBackend();
     }
@@ -19,7 +23,7 @@ public final class Backends {
     return switch (scheme == null ? "" : scheme) {
       case "redis", "rediss" -> new RedisBackend(vertx, url, resultExpires, null);
       case "memory" -> new MemoryBackend(100_000);
-      case "rpc" -> new RpcBackend(vertx);
+      case "rpc" -> new RpcBackend(publisher);
       default -> throw new IllegalArgumentException("unsupported result backend '" + url + "' (supported: redis://, rediss://, rpc://, memory://)");
     };
   }

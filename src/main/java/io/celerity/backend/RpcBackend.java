@@ -1,10 +1,8 @@
 package io.celerity.backend;
 
-import io.celerity.Addresses;
 import io.celerity.protocol.Json;
 import io.celerity.types.OutgoingMessage;
 import io.vertx.core.Future;
-import io.vertx.core.Vertx;
 
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -16,15 +14,15 @@ import java.util.Map;
  * declared, with {@code correlation_id} = the task id. Nothing is stored, so {@link #get} knows
  * nothing.
  *
- * <p>Results go out through the worker's own broker connection: the backend hands the message to
- * the consumer ({@link Addresses#BROKER_PUBLISH}), which replies once the broker confirmed it.
+ * <p>Results go out through the worker's own broker connection: {@code publisher} hands the message
+ * to the consumer, which completes once the broker confirmed it.
  */
 public class RpcBackend implements ResultBackend {
 
-  private final Vertx vertx;
+  private final java.util.function.Function<OutgoingMessage, Future<Void>> publisher;
 
-  public RpcBackend(Vertx vertx) {
-    this.vertx = vertx;
+  public RpcBackend(java.util.function.Function<OutgoingMessage, Future<Void>> publisher) {
+    this.publisher = publisher;
   }
 
   @Override
@@ -38,7 +36,7 @@ public class RpcBackend implements ResultBackend {
     } catch (IllegalArgumentException e) {
       return Future.failedFuture(e);
     }
-    return vertx.eventBus().request(Addresses.BROKER_PUBLISH, m).mapEmpty();
+    return publisher.apply(m);
   }
 
   /** The reply message: no date_done, no extended fields, delivery_mode 1, empty headers. */

@@ -1,6 +1,6 @@
 package io.celerity.pool;
 
-import io.celerity.LoopMailbox;
+import io.celerity.transport.LoopMailbox;
 import io.celerity.protocol.ExceptionInfo;
 import io.celerity.protocol.States;
 import io.celerity.task.Retry;

@@ -31,7 +31,8 @@ public class ResultReaderVerticle extends VerticleBase {
   public Future<?> start() {
     WorkerOptions options = new WorkerOptions(config());
     io.celerity.metrics.WorkerMetrics metrics = services.metrics();
-    ResultBackend raw = Backends.create(vertx, options.getResultBackend(), options.getResultExpires());
+    ResultBackend raw = Backends.create(vertx, options.getResultBackend(), options.getResultExpires(),
+      m -> vertx.eventBus().request(Addresses.BROKER_PUBLISH, m).mapEmpty());
     // Writes are retried as Celery's backends retry them; the memory backend cannot fail.
     WriteRetryPolicy policy = raw instanceof io.celerity.backend.MemoryBackend ? WriteRetryPolicy.NONE
       : options.getResultWriteRetryPolicy();

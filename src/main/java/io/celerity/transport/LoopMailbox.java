@@ -1,4 +1,4 @@
-package io.celerity;
+package io.celerity.transport;
 
 import io.vertx.core.Context;
 
