@@ -9,19 +9,13 @@ CLIENT_DIR="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 BENCH_DIR="$(dirname "$CLIENT_DIR")"
 ROOT="$(dirname "$BENCH_DIR")"
 PY=/usr/bin/python3   # Debian's Celery 5.2.6 lives here, not in the python3 first on PATH
-
+# shellcheck source=bench/harness.sh
+source "$BENCH_DIR/harness.sh"
 JAR="${BENCH_JAR:-$ROOT/target/celerity.jar}"
-if [[ ! -f "$JAR" ]]; then
-  echo "no Celerity jar at $JAR: build it (mvn -B package -DskipTests) or set BENCH_JAR" >&2
-  exit 2
-fi
-command -v java >/dev/null || { echo "java not found" >&2; exit 2; }
-"$PY" -c 'import celery, amqp, redis' || { echo "$PY lacks celery/amqp/redis" >&2; exit 2; }
+require_prereqs "$JAR" java
 
 mkdir -p "$BENCH_DIR/results"
 OUT="$BENCH_DIR/results/client_$(date +%Y-%m-%d_%H%M%S).md"
 STATE="$(mktemp -t celerity-client-bench-pids.XXXXXX)"
-# shellcheck source=bench/harness.sh
-source "$BENCH_DIR/harness.sh"
 
 run_harness 10 '' -- "$PY" "$CLIENT_DIR/client_bench.py" --jar "$JAR" --out "$OUT" --state-file "$STATE" "$@"
