@@ -133,7 +133,7 @@ public class Call implements Callable<Integer> {
     if (b == null || b.startsWith("memory:")) {
       throw new IllegalArgumentException("a broker is required: --broker amqp://... or redis://... (or CELERITY_BROKER)");
     }
-    Object maxPriority = conf.getValue("task_queue_max_priority");
+    Object maxPriority = conf.getValue("queue_max_priority");
     String rb = conf.getString("result_backend");
     return new ClientOptions(b, disabled(rb) ? null : rb, conf.getString("task_default_queue", ClientOptions.DEFAULT_QUEUE),
       ClientOptions.DEFAULT_RESULT_EXPIRES, maxPriority instanceof Number n ? n.intValue() : null, Map.of(), null);
