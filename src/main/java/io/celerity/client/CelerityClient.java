@@ -240,9 +240,6 @@ public final class CelerityClient implements AutoCloseable {
    * routed to a queue that does not exist, and still confirms it.
    */
   private Future<Void> publish(OutgoingMessage m) {
-    if (closed) {
-      return Future.failedFuture(new IllegalStateException("client closed"));
-    }
     boolean byQueue = (m.exchange() == null || m.exchange().isEmpty()) && m.routingKey() != null;
     if (byQueue && !declared.contains(m.routingKey())) {
       String q = m.routingKey();
@@ -297,6 +294,9 @@ public final class CelerityClient implements AutoCloseable {
 
   /** Runs {@code work} on the client's context and hands its outcome to the caller's thread. */
   private <T> Future<T> onContext(Supplier<Future<T>> work) {
+    if (closed) { // (closeAsync runs its own work on the context)
+      return Future.failedFuture(new IllegalStateException("client closed"));
+    }
     if (Vertx.currentContext() == context) {
       return call(work);
     }
@@ -327,9 +327,9 @@ public final class CelerityClient implements AutoCloseable {
     if (closed) {
       return Future.succeededFuture();
     }
-    closed = true;
     Future<Void> f = onContext(() -> results.close().transform(ar -> transport.close()))
       .recover(err -> Future.succeededFuture());
+    closed = true;
     return ownsVertx ? f.transform(ar -> vertx.close()) : f;
   }
 
