@@ -137,6 +137,36 @@ class ClientFleetTest {
     }
   }
 
+  /**
+   * The pub/sub connection goes while a result is awaited and the result is stored meanwhile (its
+   * PUBLISH missed): the client reconnects, subscribes again and reads the stored result.
+   */
+  @Test
+  void aResultPublishedWhileThePubSubConnectionIsDownIsStillDelivered() throws Exception {
+    String queue = Brokers.uniqueQueue("client-resub");
+    Vertx vertx = io.celerity.support.BlockedThreadGuard.strictVertx();
+    java.net.URI redisUri = java.net.URI.create(Brokers.REDIS_URL);
+    TcpProxy proxy = new TcpProxy(vertx, redisUri.getHost(), redisUri.getPort());
+    String proxied = "redis://127.0.0.1:" + proxy.port() + redisUri.getPath();
+    try (WorkerHarness worker = WorkerHarness.start(vertx, WorkerHarness.config(Brokers.AMQP_URL, Brokers.REDIS_URL, queue));
+         CelerityClient client = CelerityClient.connect(ClientOptions.of(Brokers.AMQP_URL, proxied).withDefaultQueue(queue));
+         RedisCli redis = new RedisCli(Brokers.REDIS_URL)) {
+      assertEquals(2, client.send("examples.add", 1, 1).get(WAIT), "subscribed once through the proxy");
+      AsyncResult r = client.send("examples.sleep", 1);
+      io.vertx.core.Future<Object> value = r.result(WAIT);
+      Polling.until(() -> proxy.upstreamPorts().size() >= 2, 30_000); // the command and pub/sub connections
+      proxy.cut(true);
+      Polling.until(() -> redis.send("GET", "celery-task-meta-" + r.id()) != null, 60_000);
+      assertTrue(!value.isComplete(), "the result was published while the client could not hear it");
+      proxy.accept();
+      assertEquals(1, value.toCompletionStage().toCompletableFuture().get(60, java.util.concurrent.TimeUnit.SECONDS));
+    } finally {
+      proxy.close();
+      vertx.close().toCompletionStage().toCompletableFuture().get();
+      deleteQueue(queue);
+    }
+  }
+
   static void deleteQueue(String queue) throws Exception {
     try (Amqp amqp = new Amqp()) {
       amqp.delete(queue);
