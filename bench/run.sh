@@ -9,21 +9,14 @@ BENCH_DIR="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 ROOT="$(dirname "$BENCH_DIR")"
 PY=/usr/bin/python3   # Debian's Celery 5.2.6 lives here, not in the python3 first on PATH
 
+# shellcheck source=bench/harness.sh
+source "$BENCH_DIR/harness.sh"
 JAR="${BENCH_JAR:-$ROOT/target/celerity.jar}"
-if [[ ! -f "$JAR" ]]; then
-  echo "no Celerity jar at $JAR: build it (mvn -B package -DskipTests) or set BENCH_JAR" >&2
-  exit 2
-fi
-for tool in java rabbitmqctl; do
-  command -v "$tool" >/dev/null || { echo "$tool not found" >&2; exit 2; }
-done
-"$PY" -c 'import celery, amqp, redis' || { echo "$PY lacks celery/amqp/redis" >&2; exit 2; }
+require_prereqs "$JAR" java rabbitmqctl
 
 mkdir -p "$BENCH_DIR/results"
 OUT="$BENCH_DIR/results/$(date +%Y-%m-%d_%H%M%S).md"
 STATE="$(mktemp -t celerity-bench-pids.XXXXXX)"
-# shellcheck source=bench/harness.sh
-source "$BENCH_DIR/harness.sh"
 
 run_harness 10 '' -- "$PY" "$BENCH_DIR/bench.py" --jar "$JAR" --out "$OUT" --state-file "$STATE" \
   --cmdline "bench/run.sh $*" "$@"

@@ -43,6 +43,11 @@ public final class Addresses {
   public static final String CONSUMER_SETTLE = "celerity.consumer.settle";
   /** A {@code Settle.Batch}: the early acks of one pool event-loop turn. */
   public static final String CONSUMER_SETTLE_ALL = "celerity.consumer.settle.all";
+  /**
+   * pool -> result-reader: a {@code Launch} a running task sends ({@code ctx.applyAsync}): chord sizes
+   * stored, then every message published; replies when the broker confirmed them all.
+   */
+  public static final String RESULT_LAUNCH = "celerity.result.launch";
   /** any -> consumer: an {@code OutgoingMessage} to publish; replies when confirmed. */
   public static final String BROKER_PUBLISH = "celerity.broker.publish";
   /** control -> consumer: replies {@code ConsumerStats}. */

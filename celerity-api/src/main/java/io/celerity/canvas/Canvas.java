@@ -73,17 +73,27 @@ public final class Canvas {
    * client does before sending, so the results can be waited for.
    */
   public static Signature freeze(Signature sig) {
+    return freeze(sig, null);
+  }
+
+  /**
+   * {@link #freeze(Signature)} as a client with a reply queue freezes: every task also gets
+   * {@code reply_to} = {@code replyTo} unless it has one (Celery's {@code Signature.freeze} sets the
+   * app's {@code thread_oid}), so results sent by rpc:// reach the client whichever step sends them.
+   */
+  public static Signature freeze(Signature sig, String replyTo) {
     Signature s = sig.id() == null && !sig.isChain() ? sig.set("task_id", UUID.randomUUID().toString()) : sig;
     if (s.isGroup() || s.isChain()) {
       List<Signature> members = new ArrayList<>();
-      s.tasks().forEach(t -> members.add(freeze(t)));
+      s.tasks().forEach(t -> members.add(freeze(t, replyTo)));
       return s.withKwargs(Map.of("tasks", maps(members)));
     }
     if (s.isChord()) {
-      Signature header = freeze(s.header());
-      return s.set("task_id", header.id()).withKwargs(Map.of("header", header.toMap(), "body", freeze(s.body()).toMap()));
+      Signature header = freeze(s.header(), replyTo);
+      return s.set("task_id", header.id())
+        .withKwargs(Map.of("header", header.toMap(), "body", freeze(s.body(), replyTo).toMap()));
     }
-    return s;
+    return replyTo != null && s.options().get("reply_to") == null ? s.set("reply_to", replyTo) : s;
   }
 
   /**

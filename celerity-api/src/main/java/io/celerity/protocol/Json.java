@@ -1,11 +1,14 @@
 package io.celerity.protocol;
 
 import com.fasterxml.jackson.core.JsonFactory;
+import com.fasterxml.jackson.core.JsonGenerator;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.core.json.JsonReadFeature;
 import com.fasterxml.jackson.core.json.JsonWriteFeature;
 import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.ObjectWriter;
+import com.fasterxml.jackson.core.util.MinimalPrettyPrinter;
 import com.fasterxml.jackson.databind.SerializationFeature;
 import com.fasterxml.jackson.databind.json.JsonMapper;
 
@@ -27,7 +30,34 @@ public final class Json {
     .disable(SerializationFeature.FAIL_ON_EMPTY_BEANS)
     .build();
 
+  /** Python's {@code json.dumps} separators ({@code ", "} and {@code ": "}), as kombu writes task bodies. */
+  private static final ObjectWriter PYTHON_WRITER = MAPPER.writer(new MinimalPrettyPrinter() {
+    @Override
+    public void writeObjectFieldValueSeparator(JsonGenerator g) throws IOException {
+      g.writeRaw(": ");
+    }
+
+    @Override
+    public void writeObjectEntrySeparator(JsonGenerator g) throws IOException {
+      g.writeRaw(", ");
+    }
+
+    @Override
+    public void writeArrayValueSeparator(JsonGenerator g) throws IOException {
+      g.writeRaw(", ");
+    }
+  }).without(JsonWriteFeature.WRITE_HEX_UPPER_CASE); // Python escapes as \u00e9
+
   private Json() {
+  }
+
+  /** Like {@link #encode}, byte for byte as Python's {@code json.dumps} writes it (kombu's task bodies). */
+  public static byte[] encodePython(Object value) {
+    try {
+      return PYTHON_WRITER.writeValueAsBytes(value);
+    } catch (JsonProcessingException e) {
+      throw new IllegalArgumentException("value is not JSON-serialisable: " + e.getOriginalMessage(), e);
+    }
   }
 
   /**

@@ -174,6 +174,34 @@ public interface TaskContext {
     throw new Replace(sig.toMap());
   }
 
+  /**
+   * Celery's {@code sig.apply_async(**options)} inside a task: sends a task, chain, group or chord
+   * with the worker's connection, as a child of this task ({@code parent_id} = this task's id,
+   * {@code root_id} = its root), and returns once the broker has it. Options are Celery's
+   * ({@code countdown}, {@code eta}, {@code expires}, {@code queue}, {@code priority}, {@code task_id},
+   * {@code link}, ...). Do not wait for the subtask's result inside the task (Celery forbids it too):
+   * chain a callback, or {@link #replace} the task.
+   *
+   * @return the id of the result the signature produces: the task's, a chain's last step's, a
+   *         group's id, a chord body's
+   * @throws UnsupportedOperationException where the pool cannot send ({@code -P process} with Java children)
+   * @throws IllegalStateException         when the broker did not take the messages
+   */
+  default String applyAsync(io.celerity.canvas.Signature sig, Map<String, Object> options) {
+    throw new UnsupportedOperationException("this pool cannot send subtasks from a task (use -P threads, solo or virtual)");
+  }
+
+  /** Celery's {@code sig.delay()} inside a task: {@link #applyAsync} without options. */
+  default String delay(io.celerity.canvas.Signature sig) {
+    return applyAsync(sig, Map.of());
+  }
+
+  /** Celery's {@code app.send_task(name, args, kwargs, **options)} inside a task; returns the new task's id. */
+  default String send(String task, List<?> args, Map<String, ?> kwargs, Map<String, Object> options) {
+    io.celerity.canvas.Signature sig = io.celerity.canvas.Signature.of(task, args == null ? new Object[0] : args.toArray());
+    return applyAsync(kwargs == null || kwargs.isEmpty() ? sig : sig.withKwargs(kwargs), options == null ? Map.of() : options);
+  }
+
   /** Positional argument {@code index} converted to {@code type}. */
   default <T> T arg(int index, Class<T> type) {
     List<Object> a = args();

@@ -190,6 +190,11 @@ public final class Builtins implements TaskModule {
     public Retry retry(Throwable exc, Double countdown, Integer maxRetries, List<Object> args, Map<String, Object> kwargs) {
       return outer.retry(exc, countdown, maxRetries, args, kwargs);
     }
+
+    @Override
+    public String applyAsync(Signature sig, Map<String, Object> options) {
+      return outer.applyAsync(sig, options);
+    }
   }
 
   /** {@code celery.group(tasks, result, group_id, partial_args)} as a group signature. */

@@ -94,7 +94,7 @@ public final class TaskMessages {
     body.add(embed);
     Map<String, Object> props = new LinkedHashMap<>();
     props.put("correlation_id", id);
-    props.put("reply_to", options.get("reply_to"));
+    props.put("reply_to", options.get("reply_to") instanceof String r ? r : ""); // Celery: reply_to or ''
     props.put("delivery_mode", 2);
     props.put("priority", options.get("priority") instanceof Number p ? p.intValue() : 0);
     if (expirationMs != null) {
@@ -106,7 +106,7 @@ public final class TaskMessages {
     if (exchange.isEmpty() && queue != null) {
       routingKey = queue; // the default exchange routes by queue name
     }
-    return OutgoingMessage.json(exchange, routingKey, Json.encode(body), headers, props);
+    return OutgoingMessage.json(exchange, routingKey, Json.encodePython(body), headers, props);
   }
 
   /** A {@code queue} option is a name, or a kombu Queue serialised as a dict with a {@code name}. */

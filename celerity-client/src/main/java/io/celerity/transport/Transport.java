@@ -29,6 +29,15 @@ public interface Transport {
    */
   Future<Void> consumeFanout(FanoutBinding binding, Handler<Delivery> handler);
 
+  /**
+   * Declares a task queue as at start-up without consuming it, as a Celery client declares the queue
+   * it publishes to (a message routed to a queue that does not exist is dropped by the broker).
+   * Declared once per connection.
+   */
+  default Future<Void> declareQueue(String queue) {
+    return Future.succeededFuture();
+  }
+
   /** Starts consuming one more task queue, declaring it as at start-up (remote control {@code add_consumer}). */
   Future<Void> addQueue(String queue);
 

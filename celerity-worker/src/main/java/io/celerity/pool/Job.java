@@ -31,8 +31,16 @@ public final class Job implements TaskContext {
   long softTimer = -1;
   long hardTimer = -1;
 
+  /** Sends the task's subtasks; null where the pool has no sender (tests). */
+  private final SubtaskSender subtasks;
+
   Job(Request request) {
+    this(request, null);
+  }
+
+  Job(Request request, SubtaskSender subtasks) {
     this.request = request;
+    this.subtasks = subtasks;
   }
 
   /** Its {@code expires} has passed: it must not start (checked again whenever it reaches a free slot). */
@@ -129,6 +137,14 @@ public final class Job implements TaskContext {
   @Override
   public boolean softTimeLimitExceeded() {
     return softLimitExceeded;
+  }
+
+  @Override
+  public String applyAsync(io.celerity.canvas.Signature sig, Map<String, Object> options) {
+    if (subtasks == null) {
+      return TaskContext.super.applyAsync(sig, options);
+    }
+    return subtasks.apply(this, sig, options);
   }
 
   @Override

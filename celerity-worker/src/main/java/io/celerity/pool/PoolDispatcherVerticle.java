@@ -81,6 +81,7 @@ public class PoolDispatcherVerticle extends VerticleBase {
       }
 
     });
+    pool.subtasks(new SubtaskSender(vertx, options.getTaskDefaultQueue()));
     pool.revokedCheck(revoked::contains);
     pool.rejectOnWorkerLost(r -> options.isRejectOnWorkerLost() || runner.rejectsOnWorkerLost(r.message().task()));
     bus.<Request>consumer(Addresses.POOL_APPLY, m -> pool.submit(m.body()));

@@ -66,6 +66,13 @@ public class TaskPool {
   private long processed;
   private java.util.function.Predicate<Request> rejectOnWorkerLost = r -> false;
 
+  /** Sends the subtasks of running tasks ({@code ctx.applyAsync}); null: tasks cannot send any. */
+  private SubtaskSender subtasks;
+
+  public void subtasks(SubtaskSender sender) {
+    this.subtasks = sender;
+  }
+
   public TaskPool(Vertx vertx, Context context, Runner runner, int concurrency, Listener listener) {
     this.vertx = vertx;
     this.context = context;
@@ -126,7 +133,7 @@ public class TaskPool {
   }
 
   private void hand(Request request) {
-    Job job = new Job(request);
+    Job job = new Job(request, subtasks);
     // Celery's Request.execute_using_pool: a request that expired while it waited for a slot is
     // revoked ("expired"), not run. Runners with a lookahead check again when a thread takes it.
     if (job.expired()) {

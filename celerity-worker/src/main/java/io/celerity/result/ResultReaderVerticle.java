@@ -75,6 +75,14 @@ public class ResultReaderVerticle extends VerticleBase {
         events.taskOutcome(o);
       }
     });
+    bus.<io.celerity.canvas.Launch>consumer(Addresses.RESULT_LAUNCH, m -> recorder.launch(m.headers().get("parent_id"), m.body())
+      .onComplete(ar -> {
+        if (ar.succeeded()) {
+          m.reply(null);
+        } else {
+          m.fail(500, String.valueOf(ar.cause().getMessage()));
+        }
+      }));
     bus.<String>consumer(Addresses.RESULT_GET, m -> backend.get(m.body())
       .onSuccess(doc -> m.reply(doc == null ? null : new JsonObject(doc)))
       .onFailure(err -> m.fail(500, err.getMessage())));

@@ -46,6 +46,17 @@ public class ResultRecorder {
   private final Map<String, Future<Void>> startedWrites = new HashMap<>();
   /** Links, chains, errbacks and chords (docs/wire-protocol.md §5). */
   private final CanvasDuties canvas;
+  /**
+   * Result tuples of what running tasks sent ({@code ctx.applyAsync}), by task id: Celery's
+   * {@code request.children} ({@code add_trail}), stored with the task's state. Bounded: an entry whose
+   * task never reports is dropped eventually.
+   */
+  private final Map<String, java.util.List<Object>> trails = new java.util.LinkedHashMap<>(16, 0.75f, false) {
+    @Override
+    protected boolean removeEldestEntry(Map.Entry<String, java.util.List<Object>> eldest) {
+      return size() > 10_000;
+    }
+  };
   private long succeeded;
   private long failed;
   private long retried;
@@ -203,6 +214,7 @@ public class ResultRecorder {
   private Future<Void> withCanvas(TaskOutcome o) {
     Request r = o.request();
     TaskMessage m = o.message();
+    java.util.List<Object> trail = trails.remove(m.id());
     if (States.SUCCESS.equals(o.state())) {
       return canvas.afterSuccessOf(m, o.value(), r.delivery().exchange(), r.delivery().routingKey()).transform(ar -> {
         if (ar.failed()) {
@@ -211,18 +223,22 @@ public class ResultRecorder {
           succeeded--;
           failed++;
           logOutcome(failedOutcome);
+          if (trail != null) {
+            trails.put(m.id(), trail); // still the failed task's children
+          }
           return withCanvas(failedOutcome);
         }
         // a returned CanvasResult is stored as its result tuple (Celery's prepare_value)
         TaskOutcome done = ar.result().value() == o.value() ? o
           : new TaskOutcome(r, m, States.SUCCESS, ar.result().value(), null, o.runtimeSeconds());
-        Future<Void> stored = store(done) ? afterStarted(r, document(done, Instant.now()).withChildren(ar.result().children()))
+        Future<Void> stored = store(done) ? afterStarted(r, document(done, Instant.now()).withChildren(children(trail, ar.result().children())))
           : Future.succeededFuture();
         // fails only when the state could not be stored; the chord bookkeeping's own failures are logged
         return stored.compose(x -> canvas.chordPart(m, States.SUCCESS, done.value()).transform(y -> Future.<Void>succeededFuture()));
       });
     }
-    Future<Void> stored = store(o) ? afterStarted(r, document(o, Instant.now())) : Future.succeededFuture();
+    TaskResult doc = trail == null ? document(o, Instant.now()) : document(o, Instant.now()).withChildren(trail);
+    Future<Void> stored = store(o) ? afterStarted(r, doc) : Future.succeededFuture();
     return stored.compose(x -> (States.REVOKED.equals(o.state()) ? canvas.afterRevoked(m, o.error()) : canvas.afterFailure(m, o.error()))
       .transform(y -> Future.<Void>succeededFuture()));
   }
@@ -427,5 +443,29 @@ public class ResultRecorder {
     io.vertx.core.Promise<Void> p = io.vertx.core.Promise.promise();
     idleWaiters.add(p);
     return p.future();
+  }
+
+  /**
+   * Sends what a running task started ({@code ctx.applyAsync}): chord sizes, then the messages; the
+   * result is listed in the task's {@code children} when its state is stored.
+   */
+  public Future<Void> launch(String parentId, io.celerity.canvas.Launch launch) {
+    return canvas.send(launch).onSuccess(v -> {
+      if (parentId != null) {
+        trails.computeIfAbsent(parentId, k -> new java.util.ArrayList<>()).add(launch.resultTuple());
+      }
+    });
+  }
+
+  /** The children a task sent while it ran, then {@code more} (its callbacks and next chain step). */
+  private java.util.List<Object> children(java.util.List<Object> trail, java.util.List<Object> more) {
+    if (trail == null) {
+      return more;
+    }
+    java.util.List<Object> all = new java.util.ArrayList<>(trail);
+    if (more != null) {
+      all.addAll(more);
+    }
+    return all;
   }
 }

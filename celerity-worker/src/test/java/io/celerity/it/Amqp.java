@@ -30,6 +30,11 @@ public final class Amqp implements AutoCloseable {
     return channel.queueDeclarePassive(queue).getMessageCount();
   }
 
+  /** Takes the next message of {@code queue} (auto-acked), or null when it is empty. */
+  public com.rabbitmq.client.GetResponse get(String queue) throws Exception {
+    return channel.basicGet(queue, true);
+  }
+
   public void delete(String queue) {
     try {
       channel.queueDelete(queue);

@@ -67,6 +67,8 @@ public class AmqpTransport extends PullSupport {
   private final Map<FanoutBinding, Handler<Delivery>> fanouts = new java.util.LinkedHashMap<>();
   /** Exchanges declared for publishing ({@link OutgoingMessage#DECLARE_EXCHANGE}) on the current publishing client. */
   private final java.util.Set<String> declaredExchanges = new java.util.HashSet<>();
+  /** Queues declared for publishing ({@link #declareQueue}) on the current publishing client. */
+  private final java.util.Set<String> declaredQueues = new java.util.HashSet<>();
   /** The fanout bindings consumed on the current publishing client. */
   private final java.util.Set<FanoutBinding> fanoutsUp = new java.util.HashSet<>();
 
@@ -128,6 +130,7 @@ public class AmqpTransport extends PullSupport {
   /** Opens the publishing side: a client with publisher confirms and our exchanges declared. */
   private Future<Void> openPublisher(RabbitMQClient c) {
     declaredExchanges.clear();
+    declaredQueues.clear();
     return c.start()
       .compose(v -> c.confirmSelect())
       .compose(v -> c.addConfirmListener(Integer.MAX_VALUE))
@@ -272,9 +275,12 @@ public class AmqpTransport extends PullSupport {
   }
 
   private Future<Void> fanout(RabbitMQClient c, long gen, FanoutBinding b, Handler<Delivery> h) {
-    return c.exchangeDeclare(b.exchange(), "fanout", false, false)
+    // No exchange: a reply queue on the default exchange (Celery's rpc:// results), declared and consumed only
+    boolean viaDefault = b.exchange() == null || b.exchange().isEmpty();
+    Future<Void> declared = viaDefault ? Future.succeededFuture() : c.exchangeDeclare(b.exchange(), "fanout", false, false);
+    return declared
       .compose(v -> c.queueDeclare(b.queue(), false, false, true, new JsonObject(new java.util.HashMap<>(b.queueArguments()))))
-      .compose(v -> c.queueBind(b.queue(), b.exchange(), b.routingKey()))
+      .compose(v -> viaDefault ? Future.succeededFuture() : c.queueBind(b.queue(), b.exchange(), b.routingKey()))
       .compose(v -> c.basicConsumer(b.queue(), new QueueOptions().setAutoAck(true)))
       .map(consumer -> {
         fanoutsUp.add(b);
@@ -487,6 +493,17 @@ public class AmqpTransport extends PullSupport {
       .compose(v -> generation() == gen && !fanoutsUp.contains(binding) ? fanout(client, gen, binding, h)
         : Future.succeededFuture())
       .timeout(5, java.util.concurrent.TimeUnit.SECONDS).otherwiseEmpty();
+  }
+
+  @Override
+  public Future<Void> declareQueue(String queue) {
+    if (!lifecycle.isConnected()) {
+      return lifecycle.whenConnected().compose(v -> declareQueue(queue));
+    }
+    if (queues.contains(queue) || !declaredQueues.add(queue)) {
+      return Future.succeededFuture();
+    }
+    return declareQueue(client, queue).onFailure(err -> declaredQueues.remove(queue));
   }
 
   @Override

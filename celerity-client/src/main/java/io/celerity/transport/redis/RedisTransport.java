@@ -208,6 +208,11 @@ public class RedisTransport extends PullSupport {
   // ---- queues, prefetch, lifecycle ----
 
   @Override
+  public Future<Void> declareQueue(String queue) {
+    return declare(List.of(queue));
+  }
+
+  @Override
   public Future<Void> addQueue(String queue) {
     if (queues.contains(queue)) {
       return Future.succeededFuture();
