@@ -47,6 +47,7 @@ public record Launch(String id, Object resultTuple, Map<String, Integer> chordSi
                               String parentId, String rootId) {
     Signature frozen = Canvas.freeze(sig, replyTo);
     Map<String, Object> c = new java.util.LinkedHashMap<>(call);
+    c.replaceAll((k, v) -> signaturesAsMaps(v)); // link=Signature.of(...) as well as its dict form
     Object callId = c.remove("task_id");
     if (callId != null) {
       frozen = replaceResultId(frozen, callId.toString());
@@ -54,6 +55,18 @@ public record Launch(String id, Object resultTuple, Map<String, Integer> chordSi
     Applier a = new Applier(origin, defaultQueue, replyTo, parentId, rootId);
     a.apply(frozen, null, c);
     return new Launch(Canvas.resultId(frozen), CanvasResult.tupleOf(frozen, null), a.chordSizes(), a.messages());
+  }
+
+  private static Object signaturesAsMaps(Object v) {
+    if (v instanceof Signature s) {
+      return s.toMap();
+    }
+    if (v instanceof List<?> l && l.stream().anyMatch(Signature.class::isInstance)) {
+      List<Object> out = new ArrayList<>(l.size());
+      l.forEach(e -> out.add(signaturesAsMaps(e)));
+      return out;
+    }
+    return v;
   }
 
   /** {@code apply_async(task_id=...)}: the id of the result it produces, replacing the frozen one. */

@@ -137,6 +137,22 @@ class ClientFleetTest {
     }
   }
 
+  /** rpc:// over the Redis broker: the reply queue is a kombu list, popped like a task queue. */
+  @Test
+  void rpcResultsOverTheRedisBroker() throws Exception {
+    String queue = Brokers.uniqueQueue("client-redis-rpc");
+    Vertx vertx = io.celerity.support.BlockedThreadGuard.strictVertx();
+    try (PythonWorker python = PythonWorker.start(Brokers.REDIS_BROKER_URL, "rpc://", queue, Map.of("CELERITY_TEST_DEFAULT_QUEUE", queue));
+         CelerityClient client = CelerityClient.connect(ClientOptions.of(Brokers.REDIS_BROKER_URL, "rpc://").withDefaultQueue(queue)
+           .withVertx(vertx))) {
+      assertEquals(4, client.send("examples.add", 2, 2).get(WAIT));
+      assertEquals("ValueError: r", assertThrows(TaskFailedException.class,
+        () -> client.send("examples.fail", "r").get(WAIT)).getMessage());
+    } finally {
+      vertx.close().toCompletionStage().toCompletableFuture().get();
+    }
+  }
+
   /**
    * The pub/sub connection goes while a result is awaited and the result is stored meanwhile (its
    * PUBLISH missed): the client reconnects, subscribes again and reads the stored result.

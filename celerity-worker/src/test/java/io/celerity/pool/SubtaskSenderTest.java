@@ -123,6 +123,15 @@ class SubtaskSenderTest {
   }
 
   @Test
+  void aLinkGivenAsASignatureIsEmbeddedAsCelerysDict() throws Exception {
+    sender = new SubtaskSender(vertx, "celery");
+    running("p", "r").applyAsync(Signature.of("examples.add", 1, 2), Map.of("link", Signature.of("examples.mul", 10)));
+    Object body = io.celerity.protocol.Json.parse(launched.get(0).messages().get(0).body());
+    Object callbacks = ((Map<?, ?>) ((List<?>) body).get(2)).get("callbacks");
+    assertEquals(List.of(Signature.of("examples.mul", 10).toMap()), callbacks);
+  }
+
+  @Test
   void aTaskWithoutRootIsTheRootOfItsSubtasks() {
     sender = new SubtaskSender(vertx, "celery");
     running("p", null).delay(Signature.of("examples.noop"));
