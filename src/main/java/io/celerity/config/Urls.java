@@ -24,4 +24,9 @@ public final class Urls {
     int slash = rest.indexOf('/');
     return slash < 0 ? rest : rest.substring(0, slash);
   }
+
+  /** True for addresses only this machine reaches. */
+  public static boolean isLoopback(String host) {
+    return host.equals("localhost") || host.equals("::1") || host.equals("[::1]") || host.startsWith("127.");
+  }
 }

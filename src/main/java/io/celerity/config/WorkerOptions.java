@@ -90,6 +90,12 @@ public class WorkerOptions {
   private Integer maxAbandonedThreads;
   private long maxDecompressedBody = DEFAULT_MAX_DECOMPRESSED_BODY;
   private double unsettledDeadline = DEFAULT_UNSETTLED_DEADLINE;
+  // --- issue 14 settings ---
+  /** Shortest {@code http_token} accepted. */
+  public static final int MIN_HTTP_TOKEN_LENGTH = 16;
+  private Boolean httpRequireTokenForReads; // null: on when http_host is beyond loopback
+  private List<String> httpAllowedHosts = new ArrayList<>();
+  private List<String> httpCorsOrigins = new ArrayList<>();
 
   public WorkerOptions() {
   }
@@ -168,6 +174,16 @@ public class WorkerOptions {
     maxAbandonedThreads = json.getInteger("max_abandoned_threads", maxAbandonedThreads);
     maxDecompressedBody = json.getLong("max_decompressed_body", maxDecompressedBody);
     unsettledDeadline = json.getDouble("unsettled_deadline", unsettledDeadline);
+    // --- issue 14 settings ---
+    Object reads = json.getValue("http_require_token_for_reads");
+    httpRequireTokenForReads = reads == null || reads.toString().isBlank() ? null
+      : reads instanceof Boolean b ? b : List.of("true", "1", "yes").contains(reads.toString().trim().toLowerCase());
+    if (json.getValue("http_allowed_hosts") != null) {
+      httpAllowedHosts = stringList(json.getValue("http_allowed_hosts"));
+    }
+    if (json.getValue("http_cors_origins") != null) {
+      httpCorsOrigins = stringList(json.getValue("http_cors_origins"));
+    }
     validate();
   }
 
@@ -192,6 +208,11 @@ public class WorkerOptions {
     }
     if (autoscale != null && (autoscale[1] < 1 || autoscale[0] < autoscale[1])) {
       throw new IllegalArgumentException("autoscale must be MAX,MIN with MAX >= MIN >= 1");
+    }
+    // --- issue 14 settings ---
+    if (getHttpToken() != null && getHttpToken().length() < MIN_HTTP_TOKEN_LENGTH) {
+      throw new IllegalArgumentException("http_token must have at least " + MIN_HTTP_TOKEN_LENGTH + " characters (it has "
+        + getHttpToken().length() + "); make one with: openssl rand -hex 24");
     }
   }
 
@@ -269,7 +290,10 @@ public class WorkerOptions {
       .put("result_backend_base_sleep_between_retries_ms", resultBackendBaseSleepBetweenRetriesMs)
       .put("result_backend_max_sleep_between_retries_ms", resultBackendMaxSleepBetweenRetriesMs)
       .put("max_abandoned_threads", maxAbandonedThreads) // null: follows the concurrency
-      .put("max_decompressed_body", maxDecompressedBody).put("unsettled_deadline", unsettledDeadline);
+      .put("max_decompressed_body", maxDecompressedBody).put("unsettled_deadline", unsettledDeadline)
+      // --- issue 14 settings ---
+      .put("http_require_token_for_reads", httpRequireTokenForReads) // null: on when bound beyond loopback
+      .put("http_allowed_hosts", new JsonArray(httpAllowedHosts)).put("http_cors_origins", new JsonArray(httpCorsOrigins));
     return j;
   }
 
@@ -550,5 +574,28 @@ public class WorkerOptions {
    */
   public double getUnsettledDeadline() {
     return unsettledDeadline;
+  }
+
+  // --- issue 14 settings ---
+
+  /**
+   * {@code http_require_token_for_reads}: whether reads on the HTTP bridge (results, inspect, metrics,
+   * dashboard) need the token too; by default on when {@code http_host} is beyond loopback.
+   */
+  public boolean isHttpRequireTokenForReads() {
+    if (httpRequireTokenForReads != null) {
+      return httpRequireTokenForReads;
+    }
+    return !Urls.isLoopback(httpHost);
+  }
+
+  /** {@code http_allowed_hosts}: Host names the bridge answers besides IP literals, localhost and http_host. */
+  public List<String> getHttpAllowedHosts() {
+    return httpAllowedHosts;
+  }
+
+  /** {@code http_cors_origins}: origins whose pages may call the bridge (CORS); empty = none. */
+  public List<String> getHttpCorsOrigins() {
+    return httpCorsOrigins;
   }
 }

@@ -36,6 +36,11 @@ public final class WorkerHarness implements AutoCloseable {
     return worker.httpPort();
   }
 
+  /** Bearer token of the HTTP bridge (configured or generated). */
+  public String httpToken() {
+    return worker.httpToken();
+  }
+
   /** Asks a verticle for its JSON stats. */
   public JsonObject stats(String address) throws Exception {
     return vertx.eventBus().<JsonObject>request(address, null).toCompletionStage().toCompletableFuture()
