@@ -137,7 +137,7 @@ public class Main implements Runnable {
       try {
         options = new WorkerOptions(conf);
       } catch (IllegalArgumentException e) {
-        System.err.println("celerity: " + e.getMessage());
+        System.err.println("celerity: " + io.celerity.config.Urls.redact(e.getMessage()));
         return 2;
       }
       setLogLevel(options.getLoglevel());
