@@ -24,7 +24,7 @@ import java.util.concurrent.atomic.AtomicInteger;
 
 /** {@code celerity worker ...}: the command line, with {@code celery worker}'s flag names. */
 @Command(name = "celerity", mixinStandardHelpOptions = true, version = "celerity 0.1.0",
-  description = "A Celery-compatible task worker on Vert.x.", subcommands = {Main.Worker.class})
+  description = "A Celery-compatible task worker on Vert.x.", subcommands = {Main.Worker.class, Health.class})
 public class Main implements Runnable {
 
   public static void main(String[] args) {
