@@ -33,6 +33,27 @@ class HttpPolicyTest {
   }
 
   @Test
+  void aRouteAddedStraightToTheRouterNeedsTheToken() throws Exception {
+    io.vertx.core.Vertx vertx = io.vertx.core.Vertx.vertx();
+    try {
+      io.vertx.ext.web.Router router = io.vertx.ext.web.Router.router(vertx);
+      router.route().handler(policy::handle);
+      policy.declare(HttpMethod.GET, "/api/open", Access.READ);
+      router.get("/api/open").handler(rc -> rc.end("open"));
+      router.get("/api/workers").handler(rc -> rc.end("workers")); // as a later feature might add it
+      int port = vertx.createHttpServer().requestHandler(router).listen(0, "127.0.0.1")
+        .toCompletionStage().toCompletableFuture().get().actualPort();
+      java.util.Map<String, String> local = java.util.Map.of("Host", "127.0.0.1:" + port);
+      assertEquals(200, HttpBridgeSecurityTest.send(port, "GET", "/api/open", local, java.util.Map.of(), null).status());
+      assertEquals(401, HttpBridgeSecurityTest.send(port, "GET", "/api/workers", local, java.util.Map.of(), null).status());
+      assertEquals(200, HttpBridgeSecurityTest.send(port, "GET", "/api/workers", local,
+        java.util.Map.of("Authorization", "Bearer 0123456789abcdef"), null).status());
+    } finally {
+      vertx.close().toCompletionStage().toCompletableFuture().get();
+    }
+  }
+
+  @Test
   void hostsThatADnsRebindingPageWouldSendAreRefused() {
     for (String ok : List.of("127.0.0.1:8080", "localhost", "app.localhost:1", "[::1]:8080", "192.168.1.10",
       "0.0.0.0:8080", "celerity.example:8080", "CELERITY.EXAMPLE.")) {
