@@ -16,5 +16,11 @@ else
 fi
 
 [ -f Dockerfile ] || { echo "[validate-compose] ERROR: Dockerfile missing" >&2; exit 1; }
-"${compose[@]}" -f docker-compose.yml config -q </dev/null
-echo "[validate-compose] docker-compose.yml is valid (${compose[*]})"
+# The worker's token has no default: without it, compose must refuse to start.
+if env -u CELERITY_HTTP_TOKEN "${compose[@]}" -f docker-compose.yml config -q </dev/null 2>/dev/null; then
+  echo "[validate-compose] ERROR: docker-compose.yml accepts a missing CELERITY_HTTP_TOKEN" >&2
+  exit 1
+fi
+CELERITY_HTTP_TOKEN="${CELERITY_HTTP_TOKEN:-validate-compose-only-token}" \
+  "${compose[@]}" -f docker-compose.yml config -q </dev/null
+echo "[validate-compose] docker-compose.yml is valid (${compose[*]}); a missing CELERITY_HTTP_TOKEN is refused"

@@ -11,7 +11,11 @@ final class Banner {
   private Banner() {
   }
 
-  static void print(WorkerOptions o, TaskRegistry tasks) {
+  /**
+   * @param generatedToken the HTTP bridge's token when this run made it (no {@code http_token}), printed here
+   *                       and nowhere else, as Jupyter prints its own; null when configured
+   */
+  static void print(WorkerOptions o, TaskRegistry tasks, int httpPort, String generatedToken) {
     StringBuilder sb = new StringBuilder();
     String os = System.getProperty("os.name") + "-" + System.getProperty("os.version") + " Java-" + Runtime.version().feature();
     sb.append("\n -------------- ").append(o.getHostname()).append(" v").append(WorkerEvents.SW_VER).append(" (celerity)\n")
@@ -34,6 +38,12 @@ final class Banner {
       if (!name.startsWith("celery.")) { // Celery's banner leaves its built-ins out
         sb.append("  . ").append(name).append('\n');
       }
+    }
+    sb.append("\n[http] http://").append(o.getHttpHost()).append(':').append(httpPort).append('\n');
+    if (generatedToken != null) {
+      sb.append("  No http_token configured: sending tasks and control commands need this run's token,\n")
+        .append("  printed only here (set CELERITY_HTTP_TOKEN to choose your own):\n")
+        .append("    export CELERITY_HTTP_TOKEN=").append(generatedToken).append('\n');
     }
     System.out.println(sb);
     System.out.flush();

@@ -29,7 +29,7 @@ public final class Backends {
       case "redis", "rediss" -> new RedisBackend(vertx, url, resultExpires, null);
       case "memory" -> new MemoryBackend(100_000);
       case "rpc" -> new RpcBackend(rpcPublisher);
-      default -> throw new IllegalArgumentException("unsupported result backend '" + url + "' (supported: redis://, rediss://, rpc://, memory://)");
+      default -> throw new IllegalArgumentException("unsupported result backend '" + Urls.redact(url) + "' (supported: redis://, rediss://, rpc://, memory://)");
     };
   }
 }

@@ -80,7 +80,7 @@ public class RedisBackend implements ResultBackend {
   public RedisBackend(Vertx vertx, String url, long expiresSeconds, String globalKeyPrefix) {
     RedisOptions options = new RedisOptions().setConnectionString(url).setMaxPoolSize(16).setMaxPoolWaiting(100_000)
       .setMaxWaitingHandlers(100_000);
-    this.redis = Redis.createClient(vertx, options);
+    this.redis = Redis.createClient(vertx, io.celerity.transport.Tls.forRediss(options, url));
     this.expiresSeconds = expiresSeconds;
     this.keyPrefix = globalKeyPrefix == null ? "" : globalKeyPrefix;
   }

@@ -91,9 +91,23 @@ public final class Settings {
     .doc("HTTP bridge address"));
   public static final Setting<Integer> HTTP_PORT = add(integer("http_port", DEFAULT_HTTP_PORT).flag("--http-port")
     .check(p -> p >= 0 && p <= 65535, "be a port number (0 to 65535)").doc("HTTP bridge port (0 = any free port)"));
-  public static final Setting<String> HTTP_TOKEN = add(text("http_token", null).hidden().defaultDoc("unset")
-    .doc("bearer token of the HTTP bridge; required when `http_host` is not a loopback address; without it the "
-      + "bridge refuses state-changing control commands (see docs/http-api.md); never shown by `inspect conf`"));
+  public static final Setting<String> HTTP_TOKEN = add(text("http_token", null).hidden().defaultDoc("unset: generated")
+    .check(t -> t.length() >= MIN_HTTP_TOKEN_LENGTH, "have at least " + MIN_HTTP_TOKEN_LENGTH
+      + " characters; make one with: openssl rand -hex 24")
+    .doc("bearer token of the HTTP bridge, at least 16 characters (a shorter one stops the worker at start); required "
+      + "when `http_host` is not a loopback address. Unset on loopback, each run generates one and prints it once in "
+      + "the banner. Sending tasks and control commands always need it (see [http-api.md](http-api.md)); never "
+      + "shown by `inspect conf`"));
+  public static final Setting<Boolean> HTTP_REQUIRE_TOKEN_FOR_READS = add(new Setting<>("http_require_token_for_reads",
+    SettingType.BOOLEAN, (Boolean) null).defaultDoc("on when `http_host` is beyond loopback, else off")
+    .doc("whether reads on the HTTP bridge (results, inspect, stats, metrics, dashboard) need the token too; "
+      + "`/health` and `/ready` never do"));
+  public static final Setting<List<String>> HTTP_ALLOWED_HOSTS = add(list("http_allowed_hosts", List.of())
+    .defaultDoc("none").doc("`Host` names the bridge answers besides IP literals, `localhost` and `http_host` "
+      + "(DNS-rebinding guard): `celerity.example.com`, `.svc.cluster.local` (a domain and its subdomains), or `*` (any)"));
+  public static final Setting<List<String>> HTTP_CORS_ORIGINS = add(list("http_cors_origins", List.of())
+    .defaultDoc("none (CORS off)").doc("origins whose pages may call the bridge, e.g. `https://ops.example.com` "
+      + "(or `*`); requests from any other origin are refused"));
   public static final Setting<Double> SHUTDOWN_TIMEOUT = add(number("shutdown_timeout", DEFAULT_SHUTDOWN_TIMEOUT)
     .flag("--shutdown-timeout").doc("seconds a warm shutdown waits for running tasks"));
   public static final Setting<Double> HEARTBEAT_INTERVAL = add(number("heartbeat_interval", DEFAULT_HEARTBEAT_INTERVAL)
@@ -308,7 +322,9 @@ public final class Settings {
       T v = s.type().fromJson(raw);
       return v == null ? null : s.accept(v);
     } catch (SettingType.Mismatch m) {
-      throw new SettingException(what + " " + reason(s, m) + ", not " + shortJson(raw) + choiceHint(s, raw));
+      // a secret's value is never echoed, not even when it is refused
+      throw new SettingException(what + " " + reason(s, m) + (s.shown() ? ", not " + shortJson(raw) : "")
+        + choiceHint(s, raw));
     }
   }
 
@@ -321,7 +337,8 @@ public final class Settings {
     try {
       return s.type().write(s.accept(s.type().fromText(text)));
     } catch (SettingType.Mismatch m) {
-      throw new SettingException(origin + ": " + s.key() + " " + reason(s, m) + choiceHint(s, text));
+      String shownOrigin = s.shown() || text.isEmpty() ? origin : origin.replace(text, "***");
+      throw new SettingException(shownOrigin + ": " + s.key() + " " + reason(s, m) + choiceHint(s, text));
     }
   }
 

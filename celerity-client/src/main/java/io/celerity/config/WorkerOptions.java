@@ -24,6 +24,8 @@ public class WorkerOptions {
   public static final long DEFAULT_RESULT_EXPIRES = 86400;
   public static final String DEFAULT_HTTP_HOST = "127.0.0.1";
   public static final int DEFAULT_HTTP_PORT = 8080;
+  /** Shortest {@code http_token} accepted. */
+  public static final int MIN_HTTP_TOKEN_LENGTH = 16;
   public static final double DEFAULT_SHUTDOWN_TIMEOUT = 60;
   public static final double DEFAULT_HEARTBEAT_INTERVAL = 2.0;
   public static final long DEFAULT_RECONNECT_MAX_DELAY_MS = 10_000;
@@ -269,6 +271,25 @@ public class WorkerOptions {
    * Bearer token of the HTTP bridge ({@code http_token}, {@code CELERITY_HTTP_TOKEN}), or null.
    * A hidden setting: {@link #toJson()}, hence {@code inspect conf}, never shows it.
    */
+  /**
+   * {@code http_require_token_for_reads}: whether reads on the HTTP bridge (results, inspect, metrics,
+   * dashboard) need the token too; by default on when {@code http_host} is beyond loopback.
+   */
+  public boolean isHttpRequireTokenForReads() {
+    Boolean set = get(Settings.HTTP_REQUIRE_TOKEN_FOR_READS);
+    return set != null ? set : !Urls.isLoopback(getHttpHost());
+  }
+
+  /** {@code http_allowed_hosts}: Host names the bridge answers besides IP literals, localhost and http_host. */
+  public List<String> getHttpAllowedHosts() {
+    return get(Settings.HTTP_ALLOWED_HOSTS);
+  }
+
+  /** {@code http_cors_origins}: origins whose pages may call the bridge (CORS); empty = none. */
+  public List<String> getHttpCorsOrigins() {
+    return get(Settings.HTTP_CORS_ORIGINS);
+  }
+
   public String getHttpToken() {
     String token = get(Settings.HTTP_TOKEN);
     return token == null || token.isEmpty() ? null : token;

@@ -285,15 +285,29 @@ public final class ConnectionLifecycle {
     return reconnects;
   }
 
-  /** An error for a log line: its message, or the first cause with one, never "null". */
+  /**
+   * An error for a log line: its message, or the first cause with one, never "null". A TLS failure
+   * also names its root cause (a client's "Failed to create SSL connection" alone does not say that
+   * the certificate is for another host).
+   */
   public static String describe(Throwable err) {
+    String why = null;
+    String tlsRoot = null;
+    boolean tls = false;
     for (Throwable t = err; t != null; t = t.getCause() == t ? null : t.getCause()) {
       String m = t.getMessage();
+      tls |= t instanceof javax.net.ssl.SSLException || t instanceof java.security.cert.CertificateException;
       if (m != null && !m.isBlank()) {
-        return t == err ? m : err.getClass().getSimpleName() + ": " + m;
+        if (why == null) {
+          why = t == err ? m : err.getClass().getSimpleName() + ": " + m;
+        }
+        tlsRoot = m;
       }
     }
-    return err == null ? "unknown error" : err.getClass().getName();
+    if (why == null) {
+      return err == null ? "unknown error" : err.getClass().getName();
+    }
+    return tls && !why.contains(tlsRoot) ? why + " (TLS: " + tlsRoot + ")" : why;
   }
 
   @Override

@@ -17,13 +17,13 @@ public final class Transports {
   public static Transport create(Vertx vertx, TransportOptions options) {
     String scheme = Urls.scheme(options.url());
     if (scheme == null) {
-      throw new IllegalArgumentException("broker URL without a scheme: " + options.url());
+      throw new IllegalArgumentException("broker URL without a scheme: " + Urls.redact(options.url()));
     }
     return switch (scheme) {
       case "amqp", "amqps", "pyamqp" -> new AmqpTransport(vertx, options);
       case "memory" -> new MemoryTransport(vertx, options);
       case "redis", "rediss", "sentinel" -> new RedisTransport(vertx, options);
-      default -> throw new IllegalArgumentException("unsupported broker scheme '" + scheme + "' in " + options.url()
+      default -> throw new IllegalArgumentException("unsupported broker scheme '" + scheme + "' in " + Urls.redact(options.url())
         + " (supported: amqp://, redis://, rediss://, sentinel://, memory://)");
     };
   }

@@ -24,7 +24,7 @@ import java.util.concurrent.atomic.AtomicInteger;
 
 /** {@code celerity worker ...}: the command line, with {@code celery worker}'s flag names. */
 @Command(name = "celerity", mixinStandardHelpOptions = true, version = "celerity 0.1.0",
-  description = "A Celery-compatible task worker on Vert.x.", subcommands = {Main.Worker.class, Call.class})
+  description = "A Celery-compatible task worker on Vert.x.", subcommands = {Main.Worker.class, Call.class, Health.class})
 public class Main implements Runnable {
 
   public static void main(String[] args) {
@@ -71,7 +71,7 @@ public class Main implements Runnable {
           System.getenv(), SettingFlags.values(spec.commandLine().getParseResult()));
         options = new WorkerOptions(conf);
       } catch (IllegalArgumentException | java.io.IOException e) {
-        System.err.println("celerity: " + e.getMessage());
+        System.err.println("celerity: " + io.celerity.config.Urls.redact(e.getMessage()));
         return 2;
       }
       setLogLevel(options.getLoglevel());

@@ -32,6 +32,8 @@ public class ControlVerticle extends VerticleBase {
   private ControlCommands commands;
   private Pidbox mailbox;
   private HttpServer server;
+  private String httpToken;
+  private boolean generatedToken;
 
   public ControlVerticle(io.celerity.WorkerServices services) {
     this.services = services;
@@ -42,13 +44,18 @@ public class ControlVerticle extends VerticleBase {
     WorkerOptions options = new WorkerOptions(config());
     TaskEvents events = services.events();
     mailbox = new Pidbox(options.getHostname(), events.clock());
-    if (!HttpAuth.isLoopback(options.getHttpHost()) && options.getHttpToken() == null) {
+    if (!io.celerity.config.Urls.isLoopback(options.getHttpHost()) && options.getHttpToken() == null) {
       return Future.failedFuture(new IllegalArgumentException("The HTTP bridge binds to " + options.getHttpHost()
         + ", beyond this machine: set http_token (CELERITY_HTTP_TOKEN) or bind to 127.0.0.1"));
     }
+    // Sending a task or a control command always needs a token: without one configured, this run makes its own.
+    generatedToken = options.getHttpToken() == null;
+    httpToken = generatedToken ? HttpPolicy.generateToken() : options.getHttpToken();
+    HttpPolicy policy = new HttpPolicy(httpToken, options.isHttpRequireTokenForReads(), options.getHttpHost(),
+      options.getHttpAllowedHosts(), options.getHttpCorsOrigins());
     WorkerStatus status = new WorkerStatus(vertx, options, mailbox::clock);
     commands = new Panel(vertx, options, services.registry(), events, status, mailbox::clock).commands();
-    HttpBridge bridge = new HttpBridge(vertx, options, commands, new HttpAuth(options.getHttpToken()),
+    HttpBridge bridge = new HttpBridge(vertx, options, commands, policy,
       services.metrics(), status);
     vertx.eventBus().<Delivery>consumer(Addresses.CONTROL_PIDBOX, m -> onRequest(m.body()));
     FanoutBinding pidbox = new FanoutBinding(PIDBOX_EXCHANGE, options.getHostname() + "." + PIDBOX_EXCHANGE, "",
@@ -89,6 +96,16 @@ public class ControlVerticle extends VerticleBase {
           .onFailure(err -> log.warn("Remote-control reply to {} not sent: {}", method, err.getMessage()));
       }
     });
+  }
+
+  /** The token this run generated (no {@code http_token} configured), for the banner to print once; else null. */
+  public String generatedHttpToken() {
+    return generatedToken ? httpToken : null;
+  }
+
+  /** The bridge's bearer token, configured or generated. */
+  public String httpToken() {
+    return httpToken;
   }
 
   /** The port actually bound (useful with {@code http_port} 0). */

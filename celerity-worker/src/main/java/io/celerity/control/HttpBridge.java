@@ -4,6 +4,7 @@ import io.celerity.Addresses;
 import io.celerity.config.Setting;
 import io.celerity.config.SettingException;
 import io.celerity.config.Settings;
+import io.celerity.control.HttpPolicy.Access;
 import io.celerity.config.WorkerOptions;
 import io.celerity.metrics.WorkerMetrics;
 import io.celerity.protocol.Json;
@@ -14,8 +15,10 @@ import io.celerity.types.OutgoingMessage;
 import io.celerity.types.PoolStats;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
+import io.vertx.core.http.HttpMethod;
 import io.vertx.core.http.HttpServer;
 import io.vertx.core.json.JsonObject;
+import io.vertx.ext.web.Route;
 import io.vertx.ext.web.Router;
 import io.vertx.ext.web.RoutingContext;
 import io.vertx.ext.web.handler.BodyHandler;
@@ -26,41 +29,44 @@ import java.util.Map;
 /**
  * The HTTP bridge: health and readiness probes, every remote-control command as JSON, Prometheus
  * metrics, and Flower-compatible task endpoints to send a task and read its result. Runs on the
- * control verticle's event loop; knows nothing of the pidbox.
+ * control verticle's event loop; knows nothing of the pidbox. Who may call what is {@link HttpPolicy}'s:
+ * add routes with {@link #route} to declare them public or read-only, anything else needs the token.
  */
 final class HttpBridge {
 
   private final Vertx vertx;
   private final WorkerOptions options;
   private final ControlCommands commands;
-  private final HttpAuth auth;
+  private final HttpPolicy policy;
   private final WorkerMetrics metrics;
   private final WorkerStatus status;
 
-  HttpBridge(Vertx vertx, WorkerOptions options, ControlCommands commands, HttpAuth auth, WorkerMetrics metrics,
+  HttpBridge(Vertx vertx, WorkerOptions options, ControlCommands commands, HttpPolicy policy, WorkerMetrics metrics,
              WorkerStatus status) {
     this.vertx = vertx;
     this.options = options;
     this.commands = commands;
-    this.auth = auth;
+    this.policy = policy;
     this.metrics = metrics;
     this.status = status;
   }
 
   Future<HttpServer> listen() {
     Router router = Router.router(vertx);
-    router.route().handler(BodyHandler.create().setBodyLimit(1 << 20));
-    router.get("/health").handler(this::health);
-    router.get("/ready").handler(this::ready);
-    router.get("/control/ping").handler(rc -> json(rc, 200, reply(new JsonObject().put("ok", "pong"))));
-    router.get("/control/stats").handler(this::stats);
-    router.get("/metrics").handler(this::refreshGauges)
+    // First, for every request, even those no route answers: a route is protected unless declared below.
+    router.route().handler(policy::handle);
+    route(router, HttpMethod.GET, "/health", Access.PUBLIC).handler(this::health);
+    route(router, HttpMethod.GET, "/ready", Access.PUBLIC).handler(this::ready);
+    route(router, HttpMethod.GET, "/control/ping", Access.READ)
+      .handler(rc -> json(rc, 200, reply(new JsonObject().put("ok", "pong"))));
+    route(router, HttpMethod.GET, "/control/stats", Access.READ).handler(this::stats);
+    route(router, HttpMethod.GET, "/metrics", Access.READ).handler(this::refreshGauges)
       .handler(io.vertx.micrometer.PrometheusScrapingHandler.create(metrics.registry()));
-    router.get("/control/inspect/:command").handler(rc -> httpCommand(rc, true));
-    router.post("/control/inspect/:command").handler(rc -> httpCommand(rc, true));
-    router.post("/control/:command").handler(rc -> httpCommand(rc, false));
-    router.post("/api/task/async-apply/:name").handler(auth::requireTokenIfSet).handler(this::asyncApply);
-    router.get("/api/task/result/:id").handler(this::result);
+    route(router, HttpMethod.GET, "/control/inspect/:command", Access.READ).handler(rc -> httpCommand(rc, true));
+    withBody(route(router, HttpMethod.POST, "/control/inspect/:command", Access.READ)).handler(rc -> httpCommand(rc, true));
+    withBody(route(router, HttpMethod.POST, "/control/:command", Access.TOKEN)).handler(rc -> httpCommand(rc, false));
+    withBody(route(router, HttpMethod.POST, "/api/task/async-apply/:name", Access.TOKEN)).handler(this::asyncApply);
+    route(router, HttpMethod.GET, "/api/task/result/:id", Access.READ).handler(this::result);
     return vertx.createHttpServer().requestHandler(router).listen(options.getHttpPort(), options.getHttpHost())
       .recover(e -> Future.failedFuture(explainListenFailure(e, options.getHttpHost(), options.getHttpPort())));
   }
@@ -77,6 +83,23 @@ final class HttpBridge {
       + "), 0 for any free one, or stop what holds " + port);
   }
 
+  /**
+   * A route and what it needs. Routes added to the router without this need the token (see
+   * {@link HttpPolicy}): only what is declared here as {@link Access#PUBLIC} or {@link Access#READ} is open.
+   */
+  Route route(Router router, HttpMethod method, String path, Access access) {
+    policy.declare(method, path, access);
+    return router.route(method, path);
+  }
+
+  /**
+   * Reads the JSON body, on routes that take one only, so after the policy has checked the token and
+   * the content type; file uploads off (multipart never reaches it anyway).
+   */
+  static Route withBody(Route route) {
+    return route.handler(BodyHandler.create(false).setBodyLimit(1 << 20));
+  }
+
   private JsonObject reply(Object body) {
     return new JsonObject().put(options.getHostname(), body);
   }
@@ -84,7 +107,7 @@ final class HttpBridge {
   /**
    * The HTTP form of a command: arguments from the JSON body (POST) or the query string (each
    * value JSON if it parses, else a string); the reply is keyed by node name, as {@code celery
-   * inspect --json} prints it. State-changing commands need the bearer token.
+   * inspect --json} prints it. {@code POST /control/<command>} needs the bearer token (see {@link #listen()}).
    */
   private void httpCommand(RoutingContext rc, boolean inspectPath) {
     String command = rc.pathParam("command");
@@ -95,10 +118,6 @@ final class HttpBridge {
     boolean readOnly = commands.kind(command) == ControlCommands.Kind.INSPECT;
     if (inspectPath && !readOnly) {
       json(rc, 400, new JsonObject().put("error", command + " is a control command: POST /control/" + command));
-      return;
-    }
-    if (!readOnly && !auth.allowed(rc)) {
-      auth.refuse(rc);
       return;
     }
     JsonObject arguments = new JsonObject();

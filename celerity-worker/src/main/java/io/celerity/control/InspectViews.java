@@ -130,7 +130,8 @@ public final class InspectViews {
         continue;
       }
       String name = CELERY_NAMES.getOrDefault(key, key);
-      out.put(name, censor(name, value));
+      // transport options hold credentials under any name (sentinel_kwargs, sasl, URLs): text values masked
+      out.put(name, key.endsWith("transport_options") ? maskValues(value) : censor(name, value));
     }
     out.put("broker_url", Urls.redact(options.getBroker()));
     out.put("result_backend", options.getResultBackend() == null ? null : Urls.redact(options.getResultBackend()));
@@ -142,6 +143,15 @@ public final class InspectViews {
       return b;
     }
     return v != null && List.of("1", "true", "yes", "on", "y", "t").contains(String.valueOf(v).toLowerCase());
+  }
+
+  private static Object maskValues(Object value) {
+    if (value instanceof JsonObject nested) {
+      JsonObject c = new JsonObject();
+      nested.forEach(e -> c.put(e.getKey(), maskValues(e.getValue())));
+      return c;
+    }
+    return value instanceof Number || value instanceof Boolean || value == null ? value : MASK;
   }
 
   private static Object censor(String key, Object value) {

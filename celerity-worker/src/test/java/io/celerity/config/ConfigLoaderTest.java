@@ -175,8 +175,8 @@ class ConfigLoaderTest {
   @Test
   void numericLookingTextStaysTextWhereASettingIsText() throws Exception {
     JsonObject conf = ConfigLoader.load(null, false,
-      Map.of("CELERITY_HTTP_TOKEN", "12345", "CELERITY_HOSTNAME", "2024", "CELERITY_TIME_LIMIT", "30"), new JsonObject());
-    assertEquals("12345", conf.getValue("http_token"));
+      Map.of("CELERITY_HTTP_TOKEN", "1234567890123456", "CELERITY_HOSTNAME", "2024", "CELERITY_TIME_LIMIT", "30"), new JsonObject());
+    assertEquals("1234567890123456", conf.getValue("http_token"));
     assertEquals("2024", conf.getValue("hostname"));
     assertEquals(30.0, conf.getValue("time_limit")); // typed as the setting is, a number of seconds
     WorkerOptions o = new WorkerOptions(conf);

@@ -158,4 +158,25 @@ class WorkerOptionsTest {
     assertEquals(false, o.isBrokerConnectionRetryOnStartup());
     assertEquals(3, new WorkerOptions(o.toJson()).getBrokerConnectionMaxRetries());
   }
+
+  @Test
+  void httpTokenShorterThanSixteenCharactersIsRefused() {
+    IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> of("http_token", "change-me"));
+    assertTrue(e.getMessage().contains("at least 16"), e.getMessage());
+    assertEquals("0123456789abcdef", of("http_token", "0123456789abcdef").getHttpToken());
+  }
+
+  @Test
+  void readsNeedTheTokenByDefaultOnlyBeyondLoopback() throws Exception {
+    assertEquals(false, new WorkerOptions().isHttpRequireTokenForReads());
+    assertEquals(true, of("http_host", "0.0.0.0").isHttpRequireTokenForReads());
+    assertEquals(false, new WorkerOptions(new JsonObject().put("http_host", "0.0.0.0")
+      .put("http_require_token_for_reads", false)).isHttpRequireTokenForReads());
+    WorkerOptions fromEnv = new WorkerOptions(ConfigLoader.load(null, false, java.util.Map.of(
+      "CELERITY_HTTP_REQUIRE_TOKEN_FOR_READS", "true", "CELERITY_HTTP_ALLOWED_HOSTS", "a.example, .svc.local",
+      "CELERITY_HTTP_CORS_ORIGINS", "https://ops.example.com"), new JsonObject()));
+    assertEquals(true, fromEnv.isHttpRequireTokenForReads());
+    assertEquals(List.of("a.example", ".svc.local"), fromEnv.getHttpAllowedHosts());
+    assertEquals(List.of("https://ops.example.com"), fromEnv.getHttpCorsOrigins());
+  }
 }

@@ -55,6 +55,21 @@ class InspectViewsTest {
   }
 
   @Test
+  void transportOptionsTextValuesAndUrlsWithOddPasswordsNeverShowInConf() {
+    WorkerOptions o = new WorkerOptions(new JsonObject().put("broker", "amqqp://user:pa/ss@h//")
+      .put("result_backend", "redis://:p%2Fw@ss@r:6379/0")
+      .put("broker_transport_options", new JsonObject().put("master_name", "mymaster")
+        .put("sentinel_kwargs", new JsonObject().put("auth", "hunter2")).put("visibility_timeout", 60))
+      .put("result_backend_transport_options", new JsonObject().put("credentials", "u:hunter3")));
+    String conf = InspectViews.conf(o, new JsonObject().put("with_defaults", true)).encode();
+    for (String secret : new String[] {"pa/ss", "p%2Fw", "hunter2", "hunter3", "mymaster"}) {
+      assertFalse(conf.contains(secret), secret + " in " + conf);
+    }
+    assertTrue(conf.contains("\"broker_url\":\"amqqp://user:**@h//\""), conf);
+    assertTrue(conf.contains("\"visibility_timeout\":60"), conf);
+  }
+
+  @Test
   void confIncludesTheApplicationsOwnSettingsUnderOurs() {
     JsonObject app = new JsonObject().put("task_routes", new JsonObject().put("proj.*", "q"))
       .put("worker_concurrency", 99).put("sentry_api_key", "k");

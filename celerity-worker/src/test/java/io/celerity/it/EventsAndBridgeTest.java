@@ -20,6 +20,8 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 /** Celery's event receiver watching a Celerity worker (RabbitMQ), and the HTTP bridge with its token rule and metrics. */
 class EventsAndBridgeTest extends AmqpTestBase {
 
+  private static final String TOKEN = "s3cret-but-long-enough";
+
   @Override
   protected String queuePrefix() {
     return "ev";
@@ -87,7 +89,7 @@ class EventsAndBridgeTest extends AmqpTestBase {
 
   @Test
   void httpBridgeOffersTheCommandsWithTheTokenRuleAndMetrics() throws Exception {
-    startWorker(new JsonObject().put("http_token", "s3cret"));
+    startWorker(new JsonObject().put("http_token", TOKEN));
     WebClient http = WebClient.create(vertx);
     int port = worker.httpPort();
     String n = node();
@@ -107,11 +109,11 @@ class EventsAndBridgeTest extends AmqpTestBase {
     JsonObject limit = new JsonObject().put("task_name", "examples.add").put("rate_limit", "100/s");
     assertEquals(401, post(http, port, "/control/rate_limit", limit, null).statusCode());
     assertEquals(401, post(http, port, "/control/rate_limit", limit, "wrong").statusCode());
-    HttpResponse<Buffer> ok = post(http, port, "/control/rate_limit", limit, "s3cret");
+    HttpResponse<Buffer> ok = post(http, port, "/control/rate_limit", limit, TOKEN);
     assertEquals(200, ok.statusCode());
     assertEquals("new rate limit set successfully", ok.bodyAsJsonObject().getJsonObject(n).getString("ok"));
     assertEquals("ValueError('missing argument queue')",
-      post(http, port, "/control/add_consumer", new JsonObject(), "s3cret").bodyAsJsonObject().getJsonObject(n).getString("error"));
+      post(http, port, "/control/add_consumer", new JsonObject(), TOKEN).bodyAsJsonObject().getJsonObject(n).getString("error"));
 
     // Metrics: counters by task name move as tasks run.
     double before = counter(get(http, port, "/metrics").bodyAsString(), "celery_tasks_succeeded_total", "examples.mul");
@@ -130,11 +132,12 @@ class EventsAndBridgeTest extends AmqpTestBase {
   }
 
   @Test
-  void bridgeRefusesStateChangesWithoutATokenAndPublicBindingWithoutOne() throws Exception {
+  void bridgeRefusesStateChangesWithoutTheGeneratedTokenAndPublicBindingWithoutOne() throws Exception {
     startWorker(new JsonObject());
     WebClient http = WebClient.create(vertx);
     HttpResponse<Buffer> refused = post(http, worker.httpPort(), "/control/pool_grow", new JsonObject(), null);
-    assertEquals(403, refused.statusCode());
+    assertEquals(401, refused.statusCode());
+    assertEquals(200, post(http, worker.httpPort(), "/control/pool_grow", new JsonObject(), worker.httpToken()).statusCode());
     assertEquals(200, get(http, worker.httpPort(), "/control/inspect/stats").statusCode());
 
     io.vertx.core.Vertx other = io.celerity.support.BlockedThreadGuard.strictVertx();

@@ -40,6 +40,11 @@ public final class WorkerHarness implements AutoCloseable {
     return worker.httpPort();
   }
 
+  /** Bearer token of the HTTP bridge (configured or generated). */
+  public String httpToken() {
+    return worker.httpToken();
+  }
+
   /** Asks a verticle on {@code address} (with no body) and returns its reply. */
   public <T> T ask(String address) throws Exception {
     return vertx.eventBus().<T>request(address, null).toCompletionStage().toCompletableFuture()

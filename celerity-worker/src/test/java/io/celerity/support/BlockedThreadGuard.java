@@ -43,7 +43,7 @@ public class BlockedThreadGuard implements BeforeEachCallback, AfterEachCallback
 
   /**
    * Starts and stops one in-JVM worker (memory broker) before the first strict Vert.x of a test
-   * JVM: the first worker start-up loads Netty, Jackson, Vert.x Web and Micrometer classes on
+   * JVM: the first worker start-up (and HTTP request) loads Netty, Jackson, Vert.x Web and Micrometer classes on
    * event loops, hundreds of milliseconds on a cold JVM, which says nothing about our code.
    */
   private static synchronized void warmUp() {
@@ -58,6 +58,10 @@ public class BlockedThreadGuard implements BeforeEachCallback, AfterEachCallback
         .put("result_backend", "memory://").put("http_port", 0).put("hostname", "warm-up@localhost");
       String id = v.deployVerticle(worker, new io.vertx.core.DeploymentOptions().setConfig(conf))
         .toCompletionStage().toCompletableFuture().get(60, TimeUnit.SECONDS);
+      // one HTTP round trip: Netty registers its JFR events on the first buffer chunk, a second on a loaded machine
+      v.createHttpClient().request(io.vertx.core.http.HttpMethod.GET, worker.httpPort(), "127.0.0.1", "/health")
+        .compose(r -> r.send().compose(io.vertx.core.http.HttpClientResponse::body))
+        .toCompletionStage().toCompletableFuture().get(30, TimeUnit.SECONDS);
       worker.shutdown(false).toCompletionStage().toCompletableFuture().get(30, TimeUnit.SECONDS);
       v.undeploy(id).toCompletionStage().toCompletableFuture().get(30, TimeUnit.SECONDS);
     } catch (Exception e) {

@@ -4,6 +4,7 @@ import com.rabbitmq.client.AMQP;
 import io.celerity.transport.ConnectionLifecycle;
 import io.celerity.transport.FanoutBinding;
 import io.celerity.transport.PullSupport;
+import io.celerity.transport.Tls;
 import io.celerity.transport.Transport;
 import io.celerity.transport.TransportOptions;
 import io.celerity.types.Delivery;
@@ -118,13 +119,22 @@ public class AmqpTransport extends PullSupport {
   }
 
   private RabbitMQClient newClient() {
+    return RabbitMQClient.create(vertx, publisherOptions(url, options.connectionName()));
+  }
+
+  /** The publishing connection's options (the Vert.x client's). */
+  static RabbitMQOptions publisherOptions(AmqpUrl url, String connectionName) {
     RabbitMQOptions ro = new RabbitMQOptions()
       .setHost(url.host()).setPort(url.port()).setUser(url.user()).setPassword(url.password())
       .setVirtualHost(url.vhost()).setSsl(url.ssl())
       .setAutomaticRecoveryEnabled(false).setReconnectAttempts(0)
       .setConnectionTimeout(10_000).setRequestedHeartbeat(60)
-      .setConnectionName(options.connectionName());
-    return RabbitMQClient.create(vertx, ro);
+      .setConnectionName(connectionName);
+    if (url.ssl()) {
+      // the client hands its TLS context to a plain socket factory, which never checks host names: ours does
+      ro.setTrustOptions(Tls.vertxTrust()).setHostnameVerificationAlgorithm(Tls.HOSTNAME_VERIFICATION);
+    }
+    return ro;
   }
 
   /** Opens the publishing side: a client with publisher confirms and our exchanges declared. */

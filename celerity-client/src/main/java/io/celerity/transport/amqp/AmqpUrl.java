@@ -1,6 +1,9 @@
 package io.celerity.transport.amqp;
 
+import io.celerity.config.Urls;
+
 import java.net.URI;
+import java.net.URISyntaxException;
 import java.net.URLDecoder;
 import java.nio.charset.StandardCharsets;
 
@@ -22,7 +25,14 @@ public record AmqpUrl(String host, int port, String user, String password, Strin
     if (sep > 0 && (url.length() == sep + 3 || url.charAt(sep + 3) == '/')) {
       url = url.substring(0, sep + 3) + "localhost" + url.substring(sep + 3); // kombu: "amqp://" means localhost
     }
-    URI u = URI.create(url);
+    URI u;
+    try {
+      u = new URI(url);
+    } catch (URISyntaxException e) {
+      // the exception's own message quotes the URL, password and all; the scheme and position say enough
+      throw new IllegalArgumentException("invalid broker URL " + Urls.scheme(url) + "://…: " + e.getReason()
+        + " at index " + e.getIndex());
+    }
     boolean ssl = "amqps".equals(u.getScheme());
     String user = "guest";
     String password = "guest";
@@ -46,6 +56,7 @@ public record AmqpUrl(String host, int port, String user, String password, Strin
 
   /** The URL without the password, for logs. */
   public String redacted() {
-    return (ssl ? "amqps" : "amqp") + "://" + user + ":**@" + host + ":" + port + "/" + ("/".equals(vhost) ? "/" : vhost);
+    return Urls.redact((ssl ? "amqps" : "amqp") + "://" + user + ":" + password + "@" + host + ":" + port + "/"
+      + ("/".equals(vhost) ? "/" : vhost));
   }
 }

@@ -72,7 +72,7 @@ final class ConsumerConnection {
       // Consumer callbacks run on the reader thread itself: they only queue the delivery for the loop.
       f.setSharedExecutor(new InlineExecutor());
       if (url.ssl()) {
-        f.useSslProtocol(javax.net.ssl.SSLContext.getDefault());
+        f.useSslProtocol(io.celerity.transport.Tls.context());
         f.enableHostnameVerification();
       }
       Connection c = f.newConnection(name);

@@ -1,6 +1,7 @@
 package io.celerity.transport.redis;
 
 import io.celerity.config.Urls;
+import io.celerity.transport.Tls;
 import io.vertx.redis.client.RedisClientType;
 import io.vertx.redis.client.RedisOptions;
 import io.vertx.redis.client.RedisRole;
@@ -112,7 +113,7 @@ public record RedisBrokerUrl(List<String> endpoints, boolean sentinel, int db, M
     } else {
       o.setConnectionString(endpoints.get(0));
     }
-    return o;
+    return Tls.forRediss(o, endpoints.get(0));
   }
 
   /** For logs: the endpoints without passwords. */
