@@ -1,6 +1,5 @@
 package io.celerity.it;
 
-import io.celerity.Addresses;
 import io.celerity.support.Polling;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
@@ -57,8 +56,7 @@ class SemanticsInteropTest extends AmqpTestBase {
       options(call("examples.add", List.of(1, 2), Map.of()), Map.of("countdown", 5)),
       options(call("examples.add", List.of(3, 4), Map.of()), Map.of("eta", eta))));
     // both are held (unacked, scheduled) before they are due
-    Polling.until(() -> vertx.eventBus().<JsonArray>request(Addresses.CONSUMER_SCHEDULED, null).toCompletionStage()
-      .toCompletableFuture().get().body().size() == 2, 5_000);
+    Polling.until(() -> worker.consumerStats().etaHeld() == 2, 5_000);
     List<Map<String, Object>> r = client.get(List.of((String) sentIds.get(0).get("id"), (String) sentIds.get(1).get("id")), 15);
     assertEquals(3, r.get(0).get("result"));
     assertEquals(7, r.get(1).get("result"));
