@@ -64,7 +64,7 @@ public final class Addresses {
 
   /** control -> consumer: a {@code FanoutSubscription}; replies once consuming. */
   public static final String CONSUMER_FANOUT = "celerity.consumer.fanout";
-  /** control -> consumer: JSON array of held ETA requests, as {@code inspect scheduled} shows them. */
+  /** control -> consumer: replies {@code ControlRequests.Scheduled}, the requests held for their ETA. */
   public static final String CONSUMER_SCHEDULED = "celerity.consumer.scheduled";
   /** consumer -> control: pidbox deliveries ({@code Delivery}). */
   public static final String CONTROL_PIDBOX = "celerity.control.pidbox";

@@ -62,7 +62,8 @@ public class WorkerVerticle extends VerticleBase {
       io.celerity.types.ResultHealth.class, io.celerity.types.HeartbeatStatus.class,
       io.celerity.types.ControlRequests.Revoke.class, io.celerity.types.ControlRequests.RateLimit.class,
       io.celerity.types.ControlRequests.PoolResize.class, io.celerity.types.ControlRequests.Autoscale.class,
-      io.celerity.types.ControlRequests.PoolRequests.class, io.celerity.canvas.Launch.class)) {
+      io.celerity.types.ControlRequests.PoolRequests.class, io.celerity.types.ControlRequests.Scheduled.class,
+      io.celerity.canvas.Launch.class)) {
       LocalCodec.register(bus, c);
     }
     bus.<Boolean>consumer(Addresses.WORKER_SHUTDOWN, m -> shutdown(Boolean.TRUE.equals(m.body())).onComplete(ar -> m.reply(null)));

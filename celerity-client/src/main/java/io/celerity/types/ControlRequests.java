@@ -32,6 +32,10 @@ public final class ControlRequests {
   public record Autoscale(int max, int min) {
   }
 
+  /** {@code inspect scheduled} ({@code Addresses.CONSUMER_SCHEDULED} reply): the requests held for their ETA, earliest first. */
+  public record Scheduled(List<Request> requests) {
+  }
+
   /**
    * {@code inspect active} and {@code inspect reserved} ({@code Addresses.POOL_REQUESTS} reply): the
    * pool's requests as inspect shows them ({@code RequestInfo}).

@@ -48,6 +48,14 @@ public record TaskOutcome(Request request, TaskMessage message, String state, Ob
       ExceptionInfo.revoked(reason), 0, false, null, false, null);
   }
 
+  /**
+   * FAILURE of a message the consumer could not make a running request of (an unregistered task, a
+   * contained failure); there is no request, the consumer settles the delivery itself.
+   */
+  public static TaskOutcome failedBeforeRun(TaskMessage message, ExceptionInfo error) {
+    return new TaskOutcome(null, message, io.celerity.protocol.States.FAILURE, null, error, 0);
+  }
+
   /** An outcome a child's tracer stored (or, with {@code notStored}, could not store). */
   public static TaskOutcome tracedByChild(Request request, String state, Object value, ExceptionInfo error,
                                           double runtimeSeconds, ExceptionInfo notStored) {

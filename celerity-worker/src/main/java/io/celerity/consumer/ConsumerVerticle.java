@@ -4,7 +4,6 @@ import io.celerity.Addresses;
 import io.celerity.WorkerServices;
 import io.celerity.config.Urls;
 import io.celerity.config.WorkerOptions;
-import io.celerity.protocol.IsoTime;
 import io.celerity.transport.FanoutSubscription;
 import io.celerity.transport.Transport;
 import io.celerity.transport.TransportOptions;
@@ -12,8 +11,6 @@ import io.celerity.transport.Transports;
 import io.celerity.types.ConsumerStats;
 import io.celerity.types.ControlRequests;
 import io.celerity.types.OutgoingMessage;
-import io.celerity.types.Request;
-import io.celerity.types.RequestInfo;
 import io.celerity.types.Settle;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
@@ -106,14 +103,7 @@ public class ConsumerVerticle extends VerticleBase {
     });
     bus.<ControlRequests.RateLimit>consumer(Addresses.CONSUMER_RATE_LIMIT, m ->
       m.reply(consumer.rateLimit(m.body().task(), m.body().rateLimit())));
-    bus.consumer(Addresses.CONSUMER_SCHEDULED, m -> {
-      JsonArray out = new JsonArray();
-      for (Request r : consumer.scheduled()) {
-        out.add(new JsonObject().put("eta", IsoTime.utc(r.message().eta()))
-          .put("priority", 6).put("request", RequestInfo.of(r, null, false, null)));
-      }
-      m.reply(out);
-    });
+    bus.consumer(Addresses.CONSUMER_SCHEDULED, m -> m.reply(new ControlRequests.Scheduled(consumer.scheduled())));
     bus.consumer(Addresses.CONSUMER_QUEUES, m -> {
       JsonArray out = new JsonArray();
       transport.queues().forEach(q -> out.add(ActiveQueues.describe(q, options.getQueueMaxPriority())));

@@ -2,7 +2,6 @@ package io.celerity.consumer;
 
 import io.celerity.metrics.WorkerMetrics;
 import io.celerity.protocol.ExceptionInfo;
-import io.celerity.protocol.States;
 import io.celerity.protocol.TaskMessage;
 import io.celerity.types.Delivery;
 import io.celerity.types.Settle;
@@ -43,7 +42,7 @@ final class Containment {
       credit.notARequest();
     }
     if (message != null) {
-      results.accept(new TaskOutcome(null, message, States.FAILURE, null, ExceptionInfo.from(error), 0));
+      results.accept(TaskOutcome.failedBeforeRun(message, ExceptionInfo.from(error)));
     }
   }
 

@@ -6,7 +6,6 @@ import io.celerity.events.TaskEvents;
 import io.celerity.metrics.WorkerMetrics;
 import io.celerity.protocol.ExceptionInfo;
 import io.celerity.protocol.MessageDecoder;
-import io.celerity.protocol.States;
 import io.celerity.protocol.TaskMessage;
 import io.celerity.protocol.UndecodableBodyException;
 import io.celerity.transport.Transport;
@@ -133,8 +132,8 @@ public final class TaskConsumer {
           unknown.message().task());
         settler.settle(delivery, Settle.Action.REJECT);
         credit.notARequest();
-        ports.results().accept(new TaskOutcome(null, unknown.message(), States.FAILURE, null,
-          ExceptionInfo.notRegistered(unknown.message().task()), 0));
+        ports.results().accept(TaskOutcome.failedBeforeRun(unknown.message(),
+          ExceptionInfo.notRegistered(unknown.message().task())));
       }
     } catch (RuntimeException | StackOverflowError e) {
       containment.contain(delivery, message, e);

@@ -2,9 +2,12 @@ package io.celerity.control;
 
 import io.celerity.config.Urls;
 import io.celerity.config.WorkerOptions;
+import io.celerity.protocol.IsoTime;
 import io.celerity.task.TaskDefinition;
 import io.celerity.task.TaskOptions;
 import io.celerity.task.TaskRegistry;
+import io.celerity.types.Request;
+import io.celerity.types.RequestInfo;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 
@@ -38,6 +41,16 @@ public final class InspectViews {
    * {@code registered}: task names (built-ins only with {@code builtins}), each with the requested
    * attributes that are not None as {@code "name [attr=value ...]"}.
    */
+  /** {@code inspect scheduled}: each held request with its ETA, as Celery shows them. */
+  static JsonArray scheduled(List<Request> held) {
+    JsonArray out = new JsonArray();
+    for (Request r : held) {
+      out.add(new JsonObject().put("eta", IsoTime.utc(r.message().eta())).put("priority", 6)
+        .put("request", RequestInfo.of(r, null, false, null)));
+    }
+    return out;
+  }
+
   public static List<String> registered(TaskRegistry registry, WorkerOptions worker, JsonObject arguments) {
     List<String> items = new ArrayList<>();
     Object requested = arguments.getValue("taskinfoitems");

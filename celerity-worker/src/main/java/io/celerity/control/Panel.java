@@ -5,6 +5,7 @@ import io.celerity.config.WorkerOptions;
 import io.celerity.events.TaskEvents;
 import io.celerity.task.TaskRegistry;
 import io.celerity.types.ControlRequests;
+import io.celerity.types.RequestInfo;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.json.JsonArray;
@@ -48,7 +49,8 @@ final class Panel {
     commands.inspect("ping", a -> Future.succeededFuture(Map.of("ok", "pong")))
       .inspect("stats", a -> status.stats().map(s -> (Object) s))
       .inspect("registered", a -> Future.succeededFuture(InspectViews.registered(registry, options, a)))
-      .inspect("scheduled", a -> status.ask(Addresses.CONSUMER_SCHEDULED))
+      .inspect("scheduled", a -> status.<ControlRequests.Scheduled>ask(Addresses.CONSUMER_SCHEDULED)
+        .map(s -> (Object) InspectViews.scheduled(s.requests())))
       .control("revoke", this::revoke)
       .control("terminate", a -> revoke(a.copy().put("terminate", true)))
       .control("rate_limit", a -> status.<JsonObject>ask(Addresses.CONSUMER_RATE_LIMIT,
@@ -158,13 +160,13 @@ final class Panel {
   private Future<Object> queryTask(JsonObject a) {
     List<String> ids = ids(a, "ids");
     Future<ControlRequests.PoolRequests> pool = status.ask(Addresses.POOL_REQUESTS);
-    Future<JsonArray> scheduled = status.ask(Addresses.CONSUMER_SCHEDULED);
+    Future<ControlRequests.Scheduled> scheduled = status.ask(Addresses.CONSUMER_SCHEDULED);
     return Future.all(pool, scheduled).map(cf -> {
       JsonObject out = new JsonObject();
       collect(out, ids, "active", pool.result().active());
       collect(out, ids, "reserved", pool.result().reserved());
       JsonArray held = new JsonArray();
-      scheduled.result().forEach(s -> held.add(((JsonObject) s).getJsonObject("request")));
+      scheduled.result().requests().forEach(r -> held.add(RequestInfo.of(r, null, false, null)));
       collect(out, ids, "reserved", held);
       return out;
     });

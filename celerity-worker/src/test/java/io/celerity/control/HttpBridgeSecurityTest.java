@@ -100,7 +100,7 @@ class HttpBridgeSecurityTest {
     sameOrigin.put("Origin", "http://127.0.0.1:" + port);
     assertEquals(200, send(port, "POST", add, sameOrigin, json(), body).status());
     String id = new JsonObject(sent.body()).getString("task-id");
-    io.celerity.it.Polling.until(() -> "SUCCESS".equals(result(port, id).getString("state")), 15_000);
+    io.celerity.support.Polling.until(() -> "SUCCESS".equals(result(port, id).getString("state")), 15_000);
     assertEquals(4, result(port, id).getInteger("result"));
     // state-changing commands take the same token
     assertEquals(401, send(port, "POST", "/control/heartbeat", local(port), Map.of(), "").status());

@@ -35,7 +35,7 @@ class TaskEventsTest {
     }
     // no publisher yet: buffered until one is set, then flushed on its context in one go
     events.publisher(vertx.getOrCreateContext(), out::add);
-    io.celerity.it.Polling.until(() -> out.size() == 2, 5_000);
+    io.celerity.support.Polling.until(() -> out.size() == 2, 5_000);
     assertEquals("task.multi", out.get(0).routingKey());
     assertEquals(TaskEvents.MAX_BATCH, ((List<?>) Json.parse(out.get(0).body())).size());
     assertEquals("task.rejected", out.get(1).routingKey(), "a single event goes under its own routing key");

@@ -4,7 +4,6 @@ import io.celerity.canvas.Canvas;
 import io.celerity.canvas.Launch;
 import io.celerity.canvas.Signature;
 import io.celerity.types.OutgoingMessage;
-import io.vertx.core.Vertx;
 import io.vertx.core.json.JsonArray;
 import org.junit.jupiter.api.Test;
 
@@ -15,15 +14,25 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /** A Python Celery worker and ours completing the same chords, and a canvas built in Java run by both. */
-class CanvasFleetTest {
+class CanvasFleetTest extends AmqpTestBase {
+
+  @Override
+  protected String queuePrefix() {
+    return "canvas-fleet";
+  }
 
   @Test
   @SuppressWarnings("unchecked")
   void pythonAndOurWorkerCompleteChordsTogether() throws Exception {
-    String shared = Brokers.uniqueQueue("canvas-fleet");
+    String shared = queue;
     String pyQ = shared + "-py";
     String ourQ = shared + "-ours";
-    Vertx vertx = io.celerity.support.BlockedThreadGuard.strictVertx();
+    closeAfter(() -> {
+      try (Amqp amqp = new Amqp()) {
+        amqp.delete(pyQ);
+        amqp.delete(ourQ);
+      }
+    });
     try (PythonWorker py = PythonWorker.start(Brokers.AMQP_URL, Brokers.REDIS_URL, shared + "," + pyQ,
       Map.of("CELERITY_TEST_DEFAULT_QUEUE", shared))) {
       try (WorkerHarness ours = WorkerHarness.start(vertx, WorkerHarness.config(Brokers.AMQP_URL, Brokers.REDIS_URL, shared)
@@ -53,15 +62,8 @@ class CanvasFleetTest {
             amqp.publish(m.routingKey(), m.contentType(), m.headers(), m.body());
           }
         }
-        List<Map<String, Object>> r = new CeleryClient(Brokers.AMQP_URL, Brokers.REDIS_URL, shared).get(List.of(launch.id()), 60);
+        List<Map<String, Object>> r = client.get(List.of(launch.id()), 60);
         assertEquals(150, r.get(0).get("result"), r.toString()); // (3*2 + 3*3) * 10
-      }
-    } finally {
-      vertx.close().toCompletionStage().toCompletableFuture().get();
-      try (Amqp amqp = new Amqp()) {
-        for (String q : List.of(shared, pyQ, ourQ)) {
-          amqp.delete(q);
-        }
       }
     }
   }

@@ -2,6 +2,7 @@ package io.celerity.it;
 
 import com.fasterxml.jackson.core.type.TypeReference;
 import io.celerity.protocol.Json;
+import io.celerity.support.Polling;
 
 import java.io.File;
 import java.io.IOException;

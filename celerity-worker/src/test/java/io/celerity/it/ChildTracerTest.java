@@ -2,6 +2,7 @@ package io.celerity.it;
 
 import io.celerity.Addresses;
 import io.celerity.protocol.Json;
+import io.celerity.support.Polling;
 import io.celerity.types.ResultStats;
 import io.vertx.core.json.JsonObject;
 import io.vertx.redis.client.Response;

@@ -1,5 +1,6 @@
 package io.celerity.it;
 
+import io.celerity.support.Polling;
 import io.celerity.canvas.Canvas;
 import io.celerity.canvas.Signature;
 import io.celerity.client.AsyncResult;

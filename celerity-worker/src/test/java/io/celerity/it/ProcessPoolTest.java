@@ -1,5 +1,6 @@
 package io.celerity.it;
 
+import io.celerity.support.Polling;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import org.junit.jupiter.api.Test;

@@ -1,5 +1,7 @@
 package io.celerity.it;
 
+import io.celerity.support.Polling;
+
 import java.io.File;
 import java.io.IOException;
 import java.nio.file.Files;

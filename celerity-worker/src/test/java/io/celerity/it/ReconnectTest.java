@@ -1,6 +1,7 @@
 package io.celerity.it;
 
 import io.celerity.Addresses;
+import io.celerity.support.Polling;
 import io.celerity.transport.amqp.AmqpUrl;
 import io.celerity.types.ConsumerStats;
 import io.vertx.core.json.JsonObject;

@@ -1,5 +1,6 @@
 package io.celerity.it;
 
+import io.celerity.support.Polling;
 import io.celerity.types.ConsumerStats;
 
 import java.util.ArrayList;

@@ -9,15 +9,18 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /** Remote control and events on the Redis transport, ending with {@code celery control shutdown} of a worker process. */
-class RedisControlTest {
+class RedisControlTest extends RedisTestBase {
+
+  @Override
+  protected String queuePrefix() {
+    return "rctl";
+  }
 
   @Test
   void inspectEventsAndRemoteShutdownOnRedis() throws Exception {
-    String queue = Brokers.uniqueQueue("rctl");
     String node = "celerity-" + queue + "@localhost";
-    CeleryControl ctl = new CeleryControl(Brokers.REDIS_URL);
-    CeleryClient client = new CeleryClient(Brokers.REDIS_URL, Brokers.REDIS_URL, queue);
-    try (WorkerProcess worker = WorkerProcess.start("--broker", Brokers.REDIS_URL, "--result-backend", Brokers.REDIS_URL,
+    CeleryControl ctl = new CeleryControl(brokerUrl());
+    try (WorkerProcess worker = WorkerProcess.start("--broker", brokerUrl(), "--result-backend", resultsUrl(),
       "-Q", queue, "-n", node, "--http-port", "0", "-E", "-c", "2")) {
       worker.waitForLog(node + " ready.", 60_000);
       assertEquals(Map.of("ok", "pong"), ctl.cliJson("inspect", "ping", "-d", node).get(node));
@@ -36,10 +39,6 @@ class RedisControlTest {
       assertTrue(r.stderr().contains("No nodes replied"), r.stderr());
       assertEquals(0, worker.waitForExit(30_000));
       assertTrue(offline.events().stream().anyMatch(e -> "worker-offline".equals(e.get("type"))));
-    } finally {
-      try (RedisCli redis = new RedisCli(Brokers.REDIS_URL)) {
-        redis.deleteQueue(queue);
-      }
     }
   }
 }

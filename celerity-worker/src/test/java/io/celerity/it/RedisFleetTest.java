@@ -1,5 +1,6 @@
 package io.celerity.it;
 
+import io.celerity.support.Polling;
 import org.junit.jupiter.api.Test;
 
 import java.util.ArrayList;

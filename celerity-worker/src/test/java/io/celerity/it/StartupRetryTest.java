@@ -1,6 +1,7 @@
 package io.celerity.it;
 
 import io.celerity.WorkerVerticle;
+import io.celerity.support.Polling;
 import io.celerity.transport.BrokerUnreachableException;
 import io.celerity.transport.amqp.AmqpUrl;
 import io.vertx.core.DeploymentOptions;

@@ -58,6 +58,17 @@ public class TestTasks {
     return GATES.computeIfAbsent(gate, k -> new java.util.concurrent.CountDownLatch(1)).await(60, java.util.concurrent.TimeUnit.SECONDS);
   }
 
+  /** Burns its thread until the test opens {@code gate}, ignoring interrupts like CPU-bound code (at most 60 s). */
+  @Task(name = "tests.spin")
+  public static Object spin(String gate) {
+    java.util.concurrent.CountDownLatch latch = GATES.computeIfAbsent(gate, k -> new java.util.concurrent.CountDownLatch(1));
+    long end = System.nanoTime() + 60_000_000_000L;
+    while (latch.getCount() > 0 && System.nanoTime() < end) {
+      Thread.onSpinWait();
+    }
+    return "spun";
+  }
+
   @Task(name = "tests.busy")
   public static Object busy(double seconds) {
     // ignores interrupts, like CPU-bound code

@@ -1,5 +1,6 @@
 package io.celerity.it;
 
+import io.celerity.support.Polling;
 import javax.net.ssl.KeyManagerFactory;
 import javax.net.ssl.SSLContext;
 import javax.net.ssl.SSLServerSocket;

@@ -91,9 +91,9 @@ class TaskPoolExpiryTest {
     });
     assertEquals(1, runner.started.size());
     assertEquals(1, onLoop(ctx, pool::queuedCount), "the expiring request waits for the slot");
-    io.celerity.it.Polling.until(() -> Instant.now().isAfter(expiring.message().expires()), 10_000);
+    io.celerity.support.Polling.until(() -> Instant.now().isAfter(expiring.message().expires()), 10_000);
     runner.completions.get(0).done(null, null);
-    io.celerity.it.Polling.until(() -> finished.size() == 2, 10_000);
+    io.celerity.support.Polling.until(() -> finished.size() == 2, 10_000);
     assertEquals(1, runner.started.size(), "the expired request never reached the runner");
     TaskOutcome revoked = finished.get(1);
     assertEquals(States.REVOKED, revoked.state());

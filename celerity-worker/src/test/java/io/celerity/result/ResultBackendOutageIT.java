@@ -2,10 +2,10 @@ package io.celerity.result;
 
 import io.celerity.Addresses;
 import io.celerity.WorkerVerticle;
-import io.celerity.it.Polling;
 import io.celerity.it.TcpProxy;
 import io.celerity.metrics.WorkerMetrics;
 import io.celerity.protocol.TaskMessages;
+import io.celerity.support.Polling;
 import io.celerity.task.TaskRegistry;
 import io.celerity.transport.memory.MemoryBroker;
 import io.celerity.types.OutgoingMessage;

@@ -1,6 +1,6 @@
 package io.celerity.support;
 
-import io.celerity.it.Polling;
+import io.celerity.support.Polling;
 import io.vertx.core.Context;
 
 import java.util.concurrent.Callable;

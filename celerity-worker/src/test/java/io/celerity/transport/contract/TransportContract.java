@@ -1,8 +1,8 @@
 package io.celerity.transport.contract;
 
-import io.celerity.it.Polling;
 import io.celerity.it.TcpProxy;
 import io.celerity.support.BlockedThreadGuard;
+import io.celerity.support.Polling;
 import io.celerity.transport.Transport;
 import io.celerity.transport.TransportOptions;
 import io.celerity.transport.Transports;

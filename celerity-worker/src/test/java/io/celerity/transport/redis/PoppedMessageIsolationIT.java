@@ -1,10 +1,10 @@
 package io.celerity.transport.redis;
 
 import io.celerity.it.Brokers;
-import io.celerity.it.Polling;
 import io.celerity.it.RedisCli;
 import io.celerity.protocol.Json;
 import io.celerity.support.BlockedThreadGuard;
+import io.celerity.support.Polling;
 import io.celerity.transport.TransportOptions;
 import io.celerity.types.Delivery;
 import io.celerity.types.OutgoingMessage;

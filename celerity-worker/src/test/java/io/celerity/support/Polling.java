@@ -1,4 +1,4 @@
-package io.celerity.it;
+package io.celerity.support;
 
 import java.util.concurrent.Callable;
 
