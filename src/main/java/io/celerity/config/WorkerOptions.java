@@ -90,6 +90,12 @@ public class WorkerOptions {
   private Integer maxAbandonedThreads;
   private long maxDecompressedBody = DEFAULT_MAX_DECOMPRESSED_BODY;
   private double unsettledDeadline = DEFAULT_UNSETTLED_DEADLINE;
+  // --- issue 16 settings ---
+  public static final int DEFAULT_MONITOR_MAX_TASKS = 10_000;
+  private boolean monitorEvents = true;
+  private int monitorMaxTasks = DEFAULT_MONITOR_MAX_TASKS;
+  private String logFormat = "text";
+  // --- end of issue 16 settings ---
 
   public WorkerOptions() {
   }
@@ -168,6 +174,17 @@ public class WorkerOptions {
     maxAbandonedThreads = json.getInteger("max_abandoned_threads", maxAbandonedThreads);
     maxDecompressedBody = json.getLong("max_decompressed_body", maxDecompressedBody);
     unsettledDeadline = json.getDouble("unsettled_deadline", unsettledDeadline);
+    // --- issue 16 settings ---
+    monitorEvents = json.getBoolean("monitor_events", monitorEvents);
+    monitorMaxTasks = json.getInteger("monitor_max_tasks", monitorMaxTasks);
+    logFormat = json.getString("log_format", logFormat);
+    if (monitorMaxTasks < 1) {
+      throw new IllegalArgumentException("monitor_max_tasks must be at least 1");
+    }
+    if (!List.of("text", "json").contains(logFormat)) {
+      throw new IllegalArgumentException("log_format is 'text' or 'json', not '" + logFormat + "'");
+    }
+    // --- end of issue 16 settings ---
     validate();
   }
 
@@ -269,7 +286,9 @@ public class WorkerOptions {
       .put("result_backend_base_sleep_between_retries_ms", resultBackendBaseSleepBetweenRetriesMs)
       .put("result_backend_max_sleep_between_retries_ms", resultBackendMaxSleepBetweenRetriesMs)
       .put("max_abandoned_threads", maxAbandonedThreads) // null: follows the concurrency
-      .put("max_decompressed_body", maxDecompressedBody).put("unsettled_deadline", unsettledDeadline);
+      .put("max_decompressed_body", maxDecompressedBody).put("unsettled_deadline", unsettledDeadline)
+      // --- issue 16 settings ---
+      .put("monitor_events", monitorEvents).put("monitor_max_tasks", monitorMaxTasks).put("log_format", logFormat);
     return j;
   }
 
@@ -551,4 +570,22 @@ public class WorkerOptions {
   public double getUnsettledDeadline() {
     return unsettledDeadline;
   }
+
+  // --- issue 16 settings ---
+
+  /** Whether the bridge's event monitor (dashboard, Flower API task history) listens to {@code celeryev}. */
+  public boolean isMonitorEvents() {
+    return monitorEvents;
+  }
+
+  /** Tasks the event monitor keeps (Flower's {@code max_tasks}); the oldest seen go first. */
+  public int getMonitorMaxTasks() {
+    return monitorMaxTasks;
+  }
+
+  /** {@code text} (Celery's log lines) or {@code json} (one JSON object per line, with the task's MDC). */
+  public String getLogFormat() {
+    return logFormat;
+  }
+  // --- end of issue 16 settings ---
 }

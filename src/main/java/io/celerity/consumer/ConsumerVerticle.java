@@ -115,6 +115,7 @@ public class ConsumerVerticle extends VerticleBase {
       m.reply(out);
     });
     bus.<JsonObject>consumer(Addresses.CONSUMER_RATE_LIMIT, m -> m.reply(rateLimit(m.body())));
+    bus.consumer(Addresses.CONSUMER_QUEUE_LENGTHS, m -> QueueLengths.of(transport).onComplete(ar -> m.reply(ar.result())));
     transport.connectionLostHandler(gen -> {
       unsettled.forgetGeneration(gen);
       etaTimer.forgetGeneration(gen);

@@ -30,15 +30,21 @@ final class HttpBridge {
   private final HttpAuth auth;
   private final WorkerMetrics metrics;
   private final WorkerStatus status;
+  private final FlowerApi flower;
+  private final Dashboard dashboard;
+  private final java.util.function.Predicate<String> knownTask;
 
   HttpBridge(Vertx vertx, WorkerOptions options, ControlCommands commands, HttpAuth auth, WorkerMetrics metrics,
-             WorkerStatus status) {
+             WorkerStatus status, FlowerApi flower, Dashboard dashboard, java.util.function.Predicate<String> knownTask) {
     this.vertx = vertx;
     this.options = options;
     this.commands = commands;
     this.auth = auth;
     this.metrics = metrics;
     this.status = status;
+    this.flower = flower;
+    this.dashboard = dashboard;
+    this.knownTask = knownTask;
   }
 
   Future<HttpServer> listen() {
@@ -53,8 +59,19 @@ final class HttpBridge {
     router.get("/control/inspect/:command").handler(rc -> httpCommand(rc, true));
     router.post("/control/inspect/:command").handler(rc -> httpCommand(rc, true));
     router.post("/control/:command").handler(rc -> httpCommand(rc, false));
-    router.post("/api/task/async-apply/:name").handler(auth::requireTokenIfSet).handler(this::asyncApply);
+    router.post("/api/task/async-apply/:name").handler(auth::requireTokenIfSet).handler(rc -> asyncApply(rc, true));
+    router.post("/api/task/send-task/:name").handler(auth::requireTokenIfSet).handler(rc -> asyncApply(rc, false));
     router.get("/api/task/result/:id").handler(this::result);
+    flower.reads(router);
+    dashboard.reads(router);
+    flower.actions(router, rc -> {
+      if (auth.allowed(rc)) {
+        rc.next();
+      } else {
+        auth.refuse(rc);
+      }
+    });
+    FlowerApi.jsonErrors(router);
     return vertx.createHttpServer().requestHandler(router).listen(options.getHttpPort(), options.getHttpHost());
   }
 
@@ -134,9 +151,17 @@ final class HttpBridge {
       .onFailure(err -> json(rc, 503, new JsonObject().put("error", err.getMessage())));
   }
 
-  /** Flower's {@code POST /api/task/async-apply/<name>} with body {@code {"args": [...], "kwargs": {...}}}. */
+  /**
+   * Flower's {@code POST /api/task/async-apply/<name>} with body {@code {"args": [...], "kwargs": {...}}}:
+   * 404 for a task name neither registered here nor seen in the events of another worker, as Flower
+   * answers for names its app does not know. {@code send-task} sends any name, as Flower's does.
+   */
   @SuppressWarnings("unchecked")
-  private void asyncApply(RoutingContext rc) {
+  private void asyncApply(RoutingContext rc, boolean knownOnly) {
+    if (knownOnly && !knownTask.test(rc.pathParam("name"))) {
+      json(rc, 404, new JsonObject().put("error", "Unknown task '" + rc.pathParam("name") + "'"));
+      return;
+    }
     List<Object> args = List.of();
     Map<String, Object> kwargs = Map.of();
     String queue = options.getQueues().get(0);

@@ -272,7 +272,9 @@ public class AmqpTransport extends PullSupport {
   }
 
   private Future<Void> fanout(RabbitMQClient c, long gen, FanoutBinding b, Handler<Delivery> h) {
-    return c.exchangeDeclare(b.exchange(), "fanout", false, false)
+    // celeryev is Celery's durable topic exchange (an event monitor binds to it with '#'); the rest are fanouts
+    boolean events = EVENT_EXCHANGE.equals(b.exchange());
+    return c.exchangeDeclare(b.exchange(), events ? "topic" : "fanout", events, false)
       .compose(v -> c.queueDeclare(b.queue(), false, false, true, new JsonObject(new java.util.HashMap<>(b.queueArguments()))))
       .compose(v -> c.queueBind(b.queue(), b.exchange(), b.routingKey()))
       .compose(v -> c.basicConsumer(b.queue(), new QueueOptions().setAutoAck(true)))
@@ -514,6 +516,14 @@ public class AmqpTransport extends PullSupport {
   @Override
   public List<String> queues() {
     return java.util.Collections.unmodifiableList(queues);
+  }
+
+  @Override
+  public Future<Long> messageCount(String queue) {
+    // only queues we consume: a passive declare of a missing queue would close the publishing channel
+    RabbitMQClient c = client;
+    return c == null || !queues.contains(queue) ? Future.failedFuture("not connected or not a consumed queue")
+      : c.messageCount(queue);
   }
 
   @Override
