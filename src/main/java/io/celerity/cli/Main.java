@@ -147,12 +147,7 @@ public class Main implements Runnable {
       // to loop, and fewer loops means fewer thread wake-ups per task (measured: 10-25% more tasks/s).
       Vertx vertx = Vertx.vertx(new VertxOptions().setBlockedThreadCheckInterval(1000)
         .setEventLoopPoolSize(options.getEventLoops())
-        .setMetricsOptions(new io.vertx.micrometer.MicrometerMetricsOptions().setEnabled(true)
-          .addDisabledMetricsCategory(io.vertx.micrometer.MetricsDomain.EVENT_BUS)
-          .addDisabledMetricsCategory(io.vertx.micrometer.MetricsDomain.NET_CLIENT)
-          .addDisabledMetricsCategory(io.vertx.micrometer.MetricsDomain.NAMED_POOLS)
-          .setRegistryName(io.celerity.metrics.WorkerMetrics.REGISTRY_NAME)
-          .setPrometheusOptions(new io.vertx.micrometer.VertxPrometheusOptions().setEnabled(true))));
+        .setMetricsOptions(io.celerity.metrics.WorkerMetrics.vertxMetricsOptions()));
       // Installed before deploying, so a SIGTERM during start-up is a warm shutdown too.
       sun.misc.SignalHandler shutdown = installSignalHandlers(vertx, options);
       // Remote control's shutdown command: the same as a first SIGTERM.
