@@ -91,7 +91,8 @@ public class ConsumerVerticle extends VerticleBase {
     controlHandlers(bus);
     bus.<Settle>consumer(Addresses.CONSUMER_SETTLE, m -> settle(m.body()));
     bus.<Settle.Batch>consumer(Addresses.CONSUMER_SETTLE_ALL, m -> m.body().settles().forEach(this::settle));
-    bus.<OutgoingMessage>consumer(Addresses.BROKER_PUBLISH, m -> transport.publish(m.body())
+    // every message leaves here: those published for a task carry its trace context (TaskTracing)
+    bus.<OutgoingMessage>consumer(Addresses.BROKER_PUBLISH, m -> transport.publish(io.celerity.tracing.TaskTracing.propagate(m.body()))
       .onSuccess(v -> m.reply(null))
       .onFailure(err -> m.fail(500, err.getMessage())));
     bus.consumer(Addresses.CONSUMER_STATS, m -> m.reply(stats()));
@@ -228,7 +229,9 @@ public class ConsumerVerticle extends VerticleBase {
     metrics.received(request.message().task());
     events.taskReceived(request);
     if (log.isInfoEnabled()) {
-      log.info("Task {} received", request.logName());
+      try (io.celerity.types.TaskMdc.Scope mdc = io.celerity.types.TaskMdc.enter(request.id(), request.message().task())) {
+        log.info("Task {} received", request.logName());
+      }
     }
     if (discardIfRevoked(request)) {
       credit.discarded(request);

@@ -195,6 +195,9 @@ public class TaskPool {
       return; // terminated between its start on a pool thread and this report
     }
     Request request = job.request;
+    if (job.span == null) { // runners that do not start bodies themselves
+      job.span = io.celerity.tracing.TaskTracing.start(request.message(), request.hostname());
+    }
     running.add(job);
     processed++;
     totals.merge(request.message().task(), 1L, Long::sum);
@@ -272,7 +275,10 @@ public class TaskPool {
   }
 
   private void finish(Job job, TaskOutcome outcome) {
-    finish(job, () -> listener.finished(outcome));
+    finish(job, () -> {
+      io.celerity.tracing.TaskTracing.end(job.span, outcome);
+      listener.finished(outcome);
+    });
   }
 
   /**
@@ -284,6 +290,7 @@ public class TaskPool {
     if (!end(job)) {
       return;
     }
+    io.celerity.tracing.TaskTracing.end(job.span, outcome);
     listener.finished(outcome);
     stop.run();
     if (job.holdsSlot) {
