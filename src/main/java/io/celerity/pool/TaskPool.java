@@ -240,7 +240,10 @@ public class TaskPool {
     Request r = job.request;
     if (r.acksLate() && (r.rejectOnWorkerLost() || rejectOnWorkerLost.test(r))) {
       log.warn("Worker lost while running {}; the message is requeued (reject_on_worker_lost)", r.logName());
-      finish(job, () -> listener.requeued(r));
+      finish(job, () -> {
+        io.celerity.tracing.TaskTracing.endRequeued(job.span);
+        listener.requeued(r);
+      });
     } else {
       complete(job, null, error);
     }

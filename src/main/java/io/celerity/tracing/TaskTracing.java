@@ -124,6 +124,15 @@ public final class TaskTracing {
     span.end();
   }
 
+  /** Ends the span of a task whose process died and whose message goes back to the queue. */
+  public static void endRequeued(Span span) {
+    if (span != null) {
+      span.setAttribute(STATE, "REQUEUED");
+      span.setStatus(StatusCode.ERROR, "worker lost; message requeued");
+      span.end();
+    }
+  }
+
   /**
    * A message the worker publishes, with the trace context of the task it is published for: a task
    * message whose {@code parent_id} (a callback, chain step, chord body) or {@code id} (a retry)
