@@ -226,31 +226,27 @@ public final class ClusterState {
   }
 
   private Task task(String uuid) {
-    Task t = tasks.get(uuid);
-    if (t == null) {
-      t = new Task(uuid);
-      tasks.put(uuid, t);
-      evict(tasks, maxTasks);
-    }
-    return t;
+    return getOrCreate(tasks, uuid, Task::new, maxTasks);
   }
 
   private Worker worker(String hostname) {
-    Worker w = workers.get(hostname);
-    if (w == null) {
-      w = new Worker(hostname);
-      workers.put(hostname, w);
-      evict(workers, maxWorkers);
-    }
-    return w;
+    return getOrCreate(workers, hostname, Worker::new, maxWorkers);
   }
 
-  private static void evict(LinkedHashMap<String, ?> map, int max) {
-    Iterator<String> oldest = map.keySet().iterator();
-    while (map.size() > max) {
-      oldest.next();
-      oldest.remove();
+  /** The entry of {@code key}, created when missing; past {@code max} entries the oldest created go. */
+  private static <V> V getOrCreate(LinkedHashMap<String, V> map, String key, java.util.function.Function<String, V> create,
+                                   int max) {
+    V v = map.get(key);
+    if (v == null) {
+      v = create.apply(key);
+      map.put(key, v);
+      Iterator<String> oldest = map.keySet().iterator();
+      while (map.size() > max) {
+        oldest.next();
+        oldest.remove();
+      }
     }
+    return v;
   }
 
   public Task task(String uuid, boolean create) {
