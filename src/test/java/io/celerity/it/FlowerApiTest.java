@@ -129,6 +129,24 @@ class FlowerApiTest extends InteropTestBase {
     assertNotNull(wrongMethod.bodyAsJsonObject().getString("error"));
   }
 
+  /** On a Redis broker the monitor subscribes to kombu's celeryev fanout channel: the worker's own tasks show up. */
+  @Test
+  void onRedisTheHistoryComesThroughThePubSubChannel() throws Exception {
+    worker = WorkerHarness.start(vertx, WorkerHarness.config(Brokers.REDIS_BROKER_URL, Brokers.REDIS_RESULTS_URL, queue)
+      .put("task_events", true));
+    WebClient http = WebClient.create(vertx);
+    String id = (String) new CeleryClient(Brokers.REDIS_BROKER_URL, Brokers.REDIS_RESULTS_URL, queue)
+      .call(List.of(CeleryClient.call("examples.add", List.of(20, 22), Map.of()))).get(0).get("id");
+    Polling.until(() -> "SUCCESS".equals(get(http, worker.httpPort(), "/api/task/info/" + id).bodyAsJsonObject()
+      .getString("state")), 30_000);
+    assertEquals("42", get(http, worker.httpPort(), "/api/task/info/" + id).bodyAsJsonObject().getString("result"));
+    JsonArray seen = get(http, worker.httpPort(), "/dashboard/api/state").bodyAsJsonObject().getJsonArray("workers");
+    assertTrue(seen.stream().anyMatch(w -> node().equals(((JsonObject) w).getString("hostname"))
+      && "ONLINE".equals(((JsonObject) w).getString("status"))), "seen through its own events: " + seen);
+    JsonArray lengths = get(http, worker.httpPort(), "/api/queues/length").bodyAsJsonObject().getJsonArray("active_queues");
+    assertEquals(new JsonObject().put("name", queue).put("messages", 0L), lengths.getJsonObject(0));
+  }
+
   static HttpResponse<Buffer> get(WebClient http, int port, String uri) throws Exception {
     return http.get(port, "127.0.0.1", uri).send().toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS);
   }
