@@ -2,7 +2,7 @@
 # Installs (if missing) and starts the services the Celerity integration tests need:
 #   RabbitMQ on 127.0.0.1:5672 (guest/guest, vhost "celerity-test"), Redis on 127.0.0.1:6379,
 #   Debian's python3-celery / python3-redis (the real Celery client, run with /usr/bin/python3),
-#   docker-compose (only used to validate docker-compose.yml).
+#   docker-compose (only used to validate docker-compose.yml), Debian's chromium (the dashboard test, headless).
 # Idempotent and non-interactive: safe to run repeatedly, with CI=true and no stdin, as root on
 # Debian 12. Fast path (everything installed and running) takes a few seconds.
 set -euo pipefail
@@ -20,7 +20,7 @@ if [ "$(id -u)" != "0" ]; then
 fi
 
 # ---------------------------------------------------------------- packages
-PACKAGES=(rabbitmq-server redis-server python3-celery python3-redis docker-compose)
+PACKAGES=(rabbitmq-server redis-server python3-celery python3-redis docker-compose chromium)
 missing=()
 for p in "${PACKAGES[@]}"; do
   if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed"; then

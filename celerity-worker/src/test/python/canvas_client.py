@@ -79,6 +79,11 @@ def scenario(app, name, arg):
         out['task_id'] = r.id
         out['errback'] = get(AsyncResult(eb_id, app=app))
         return out
+    if name == 'traced':
+        # arg: a W3C traceparent, sent as opentelemetry-instrumentation-celery sends it (a message header)
+        c = chain(s(app, 'add', 1, 2), s(app, 'add', 3), s(app, 'mul', 10)).apply_async(headers={'traceparent': arg})
+        d = chord([s(app, 'add', 1, 1), s(app, 'add', 2, 2)], s(app, 'xsum')).apply_async(headers={'traceparent': arg})
+        return {'chain': get(c), 'chord': get(d)}
     if name == 'chain':
         return get(chain(s(app, 'add', 1, 2), s(app, 'add', 3), s(app, 'mul', 10)).apply_async())
     if name == 'chain_immutable':

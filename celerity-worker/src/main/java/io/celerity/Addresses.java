@@ -69,6 +69,11 @@ public final class Addresses {
   /** consumer -> control: pidbox deliveries ({@code Delivery}). */
   public static final String CONTROL_PIDBOX = "celerity.control.pidbox";
 
+  /** consumer -> control: deliveries of the event monitor's {@code celeryev} queue ({@code Delivery}). */
+  public static final String CONTROL_EVENTS = "celerity.control.events";
+  /** control -> consumer: JSON array {@code [{"name", "messages"}]} of the consumed queues, where the broker tells. */
+  public static final String CONSUMER_QUEUE_LENGTHS = "celerity.consumer.queue-lengths";
+
   /** pool-dispatcher -> consumer: this many (Integer) requests left the pool; sent only with {@code disable_prefetch}. */
   public static final String CONSUMER_SLOTS_FREED = "celerity.consumer.slots-freed";
 

@@ -208,6 +208,18 @@ public final class Settings {
       + "`celerity_pool_abandoned_threads`"));
 
   // --- settings added by other issues: one add(...) line each, here ---
+  // issue 16: the bridge's event monitor and the log format
+  public static final Setting<Boolean> MONITOR_EVENTS = add(bool("monitor_events", true)
+    .celeryDoc("Flower's event receiver")
+    .doc("the HTTP bridge listens to Celery's events (`celeryev`, a queue of its own bound with `#`, as Flower does) "
+      + "and keeps the task history and the workers seen that the dashboard and the Flower API serve "
+      + "([observability.md](observability.md)); false: no event queue, both stay empty"));
+  public static final Setting<Integer> MONITOR_MAX_TASKS = add(integer("monitor_max_tasks", DEFAULT_MONITOR_MAX_TASKS)
+    .celeryDoc("Flower's `--max_tasks`").check(n -> n >= 1, "be at least 1")
+    .doc("tasks the event monitor keeps in memory; past it the oldest seen go first"));
+  public static final Setting<String> LOG_FORMAT = add(text("log_format", DEFAULT_LOG_FORMAT).choices("text", "json")
+    .doc("`text`: Celery's log lines; `json`: one JSON object per line with the MDC (`task_id`, `task_name`) as "
+      + "fields ([observability.md](observability.md)). `CELERITY_LOG_FORMAT=json` also switches the `-P process` children"));
 
   private Settings() {
   }

@@ -24,6 +24,8 @@ public class WorkerOptions {
   public static final long DEFAULT_RESULT_EXPIRES = 86400;
   public static final String DEFAULT_HTTP_HOST = "127.0.0.1";
   public static final int DEFAULT_HTTP_PORT = 8080;
+  public static final int DEFAULT_MONITOR_MAX_TASKS = 10_000;
+  public static final String DEFAULT_LOG_FORMAT = "text";
   /** Shortest {@code http_token} accepted. */
   public static final int MIN_HTTP_TOKEN_LENGTH = 16;
   public static final double DEFAULT_SHUTDOWN_TIMEOUT = 60;
@@ -288,6 +290,21 @@ public class WorkerOptions {
   /** {@code http_cors_origins}: origins whose pages may call the bridge (CORS); empty = none. */
   public List<String> getHttpCorsOrigins() {
     return get(Settings.HTTP_CORS_ORIGINS);
+  }
+
+  /** Whether the bridge's event monitor (dashboard, Flower API task history) listens to {@code celeryev}. */
+  public boolean isMonitorEvents() {
+    return get(Settings.MONITOR_EVENTS);
+  }
+
+  /** Tasks the event monitor keeps (Flower's {@code max_tasks}); the oldest seen go first. */
+  public int getMonitorMaxTasks() {
+    return get(Settings.MONITOR_MAX_TASKS);
+  }
+
+  /** {@code text} (Celery's log lines) or {@code json} (one JSON object per line, with the task's MDC). */
+  public String getLogFormat() {
+    return get(Settings.LOG_FORMAT);
   }
 
   public String getHttpToken() {

@@ -47,6 +47,11 @@ public interface Transport {
   /** The task queues consumed now. */
   java.util.List<String> queues();
 
+  /** Messages ready in a consumed queue, where the broker tells (Flower's {@code /api/queues/length}). */
+  default Future<Long> messageCount(String queue) {
+    return Future.failedFuture(new UnsupportedOperationException("this broker does not report queue lengths"));
+  }
+
   /** Stops delivering new messages; unacked ones stay ours until acked, rejected or the connection closes. */
   Future<Void> stopConsuming();
 

@@ -1,6 +1,7 @@
 package io.celerity.consumer;
 
 import io.celerity.Addresses;
+import io.celerity.tracing.TaskTracing;
 import io.celerity.WorkerServices;
 import io.celerity.config.Urls;
 import io.celerity.config.WorkerOptions;
@@ -52,10 +53,12 @@ public class ConsumerVerticle extends VerticleBase {
     controlHandlers(bus);
     bus.<Settle>consumer(Addresses.CONSUMER_SETTLE, m -> consumer.settle(m.body()));
     bus.<Settle.Batch>consumer(Addresses.CONSUMER_SETTLE_ALL, m -> m.body().settles().forEach(consumer::settle));
-    bus.<OutgoingMessage>consumer(Addresses.BROKER_PUBLISH, m -> transport.publish(m.body())
+    // every message leaves here: those published for a task carry its trace context (TaskTracing)
+    bus.<OutgoingMessage>consumer(Addresses.BROKER_PUBLISH, m -> transport.publish(TaskTracing.propagate(m.body()))
       .onSuccess(v -> m.reply(null))
       .onFailure(err -> m.fail(500, err.getMessage())));
     bus.consumer(Addresses.CONSUMER_STATS, m -> m.reply(stats()));
+    bus.consumer(Addresses.CONSUMER_QUEUE_LENGTHS, m -> QueueLengths.of(transport).onComplete(ar -> m.reply(ar.result())));
     bus.consumer(Addresses.CONSUMER_STOP, m -> transport.stopConsuming().onComplete(ar -> m.reply(null)));
     bus.<Integer>consumer(Addresses.CONSUMER_SLOTS_FREED, m -> consumer.slotsFreed(m.body()));
     if (options.isDisablePrefetch()) {

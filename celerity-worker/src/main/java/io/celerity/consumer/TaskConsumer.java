@@ -9,6 +9,7 @@ import io.celerity.protocol.MessageDecoder;
 import io.celerity.protocol.TaskMessage;
 import io.celerity.protocol.UndecodableBodyException;
 import io.celerity.transport.Transport;
+import io.celerity.types.TaskMdc;
 import io.celerity.types.Delivery;
 import io.celerity.types.Request;
 import io.celerity.types.Settle;
@@ -144,7 +145,9 @@ public final class TaskConsumer {
     metrics.received(request.message().task());
     events.taskReceived(request);
     if (log.isInfoEnabled()) {
-      log.info("Task {} received", request.logName());
+      try (TaskMdc.Scope mdc = TaskMdc.enter(request.id(), request.message().task())) {
+        log.info("Task {} received", request.logName());
+      }
     }
     admission.accept(request);
   }

@@ -55,12 +55,18 @@ public class ControlVerticle extends VerticleBase {
       options.getHttpAllowedHosts(), options.getHttpCorsOrigins());
     WorkerStatus status = new WorkerStatus(vertx, options, mailbox::clock);
     commands = new Panel(vertx, options, services.registry(), events, status, mailbox::clock).commands();
+    EventMonitor monitor = new EventMonitor(new io.celerity.events.ClusterState(options.getMonitorMaxTasks(),
+      options.getMonitorMaxTasks()));
+    FlowerApi flower = new FlowerApi(vertx, options, commands, status, mailbox, monitor.state());
+    java.util.function.Predicate<String> knownTask = name -> services.registry().get(name) != null
+      || monitor.state().taskTypes().contains(name);
     HttpBridge bridge = new HttpBridge(vertx, options, commands, policy,
-      services.metrics(), status);
+      services.metrics(), status, flower, new Dashboard(options, status, monitor.state(), events), knownTask);
     vertx.eventBus().<Delivery>consumer(Addresses.CONTROL_PIDBOX, m -> onRequest(m.body()));
     FanoutBinding pidbox = new FanoutBinding(PIDBOX_EXCHANGE, options.getHostname() + "." + PIDBOX_EXCHANGE, "",
       Map.of("x-message-ttl", 300_000, "x-expires", 10_000));
     return vertx.eventBus().request(Addresses.CONSUMER_FANOUT, new FanoutSubscription(pidbox, Addresses.CONTROL_PIDBOX))
+      .compose(v -> options.isMonitorEvents() ? monitor.start(vertx) : Future.succeededFuture())
       .compose(v -> bridge.listen())
       .onSuccess(s -> {
         server = s;

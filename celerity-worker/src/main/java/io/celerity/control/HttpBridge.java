@@ -40,15 +40,21 @@ final class HttpBridge {
   private final HttpPolicy policy;
   private final WorkerMetrics metrics;
   private final WorkerStatus status;
+  private final FlowerApi flower;
+  private final Dashboard dashboard;
+  private final java.util.function.Predicate<String> knownTask;
 
   HttpBridge(Vertx vertx, WorkerOptions options, ControlCommands commands, HttpPolicy policy, WorkerMetrics metrics,
-             WorkerStatus status) {
+             WorkerStatus status, FlowerApi flower, Dashboard dashboard, java.util.function.Predicate<String> knownTask) {
     this.vertx = vertx;
     this.options = options;
     this.commands = commands;
     this.policy = policy;
     this.metrics = metrics;
     this.status = status;
+    this.flower = flower;
+    this.dashboard = dashboard;
+    this.knownTask = knownTask;
   }
 
   Future<HttpServer> listen() {
@@ -65,8 +71,14 @@ final class HttpBridge {
     route(router, HttpMethod.GET, "/control/inspect/:command", Access.READ).handler(rc -> httpCommand(rc, true));
     withBody(route(router, HttpMethod.POST, "/control/inspect/:command", Access.READ)).handler(rc -> httpCommand(rc, true));
     withBody(route(router, HttpMethod.POST, "/control/:command", Access.TOKEN)).handler(rc -> httpCommand(rc, false));
-    withBody(route(router, HttpMethod.POST, "/api/task/async-apply/:name", Access.TOKEN)).handler(this::asyncApply);
+    withBody(route(router, HttpMethod.POST, "/api/task/async-apply/:name", Access.TOKEN)).handler(rc -> asyncApply(rc, true));
+    withBody(route(router, HttpMethod.POST, "/api/task/send-task/:name", Access.TOKEN)).handler(rc -> asyncApply(rc, false));
     route(router, HttpMethod.GET, "/api/task/result/:id", Access.READ).handler(this::result);
+    Routes routes = (method, path, access) -> route(router, method, path, access);
+    flower.reads(routes);
+    dashboard.reads(routes);
+    flower.actions(routes);
+    FlowerApi.jsonErrors(router);
     return vertx.createHttpServer().requestHandler(router).listen(options.getHttpPort(), options.getHttpHost())
       .recover(e -> Future.failedFuture(explainListenFailure(e, options.getHttpHost(), options.getHttpPort())));
   }
@@ -81,6 +93,12 @@ final class HttpBridge {
     return new SettingException("the HTTP bridge cannot listen on " + host + ":" + port + ": " + message
       + "; choose another port with " + String.join("/", p.flags()) + " (setting " + p.key() + ", " + p.env()
       + "), 0 for any free one, or stop what holds " + port);
+  }
+
+  /** Declares a route with what it needs (for the handlers that live in their own classes). */
+  @FunctionalInterface
+  interface Routes {
+    Route route(HttpMethod method, String path, Access access);
   }
 
   /**
@@ -172,9 +190,17 @@ final class HttpBridge {
       .onFailure(err -> json(rc, 503, new JsonObject().put("error", err.getMessage())));
   }
 
-  /** Flower's {@code POST /api/task/async-apply/<name>} with body {@code {"args": [...], "kwargs": {...}}}. */
+  /**
+   * Flower's {@code POST /api/task/async-apply/<name>} with body {@code {"args": [...], "kwargs": {...}}}:
+   * 404 for a task name neither registered here nor seen in the events of another worker, as Flower
+   * answers for names its app does not know. {@code send-task} sends any name, as Flower's does.
+   */
   @SuppressWarnings("unchecked")
-  private void asyncApply(RoutingContext rc) {
+  private void asyncApply(RoutingContext rc, boolean knownOnly) {
+    if (knownOnly && !knownTask.test(rc.pathParam("name"))) {
+      json(rc, 404, new JsonObject().put("error", "Unknown task '" + rc.pathParam("name") + "'"));
+      return;
+    }
     List<Object> args = List.of();
     Map<String, Object> kwargs = Map.of();
     String queue = options.getQueues().get(0);

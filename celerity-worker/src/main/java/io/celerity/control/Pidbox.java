@@ -112,4 +112,27 @@ public final class Pidbox {
     return OutgoingMessage.json(String.valueOf(to.getOrDefault("exchange", "reply.celery.pidbox")),
       String.valueOf(to.get("routing_key")), Json.encode(body), headers, props);
   }
+
+  /**
+   * A request to every worker on the broker, or those in {@code destination}, without a reply
+   * (kombu's {@code Mailbox._broadcast} with {@code reply=False}): published to the pidbox fanout
+   * exchange, which every worker's mailbox (ours too) is bound to.
+   */
+  public OutgoingMessage cast(String method, Map<String, Object> arguments, List<String> destination,
+                              double nowEpochSeconds) {
+    Map<String, Object> body = new LinkedHashMap<>();
+    body.put("method", method);
+    body.put("arguments", arguments);
+    body.put("destination", destination);
+    body.put("pattern", null);
+    body.put("matcher", null);
+    Map<String, Object> headers = new LinkedHashMap<>();
+    headers.put("clock", clock.incrementAndGet());
+    headers.put("expires", nowEpochSeconds + CAST_EXPIRES_SECONDS);
+    Map<String, Object> props = Map.of("delivery_mode", 1, "priority", 0, OutgoingMessage.DECLARE_EXCHANGE, "fanout");
+    return OutgoingMessage.json(ControlVerticle.PIDBOX_EXCHANGE, "", Json.encode(body), headers, props);
+  }
+
+  /** A broadcast nobody took within this many seconds is dropped by the workers (kombu's default 'expires' of casts). */
+  private static final double CAST_EXPIRES_SECONDS = 60;
 }

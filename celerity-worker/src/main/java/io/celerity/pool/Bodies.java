@@ -35,7 +35,7 @@ public final class Bodies {
   public static Ended run(TaskFunction function, TaskContext ctx, TaskOptions options) {
     Object value = null;
     ExceptionInfo error = null;
-    try {
+    try (io.celerity.types.TaskMdc.Scope mdc = io.celerity.types.TaskMdc.enter(ctx.id(), ctx.taskName())) {
       Object returned = runWithAutoretry(function, ctx, options);
       try {
         value = Json.toJsonValue(returned);

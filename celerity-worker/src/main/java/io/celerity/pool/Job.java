@@ -28,6 +28,8 @@ public final class Job implements TaskContext {
   boolean holdsSlot;
   volatile boolean softLimitExceeded;
   volatile long startNanos;
+  /** The task's trace span (io.celerity.tracing.TaskTracing), null while tracing is off; set by whoever starts the body. */
+  volatile io.opentelemetry.api.trace.Span span;
   long softTimer = -1;
   long hardTimer = -1;
 

@@ -202,6 +202,9 @@ public class TaskPool {
       return; // terminated between its start on a pool thread and this report
     }
     Request request = job.request;
+    if (job.span == null) { // runners that do not start bodies themselves
+      job.span = io.celerity.tracing.TaskTracing.start(request.message(), request.hostname());
+    }
     running.add(job);
     processed++;
     totals.merge(request.message().task(), 1L, Long::sum);
@@ -244,7 +247,10 @@ public class TaskPool {
     Request r = job.request;
     if (r.acksLate() && (r.rejectOnWorkerLost() || rejectOnWorkerLost.test(r))) {
       log.warn("Worker lost while running {}; the message is requeued (reject_on_worker_lost)", r.logName());
-      finish(job, () -> listener.requeued(r));
+      finish(job, () -> {
+        io.celerity.tracing.TaskTracing.endRequeued(job.span);
+        listener.requeued(r);
+      });
     } else {
       complete(job, null, error);
     }
@@ -279,7 +285,10 @@ public class TaskPool {
   }
 
   private void finish(Job job, TaskOutcome outcome) {
-    finish(job, () -> listener.finished(outcome));
+    finish(job, () -> {
+      io.celerity.tracing.TaskTracing.end(job.span, outcome);
+      listener.finished(outcome);
+    });
   }
 
   /**
@@ -291,6 +300,7 @@ public class TaskPool {
     if (!end(job)) {
       return;
     }
+    io.celerity.tracing.TaskTracing.end(job.span, outcome);
     listener.finished(outcome);
     stop.run();
     if (job.holdsSlot) {

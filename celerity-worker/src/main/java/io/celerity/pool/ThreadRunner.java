@@ -113,6 +113,7 @@ public final class ThreadRunner implements Runner {
           return;
         }
         job.startNanos = System.nanoTime();
+        job.span = io.celerity.tracing.TaskTracing.start(job.request.message(), job.request.hostname());
         completion.started();
       }
       run(job, completion);
@@ -124,7 +125,8 @@ public final class ThreadRunner implements Runner {
     Bodies.Ended ended;
     boolean wasAbandoned;
     boolean wasReplaced;
-    try {
+    // the task's span is current in its body, so spans the body makes are its children
+    try (io.opentelemetry.context.Scope traced = job.span == null ? null : job.span.makeCurrent()) {
       ended = Bodies.run(job.request.task().function(), job, job.request.task().options());
     } finally {
       synchronized (job) {

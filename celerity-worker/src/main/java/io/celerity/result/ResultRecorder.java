@@ -358,6 +358,12 @@ public class ResultRecorder {
   }
 
   private void logOutcome(TaskOutcome o) {
+    try (io.celerity.types.TaskMdc.Scope mdc = io.celerity.types.TaskMdc.enter(o.message().id(), o.message().task())) {
+      logOutcomeLine(o);
+    }
+  }
+
+  private void logOutcomeLine(TaskOutcome o) {
     String name = o.message().displayName() + "[" + o.message().id() + "]";
     if (States.SUCCESS.equals(o.state())) {
       if (log.isInfoEnabled()) {

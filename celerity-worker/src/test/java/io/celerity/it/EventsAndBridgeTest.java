@@ -129,6 +129,10 @@ class EventsAndBridgeTest extends AmqpTestBase {
     assertTrue(scrape.contains("celerity_pool_idle 4.0"), scrape);
     assertTrue(scrape.contains("celerity_broker_connected 1.0"));
     assertTrue(scrape.contains("celerity_event_loop_lag_seconds"));
+    for (String jvm : List.of("jvm_memory_used_bytes", "jvm_threads_live_threads", "process_cpu_usage",
+      "process_files_open_files", "jvm_gc_memory_allocated_bytes_total")) {
+      assertTrue(scrape.contains(jvm), jvm + " in /metrics");
+    }
   }
 
   @Test

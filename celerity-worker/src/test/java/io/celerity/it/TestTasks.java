@@ -28,6 +28,13 @@ public class TestTasks {
   private static final java.util.concurrent.ConcurrentHashMap<String, java.util.concurrent.atomic.AtomicInteger> ATTEMPTS =
     new java.util.concurrent.ConcurrentHashMap<>();
 
+  /** Logs one line from its body (the log tests look for the task's id and name in the MDC). */
+  @Task(name = "tests.log_line")
+  public static String logLine(String text) {
+    org.slf4j.LoggerFactory.getLogger("tests.task").info("body says {}", text);
+    return text;
+  }
+
   /** Retries until its retries are used up (max 2): ends in MaxRetriesExceededError. */
   @Task(name = "tests.always_retry", maxRetries = 2, defaultRetryDelay = 0.05)
   public static Object alwaysRetry(TaskContext ctx) {

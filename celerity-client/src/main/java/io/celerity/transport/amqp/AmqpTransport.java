@@ -285,9 +285,12 @@ public class AmqpTransport extends PullSupport {
   }
 
   private Future<Void> fanout(RabbitMQClient c, long gen, FanoutBinding b, Handler<Delivery> h) {
-    // No exchange: a reply queue on the default exchange (Celery's rpc:// results), declared and consumed only
+    // No exchange: a reply queue on the default exchange (Celery's rpc:// results), declared and consumed only.
+    // celeryev is Celery's durable topic exchange (an event monitor binds to it with '#'); the rest are fanouts.
     boolean viaDefault = b.exchange() == null || b.exchange().isEmpty();
-    Future<Void> declared = viaDefault ? Future.succeededFuture() : c.exchangeDeclare(b.exchange(), "fanout", false, false);
+    boolean events = EVENT_EXCHANGE.equals(b.exchange());
+    Future<Void> declared = viaDefault ? Future.succeededFuture()
+      : c.exchangeDeclare(b.exchange(), events ? "topic" : "fanout", events, false);
     return declared
       .compose(v -> c.queueDeclare(b.queue(), false, false, true, new JsonObject(new java.util.HashMap<>(b.queueArguments()))))
       .compose(v -> viaDefault ? Future.succeededFuture() : c.queueBind(b.queue(), b.exchange(), b.routingKey()))
@@ -541,6 +544,14 @@ public class AmqpTransport extends PullSupport {
   @Override
   public List<String> queues() {
     return java.util.Collections.unmodifiableList(queues);
+  }
+
+  @Override
+  public Future<Long> messageCount(String queue) {
+    // only queues we consume: a passive declare of a missing queue would close the publishing channel
+    RabbitMQClient c = client;
+    return c == null || !queues.contains(queue) ? Future.failedFuture("not connected or not a consumed queue")
+      : c.messageCount(queue);
   }
 
   @Override

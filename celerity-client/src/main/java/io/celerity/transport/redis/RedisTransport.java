@@ -232,6 +232,16 @@ public class RedisTransport extends PullSupport {
     return List.copyOf(queues);
   }
 
+  /** kombu's {@code _size}: the lengths of the queue's lists, one per priority step, added up. */
+  @Override
+  public Future<Long> messageCount(String queue) {
+    List<Request> llens = new ArrayList<>();
+    for (int step : io.celerity.transport.redis.RedisKeys.PRIORITY_STEPS) {
+      llens.add(Request.cmd(Command.LLEN).arg(keys.list(queue, step)));
+    }
+    return commands.batch(llens).map(rs -> rs.stream().mapToLong(r -> r == null ? 0 : r.toLong()).sum());
+  }
+
   @Override
   public Future<Void> stopConsuming() {
     consuming = false;

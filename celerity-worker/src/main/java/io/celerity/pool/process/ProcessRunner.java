@@ -215,6 +215,7 @@ public final class ProcessRunner implements Runner {
   private Process startProcess(Child child) throws IOException {
     ProcessBuilder pb = new ProcessBuilder(command())
       .redirectOutput(ProcessBuilder.Redirect.INHERIT).redirectError(ProcessBuilder.Redirect.INHERIT);
+    pb.environment().put("CELERITY_LOG_FORMAT", options.getLogFormat()); // Java children log as the worker does
     if (pythonPath != null) {
       String old = pb.environment().get("PYTHONPATH");
       pb.environment().put("PYTHONPATH", pythonPath + (old == null || old.isEmpty() ? "" : java.io.File.pathSeparator + old));
