@@ -90,6 +90,13 @@ public class WorkerOptions {
   private Integer maxAbandonedThreads;
   private long maxDecompressedBody = DEFAULT_MAX_DECOMPRESSED_BODY;
   private double unsettledDeadline = DEFAULT_UNSETTLED_DEADLINE;
+  // --- issue 17 settings ---
+  private String taskDefaultQueueType = io.celerity.transport.QueueTopology.DEFAULT.queueType();
+  private boolean detectQuorumQueues = io.celerity.transport.QueueTopology.DEFAULT.detectQuorum();
+  private JsonObject queueArguments = new JsonObject();
+  private String nativeDelayedDelivery = io.celerity.transport.QueueTopology.DEFAULT.delayedDelivery();
+  private String nativeDelayedDeliveryQueueType = io.celerity.transport.QueueTopology.DEFAULT.delayedQueueType();
+  private String brokerFailoverStrategy = io.celerity.transport.QueueTopology.DEFAULT.failoverStrategy();
 
   public WorkerOptions() {
   }
@@ -132,13 +139,7 @@ public class WorkerOptions {
     brokerConnectionRetryOnStartup = json.getBoolean("broker_connection_retry_on_startup", brokerConnectionRetryOnStartup);
     brokerConnectionMaxRetries = json.getInteger("broker_connection_max_retries", brokerConnectionMaxRetries);
     eventLoops = json.getInteger("event_loops", eventLoops);
-    Object bto = json.getValue("broker_transport_options");
-    // an object in worker.json, JSON text when it comes from CELERITY_BROKER_TRANSPORT_OPTIONS
-    if (bto instanceof JsonObject o) {
-      brokerTransportOptions = o.copy();
-    } else if (bto instanceof String text && !text.isBlank()) {
-      brokerTransportOptions = new JsonObject(text);
-    }
+    brokerTransportOptions = jsonObject(json, "broker_transport_options", brokerTransportOptions);
     if (json.getValue("child_command") != null) {
       childCommand = words(json.getValue("child_command"));
     }
@@ -153,12 +154,7 @@ public class WorkerOptions {
     autoscaleKeepalive = json.getDouble("autoscale_keepalive", autoscaleKeepalive);
     childKillGrace = json.getDouble("child_kill_grace", childKillGrace);
     childStartTimeout = json.getDouble("child_start_timeout", childStartTimeout);
-    Object rbto = json.getValue("result_backend_transport_options");
-    if (rbto instanceof JsonObject o) {
-      resultBackendTransportOptions = o.copy();
-    } else if (rbto instanceof String text && !text.isBlank()) {
-      resultBackendTransportOptions = new JsonObject(text);
-    }
+    resultBackendTransportOptions = jsonObject(json, "result_backend_transport_options", resultBackendTransportOptions);
     resultBackendAlwaysRetry = json.getBoolean("result_backend_always_retry", resultBackendAlwaysRetry);
     resultBackendMaxRetries = json.getLong("result_backend_max_retries", resultBackendMaxRetries);
     resultBackendBaseSleepBetweenRetriesMs = json.getLong("result_backend_base_sleep_between_retries_ms",
@@ -168,6 +164,14 @@ public class WorkerOptions {
     maxAbandonedThreads = json.getInteger("max_abandoned_threads", maxAbandonedThreads);
     maxDecompressedBody = json.getLong("max_decompressed_body", maxDecompressedBody);
     unsettledDeadline = json.getDouble("unsettled_deadline", unsettledDeadline);
+    // --- issue 17 settings ---
+    taskDefaultQueueType = json.getString("task_default_queue_type", taskDefaultQueueType);
+    detectQuorumQueues = json.getBoolean("detect_quorum_queues", detectQuorumQueues);
+    queueArguments = jsonObject(json, "queue_arguments", queueArguments);
+    nativeDelayedDelivery = json.getString("native_delayed_delivery", nativeDelayedDelivery);
+    nativeDelayedDeliveryQueueType = json.getString("native_delayed_delivery_queue_type", nativeDelayedDeliveryQueueType);
+    brokerFailoverStrategy = json.getString("broker_failover_strategy", brokerFailoverStrategy);
+    getQueueTopology(); // validates the values
     validate();
   }
 
@@ -193,6 +197,15 @@ public class WorkerOptions {
     if (autoscale != null && (autoscale[1] < 1 || autoscale[0] < autoscale[1])) {
       throw new IllegalArgumentException("autoscale must be MAX,MIN with MAX >= MIN >= 1");
     }
+  }
+
+  /** An object setting: an object in worker.json, JSON text when it comes from a {@code CELERITY_*} variable. */
+  private static JsonObject jsonObject(JsonObject json, String key, JsonObject dflt) {
+    Object v = json.getValue(key);
+    if (v instanceof JsonObject o) {
+      return o.copy();
+    }
+    return v instanceof String text && !text.isBlank() ? new JsonObject(text) : dflt;
   }
 
   private static Double positive(Double d) {
@@ -269,7 +282,12 @@ public class WorkerOptions {
       .put("result_backend_base_sleep_between_retries_ms", resultBackendBaseSleepBetweenRetriesMs)
       .put("result_backend_max_sleep_between_retries_ms", resultBackendMaxSleepBetweenRetriesMs)
       .put("max_abandoned_threads", maxAbandonedThreads) // null: follows the concurrency
-      .put("max_decompressed_body", maxDecompressedBody).put("unsettled_deadline", unsettledDeadline);
+      .put("max_decompressed_body", maxDecompressedBody).put("unsettled_deadline", unsettledDeadline)
+      // --- issue 17 settings ---
+      .put("task_default_queue_type", taskDefaultQueueType).put("detect_quorum_queues", detectQuorumQueues)
+      .put("queue_arguments", queueArguments.copy()).put("native_delayed_delivery", nativeDelayedDelivery)
+      .put("native_delayed_delivery_queue_type", nativeDelayedDeliveryQueueType)
+      .put("broker_failover_strategy", brokerFailoverStrategy);
     return j;
   }
 
@@ -289,6 +307,16 @@ public class WorkerOptions {
   }
 
   private static volatile String defaultHostname;
+
+  // --- issue 17 settings ---
+  /**
+   * RabbitMQ queue declarations ({@code task_default_queue_type}, {@code worker_detect_quorum_queues},
+   * {@code queue_arguments}), native delayed delivery and {@code broker_failover_strategy}.
+   */
+  public io.celerity.transport.QueueTopology getQueueTopology() {
+    return new io.celerity.transport.QueueTopology(taskDefaultQueueType, detectQuorumQueues, queueArguments.getMap(),
+      nativeDelayedDelivery, nativeDelayedDeliveryQueueType, brokerFailoverStrategy);
+  }
 
   public String getBroker() {
     return broker;

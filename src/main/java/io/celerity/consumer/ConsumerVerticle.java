@@ -84,7 +84,7 @@ public class ConsumerVerticle extends VerticleBase {
     transport = Transports.create(vertx, new TransportOptions(options.getBroker(), options.getQueues(), prefetch,
       options.getQueueMaxPriority(), options.getReconnectMaxDelayMs(), "celerity " + options.getHostname(),
       options.getBrokerTransportOptions().getMap(), options.isBrokerConnectionRetryOnStartup(),
-      options.getBrokerConnectionMaxRetries()));
+      options.getBrokerConnectionMaxRetries(), options.getQueueTopology()));
     var bus = vertx.eventBus();
     events = services.events();
     metrics = services.metrics();
@@ -235,6 +235,11 @@ public class ConsumerVerticle extends VerticleBase {
     }
     Instant eta = request.message().eta();
     if (eta != null && eta.isAfter(Instant.now())) {
+      long seconds = java.time.Duration.between(Instant.now(), eta).getSeconds();
+      if (seconds >= 1 && transport.canDelay(request.delivery().queue())) {
+        delayInBroker(request, seconds);
+        return;
+      }
       unsettled.stage(request.delivery(), Unsettled.Stage.HELD);
       etaTimer.hold(request, eta);
       updatePrefetch();
@@ -247,6 +252,32 @@ public class ConsumerVerticle extends VerticleBase {
     }
     buckets.submit(request);
     updatePrefetch();
+  }
+
+  /**
+   * Native delayed delivery: a copy waits in the broker's delay queues for the whole seconds left and
+   * comes back to the queue (the rest, under a second, is held here then); the original is acked
+   * once the broker confirmed the copy. So no delivery stays unacked for long (RabbitMQ's
+   * {@code consumer_timeout} would close the channel) and the prefetch window is not raised. If
+   * the copy cannot be published, the request is held here as without delayed delivery.
+   */
+  private void delayInBroker(Request request, long seconds) {
+    Delivery d = request.delivery();
+    unsettled.stage(d, Unsettled.Stage.HELD);
+    credit.held(request);
+    transport.delay(d, seconds).onComplete(ar -> {
+      if (ar.succeeded()) {
+        log.debug("Task {} waits {} s in the broker's delay queues", request.logName(), seconds);
+        if (settle(d, Settle.Action.ACK)) {
+          credit.discarded(request);
+        }
+      } else if (unsettled.contains(d)) {
+        log.warn("Task {}: cannot hand it to the broker's delay queues ({}); holding it here until its ETA",
+          request.logName(), ar.cause().getMessage());
+        etaTimer.hold(request, request.message().eta());
+        updatePrefetch();
+      }
+    });
   }
 
   /** An ETA came: the same revocation check again (a revoke takes effect at the ETA), then the rate limit. */

@@ -52,7 +52,11 @@ public final class InspectViews {
     Map.entry("broker_transport_options", "broker_transport_options"),
     Map.entry("max_tasks_per_child", "worker_max_tasks_per_child"),
     Map.entry("max_memory_per_child", "worker_max_memory_per_child"),
-    Map.entry("heartbeat_interval", "event_heartbeat_interval"));
+    Map.entry("heartbeat_interval", "event_heartbeat_interval"),
+    Map.entry("task_default_queue_type", "task_default_queue_type"),
+    Map.entry("detect_quorum_queues", "worker_detect_quorum_queues"),
+    Map.entry("native_delayed_delivery_queue_type", "broker_native_delayed_delivery_queue_type"),
+    Map.entry("broker_failover_strategy", "broker_failover_strategy"));
 
   private InspectViews() {
   }
