@@ -31,8 +31,9 @@ while getopts "n:p:d:t:" o; do
 done
 
 RMQ=/usr/lib/rabbitmq/bin
-log() { echo "[rabbitmq-cluster] $*" >&2; }
-die() { echo "[rabbitmq-cluster] ERROR: $*" >&2; exit 1; }
+TAG=rabbitmq-cluster
+# shellcheck source=scripts/local-services.sh
+source "$(dirname "$0")/local-services.sh"
 
 node_env() { # i: the environment of node i, for rabbitmq-server and rabbitmqctl alike
   local i="$1" port=$((FIRST_PORT + $1 - 1)) d="$DIR/ha$1"
@@ -94,23 +95,10 @@ start() {
   log "cluster up: $(seq -s, "$FIRST_PORT" "$((FIRST_PORT + NODES - 1))") (amqp://guest:guest@127.0.0.1:PORT//)"
 }
 
-stop() {
-  [ -d "$DIR" ] || { log "nothing to stop"; return 0; }
-  for d in "$DIR"/ha*; do
-    [ -d "$d" ] || continue
-    if [ -f "$d/pid" ]; then
-      pid=$(cat "$d/pid" 2>/dev/null || true)
-      [ -n "$pid" ] && kill -9 "$pid" 2>/dev/null || true
-    fi
-  done
-  # epmd forgets a node once its beam is gone; nothing else of ours runs
-  rm -rf "$DIR"
-  log "stopped"
-}
 
 case "$ACTION" in
   start) start ;;
-  stop) stop ;;
+  stop) stop_all ;;
   kill)
     pid=$(cat "$DIR/ha$KILL_NODE/pid" 2>/dev/null) || die "no pid file for ha$KILL_NODE"
     kill -9 "$pid"; log "killed ha$KILL_NODE@localhost (pid $pid)" ;;

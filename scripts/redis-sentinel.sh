@@ -18,8 +18,9 @@ while getopts "p:d:" o; do
 done
 NAME=celerity-ha
 S1=$((FIRST_PORT + 20000))
-log() { echo "[redis-sentinel] $*" >&2; }
-die() { echo "[redis-sentinel] ERROR: $*" >&2; exit 1; }
+TAG=redis-sentinel
+# shellcheck source=scripts/local-services.sh
+source "$(dirname "$0")/local-services.sh"
 ping() { redis-cli -h 127.0.0.1 -p "$1" ping 2>/dev/null | grep -q PONG; }
 wait_ping() { for _ in $(seq 1 100); do ping "$1" && return 0; sleep 0.1; done; die "nothing answers on $1"; }
 
@@ -74,18 +75,10 @@ CONF
   die "replica or sentinels not ready (see $DIR)"
 }
 
-stop() {
-  [ -d "$DIR" ] || { log "nothing to stop"; return 0; }
-  for f in "$DIR"/*/pid; do
-    [ -f "$f" ] && kill -9 "$(cat "$f")" 2>/dev/null || true
-  done
-  rm -rf "$DIR"
-  log "stopped"
-}
 
 case "$ACTION" in
   start) start ;;
-  stop) stop ;;
+  stop) stop_all ;;
   master) master_port | tail -1 ;;
   kill-master)
     p=$(master_port | tail -1) || die "no Sentinel names a master"
