@@ -42,15 +42,21 @@ def broker_pids():
 
 
 def broadcast(method, queue, nodes):
+    """Remote control to every node; those that did not reply in time (a loaded machine) are asked again."""
     from celery import Celery
     app = Celery('scale-control', broker=AMQP_URL)
+    missing = list(nodes)
     try:
-        replies = app.control.broadcast(method, arguments={'queue': queue}, destination=nodes, reply=True,
-                                        timeout=10, limit=len(nodes))
+        for _ in range(3):
+            replies = app.control.broadcast(method, arguments={'queue': queue}, destination=missing, reply=True,
+                                            timeout=10, limit=len(missing))
+            replied = {n for r in replies for n in r}
+            missing = [n for n in missing if n not in replied]
+            if not missing:
+                return
     finally:
         app.close()
-    if len(replies) < len(nodes):
-        raise RuntimeError(f'{method}: {len(replies)} of {len(nodes)} workers replied')
+    raise RuntimeError(f'{method}: no reply from {missing}')
 
 
 def task_counts(nodes):
@@ -68,9 +74,11 @@ def drain(args, broker, queue, nodes, n):
     broadcast('cancel_consumer', queue, nodes)
     while (broker.depth(queue) or (0, 1))[1] > 0:
         time.sleep(0.1)
-    bench.prefill(AMQP_URL, queue, n, True)
-    before = task_counts(nodes)
     pids = broker_pids()
+    cpu_p = cpu_seconds(pids)
+    bench.prefill(AMQP_URL, queue, n, True)  # one Celery producer, publisher confirms off (kombu's default)
+    publish_cpu = cpu_seconds(pids) - cpu_p
+    before = task_counts(nodes)
     cpu0, t0 = cpu_seconds(pids), time.monotonic()
     broadcast('add_consumer', queue, nodes)
     deadline = time.monotonic() + args.timeout
@@ -85,8 +93,10 @@ def drain(args, broker, queue, nodes, n):
         time.sleep(0.05 if ready else 0.2)
     t1, cpu1 = time.monotonic(), cpu_seconds(pids)
     per = sorted(counts[x] - before[x] for x in nodes)
+    ours = sum(counts[x] - before[x] for x in nodes if x.startswith('cel'))
     secs = t1 - t0
-    return {'tasks_s': n / secs, 'secs': secs, 'per': per, 'broker_cores': (cpu1 - cpu0) / secs}
+    return {'tasks_s': n / secs, 'secs': secs, 'per': per, 'broker_cores': (cpu1 - cpu0) / secs, 'ours': ours / n,
+            'consume_us': (cpu1 - cpu0) / n * 1e6, 'publish_us': publish_cpu / n * 1e6}
 
 
 def fleet(args, broker, kinds, workdir):
@@ -151,17 +161,19 @@ def main():
     print(f'\nScale: {args.n} examples.add per drain (results off), Celerity -P threads / Celery -P prefork,'
           f' -c {args.concurrency} each,'
           f' one RabbitMQ 3.10 node; {os.cpu_count()} cores shared by workers, broker and harness.\n')
-    print('| fleet | workers | tasks/s | tasks per worker (min..max) | max/min | broker CPU (cores) | tasks/s per broker core |')
-    print('|---|---|---|---|---|---|---|')
+    print('| fleet | workers | tasks/s | tasks per worker (min..max) | max/min | Celerity share | broker CPU (cores) |'
+          ' tasks/s per broker core | broker µs/task: deliver+ack | publish |')
+    print('|---|---|---|---|---|---|---|---|---|---|')
     for kind, k, r in rows:
         name = {'ours': 'Celerity', 'py': 'Celery 5.2', 'mixed': 'mixed (half each)'}[kind]
         if r is None:
-            print(f'| {name} | {k} | failed | | | | |')
+            print(f'| {name} | {k} | failed | | | | | | | |')
             continue
         per = r['per']
         spread = f'{per[-1] / per[0]:.2f}' if per[0] else 'inf'
         per_core = r['tasks_s'] / r['broker_cores'] if r['broker_cores'] > 0 else float('nan')
-        print(f'| {name} | {k} | {r["tasks_s"]:.0f} | {per[0]}..{per[-1]} | {spread} | {r["broker_cores"]:.2f} | {per_core:.0f} |')
+        print(f'| {name} | {k} | {r["tasks_s"]:.0f} | {per[0]}..{per[-1]} | {spread} | {r["ours"]:.0%} |'
+              f' {r["broker_cores"]:.2f} | {per_core:.0f} | {r["consume_us"]:.0f} | {r["publish_us"]:.0f} |')
 
 
 if __name__ == '__main__':
