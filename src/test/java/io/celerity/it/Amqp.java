@@ -20,6 +20,13 @@ public final class Amqp implements AutoCloseable {
     channel = connection.createChannel();
   }
 
+  /** Publishes to {@code exchange} with {@code routingKey}, as a producer of another Celery version would. */
+  public void publishTo(String exchange, String routingKey, String contentType, Map<String, Object> headers, byte[] body)
+    throws Exception {
+    channel.basicPublish(exchange, routingKey, new AMQP.BasicProperties.Builder().contentType(contentType)
+      .contentEncoding("utf-8").headers(headers).deliveryMode(2).build(), body);
+  }
+
   public void publish(String queue, String contentType, Map<String, Object> headers, byte[] body) throws Exception {
     channel.basicPublish("", queue, new AMQP.BasicProperties.Builder().contentType(contentType).contentEncoding("utf-8")
       .headers(headers).deliveryMode(2).build(), body);

@@ -98,6 +98,26 @@ class QuorumQueueTest extends InteropTestBase {
   }
 
   /**
+   * A countdown task as Celery 5.5 publishes it for a quorum queue: to {@code celery_delayed_27} with
+   * the delay in binary in the routing key. It comes out of the delay queues into our queue and runs.
+   */
+  @Test
+  void aCountdownPublishedAsCelery55DoesArrivesThroughTheDelayQueues() throws Exception {
+    startWorker(new JsonObject().put("task_default_queue_type", "quorum").put("concurrency", 1));
+    String id = java.util.UUID.randomUUID().toString();
+    java.time.Instant eta = java.time.Instant.now().plusSeconds(2);
+    Map<String, Object> headers = new java.util.HashMap<>(Map.of("lang", "py", "task", "examples.add", "id", id,
+      "root_id", id, "retries", 0, "eta", eta.toString()));
+    try (Amqp amqp = new Amqp()) {
+      amqp.publishTo("celery_delayed_27", io.celerity.transport.amqp.AmqpQueues.delayedRoutingKey(2, queue),
+        "application/json", headers, "[[20, 22], {}, {}]".getBytes(java.nio.charset.StandardCharsets.UTF_8));
+    }
+    List<Map<String, Object>> results = client.get(List.of(id), 30);
+    assertEquals("SUCCESS", results.get(0).get("state"), results.toString());
+    assertEquals(42, ((Number) results.get(0).get("result")).intValue());
+  }
+
+  /**
    * A message whose worker connection dies while it runs comes back, again and again: with
    * {@code x-delivery-limit} the quorum queue dead-letters it after the limit instead.
    */
