@@ -265,7 +265,13 @@ public class ConsumerVerticle extends VerticleBase {
     Delivery d = request.delivery();
     unsettled.stage(d, Unsettled.Stage.HELD);
     credit.held(request);
-    transport.delay(d, seconds).onComplete(ar -> {
+    Future<Void> copied;
+    try {
+      copied = transport.delay(d, seconds);
+    } catch (RuntimeException e) { // e.g. a header the broker cannot carry: held here instead
+      copied = Future.failedFuture(e);
+    }
+    copied.onComplete(ar -> {
       if (ar.succeeded()) {
         log.debug("Task {} waits {} s in the broker's delay queues", request.logName(), seconds);
         if (settle(d, Settle.Action.ACK)) {
@@ -273,7 +279,7 @@ public class ConsumerVerticle extends VerticleBase {
         }
       } else if (unsettled.contains(d)) {
         log.warn("Task {}: cannot hand it to the broker's delay queues ({}); holding it here until its ETA",
-          request.logName(), ar.cause().getMessage());
+          request.logName(), io.celerity.transport.ConnectionLifecycle.describe(ar.cause()));
         etaTimer.hold(request, request.message().eta());
         updatePrefetch();
       }
