@@ -11,6 +11,8 @@ Common flags (accepted before or after the subcommand):
     --backend URL        redis://..., rpc:// ; omit for no result backend
     --queue NAME         queue tasks are routed to (default "celery")
     --result-extended    set result_extended=True on the client app
+    --queue-arguments JSON  declare the queue with these arguments, e.g. {"x-queue-type": "quorum"}
+                         (kombu's Queue(queue_arguments=...), as a Celery 5.2 app names a quorum queue)
 
 Subcommands:
     call --calls JSON    send all calls, then wait for each (see below)
@@ -81,6 +83,10 @@ def make_app(args):
     # The rpc:// backend only remembers the last state it read in this cache; with the default
     # (-1 = disabled) polling r.state flips back to PENDING whenever no new reply arrived.
     app.conf.result_cache_max = 100000
+    if args.queue_arguments:
+        from kombu import Exchange, Queue
+        app.conf.task_queues = [Queue(args.queue, Exchange(args.queue), routing_key=args.queue,
+                                      queue_arguments=json.loads(args.queue_arguments))]
     return app
 
 
@@ -237,6 +243,7 @@ def add_common(parser, suppress):
     parser.add_argument('--backend', default=d(None))
     parser.add_argument('--queue', default=d('celery'))
     parser.add_argument('--result-extended', action='store_true', default=d(False))
+    parser.add_argument('--queue-arguments', default=d(None))
     parser.add_argument('-v', '--verbose', action='store_true', default=d(False))
 
 

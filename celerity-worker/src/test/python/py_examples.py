@@ -12,9 +12,11 @@ Environment:
     CELERITY_TEST_RESULT_EXTENDED  "1" to enable result_extended
     CELERITY_TEST_TRACK_STARTED    "1" to enable task_track_started
     CELERITY_TEST_DEFAULT_QUEUE    task_default_queue (default "celery")
+    CELERITY_TEST_BROKER_TRANSPORT_OPTIONS  broker_transport_options as JSON (e.g. {"master_name": "x"})
 
 The task names are fixed ("examples.*") so that the JVM worker can register the same names.
 """
+import json
 import os
 import time
 
@@ -30,6 +32,7 @@ app.conf.task_track_started = os.environ.get('CELERITY_TEST_TRACK_STARTED', '') 
 # where this worker sends callbacks, chain steps and chord bodies (tests use private queues)
 app.conf.task_default_queue = os.environ.get('CELERITY_TEST_DEFAULT_QUEUE', 'celery')
 app.conf.worker_hijack_root_logger = False
+app.conf.broker_transport_options = json.loads(os.environ.get('CELERITY_TEST_BROKER_TRANSPORT_OPTIONS') or '{}')
 # Same timezone handling as a default client.
 app.conf.enable_utc = True
 

@@ -1,5 +1,6 @@
 package io.celerity.config;
 
+import io.celerity.transport.QueueTopology;
 import io.celerity.transport.TransportOptions;
 import io.vertx.core.json.JsonObject;
 
@@ -35,7 +36,8 @@ public final class Settings {
     .celery("broker_url").celeryDoc("`broker_url`, `-b`")
     .doc("`amqp://user:pass@host:port/vhost` (kombu's form: `//` = vhost `/`), `amqps://`, "
       + "`redis://[:password@]host:port/db`, `rediss://…`, `sentinel://h1:26379;sentinel://h2:26379/db` "
-      + "(see [redis.md](redis.md)), or `memory://` (in-JVM, demo only)"));
+      + "(see [redis.md](redis.md)), or `memory://` (in-JVM, demo only); several AMQP URLs separated by `;` are failover alternatives "
+      + "(`broker_failover_strategy`, [high-availability.md](high-availability.md))"));
   public static final Setting<String> RESULT_BACKEND = add(text("result_backend", DEFAULT_RESULT_BACKEND)
     .flag("--result-backend").celery("result_backend")
     .doc("`redis://[:password@]host:port/db`, `rediss://…`, `rpc://` (results as messages to the caller's reply "
@@ -208,6 +210,39 @@ public final class Settings {
       + "`celerity_pool_abandoned_threads`"));
 
   // --- settings added by other issues: one add(...) line each, here ---
+  // issue 17: queue types, native delayed delivery, failover
+  public static final Setting<String> TASK_DEFAULT_QUEUE_TYPE = add(text("task_default_queue_type",
+    QueueTopology.DEFAULT.queueType()).choices(QueueTopology.CLASSIC, QueueTopology.QUORUM)
+    .celery("task_default_queue_type").celeryDoc("`task_default_queue_type` (Celery 5.5)")
+    .doc("`quorum`: declare the task queues as RabbitMQ quorum queues (`x-queue-type: quorum`, replicated across a "
+      + "cluster); consumed with per-consumer prefetch (quorum queues refuse global QoS) and with native delayed "
+      + "delivery for ETA tasks. See [high-availability.md](high-availability.md)"));
+  public static final Setting<Boolean> DETECT_QUORUM_QUEUES = add(bool("detect_quorum_queues",
+    QueueTopology.DEFAULT.detectQuorum()).celery("worker_detect_quorum_queues")
+    .celeryDoc("`worker_detect_quorum_queues` (Celery 5.5)")
+    .doc("a queue that already exists with the other type is consumed as it is (a quorum queue as one) instead of "
+      + "failing with `PRECONDITION_FAILED - inequivalent arg 'x-queue-type'`; false: start-up fails with the "
+      + "broker's reason"));
+  public static final Setting<JsonObject> QUEUE_ARGUMENTS = add(object("queue_arguments")
+    .celeryDoc("kombu `Queue(queue_arguments=...)`")
+    .doc("JSON object of `x-` arguments for every declared task queue, e.g. `{\"x-delivery-limit\": 5, "
+      + "\"x-dead-letter-exchange\": \"\", \"x-dead-letter-routing-key\": \"celery.dead\"}`; must match existing queues"));
+  public static final Setting<String> NATIVE_DELAYED_DELIVERY = add(text("native_delayed_delivery",
+    QueueTopology.DEFAULT.delayedDelivery()).choices("auto", "always", "off")
+    .celeryDoc("— (automatic for quorum queues in Celery 5.5)")
+    .doc("where countdown/ETA tasks wait: `auto` = in the broker's native delayed delivery queues "
+      + "(`celery_delayed_0..27`, shared with Celery 5.5) for quorum queues, unacked in the worker for classic ones; "
+      + "`always` = in the broker for every RabbitMQ queue; `off` = unacked in the worker (RabbitMQ's "
+      + "`consumer_timeout` then closes the channel after 30 min)"));
+  public static final Setting<String> NATIVE_DELAYED_DELIVERY_QUEUE_TYPE = add(text("native_delayed_delivery_queue_type",
+    QueueTopology.DEFAULT.delayedQueueType()).choices(QueueTopology.CLASSIC, QueueTopology.QUORUM)
+    .celery("broker_native_delayed_delivery_queue_type")
+    .celeryDoc("`broker_native_delayed_delivery_queue_type` (Celery 5.5)")
+    .doc("type of the `celery_delayed_N` queues (`quorum` or `classic`)"));
+  public static final Setting<String> BROKER_FAILOVER_STRATEGY = add(text("broker_failover_strategy",
+    QueueTopology.DEFAULT.failoverStrategy()).choices("round-robin", "shuffle").celery("broker_failover_strategy")
+    .doc("with several broker URLs (`amqp://h1//;amqp://h2//`): after a failed attempt or a lost connection the next "
+      + "attempt goes to the next URL (`round-robin`) or to another one at random (`shuffle`)"));
   // issue 16: the bridge's event monitor and the log format
   public static final Setting<Boolean> MONITOR_EVENTS = add(bool("monitor_events", true)
     .celeryDoc("Flower's event receiver")

@@ -307,6 +307,16 @@ public class WorkerOptions {
     return get(Settings.LOG_FORMAT);
   }
 
+  /**
+   * RabbitMQ queue declarations ({@code task_default_queue_type}, {@code worker_detect_quorum_queues},
+   * {@code queue_arguments}), native delayed delivery and {@code broker_failover_strategy}.
+   */
+  public io.celerity.transport.QueueTopology getQueueTopology() {
+    return new io.celerity.transport.QueueTopology(get(Settings.TASK_DEFAULT_QUEUE_TYPE),
+      get(Settings.DETECT_QUORUM_QUEUES), get(Settings.QUEUE_ARGUMENTS).getMap(), get(Settings.NATIVE_DELAYED_DELIVERY),
+      get(Settings.NATIVE_DELAYED_DELIVERY_QUEUE_TYPE), get(Settings.BROKER_FAILOVER_STRATEGY));
+  }
+
   public String getHttpToken() {
     String token = get(Settings.HTTP_TOKEN);
     return token == null || token.isEmpty() ? null : token;

@@ -160,10 +160,11 @@ public final class ConnectionLifecycle {
   private void attemptFailed(Throwable err) {
     failedAttempts++;
     String why = describe(err);
-    if (!everConnected && (!policy.retryOnStartup()
+    boolean refused = err instanceof QueueDeclarationException; // a configuration mismatch: retrying cannot help
+    if (!everConnected && (refused || !policy.retryOnStartup()
         || (policy.maxRetries() > 0 && failedAttempts > policy.maxRetries()))) {
-      log.error("Cannot connect to {}: {}. {}", url, why, policy.retryOnStartup()
-        ? "Giving up after " + policy.maxRetries() + " retries (broker_connection_max_retries)."
+      log.error("Cannot connect to {}: {}. {}", url, why, refused ? "Not retrying: the broker refused the declaration."
+        : policy.retryOnStartup() ? "Giving up after " + policy.maxRetries() + " retries (broker_connection_max_retries)."
         : "Not retrying (broker_connection_retry_on_startup is off).");
       state = State.CLOSED;
       firstConnection.tryFail(new BrokerUnreachableException("Cannot connect to " + url + ": " + why));

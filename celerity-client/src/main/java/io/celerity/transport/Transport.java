@@ -71,6 +71,23 @@ public interface Transport {
   /** Changes the prefetch count (Celery raises it for every ETA task it holds). */
   Future<Void> prefetch(int count);
 
+  /**
+   * Whether ETA messages of {@code queue} can wait in the broker instead of unacked in this worker
+   * (RabbitMQ's native delayed delivery, on quorum queues as Celery 5.5 or on every queue when
+   * configured): then they are handed back with {@link #delay} and acked.
+   */
+  default boolean canDelay(String queue) {
+    return false;
+  }
+
+  /**
+   * Sends a copy of {@code delivery} to wait {@code seconds} in the broker and come back to its
+   * queue; completes when the broker has it, so the original may be acked.
+   */
+  default Future<Void> delay(Delivery delivery, long seconds) {
+    return Future.failedFuture("this transport cannot delay messages in the broker");
+  }
+
   /** Acks a delivery. Acks for a delivery of an earlier connection are dropped: the broker already requeued it. */
   void ack(Delivery delivery);
 

@@ -16,10 +16,11 @@ import java.util.Map;
  *                           {@code global_keyprefix} for Redis); never null
  * @param retryOnStartup     retry when the broker cannot be reached at start-up ({@code broker_connection_retry_on_startup})
  * @param maxRetries         start-up retries before giving up, 0 for no limit ({@code broker_connection_max_retries})
+ * @param topology           queue types, delayed delivery and failover (RabbitMQ); never null
  */
 public record TransportOptions(String url, List<String> queues, int prefetch, Integer queueMaxPriority,
                                long reconnectMaxDelayMs, String connectionName, Map<String, Object> transportOptions,
-                               boolean retryOnStartup, int maxRetries) {
+                               boolean retryOnStartup, int maxRetries, QueueTopology topology) {
 
   /** Celery's defaults: retry on start-up, at most 100 times. */
   public static final boolean DEFAULT_RETRY_ON_STARTUP = true;
@@ -28,6 +29,15 @@ public record TransportOptions(String url, List<String> queues, int prefetch, In
   public TransportOptions {
     transportOptions = transportOptions == null ? Map.of()
       : java.util.Collections.unmodifiableMap(new java.util.LinkedHashMap<>(transportOptions));
+    topology = topology == null ? QueueTopology.DEFAULT : topology;
+  }
+
+  /** With the default topology (classic queues). */
+  public TransportOptions(String url, List<String> queues, int prefetch, Integer queueMaxPriority,
+                          long reconnectMaxDelayMs, String connectionName, Map<String, Object> transportOptions,
+                          boolean retryOnStartup, int maxRetries) {
+    this(url, queues, prefetch, queueMaxPriority, reconnectMaxDelayMs, connectionName, transportOptions, retryOnStartup,
+      maxRetries, QueueTopology.DEFAULT);
   }
 
   /** With Celery's start-up retry defaults. */

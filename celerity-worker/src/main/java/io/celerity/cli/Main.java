@@ -97,7 +97,8 @@ public class Main implements Runnable {
           || cause instanceof io.celerity.config.SettingException) {
           LoggerFactory.getLogger("celery.worker").error("Worker failed to start: {}", cause.getMessage()); // no stack trace
         } else {
-          LoggerFactory.getLogger("celery.worker").error("Worker failed to start: {}", cause.getMessage(), cause);
+          LoggerFactory.getLogger("celery.worker").error("Worker failed to start: {}",
+            io.celerity.transport.ConnectionLifecycle.describe(cause), cause);
         }
         vertx.close().toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS);
         return 1;

@@ -5,6 +5,8 @@ import io.celerity.types.Delivery;
 import io.celerity.types.Request;
 import io.celerity.types.Settle;
 import io.celerity.types.TaskOutcome;
+import io.celerity.transport.Transport;
+import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.json.JsonObject;
 
@@ -21,6 +23,8 @@ import java.util.function.Consumer;
  */
 final class Admission {
 
+  private static final org.slf4j.Logger log = org.slf4j.LoggerFactory.getLogger(Admission.class);
+
   private final TaskRegistry registry;
   private final Unsettled unsettled;
   private final PullCredit credit;
@@ -32,15 +36,18 @@ final class Admission {
   private final Consumer<TaskOutcome> results;
   private final EtaTimer etaTimer;
   private final TaskBuckets buckets;
+  private final Transport transport;
 
   /**
    * @param strategy decodes a held delivery again when its ETA comes
    * @param pool     where runnable requests go
    * @param results  where REVOKED outcomes of discarded requests go
+   * @param transport where a countdown can wait instead of here (native delayed delivery), if it can
    */
   Admission(Vertx vertx, TaskRegistry registry, Strategy strategy, Integer etaTaskLimit, Unsettled unsettled,
             PullCredit credit, Revocations revocations, Settler settler, Containment containment, Qos qos,
-            Consumer<Request> pool, Consumer<TaskOutcome> results) {
+            Consumer<Request> pool, Consumer<TaskOutcome> results, Transport transport) {
+    this.transport = transport;
     this.registry = registry;
     this.unsettled = unsettled;
     this.credit = credit;
@@ -69,6 +76,11 @@ final class Admission {
     }
     Instant eta = request.message().eta();
     if (eta != null && eta.isAfter(Instant.now())) {
+      long seconds = java.time.Duration.between(Instant.now(), eta).getSeconds();
+      if (seconds >= 1 && transport.canDelay(request.delivery().queue())) {
+        delayInBroker(request, seconds);
+        return;
+      }
       unsettled.stage(request.delivery(), Unsettled.Stage.HELD);
       etaTimer.hold(request, eta);
       updatePrefetch();
@@ -81,6 +93,38 @@ final class Admission {
     }
     buckets.submit(request);
     updatePrefetch();
+  }
+
+  /**
+   * Native delayed delivery: a copy waits in the broker's delay queues for the whole seconds left and
+   * comes back to the queue (the rest, under a second, is held here then); the original is acked
+   * once the broker confirmed the copy. So no delivery stays unacked for long (RabbitMQ's
+   * {@code consumer_timeout} would close the channel) and the prefetch window is not raised. If
+   * the copy cannot be published, the request is held here as without delayed delivery.
+   */
+  private void delayInBroker(Request request, long seconds) {
+    Delivery d = request.delivery();
+    unsettled.stage(d, Unsettled.Stage.HELD);
+    credit.held(request);
+    Future<Void> copied;
+    try {
+      copied = transport.delay(d, seconds);
+    } catch (RuntimeException e) { // e.g. a header the broker cannot carry: held here instead
+      copied = Future.failedFuture(e);
+    }
+    copied.onComplete(ar -> {
+      if (ar.succeeded()) {
+        log.debug("Task {} waits {} s in the broker's delay queues", request.logName(), seconds);
+        if (settler.settle(d, Settle.Action.ACK)) {
+          credit.discarded(request);
+        }
+      } else if (unsettled.contains(d)) {
+        log.warn("Task {}: cannot hand it to the broker's delay queues ({}); holding it here until its ETA",
+          request.logName(), io.celerity.transport.ConnectionLifecycle.describe(ar.cause()));
+        etaTimer.hold(request, request.message().eta());
+        updatePrefetch();
+      }
+    });
   }
 
   /** An ETA came: the same revocation check again (a revoke takes effect at the ETA), then the rate limit. */

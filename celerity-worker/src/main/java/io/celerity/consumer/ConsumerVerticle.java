@@ -46,7 +46,7 @@ public class ConsumerVerticle extends VerticleBase {
     transport = Transports.create(vertx, new TransportOptions(options.getBroker(), options.getQueues(),
       options.getPrefetchCount(), options.getQueueMaxPriority(), options.getReconnectMaxDelayMs(),
       "celerity " + options.getHostname(), options.getBrokerTransportOptions().getMap(),
-      options.isBrokerConnectionRetryOnStartup(), options.getBrokerConnectionMaxRetries()));
+      options.isBrokerConnectionRetryOnStartup(), options.getBrokerConnectionMaxRetries(), options.getQueueTopology()));
     var bus = vertx.eventBus();
     consumer = new TaskConsumer(vertx, options, services, transport, new TaskConsumer.Ports(
       r -> bus.send(Addresses.POOL_APPLY, r), o -> bus.send(Addresses.RESULT_OUTCOME, o), this::poolTaskIds));

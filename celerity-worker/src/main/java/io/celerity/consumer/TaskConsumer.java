@@ -79,7 +79,7 @@ public final class TaskConsumer {
     containment = new Containment(settler, credit, metrics, ports.results());
     qos = new Qos(options.getPrefetchCount(), options.getEtaTaskLimit(), transport::prefetch);
     admission = new Admission(vertx, services.registry(), strategy, options.getEtaTaskLimit(), unsettled, credit,
-      revocations, settler, containment, qos, ports.pool(), ports.results());
+      revocations, settler, containment, qos, ports.pool(), ports.results(), transport);
     watchdog = new UnsettledWatchdog(unsettled, (long) (options.getUnsettledDeadline() * 1000),
       System::currentTimeMillis, ports.poolTaskIds(), metrics::unsettledStuck);
   }

@@ -20,6 +20,13 @@ public final class Amqp implements AutoCloseable {
     channel = connection.createChannel();
   }
 
+  /** Publishes to {@code exchange} with {@code routingKey}, as a producer of another Celery version would. */
+  public void publishTo(String exchange, String routingKey, String contentType, Map<String, Object> headers, byte[] body)
+    throws Exception {
+    channel.basicPublish(exchange, routingKey, new AMQP.BasicProperties.Builder().contentType(contentType)
+      .contentEncoding("utf-8").headers(headers).deliveryMode(2).build(), body);
+  }
+
   public void publish(String queue, String contentType, Map<String, Object> headers, byte[] body) throws Exception {
     channel.basicPublish("", queue, new AMQP.BasicProperties.Builder().contentType(contentType).contentEncoding("utf-8")
       .headers(headers).deliveryMode(2).build(), body);
@@ -28,6 +35,13 @@ public final class Amqp implements AutoCloseable {
   /** Messages ready in the queue (not counting unacked ones). */
   public long ready(String queue) throws Exception {
     return channel.queueDeclarePassive(queue).getMessageCount();
+  }
+
+  /** Declares a durable queue with these arguments (a fresh channel: a refused declare closes it). */
+  public void declare(String queue, Map<String, Object> arguments) throws Exception {
+    try (Channel ch = connection.createChannel()) {
+      ch.queueDeclare(queue, true, false, false, arguments);
+    }
   }
 
   /** Takes the next message of {@code queue} (auto-acked), or null when it is empty. */

@@ -24,11 +24,18 @@ public final class CeleryClient {
   private final String broker;
   private final String backend;
   private final String queue;
+  private final Map<String, Object> queueArguments;
 
   public CeleryClient(String broker, String backend, String queue) {
+    this(broker, backend, queue, Map.of());
+  }
+
+  /** A client whose queue is declared with {@code queueArguments} (e.g. {@code x-queue-type: quorum}). */
+  public CeleryClient(String broker, String backend, String queue, Map<String, Object> queueArguments) {
     this.broker = broker;
     this.backend = backend;
     this.queue = queue;
+    this.queueArguments = queueArguments;
   }
 
   /** One call as the driver takes it. */
@@ -81,6 +88,10 @@ public final class CeleryClient {
     if (backend != null) {
       cmd.add("--backend");
       cmd.add(backend);
+    }
+    if (!queueArguments.isEmpty()) {
+      cmd.add("--queue-arguments");
+      cmd.add(Json.encodeToString(queueArguments));
     }
     cmd.addAll(List.of(args));
     return exec(cmd);

@@ -71,6 +71,9 @@ public class BlockedThreadGuard implements BeforeEachCallback, AfterEachCallback
       return;
     }
     warmedUp = true;
+    // Netty's adaptive allocator registers a JFR event type with its first chunk (class init, over
+    // 500 ms on a loaded machine): done here, not on the first event loop that writes to a socket.
+    new io.netty.buffer.AdaptiveByteBufAllocator().directBuffer(64).release();
     Vertx v = Vertx.vertx();
     io.celerity.WorkerVerticle worker = new io.celerity.WorkerVerticle();
     try {

@@ -66,6 +66,17 @@ class ConnectionLifecycleTest {
   }
 
   @Test
+  void aRefusedDeclarationFailsStartUpAtOnceSayingWhat() {
+    ConnectionLifecycle lc = lifecycle(true, 100);
+    Future<Void> started = lc.start(this::connect);
+    last().fail(new QueueDeclarationException("declaring queue 'q' failed: PRECONDITION_FAILED - inequivalent arg"));
+    assertTrue(started.failed());
+    assertEquals(1, attempts.size(), "not retried: the broker refuses the same declaration every time");
+    assertTrue(started.cause().getMessage().contains("declaring queue 'q' failed"), started.cause().getMessage());
+    assertTrue(timers.due.isEmpty());
+  }
+
+  @Test
   void connectsLosesBacksOffAndReconnectsWithANewGeneration() {
     ConnectionLifecycle lc = lifecycle(true, 100);
     List<Long> lost = new ArrayList<>();

@@ -5,6 +5,8 @@ import io.celerity.transport.ConnectionLifecycle;
 import io.celerity.transport.FanoutBinding;
 import io.celerity.transport.PullSupport;
 import io.celerity.transport.Tls;
+import io.celerity.transport.QueueDeclarationException;
+import io.celerity.transport.QueueTopology;
 import io.celerity.transport.Transport;
 import io.celerity.transport.TransportOptions;
 import io.celerity.types.Delivery;
@@ -57,7 +59,14 @@ public class AmqpTransport extends PullSupport {
 
   private final Vertx vertx;
   private final TransportOptions options;
-  private final AmqpUrl url;
+  /** Failover: the broker URLs ({@code amqp://h1//;amqp://h2//}), tried in turn ({@code broker_failover_strategy}). */
+  private final AmqpFailover failover;
+  /** The node connected to now, or tried last. */
+  private AmqpUrl url;
+  /** Task queues to their type as the broker has them ({@code classic}, {@code quorum}). */
+  private final Map<String, String> queueTypes = new ConcurrentHashMap<>();
+  /** Consumers got per-consumer prefetch (a quorum queue is consumed): changes apply to new consumers only. */
+  private boolean perConsumerQos;
   private final AckBatcher acks = new AckBatcher();
   private final Map<Long, Promise<Void>> unconfirmed = new ConcurrentHashMap<>();
   /** Below the event bus's 30 s reply timeout, so the publisher learns why. */
@@ -98,10 +107,11 @@ public class AmqpTransport extends PullSupport {
   public AmqpTransport(Vertx vertx, TransportOptions options) {
     this.vertx = vertx;
     this.options = options;
-    this.url = AmqpUrl.parse(options.url());
+    this.failover = new AmqpFailover(options.url(), options.topology().failoverStrategy(), new java.util.Random());
+    this.url = failover.current();
     this.prefetch = options.prefetch();
     this.queues = new ArrayList<>(options.queues());
-    this.lifecycle = new ConnectionLifecycle(url.redacted(), ConnectionLifecycle.Policy.of(options),
+    this.lifecycle = new ConnectionLifecycle(failover.redacted(), ConnectionLifecycle.Policy.of(options),
       ConnectionLifecycle.Timers.of(vertx), log);
     lifecycle.onLost(this::onLost);
   }
@@ -157,13 +167,13 @@ public class AmqpTransport extends PullSupport {
 
   /** One connection attempt of generation {@code gen}, run by the lifecycle. */
   private Future<Void> connect(long gen) {
+    url = failover.forAttempt();
     RabbitMQClient c = newClient();
     client = c;
     publisherReopened = null;
     consumer = null;
     acks.reset();
     return openPublisher(c)
-      .compose(v -> declareAll(c))
       .compose(v -> ConsumerConnection.open(context, url, options.connectionName() + " (consumer)",
         why -> lifecycle.lost(gen, "consumer connection closed: " + why)))
       .compose(cc -> {
@@ -172,14 +182,20 @@ public class AmqpTransport extends PullSupport {
           return Future.failedFuture("superseded");
         }
         consumer = cc;
-        return cc.qos(prefetch);
+        return declareAll(cc);
+      })
+      .compose(v -> {
+        // Quorum queues refuse global QoS (540 NOT_IMPLEMENTED): as Celery 5.5, per-consumer prefetch then.
+        perConsumerQos = queueTypes.containsValue(QueueTopology.QUORUM);
+        return consumer.qos(prefetch, !perConsumerQos);
       })
       .compose(v -> consuming && !pull ? consumeAll(consumer, gen) : Future.succeededFuture())
       .compose(v -> fanoutAll(c, gen))
       .onSuccess(v -> {
         lastDeliveryNanos = System.nanoTime();
-        log.info("{} to {} (prefetch {}, queues {})", lifecycle.everConnected() ? "Reconnected" : "Connected",
-          url.redacted(), pull ? "off: pull" : prefetch, queues);
+        failover.connected();
+        log.info("{} to {} (prefetch {}{}, queues {})", lifecycle.everConnected() ? "Reconnected" : "Connected",
+          url.redacted(), pull ? "off: pull" : prefetch, perConsumerQos ? " per consumer" : "", queueTypes);
         pulling = false;
         // The lifecycle turns CONNECTED right after this: pump and flush then.
         context.runOnContext(x -> {
@@ -198,7 +214,9 @@ public class AmqpTransport extends PullSupport {
           consumer.close();
           consumer = null;
         }
-        return Future.failedFuture(err);
+        failover.failed();
+        return Future.failedFuture(err instanceof QueueDeclarationException ? err
+          : new io.vertx.core.VertxException(url.redacted() + ": " + ConnectionLifecycle.describe(err), err));
       });
   }
 
@@ -237,23 +255,52 @@ public class AmqpTransport extends PullSupport {
     });
   }
 
-  private Future<Void> declareAll(RabbitMQClient c) {
+  private Future<Void> declareAll(ConsumerConnection cc) {
     Future<Void> f = Future.succeededFuture();
     for (String q : queues) {
-      f = f.compose(v -> declareQueue(c, q));
+      f = f.compose(v -> declareQueue(cc, q));
     }
     return f;
   }
 
-  /** Celery's task queue: a durable direct exchange named like the queue, bound with the queue name as key. */
-  private Future<Void> declareQueue(RabbitMQClient c, String q) {
-    JsonObject args = new JsonObject();
-    if (options.queueMaxPriority() != null) {
-      args.put("x-max-priority", options.queueMaxPriority());
-    }
-    return c.exchangeDeclare(q, "direct", true, false)
-      .compose(v -> c.queueDeclare(q, true, false, false, args))
-      .compose(v -> c.queueBind(q, q, q));
+  /**
+   * Celery's task queue: a durable direct exchange named like the queue, bound with the queue name
+   * as key, of the configured type (or the type it has, detected); with native delayed delivery
+   * for it, the delay topology too, and the queue bound to receive what comes out of it.
+   */
+  private Future<Void> declareQueue(ConsumerConnection cc, String q) {
+    QueueTopology t = options.topology();
+    return cc.declareTaskQueue(q, t.queueType(), options.queueMaxPriority(), t.queueArguments(), t.detectQuorum())
+      .compose(type -> {
+        queueTypes.put(q, type);
+        return t.delaysInBroker(type) ? cc.declareDelayedDelivery(t.delayedQueueType(), Map.of(q, q))
+          : Future.succeededFuture();
+      });
+  }
+
+  /** Whether ETA messages of {@code queue} can wait in the broker's native delayed delivery queues. */
+  @Override
+  public boolean canDelay(String queue) {
+    String type = queueTypes.get(queue);
+    return type != null && options.topology().delaysInBroker(type);
+  }
+
+  /**
+   * Sends a copy of {@code d} through the native delayed delivery topology: it comes back to its
+   * queue after {@code seconds}. Completes when the broker confirmed the copy (then {@code d} may be acked).
+   */
+  @Override
+  public Future<Void> delay(Delivery d, long seconds) {
+    Map<String, Object> headers = new java.util.LinkedHashMap<>(d.headers() == null ? Map.of() : d.headers());
+    headers.keySet().removeIf(k -> k.startsWith("x-death") || k.startsWith("x-first-death") || k.startsWith("x-last-death")
+      || k.equals("x-delivery-count"));
+    Map<String, Object> props = new java.util.HashMap<>();
+    props.put("correlation_id", d.correlationId());
+    props.put("reply_to", d.replyTo());
+    props.put("priority", d.priority());
+    return publish(new OutgoingMessage(AmqpQueues.levelName(AmqpQueues.LEVELS - 1),
+      AmqpQueues.delayedRoutingKey(Math.min(seconds, AmqpQueues.MAX_DELAY_SECONDS), d.queue()), d.body(),
+      d.contentType(), d.contentEncoding(), headers, props));
   }
 
   private Future<Void> consumeAll(ConsumerConnection cc, long gen) {
@@ -310,7 +357,8 @@ public class AmqpTransport extends PullSupport {
   @Override
   public String toString() {
     return "amqp[" + lifecycle + " consuming=" + consuming
-      + " consumers=" + consumers.size() + " prefetch=" + prefetch + " unsettled=" + acks.unsettledCount()
+      + " node=" + url.redacted() + " queues=" + queueTypes
+      + " consumers=" + consumers.size() + " prefetch=" + prefetch + (perConsumerQos ? " per consumer" : "") + " unsettled=" + acks.unsettledCount()
       + " ackPending=" + acks.hasPending() + " lastDeliveryMsAgo="
       + (System.nanoTime() - lastDeliveryNanos) / 1_000_000 + "]";
   }
@@ -423,6 +471,7 @@ public class AmqpTransport extends PullSupport {
   /** The lifecycle's LOST step: both connections go, the reserved deliveries of {@code gen} are the broker's again. */
   private void onLost(long gen) {
     log.warn("{} unacked deliveries will be redelivered by the broker", acks.unsettledCount());
+    failover.failed();
     failUnconfirmed("connection lost");
     consumers.clear();
     acks.reset();
@@ -516,7 +565,7 @@ public class AmqpTransport extends PullSupport {
     if (queues.contains(queue) || !declaredQueues.add(queue)) {
       return Future.succeededFuture();
     }
-    return declareQueue(client, queue).onFailure(err -> declaredQueues.remove(queue));
+    return declareQueue(consumer, queue).onFailure(err -> declaredQueues.remove(queue));
   }
 
   @Override
@@ -528,10 +577,9 @@ public class AmqpTransport extends PullSupport {
     if (!lifecycle.isConnected()) {
       return Future.succeededFuture(); // declared and consumed on (re)connect
     }
-    RabbitMQClient c = client;
     ConsumerConnection cc = consumer;
     long gen = generation();
-    return declareQueue(c, queue).compose(v -> consuming && !pull ? consume(cc, gen, queue) : Future.succeededFuture());
+    return declareQueue(cc, queue).compose(v -> consuming && !pull ? consume(cc, gen, queue) : Future.succeededFuture());
   }
 
   @Override
@@ -557,7 +605,8 @@ public class AmqpTransport extends PullSupport {
   @Override
   public Future<Void> prefetch(int count) {
     prefetch = count;
-    return lifecycle.isConnected() ? consumer.qos(count) : Future.succeededFuture();
+    // Per-consumer prefetch does not change for running consumers; it applies at the next (re)connect.
+    return lifecycle.isConnected() && !perConsumerQos ? consumer.qos(count, true) : Future.succeededFuture();
   }
 
   @Override

@@ -12,9 +12,11 @@ import io.celerity.transport.LoopMailbox;
 import io.vertx.core.Context;
 import io.vertx.core.Future;
 import io.vertx.core.Handler;
+import io.celerity.transport.QueueDeclarationException;
 
 import java.io.IOException;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.AbstractExecutorService;
 import java.util.concurrent.TimeUnit;
 
@@ -31,6 +33,8 @@ import java.util.concurrent.TimeUnit;
  * holds it. Blocking RPCs (qos, consume, cancel, get, close) run off the event loop, in order.
  */
 final class ConsumerConnection {
+
+  private static final org.slf4j.Logger log = org.slf4j.LoggerFactory.getLogger(AmqpTransport.class);
 
   /** A delivery, still on the reader thread; {@code queue} as consumed. */
   interface Deliveries {
@@ -101,11 +105,146 @@ final class ConsumerConnection {
     return channel.isOpen() && connection.isOpen();
   }
 
-  Future<Void> qos(int prefetch) {
+  /**
+   * The prefetch window: shared by every consumer of the channel ({@code global}, Celery's classic
+   * QoS), or per consumer, for consumers started after it (quorum queues refuse global QoS).
+   */
+  Future<Void> qos(int prefetch, boolean global) {
     return blocking(() -> {
-      channel.basicQos(0, prefetch, true);
+      channel.basicQos(0, prefetch, global);
       return null;
     });
+  }
+
+  /**
+   * Declares a task queue (Celery's: a durable direct exchange named like the queue, the queue bound
+   * with its name) and returns its type. A queue that exists with another type is, with
+   * {@code detect}, declared again with that type (Celery's quorum detection); one that differs in
+   * another argument is used as it is, with a warning. Each declaration gets a channel of its own,
+   * since a refused one closes its channel.
+   */
+  Future<String> declareTaskQueue(String queue, String type, Integer maxPriority, Map<String, Object> extra,
+                                  boolean detect) {
+    return blocking(() -> {
+      String t = type;
+      for (int attempt = 0; ; attempt++) {
+        Map<String, Object> args = AmqpQueues.taskQueueArguments(t, maxPriority, extra);
+        String refused = onOwnChannel(ch -> {
+          ch.exchangeDeclare(queue, "direct", true);
+          ch.queueDeclare(queue, true, false, false, AmqpValues.toTable(args));
+          ch.queueBind(queue, queue, queue);
+        });
+        if (refused == null) {
+          return t;
+        }
+        AmqpQueues.Mismatch m = AmqpQueues.mismatch(refused);
+        if (m == null || !detect || attempt >= 2) {
+          throw new QueueDeclarationException("declaring queue '" + queue + "' failed: " + refused
+            + (m != null && !detect ? " (worker_detect_quorum_queues is off)" : ""));
+        }
+        if ("x-queue-type".equals(m.argument())) {
+          log.warn("Queue '{}' exists as a {} queue; consuming it as one (configured: {})", queue, m.queueType(), t);
+          t = m.queueType();
+          continue;
+        }
+        log.warn("Queue '{}' exists with other arguments ({}); using it as it is", queue, refused);
+        String passive = onOwnChannel(ch -> {
+          ch.queueDeclarePassive(queue);
+          ch.exchangeDeclare(queue, "direct", true);
+          ch.queueBind(queue, queue, queue);
+        });
+        if (passive != null) {
+          throw new QueueDeclarationException("declaring queue '" + queue + "' failed: " + passive);
+        }
+        return t;
+      }
+    });
+  }
+
+  /**
+   * Declares kombu's native delayed delivery topology with delay queues of {@code queueType}, and
+   * binds {@code queues} (queue to routing key) to receive what comes out of it. Delay queues that
+   * exist with other arguments (another type, declared by a Celery of other settings) are used as
+   * they are.
+   */
+  Future<Void> declareDelayedDelivery(String queueType, Map<String, String> queues) {
+    return blocking(() -> {
+      List<AmqpQueues.Step> steps = new java.util.ArrayList<>(AmqpQueues.delayedDeliveryTopology(queueType));
+      queues.forEach((q, key) -> steps.add(AmqpQueues.returnBinding(q, key)));
+      Channel ch = connection.createChannel();
+      try {
+        for (AmqpQueues.Step step : steps) {
+          if (!ch.isOpen()) {
+            ch = connection.createChannel();
+          }
+          Channel c = ch;
+          String refused = run(() -> apply(c, step));
+          if (refused != null && step instanceof AmqpQueues.QueueDeclare qd && AmqpQueues.mismatch(refused) != null) {
+            log.warn("Delay queue '{}' exists with other arguments ({}); using it as it is", qd.name(), refused);
+          } else if (refused != null) {
+            throw new QueueDeclarationException("declaring the native delayed delivery topology failed at " + step
+              + ": " + refused);
+          }
+        }
+      } finally {
+        closeQuietly(ch);
+      }
+      return null;
+    });
+  }
+
+  private static void apply(Channel ch, AmqpQueues.Step step) throws IOException {
+    if (step instanceof AmqpQueues.ExchangeDeclare e) {
+      ch.exchangeDeclare(e.name(), "topic", true);
+    } else if (step instanceof AmqpQueues.QueueDeclare q) {
+      ch.queueDeclare(q.name(), true, false, false, AmqpValues.toTable(q.arguments()));
+    } else if (step instanceof AmqpQueues.QueueBind b) {
+      ch.queueBind(b.queue(), b.exchange(), b.routingKey());
+    } else if (step instanceof AmqpQueues.ExchangeBind b) {
+      ch.exchangeBind(b.destination(), b.source(), b.routingKey());
+    }
+  }
+
+  private interface ChannelWork {
+    void run(Channel ch) throws IOException;
+  }
+
+  private interface Work {
+    void run() throws IOException;
+  }
+
+  /** Runs {@code work} on a channel of its own; returns the broker's reply text if it refused, else null. */
+  private String onOwnChannel(ChannelWork work) throws IOException {
+    Channel ch = connection.createChannel();
+    try {
+      return run(() -> work.run(ch));
+    } finally {
+      closeQuietly(ch);
+    }
+  }
+
+  /** Null when {@code work} succeeded; the reply text when the broker closed the channel over it. */
+  private String run(Work work) throws IOException {
+    try {
+      work.run();
+      return null;
+    } catch (IOException e) {
+      if (e.getCause() instanceof ShutdownSignalException sse && !sse.isHardError()
+          && sse.getReason() instanceof AMQP.Channel.Close close) {
+        return close.getReplyText();
+      }
+      throw e;
+    }
+  }
+
+  private static void closeQuietly(Channel ch) {
+    try {
+      if (ch.isOpen()) {
+        ch.close();
+      }
+    } catch (IOException | java.util.concurrent.TimeoutException | RuntimeException e) {
+      // closed by the broker meanwhile: nothing to release
+    }
   }
 
   /**
