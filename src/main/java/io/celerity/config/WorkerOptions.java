@@ -90,6 +90,41 @@ public class WorkerOptions {
   private Integer maxAbandonedThreads;
   private long maxDecompressedBody = DEFAULT_MAX_DECOMPRESSED_BODY;
   private double unsettledDeadline = DEFAULT_UNSETTLED_DEADLINE;
+  // --- issue 19 settings ---
+  public static final int DEFAULT_ASYNC_CONCURRENCY = 1000;
+  public static final int DEFAULT_CHILD_ASYNC_CONCURRENCY = 100;
+  public static final double DEFAULT_ASYNC_BLOCKED_THRESHOLD = 1.0;
+  private int asyncConcurrency = DEFAULT_ASYNC_CONCURRENCY;
+  private int childAsyncConcurrency = DEFAULT_CHILD_ASYNC_CONCURRENCY;
+  private double asyncBlockedThreshold = DEFAULT_ASYNC_BLOCKED_THRESHOLD;
+
+  /** {@code async_concurrency}: async Java tasks (returning a future) in flight at once. */
+  public int getAsyncConcurrency() {
+    return asyncConcurrency;
+  }
+
+  /** {@code child_async_concurrency}: Python {@code async def} tasks in flight at once per child of {@code -P process}. */
+  public int getChildAsyncConcurrency() {
+    return childAsyncConcurrency;
+  }
+
+  /** {@code async_blocked_threshold}: seconds an event loop running async tasks may go unanswered before it is reported. */
+  public double getAsyncBlockedThreshold() {
+    return asyncBlockedThreshold;
+  }
+
+  /**
+   * Messages prefetched beyond {@link #getPrefetchCount()} when async tasks are registered: enough to
+   * fill the async slots (the Java ones, or the children's coroutines), which are not pool slots.
+   */
+  public int getAsyncPrefetch(boolean asyncTasks) {
+    if (!asyncTasks || disablePrefetch) {
+      return 0;
+    }
+    int children = pool.equals("process") && !childCommand.isEmpty() ? getConcurrency() * childAsyncConcurrency : 0;
+    return Math.max(asyncConcurrency, children);
+  }
+  // --- end of issue 19 settings ---
 
   public WorkerOptions() {
   }
@@ -168,6 +203,13 @@ public class WorkerOptions {
     maxAbandonedThreads = json.getInteger("max_abandoned_threads", maxAbandonedThreads);
     maxDecompressedBody = json.getLong("max_decompressed_body", maxDecompressedBody);
     unsettledDeadline = json.getDouble("unsettled_deadline", unsettledDeadline);
+    asyncConcurrency = json.getInteger("async_concurrency", asyncConcurrency);
+    childAsyncConcurrency = json.getInteger("child_async_concurrency", childAsyncConcurrency);
+    asyncBlockedThreshold = json.getDouble("async_blocked_threshold", asyncBlockedThreshold);
+    if (asyncConcurrency < 1 || childAsyncConcurrency < 1 || asyncBlockedThreshold <= 0) {
+      throw new IllegalArgumentException("async_concurrency and child_async_concurrency must be at least 1, "
+        + "async_blocked_threshold positive");
+    }
     validate();
   }
 
@@ -269,7 +311,9 @@ public class WorkerOptions {
       .put("result_backend_base_sleep_between_retries_ms", resultBackendBaseSleepBetweenRetriesMs)
       .put("result_backend_max_sleep_between_retries_ms", resultBackendMaxSleepBetweenRetriesMs)
       .put("max_abandoned_threads", maxAbandonedThreads) // null: follows the concurrency
-      .put("max_decompressed_body", maxDecompressedBody).put("unsettled_deadline", unsettledDeadline);
+      .put("max_decompressed_body", maxDecompressedBody).put("unsettled_deadline", unsettledDeadline)
+      .put("async_concurrency", asyncConcurrency).put("child_async_concurrency", childAsyncConcurrency)
+      .put("async_blocked_threshold", asyncBlockedThreshold);
     return j;
   }
 

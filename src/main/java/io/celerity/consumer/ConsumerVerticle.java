@@ -70,7 +70,8 @@ public class ConsumerVerticle extends VerticleBase {
     decoder = new MessageDecoder(MessageDecoder.DEFAULT_ACCEPT, options.getMaxDecompressedBody());
     inflater = vertx.createSharedWorkerExecutor("celerity-inflate", 1);
     strategy = new Strategy(decoder, registry, options);
-    prefetch = options.getPrefetchCount();
+    int base = options.getPrefetchCount(); // 0: unlimited
+    prefetch = base == 0 ? 0 : Math.min(MAX_PREFETCH, base + options.getAsyncPrefetch(registry.hasAsync()));
     appliedPrefetch = prefetch;
     etaTimer = new EtaTimer(vertx, options.getEtaTaskLimit(), this::due,
       d -> strategy.decide(d) instanceof Strategy.Run run ? run.request() : null, this::heldDropped);
