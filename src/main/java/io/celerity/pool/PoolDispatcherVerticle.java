@@ -32,6 +32,9 @@ public class PoolDispatcherVerticle extends VerticleBase {
   /** Async Java tasks (returning a future), on event loops, bounded by async_concurrency. */
   private TaskPool asyncPool;
   private AsyncRunner asyncRunner;
+  /** Python async def tasks of -P process: the children's coroutine slots (child_async_concurrency each). */
+  private TaskPool childAsyncPool;
+  private int childAsyncConcurrency;
   /** Every pool, the main one first: revoke, inspect, drain and stats cover them all. */
   private final java.util.List<TaskPool> pools = new java.util.ArrayList<>();
   private boolean disablePrefetch;
@@ -92,6 +95,12 @@ public class PoolDispatcherVerticle extends VerticleBase {
     asyncPool = new TaskPool(vertx, context, asyncRunner, options.getAsyncConcurrency(), listener);
     pools.add(pool);
     pools.add(asyncPool);
+    if (runner instanceof ProcessRunner p) {
+      childAsyncConcurrency = options.getChildAsyncConcurrency();
+      childAsyncPool = new TaskPool(vertx, context, p.coroutines(), options.getInitialConcurrency() * childAsyncConcurrency,
+        listener);
+      pools.add(childAsyncPool);
+    }
     for (TaskPool p : pools) {
       p.revokedCheck(revoked::contains);
       p.rejectOnWorkerLost(r -> options.isRejectOnWorkerLost() || runner.rejectsOnWorkerLost(r.message().task()));
@@ -168,12 +177,18 @@ public class PoolDispatcherVerticle extends VerticleBase {
 
   /** The pool a request runs in: async tasks in their own, bounded apart from the pool's slots. */
   private TaskPool poolFor(Request r) {
+    if (childAsyncPool != null && ((ProcessRunner) runner).runsAsync(r.message().task())) {
+      return childAsyncPool;
+    }
     return r.task().async() ? asyncPool : pool;
   }
 
   /** pool_grow / pool_shrink: the new slot count, between 1 and the configured maximum. */
   private int resize(int wanted, int max) {
     pool.resize(Math.max(1, Math.min(max, wanted)));
+    if (childAsyncPool != null) {
+      childAsyncPool.resize(pool.concurrency() * childAsyncConcurrency);
+    }
     return pool.concurrency();
   }
 
@@ -206,6 +221,10 @@ public class PoolDispatcherVerticle extends VerticleBase {
       .put("async", new JsonObject().put("max-concurrency", asyncPool.concurrency()).put("active", asyncPool.activeCount())
         .put("reserved", asyncPool.queuedCount()).put("abandoned", asyncPool.abandoned())
         .put("blocked_loop_reports", asyncRunner.blockedReports()));
+    if (childAsyncPool != null) {
+      s.put("child_async", new JsonObject().put("max-concurrency", childAsyncPool.concurrency())
+        .put("active", childAsyncPool.activeCount()).put("reserved", childAsyncPool.queuedCount()));
+    }
     if (runner instanceof ProcessRunner p) {
       s.put("process", p.stats());
     }
