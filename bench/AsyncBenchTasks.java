@@ -32,6 +32,18 @@ public class AsyncBenchTasks {
     return ctx.unwrap(Vertx.class).timer(100).map(x -> 1);
   }
 
+  /** A synchronous no-op on the thread pool: the worker's per-task ceiling on this machine, for reference. */
+  @Task(name = "bench.jnoop")
+  public static int noop() {
+    return 1;
+  }
+
+  /** An async task that completes at once: the async path's per-task cost without the wait. */
+  @Task(name = "bench.jnow")
+  public static Future<Integer> now() {
+    return Future.succeededFuture(1);
+  }
+
   @Task(name = "bench.jhttp")
   public static Future<Integer> http(TaskContext ctx) {
     return client(ctx.unwrap(Vertx.class)).request(HttpMethod.GET, PORT, "127.0.0.1", "/")
