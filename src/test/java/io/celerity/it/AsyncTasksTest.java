@@ -95,8 +95,10 @@ class AsyncTasksTest extends InteropTestBase {
   // --- Java ---
 
   @Test
-  void javaAsyncResultsRetriesAndFailures() throws Exception {
-    startJava(new JsonObject());
+  void javaAsyncResultsRetriesFailuresAndEvents() throws Exception {
+    CeleryControl.EventCapture capture = new CeleryControl(Brokers.AMQP_URL).events(node(), 60, "task-succeeded",
+      "task-failed", "task-retried");
+    startJava(new JsonObject().put("task_events", true));
     List<Map<String, Object>> r = client.call(List.of(
       CeleryClient.call("jaio.request", List.of(), Map.of()),
       CeleryClient.call("jaio.retrying", List.of(), Map.of()),
@@ -108,6 +110,14 @@ class AsyncTasksTest extends InteropTestBase {
     assertEquals(node(), request.get("hostname"));
     assertEquals("retried 2", r.get(1).get("result"));
     assertEquals("IllegalStateException", r.get(2).get("exc_type"));
+    List<Map<String, Object>> events = capture.events();
+    assertEquals(List.of("task-received", "task-started", "task-succeeded"), typesOf(events, r.get(3).get("id")));
+    assertEquals(List.of("task-received", "task-started", "task-failed"), typesOf(events, r.get(2).get("id")));
+    assertTrue(typesOf(events, r.get(1).get("id")).contains("task-retried"), events.toString());
+  }
+
+  private static List<Object> typesOf(List<Map<String, Object>> events, Object id) {
+    return events.stream().filter(e -> id.equals(e.get("uuid"))).map(e -> e.get("type")).toList();
   }
 
   @Test
@@ -173,7 +183,9 @@ class AsyncTasksTest extends InteropTestBase {
 
   @Test
   void pythonAsyncDefTasksRunThroughCelerysTracerNextToSyncOnes() throws Exception {
-    startPython(1, 10, new JsonObject());
+    CeleryControl.EventCapture capture = new CeleryControl(Brokers.AMQP_URL).events(node(), 60, "task-succeeded",
+      "task-retried");
+    startPython(1, 10, new JsonObject().put("task_events", true));
     List<Map<String, Object>> r = client.call(List.of(
       CeleryClient.call("pyaio.add", List.of(1, 2), Map.of()),
       CeleryClient.call("pyaio.aadd", List.of(3, 4), Map.of()),
@@ -191,6 +203,10 @@ class AsyncTasksTest extends InteropTestBase {
     // three runs: two raised Retry from inside the coroutine, the third succeeded
     assertEquals(List.of("task_prerun", "task_postrun RETRY", "task_prerun", "task_postrun RETRY", "task_prerun",
       "task_postrun SUCCESS"), eventsOf(r.get(3).get("id")));
+    List<Map<String, Object>> events = capture.events();
+    assertEquals(List.of("task-received", "task-started", "task-succeeded"), typesOf(events, r.get(1).get("id")));
+    assertEquals("7", events.stream().filter(e -> r.get(1).get("id").equals(e.get("uuid")) && "task-succeeded".equals(e.get("type")))
+      .findFirst().orElseThrow().get("result"), "the tracer's repr of the coroutine's value");
   }
 
   @Test
