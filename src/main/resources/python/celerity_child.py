@@ -212,6 +212,8 @@ class AsyncBridge:
         self.blocked_seconds = blocked_seconds
         self.channel = channel
         self.jobs = {}
+        # asyncio task -> job while its coroutine runs, given up or not (the watchdog names the blocker)
+        self.running = {}
         self.lock = threading.Lock()
         self.local = threading.local()
         self.idle = threading.Condition(self.lock)
@@ -265,12 +267,14 @@ class AsyncBridge:
                     coro.close()
                     return
                 job.atask = self.loop.create_task(main())
+                self.running[job.atask] = job
                 job.atask.add_done_callback(lambda t: self.ended(job, t))
             self.loop.call_soon_threadsafe(start)
             return job.result.result()
         return run
 
     def ended(self, job, atask):
+        self.running.pop(atask, None)
         if job.result.done():
             return
         if atask.cancelled():
@@ -372,11 +376,7 @@ class AsyncBridge:
 
     def culprit(self):
         task = asyncio.current_task(self.loop)
-        with self.lock:
-            for job in self.jobs.values():
-                if job.atask is task and task is not None:
-                    return job
-        return None
+        return self.running.get(task) if task is not None else None
 
 
 class CeleryApp:

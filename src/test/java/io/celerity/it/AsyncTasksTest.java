@@ -272,4 +272,20 @@ class AsyncTasksTest extends InteropTestBase {
       logger.detachAppender(appender);
     }
   }
+
+  @Test
+  void aGivenUpCoroutineThatStillBlocksTheLoopTakesItsChildDown() throws Exception {
+    startPython(1, 10, new JsonObject().put("async_blocked_threshold", 0.3));
+    Set<Long> pids = childPids();
+    List<String> ids = send(List.of(
+      call("pyaio.wait", List.of(30), Map.of()),
+      call("pyaio.block", List.of(20), Map.of("time_limit", 1.0))));
+    List<Map<String, Object>> r = client.get(ids, 30);
+    assertEquals("TimeLimitExceeded", r.get(1).get("exc_type"), r.toString());
+    // its loop still blocked after the limit: the child exits, its other coroutine is lost as in a killed prefork child
+    assertEquals("WorkerLostError", r.get(0).get("exc_type"), r.toString());
+    Polling.until(() -> childPids().size() == 1 && !childPids().equals(pids), 30_000);
+    assertEquals(List.of(7), client.call(List.of(CeleryClient.call("pyaio.aadd", List.of(3, 4), Map.of())))
+      .stream().map(x -> x.get("result")).toList(), "a new child runs the next tasks");
+  }
 }
