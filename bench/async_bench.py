@@ -91,11 +91,11 @@ def measure(args, rres, row):
                 total = bench.cpu_seconds(bench.proc_tree(w.pid)) - first[3]
                 window = n - first[1]
                 rate = window / (now - first[0]) if now > first[0] else float('nan')
-                return dict(row, rate=rate, ideal=inflight / 0.1, wall=now - first[0],
+                return dict(row, rate=rate, ideal=inflight / 0.1 if inflight else None, wall=now - first[0],
                             parent_us=parent / window * 1e6, total_us=total / window * 1e6)
             if now - last_change > args.stall or now - t_start > args.timeout:
                 partial = (done - first[1]) / (now - first[0]) if first and now > first[0] else None
-                return dict(row, error=f'stalled at {done}/{n}', rate=partial, ideal=inflight / 0.1)
+                return dict(row, error=f'stalled at {done}/{n}', rate=partial, ideal=inflight / 0.1 if inflight else None)
             time.sleep(0.05)
     finally:
         bench.stop_proc(w)
@@ -116,12 +116,14 @@ def render(args, rows, elapsed):
                 '| worker | tasks in flight | n | tasks/s | % of ideal | vs Celery prefork -c 2 | parent CPU µs/task | total CPU µs/task |',
                 '|---|---|---|---|---|---|---|---|']
         base = next((r.get('rate') for r in sel if r['pool'] == 'prefork' and r['kind'] == 'celery'), None)
+        if base is None:
+            base = next((r.get('rate') for r in rows if r['pool'] == 'prefork' and r['kind'] == 'celery'), None)
         for r in sel:
             rate = r.get('rate')
             note = f" ({r['error']})" if r.get('error') else ''
             out.append('| {} | {} | {} | {} | {} | {} | {} | {} |'.format(
-                r['label'] + note, r['inflight'], r['n'], f'{rate:.0f}' if rate else '—',
-                f"{100 * rate / r['ideal']:.0f}%" if rate else '—',
+                r['label'] + note, r['inflight'] or '—', r['n'], f'{rate:.0f}' if rate else '—',
+                f"{100 * rate / r['ideal']:.0f}%" if rate and r['ideal'] else '—',
                 f'{rate / base:.0f}x' if rate and base else '—',
                 f"{r['parent_us']:.0f}" if 'parent_us' in r else '—', f"{r['total_us']:.0f}" if 'total_us' in r else '—'))
         out.append('')
@@ -134,6 +136,7 @@ def main():
     ap.add_argument('--n', type=int, default=int(os.environ.get('BENCH_N', 10000)))
     ap.add_argument('--prefork-n', type=int, default=300, help='tasks for Celery prefork -c 2 (20 tasks/s at best)')
     ap.add_argument('--threads-n', type=int, default=3000, help='tasks for Celery threads -c 100 (1000 tasks/s at best)')
+    ap.add_argument('--gevent-n', type=int, default=3000, help='tasks for Celery gevent -c 1000')
     ap.add_argument('--java-inflight', type=int, default=1000)
     ap.add_argument('--child-inflight', type=int, default=100)
     ap.add_argument('--only', default='sleep,http')
@@ -174,9 +177,12 @@ def main():
                          n=args.prefork_n),
                     dict(label='Celery threads -c 100', kind='celery', pool='threads', conc=100, inflight=100, task=s,
                          n=args.threads_n)]
+            if wait == 'sleep':  # the worker's per-task ceiling on this machine now: no wait at all
+                plan.insert(0, dict(label='reference: Celerity, Java no-op sync task (-P threads -c 2), no wait',
+                                    kind='ours-java', pool='threads', conc=2, inflight=None, task='bench.jnoop', n=args.n))
             if gevent_ok:
                 plan.append(dict(label='Celery gevent -c 1000', kind='celery', pool='gevent', conc=1000, inflight=1000,
-                                 task=s, n=args.n))
+                                 task=s, n=args.gevent_n))
             for row in plan:
                 row['wait'] = wait
                 bench.log(f"{wait}: {row['label']}, n={row['n']}")

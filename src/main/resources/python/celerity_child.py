@@ -302,8 +302,7 @@ class AsyncBridge:
                 if reply is None or job.abandoned_at is not None:
                     self.channel.send({'type': 'cancelled', 'job': job.number})
                 else:
-                    reply['job'] = job.number
-                    reply['rss_kib'] = rss_kib()
+                    reply['job'] = job.number  # no rss_kib: the heartbeat reports it (a /proc read per task is not free)
                     self.channel.send(reply)
             finally:
                 with self.lock:
