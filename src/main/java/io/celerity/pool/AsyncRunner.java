@@ -134,6 +134,7 @@ public final class AsyncRunner implements Runner {
   private void ended(Loop loop, Job job, Completion completion, Object value, Throwable error) {
     loop.jobs.remove(job);
     synchronized (job) {
+      job.bodyEnded = true;
       if (job.abandoned) {
         abandoned.decrementAndGet();
         job.abandoned = false;
@@ -174,7 +175,7 @@ public final class AsyncRunner implements Runner {
   /** Already reported and its slot freed: tell the body, and count it until its future ends. */
   private void stop(Job job, String reason) {
     synchronized (job) {
-      if (job.stage != null && job.stage.toCompletableFuture().isDone() || job.abandoned) {
+      if (job.bodyEnded || job.abandoned) {
         return;
       }
       job.abandoned = true;

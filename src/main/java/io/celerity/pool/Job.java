@@ -36,6 +36,8 @@ public final class Job implements TaskContext {
   volatile io.vertx.core.Context context;
   /** What an async body returned, once it returned. */
   volatile java.util.concurrent.CompletionStage<?> stage;
+  /** An async body's future ended (guarded by the job's lock, with {@link #abandoned}). */
+  boolean bodyEnded;
   /** The body returned a CompletableFuture of its own: cancelled at the hard limit and on terminate. */
   volatile boolean cancellable;
   /** Completed with the reason when the worker asks the task to stop ({@link TaskContext#cancelled()}). */
