@@ -3,6 +3,8 @@
 after 100 ms), on Celerity (Java tasks returning a Vert.x Future; Python `async def` tasks in -P process
 children) and on Celery's prefork -c 2, threads -c 100 and gevent (when importable), in one run.
 
+The HTTP server is bench/SlowHttp.java (Vert.x, from the jar).
+
 Usage (through bench/async.sh): async_bench.py --jar JAR [--n 10000] [--py-n N] [--only sleep,http]
 Results go to Redis db 12 (flushed before each measurement); a measurement counts result keys every 50 ms
 and times the first result to the N-th (start-up excluded). Parent CPU per task is the worker's main
@@ -162,10 +164,14 @@ def main():
     t0 = time.monotonic()
     rows = []
     rres = redis.Redis.from_url(BACKEND)
-    server = bench.start_proc([sys.executable, os.path.join(HERE, 'slow_http.py'), str(HTTP_PORT)],
+    server = bench.start_proc(['java', '-cp', args.jar, os.path.join(HERE, 'SlowHttp.java'), str(HTTP_PORT)],
                               logpath=os.path.join(args.workdir, 'http.log'), desc='slow http')
     try:
-        time.sleep(1)
+        deadline = time.monotonic() + 60
+        while 'ready' not in open(os.path.join(args.workdir, 'http.log')).read():
+            if time.monotonic() > deadline or server.poll() is not None:
+                raise SystemExit('the HTTP server did not start: see ' + os.path.join(args.workdir, 'http.log'))
+            time.sleep(0.2)
         for wait in args.only.split(','):
             a, s = ('bench.asleep', 'bench.ssleep') if wait == 'sleep' else ('bench.ahttp', 'bench.shttp')
             j = 'bench.jsleep' if wait == 'sleep' else 'bench.jhttp'
