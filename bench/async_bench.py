@@ -104,6 +104,19 @@ def measure(args, rres, row):
         delete_queue(queue)
 
 
+def http_ceiling(args):
+    row = dict(label='reference: Vert.x HttpClient straight to the server, no worker', kind='ref', pool='-', conc=0,
+               inflight=args.java_inflight, n=args.n, wait='http')
+    out = subprocess.run(['java', '-cp', args.jar, os.path.join(HERE, 'HttpCeiling.java'), str(args.n),
+                          str(args.java_inflight), str(HTTP_PORT)], capture_output=True, text=True, timeout=300)
+    try:
+        row.update(rate=float(out.stdout.strip().rsplit(' ', 1)[1].rstrip('/s')), ideal=args.java_inflight / 0.1)
+    except (IndexError, ValueError):
+        row['error'] = 'no rate: ' + out.stderr[-200:]
+    bench.log(f"http: {row['label']} -> {row.get('rate') or 0:.0f} req/s")
+    return row
+
+
 def render(args, rows, elapsed):
     out = ['# Async tasks: 10,000 waits of 100 ms on I/O, Celerity vs Celery', '',
            f'Command: `{args.cmdline}`; {time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime())}; run took {elapsed:.0f} s.',
@@ -189,6 +202,8 @@ def main():
             if gevent_ok:
                 plan.append(dict(label='Celery gevent -c 1000', kind='celery', pool='gevent', conc=1000, inflight=1000,
                                  task=s, n=args.gevent_n))
+            if wait == 'http':  # the client and server alone, no worker: what the machine allows now
+                rows.append(http_ceiling(args))
             for row in plan:
                 row['wait'] = wait
                 bench.log(f"{wait}: {row['label']}, n={row['n']}")
