@@ -11,6 +11,7 @@ and times the first result to the N-th (start-up excluded). Parent CPU per task 
 process only (for Celerity: the JVM; its Python children are reported apart).
 """
 import argparse
+import json
 import os
 import shutil
 import subprocess
@@ -63,6 +64,17 @@ def worker_command(args, kind, pool, conc, queue, port):
             '-l', 'WARNING', '--without-gossip', '--without-mingle', '--without-heartbeat', '-n', f'bench-{queue}@%h']
 
 
+def failures(rres):
+    """Results whose state is not SUCCESS (a failed wait is fast, and must not pass for throughput)."""
+    keys = list(rres.scan_iter('celery-task-meta-*', count=1000))
+    bad = 0
+    for i in range(0, len(keys), 1000):
+        for raw in rres.mget(keys[i:i + 1000]):
+            if raw is not None and json.loads(raw).get('status') != 'SUCCESS':
+                bad += 1
+    return bad
+
+
 def measure(args, rres, row):
     kind, pool, conc, inflight, task, n = row['kind'], row['pool'], row['conc'], row['inflight'], row['task'], row['n']
     queue = 'bench-async-' + uuid.uuid4().hex[:8]
@@ -93,8 +105,12 @@ def measure(args, rres, row):
                 total = bench.cpu_seconds(bench.proc_tree(w.pid)) - first[3]
                 window = n - first[1]
                 rate = window / (now - first[0]) if now > first[0] else float('nan')
-                return dict(row, rate=rate, ideal=inflight / 0.1 if inflight else None, wall=now - first[0],
+                out = dict(row, rate=rate, ideal=inflight / 0.1 if inflight else None, wall=now - first[0],
                             parent_us=parent / window * 1e6, total_us=total / window * 1e6)
+                failed = failures(rres)
+                if failed:
+                    out['error'] = f'{failed} of {n} not SUCCESS'
+                return out
             if now - last_change > args.stall or now - t_start > args.timeout:
                 partial = (done - first[1]) / (now - first[0]) if first and now > first[0] else None
                 return dict(row, error=f'stalled at {done}/{n}', rate=partial, ideal=inflight / 0.1 if inflight else None)
