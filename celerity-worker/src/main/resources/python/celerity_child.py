@@ -13,9 +13,14 @@ their results are stored by the parent; without Celery installed only this mode 
 
 The child protocol (docs/process-pool.md): the parent writes one JSON line on stdin (host, port,
 token, ...); the child connects to it over TCP and exchanges frames of a 4-byte big-endian length
-and UTF-8 JSON: hello, ready, heartbeat, traced, result, error, retry (child -> parent); run,
-soft_limit, shutdown (parent -> child).
+and UTF-8 JSON: hello, ready, heartbeat, traced, result, error, retry, cancelled, blocked
+(child -> parent); run, soft_limit, cancel, shutdown (parent -> child). Every frame about a task
+carries the parent's job number, so several tasks may be in flight at once: ``async def`` tasks
+(up to ``async_concurrency`` of them) run on an asyncio loop next to the synchronous task.
 """
+import asyncio
+import concurrent.futures
+import inspect
 import importlib
 import json
 import os
@@ -28,7 +33,7 @@ import threading
 import time
 import traceback
 
-PROTOCOL = 1
+PROTOCOL = 2
 
 
 class SoftTimeLimitExceeded(Exception):
@@ -145,10 +150,238 @@ def backend_unreachable(backend, exc):
             and backend.exception_safe_to_retry(cause))
 
 
+class Abandoned(BaseException):
+    """Raised in a tracer thread whose async task the parent gave up (hard time limit, terminate): it
+    escapes Celery's tracer, which then stores nothing, as when a prefork child is killed; the
+    parent has marked the task already."""
+
+
+class AsyncJob:
+    """One ``async def`` task in flight: its tracer thread waits on ``result``, its coroutine runs on the loop."""
+
+    def __init__(self, number):
+        self.number = number
+        self.result = concurrent.futures.Future()
+        self.atask = None         # the asyncio task running the coroutine
+        self.inject = None        # an exception to raise at the coroutine's current await (soft limit)
+        self.soft = None
+        self.abandoned_at = None  # monotonic time the parent gave it up
+
+
+class Driven:
+    """Awaits a coroutine step by step, so that a cancellation of its asyncio task can be raised in
+    it as another exception (billiard's SoftTimeLimitExceeded at the soft limit)."""
+
+    def __init__(self, coro, job):
+        self.coro = coro
+        self.job = job
+
+    def __await__(self):
+        coro, send, throw = self.coro, None, None
+        while True:
+            try:
+                yielded = coro.send(send) if throw is None else coro.throw(throw)
+            except StopIteration as stop:
+                return stop.value
+            send = throw = None
+            try:
+                send = yield yielded
+            except GeneratorExit:
+                coro.close()
+                raise
+            except BaseException as exc:  # noqa: B902 - whatever the loop throws goes to the coroutine
+                throw = exc
+                if isinstance(exc, asyncio.CancelledError) and self.job.inject is not None:
+                    throw, self.job.inject = self.job.inject, None
+                    task = asyncio.current_task()
+                    if task is not None and hasattr(task, 'uncancel'):
+                        task.uncancel()  # the cancel was only the way in
+
+
+class AsyncBridge:
+    """The child's asyncio loop (a thread of its own) and the tracer threads of its ``async def`` tasks.
+
+    Celery's tracer is synchronous: each async task's tracer runs on a thread of a pool as large as
+    the in-flight limit, and calls the task's ``run``, replaced here by a function that runs the
+    coroutine on the loop and waits for it. Signals, handlers, result storage, retry and replace are
+    thus Celery's code, in that thread; the coroutine itself sees ``self.request`` through Celery's
+    request stack, keyed per asyncio task on the loop thread."""
+
+    def __init__(self, capacity, blocked_seconds, channel):
+        self.capacity = capacity
+        self.blocked_seconds = blocked_seconds
+        self.channel = channel
+        self.jobs = {}
+        # asyncio task -> job while its coroutine runs, given up or not (the watchdog names the blocker)
+        self.running = {}
+        self.lock = threading.Lock()
+        self.local = threading.local()
+        self.idle = threading.Condition(self.lock)
+        self.loop = asyncio.new_event_loop()
+        self.loop_ident = None
+        started = threading.Event()
+
+        def run_loop():
+            self.loop_ident = threading.get_ident()
+            asyncio.set_event_loop(self.loop)
+            self.loop.call_soon(started.set)
+            self.loop.run_forever()
+        threading.Thread(target=run_loop, name='celerity-asyncio', daemon=True).start()
+        started.wait()
+        self.threads = concurrent.futures.ThreadPoolExecutor(max_workers=capacity, thread_name_prefix='celerity-async')
+        self.probe_sent = None
+        self.reported = False
+        threading.Thread(target=self.watch, name='celerity-asyncio-watchdog', daemon=True).start()
+
+    def ident(self):
+        """Celery's request and task stacks, per asyncio task on the loop thread, else per thread."""
+        ident = threading.get_ident()
+        if ident == self.loop_ident:
+            task = asyncio.current_task(self.loop)
+            if task is not None:
+                return ('asyncio', id(task))
+        return ident
+
+    def make_sync(self, task, fn):
+        """The task's ``run`` as Celery's tracer calls it: the coroutine run on the loop, waited for here."""
+        from celery._state import _task_stack
+
+        def run(*args, **kwargs):
+            job = getattr(self.local, 'job', None)
+            coro = fn(*args, **kwargs)
+            if job is None:  # called outside a traced async job (e.g. directly): just run it
+                return asyncio.run_coroutine_threadsafe(coro, self.loop).result()
+            request = task.request_stack.top
+
+            async def main():
+                task.request_stack.push(request)
+                _task_stack.push(task)
+                try:
+                    return await Driven(coro, job)
+                finally:
+                    _task_stack.pop()
+                    task.request_stack.pop()
+
+            def start():
+                if job.result.done():  # given up before it started
+                    coro.close()
+                    return
+                job.atask = self.loop.create_task(main())
+                self.running[job.atask] = job
+                job.atask.add_done_callback(lambda t: self.ended(job, t))
+            self.loop.call_soon_threadsafe(start)
+            return job.result.result()
+        return run
+
+    def ended(self, job, atask):
+        self.running.pop(atask, None)
+        if job.result.done():
+            return
+        if atask.cancelled():
+            job.result.set_exception(job.soft if job.soft is not None and job.abandoned_at is None else Abandoned())
+        elif atask.exception() is not None:
+            job.result.set_exception(atask.exception())
+        else:
+            job.result.set_result(atask.result())
+
+    def submit(self, m, trace):
+        """Runs one ``run`` frame of an async task on a tracer thread; the reply carries its job number."""
+        job = AsyncJob(m['job'])
+        with self.lock:
+            self.jobs[job.number] = job
+
+        def work():
+            self.local.job = job
+            try:
+                reply = trace(m)
+            except Abandoned:
+                reply = None
+            finally:
+                self.local.job = None
+            try:
+                if reply is None or job.abandoned_at is not None:
+                    self.channel.send({'type': 'cancelled', 'job': job.number})
+                else:
+                    reply['job'] = job.number  # no rss_kib: the heartbeat reports it (a /proc read per task is not free)
+                    self.channel.send(reply)
+            finally:
+                with self.lock:
+                    self.jobs.pop(job.number, None)
+                    self.idle.notify_all()
+        self.threads.submit(work)
+
+    def soft_limit(self, number, exc):
+        job = self.jobs.get(number)
+        if job is None:
+            return False
+        job.soft = job.inject = exc
+        self.loop.call_soon_threadsafe(lambda: job.atask is not None and job.atask.cancel())
+        return True
+
+    def cancel(self, number):
+        """Hard time limit or terminate: the tracer thread stops waiting at once, the coroutine is cancelled."""
+        job = self.jobs.get(number)
+        if job is None:
+            return
+        job.abandoned_at = time.monotonic()
+        job.inject = None
+        if not job.result.done():
+            try:
+                job.result.set_exception(Abandoned())
+            except concurrent.futures.InvalidStateError:
+                pass
+        self.loop.call_soon_threadsafe(lambda: job.atask is not None and job.atask.cancel())
+
+    def drain(self):
+        """Waits for the tasks in flight (warm shutdown: the parent sends no more)."""
+        with self.lock:
+            while self.jobs:
+                self.idle.wait()
+
+    def watch(self):
+        """Probes the loop; a loop that does not answer within the threshold is blocked by a coroutine that
+        does not yield: reported with its job and stack. If that job was given up and the loop still does
+        not yield, the child exits (as a killed prefork child; the parent reports its other tasks lost)."""
+        every = max(0.01, self.blocked_seconds / 4)
+        while True:
+            time.sleep(every)
+            now = time.monotonic()
+            if self.probe_sent is None:
+                self.probe_sent = now
+                self.loop.call_soon_threadsafe(self.answered)
+                continue
+            waited = now - self.probe_sent
+            if waited <= self.blocked_seconds:
+                continue
+            culprit = self.culprit()
+            if not self.reported:
+                self.reported = True
+                frame = sys._current_frames().get(self.loop_ident)
+                stack = ''.join(traceback.format_stack(frame)[-8:]) if frame is not None else ''
+                try:
+                    self.channel.send({'type': 'blocked', 'job': culprit.number if culprit else None,
+                                       'seconds': round(waited, 3), 'stack': stack})
+                except OSError:
+                    os._exit(0)
+            if culprit is not None and culprit.abandoned_at is not None and now - culprit.abandoned_at > self.blocked_seconds:
+                sys.stderr.write('celerity child: the asyncio loop is still blocked by job %s, given up %.1fs ago; exiting\n'
+                                 % (culprit.number, now - culprit.abandoned_at))
+                sys.stderr.flush()
+                os._exit(70)
+
+    def answered(self):
+        self.probe_sent = None
+        self.reported = False
+
+    def culprit(self):
+        task = asyncio.current_task(self.loop)
+        return self.running.get(task) if task is not None else None
+
+
 class CeleryApp:
     """The app as a Celery prefork child holds it: initialised once, every task with its tracer."""
 
-    def __init__(self, app, handshake):
+    def __init__(self, app, handshake, channel):
         from celery import signals
         from celery.app import trace
         from celery.concurrency.prefork import process_initializer
@@ -166,6 +399,19 @@ class CeleryApp:
         signals.celeryd_init.send(sender=self.hostname, instance=None, conf=app.conf, options={})
         signals.worker_init.send(sender=None)
         trace.setup_worker_optimizations(app, self.hostname)
+        # async def tasks: their run waits on the child's asyncio loop, before the tracers are built
+        self.async_names = set()
+        self.bridge = None
+        for name, task in list(app.tasks.items()):
+            if inspect.iscoroutinefunction(task.run):
+                if self.bridge is None:
+                    self.bridge = AsyncBridge(int(handshake.get('async_concurrency') or 100),
+                                              float(handshake.get('blocked_threshold') or 1.0), channel)
+                    from celery._state import _task_stack
+                    _task_stack.__ident_func__ = self.bridge.ident
+                task.request_stack.__ident_func__ = self.bridge.ident
+                task.run = self.bridge.make_sync(task, task.run)
+                self.async_names.add(name)
         # Then the pool child's own start: tracers built, worker_process_init sent.
         process_initializer(app, self.hostname)
         # Outcome log lines are the parent's (one line per task, in the worker's log format).
@@ -204,6 +450,8 @@ class CeleryApp:
         out = []
         for name, task in sorted(self.tasks.items()):
             d = {'name': name, 'traced': True}
+            if name in self.async_names:
+                d['async'] = True
             for attr in ('acks_late', 'track_started', 'ignore_result', 'reject_on_worker_lost'):
                 if getattr(task, attr, None) is True:
                     d[attr] = True
@@ -296,11 +544,20 @@ class Child:
             if m is None:
                 os._exit(0)  # the parent is gone
             kind = m.get('type')
+            bridge = self.celery_app.bridge if self.celery_app is not None else None
             if kind == 'run':
-                self.jobs.put(m)
+                if bridge is not None and m.get('task') in self.celery_app.async_names:
+                    bridge.submit(m, self.async_run)
+                else:
+                    self.jobs.put(m)
             elif kind == 'soft_limit':
+                if bridge is not None and bridge.soft_limit(m.get('job'), self.soft_exc()):
+                    continue
                 if self.current == m.get('job'):
                     os.kill(os.getpid(), signal.SIGUSR1)
+            elif kind == 'cancel':
+                if bridge is not None:
+                    bridge.cancel(m.get('job'))
             elif kind == 'shutdown':
                 self.jobs.put(None)
                 return  # the main thread finishes, sends worker_process_shutdown and exits
@@ -327,6 +584,17 @@ class Child:
                 error = dict(encode_exception(encode_error(exc)), type='error', traceback=None,
                              job=m['job'], rss_kib=reply['rss_kib'])
                 self.channel.send(error)
+
+    def async_run(self, m):
+        """An async task's tracer, on its thread: as run, without the main thread's soft-limit signal."""
+        try:
+            return self.celery_app.trace(m)
+        except Abandoned:
+            raise
+        except BaseException as exc:  # noqa: B902 - every failure is the task's result
+            if isinstance(exc, (SystemExit, KeyboardInterrupt)):
+                raise
+            return dict(encode_exception(exc), type='error', traceback=traceback.format_exc())
 
     def run(self, m):
         name = m['task']
@@ -362,7 +630,7 @@ def main(argv):
     sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
     channel = Channel(sock)
     channel.send({'type': 'hello', 'token': handshake['token'], 'pid': os.getpid(), 'lang': 'python',
-                  'protocol': PROTOCOL})
+                  'protocol': PROTOCOL, 'async_capacity': int(handshake.get('async_concurrency') or 100)})
     spec, names = args[0], args[1:]
     plain = Plain(importlib.import_module(spec.partition(':')[0]), names) if names else None
     celery_app = None
@@ -373,7 +641,7 @@ def main(argv):
         have_celery = False
     if have_celery:
         try:
-            celery_app = CeleryApp(load_app(spec), handshake)
+            celery_app = CeleryApp(load_app(spec), handshake, channel)
         except AppLoadError as exc:
             if plain is None:
                 sys.stderr.write("Error: Invalid value for '-A' / '--app': %s\n" % (exc,))
@@ -392,6 +660,8 @@ def main(argv):
     threading.Thread(target=child.reader, daemon=True).start()
     threading.Thread(target=child.heartbeat, args=(handshake.get('heartbeat', 5.0),), daemon=True).start()
     child.serve()
+    if celery_app is not None and celery_app.bridge is not None:
+        celery_app.bridge.drain()
     if celery_app is not None:
         from celery.concurrency.prefork import process_destructor
         process_destructor(os.getpid(), 0)

@@ -128,9 +128,34 @@ public interface TaskContext {
   /**
    * True once the soft time limit passed. The task thread is also interrupted at that moment, so
    * blocking calls end with {@link InterruptedException}; either is the task's cue to wrap up
-   * (Celery's {@code SoftTimeLimitExceeded}).
+   * (Celery's {@code SoftTimeLimitExceeded}). Async tasks are not interrupted: see {@link #cancelled()}.
    */
   boolean softTimeLimitExceeded();
+
+  /**
+   * Completes, with the reason, when the worker asks the task to stop: {@code "SoftTimeLimitExceeded"}
+   * at the soft time limit, {@code "TimeLimitExceeded"} at the hard one (the task has then already
+   * been marked failed), {@code "terminated"} on {@code revoke(terminate=True)}. This is how an async
+   * task sees cancellation: stop the work it waits on (close the request, cancel the query) and end
+   * its future; a future failed with {@link java.util.concurrent.CancellationException} after the
+   * soft time limit is reported as Celery's {@code SoftTimeLimitExceeded}. Never completes for a
+   * task that is left alone.
+   */
+  default java.util.concurrent.CompletionStage<String> cancelled() {
+    return new java.util.concurrent.CompletableFuture<>();
+  }
+
+  /**
+   * An object the worker offers to the task, by type; this interface names none of the worker's own
+   * types, so task code depends only on the task API. The worker offers {@code io.vertx.core.Vertx}
+   * (the worker's Vert.x, for its clients: {@code ctx.unwrap(Vertx.class)}) to every task, and
+   * {@code io.vertx.core.Context} (the event-loop context an async task runs on) to async tasks.
+   *
+   * @throws IllegalArgumentException when the worker offers nothing of that type to this task
+   */
+  default <T> T unwrap(Class<T> type) {
+    throw new IllegalArgumentException("this task context offers no " + type.getName());
+  }
 
   /**
    * Retries the task, like Celery's {@code self.retry}: use as {@code throw ctx.retry(exc, 5.0, null)}.

@@ -35,9 +35,41 @@ public class TaskRegistry {
     return this;
   }
 
+  /**
+   * Registers a task whose body returns an {@code io.vertx.core.Future} or a
+   * {@link java.util.concurrent.CompletionStage} (its result when it completes): it runs on an event
+   * loop of the worker and holds no thread while it waits (docs/tasks.md, "Async tasks").
+   */
+  public TaskRegistry registerAsync(String name, TaskOptions options, TaskFunction function) {
+    tasks.put(name, new TaskDefinition(name, options, function, true));
+    return this;
+  }
+
+  /** True when some registered task is async (the consumer's prefetch window grows for them). */
+  public boolean hasAsync() {
+    return tasks.values().stream().anyMatch(TaskDefinition::async);
+  }
+
+  /** Whether a method's declared return type makes it an async task (a Vert.x Future or a CompletionStage). */
+  static boolean returnsFuture(Method m) {
+    Class<?> type = m.getReturnType();
+    return java.util.concurrent.CompletionStage.class.isAssignableFrom(type) || type.getName().equals("io.vertx.core.Future");
+  }
+
+  /**
+   * The class whose code a task body is: the declaring class of an annotated method, the class a
+   * lambda was written in. Used to name the task seen in the stack of a blocked event loop.
+   */
+  public static Class<?> origin(TaskFunction function) {
+    if (function instanceof MethodTask m) {
+      return m.method.getDeclaringClass();
+    }
+    return function.getClass().getNestHost();
+  }
+
   /** Changes a task's options at run time (remote control {@code rate_limit}, {@code time_limit}); false if unknown. */
   public boolean updateOptions(String name, java.util.function.UnaryOperator<TaskOptions> change) {
-    return tasks.computeIfPresent(name, (n, d) -> new TaskDefinition(n, change.apply(d.options()), d.function())) != null;
+    return tasks.computeIfPresent(name, (n, d) -> new TaskDefinition(n, change.apply(d.options()), d.function(), d.async())) != null;
   }
 
   public TaskDefinition get(String name) {
@@ -90,8 +122,13 @@ public class TaskRegistry {
         instance = newInstance(c);
       }
       String name = t.name().isEmpty() ? c.getSimpleName() + "." + m.getName() : t.name();
-      register(name, TaskOptions.of(t), new MethodTask(name, Modifier.isStatic(m.getModifiers()) ? null : instance, m,
-        t.ignoreUnknownFields()));
+      MethodTask body = new MethodTask(name, Modifier.isStatic(m.getModifiers()) ? null : instance, m,
+        t.ignoreUnknownFields());
+      if (returnsFuture(m)) {
+        registerAsync(name, TaskOptions.of(t), body);
+      } else {
+        register(name, TaskOptions.of(t), body);
+      }
     }
     return this;
   }

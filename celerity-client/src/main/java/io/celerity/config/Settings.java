@@ -210,6 +210,18 @@ public final class Settings {
       + "`celerity_pool_abandoned_threads`"));
 
   // --- settings added by other issues: one add(...) line each, here ---
+  // issue 19: async tasks
+  public static final Setting<Integer> ASYNC_CONCURRENCY = add(integer("async_concurrency", DEFAULT_ASYNC_CONCURRENCY)
+    .check(n -> n >= 1, "be at least 1")
+    .doc("async Java tasks (returning a `Future` or `CompletionStage`) in flight at once, apart from the pool's "
+      + "slots; the prefetch window grows by as much (see [tasks.md](tasks.md))"));
+  public static final Setting<Integer> CHILD_ASYNC_CONCURRENCY = add(integer("child_async_concurrency",
+    DEFAULT_CHILD_ASYNC_CONCURRENCY).check(n -> n >= 1, "be at least 1")
+    .doc("`-P process`: Python `async def` tasks in flight at once per child (see [process-pool.md](process-pool.md))"));
+  public static final Setting<Double> ASYNC_BLOCKED_THRESHOLD = add(number("async_blocked_threshold",
+    DEFAULT_ASYNC_BLOCKED_THRESHOLD).check(n -> n > 0, "be positive")
+    .doc("seconds an event loop running async tasks (or a child's asyncio loop) may stay blocked before it is "
+      + "reported, naming the task"));
   // issue 17: queue types, native delayed delivery, failover
   public static final Setting<String> TASK_DEFAULT_QUEUE_TYPE = add(text("task_default_queue_type",
     QueueTopology.DEFAULT.queueType()).choices(QueueTopology.CLASSIC, QueueTopology.QUORUM)

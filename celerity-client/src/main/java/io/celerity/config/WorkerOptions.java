@@ -25,6 +25,9 @@ public class WorkerOptions {
   public static final String DEFAULT_HTTP_HOST = "127.0.0.1";
   public static final int DEFAULT_HTTP_PORT = 8080;
   public static final int DEFAULT_MONITOR_MAX_TASKS = 10_000;
+  public static final int DEFAULT_ASYNC_CONCURRENCY = 1000;
+  public static final int DEFAULT_CHILD_ASYNC_CONCURRENCY = 100;
+  public static final double DEFAULT_ASYNC_BLOCKED_THRESHOLD = 1.0;
   public static final String DEFAULT_LOG_FORMAT = "text";
   /** Shortest {@code http_token} accepted. */
   public static final int MIN_HTTP_TOKEN_LENGTH = 16;
@@ -315,6 +318,34 @@ public class WorkerOptions {
     return new io.celerity.transport.QueueTopology(get(Settings.TASK_DEFAULT_QUEUE_TYPE),
       get(Settings.DETECT_QUORUM_QUEUES), get(Settings.QUEUE_ARGUMENTS).getMap(), get(Settings.NATIVE_DELAYED_DELIVERY),
       get(Settings.NATIVE_DELAYED_DELIVERY_QUEUE_TYPE), get(Settings.BROKER_FAILOVER_STRATEGY));
+  }
+
+  /** {@code async_concurrency}: async Java tasks (returning a future) in flight at once. */
+  public int getAsyncConcurrency() {
+    return get(Settings.ASYNC_CONCURRENCY);
+  }
+
+  /** {@code child_async_concurrency}: Python {@code async def} tasks in flight at once per child of {@code -P process}. */
+  public int getChildAsyncConcurrency() {
+    return get(Settings.CHILD_ASYNC_CONCURRENCY);
+  }
+
+  /** {@code async_blocked_threshold}: seconds an event loop running async tasks may go unanswered before it is reported. */
+  public double getAsyncBlockedThreshold() {
+    return get(Settings.ASYNC_BLOCKED_THRESHOLD);
+  }
+
+  /**
+   * Messages prefetched beyond {@link #getPrefetchCount()} when async tasks are registered: enough to
+   * fill the async slots (the Java ones, or the children's coroutines), which are not pool slots.
+   */
+  public int getAsyncPrefetch(boolean asyncTasks) {
+    if (!asyncTasks || isDisablePrefetch()) {
+      return 0;
+    }
+    int children = getPool().equals("process") && !getChildCommand().isEmpty()
+      ? getConcurrency() * getChildAsyncConcurrency() : 0;
+    return Math.max(getAsyncConcurrency(), children);
   }
 
   public String getHttpToken() {

@@ -15,7 +15,11 @@ import java.util.Map;
  * @param abandonedThreads     bodies abandoned at their hard time limit that still hold a thread
  * @param slotsHeldByAbandoned slots those bodies still hold
  * @param process              {@code -P process} children's numbers, or null with threads
+ * @param async                async Java tasks' pool ({@code max-concurrency}, {@code active}, {@code reserved},
+ *                             {@code abandoned}, {@code blocked_loop_reports})
+ * @param childAsync           the children's coroutine slots ({@code async def}), or null with threads
  */
 public record PoolStats(int maxConcurrency, int active, int reserved, long processed, Map<String, Long> total,
-                        long abandonedThreads, int slotsHeldByAbandoned, JsonObject process) {
+                        long abandonedThreads, int slotsHeldByAbandoned, JsonObject process, JsonObject async,
+                        JsonObject childAsync) {
 }

@@ -44,7 +44,7 @@ public class ConsumerVerticle extends VerticleBase {
   public Future<?> start() {
     options = new WorkerOptions(config());
     transport = Transports.create(vertx, new TransportOptions(options.getBroker(), options.getQueues(),
-      options.getPrefetchCount(), options.getQueueMaxPriority(), options.getReconnectMaxDelayMs(),
+      Qos.configured(options, services.registry().hasAsync()), options.getQueueMaxPriority(), options.getReconnectMaxDelayMs(),
       "celerity " + options.getHostname(), options.getBrokerTransportOptions().getMap(),
       options.isBrokerConnectionRetryOnStartup(), options.getBrokerConnectionMaxRetries(), options.getQueueTopology()));
     var bus = vertx.eventBus();

@@ -18,6 +18,15 @@ final class Qos {
   private int applied;
 
   /**
+   * The configured prefetch count (0: unlimited), grown by the async slots when async tasks are
+   * registered: they are not pool slots, and each needs a message to start.
+   */
+  static int configured(io.celerity.config.WorkerOptions options, boolean asyncTasks) {
+    int base = options.getPrefetchCount();
+    return base == 0 ? 0 : Math.min(MAX_PREFETCH, base + options.getAsyncPrefetch(asyncTasks));
+  }
+
+  /**
    * @param prefetch     the configured prefetch count (0: unlimited)
    * @param etaTaskLimit {@code worker_eta_task_limit}: the most the count is raised by, or null
    * @param apply        tells the broker a new count

@@ -77,7 +77,7 @@ public final class TaskConsumer {
     credit = new PullCredit(options.isDisablePrefetch(), transport::grant);
     revocations = new Revocations(vertx, options.getStatedb());
     containment = new Containment(settler, credit, metrics, ports.results());
-    qos = new Qos(options.getPrefetchCount(), options.getEtaTaskLimit(), transport::prefetch);
+    qos = new Qos(Qos.configured(options, services.registry().hasAsync()), options.getEtaTaskLimit(), transport::prefetch);
     admission = new Admission(vertx, services.registry(), strategy, options.getEtaTaskLimit(), unsettled, credit,
       revocations, settler, containment, qos, ports.pool(), ports.results(), transport);
     watchdog = new UnsettledWatchdog(unsettled, (long) (options.getUnsettledDeadline() * 1000),

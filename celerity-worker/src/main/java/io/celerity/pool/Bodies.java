@@ -33,38 +33,64 @@ public final class Bodies {
    * exception listed in {@code autoretry_for} a retry (or, once retries are used up, the failure).
    */
   public static Ended run(TaskFunction function, TaskContext ctx, TaskOptions options) {
-    Object value = null;
-    ExceptionInfo error = null;
     try (io.celerity.types.TaskMdc.Scope mdc = io.celerity.types.TaskMdc.enter(ctx.id(), ctx.taskName())) {
-      Object returned = runWithAutoretry(function, ctx, options);
+      Object returned;
       try {
-        value = Json.toJsonValue(returned);
-      } catch (IllegalArgumentException notJson) {
-        // kombu raises EncodeError when a result cannot be serialised
-        error = ExceptionInfo.from(new TaskError("kombu.exceptions", "EncodeError", notJson.getMessage()));
+        returned = runWithAutoretry(function, ctx, options);
+      } catch (Throwable t) {
+        return failed(t, ctx);
       }
-    } catch (Retry r) {
-      return new Ended(null, r.reason() == null ? null : ExceptionInfo.from(r.reason()), r);
-    } catch (Throwable t) {
-      error = ctx.softTimeLimitExceeded() && (t instanceof InterruptedException || t.getCause() instanceof InterruptedException)
-        ? new ExceptionInfo("SoftTimeLimitExceeded", ExceptionInfo.BILLIARD_EXCEPTIONS, List.of(), ExceptionInfo.traceback(t))
-        : ExceptionInfo.from(t);
+      return returned(returned);
     } finally {
       Thread.interrupted(); // a late soft-limit interrupt must not leak into the next task on this thread
     }
-    return new Ended(value, error);
   }
 
-  private static Object runWithAutoretry(TaskFunction function, TaskContext ctx, TaskOptions o) throws Exception {
+  /** A body's value, encoded as JSON (kombu's EncodeError when it cannot be). */
+  static Ended returned(Object returned) {
+    try {
+      return new Ended(Json.toJsonValue(returned), null);
+    } catch (IllegalArgumentException notJson) {
+      // kombu raises EncodeError when a result cannot be serialised
+      return new Ended(null, ExceptionInfo.from(new TaskError("kombu.exceptions", "EncodeError", notJson.getMessage())));
+    }
+  }
+
+  /**
+   * A body that raised {@code t}: a retry, or the failure as Celery encodes it. After the soft time
+   * limit an interrupt (thread tasks) or a cancellation (async tasks) is Celery's SoftTimeLimitExceeded.
+   */
+  static Ended failed(Throwable t, TaskContext ctx) {
+    if (t instanceof Retry r) {
+      return new Ended(null, r.reason() == null ? null : ExceptionInfo.from(r.reason()), r);
+    }
+    boolean stopped = t instanceof InterruptedException || t.getCause() instanceof InterruptedException
+      || t instanceof java.util.concurrent.CancellationException;
+    return new Ended(null, ctx.softTimeLimitExceeded() && stopped
+      ? new ExceptionInfo("SoftTimeLimitExceeded", ExceptionInfo.BILLIARD_EXCEPTIONS, List.of(), ExceptionInfo.traceback(t))
+      : ExceptionInfo.from(t));
+  }
+
+  /**
+   * An exception a task raised: rethrown as is when it is a retry, a replace or not in
+   * {@code autoretry_for}; else turned into the retry (or, once retries are used up, the failure).
+   */
+  static Throwable autoretry(Throwable t, TaskContext ctx, TaskOptions o) {
+    if (t instanceof Retry || t instanceof Replace || !(t instanceof Exception) || !Retries.autoretries(o, t)) {
+      return t; // Celery's autoretry re-raises Retry and Ignore (replace) whatever autoretry_for says
+    }
+    try {
+      return ctx.retry(t, Retries.countdown(o, ctx.retries()), null, null, null);
+    } catch (Throwable used) {
+      return used; // retries used up: the task's own exception, or MaxRetriesExceededError
+    }
+  }
+
+  private static Object runWithAutoretry(TaskFunction function, TaskContext ctx, TaskOptions o) throws Throwable {
     try {
       return function.run(ctx);
-    } catch (Retry | Replace r) {
-      throw r; // Celery's autoretry re-raises Retry and Ignore (replace) whatever autoretry_for says
     } catch (Exception e) {
-      if (!Retries.autoretries(o, e)) {
-        throw e;
-      }
-      throw ctx.retry(e, Retries.countdown(o, ctx.retries()), null, null, null);
+      throw autoretry(e, ctx, o);
     }
   }
 }

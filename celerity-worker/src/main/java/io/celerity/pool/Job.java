@@ -32,6 +32,18 @@ public final class Job implements TaskContext {
   volatile io.opentelemetry.api.trace.Span span;
   long softTimer = -1;
   long hardTimer = -1;
+  /** The worker's Vert.x, offered to the task by {@link #unwrap}. */
+  volatile io.vertx.core.Vertx vertx;
+  /** The event-loop context an async task runs on (null for other tasks). */
+  volatile io.vertx.core.Context context;
+  /** What an async body returned, once it returned. */
+  volatile java.util.concurrent.CompletionStage<?> stage;
+  /** An async body's future ended (guarded by the job's lock, with {@link #abandoned}). */
+  boolean bodyEnded;
+  /** The body returned a CompletableFuture of its own: cancelled at the hard limit and on terminate. */
+  volatile boolean cancellable;
+  /** Completed with the reason when the worker asks the task to stop ({@link TaskContext#cancelled()}). */
+  final java.util.concurrent.CompletableFuture<String> cancellation = new java.util.concurrent.CompletableFuture<>();
 
   /** Sends the task's subtasks; null where the pool has no sender (tests). */
   private final SubtaskSender subtasks;
@@ -134,6 +146,22 @@ public final class Job implements TaskContext {
     p.put("content_type", request.delivery().contentType());
     p.put("content_encoding", request.delivery().contentEncoding());
     return p;
+  }
+
+  @Override
+  public java.util.concurrent.CompletionStage<String> cancelled() {
+    return cancellation.minimalCompletionStage();
+  }
+
+  @Override
+  public <T> T unwrap(Class<T> type) {
+    if (type == io.vertx.core.Vertx.class && vertx != null) {
+      return type.cast(vertx);
+    }
+    if (type == io.vertx.core.Context.class && context != null) {
+      return type.cast(context);
+    }
+    return TaskContext.super.unwrap(type);
   }
 
   @Override

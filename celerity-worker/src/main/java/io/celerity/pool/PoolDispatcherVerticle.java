@@ -28,6 +28,14 @@ public class PoolDispatcherVerticle extends VerticleBase {
   private final io.celerity.WorkerServices services;
   private final TaskRegistry registry;
   private TaskPool pool;
+  /** Async Java tasks (returning a future), on event loops, bounded by async_concurrency. */
+  private TaskPool asyncPool;
+  private AsyncRunner asyncRunner;
+  /** Python async def tasks of -P process: the children's coroutine slots (child_async_concurrency each). */
+  private TaskPool childAsyncPool;
+  private int childAsyncConcurrency;
+  /** Every pool, the main one first: revoke, inspect, drain and stats cover them all. */
+  private final java.util.List<TaskPool> pools = new java.util.ArrayList<>();
   private boolean disablePrefetch;
   /** Ids revoked while their request may be on its way here from the consumer. */
   private final io.celerity.types.RevokedSet revoked = new io.celerity.types.RevokedSet();
@@ -50,7 +58,7 @@ public class PoolDispatcherVerticle extends VerticleBase {
     io.celerity.metrics.WorkerMetrics metrics = services.metrics();
     runner = "process".equals(options.getPool()) ? new ProcessRunner(vertx, context, options, registry)
       : new ThreadRunner(options.getPool(), options.getMaxAbandonedThreads());
-    pool = new TaskPool(vertx, context, runner, options.getInitialConcurrency(), new TaskPool.Listener() {
+    TaskPool.Listener listener = new TaskPool.Listener() {
       @Override
       public void started(Request request) {
         if (!request.acksLate()) {
@@ -80,20 +88,36 @@ public class PoolDispatcherVerticle extends VerticleBase {
         slotsFreed(1);
       }
 
-    });
-    pool.subtasks(new SubtaskSender(vertx, options.getTaskDefaultQueue()));
-    pool.revokedCheck(revoked::contains);
-    pool.rejectOnWorkerLost(r -> options.isRejectOnWorkerLost() || runner.rejectsOnWorkerLost(r.message().task()));
-    bus.<Request>consumer(Addresses.POOL_APPLY, m -> pool.submit(m.body()));
+    };
+    pool = new TaskPool(vertx, context, runner, options.getInitialConcurrency(), listener);
+    asyncRunner = new AsyncRunner(vertx, options.getEventLoops(), options.getAsyncBlockedThreshold());
+    asyncPool = new TaskPool(vertx, context, asyncRunner, options.getAsyncConcurrency(), listener);
+    pools.add(pool);
+    pools.add(asyncPool);
+    if (runner instanceof ProcessRunner p) {
+      childAsyncConcurrency = options.getChildAsyncConcurrency();
+      childAsyncPool = new TaskPool(vertx, context, p.coroutines(), options.getInitialConcurrency() * childAsyncConcurrency,
+        listener);
+      pools.add(childAsyncPool);
+    }
+    SubtaskSender subtasks = new SubtaskSender(vertx, options.getTaskDefaultQueue());
+    for (TaskPool p : pools) {
+      p.subtasks(subtasks);
+      p.revokedCheck(revoked::contains);
+      p.rejectOnWorkerLost(r -> options.isRejectOnWorkerLost() || runner.rejectsOnWorkerLost(r.message().task()));
+    }
+    bus.<Request>consumer(Addresses.POOL_APPLY, m -> poolFor(m.body()).submit(m.body()));
     bus.<ControlRequests.Revoke>consumer(Addresses.POOL_REVOKE, m -> {
       m.body().ids().forEach(revoked::add);
-      m.reply(new JsonArray(pool.revoke(m.body().ids(), m.body().terminate(), m.body().signal())));
+      java.util.List<String> terminated = new java.util.ArrayList<>();
+      pools.forEach(p -> terminated.addAll(p.revoke(m.body().ids(), m.body().terminate(), m.body().signal())));
+      m.reply(new JsonArray(terminated));
     });
     bus.consumer(Addresses.POOL_STATS, m -> m.reply(stats()));
     bus.consumer(Addresses.POOL_APP_CONF, m -> m.reply(runner instanceof ProcessRunner p ? p.appConf() : null));
     bus.<Double>consumer(Addresses.POOL_DRAIN, this::drain);
     bus.<Long>consumer(Addresses.POOL_FORGET_GENERATION, m -> {
-      int dropped = pool.forgetGeneration(m.body());
+      int dropped = pools.stream().mapToInt(p -> p.forgetGeneration(m.body())).sum();
       slotsFreed(dropped);
       if (dropped > 0) {
         log.warn("Dropped {} reserved task(s) of the lost broker connection; the broker redelivers them", dropped);
@@ -117,13 +141,13 @@ public class PoolDispatcherVerticle extends VerticleBase {
       double nowSeconds = System.currentTimeMillis() / 1000.0;
       long nowNanos = System.nanoTime();
       Long pid = ProcessHandle.current().pid();
-      for (Job job : pool.activeJobs()) {
+      for (Job job : pools.stream().flatMap(p -> p.activeJobs().stream()).toList()) {
         Request r = job.request();
         double started = nowSeconds - (nowNanos - job.startNanos) / 1e9;
         active.add(io.celerity.types.RequestInfo.of(r, started, !r.acksLate(), pid));
       }
       JsonArray reserved = new JsonArray();
-      pool.queued().forEach(r -> reserved.add(io.celerity.types.RequestInfo.of(r, null, false, null)));
+      pools.forEach(p -> p.queued().forEach(r -> reserved.add(io.celerity.types.RequestInfo.of(r, null, false, null))));
       m.reply(new ControlRequests.PoolRequests(active, reserved));
     });
     bus.<ControlRequests.PoolResize>consumer(Addresses.POOL_RESIZE, m -> {
@@ -149,9 +173,20 @@ public class PoolDispatcherVerticle extends VerticleBase {
     });
   }
 
+  /** The pool a request runs in: async tasks in their own, bounded apart from the pool's slots. */
+  private TaskPool poolFor(Request r) {
+    if (childAsyncPool != null && ((ProcessRunner) runner).runsAsync(r.message().task())) {
+      return childAsyncPool;
+    }
+    return r.task().async() ? asyncPool : pool;
+  }
+
   /** pool_grow / pool_shrink: the new slot count, between 1 and the configured maximum. */
   private int resize(int wanted, int max) {
     pool.resize(Math.max(1, Math.min(max, wanted)));
+    if (childAsyncPool != null) {
+      childAsyncPool.resize(pool.concurrency() * childAsyncConcurrency);
+    }
     return pool.concurrency();
   }
 
@@ -169,27 +204,41 @@ public class PoolDispatcherVerticle extends VerticleBase {
   }
 
   private PoolStats stats() {
-    return new PoolStats(pool.concurrency(), pool.activeCount(), pool.queuedCount(), pool.processed(),
-      new java.util.LinkedHashMap<>(pool.totals()), pool.abandoned(), pool.heldSlots(),
-      runner instanceof ProcessRunner p ? p.stats() : null);
+    java.util.Map<String, Long> totals = new java.util.TreeMap<>();
+    pools.forEach(p -> p.totals().forEach((name, n) -> totals.merge(name, n, Long::sum)));
+    JsonObject async = new JsonObject().put("max-concurrency", asyncPool.concurrency()).put("active", asyncPool.activeCount())
+      .put("reserved", asyncPool.queuedCount()).put("abandoned", asyncPool.abandoned())
+      .put("blocked_loop_reports", asyncRunner.blockedReports());
+    JsonObject childAsync = childAsyncPool == null ? null : new JsonObject()
+      .put("max-concurrency", childAsyncPool.concurrency()).put("active", childAsyncPool.activeCount())
+      .put("reserved", childAsyncPool.queuedCount());
+    return new PoolStats(pool.concurrency(), pools.stream().mapToInt(TaskPool::activeCount).sum(),
+      pools.stream().mapToInt(TaskPool::queuedCount).sum(), pools.stream().mapToLong(TaskPool::processed).sum(),
+      new java.util.LinkedHashMap<>(totals), pool.abandoned(), pool.heldSlots(),
+      runner instanceof ProcessRunner p ? p.stats() : null, async, childAsync);
   }
 
   /** Warm shutdown: queued requests go back to the broker; running ones may finish within the timeout. */
   private void drain(Message<Double> m) {
-    for (Request r : pool.takeQueued()) {
-      vertx.eventBus().send(Addresses.CONSUMER_SETTLE, Settle.requeue(r.delivery()));
-    }
-    pool.whenIdle().timeout((long) (m.body() * 1000), java.util.concurrent.TimeUnit.MILLISECONDS).onComplete(ar -> {
-      if (pool.activeCount() > 0) {
-        log.warn("Shutdown timeout reached with {} task(s) still running", pool.activeCount());
+    for (TaskPool p : pools) {
+      for (Request r : p.takeQueued()) {
+        vertx.eventBus().send(Addresses.CONSUMER_SETTLE, Settle.requeue(r.delivery()));
       }
-      m.reply(pool.activeCount());
-    });
+    }
+    Future.all(pools.stream().map(TaskPool::whenIdle).toList())
+      .timeout((long) (m.body() * 1000), java.util.concurrent.TimeUnit.MILLISECONDS).onComplete(ar -> {
+        int running = pools.stream().mapToInt(TaskPool::activeCount).sum();
+        if (running > 0) {
+          log.warn("Shutdown timeout reached with {} task(s) still running", running);
+        }
+        m.reply(running);
+      });
   }
 
   @Override
   public Future<?> stop() {
     pool.shutdownNow();
+    asyncPool.shutdownNow();
     return Future.succeededFuture();
   }
 }

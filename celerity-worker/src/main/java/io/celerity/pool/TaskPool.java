@@ -134,6 +134,7 @@ public class TaskPool {
 
   private void hand(Request request) {
     Job job = new Job(request, subtasks);
+    job.vertx = vertx;
     // Celery's Request.execute_using_pool: a request that expired while it waited for a slot is
     // revoked ("expired"), not run. Runners with a lookahead check again when a thread takes it.
     if (job.expired()) {

@@ -154,6 +154,7 @@ public final class ThreadRunner implements Runner {
 
   @Override
   public void softLimit(Job job) {
+    job.cancellation.complete("SoftTimeLimitExceeded");
     Thread t = job.thread;
     if (t != null) {
       t.interrupt();
@@ -162,6 +163,7 @@ public final class ThreadRunner implements Runner {
 
   @Override
   public void hardLimit(Job job) {
+    job.cancellation.complete("TimeLimitExceeded");
     boolean replace;
     synchronized (this) {
       int cap = maxAbandoned < 0 ? concurrency : maxAbandoned;

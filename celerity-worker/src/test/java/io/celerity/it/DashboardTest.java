@@ -33,7 +33,7 @@ class DashboardTest extends AmqpTestBase {
   @Test
   void pageShowsTheMixedFleetAndFinishedTasks() throws Exception {
     startWorker(new JsonObject().put("task_events", true).put("hostname", "celerity@" + queue)
-      .put("http_token", "dash-token"));
+      .put("http_token", "dash-token-0123456789"));
     String pyQueue = queue + "-py";
     try (PythonWorker py = PythonWorker.startMonitored(Brokers.AMQP_URL, Brokers.REDIS_URL, pyQueue)) {
       List<Map<String, Object>> ours = new ArrayList<>();

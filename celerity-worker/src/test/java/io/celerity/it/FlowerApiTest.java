@@ -22,7 +22,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  */
 class FlowerApiTest extends AmqpTestBase {
 
-  private static final String TOKEN = "fl0wer";
+  private static final String TOKEN = "fl0wer-fl0wer-fl0wer";
 
   @Override
   protected String queuePrefix() {

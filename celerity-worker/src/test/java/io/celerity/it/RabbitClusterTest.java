@@ -1,5 +1,6 @@
 package io.celerity.it;
 
+import io.celerity.support.ProjectFiles;
 import io.celerity.support.Polling;
 import io.celerity.Addresses;
 import io.celerity.support.BlockedThreadGuard;
@@ -58,7 +59,7 @@ class RabbitClusterTest {
   }
 
   private static String cluster(String... args) throws Exception {
-    List<String> cmd = new ArrayList<>(List.of("scripts/rabbitmq-cluster.sh"));
+    List<String> cmd = new ArrayList<>(List.of(ProjectFiles.path("scripts/rabbitmq-cluster.sh").toString()));
     cmd.addAll(List.of(args));
     Process p = new ProcessBuilder(cmd).redirectErrorStream(true).start();
     String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);

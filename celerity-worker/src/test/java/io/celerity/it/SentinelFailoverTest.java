@@ -1,5 +1,6 @@
 package io.celerity.it;
 
+import io.celerity.support.ProjectFiles;
 import io.celerity.support.Polling;
 import io.celerity.Addresses;
 import io.vertx.core.json.JsonObject;
@@ -51,7 +52,7 @@ class SentinelFailoverTest extends AmqpTestBase {
   }
 
   private static String sentinel(String action) throws Exception {
-    Process p = new ProcessBuilder("scripts/redis-sentinel.sh", action, "-p", String.valueOf(FIRST_PORT), "-d", DIR.getPath())
+    Process p = new ProcessBuilder(ProjectFiles.path("scripts/redis-sentinel.sh").toString(), action, "-p", String.valueOf(FIRST_PORT), "-d", DIR.getPath())
       .redirectErrorStream(true).start();
     String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8).trim();
     if (!p.waitFor(60, TimeUnit.SECONDS) || p.exitValue() != 0) {

@@ -80,39 +80,15 @@ class PoolBehaviourTest {
   }
 
   private Future<String> deploy(Vertx vertx, JsonObject extra) {
-    JsonObject conf = new JsonObject().put("broker", "memory://" + brokerName).put("result_backend", "memory://")
-      .put("queues", new JsonArray().add("celery")).put("concurrency", 1).put("http_port", 0)
-      .put("load_examples", false).mergeIn(extra);
-    return vertx.deployVerticle(new WorkerVerticle(registry()), new DeploymentOptions().setConfig(conf));
+    return PoolTesting.deploy(vertx, brokerName, registry(), extra);
   }
 
   private String send(String task, List<Object> args, Double hard, Double soft) {
-    OutgoingMessage m = TaskMessages.create(task, args, Map.of(), "celery", "test", null, null, null);
-    if (hard != null || soft != null) {
-      m.headers().put("timelimit", Arrays.asList(hard, soft));
-    }
-    MemoryBroker.named(brokerName).publish(m);
-    return TaskMessages.id(m);
+    return PoolTesting.send(brokerName, task, args, hard, soft);
   }
 
-  /** Polls the worker's result store until the task has a ready state. */
   private static Future<JsonObject> result(Vertx vertx, String id) {
-    Promise<JsonObject> p = Promise.promise();
-    poll(vertx, id, p, System.currentTimeMillis() + 15_000);
-    return p.future();
-  }
-
-  private static void poll(Vertx vertx, String id, Promise<JsonObject> p, long deadline) {
-    vertx.eventBus().<JsonObject>request(Addresses.RESULT_GET, id).onComplete(ar -> {
-      JsonObject doc = ar.succeeded() ? ar.result().body() : null;
-      if (doc != null && List.of("SUCCESS", "FAILURE", "REVOKED").contains(doc.getString("status"))) {
-        p.complete(doc);
-      } else if (System.currentTimeMillis() > deadline) {
-        p.fail("no result for " + id);
-      } else {
-        vertx.setTimer(10, t -> poll(vertx, id, p, deadline));
-      }
-    });
+    return PoolTesting.result(vertx, id);
   }
 
   @Test
@@ -202,17 +178,7 @@ class PoolBehaviourTest {
   }
 
   private static Future<PoolStats> awaitStats(Vertx vertx, java.util.function.Predicate<PoolStats> until, long deadline) {
-    return vertx.eventBus().<PoolStats>request(Addresses.POOL_STATS, null).compose(m -> {
-      if (until.test(m.body())) {
-        return Future.succeededFuture(m.body());
-      }
-      if (System.currentTimeMillis() > deadline) {
-        return Future.failedFuture("pool never reached the expected state: " + m.body());
-      }
-      Promise<PoolStats> p = Promise.promise();
-      vertx.setTimer(5, t -> awaitStats(vertx, until, deadline).onComplete(p));
-      return p.future();
-    });
+    return PoolTesting.awaitStats(vertx, until, deadline);
   }
 
   @Test

@@ -9,6 +9,7 @@ import io.celerity.protocol.PyRepr;
 import io.celerity.protocol.States;
 import io.celerity.task.Retry;
 
+import io.celerity.task.TaskFunction;
 import io.celerity.task.TaskOptions;
 import io.celerity.task.TaskRegistry;
 import io.vertx.core.Context;
@@ -73,6 +74,12 @@ public final class ProcessRunner implements Runner {
   private final List<Child> children = new ArrayList<>();
   private final Map<Job, Child> byJob = new IdentityHashMap<>();
   private final Deque<Pending> waiting = new ArrayDeque<>();
+  /** Python {@code async def} tasks waiting for a child with a free coroutine slot. */
+  private final Deque<Pending> waitingAsync = new ArrayDeque<>();
+  /** Tasks the children run as coroutines, several per child ({@code child_async_concurrency}). */
+  private final Set<String> childAsync = ConcurrentHashMap.newKeySet();
+  /** The job number of each job given to a child (frames about a task carry it). */
+  private final Map<Job, Long> numbers = new IdentityHashMap<>();
   private final Set<String> rejectOnLost = ConcurrentHashMap.newKeySet();
   private NetServer server;
   private Path pythonPath;
@@ -87,6 +94,18 @@ public final class ProcessRunner implements Runner {
   private JsonObject appConf;
 
   private record Pending(Job job, Completion completion) {
+  }
+
+  /** A coroutine in a child; given up ones (hard limit, terminate) stay until the child says it ended. */
+  static final class Coroutine {
+    final Job job;
+    final Completion completion;
+    boolean abandoned;
+
+    Coroutine(Job job, Completion completion) {
+      this.job = job;
+      this.completion = completion;
+    }
   }
 
   /** One child process and what it is doing. */
@@ -106,6 +125,10 @@ public final class ProcessRunner implements Runner {
     int tasksDone;
     long rssKib;
     long lastHeartbeatNanos;
+    /** Coroutines the child may run at once (from its hello; 0 for children without async tasks). */
+    int asyncCapacity;
+    /** Async tasks in flight in this child, by job number. */
+    final Map<Long, Coroutine> coroutines = new LinkedHashMap<>();
 
     private static byte[] randomBytes() {
       byte[] b = new byte[16];
@@ -115,6 +138,15 @@ public final class ProcessRunner implements Runner {
 
     boolean idle() {
       return ready && !retiring && !killed && job == null;
+    }
+
+    int freeCoroutines() {
+      return ready && !retiring && !killed ? asyncCapacity - coroutines.size() : 0;
+    }
+
+    /** Runs nothing: neither a task nor a coroutine (given-up ones included). */
+    boolean empty() {
+      return job == null && coroutines.isEmpty();
     }
   }
 
@@ -225,7 +257,8 @@ public final class ProcessRunner implements Runner {
     JsonObject handshake = new JsonObject().put("host", "127.0.0.1").put("port", server.actualPort())
       .put("token", child.token).put("app", new JsonArray(options.getApps()))
       .put("load_examples", options.isLoadExamples()).put("heartbeat", 5.0).put("hostname", options.getHostname())
-      .put("broker_url", reachable(options.getBroker())).put("result_backend", reachable(options.getResultBackend()));
+      .put("broker_url", reachable(options.getBroker())).put("result_backend", reachable(options.getResultBackend()))
+      .put("async_concurrency", options.getChildAsyncConcurrency()).put("blocked_threshold", options.getAsyncBlockedThreshold());
     try (OutputStream stdin = p.getOutputStream()) {
       stdin.write((handshake.encode() + "\n").getBytes(StandardCharsets.UTF_8));
     }
@@ -298,6 +331,7 @@ public final class ProcessRunner implements Runner {
         authenticated.run();
         owner[0] = c;
         c.socket = socket;
+        c.asyncCapacity = m.get("async_capacity") instanceof Number n ? n.intValue() : 0;
         c.lastHeartbeatNanos = System.nanoTime();
         return;
       }
@@ -357,6 +391,11 @@ public final class ProcessRunner implements Runner {
         child.rssKib = number(m.get("rss_kib"), child.rssKib);
       }
       case "result", "error", "retry", "traced" -> finished(child, m);
+      case "cancelled" -> {
+        child.coroutines.remove(number(m.get("job"), -1));
+        pump();
+      }
+      case "blocked" -> blocked(child, m);
       default -> log.warn("Unknown message '{}' from child {}", m.get("type"), child.pid);
     }
   }
@@ -390,6 +429,10 @@ public final class ProcessRunner implements Runner {
   /** Tasks only the children know (Python) are registered in the worker so the consumer accepts them. */
   private void register(Map<String, Object> task) {
     String name = String.valueOf(task.get("name"));
+    boolean async = Boolean.TRUE.equals(task.get("async"));
+    if (async) {
+      childAsync.add(name);
+    }
     if (Boolean.TRUE.equals(task.get("reject_on_worker_lost"))) {
       rejectOnLost.add(name);
     }
@@ -402,9 +445,14 @@ public final class ProcessRunner implements Runner {
     TaskOptions o = TaskOptions.builder().acksLate(flag(task.get("acks_late"))).trackStarted(trackStarted)
       .ignoreResult(flag(task.get("ignore_result")))
       .timeLimits(seconds(task.get("time_limit")), seconds(task.get("soft_time_limit"))).build();
-    registry.register(name, o, ctx -> {
+    TaskFunction stub = ctx -> {
       throw new IllegalStateException(name + " runs only in a child process");
-    });
+    };
+    if (async) {
+      registry.registerAsync(name, o, stub);
+    } else {
+      registry.register(name, o, stub);
+    }
   }
 
   private static Boolean flag(Object v) {
@@ -420,19 +468,75 @@ public final class ProcessRunner implements Runner {
     return rejectOnLost.contains(taskName);
   }
 
+  /** Whether the children run {@code taskName} as a coroutine ({@code async def}). */
+  public boolean runsAsync(String taskName) {
+    return childAsync.contains(taskName);
+  }
+
+  /**
+   * This runner as the pool of the children's coroutines sees it: the same children, bounded by
+   * their free coroutine slots; the children's number and life stay the main pool's business.
+   */
+  public Runner coroutines() {
+    ProcessRunner self = this;
+    return new Runner() {
+      @Override
+      public void start(Job job, Completion completion) {
+        self.start(job, completion);
+      }
+
+      @Override
+      public void softLimit(Job job) {
+        self.softLimit(job);
+      }
+
+      @Override
+      public void hardLimit(Job job) {
+        self.hardLimit(job);
+      }
+
+      @Override
+      public void terminate(Job job, String signal) {
+        self.terminate(job, signal);
+      }
+
+      @Override
+      public boolean rejectsOnWorkerLost(String taskName) {
+        return self.rejectsOnWorkerLost(taskName);
+      }
+
+      @Override
+      public void close() {
+      }
+    };
+  }
+
   @Override
   public void start(Job job, Completion completion) {
-    waiting.addLast(new Pending(job, completion));
+    (runsAsync(job.request().message().task()) ? waitingAsync : waiting).addLast(new Pending(job, completion));
     pump();
   }
 
+  /** Sync tasks to idle children; coroutines to the child with the most free coroutine slots. */
   private void pump() {
     while (!waiting.isEmpty()) {
       Child child = children.stream().filter(Child::idle).findFirst().orElse(null);
       if (child == null) {
-        return;
+        break;
       }
       assign(child, waiting.pollFirst());
+    }
+    while (!waitingAsync.isEmpty()) {
+      Child child = children.stream().max(java.util.Comparator.comparingInt(Child::freeCoroutines)).orElse(null);
+      if (child == null || child.freeCoroutines() <= 0) {
+        return;
+      }
+      Pending p = waitingAsync.pollFirst();
+      long number = ++jobCounter;
+      child.coroutines.put(number, new Coroutine(p.job(), p.completion()));
+      byJob.put(p.job(), child);
+      numbers.put(p.job(), number);
+      child.socket.write(Frames.buffer(runFrame(p.job(), number)));
     }
   }
 
@@ -442,6 +546,12 @@ public final class ProcessRunner implements Runner {
     child.completion = p.completion();
     child.jobNumber = ++jobCounter;
     byJob.put(job, child);
+    numbers.put(job, child.jobNumber);
+    child.socket.write(Frames.buffer(runFrame(job, child.jobNumber)));
+  }
+
+  /** The {@code run} frame of a job: the message as Celery's Request holds it, and the job number replies carry. */
+  private static Map<String, Object> runFrame(Job job, long number) {
     var msg = job.request().message();
     var d = job.request().delivery();
     Map<String, Object> delivery = new LinkedHashMap<>();
@@ -473,7 +583,7 @@ public final class ProcessRunner implements Runner {
     }
     Map<String, Object> run = new LinkedHashMap<>();
     run.put("type", "run");
-    run.put("job", child.jobNumber);
+    run.put("job", number);
     run.put("id", msg.id());
     run.put("task", msg.task());
     run.put("args", msg.args());
@@ -481,18 +591,53 @@ public final class ProcessRunner implements Runner {
     run.put("embed", embed);
     run.put("headers", msg.headers());
     run.put("request", request);
-    child.socket.write(Frames.buffer(run));
+    return run;
   }
 
   @SuppressWarnings("unchecked")
   private void finished(Child child, Map<String, Object> m) {
-    if (child.job == null || number(m.get("job"), -1) != child.jobNumber) {
+    long number = number(m.get("job"), -1);
+    Coroutine co = child.coroutines.get(number);
+    if (co != null) {
+      Runnable report = co.abandoned ? () -> { } : outcome(co.completion, m); // a given-up one: already reported
+      child.coroutines.remove(number);
+      byJob.remove(co.job);
+      numbers.remove(co.job);
+      child.tasksDone++;
+      child.rssKib = number(m.get("rss_kib"), child.rssKib);
+      report.run();
+      recycleIfDue(child);
+      pump();
+      return;
+    }
+    if (child.job == null || number != child.jobNumber) {
       return; // a late answer for a job already given up (hard time limit)
     }
-    Completion c = child.completion;
     // Read the whole reply before the job is let go: a malformed one throws here, and the job is
     // still there to be failed (see unreadable).
-    Runnable report = switch (String.valueOf(m.get("type"))) {
+    Runnable report = outcome(child.completion, m);
+    byJob.remove(child.job);
+    numbers.remove(child.job);
+    child.job = null;
+    child.completion = null;
+    child.tasksDone++;
+    child.rssKib = number(m.get("rss_kib"), child.rssKib);
+    report.run();
+    recycleIfDue(child);
+    pump();
+  }
+
+  /** A coroutine that did not yield for async_blocked_threshold: the child names its job. */
+  private void blocked(Child child, Map<String, Object> m) {
+    Coroutine co = child.coroutines.get(number(m.get("job"), -1));
+    log.error("Async task {} has blocked the asyncio loop of child {} for {}s: a coroutine must await, not block "
+        + "(use a thread-pool executor for blocking calls); the child's other coroutines wait meanwhile.\n{}",
+      co != null ? co.job.request().logName() : "(unknown)", child.pid, m.get("seconds"), m.get("stack"));
+  }
+
+  /** How a reply reports: read whole before anything is let go, so a malformed reply throws first. */
+  private static Runnable outcome(Completion c, Map<String, Object> m) {
+    return switch (String.valueOf(m.get("type"))) {
       case "traced" -> traced(c, m);
       case "result" -> () -> c.done(m.get("value"), null);
       case "error" -> {
@@ -505,14 +650,6 @@ public final class ProcessRunner implements Runner {
         yield () -> c.retry(r, e);
       }
     };
-    byJob.remove(child.job);
-    child.job = null;
-    child.completion = null;
-    child.tasksDone++;
-    child.rssKib = number(m.get("rss_kib"), child.rssKib);
-    report.run();
-    recycleIfDue(child);
-    pump();
   }
 
   /** A {@code traced} frame: Celery's tracer in the child stored the outcome itself. */
@@ -602,7 +739,7 @@ public final class ProcessRunner implements Runner {
       if (children.size() <= target + spares()) {
         break;
       }
-      if (c.job == null) {
+      if (c.empty()) {
         retire(c, "the pool shrank");
       }
     }
@@ -612,13 +749,17 @@ public final class ProcessRunner implements Runner {
   public void softLimit(Job job) {
     Child child = byJob.get(job);
     if (child != null && child.socket != null) {
-      child.socket.write(Frames.buffer(Map.of("type", "soft_limit", "job", child.jobNumber)));
+      child.socket.write(Frames.buffer(Map.of("type", "soft_limit", "job", numbers.get(job))));
     }
   }
 
   @Override
   public void hardLimit(Job job) {
+    if (cancelCoroutine(job, "TimeLimitExceeded")) {
+      return;
+    }
     Child child = byJob.remove(job);
+    numbers.remove(job);
     if (child == null) {
       return;
     }
@@ -627,6 +768,32 @@ public final class ProcessRunner implements Runner {
     children.remove(child);
     kill(child);
     fill();
+  }
+
+  @Override
+  public void terminate(Job job, String signal) {
+    if (!cancelCoroutine(job, "terminated")) {
+      hardLimit(job);
+    }
+  }
+
+  /**
+   * A coroutine given up (already reported): the child cancels that one task, its other tasks go on.
+   * Its slot stays taken until the child says it ended. False when the job is no coroutine.
+   */
+  private boolean cancelCoroutine(Job job, String reason) {
+    Child child = byJob.get(job);
+    Long number = numbers.get(job);
+    Coroutine co = child == null || number == null ? null : child.coroutines.get(number);
+    if (co == null) {
+      return false;
+    }
+    if (!co.abandoned) {
+      co.abandoned = true;
+      log.warn("Cancelling coroutine of {} in child {} ({})", job.request().logName(), child.pid, reason);
+      child.socket.write(Frames.buffer(Map.of("type", "cancel", "job", number, "reason", reason)));
+    }
+    return true;
   }
 
   /** SIGTERM, then SIGKILL after the grace period. */
@@ -647,14 +814,30 @@ public final class ProcessRunner implements Runner {
     child.exited = true;
     int code = child.process.exitValue();
     forget(child);
-    if (child.job != null && !child.killed) {
+    boolean lost = child.job != null && !child.killed;
+    if (lost) {
       Completion c = child.completion;
       byJob.remove(child.job);
+      numbers.remove(child.job);
       child.job = null;
       String why = "Worker exited prematurely: " + humanStatus(code) + " Job: " + child.jobNumber + ".";
       log.error("Process {} {}", child.pid, why);
       c.workerLost(ExceptionInfo.workerLost(why));
-    } else if (!child.ready && !closed) {
+    }
+    if (!child.coroutines.isEmpty()) {
+      for (Map.Entry<Long, Coroutine> e : child.coroutines.entrySet()) {
+        Coroutine co = e.getValue();
+        byJob.remove(co.job);
+        numbers.remove(co.job);
+        if (!co.abandoned) {
+          String why = "Worker exited prematurely: " + humanStatus(code) + " Job: " + e.getKey() + ".";
+          log.error("Process {} {}", child.pid, why);
+          co.completion.workerLost(ExceptionInfo.workerLost(why));
+        }
+      }
+      child.coroutines.clear();
+    }
+    if (!lost && !child.ready && !closed) {
       log.error("Child {} exited ({}) before it was ready", child.pid, humanStatus(code));
       if (warm != null && warm.tryFail("a child exited (" + humanStatus(code) + ") before it was ready")) {
         close();
@@ -700,13 +883,13 @@ public final class ProcessRunner implements Runner {
   public JsonObject stats() {
     JsonArray kids = new JsonArray();
     for (Child c : byToken.values()) {
-      kids.add(new JsonObject().put("pid", c.pid).put("ready", c.ready).put("busy", c.job != null)
+      kids.add(new JsonObject().put("pid", c.pid).put("ready", c.ready).put("busy", c.job != null).put("coroutines", c.coroutines.size())
         .put("retiring", c.retiring).put("tasks", c.tasksDone).put("rss_kib", c.rssKib)
         .put("heartbeat_age", c.ready ? (System.nanoTime() - c.lastHeartbeatNanos) / 1e9 : null));
     }
     return new JsonObject().put("processes", kids).put("spawned", spawned)
       .put("port", server == null ? null : server.actualPort())
-      .put("last_startup_ms", lastStartupNanos / 1_000_000.0).put("waiting", waiting.size());
+      .put("last_startup_ms", lastStartupNanos / 1_000_000.0).put("waiting", waiting.size()).put("waiting_async", waitingAsync.size());
   }
 
   /**
@@ -721,8 +904,8 @@ public final class ProcessRunner implements Runner {
     long grace = Math.max(1, (long) (options.getChildKillGrace() * 1000));
     log.info("Stopping {} child process(es)", byToken.size());
     for (Child c : new ArrayList<>(byToken.values())) {
-      log.debug("Child {}: {}", c.pid, c.socket != null && c.ready && c.job == null ? "shutdown" : "SIGTERM");
-      if (c.socket != null && c.ready && c.job == null && !c.exited && c.process != null) {
+      log.debug("Child {}: {}", c.pid, c.socket != null && c.ready && c.empty() ? "shutdown" : "SIGTERM");
+      if (c.socket != null && c.ready && c.empty() && !c.exited && c.process != null) {
         c.socket.write(Frames.buffer(Map.of("type", "shutdown")));
         Process p = c.process;
         java.util.concurrent.CompletableFuture.runAsync(() -> {
