@@ -5,6 +5,8 @@ import io.celerity.Addresses;
 import io.celerity.config.WorkerOptions;
 import io.celerity.events.ClusterState;
 import io.celerity.events.TaskEvents;
+import io.celerity.types.ConsumerStats;
+import io.celerity.types.PoolStats;
 import io.vertx.core.Future;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.http.HttpMethod;
@@ -52,8 +54,8 @@ final class Dashboard {
 
   private void state(RoutingContext rc) {
     double now = System.currentTimeMillis() / 1000.0;
-    Future<JsonObject> consumer = status.ask(Addresses.CONSUMER_STATS);
-    Future<JsonObject> pool = status.ask(Addresses.POOL_STATS);
+    Future<ConsumerStats> consumer = status.ask(Addresses.CONSUMER_STATS);
+    Future<PoolStats> pool = status.ask(Addresses.POOL_STATS);
     Future.join(consumer, pool).onComplete(ar -> {
       JsonArray workers = new JsonArray();
       state.workers().forEach(w -> workers.add(new JsonObject(w.view(now))));
@@ -67,19 +69,22 @@ final class Dashboard {
         types.put(e.getKey(), new JsonObject().put("states", new JsonObject(Map.copyOf(s.states())))
           .put("finished", finished).put("rate", s.rate()).put("p50", s.p50()).put("p90", s.p90()).put("p99", s.p99()));
       }
-      JsonObject c = consumer.succeeded() ? consumer.result() : new JsonObject();
-      JsonObject p = pool.succeeded() ? pool.result() : new JsonObject();
+      JsonObject c = new JsonObject();
+      if (consumer.succeeded()) {
+        ConsumerStats cs = consumer.result();
+        c.put("connected", cs.connected()).put("prefetch_count", cs.prefetchCount()).put("unsettled", cs.unsettled())
+          .put("eta_held", cs.etaHeld()).put("rate_limited", cs.rateLimited()).put("queues", new JsonArray(cs.queues()));
+      }
+      JsonObject p = new JsonObject().put("implementation", options.getPool());
+      if (pool.succeeded()) {
+        PoolStats ps = pool.result();
+        p.put("max-concurrency", ps.maxConcurrency()).put("active", ps.active()).put("reserved", ps.reserved())
+          .put("processed", ps.processed());
+      }
       FlowerApi.json(rc, 200, new JsonObject()
         .put("node", options.getHostname()).put("now", now).put("window", WINDOW).put("bucket", BUCKET)
         .put("task_events", events.enabled()).put("events_seen", state.eventCount()).put("tasks_kept", state.taskCount())
-        .put("workers", workers).put("types", types)
-        .put("pool", new JsonObject().put("implementation", options.getPool())
-          .put("max-concurrency", p.getInteger("max-concurrency")).put("active", p.getInteger("active"))
-          .put("reserved", p.getInteger("reserved")).put("processed", p.getLong("processed")))
-        .put("consumer", new JsonObject().put("connected", c.getBoolean("connected"))
-          .put("prefetch_count", c.getInteger("prefetch_count")).put("unsettled", c.getInteger("unsettled"))
-          .put("eta_held", c.getInteger("eta_held")).put("rate_limited", c.getInteger("rate_limited"))
-          .put("queues", c.getJsonArray("queues"))));
+        .put("workers", workers).put("types", types).put("pool", p).put("consumer", c));
     });
   }
 }

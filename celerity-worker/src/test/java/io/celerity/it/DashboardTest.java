@@ -1,5 +1,6 @@
 package io.celerity.it;
 
+import io.celerity.support.ProjectFiles;
 import io.celerity.support.Polling;
 import io.vertx.core.json.JsonObject;
 import org.junit.jupiter.api.Test;
@@ -23,7 +24,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  */
 class DashboardTest extends AmqpTestBase {
 
-  static final Path SCREENSHOT = Path.of("docs", "images", "dashboard.png");
+  static final Path SCREENSHOT = ProjectFiles.path("docs/images/dashboard.png");
 
   @Override
   protected String queuePrefix() {
