@@ -119,12 +119,15 @@ class FlowerApiTest extends AmqpTestBase {
     assertEquals(200, post(http, port, "/api/task/async-apply/examples.add", TOKEN).statusCode());
     assertEquals(200, post(http, port, "/api/task/send-task/no.such.task", TOKEN).statusCode());
 
-    // the router's own errors are JSON too, never an HTML page
-    HttpResponse<Buffer> missing = get(http, port, "/api/nothing-here");
+    // the router's own errors are JSON too, never an HTML page; an unknown path needs the token first
+    assertEquals(401, get(http, port, "/api/nothing-here").statusCode());
+    HttpResponse<Buffer> missing = http.get(port, "127.0.0.1", "/api/nothing-here").putHeader("Authorization", "Bearer " + TOKEN)
+      .send().toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS);
     assertEquals(404, missing.statusCode());
     assertEquals("application/json", missing.getHeader("content-type"));
     assertTrue(missing.bodyAsJsonObject().getString("error").contains("/api/nothing-here"));
-    HttpResponse<Buffer> wrongMethod = http.delete(port, "127.0.0.1", "/api/tasks").send().toCompletionStage()
+    HttpResponse<Buffer> wrongMethod = http.delete(port, "127.0.0.1", "/api/tasks").putHeader("Authorization", "Bearer " + TOKEN)
+      .send().toCompletionStage()
       .toCompletableFuture().get(10, TimeUnit.SECONDS);
     assertEquals(405, wrongMethod.statusCode());
     assertNotNull(wrongMethod.bodyAsJsonObject().getString("error"));
