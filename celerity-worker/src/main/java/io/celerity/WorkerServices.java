@@ -9,8 +9,7 @@ import io.celerity.task.TaskRegistry;
  * verticle's constructor, so no verticle looks its collaborators up.
  *
  * @param registry the tasks this worker runs
- * @param events   task events (Lamport clock, the {@code -E} switch, the batch buffer)
- * @param metrics  the Micrometer meters
+ * @param events task events (Lamport clock, the {@code -E} switch, the batch buffer)
+ * @param metrics the Micrometer meters
  */
-public record WorkerServices(TaskRegistry registry, TaskEvents events, WorkerMetrics metrics) {
-}
+public record WorkerServices(TaskRegistry registry, TaskEvents events, WorkerMetrics metrics) {}

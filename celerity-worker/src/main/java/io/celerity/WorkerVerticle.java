@@ -16,11 +16,10 @@ import io.vertx.core.Future;
 import io.vertx.core.VerticleBase;
 import io.vertx.core.eventbus.DeliveryOptions;
 import io.vertx.core.eventbus.EventBus;
-import org.slf4j.Logger;
-import org.slf4j.LoggerFactory;
-
 import java.util.ArrayList;
 import java.util.List;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * The worker: deploys the five verticles (result-reader, pool-dispatcher, consumer, heartbeat,
@@ -42,7 +41,10 @@ public class WorkerVerticle extends VerticleBase {
     this(null);
   }
 
-  /** A worker running the tasks of {@code registry}; null builds the registry from the configuration. */
+  /**
+   * A worker running the tasks of {@code registry}; null builds the registry from the
+   * configuration.
+   */
   public WorkerVerticle(TaskRegistry registry) {
     this.registry = registry;
   }
@@ -53,46 +55,75 @@ public class WorkerVerticle extends VerticleBase {
     TaskRegistry tasks = registry != null ? registry : buildRegistry(options);
     EventBus bus = vertx.eventBus();
     // -E: before any verticle runs, so the first task-received is not missed.
-    WorkerServices services = new WorkerServices(tasks, io.celerity.events.TaskEvents.of(vertx),
-      io.celerity.metrics.WorkerMetrics.of(vertx));
+    WorkerServices services =
+        new WorkerServices(
+            tasks,
+            io.celerity.events.TaskEvents.of(vertx),
+            io.celerity.metrics.WorkerMetrics.of(vertx));
     services.events().hostname(options.getHostname()).enabled(options.isTaskEvents());
-    for (Class<?> c : List.of(Request.class, Settle.class, Settle.Batch.class, TaskOutcome.class, OutgoingMessage.class,
-      io.celerity.types.Delivery.class, io.celerity.transport.FanoutSubscription.class,
-      io.celerity.types.ConsumerStats.class, io.celerity.types.PoolStats.class, io.celerity.types.ResultStats.class,
-      io.celerity.types.ResultHealth.class, io.celerity.types.HeartbeatStatus.class,
-      io.celerity.types.ControlRequests.Revoke.class, io.celerity.types.ControlRequests.RateLimit.class,
-      io.celerity.types.ControlRequests.PoolResize.class, io.celerity.types.ControlRequests.Autoscale.class,
-      io.celerity.types.ControlRequests.PoolRequests.class, io.celerity.types.ControlRequests.Scheduled.class,
-      io.celerity.canvas.Launch.class)) {
+    for (Class<?> c :
+        List.of(
+            Request.class,
+            Settle.class,
+            Settle.Batch.class,
+            TaskOutcome.class,
+            OutgoingMessage.class,
+            io.celerity.types.Delivery.class,
+            io.celerity.transport.FanoutSubscription.class,
+            io.celerity.types.ConsumerStats.class,
+            io.celerity.types.PoolStats.class,
+            io.celerity.types.ResultStats.class,
+            io.celerity.types.ResultHealth.class,
+            io.celerity.types.HeartbeatStatus.class,
+            io.celerity.types.ControlRequests.Revoke.class,
+            io.celerity.types.ControlRequests.RateLimit.class,
+            io.celerity.types.ControlRequests.PoolResize.class,
+            io.celerity.types.ControlRequests.Autoscale.class,
+            io.celerity.types.ControlRequests.PoolRequests.class,
+            io.celerity.types.ControlRequests.Scheduled.class,
+            io.celerity.canvas.Launch.class)) {
       LocalCodec.register(bus, c);
     }
-    bus.<Boolean>consumer(Addresses.WORKER_SHUTDOWN, m -> shutdown(Boolean.TRUE.equals(m.body())).onComplete(ar -> m.reply(null)));
+    bus.<Boolean>consumer(
+        Addresses.WORKER_SHUTDOWN,
+        m -> shutdown(Boolean.TRUE.equals(m.body())).onComplete(ar -> m.reply(null)));
     DeploymentOptions d = new DeploymentOptions().setConfig(config());
     control = new ControlVerticle(services);
     ConsumerVerticle consumer = new ConsumerVerticle(services);
     return deploy(new ResultReaderVerticle(services), d)
-      .compose(v -> deploy(new PoolDispatcherVerticle(services), d))
-      .compose(v -> vertx.deployVerticle(consumer, d).map(id -> {
-        consumerDeployment = id;
-        deployments.add(id);
-        return id;
-      }))
-      .compose(v -> deploy(new HeartbeatVerticle(services), d))
-      .compose(v -> deploy(control, d))
-      .onSuccess(v -> Banner.print(options, tasks, control.actualPort(), control.generatedHttpToken()))
-      // The broker may still be unreachable (the transport retries, /ready says so): ready once connected.
-      .compose(v -> consumer.connected())
-      .onSuccess(v -> log.info("{} ready.", options.getHostname())); // Celery's readiness line
+        .compose(v -> deploy(new PoolDispatcherVerticle(services), d))
+        .compose(
+            v ->
+                vertx
+                    .deployVerticle(consumer, d)
+                    .map(
+                        id -> {
+                          consumerDeployment = id;
+                          deployments.add(id);
+                          return id;
+                        }))
+        .compose(v -> deploy(new HeartbeatVerticle(services), d))
+        .compose(v -> deploy(control, d))
+        .onSuccess(
+            v -> Banner.print(options, tasks, control.actualPort(), control.generatedHttpToken()))
+        // The broker may still be unreachable (the transport retries, /ready says so): ready once
+        // connected.
+        .compose(v -> consumer.connected())
+        .onSuccess(v -> log.info("{} ready.", options.getHostname())); // Celery's readiness line
   }
 
   private Future<String> deploy(VerticleBase verticle, DeploymentOptions d) {
     return vertx.deployVerticle(verticle, d).onSuccess(deployments::add);
   }
 
-  /** Builds the task registry: example tasks (unless disabled), {@code -A} classes, then ServiceLoader modules. */
+  /**
+   * Builds the task registry: example tasks (unless disabled), {@code -A} classes, then
+   * ServiceLoader modules.
+   */
   public static TaskRegistry buildRegistry(WorkerOptions options) {
     TaskRegistry r = new TaskRegistry();
-    new io.celerity.canvas.Builtins().register(r); // celery.* names a message may carry (docs/wire-protocol.md §5.5)
+    new io.celerity.canvas.Builtins()
+        .register(r); // celery.* names a message may carry (docs/wire-protocol.md §5.5)
     ClassLoader cl = Thread.currentThread().getContextClassLoader();
     if (options.isLoadExamples()) {
       r.loadApp(io.celerity.examples.ExampleTasks.class.getName(), cl);
@@ -100,8 +131,10 @@ public class WorkerVerticle extends VerticleBase {
     for (String app : options.getApps()) {
       r.loadApp(app, cl);
     }
-    // a jar may list the examples as a service (older celerity jars did): --without-examples still wins
-    r.loadServiceModules(cl, type -> options.isLoadExamples() || type != io.celerity.examples.ExampleTasks.class);
+    // a jar may list the examples as a service (older celerity jars did): --without-examples still
+    // wins
+    r.loadServiceModules(
+        cl, type -> options.isLoadExamples() || type != io.celerity.examples.ExampleTasks.class);
     return r;
   }
 
@@ -118,7 +151,8 @@ public class WorkerVerticle extends VerticleBase {
   /**
    * Warm shutdown: stop consuming, hand queued requests back to the broker, let running tasks
    * finish (bounded by {@code shutdown_timeout}), store their results, settle their messages and
-   * close the connection. Cold shutdown skips the waiting: what is unacked is requeued by the broker.
+   * close the connection. Cold shutdown skips the waiting: what is unacked is requeued by the
+   * broker.
    */
   public Future<Void> shutdown(boolean warm) {
     if (shutdown != null) {
@@ -127,16 +161,27 @@ public class WorkerVerticle extends VerticleBase {
     log.info("{} shutdown (MainProcess)", warm ? "worker: Warm" : "worker: Cold");
     EventBus bus = vertx.eventBus();
     double timeout = warm ? options.getShutdownTimeout() : 0;
-    DeliveryOptions longWait = new DeliveryOptions().setSendTimeout((long) (timeout * 1000) + 15_000);
-    shutdown = bus.request(Addresses.CONSUMER_STOP, null).recover(this::ignore)
-      .compose(v -> bus.request(Addresses.POOL_DRAIN, timeout, longWait)).recover(this::ignore)
-      .compose(v -> bus.request(Addresses.RESULT_FLUSH, null, longWait)).recover(this::ignore)
-      // worker-offline needs the consumer's connection, which is closed next
-      .compose(v -> bus.request(Addresses.HEARTBEAT_SEND, "worker-offline")).recover(this::ignore)
-      .compose(v -> consumerDeployment == null ? Future.succeededFuture() : vertx.undeploy(consumerDeployment)
-        .onSuccess(x -> deployments.remove(consumerDeployment)))
-      .recover(this::ignore)
-      .mapEmpty();
+    DeliveryOptions longWait =
+        new DeliveryOptions().setSendTimeout((long) (timeout * 1000) + 15_000);
+    shutdown =
+        bus.request(Addresses.CONSUMER_STOP, null)
+            .recover(this::ignore)
+            .compose(v -> bus.request(Addresses.POOL_DRAIN, timeout, longWait))
+            .recover(this::ignore)
+            .compose(v -> bus.request(Addresses.RESULT_FLUSH, null, longWait))
+            .recover(this::ignore)
+            // worker-offline needs the consumer's connection, which is closed next
+            .compose(v -> bus.request(Addresses.HEARTBEAT_SEND, "worker-offline"))
+            .recover(this::ignore)
+            .compose(
+                v ->
+                    consumerDeployment == null
+                        ? Future.succeededFuture()
+                        : vertx
+                            .undeploy(consumerDeployment)
+                            .onSuccess(x -> deployments.remove(consumerDeployment)))
+            .recover(this::ignore)
+            .mapEmpty();
     return shutdown;
   }
 

@@ -19,8 +19,7 @@ import java.util.UUID;
  */
 public final class Canvas {
 
-  private Canvas() {
-  }
+  private Canvas() {}
 
   /** {@code chain(a, b, c)}: each task gets the previous one's result as first argument. */
   public static Signature chain(Signature... tasks) {
@@ -31,7 +30,9 @@ public final class Canvas {
     return composite("celery.chain", "chain", Map.of("tasks", maps(tasks)));
   }
 
-  /** {@code group(a, b, c)}: run in parallel; the group's result is the list of results in order. */
+  /**
+   * {@code group(a, b, c)}: run in parallel; the group's result is the list of results in order.
+   */
   public static Signature group(Signature... tasks) {
     return group(Arrays.asList(tasks));
   }
@@ -40,7 +41,10 @@ public final class Canvas {
     return composite("celery.group", "group", Map.of("tasks", maps(tasks)));
   }
 
-  /** {@code chord(header, body)}: {@code body} gets the list of the header's results once all are done. */
+  /**
+   * {@code chord(header, body)}: {@code body} gets the list of the header's results once all are
+   * done.
+   */
   public static Signature chord(List<Signature> header, Signature body) {
     Map<String, Object> kw = new LinkedHashMap<>();
     kw.put("header", group(header).toMap());
@@ -49,7 +53,10 @@ public final class Canvas {
     return composite("celery.chord", "chord", kw);
   }
 
-  /** {@code chord(group, body)}: a group signature (its id becomes the chord's group id) as the header. */
+  /**
+   * {@code chord(group, body)}: a group signature (its id becomes the chord's group id) as the
+   * header.
+   */
   public static Signature chord(Signature header, Signature body) {
     Map<String, Object> kw = new LinkedHashMap<>();
     kw.put("header", (header.isGroup() ? header : group(header)).toMap());
@@ -77,12 +84,13 @@ public final class Canvas {
   }
 
   /**
-   * {@link #freeze(Signature)} as a client with a reply queue freezes: every task also gets
-   * {@code reply_to} = {@code replyTo} unless it has one (Celery's {@code Signature.freeze} sets the
-   * app's {@code thread_oid}), so results sent by rpc:// reach the client whichever step sends them.
+   * {@link #freeze(Signature)} as a client with a reply queue freezes: every task also gets {@code
+   * reply_to} = {@code replyTo} unless it has one (Celery's {@code Signature.freeze} sets the app's
+   * {@code thread_oid}), so results sent by rpc:// reach the client whichever step sends them.
    */
   public static Signature freeze(Signature sig, String replyTo) {
-    Signature s = sig.id() == null && !sig.isChain() ? sig.set("task_id", UUID.randomUUID().toString()) : sig;
+    Signature s =
+        sig.id() == null && !sig.isChain() ? sig.set("task_id", UUID.randomUUID().toString()) : sig;
     if (s.isGroup() || s.isChain()) {
       List<Signature> members = new ArrayList<>();
       s.tasks().forEach(t -> members.add(freeze(t, replyTo)));
@@ -91,7 +99,7 @@ public final class Canvas {
     if (s.isChord()) {
       Signature header = freeze(s.header(), replyTo);
       return s.set("task_id", header.id())
-        .withKwargs(Map.of("header", header.toMap(), "body", freeze(s.body(), replyTo).toMap()));
+          .withKwargs(Map.of("header", header.toMap(), "body", freeze(s.body(), replyTo).toMap()));
     }
     return replyTo != null && s.options().get("reply_to") == null ? s.set("reply_to", replyTo) : s;
   }
@@ -115,7 +123,10 @@ public final class Canvas {
     return sig.id() == null ? sig.set("task_id", id) : sig;
   }
 
-  /** The id of the result a frozen signature produces: the task, the group, the chain's last task, the chord's body. */
+  /**
+   * The id of the result a frozen signature produces: the task, the group, the chain's last task,
+   * the chord's body.
+   */
   public static String resultId(Signature frozen) {
     if (frozen.isChain()) {
       List<Signature> t = frozen.tasks();

@@ -1,7 +1,6 @@
 package io.celerity.canvas;
 
 import com.fasterxml.jackson.annotation.JsonValue;
-
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.LinkedHashMap;
@@ -10,15 +9,15 @@ import java.util.Map;
 
 /**
  * A canvas a Java task starts and returns, like a Python task returning {@code sig.delay()} (an
- * {@code AsyncResult}) or {@code group(...).delay()} (a {@code GroupResult}):
- * {@code return CanvasResult.of(Canvas.group(...))}. Once the task body returned it, the worker
- * sends the canvas (before the task's own callbacks and before its result is stored), stores the
- * result as Celery's {@code as_tuple()} form ({@code prepare_value}) and lists it in the task's
- * {@code children}. Python clients read it back with {@code result_from_tuple}.
+ * {@code AsyncResult}) or {@code group(...).delay()} (a {@code GroupResult}): {@code return
+ * CanvasResult.of(Canvas.group(...))}. Once the task body returned it, the worker sends the canvas
+ * (before the task's own callbacks and before its result is stored), stores the result as Celery's
+ * {@code as_tuple()} form ({@code prepare_value}) and lists it in the task's {@code children}.
+ * Python clients read it back with {@code result_from_tuple}.
  *
  * <p>The ids are given up front ({@link Canvas#freeze}), so {@link #id()} and {@link #asTuple()}
- * are known inside the task. On its way out of the task body it is a JSON object with one marker key,
- * so it crosses process-pool children unchanged.
+ * are known inside the task. On its way out of the task body it is a JSON object with one marker
+ * key, so it crosses process-pool children unchanged.
  */
 public final class CanvasResult {
 
@@ -45,7 +44,10 @@ public final class CanvasResult {
     return tupleOf(frozen, null);
   }
 
-  /** The form it takes on its way out of the task body (the worker turns it into {@link #asTuple()}). */
+  /**
+   * The form it takes on its way out of the task body (the worker turns it into {@link
+   * #asTuple()}).
+   */
   @JsonValue
   public Map<String, Object> toJson() {
     Map<String, Object> m = new LinkedHashMap<>();
@@ -88,8 +90,8 @@ public final class CanvasResult {
   }
 
   /**
-   * How Celery logs a returned result ({@code <AsyncResult: id>}, {@code <GroupResult: gid [ids]>}),
-   * or null when {@code value} is not a CanvasResult.
+   * How Celery logs a returned result ({@code <AsyncResult: id>}, {@code <GroupResult: gid
+   * [ids]>}), or null when {@code value} is not a CanvasResult.
    */
   public static String logRepr(Object value) {
     Signature s;

@@ -10,11 +10,11 @@ import java.util.Map;
 /**
  * A Celery signature: a task name with partial arguments and execution options, in the exact shape
  * Celery puts in a message's {@code embed} ({@code {"task", "args", "kwargs", "options",
- * "subtask_type", "immutable"}}, docs/wire-protocol.md §1.4). Immutable: every {@code with}/{@code set}
- * method returns a copy.
+ * "subtask_type", "immutable"}}, docs/wire-protocol.md §1.4). Immutable: every {@code with}/{@code
+ * set} method returns a copy.
  *
- * <p>Build one from Java with {@link #of}, combine them with {@link Canvas#chain}, {@link Canvas#group}
- * and {@link Canvas#chord}, and read one from a message with {@link #from}.
+ * <p>Build one from Java with {@link #of}, combine them with {@link Canvas#chain}, {@link
+ * Canvas#group} and {@link Canvas#chord}, and read one from a message with {@link #from}.
  */
 public final class Signature {
 
@@ -25,8 +25,13 @@ public final class Signature {
   private final String subtaskType;
   private final boolean immutable;
 
-  Signature(String task, List<Object> args, Map<String, Object> kwargs, Map<String, Object> options,
-            String subtaskType, boolean immutable) {
+  Signature(
+      String task,
+      List<Object> args,
+      Map<String, Object> kwargs,
+      Map<String, Object> options,
+      String subtaskType,
+      boolean immutable) {
     this.task = task;
     this.args = Collections.unmodifiableList(new ArrayList<>(args));
     this.kwargs = Collections.unmodifiableMap(new LinkedHashMap<>(kwargs));
@@ -43,7 +48,8 @@ public final class Signature {
   /**
    * Reads a signature dict as it arrives in {@code embed} (or inside a composite's kwargs).
    *
-   * @throws IllegalArgumentException with a message saying what is wrong when {@code raw} is not a signature
+   * @throws IllegalArgumentException with a message saying what is wrong when {@code raw} is not a
+   *     signature
    */
   @SuppressWarnings("unchecked")
   public static Signature from(Object raw) {
@@ -70,8 +76,14 @@ public final class Signature {
     if (st != null && !(st instanceof String)) {
       throw new IllegalArgumentException("signature subtask_type of " + name + " is not a string");
     }
-    Signature s = new Signature(name, a == null ? List.of() : (List<Object>) a, k == null ? Map.of() : (Map<String, Object>) k,
-      o == null ? Map.of() : (Map<String, Object>) o, (String) st, Boolean.TRUE.equals(m.get("immutable")));
+    Signature s =
+        new Signature(
+            name,
+            a == null ? List.of() : (List<Object>) a,
+            k == null ? Map.of() : (Map<String, Object>) k,
+            o == null ? Map.of() : (Map<String, Object>) o,
+            (String) st,
+            Boolean.TRUE.equals(m.get("immutable")));
     s.validateMembers();
     return s;
   }
@@ -94,7 +106,9 @@ public final class Signature {
     return out;
   }
 
-  /** Composite signatures are checked up front, so a bad member is reported before anything is sent. */
+  /**
+   * Composite signatures are checked up front, so a bad member is reported before anything is sent.
+   */
   private void validateMembers() {
     if (isGroup() || isChain()) {
       tasks();
@@ -183,7 +197,10 @@ public final class Signature {
     return new Signature(task, args, k, options, subtaskType, immutable);
   }
 
-  /** {@code sig.set(key=value)}: a copy with one execution option set (queue, countdown, priority, task_id, ...). */
+  /**
+   * {@code sig.set(key=value)}: a copy with one execution option set (queue, countdown, priority,
+   * task_id, ...).
+   */
   public Signature set(String option, Object value) {
     Map<String, Object> o = new LinkedHashMap<>(options);
     o.put(option, value);

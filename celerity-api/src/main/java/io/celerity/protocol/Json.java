@@ -5,13 +5,12 @@ import com.fasterxml.jackson.core.JsonGenerator;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.core.json.JsonReadFeature;
 import com.fasterxml.jackson.core.json.JsonWriteFeature;
+import com.fasterxml.jackson.core.util.MinimalPrettyPrinter;
 import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.ObjectWriter;
-import com.fasterxml.jackson.core.util.MinimalPrettyPrinter;
 import com.fasterxml.jackson.databind.SerializationFeature;
 import com.fasterxml.jackson.databind.json.JsonMapper;
-
 import java.io.IOException;
 
 /**
@@ -21,42 +20,53 @@ import java.io.IOException;
 public final class Json {
 
   /** Shared, thread-safe mapper configured like Python's {@code json} with kombu's encoder hook. */
-  public static final ObjectMapper MAPPER = JsonMapper.builder(new JsonFactory())
-    .addModule(KombuTypes.module())
-    .enable(JsonReadFeature.ALLOW_NON_NUMERIC_NUMBERS)
-    .disable(JsonWriteFeature.WRITE_NAN_AS_STRINGS)
-    .enable(JsonWriteFeature.ESCAPE_NON_ASCII)
-    .disable(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES)
-    .disable(SerializationFeature.FAIL_ON_EMPTY_BEANS)
-    .build();
+  public static final ObjectMapper MAPPER =
+      JsonMapper.builder(new JsonFactory())
+          .addModule(KombuTypes.module())
+          .enable(JsonReadFeature.ALLOW_NON_NUMERIC_NUMBERS)
+          .disable(JsonWriteFeature.WRITE_NAN_AS_STRINGS)
+          .enable(JsonWriteFeature.ESCAPE_NON_ASCII)
+          .disable(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES)
+          .disable(SerializationFeature.FAIL_ON_EMPTY_BEANS)
+          .build();
 
-  /** Python's {@code json.dumps} separators ({@code ", "} and {@code ": "}), as kombu writes task bodies. */
-  private static final ObjectWriter PYTHON_WRITER = MAPPER.writer(new MinimalPrettyPrinter() {
-    @Override
-    public void writeObjectFieldValueSeparator(JsonGenerator g) throws IOException {
-      g.writeRaw(": ");
-    }
+  /**
+   * Python's {@code json.dumps} separators ({@code ", "} and {@code ": "}), as kombu writes task
+   * bodies.
+   */
+  private static final ObjectWriter PYTHON_WRITER =
+      MAPPER
+          .writer(
+              new MinimalPrettyPrinter() {
+                @Override
+                public void writeObjectFieldValueSeparator(JsonGenerator g) throws IOException {
+                  g.writeRaw(": ");
+                }
 
-    @Override
-    public void writeObjectEntrySeparator(JsonGenerator g) throws IOException {
-      g.writeRaw(", ");
-    }
+                @Override
+                public void writeObjectEntrySeparator(JsonGenerator g) throws IOException {
+                  g.writeRaw(", ");
+                }
 
-    @Override
-    public void writeArrayValueSeparator(JsonGenerator g) throws IOException {
-      g.writeRaw(", ");
-    }
-  }).without(JsonWriteFeature.WRITE_HEX_UPPER_CASE); // Python escapes as \u00e9
+                @Override
+                public void writeArrayValueSeparator(JsonGenerator g) throws IOException {
+                  g.writeRaw(", ");
+                }
+              })
+          .without(JsonWriteFeature.WRITE_HEX_UPPER_CASE); // Python escapes as \u00e9
 
-  private Json() {
-  }
+  private Json() {}
 
-  /** Like {@link #encode}, byte for byte as Python's {@code json.dumps} writes it (kombu's task bodies). */
+  /**
+   * Like {@link #encode}, byte for byte as Python's {@code json.dumps} writes it (kombu's task
+   * bodies).
+   */
   public static byte[] encodePython(Object value) {
     try {
       return PYTHON_WRITER.writeValueAsBytes(value);
     } catch (JsonProcessingException e) {
-      throw new IllegalArgumentException("value is not JSON-serialisable: " + e.getOriginalMessage(), e);
+      throw new IllegalArgumentException(
+          "value is not JSON-serialisable: " + e.getOriginalMessage(), e);
     }
   }
 
@@ -67,7 +77,10 @@ public final class Json {
    * @throws IllegalArgumentException when the value cannot be represented in JSON
    */
   public static Object toJsonValue(Object value) {
-    if (value == null || value instanceof String || value instanceof Number || value instanceof Boolean) {
+    if (value == null
+        || value instanceof String
+        || value instanceof Number
+        || value instanceof Boolean) {
       return value;
     }
     return MAPPER.convertValue(value, Object.class);
@@ -85,7 +98,8 @@ public final class Json {
     try {
       return MAPPER.writeValueAsBytes(value);
     } catch (JsonProcessingException e) {
-      throw new IllegalArgumentException("value is not JSON-serialisable: " + e.getOriginalMessage(), e);
+      throw new IllegalArgumentException(
+          "value is not JSON-serialisable: " + e.getOriginalMessage(), e);
     }
   }
 
@@ -93,7 +107,8 @@ public final class Json {
     try {
       return MAPPER.writeValueAsString(value);
     } catch (JsonProcessingException e) {
-      throw new IllegalArgumentException("value is not JSON-serialisable: " + e.getOriginalMessage(), e);
+      throw new IllegalArgumentException(
+          "value is not JSON-serialisable: " + e.getOriginalMessage(), e);
     }
   }
 }

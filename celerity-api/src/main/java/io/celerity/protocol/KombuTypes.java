@@ -4,7 +4,6 @@ import com.fasterxml.jackson.core.JsonGenerator;
 import com.fasterxml.jackson.databind.JsonSerializer;
 import com.fasterxml.jackson.databind.SerializerProvider;
 import com.fasterxml.jackson.databind.module.SimpleModule;
-
 import java.io.IOException;
 import java.math.BigDecimal;
 import java.time.Instant;
@@ -19,19 +18,21 @@ import java.util.Date;
 import java.util.function.Function;
 
 /**
- * Java values encoded as kombu's JSON encoder encodes their Python counterparts: dates and times
- * as ISO-8601 strings (UTC as {@code Z}, microseconds only when non-zero), {@code Decimal} as a
+ * Java values encoded as kombu's JSON encoder encodes their Python counterparts: dates and times as
+ * ISO-8601 strings (UTC as {@code Z}, microseconds only when non-zero), {@code Decimal} as a
  * string, UUIDs as strings (Jackson's default).
  */
 final class KombuTypes {
 
-  private static final DateTimeFormatter SECONDS = DateTimeFormatter.ofPattern("yyyy-MM-dd'T'HH:mm:ss");
-  private static final DateTimeFormatter MICROS = DateTimeFormatter.ofPattern("yyyy-MM-dd'T'HH:mm:ss.SSSSSS");
+  private static final DateTimeFormatter SECONDS =
+      DateTimeFormatter.ofPattern("yyyy-MM-dd'T'HH:mm:ss");
+  private static final DateTimeFormatter MICROS =
+      DateTimeFormatter.ofPattern("yyyy-MM-dd'T'HH:mm:ss.SSSSSS");
   private static final DateTimeFormatter TIME_SECONDS = DateTimeFormatter.ofPattern("HH:mm:ss");
-  private static final DateTimeFormatter TIME_MICROS = DateTimeFormatter.ofPattern("HH:mm:ss.SSSSSS");
+  private static final DateTimeFormatter TIME_MICROS =
+      DateTimeFormatter.ofPattern("HH:mm:ss.SSSSSS");
 
-  private KombuTypes() {
-  }
+  private KombuTypes() {}
 
   static SimpleModule module() {
     SimpleModule m = new SimpleModule("kombu-json");
@@ -41,7 +42,9 @@ final class KombuTypes {
     m.addSerializer(ZonedDateTime.class, string(z -> dateTime(z.toOffsetDateTime())));
     m.addSerializer(LocalDateTime.class, string(KombuTypes::naive));
     m.addSerializer(LocalDate.class, string(d -> naive(d.atStartOfDay())));
-    m.addSerializer(LocalTime.class, string(t -> (t.getNano() / 1000 == 0 ? TIME_SECONDS : TIME_MICROS).format(t)));
+    m.addSerializer(
+        LocalTime.class,
+        string(t -> (t.getNano() / 1000 == 0 ? TIME_SECONDS : TIME_MICROS).format(t)));
     m.addSerializer(BigDecimal.class, string(BigDecimal::toPlainString));
     // Vert.x JSON values reach the encoder from control replies and stats: write their content. The
     // task API ships without Vert.x, so they are only known when Vert.x is on the class path.
@@ -63,18 +66,26 @@ final class KombuTypes {
   /** Loaded only when Vert.x is present. */
   private static final class VertxJson {
     static void register(SimpleModule m) {
-      m.addSerializer(io.vertx.core.json.JsonObject.class, new JsonSerializer<>() {
-        @Override
-        public void serialize(io.vertx.core.json.JsonObject value, JsonGenerator gen, SerializerProvider p) throws IOException {
-          p.defaultSerializeValue(value.getMap(), gen);
-        }
-      });
-      m.addSerializer(io.vertx.core.json.JsonArray.class, new JsonSerializer<>() {
-        @Override
-        public void serialize(io.vertx.core.json.JsonArray value, JsonGenerator gen, SerializerProvider p) throws IOException {
-          p.defaultSerializeValue(value.getList(), gen);
-        }
-      });
+      m.addSerializer(
+          io.vertx.core.json.JsonObject.class,
+          new JsonSerializer<>() {
+            @Override
+            public void serialize(
+                io.vertx.core.json.JsonObject value, JsonGenerator gen, SerializerProvider p)
+                throws IOException {
+              p.defaultSerializeValue(value.getMap(), gen);
+            }
+          });
+      m.addSerializer(
+          io.vertx.core.json.JsonArray.class,
+          new JsonSerializer<>() {
+            @Override
+            public void serialize(
+                io.vertx.core.json.JsonArray value, JsonGenerator gen, SerializerProvider p)
+                throws IOException {
+              p.defaultSerializeValue(value.getList(), gen);
+            }
+          });
     }
   }
 
@@ -90,7 +101,8 @@ final class KombuTypes {
   private static <T> JsonSerializer<T> string(Function<T, String> f) {
     return new JsonSerializer<>() {
       @Override
-      public void serialize(T value, JsonGenerator gen, SerializerProvider serializers) throws IOException {
+      public void serialize(T value, JsonGenerator gen, SerializerProvider serializers)
+          throws IOException {
         gen.writeString(f.apply(value));
       }
     };

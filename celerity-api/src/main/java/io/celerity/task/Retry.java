@@ -6,8 +6,8 @@ import java.util.Map;
 
 /**
  * Thrown by {@link TaskContext#retry} (Celery's {@code celery.exceptions.Retry}): the worker
- * republishes the task with {@code retries + 1} and the given ETA, and stores state RETRY.
- * Write {@code throw ctx.retry(...)} so the compiler knows the method does not return.
+ * republishes the task with {@code retries + 1} and the given ETA, and stores state RETRY. Write
+ * {@code throw ctx.retry(...)} so the compiler knows the method does not return.
  */
 public final class Retry extends RuntimeException {
 
@@ -17,7 +17,12 @@ public final class Retry extends RuntimeException {
   private final Map<String, Object> kwargs;
   private final double countdown;
 
-  public Retry(Throwable reason, Instant eta, double countdown, List<Object> args, Map<String, Object> kwargs) {
+  public Retry(
+      Throwable reason,
+      Instant eta,
+      double countdown,
+      List<Object> args,
+      Map<String, Object> kwargs) {
     super(message(reason, countdown), null, false, false);
     this.reason = reason;
     this.eta = eta;
@@ -27,7 +32,12 @@ public final class Retry extends RuntimeException {
   }
 
   private static String message(Throwable reason, double countdown) {
-    String when = "Retry in " + (countdown == Math.rint(countdown) ? Long.toString((long) countdown) : Double.toString(countdown)) + "s";
+    String when =
+        "Retry in "
+            + (countdown == Math.rint(countdown)
+                ? Long.toString((long) countdown)
+                : Double.toString(countdown))
+            + "s";
     return reason == null ? when : when + ": " + reason;
   }
 

@@ -2,7 +2,6 @@ package io.celerity.task;
 
 import com.fasterxml.jackson.databind.JavaType;
 import io.celerity.protocol.Json;
-
 import java.util.List;
 import java.util.Map;
 
@@ -43,14 +42,18 @@ public interface TaskContext {
   }
 
   /**
-   * {@code self.request.properties}: the message properties {@code correlation_id}, {@code reply_to},
-   * {@code priority}, {@code content_type}, {@code content_encoding}. Empty where not known.
+   * {@code self.request.properties}: the message properties {@code correlation_id}, {@code
+   * reply_to}, {@code priority}, {@code content_type}, {@code content_encoding}. Empty where not
+   * known.
    */
   default Map<String, Object> properties() {
     return Map.of();
   }
 
-  /** The message body's embed: {@code callbacks}, {@code errbacks}, {@code chain}, {@code chord} (values may be null). */
+  /**
+   * The message body's embed: {@code callbacks}, {@code errbacks}, {@code chain}, {@code chord}
+   * (values may be null).
+   */
   default Map<String, Object> embed() {
     return Map.of();
   }
@@ -75,8 +78,9 @@ public interface TaskContext {
   /** {@code self.request.timelimit}: {@code [hard, soft]} from the message, either may be null. */
   default List<Object> timelimit() {
     Object t = headers().get("timelimit");
-    return t instanceof List<?> l ? java.util.Collections.unmodifiableList(new java.util.ArrayList<>(l))
-      : java.util.Arrays.asList(null, null);
+    return t instanceof List<?> l
+        ? java.util.Collections.unmodifiableList(new java.util.ArrayList<>(l))
+        : java.util.Arrays.asList(null, null);
   }
 
   /** {@code self.request.callbacks}: link signatures as dicts, or null. */
@@ -97,7 +101,10 @@ public interface TaskContext {
     return embed().get("chain") instanceof List<?> l ? (List<Object>) l : null;
   }
 
-  /** {@code self.request.chord}: the chord body as a dict when this task is a chord header member, else null. */
+  /**
+   * {@code self.request.chord}: the chord body as a dict when this task is a chord header member,
+   * else null.
+   */
   @SuppressWarnings("unchecked")
   default Map<String, Object> chord() {
     return embed().get("chord") instanceof Map<?, ?> m ? (Map<String, Object>) m : null;
@@ -128,18 +135,19 @@ public interface TaskContext {
   /**
    * True once the soft time limit passed. The task thread is also interrupted at that moment, so
    * blocking calls end with {@link InterruptedException}; either is the task's cue to wrap up
-   * (Celery's {@code SoftTimeLimitExceeded}). Async tasks are not interrupted: see {@link #cancelled()}.
+   * (Celery's {@code SoftTimeLimitExceeded}). Async tasks are not interrupted: see {@link
+   * #cancelled()}.
    */
   boolean softTimeLimitExceeded();
 
   /**
-   * Completes, with the reason, when the worker asks the task to stop: {@code "SoftTimeLimitExceeded"}
-   * at the soft time limit, {@code "TimeLimitExceeded"} at the hard one (the task has then already
-   * been marked failed), {@code "terminated"} on {@code revoke(terminate=True)}. This is how an async
-   * task sees cancellation: stop the work it waits on (close the request, cancel the query) and end
-   * its future; a future failed with {@link java.util.concurrent.CancellationException} after the
-   * soft time limit is reported as Celery's {@code SoftTimeLimitExceeded}. Never completes for a
-   * task that is left alone.
+   * Completes, with the reason, when the worker asks the task to stop: {@code
+   * "SoftTimeLimitExceeded"} at the soft time limit, {@code "TimeLimitExceeded"} at the hard one
+   * (the task has then already been marked failed), {@code "terminated"} on {@code
+   * revoke(terminate=True)}. This is how an async task sees cancellation: stop the work it waits on
+   * (close the request, cancel the query) and end its future; a future failed with {@link
+   * java.util.concurrent.CancellationException} after the soft time limit is reported as Celery's
+   * {@code SoftTimeLimitExceeded}. Never completes for a task that is left alone.
    */
   default java.util.concurrent.CompletionStage<String> cancelled() {
     return new java.util.concurrent.CompletableFuture<>();
@@ -158,17 +166,22 @@ public interface TaskContext {
   }
 
   /**
-   * Retries the task, like Celery's {@code self.retry}: use as {@code throw ctx.retry(exc, 5.0, null)}.
-   * When the task already used up its retries this throws {@code exc} itself (or Celery's
+   * Retries the task, like Celery's {@code self.retry}: use as {@code throw ctx.retry(exc, 5.0,
+   * null)}. When the task already used up its retries this throws {@code exc} itself (or Celery's
    * {@code MaxRetriesExceededError} when {@code exc} is null) instead, failing the task.
    *
-   * @param exc        the reason, stored with state RETRY; may be null
-   * @param countdown  seconds until the retry runs; null for the task's {@code default_retry_delay}
+   * @param exc the reason, stored with state RETRY; may be null
+   * @param countdown seconds until the retry runs; null for the task's {@code default_retry_delay}
    * @param maxRetries overrides the task's {@code max_retries}; null keeps it
-   * @param args       new positional arguments, or null to keep the current ones
-   * @param kwargs     new keyword arguments, or null to keep the current ones
+   * @param args new positional arguments, or null to keep the current ones
+   * @param kwargs new keyword arguments, or null to keep the current ones
    */
-  Retry retry(Throwable exc, Double countdown, Integer maxRetries, List<Object> args, Map<String, Object> kwargs);
+  Retry retry(
+      Throwable exc,
+      Double countdown,
+      Integer maxRetries,
+      List<Object> args,
+      Map<String, Object> kwargs);
 
   /** {@link #retry(Throwable, Double, Integer, List, Map)} with the current arguments. */
   default Retry retry(Throwable exc, Double countdown, Integer maxRetries) {
@@ -181,20 +194,25 @@ public interface TaskContext {
   }
 
   /**
-   * Replaces this task with {@code sig}, like Celery's {@code self.replace}: use as
-   * {@code throw ctx.replace(sig)}. The replacement gets this task's id, its callbacks and errbacks
-   * (a group is first turned into a chord with {@code celery.accumulate}), its chord, group and
-   * group_index, its root_id, and the rest of its chain after it. This task stores no result and
-   * its message is acknowledged; the replacement's result is stored under the same id.
+   * Replaces this task with {@code sig}, like Celery's {@code self.replace}: use as {@code throw
+   * ctx.replace(sig)}. The replacement gets this task's id, its callbacks and errbacks (a group is
+   * first turned into a chord with {@code celery.accumulate}), its chord, group and group_index,
+   * its root_id, and the rest of its chain after it. This task stores no result and its message is
+   * acknowledged; the replacement's result is stored under the same id.
    *
-   * @throws TaskError {@code ImproperlyConfigured} when {@code sig} is part of a chord or is an empty chain
+   * @throws TaskError {@code ImproperlyConfigured} when {@code sig} is part of a chord or is an
+   *     empty chain
    */
   default Replace replace(io.celerity.canvas.Signature sig) {
     if (sig.options().containsKey("chord")) {
-      throw new TaskError("celery.exceptions", "ImproperlyConfigured", "A signature replacing a task must not be part of a chord");
+      throw new TaskError(
+          "celery.exceptions",
+          "ImproperlyConfigured",
+          "A signature replacing a task must not be part of a chord");
     }
     if (sig.isChain() && sig.tasks().isEmpty()) {
-      throw new TaskError("celery.exceptions", "ImproperlyConfigured", "Cannot replace with an empty chain");
+      throw new TaskError(
+          "celery.exceptions", "ImproperlyConfigured", "Cannot replace with an empty chain");
     }
     throw new Replace(sig.toMap());
   }
@@ -202,18 +220,20 @@ public interface TaskContext {
   /**
    * Celery's {@code sig.apply_async(**options)} inside a task: sends a task, chain, group or chord
    * with the worker's connection, as a child of this task ({@code parent_id} = this task's id,
-   * {@code root_id} = its root), and returns once the broker has it. Options are Celery's
-   * ({@code countdown}, {@code eta}, {@code expires}, {@code queue}, {@code priority}, {@code task_id},
-   * {@code link}, ...). Do not wait for the subtask's result inside the task (Celery forbids it too):
-   * chain a callback, or {@link #replace} the task.
+   * {@code root_id} = its root), and returns once the broker has it. Options are Celery's ({@code
+   * countdown}, {@code eta}, {@code expires}, {@code queue}, {@code priority}, {@code task_id},
+   * {@code link}, ...). Do not wait for the subtask's result inside the task (Celery forbids it
+   * too): chain a callback, or {@link #replace} the task.
    *
    * @return the id of the result the signature produces: the task's, a chain's last step's, a
-   *         group's id, a chord body's
-   * @throws UnsupportedOperationException where the pool cannot send ({@code -P process} with Java children)
-   * @throws IllegalStateException         when the broker did not take the messages
+   *     group's id, a chord body's
+   * @throws UnsupportedOperationException where the pool cannot send ({@code -P process} with Java
+   *     children)
+   * @throws IllegalStateException when the broker did not take the messages
    */
   default String applyAsync(io.celerity.canvas.Signature sig, Map<String, Object> options) {
-    throw new UnsupportedOperationException("this pool cannot send subtasks from a task (use -P threads, solo or virtual)");
+    throw new UnsupportedOperationException(
+        "this pool cannot send subtasks from a task (use -P threads, solo or virtual)");
   }
 
   /** Celery's {@code sig.delay()} inside a task: {@link #applyAsync} without options. */
@@ -221,10 +241,17 @@ public interface TaskContext {
     return applyAsync(sig, Map.of());
   }
 
-  /** Celery's {@code app.send_task(name, args, kwargs, **options)} inside a task; returns the new task's id. */
-  default String send(String task, List<?> args, Map<String, ?> kwargs, Map<String, Object> options) {
-    io.celerity.canvas.Signature sig = io.celerity.canvas.Signature.of(task, args == null ? new Object[0] : args.toArray());
-    return applyAsync(kwargs == null || kwargs.isEmpty() ? sig : sig.withKwargs(kwargs), options == null ? Map.of() : options);
+  /**
+   * Celery's {@code app.send_task(name, args, kwargs, **options)} inside a task; returns the new
+   * task's id.
+   */
+  default String send(
+      String task, List<?> args, Map<String, ?> kwargs, Map<String, Object> options) {
+    io.celerity.canvas.Signature sig =
+        io.celerity.canvas.Signature.of(task, args == null ? new Object[0] : args.toArray());
+    return applyAsync(
+        kwargs == null || kwargs.isEmpty() ? sig : sig.withKwargs(kwargs),
+        options == null ? Map.of() : options);
   }
 
   /** Positional argument {@code index} converted to {@code type}. */

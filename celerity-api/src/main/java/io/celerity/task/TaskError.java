@@ -5,8 +5,8 @@ import java.util.List;
 
 /**
  * An exception a task raises to be seen by Python callers as a specific Python exception type:
- * {@code throw TaskError.valueError("bad input")} reaches {@code AsyncResult.get()} as
- * {@code ValueError('bad input')}.
+ * {@code throw TaskError.valueError("bad input")} reaches {@code AsyncResult.get()} as {@code
+ * ValueError('bad input')}.
  */
 public class TaskError extends RuntimeException {
 

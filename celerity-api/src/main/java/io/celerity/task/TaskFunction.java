@@ -1,7 +1,8 @@
 package io.celerity.task;
 
 /**
- * A task body registered by name: {@code registry.register("proj.add", ctx -> ctx.arg(0, int.class) + ctx.arg(1, int.class))}.
+ * A task body registered by name: {@code registry.register("proj.add", ctx -> ctx.arg(0, int.class)
+ * + ctx.arg(1, int.class))}.
  */
 @FunctionalInterface
 public interface TaskFunction {

@@ -3,18 +3,21 @@ package io.celerity.task;
 import java.util.List;
 
 /**
- * Per-task options, Celery's task attributes. A null value means "use the worker's setting"
- * (or Celery's default where the worker has none). Immutable; the {@code with*} methods return
- * modified copies.
+ * Per-task options, Celery's task attributes. A null value means "use the worker's setting" (or
+ * Celery's default where the worker has none). Immutable; the {@code with*} methods return modified
+ * copies.
  */
 public final class TaskOptions {
 
   /** Celery's {@code Task.max_retries} default. */
   public static final int DEFAULT_MAX_RETRIES = 3;
+
   /** Celery's {@code Task.default_retry_delay}, seconds. */
   public static final double DEFAULT_RETRY_DELAY = 180;
+
   /** Celery's {@code Task.retry_backoff_max}, seconds. */
   public static final double DEFAULT_RETRY_BACKOFF_MAX = 600;
+
   /** {@link #maxRetries()} value meaning "retry for ever" (Python's {@code max_retries=None}). */
   public static final int UNLIMITED_RETRIES = -1;
 
@@ -99,8 +102,7 @@ public final class TaskOptions {
     private Boolean acksOnFailureOrTimeout;
     private Boolean rejectOnWorkerLost;
 
-    private Builder() {
-    }
+    private Builder() {}
 
     /** {@code acks_late}. */
     public Builder acksLate(Boolean v) {
@@ -127,7 +129,10 @@ public final class TaskOptions {
       return this;
     }
 
-    /** Celery's rate limit string ({@code "10/s"}, {@code "100/m"}, {@code "1000/h"}); null for none. */
+    /**
+     * Celery's rate limit string ({@code "10/s"}, {@code "100/m"}, {@code "1000/h"}); null for
+     * none.
+     */
     public Builder rateLimit(String v) {
       rateLimit = v;
       return this;
@@ -209,12 +214,17 @@ public final class TaskOptions {
     return toBuilder().timeLimits(hard, soft).build();
   }
 
-  /** Celery's rate limit string ({@code "10/s"}, {@code "100/m"}, {@code "1000/h"}); null for none. */
+  /**
+   * Celery's rate limit string ({@code "10/s"}, {@code "100/m"}, {@code "1000/h"}); null for none.
+   */
   public TaskOptions withRateLimit(String v) {
     return toBuilder().rateLimit(v).build();
   }
 
-  /** {@code max_retries} ({@link #UNLIMITED_RETRIES} for none) and {@code default_retry_delay} seconds. */
+  /**
+   * {@code max_retries} ({@link #UNLIMITED_RETRIES} for none) and {@code default_retry_delay}
+   * seconds.
+   */
   public TaskOptions withRetries(int maxRetries, double defaultRetryDelay) {
     return toBuilder().maxRetries(maxRetries).defaultRetryDelay(defaultRetryDelay).build();
   }
@@ -223,14 +233,29 @@ public final class TaskOptions {
    * Celery's {@code autoretry_for}, {@code retry_backoff} (0 = off, else the base factor in
    * seconds), {@code retry_backoff_max} and {@code retry_jitter}.
    */
-  public TaskOptions withAutoretry(List<Class<? extends Throwable>> types, double backoff, double backoffMax, boolean jitter) {
-    return toBuilder().autoretryFor(types).retryBackoff(backoff).retryBackoffMax(backoffMax).retryJitter(jitter).build();
+  public TaskOptions withAutoretry(
+      List<Class<? extends Throwable>> types, double backoff, double backoffMax, boolean jitter) {
+    return toBuilder()
+        .autoretryFor(types)
+        .retryBackoff(backoff)
+        .retryBackoffMax(backoffMax)
+        .retryJitter(jitter)
+        .build();
   }
 
-  /** {@code store_errors_even_if_ignored}, {@code acks_on_failure_or_timeout}, {@code reject_on_worker_lost}. */
-  public TaskOptions withAckPolicy(Boolean storeErrorsEvenIfIgnored, Boolean acksOnFailureOrTimeout, Boolean rejectOnWorkerLost) {
-    return toBuilder().storeErrorsEvenIfIgnored(storeErrorsEvenIfIgnored).acksOnFailureOrTimeout(acksOnFailureOrTimeout)
-      .rejectOnWorkerLost(rejectOnWorkerLost).build();
+  /**
+   * {@code store_errors_even_if_ignored}, {@code acks_on_failure_or_timeout}, {@code
+   * reject_on_worker_lost}.
+   */
+  public TaskOptions withAckPolicy(
+      Boolean storeErrorsEvenIfIgnored,
+      Boolean acksOnFailureOrTimeout,
+      Boolean rejectOnWorkerLost) {
+    return toBuilder()
+        .storeErrorsEvenIfIgnored(storeErrorsEvenIfIgnored)
+        .acksOnFailureOrTimeout(acksOnFailureOrTimeout)
+        .rejectOnWorkerLost(rejectOnWorkerLost)
+        .build();
   }
 
   public Boolean acksLate() {
@@ -294,36 +319,65 @@ public final class TaskOptions {
     return rejectOnWorkerLost;
   }
 
-  /** Equal when every effective setting is equal (an unset retry limit equals Celery's default of 3). */
+  /**
+   * Equal when every effective setting is equal (an unset retry limit equals Celery's default of
+   * 3).
+   */
   @Override
   public boolean equals(Object o) {
     if (!(o instanceof TaskOptions t)) {
       return false;
     }
-    return java.util.Objects.equals(acksLate, t.acksLate) && java.util.Objects.equals(trackStarted, t.trackStarted)
-      && java.util.Objects.equals(ignoreResult, t.ignoreResult) && java.util.Objects.equals(timeLimit, t.timeLimit)
-      && java.util.Objects.equals(softTimeLimit, t.softTimeLimit) && java.util.Objects.equals(rateLimit, t.rateLimit)
-      && maxRetries() == t.maxRetries() && defaultRetryDelay() == t.defaultRetryDelay()
-      && autoretryFor.equals(t.autoretryFor) && retryBackoff == t.retryBackoff && retryBackoffMax == t.retryBackoffMax
-      && retryJitter == t.retryJitter && java.util.Objects.equals(storeErrorsEvenIfIgnored, t.storeErrorsEvenIfIgnored)
-      && java.util.Objects.equals(acksOnFailureOrTimeout, t.acksOnFailureOrTimeout)
-      && java.util.Objects.equals(rejectOnWorkerLost, t.rejectOnWorkerLost);
+    return java.util.Objects.equals(acksLate, t.acksLate)
+        && java.util.Objects.equals(trackStarted, t.trackStarted)
+        && java.util.Objects.equals(ignoreResult, t.ignoreResult)
+        && java.util.Objects.equals(timeLimit, t.timeLimit)
+        && java.util.Objects.equals(softTimeLimit, t.softTimeLimit)
+        && java.util.Objects.equals(rateLimit, t.rateLimit)
+        && maxRetries() == t.maxRetries()
+        && defaultRetryDelay() == t.defaultRetryDelay()
+        && autoretryFor.equals(t.autoretryFor)
+        && retryBackoff == t.retryBackoff
+        && retryBackoffMax == t.retryBackoffMax
+        && retryJitter == t.retryJitter
+        && java.util.Objects.equals(storeErrorsEvenIfIgnored, t.storeErrorsEvenIfIgnored)
+        && java.util.Objects.equals(acksOnFailureOrTimeout, t.acksOnFailureOrTimeout)
+        && java.util.Objects.equals(rejectOnWorkerLost, t.rejectOnWorkerLost);
   }
 
   @Override
   public int hashCode() {
-    return java.util.Objects.hash(acksLate, trackStarted, ignoreResult, timeLimit, softTimeLimit, rateLimit, maxRetries(),
-      defaultRetryDelay(), autoretryFor, retryBackoff, retryBackoffMax, retryJitter);
+    return java.util.Objects.hash(
+        acksLate,
+        trackStarted,
+        ignoreResult,
+        timeLimit,
+        softTimeLimit,
+        rateLimit,
+        maxRetries(),
+        defaultRetryDelay(),
+        autoretryFor,
+        retryBackoff,
+        retryBackoffMax,
+        retryJitter);
   }
 
   static TaskOptions of(Task t) {
-    return builder().acksLate(t.acksLate() ? Boolean.TRUE : null).trackStarted(t.trackStarted() ? Boolean.TRUE : null)
-      .ignoreResult(t.ignoreResult() ? Boolean.TRUE : null)
-      .timeLimits(t.timeLimit() > 0 ? t.timeLimit() : null, t.softTimeLimit() > 0 ? t.softTimeLimit() : null)
-      .rateLimit(t.rateLimit().isEmpty() ? null : t.rateLimit())
-      .maxRetries(t.maxRetries()).defaultRetryDelay(t.defaultRetryDelay())
-      .autoretryFor(List.of(t.autoretryFor())).retryBackoff(t.retryBackoff()).retryBackoffMax(t.retryBackoffMax())
-      .retryJitter(t.retryJitter()).storeErrorsEvenIfIgnored(t.storeErrorsEvenIfIgnored() ? Boolean.TRUE : null)
-      .build();
+    return builder()
+        .acksLate(t.acksLate() ? Boolean.TRUE : null)
+        .trackStarted(t.trackStarted() ? Boolean.TRUE : null)
+        .ignoreResult(t.ignoreResult() ? Boolean.TRUE : null)
+        .timeLimits(
+            t.timeLimit() > 0 ? t.timeLimit() : null,
+            t.softTimeLimit() > 0 ? t.softTimeLimit() : null)
+        .rateLimit(t.rateLimit().isEmpty() ? null : t.rateLimit())
+        .maxRetries(t.maxRetries())
+        .defaultRetryDelay(t.defaultRetryDelay())
+        .autoretryFor(List.of(t.autoretryFor()))
+        .retryBackoff(t.retryBackoff())
+        .retryBackoffMax(t.retryBackoffMax())
+        .retryJitter(t.retryJitter())
+        .storeErrorsEvenIfIgnored(t.storeErrorsEvenIfIgnored() ? Boolean.TRUE : null)
+        .build();
   }
 }

@@ -5,7 +5,6 @@ import com.fasterxml.jackson.databind.JavaType;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.exc.UnrecognizedPropertyException;
 import io.celerity.protocol.Json;
-
 import java.lang.reflect.InvocationTargetException;
 import java.lang.reflect.Method;
 import java.lang.reflect.Modifier;
@@ -36,9 +35,9 @@ public class TaskRegistry {
   }
 
   /**
-   * Registers a task whose body returns an {@code io.vertx.core.Future} or a
-   * {@link java.util.concurrent.CompletionStage} (its result when it completes): it runs on an event
-   * loop of the worker and holds no thread while it waits (docs/tasks.md, "Async tasks").
+   * Registers a task whose body returns an {@code io.vertx.core.Future} or a {@link
+   * java.util.concurrent.CompletionStage} (its result when it completes): it runs on an event loop
+   * of the worker and holds no thread while it waits (docs/tasks.md, "Async tasks").
    */
   public TaskRegistry registerAsync(String name, TaskOptions options, TaskFunction function) {
     tasks.put(name, new TaskDefinition(name, options, function, true));
@@ -50,10 +49,14 @@ public class TaskRegistry {
     return tasks.values().stream().anyMatch(TaskDefinition::async);
   }
 
-  /** Whether a method's declared return type makes it an async task (a Vert.x Future or a CompletionStage). */
+  /**
+   * Whether a method's declared return type makes it an async task (a Vert.x Future or a
+   * CompletionStage).
+   */
   static boolean returnsFuture(Method m) {
     Class<?> type = m.getReturnType();
-    return java.util.concurrent.CompletionStage.class.isAssignableFrom(type) || type.getName().equals("io.vertx.core.Future");
+    return java.util.concurrent.CompletionStage.class.isAssignableFrom(type)
+        || type.getName().equals("io.vertx.core.Future");
   }
 
   /**
@@ -67,9 +70,15 @@ public class TaskRegistry {
     return function.getClass().getNestHost();
   }
 
-  /** Changes a task's options at run time (remote control {@code rate_limit}, {@code time_limit}); false if unknown. */
+  /**
+   * Changes a task's options at run time (remote control {@code rate_limit}, {@code time_limit});
+   * false if unknown.
+   */
   public boolean updateOptions(String name, java.util.function.UnaryOperator<TaskOptions> change) {
-    return tasks.computeIfPresent(name, (n, d) -> new TaskDefinition(n, change.apply(d.options()), d.function(), d.async())) != null;
+    return tasks.computeIfPresent(
+            name,
+            (n, d) -> new TaskDefinition(n, change.apply(d.options()), d.function(), d.async()))
+        != null;
   }
 
   public TaskDefinition get(String name) {
@@ -87,15 +96,17 @@ public class TaskRegistry {
   }
 
   /** The service-loader modules whose class {@code wanted} accepts. */
-  public TaskRegistry loadServiceModules(ClassLoader loader, java.util.function.Predicate<Class<?>> wanted) {
-    ServiceLoader.load(TaskModule.class, loader).stream().filter(p -> wanted.test(p.type()))
-      .forEach(p -> p.get().register(this));
+  public TaskRegistry loadServiceModules(
+      ClassLoader loader, java.util.function.Predicate<Class<?>> wanted) {
+    ServiceLoader.load(TaskModule.class, loader).stream()
+        .filter(p -> wanted.test(p.type()))
+        .forEach(p -> p.get().register(this));
     return this;
   }
 
   /**
-   * Loads a class named with {@code -A}: a {@link TaskModule}, or a class with {@link Task}
-   * methods (static, or instance methods on an instance made with the no-argument constructor).
+   * Loads a class named with {@code -A}: a {@link TaskModule}, or a class with {@link Task} methods
+   * (static, or instance methods on an instance made with the no-argument constructor).
    */
   public TaskRegistry loadApp(String className, ClassLoader loader) {
     Class<?> c;
@@ -122,8 +133,12 @@ public class TaskRegistry {
         instance = newInstance(c);
       }
       String name = t.name().isEmpty() ? c.getSimpleName() + "." + m.getName() : t.name();
-      MethodTask body = new MethodTask(name, Modifier.isStatic(m.getModifiers()) ? null : instance, m,
-        t.ignoreUnknownFields());
+      MethodTask body =
+          new MethodTask(
+              name,
+              Modifier.isStatic(m.getModifiers()) ? null : instance,
+              m,
+              t.ignoreUnknownFields());
       if (returnsFuture(m)) {
         registerAsync(name, TaskOptions.of(t), body);
       } else {
@@ -137,17 +152,23 @@ public class TaskRegistry {
     try {
       return c.getDeclaredConstructor().newInstance();
     } catch (ReflectiveOperationException e) {
-      throw new IllegalArgumentException("cannot instantiate " + c.getName() + " (a public no-argument constructor is needed)", e);
+      throw new IllegalArgumentException(
+          "cannot instantiate " + c.getName() + " (a public no-argument constructor is needed)", e);
     }
   }
 
   /**
    * Reads object arguments refusing fields their class does not have, as Python refuses an unknown
-   * keyword argument to a constructor; {@link Task#ignoreUnknownFields()} reads with {@link Json#MAPPER}.
+   * keyword argument to a constructor; {@link Task#ignoreUnknownFields()} reads with {@link
+   * Json#MAPPER}.
    */
-  private static final ObjectMapper STRICT = Json.MAPPER.copy().enable(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES);
+  private static final ObjectMapper STRICT =
+      Json.MAPPER.copy().enable(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES);
 
-  /** Binds Celery args/kwargs to a Java method's parameters, refusing what Python's call would refuse. */
+  /**
+   * Binds Celery args/kwargs to a Java method's parameters, refusing what Python's call would
+   * refuse.
+   */
   private static final class MethodTask implements TaskFunction {
     private final String name;
     private final Object target;
@@ -186,12 +207,19 @@ public class TaskRegistry {
         } else if (params[i].isNamePresent() && kwargs.containsKey(params[i].getName())) {
           raw = kwargs.get(params[i].getName());
         } else {
-          throw TaskError.typeError(name + "() missing required argument: '" + params[i].getName() + "'");
+          throw TaskError.typeError(
+              name + "() missing required argument: '" + params[i].getName() + "'");
         }
         values[i] = convert(raw, i);
       }
       if (positional < args.size()) {
-        throw TaskError.typeError(name + "() takes " + positional + " positional arguments but " + args.size() + " were given");
+        throw TaskError.typeError(
+            name
+                + "() takes "
+                + positional
+                + " positional arguments but "
+                + args.size()
+                + " were given");
       }
       try {
         return method.invoke(target, values);
@@ -233,10 +261,14 @@ public class TaskRegistry {
       } catch (IllegalArgumentException e) {
         if (e.getCause() instanceof UnrecognizedPropertyException u) {
           // what Python says when a dict is spread into a constructor: Point(**{"x": 1, "z": 2})
-          throw TaskError.typeError(u.getReferringClass().getSimpleName() + ".__init__() got an unexpected keyword argument '"
-            + u.getPropertyName() + "'");
+          throw TaskError.typeError(
+              u.getReferringClass().getSimpleName()
+                  + ".__init__() got an unexpected keyword argument '"
+                  + u.getPropertyName()
+                  + "'");
         }
-        throw TaskError.typeError(name + "() argument '" + params[i].getName() + "': " + e.getMessage());
+        throw TaskError.typeError(
+            name + "() argument '" + params[i].getName() + "': " + e.getMessage());
       }
     }
   }

@@ -1,7 +1,6 @@
 package io.celerity.backend;
 
 import io.vertx.core.Future;
-
 import java.util.Map;
 
 /** No result backend configured: states are not kept (Celery's {@code DisabledBackend}). */

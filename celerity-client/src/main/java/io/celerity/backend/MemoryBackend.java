@@ -1,7 +1,6 @@
 package io.celerity.backend;
 
 import io.vertx.core.Future;
-
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 
@@ -12,7 +11,8 @@ import java.util.concurrent.ConcurrentHashMap;
 public class MemoryBackend implements ResultBackend {
 
   private final Map<String, Map<String, Object>> documents = new ConcurrentHashMap<>();
-  private final java.util.concurrent.ConcurrentLinkedQueue<String> order = new java.util.concurrent.ConcurrentLinkedQueue<>();
+  private final java.util.concurrent.ConcurrentLinkedQueue<String> order =
+      new java.util.concurrent.ConcurrentLinkedQueue<>();
   private final int maxEntries;
 
   public MemoryBackend(int maxEntries) {
@@ -43,8 +43,13 @@ public class MemoryBackend implements ResultBackend {
     return Future.succeededFuture(documents.get(taskId));
   }
 
-  /** Chord counters, like Redis' .j sorted set (entries ordered by group_index) and .s; guarded by {@code this}. */
-  private final Map<String, java.util.TreeMap<String, Double>> chordParts = new java.util.HashMap<>();
+  /**
+   * Chord counters, like Redis' .j sorted set (entries ordered by group_index) and .s; guarded by
+   * {@code this}.
+   */
+  private final Map<String, java.util.TreeMap<String, Double>> chordParts =
+      new java.util.HashMap<>();
+
   private final Map<String, Integer> chordSizes = new java.util.HashMap<>();
 
   @Override
@@ -59,18 +64,23 @@ public class MemoryBackend implements ResultBackend {
   }
 
   @Override
-  public synchronized Future<ChordCount> addChordPart(String groupId, Integer groupIndex, String entry) {
+  public synchronized Future<ChordCount> addChordPart(
+      String groupId, Integer groupIndex, String entry) {
     var parts = chordParts.computeIfAbsent(groupId, g -> new java.util.TreeMap<>());
-    boolean added = parts.put(entry, groupIndex == null ? Double.POSITIVE_INFINITY : groupIndex) == null;
+    boolean added =
+        parts.put(entry, groupIndex == null ? Double.POSITIVE_INFINITY : groupIndex) == null;
     Integer size = chordSizes.get(groupId);
-    return Future.succeededFuture(new ChordCount(added, parts.size(), size == null ? null : (long) size, 0));
+    return Future.succeededFuture(
+        new ChordCount(added, parts.size(), size == null ? null : (long) size, 0));
   }
 
   @Override
   public synchronized Future<java.util.List<String>> chordParts(String groupId) {
     var parts = chordParts.getOrDefault(groupId, new java.util.TreeMap<>());
     java.util.List<String> out = new java.util.ArrayList<>(parts.keySet());
-    out.sort(java.util.Comparator.comparing(parts::get)); // stable: ties keep member order, as ZRANGE does
+    out.sort(
+        java.util.Comparator.comparing(
+            parts::get)); // stable: ties keep member order, as ZRANGE does
     return Future.succeededFuture(out);
   }
 

@@ -9,7 +9,6 @@ import io.vertx.redis.client.RedisConnection;
 import io.vertx.redis.client.RedisOptions;
 import io.vertx.redis.client.Request;
 import io.vertx.redis.client.Response;
-
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
@@ -32,7 +31,8 @@ import java.util.Map;
  */
 public class RedisBackend implements ResultBackend {
 
-  static final String STORE_SCRIPT = """
+  static final String STORE_SCRIPT =
+      """
     local cur = redis.call('GET', KEYS[1])
     if cur then
       local ok, meta = pcall(cjson.decode, cur)
@@ -51,11 +51,12 @@ public class RedisBackend implements ResultBackend {
   private static final String STORE_SHA = sha1(STORE_SCRIPT);
 
   /**
-   * Celery's chord part MULTI/EXEC (docs/wire-protocol.md §5.6) as one script, so it is atomic against a
-   * Python worker doing the same: ZADD .j, ZCOUNT .j, GET .t, GET .s, EXPIRE all three. Also
-   * returns whether the ZADD added a new entry.
+   * Celery's chord part MULTI/EXEC (docs/wire-protocol.md §5.6) as one script, so it is atomic
+   * against a Python worker doing the same: ZADD .j, ZCOUNT .j, GET .t, GET .s, EXPIRE all three.
+   * Also returns whether the ZADD added a new entry.
    */
-  static final String CHORD_PART_SCRIPT = """
+  static final String CHORD_PART_SCRIPT =
+      """
     local added = redis.call('ZADD', KEYS[1], ARGV[1], ARGV[2])
     local n = redis.call('ZCOUNT', KEYS[1], '-inf', '+inf')
     local t = redis.call('GET', KEYS[2])
@@ -67,19 +68,26 @@ public class RedisBackend implements ResultBackend {
     end
     return {added, n, t or '', s or ''}
     """;
+
   private static final String CHORD_PART_SHA = sha1(CHORD_PART_SCRIPT);
   static final String GROUP_PREFIX = "celery-taskset-meta-";
 
   private final Redis redis;
+
   /** One pipelined connection for result writes; null until opened, and after it failed. */
   private RedisConnection writer;
+
   private boolean opening;
   private final long expiresSeconds;
   private final String keyPrefix;
 
   public RedisBackend(Vertx vertx, String url, long expiresSeconds, String globalKeyPrefix) {
-    RedisOptions options = new RedisOptions().setConnectionString(url).setMaxPoolSize(16).setMaxPoolWaiting(100_000)
-      .setMaxWaitingHandlers(100_000);
+    RedisOptions options =
+        new RedisOptions()
+            .setConnectionString(url)
+            .setMaxPoolSize(16)
+            .setMaxPoolWaiting(100_000)
+            .setMaxWaitingHandlers(100_000);
     this.redis = Redis.createClient(vertx, io.celerity.transport.Tls.forRediss(options, url));
     this.expiresSeconds = expiresSeconds;
     this.keyPrefix = globalKeyPrefix == null ? "" : globalKeyPrefix;
@@ -101,15 +109,17 @@ public class RedisBackend implements ResultBackend {
   /** EVALSHA, falling back to EVAL when Redis does not have the script cached yet. */
   private Future<Response> script(String script, String sha, List<String> keys, List<String> args) {
     return write(evalRequest(Command.EVALSHA, sha, keys, args))
-      .recover(err -> err.getMessage() != null && err.getMessage().startsWith("NOSCRIPT")
-        ? write(evalRequest(Command.EVAL, script, keys, args))
-        : Future.failedFuture(err));
+        .recover(
+            err ->
+                err.getMessage() != null && err.getMessage().startsWith("NOSCRIPT")
+                    ? write(evalRequest(Command.EVAL, script, keys, args))
+                    : Future.failedFuture(err));
   }
 
   /**
-   * Result writes go pipelined over one connection: taking a pooled connection for every write
-   * and handing it back cost more event-loop time than the write (most of it with results on).
-   * While that connection is being (re)opened, writes use the pool.
+   * Result writes go pipelined over one connection: taking a pooled connection for every write and
+   * handing it back cost more event-loop time than the write (most of it with results on). While
+   * that connection is being (re)opened, writes use the pool.
    */
   private Future<Response> write(Request r) {
     RedisConnection c = writer;
@@ -118,15 +128,18 @@ public class RedisBackend implements ResultBackend {
     }
     if (!opening) {
       opening = true;
-      redis.connect().onComplete(ar -> {
-        opening = false;
-        if (ar.succeeded()) {
-          RedisConnection conn = ar.result();
-          conn.exceptionHandler(err -> dropWriter(conn));
-          conn.endHandler(v -> dropWriter(conn));
-          writer = conn;
-        }
-      });
+      redis
+          .connect()
+          .onComplete(
+              ar -> {
+                opening = false;
+                if (ar.succeeded()) {
+                  RedisConnection conn = ar.result();
+                  conn.exceptionHandler(err -> dropWriter(conn));
+                  conn.endHandler(v -> dropWriter(conn));
+                  writer = conn;
+                }
+              });
     }
     return redis.send(r);
   }
@@ -138,7 +151,8 @@ public class RedisBackend implements ResultBackend {
     }
   }
 
-  private static Request evalRequest(Command cmd, String scriptOrSha, List<String> keys, List<String> args) {
+  private static Request evalRequest(
+      Command cmd, String scriptOrSha, List<String> keys, List<String> args) {
     Request r = Request.cmd(cmd).arg(scriptOrSha).arg(keys.size());
     keys.forEach(r::arg);
     args.forEach(r::arg);
@@ -156,70 +170,95 @@ public class RedisBackend implements ResultBackend {
 
   @Override
   public Future<Void> setChordSize(String groupId, int size) {
-    Request r = expiresSeconds > 0
-      ? Request.cmd(Command.SETEX).arg(groupKey(groupId, ".s")).arg(expiresSeconds).arg(size)
-      : Request.cmd(Command.SET).arg(groupKey(groupId, ".s")).arg(size);
+    Request r =
+        expiresSeconds > 0
+            ? Request.cmd(Command.SETEX).arg(groupKey(groupId, ".s")).arg(expiresSeconds).arg(size)
+            : Request.cmd(Command.SET).arg(groupKey(groupId, ".s")).arg(size);
     return redis.send(r).mapEmpty();
   }
 
   @Override
   public Future<ChordCount> addChordPart(String groupId, Integer groupIndex, String entry) {
-    List<String> keys = List.of(groupKey(groupId, ".j"), groupKey(groupId, ".t"), groupKey(groupId, ".s"));
+    List<String> keys =
+        List.of(groupKey(groupId, ".j"), groupKey(groupId, ".t"), groupKey(groupId, ".s"));
     String score = groupIndex == null ? "+inf" : groupIndex.toString();
-    return script(CHORD_PART_SCRIPT, CHORD_PART_SHA, keys, List.of(score, entry, Long.toString(expiresSeconds)))
-      .map(r -> {
-        String t = r.get(2).toString();
-        String s = r.get(3).toString();
-        return new ChordCount(r.get(0).toLong() > 0, r.get(1).toLong(), s.isEmpty() ? null : Long.parseLong(s.trim()),
-          t.isEmpty() ? 0 : Long.parseLong(t.trim()));
-      });
+    return script(
+            CHORD_PART_SCRIPT,
+            CHORD_PART_SHA,
+            keys,
+            List.of(score, entry, Long.toString(expiresSeconds)))
+        .map(
+            r -> {
+              String t = r.get(2).toString();
+              String s = r.get(3).toString();
+              return new ChordCount(
+                  r.get(0).toLong() > 0,
+                  r.get(1).toLong(),
+                  s.isEmpty() ? null : Long.parseLong(s.trim()),
+                  t.isEmpty() ? 0 : Long.parseLong(t.trim()));
+            });
   }
 
   @Override
   public Future<List<String>> chordParts(String groupId) {
-    return redis.send(Request.cmd(Command.ZRANGE).arg(groupKey(groupId, ".j")).arg(0).arg(-1)).map(r -> {
-      List<String> out = new ArrayList<>(r == null ? 0 : r.size());
-      if (r != null) {
-        r.forEach(e -> out.add(e.toString()));
-      }
-      return out;
-    });
+    return redis
+        .send(Request.cmd(Command.ZRANGE).arg(groupKey(groupId, ".j")).arg(0).arg(-1))
+        .map(
+            r -> {
+              List<String> out = new ArrayList<>(r == null ? 0 : r.size());
+              if (r != null) {
+                r.forEach(e -> out.add(e.toString()));
+              }
+              return out;
+            });
   }
 
   @Override
   @SuppressWarnings("unchecked")
   public Future<Object> savedGroup(String groupId) {
-    return redis.send(Request.cmd(Command.GET).arg(groupKey(groupId, ""))).map(r -> {
-      if (r == null) {
-        return null;
-      }
-      try {
-        return ((Map<String, Object>) Json.parse(r.toBytes())).get("result");
-      } catch (IOException | ClassCastException e) {
-        throw new IllegalStateException("saved group " + groupId + " is not a GroupResult document", e);
-      }
-    });
+    return redis
+        .send(Request.cmd(Command.GET).arg(groupKey(groupId, "")))
+        .map(
+            r -> {
+              if (r == null) {
+                return null;
+              }
+              try {
+                return ((Map<String, Object>) Json.parse(r.toBytes())).get("result");
+              } catch (IOException | ClassCastException e) {
+                throw new IllegalStateException(
+                    "saved group " + groupId + " is not a GroupResult document", e);
+              }
+            });
   }
 
   @Override
   public Future<Void> deleteChord(String groupId) {
-    return redis.send(Request.cmd(Command.DEL).arg(groupKey(groupId, ".j")).arg(groupKey(groupId, ".t"))
-      .arg(groupKey(groupId, ".s"))).mapEmpty();
+    return redis
+        .send(
+            Request.cmd(Command.DEL)
+                .arg(groupKey(groupId, ".j"))
+                .arg(groupKey(groupId, ".t"))
+                .arg(groupKey(groupId, ".s")))
+        .mapEmpty();
   }
 
   @Override
   @SuppressWarnings("unchecked")
   public Future<Map<String, Object>> get(String taskId) {
-    return redis.send(Request.cmd(Command.GET).arg(keyPrefix + ResultDocuments.KEY_PREFIX + taskId)).map(r -> {
-      if (r == null) {
-        return null;
-      }
-      try {
-        return (Map<String, Object>) Json.parse(r.toBytes());
-      } catch (IOException e) {
-        throw new IllegalStateException("stored result of " + taskId + " is not JSON", e);
-      }
-    });
+    return redis
+        .send(Request.cmd(Command.GET).arg(keyPrefix + ResultDocuments.KEY_PREFIX + taskId))
+        .map(
+            r -> {
+              if (r == null) {
+                return null;
+              }
+              try {
+                return (Map<String, Object>) Json.parse(r.toBytes());
+              } catch (IOException e) {
+                throw new IllegalStateException("stored result of " + taskId + " is not JSON", e);
+              }
+            });
   }
 
   /** Round trip to Redis, for readiness checks. */
@@ -229,8 +268,8 @@ public class RedisBackend implements ResultBackend {
   }
 
   /** Error replies of the Redis server itself, which the same write would get again. */
-  private static final java.util.Set<String> SERVER_ERRORS = java.util.Set.of("ERR", "WRONGTYPE", "NOSCRIPT", "OOM",
-    "READONLY", "EXECABORT", "NOPERM");
+  private static final java.util.Set<String> SERVER_ERRORS =
+      java.util.Set.of("ERR", "WRONGTYPE", "NOSCRIPT", "OOM", "READONLY", "EXECABORT", "NOPERM");
 
   /**
    * Like Celery (kombu retries only redis-py's connection errors): an error reply of the server (a
@@ -259,7 +298,8 @@ public class RedisBackend implements ResultBackend {
 
   private static String sha1(String s) {
     try {
-      return HexFormat.of().formatHex(MessageDigest.getInstance("SHA-1").digest(s.getBytes(StandardCharsets.UTF_8)));
+      return HexFormat.of()
+          .formatHex(MessageDigest.getInstance("SHA-1").digest(s.getBytes(StandardCharsets.UTF_8)));
     } catch (NoSuchAlgorithmException e) {
       throw new IllegalStateException(e);
     }

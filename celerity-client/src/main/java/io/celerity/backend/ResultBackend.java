@@ -14,21 +14,24 @@ public interface ResultBackend {
   Future<Void> close();
 
   /**
-   * Whether a failed {@link #store} may succeed when tried again (the backend was unreachable),
-   * as opposed to a write that can never succeed (the result cannot be encoded).
+   * Whether a failed {@link #store} may succeed when tried again (the backend was unreachable), as
+   * opposed to a write that can never succeed (the result cannot be encoded).
    */
   default boolean retryable(Throwable err) {
     return !(err instanceof IllegalArgumentException);
   }
 
-  /** A round trip to the backend, for {@code /ready}; backends without a server of their own just succeed. */
+  /**
+   * A round trip to the backend, for {@code /ready}; backends without a server of their own just
+   * succeed.
+   */
   default Future<Void> ping() {
     return Future.succeededFuture();
   }
 
   /**
-   * Completes once the backend answers a round trip, or fails once the write retry policy is used up
-   * waiting for one; without a policy, one {@link #ping()}.
+   * Completes once the backend answers a round trip, or fails once the write retry policy is used
+   * up waiting for one; without a policy, one {@link #ping()}.
    */
   default Future<Void> awaitReachable() {
     return ping();
@@ -39,19 +42,25 @@ public interface ResultBackend {
     return true;
   }
 
-  /** True when this backend can join chords itself (Celery's Redis layout); else chords cannot complete. */
+  /**
+   * True when this backend can join chords itself (Celery's Redis layout); else chords cannot
+   * complete.
+   */
   default boolean supportsChords() {
     return false;
   }
 
-  /** Stores a chord's size ({@code celery-taskset-meta-<gid>.s}), as the client does before sending the header. */
+  /**
+   * Stores a chord's size ({@code celery-taskset-meta-<gid>.s}), as the client does before sending
+   * the header.
+   */
   default Future<Void> setChordSize(String groupId, int size) {
     return Future.failedFuture(noChords());
   }
 
   /**
-   * Records one finished header task atomically: adds {@code entry} (Celery's JSON
-   * {@code [1, task_id, state, result]}) with score {@code groupIndex} (null = +inf) and reads the counters.
+   * Records one finished header task atomically: adds {@code entry} (Celery's JSON {@code [1,
+   * task_id, state, result]}) with score {@code groupIndex} (null = +inf) and reads the counters.
    */
   default Future<ChordCount> addChordPart(String groupId, Integer groupIndex, String entry) {
     return Future.failedFuture(noChords());
@@ -62,7 +71,9 @@ public interface ResultBackend {
     return Future.failedFuture(noChords());
   }
 
-  /** A GroupResult saved by a client ({@code celery-taskset-meta-<gid>}): its result tuple, or null. */
+  /**
+   * A GroupResult saved by a client ({@code celery-taskset-meta-<gid>}): its result tuple, or null.
+   */
   default Future<Object> savedGroup(String groupId) {
     return Future.succeededFuture(null);
   }
@@ -73,7 +84,8 @@ public interface ResultBackend {
   }
 
   private UnsupportedOperationException noChords() {
-    return new UnsupportedOperationException("chords need a result backend that supports them (redis://), not "
-      + getClass().getSimpleName());
+    return new UnsupportedOperationException(
+        "chords need a result backend that supports them (redis://), not "
+            + getClass().getSimpleName());
   }
 }

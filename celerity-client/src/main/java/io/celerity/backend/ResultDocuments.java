@@ -1,7 +1,6 @@
 package io.celerity.backend;
 
 import io.celerity.protocol.IsoTime;
-
 import java.util.LinkedHashMap;
 import java.util.Map;
 
@@ -10,8 +9,7 @@ public final class ResultDocuments {
 
   public static final String KEY_PREFIX = "celery-task-meta-";
 
-  private ResultDocuments() {
-  }
+  private ResultDocuments() {}
 
   public static Map<String, Object> keyValueDocument(TaskResult r) {
     Map<String, Object> m = new LinkedHashMap<>();

@@ -3,11 +3,10 @@ package io.celerity.backend;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
-import org.slf4j.Logger;
-import org.slf4j.LoggerFactory;
-
 import java.util.List;
 import java.util.Map;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * Retries result writes ({@link #store}) the way Celery's backends do ({@link WriteRetryPolicy}),
@@ -18,7 +17,11 @@ import java.util.Map;
 public final class RetryingBackend implements ResultBackend {
 
   /** Health of the backend as result writes see it. */
-  public enum Health { UP, RETRYING, DOWN }
+  public enum Health {
+    UP,
+    RETRYING,
+    DOWN
+  }
 
   /** Told about retries and writes given up (metrics). */
   public interface Listener {
@@ -39,7 +42,8 @@ public final class RetryingBackend implements ResultBackend {
   private long retries;
   private long gaveUp;
 
-  public RetryingBackend(Vertx vertx, ResultBackend delegate, WriteRetryPolicy policy, Listener listener) {
+  public RetryingBackend(
+      Vertx vertx, ResultBackend delegate, WriteRetryPolicy policy, Listener listener) {
     this.vertx = vertx;
     this.delegate = delegate;
     this.policy = policy;
@@ -60,64 +64,74 @@ public final class RetryingBackend implements ResultBackend {
     } catch (RuntimeException e) {
       f = Future.failedFuture(e);
     }
-    f.onComplete(ar -> {
-      boolean wasRetry = inner > 0 || outer > 0;
-      if (ar.succeeded()) {
-        if (wasRetry) {
-          retrying--;
-        }
-        if (health != Health.UP) {
-          log.info("Result backend is reachable again");
-        }
-        health = retrying > 0 ? Health.RETRYING : Health.UP;
-        done.complete();
-        return;
-      }
-      Throwable err = ar.cause();
-      if (!delegate.retryable(err)) {
-        if (wasRetry) {
-          retrying--;
-          settleHealth(err);
-        }
-        done.fail(err);
-        return;
-      }
-      long delay;
-      int nextInner = inner + 1;
-      long nextOuter = outer;
-      if (policy.innerRetryLeft(inner)) {
-        delay = policy.innerDelayMillis(inner);
-      } else if (policy.outerRetryLeft(outer)) {
-        nextInner = 0;
-        nextOuter = outer + 1;
-        delay = policy.outerDelayMillis(nextOuter);
-      } else {
-        if (wasRetry) {
-          retrying--;
-        }
-        gaveUp++;
-        listener.gaveUp();
-        settleHealth(err);
-        done.fail(err);
-        return;
-      }
-      if (!wasRetry) {
-        retrying++;
-        log.warn("Cannot store the result of task {} ({}): {}; retrying ({} retries, the first in {} ms)",
-          result.taskId(), result.status(), err.getMessage(), policy.maxRetries() < 0 ? "unlimited" : policy.maxRetries(),
-          delay);
-      } else if (log.isDebugEnabled()) {
-        log.debug("Result of task {}: retry {}/{} in {} ms: {}", result.taskId(), nextInner, policy.maxRetries(), delay,
-          err.getMessage());
-      }
-      health = Health.RETRYING;
-      lastError = err.getMessage();
-      retries++;
-      listener.retried();
-      int ni = nextInner;
-      long no = nextOuter;
-      vertx.setTimer(Math.max(1, delay), id -> attempt(result, ni, no, done));
-    });
+    f.onComplete(
+        ar -> {
+          boolean wasRetry = inner > 0 || outer > 0;
+          if (ar.succeeded()) {
+            if (wasRetry) {
+              retrying--;
+            }
+            if (health != Health.UP) {
+              log.info("Result backend is reachable again");
+            }
+            health = retrying > 0 ? Health.RETRYING : Health.UP;
+            done.complete();
+            return;
+          }
+          Throwable err = ar.cause();
+          if (!delegate.retryable(err)) {
+            if (wasRetry) {
+              retrying--;
+              settleHealth(err);
+            }
+            done.fail(err);
+            return;
+          }
+          long delay;
+          int nextInner = inner + 1;
+          long nextOuter = outer;
+          if (policy.innerRetryLeft(inner)) {
+            delay = policy.innerDelayMillis(inner);
+          } else if (policy.outerRetryLeft(outer)) {
+            nextInner = 0;
+            nextOuter = outer + 1;
+            delay = policy.outerDelayMillis(nextOuter);
+          } else {
+            if (wasRetry) {
+              retrying--;
+            }
+            gaveUp++;
+            listener.gaveUp();
+            settleHealth(err);
+            done.fail(err);
+            return;
+          }
+          if (!wasRetry) {
+            retrying++;
+            log.warn(
+                "Cannot store the result of task {} ({}): {}; retrying ({} retries, the first in {} ms)",
+                result.taskId(),
+                result.status(),
+                err.getMessage(),
+                policy.maxRetries() < 0 ? "unlimited" : policy.maxRetries(),
+                delay);
+          } else if (log.isDebugEnabled()) {
+            log.debug(
+                "Result of task {}: retry {}/{} in {} ms: {}",
+                result.taskId(),
+                nextInner,
+                policy.maxRetries(),
+                delay,
+                err.getMessage());
+          }
+          health = Health.RETRYING;
+          lastError = err.getMessage();
+          retries++;
+          listener.retried();
+          int ni = nextInner;
+          long no = nextOuter;
+          vertx.setTimer(Math.max(1, delay), id -> attempt(result, ni, no, done));
+        });
   }
 
   private void settleHealth(Throwable err) {
@@ -163,13 +177,18 @@ public final class RetryingBackend implements ResultBackend {
   }
 
   private void pingUntilUp(int retries, Promise<Void> done) {
-    delegate.ping().onComplete(ar -> {
-      if (ar.succeeded() || !policy.innerRetryLeft(retries)) {
-        done.handle(ar);
-      } else {
-        vertx.setTimer(Math.max(1, policy.innerDelayMillis(retries)), id -> pingUntilUp(retries + 1, done));
-      }
-    });
+    delegate
+        .ping()
+        .onComplete(
+            ar -> {
+              if (ar.succeeded() || !policy.innerRetryLeft(retries)) {
+                done.handle(ar);
+              } else {
+                vertx.setTimer(
+                    Math.max(1, policy.innerDelayMillis(retries)),
+                    id -> pingUntilUp(retries + 1, done));
+              }
+            });
   }
 
   @Override

@@ -3,7 +3,6 @@ package io.celerity.backend;
 import io.celerity.protocol.Json;
 import io.celerity.types.OutgoingMessage;
 import io.vertx.core.Future;
-
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -16,7 +15,8 @@ import java.util.function.Function;
  * nothing.
  *
  * <p>Results go out through the worker's own broker connection: the backend hands the message to
- * the worker's broker connection (the publisher given), which completes once the broker confirmed it.
+ * the worker's broker connection (the publisher given), which completes once the broker confirmed
+ * it.
  */
 public class RpcBackend implements ResultBackend {
 

@@ -2,7 +2,6 @@ package io.celerity.canvas;
 
 import io.celerity.protocol.TaskMessages;
 import io.celerity.types.OutgoingMessage;
-
 import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -14,22 +13,32 @@ import java.util.UUID;
 
 /**
  * Turns signatures into task messages the way Celery's {@code Signature.apply_async} does for each
- * kind (docs/wire-protocol.md §5.1, §5.3): plain tasks, groups, chains and chords. Collects the messages and
- * chord sizes instead of sending them, so the caller decides when and how they are published.
- * Not thread-safe; one instance per application.
+ * kind (docs/wire-protocol.md §5.1, §5.3): plain tasks, groups, chains and chords. Collects the
+ * messages and chord sizes instead of sending them, so the caller decides when and how they are
+ * published. Not thread-safe; one instance per application.
  */
 final class Applier {
 
   private final String origin;
   private final String defaultQueue;
   private final String defaultReplyTo;
-  /** The running task, used when neither the signature nor the call names a parent/root (send_task's fallback). */
+
+  /**
+   * The running task, used when neither the signature nor the call names a parent/root (send_task's
+   * fallback).
+   */
   private final String contextParent;
+
   private final String contextRoot;
   private final List<OutgoingMessage> messages = new ArrayList<>();
   private final Map<String, Integer> chordSizes = new LinkedHashMap<>();
 
-  Applier(String origin, String defaultQueue, String defaultReplyTo, String contextParent, String contextRoot) {
+  Applier(
+      String origin,
+      String defaultQueue,
+      String defaultReplyTo,
+      String contextParent,
+      String contextRoot) {
     this.origin = origin;
     this.defaultQueue = defaultQueue;
     this.defaultReplyTo = defaultReplyTo;
@@ -49,7 +58,7 @@ final class Applier {
    * {@code sig.apply_async(prefix, **call)}.
    *
    * @param prefix arguments prepended to the signature's own (unless it is immutable), or null
-   * @param call   call options; they override the signature's, except an existing {@code group_id}
+   * @param call call options; they override the signature's, except an existing {@code group_id}
    * @return Celery's result tuple of what was sent
    */
   Object apply(Signature sig, List<Object> prefix, Map<String, Object> call) {
@@ -63,7 +72,8 @@ final class Applier {
       return applyChain(sig, prefix, call);
     }
     Map<String, Object> o = merge(sig.options(), call);
-    String id = o.get("task_id") != null ? o.get("task_id").toString() : UUID.randomUUID().toString();
+    String id =
+        o.get("task_id") != null ? o.get("task_id").toString() : UUID.randomUUID().toString();
     List<Object> args = sig.args();
     if (!sig.immutable() && prefix != null && !prefix.isEmpty()) {
       args = new ArrayList<>(prefix);
@@ -72,8 +82,17 @@ final class Applier {
     if (o.get("reply_to") == null) {
       o.put("reply_to", defaultReplyTo);
     }
-    messages.add(TaskMessages.fromOptions(sig.task(), id, new ArrayList<>(args), new LinkedHashMap<>(sig.kwargs()), o,
-      contextParent, contextRoot, origin, defaultQueue));
+    messages.add(
+        TaskMessages.fromOptions(
+            sig.task(),
+            id,
+            new ArrayList<>(args),
+            new LinkedHashMap<>(sig.kwargs()),
+            o,
+            contextParent,
+            contextRoot,
+            origin,
+            defaultQueue));
     return taskTuple(id);
   }
 
@@ -94,9 +113,10 @@ final class Applier {
    * Celery's {@code chord.run}: the chord's options (minus {@code task_id}, which names the body's
    * result) go onto the body, so a chord inside a chain, group or outer chord hands the remaining
    * chain, {@code group_id}, {@code group_index} and outer {@code chord} to its body. Then the size
-   * (Celery's {@code _descend}: nested groups unrolled, a chain counts its last step, a nested chord
-   * its body), then every header member with {@code group} = the header's id, {@code group_index} =
-   * its position and {@code chord} = the body. An empty header sends the body at once with {@code []}.
+   * (Celery's {@code _descend}: nested groups unrolled, a chain counts its last step, a nested
+   * chord its body), then every header member with {@code group} = the header's id, {@code
+   * group_index} = its position and {@code chord} = the body. An empty header sends the body at
+   * once with {@code []}.
    */
   private Object applyChord(Signature sig, List<Object> prefix, Map<String, Object> call) {
     Map<String, Object> o = merge(sig.options(), call);
@@ -107,7 +127,8 @@ final class Applier {
     for (Map.Entry<String, Object> e : o.entrySet()) {
       body = body.set(e.getKey(), e.getValue());
     }
-    // Celery's body.freeze(task_id): an id the body already has wins; a chain's result id is its last step's
+    // Celery's body.freeze(task_id): an id the body already has wins; a chain's result id is its
+    // last step's
     if (body.id() == null && (bodyId != null || !body.isChain())) {
       body = body.set("task_id", bodyId != null ? bodyId : UUID.randomUUID().toString());
     }
@@ -137,8 +158,13 @@ final class Applier {
     return groupTuple(gid, tuples);
   }
 
-  /** Nested groups in a header run as members of the one header group (Celery's {@code _freeze_unroll}). */
-  /** Celery's {@code chord._descend}: how many completions a header member contributes to the chord. */
+  /**
+   * Nested groups in a header run as members of the one header group (Celery's {@code
+   * _freeze_unroll}).
+   */
+  /**
+   * Celery's {@code chord._descend}: how many completions a header member contributes to the chord.
+   */
   static int descend(Signature s) {
     if (s.isGroup()) {
       int n = 0;
@@ -165,8 +191,8 @@ final class Applier {
 
   /**
    * Celery's {@code chain.run} with {@code prepare_steps}: nested chains are spliced in, a group
-   * followed by another step becomes {@code chord(group, step)}, and the first step is sent with the
-   * rest, reversed, in front of the outer chain's remaining steps. The chain's {@code task_id},
+   * followed by another step becomes {@code chord(group, step)}, and the first step is sent with
+   * the rest, reversed, in front of the outer chain's remaining steps. The chain's {@code task_id},
    * {@code group_id}, {@code group_index} and {@code chord} belong to its last step (which produces
    * its result), {@code link} too; {@code link_error} goes to every step.
    */
@@ -231,14 +257,17 @@ final class Applier {
     return apply(reversed.get(reversed.size() - 1), prefix, o);
   }
 
-  /** Signature option merge: call options win, except a {@code group_id} the signature already has. */
+  /**
+   * Signature option merge: call options win, except a {@code group_id} the signature already has.
+   */
   static Map<String, Object> merge(Map<String, Object> sigOptions, Map<String, Object> call) {
     Map<String, Object> o = new LinkedHashMap<>(sigOptions);
-    call.forEach((k, v) -> {
-      if (!"group_id".equals(k) || o.get("group_id") == null) {
-        o.put(k, v);
-      }
-    });
+    call.forEach(
+        (k, v) -> {
+          if (!"group_id".equals(k) || o.get("group_id") == null) {
+            o.put(k, v);
+          }
+        });
     return o;
   }
 

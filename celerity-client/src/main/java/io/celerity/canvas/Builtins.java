@@ -1,7 +1,7 @@
 package io.celerity.canvas;
 
-import io.celerity.protocol.TaskMessage;
 import io.celerity.protocol.PyRepr;
+import io.celerity.protocol.TaskMessage;
 import io.celerity.task.Retry;
 import io.celerity.task.TaskContext;
 import io.celerity.task.TaskDefinition;
@@ -9,16 +9,16 @@ import io.celerity.task.TaskError;
 import io.celerity.task.TaskModule;
 import io.celerity.task.TaskOptions;
 import io.celerity.task.TaskRegistry;
-
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 
 /**
- * Celery's built-in {@code celery.*} tasks a message may name (docs/wire-protocol.md §5.5). Their bodies
- * only check and compute; what they send (a group, a chord's header, a chord body) is sent by
- * {@link CanvasDuties} after they return, from the result-reader, like every other canvas message.
+ * Celery's built-in {@code celery.*} tasks a message may name (docs/wire-protocol.md §5.5). Their
+ * bodies only check and compute; what they send (a group, a chord's header, a chord body) is sent
+ * by {@link CanvasDuties} after they return, from the result-reader, like every other canvas
+ * message.
  */
 public final class Builtins implements TaskModule {
 
@@ -34,36 +34,54 @@ public final class Builtins implements TaskModule {
 
   @Override
   public void register(TaskRegistry registry) {
-    registry.register(ACCUMULATE, ctx -> {
-      Object index = ctx.kwargs().get("index");
-      return index instanceof Number n ? ctx.args().get(n.intValue()) : ctx.args();
-    });
+    registry.register(
+        ACCUMULATE,
+        ctx -> {
+          Object index = ctx.kwargs().get("index");
+          return index instanceof Number n ? ctx.args().get(n.intValue()) : ctx.args();
+        });
     // nothing to clean: Redis expires results itself (Celery's Redis backend does the same)
     registry.register(BACKEND_CLEANUP, ctx -> null);
-    registry.register(CHAIN, ctx -> {
-      throw new TaskError("builtins", "NotImplementedError", "chain is not a real task");
-    });
-    // Celery returns result_from_tuple(result): the result tuple it was given (the members are sent by CanvasDuties)
-    registry.register(GROUP, ctx -> {
-      groupOf(ctx.args(), ctx.kwargs());
-      return ctx.args().size() > 1 ? ctx.args().get(1) : ctx.kwargs().get("result");
-    });
+    registry.register(
+        CHAIN,
+        ctx -> {
+          throw new TaskError("builtins", "NotImplementedError", "chain is not a real task");
+        });
+    // Celery returns result_from_tuple(result): the result tuple it was given (the members are sent
+    // by CanvasDuties)
+    registry.register(
+        GROUP,
+        ctx -> {
+          groupOf(ctx.args(), ctx.kwargs());
+          return ctx.args().size() > 1 ? ctx.args().get(1) : ctx.kwargs().get("result");
+        });
     // Celery returns chord.run's body result: sent once the body returned, stored as its tuple
     registry.register(CHORD, ctx -> CanvasResult.of(chordOf(ctx.args(), ctx.kwargs())));
     // Celery's xmap/xstarmap: the task is called in this process for each item, sequentially
     registry.register(MAP, ctx -> mapped(registry, ctx, false));
     registry.register(STARMAP, ctx -> mapped(registry, ctx, true));
-    // Celery's chunks task: sends a group of celery.starmap, one per chunk of n, and returns its GroupResult
-    registry.register(CHUNKS, ctx -> CanvasResult.of(chunksGroup(param(ctx.args(), ctx.kwargs(), 0, "task"),
-      param(ctx.args(), ctx.kwargs(), 1, "it"), param(ctx.args(), ctx.kwargs(), 2, "n"))));
+    // Celery's chunks task: sends a group of celery.starmap, one per chunk of n, and returns its
+    // GroupResult
+    registry.register(
+        CHUNKS,
+        ctx ->
+            CanvasResult.of(
+                chunksGroup(
+                    param(ctx.args(), ctx.kwargs(), 0, "task"),
+                    param(ctx.args(), ctx.kwargs(), 1, "it"),
+                    param(ctx.args(), ctx.kwargs(), 2, "n"))));
     // Celery: max_retries=None, ignore_result=True; the readiness check runs in CanvasDuties
-    registry.register(CHORD_UNLOCK, TaskOptions.DEFAULTS.withIgnoreResult(true), ctx -> {
-      unlockArgs(ctx.args(), ctx.kwargs());
-      return null;
-    });
+    registry.register(
+        CHORD_UNLOCK,
+        TaskOptions.DEFAULTS.withIgnoreResult(true),
+        ctx -> {
+          unlockArgs(ctx.args(), ctx.kwargs());
+          return null;
+        });
   }
 
-  private static Object param(List<Object> args, Map<String, Object> kwargs, int index, String name) {
+  private static Object param(
+      List<Object> args, Map<String, Object> kwargs, int index, String name) {
     if (index < args.size()) {
       return args.get(index);
     }
@@ -73,8 +91,12 @@ public final class Builtins implements TaskModule {
     throw TaskError.typeError("missing required argument: '" + name + "'");
   }
 
-  /** {@code celery.map(task, it)} / {@code celery.starmap(task, it)}: {@code [task(item) for item in it]}. */
-  private static List<Object> mapped(TaskRegistry registry, TaskContext ctx, boolean star) throws Exception {
+  /**
+   * {@code celery.map(task, it)} / {@code celery.starmap(task, it)}: {@code [task(item) for item in
+   * it]}.
+   */
+  private static List<Object> mapped(TaskRegistry registry, TaskContext ctx, boolean star)
+      throws Exception {
     Object raw = param(ctx.args(), ctx.kwargs(), 0, "task");
     String name = raw instanceof String n ? n : Signature.from(raw).task();
     TaskDefinition def = registry.get(name);
@@ -89,7 +111,8 @@ public final class Builtins implements TaskModule {
       List<Object> args;
       if (star) {
         if (!(item instanceof List<?> l)) {
-          throw TaskError.typeError(name + "() argument after * must be an iterable, not " + PyRepr.of(item));
+          throw TaskError.typeError(
+              name + "() argument after * must be an iterable, not " + PyRepr.of(item));
         }
         args = new ArrayList<>(l);
       } else {
@@ -100,7 +123,10 @@ public final class Builtins implements TaskModule {
     return out;
   }
 
-  /** {@code chunks(task, it, n).group()}: a group of {@code celery.starmap} over chunks of {@code n} items. */
+  /**
+   * {@code chunks(task, it, n).group()}: a group of {@code celery.starmap} over chunks of {@code n}
+   * items.
+   */
   static Signature chunksGroup(Object task, Object it, Object n) {
     if (!(it instanceof List<?> items)) {
       throw TaskError.typeError("'it' is not a list");
@@ -108,7 +134,8 @@ public final class Builtins implements TaskModule {
     if (!(n instanceof Number size) || size.intValue() < 1) {
       throw TaskError.valueError("n must be a positive number, not " + PyRepr.of(n));
     }
-    Map<String, Object> taskSig = task instanceof String name ? Signature.of(name).toMap() : Signature.from(task).toMap();
+    Map<String, Object> taskSig =
+        task instanceof String name ? Signature.of(name).toMap() : Signature.from(task).toMap();
     List<Signature> parts = new ArrayList<>();
     for (int i = 0; i < items.size(); i += size.intValue()) {
       Map<String, Object> kw = new LinkedHashMap<>();
@@ -119,7 +146,10 @@ public final class Builtins implements TaskModule {
     return Canvas.group(parts);
   }
 
-  /** The request of a task called in-process by celery.map: its own name and arguments, the rest from the map task. */
+  /**
+   * The request of a task called in-process by celery.map: its own name and arguments, the rest
+   * from the map task.
+   */
   private static final class CallContext implements TaskContext {
     private final TaskContext outer;
     private final String name;
@@ -187,7 +217,12 @@ public final class Builtins implements TaskModule {
     }
 
     @Override
-    public Retry retry(Throwable exc, Double countdown, Integer maxRetries, List<Object> args, Map<String, Object> kwargs) {
+    public Retry retry(
+        Throwable exc,
+        Double countdown,
+        Integer maxRetries,
+        List<Object> args,
+        Map<String, Object> kwargs) {
       return outer.retry(exc, countdown, maxRetries, args, kwargs);
     }
 
@@ -204,10 +239,14 @@ public final class Builtins implements TaskModule {
     return gid == null ? g : g.set("task_id", gid.toString());
   }
 
-  /** {@code celery.chord(header, body, partial_args=(), ...)} as a chord signature, partial args applied to the header. */
+  /**
+   * {@code celery.chord(header, body, partial_args=(), ...)} as a chord signature, partial args
+   * applied to the header.
+   */
   static Signature chordOf(List<Object> args, Map<String, Object> kwargs) {
     Object header = param(args, kwargs, 0, "header");
-    Signature headerGroup = header instanceof List<?> l ? Canvas.group(Signature.listFrom(l)) : Signature.from(header);
+    Signature headerGroup =
+        header instanceof List<?> l ? Canvas.group(Signature.listFrom(l)) : Signature.from(header);
     if (!headerGroup.isGroup()) {
       headerGroup = Canvas.group(List.of(headerGroup));
     }
@@ -218,17 +257,20 @@ public final class Builtins implements TaskModule {
       for (Signature t : Canvas.unroll(headerGroup.tasks())) {
         List<Object> a = new ArrayList<>(p);
         a.addAll(t.args());
-        members.add(t.immutable() ? t : new Signature(t.task(), a, t.kwargs(), t.options(), t.subtaskType(), false));
+        members.add(
+            t.immutable()
+                ? t
+                : new Signature(t.task(), a, t.kwargs(), t.options(), t.subtaskType(), false));
       }
       Signature regrouped = Canvas.group(members);
-      headerGroup = headerGroup.id() == null ? regrouped : regrouped.set("task_id", headerGroup.id());
+      headerGroup =
+          headerGroup.id() == null ? regrouped : regrouped.set("task_id", headerGroup.id());
     }
     return Canvas.chord(headerGroup, Signature.from(param(args, kwargs, 1, "body")));
   }
 
   /** {@code celery.chord_unlock(group_id, callback, interval, max_retries, result)}. */
-  record Unlock(String groupId, Signature body, double interval, List<Object> results) {
-  }
+  record Unlock(String groupId, Signature body, double interval, List<Object> results) {}
 
   static Unlock unlockArgs(List<Object> args, Map<String, Object> kwargs) {
     String gid = String.valueOf(param(args, kwargs, 0, "group_id"));
@@ -236,9 +278,11 @@ public final class Builtins implements TaskModule {
     Object interval = kwargs.get("interval");
     Object result = kwargs.get("result");
     if (!(result instanceof List<?> l)) {
-      throw new IllegalArgumentException("celery.chord_unlock needs the header's result tuples in kwargs 'result'");
+      throw new IllegalArgumentException(
+          "celery.chord_unlock needs the header's result tuples in kwargs 'result'");
     }
-    return new Unlock(gid, body, interval instanceof Number n ? n.doubleValue() : 1.0, new ArrayList<>(l));
+    return new Unlock(
+        gid, body, interval instanceof Number n ? n.doubleValue() : 1.0, new ArrayList<>(l));
   }
 
   /** What a built-in canvas task sends once its body returned; other tasks send nothing here. */
@@ -248,7 +292,11 @@ public final class Builtins implements TaskModule {
     call.put("root_id", m.rootId() != null ? m.rootId() : m.id());
     if (GROUP.equals(m.task())) {
       Object partial = m.args().size() > 3 ? m.args().get(3) : m.kwargs().get("partial_args");
-      children.add(a.apply(groupOf(m.args(), m.kwargs()), partial instanceof List<?> l ? new ArrayList<>(l) : null, call));
+      children.add(
+          a.apply(
+              groupOf(m.args(), m.kwargs()),
+              partial instanceof List<?> l ? new ArrayList<>(l) : null,
+              call));
     }
   }
 }

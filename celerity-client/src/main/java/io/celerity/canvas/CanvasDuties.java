@@ -11,9 +11,6 @@ import io.celerity.task.Replace;
 import io.celerity.task.TaskError;
 import io.celerity.types.OutgoingMessage;
 import io.vertx.core.Future;
-import org.slf4j.Logger;
-import org.slf4j.LoggerFactory;
-
 import java.io.IOException;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -24,12 +21,14 @@ import java.util.List;
 import java.util.Map;
 import java.util.UUID;
 import java.util.function.Function;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * The canvas duties of a worker after a task ended (docs/wire-protocol.md §5): link callbacks and
- * the next chain step after success, errbacks and failed chain members after failure, and the
- * chord join on the Redis backend. Event-loop confined (the result-reader's); everything it sends
- * goes through {@code publisher}, everything it stores through {@code store}.
+ * the next chain step after success, errbacks and failed chain members after failure, and the chord
+ * join on the Redis backend. Event-loop confined (the result-reader's); everything it sends goes
+ * through {@code publisher}, everything it stores through {@code store}.
  */
 public final class CanvasDuties {
 
@@ -40,15 +39,20 @@ public final class CanvasDuties {
   private final Function<TaskResult, Future<Void>> store;
   private final String origin;
   private final String defaultQueue;
+
   /** Celery gives tasks a worker sends its own oid as reply_to unless the signature carries one. */
   private final String replyTo = UUID.randomUUID().toString();
 
   /**
-   * @param origin       {@code origin} header of the messages sent, Celery's {@code gen<pid>@<host>}
+   * @param origin {@code origin} header of the messages sent, Celery's {@code gen<pid>@<host>}
    * @param defaultQueue {@code task_default_queue}
    */
-  public CanvasDuties(ResultBackend backend, Function<OutgoingMessage, Future<Void>> publisher,
-                      Function<TaskResult, Future<Void>> store, String origin, String defaultQueue) {
+  public CanvasDuties(
+      ResultBackend backend,
+      Function<OutgoingMessage, Future<Void>> publisher,
+      Function<TaskResult, Future<Void>> store,
+      String origin,
+      String defaultQueue) {
     this.backend = backend;
     this.publisher = publisher;
     this.store = store;
@@ -77,7 +81,8 @@ public final class CanvasDuties {
    *
    * @return the result tuples of what was sent, for the {@code children} of the SUCCESS document
    */
-  public Future<List<Object>> afterSuccess(TaskMessage m, Object retval, String exchange, String routingKey) {
+  public Future<List<Object>> afterSuccess(
+      TaskMessage m, Object retval, String exchange, String routingKey) {
     return afterSuccessOf(m, retval, exchange, routingKey).map(Success::children);
   }
 
@@ -85,24 +90,34 @@ public final class CanvasDuties {
    * What the worker stores after a success: the value (Celery's {@code prepare_value}: a returned
    * {@link CanvasResult} becomes its {@code as_tuple()}) and the children to list.
    */
-  public record Success(Object value, List<Object> children) {
-  }
+  public record Success(Object value, List<Object> children) {}
 
   /**
    * {@link #afterSuccess}, plus a canvas the task returned as a {@link CanvasResult}: sent first
    * (Celery sends it inside the body), listed as the first child, and stored as its result tuple.
    */
-  public Future<Success> afterSuccessOf(TaskMessage m, Object retval, String exchange, String routingKey) {
+  public Future<Success> afterSuccessOf(
+      TaskMessage m, Object retval, String exchange, String routingKey) {
     Signature started;
     try {
       started = CanvasResult.in(retval);
     } catch (IllegalArgumentException e) {
-      log.error("Task {}[{}] returned a malformed canvas result, the task is marked failed: {}", m.task(), m.id(), e.getMessage());
-      return Future.failedFuture(new CanvasError(ExceptionInfo.of(ExceptionInfo.CELERY_EXCEPTIONS, "InvalidTaskError",
-        "malformed canvas: " + e.getMessage()), e));
+      log.error(
+          "Task {}[{}] returned a malformed canvas result, the task is marked failed: {}",
+          m.task(),
+          m.id(),
+          e.getMessage());
+      return Future.failedFuture(
+          new CanvasError(
+              ExceptionInfo.of(
+                  ExceptionInfo.CELERY_EXCEPTIONS,
+                  "InvalidTaskError",
+                  "malformed canvas: " + e.getMessage()),
+              e));
     }
     if (started == null) {
-      return applyContained(m, retval, exchange, routingKey).map(children -> new Success(retval, children));
+      return applyContained(m, retval, exchange, routingKey)
+          .map(children -> new Success(retval, children));
     }
     Object tuple = CanvasResult.tupleOf(started, null);
     Future<Void> sent;
@@ -113,35 +128,50 @@ public final class CanvasDuties {
     } catch (RuntimeException e) {
       sent = Future.failedFuture(e);
     }
-    return sent.recover(err -> {
-      log.error("Task {}[{}]: the canvas it returned could not be sent, the task is marked failed: {}", m.task(), m.id(),
-        err.toString());
-      return Future.failedFuture(new CanvasError(ExceptionInfo.from(err), err));
-    }).compose(v -> applyContained(m, tuple, exchange, routingKey)).map(children -> {
-      List<Object> all = new ArrayList<>();
-      all.add(tuple);
-      all.addAll(children);
-      return new Success(tuple, all);
-    });
+    return sent.recover(
+            err -> {
+              log.error(
+                  "Task {}[{}]: the canvas it returned could not be sent, the task is marked failed: {}",
+                  m.task(),
+                  m.id(),
+                  err.toString());
+              return Future.failedFuture(new CanvasError(ExceptionInfo.from(err), err));
+            })
+        .compose(v -> applyContained(m, tuple, exchange, routingKey))
+        .map(
+            children -> {
+              List<Object> all = new ArrayList<>();
+              all.add(tuple);
+              all.addAll(children);
+              return new Success(tuple, all);
+            });
   }
 
-  private Future<List<Object>> applyContained(TaskMessage m, Object retval, String exchange, String routingKey) {
+  private Future<List<Object>> applyContained(
+      TaskMessage m, Object retval, String exchange, String routingKey) {
     try {
       return applyAfterSuccess(m, retval, exchange, routingKey);
     } catch (RuntimeException e) {
-      // Celery's trace: an error while applying callbacks or the next step goes to on_error (FAILURE)
-      log.error("Task {}[{}]: its callbacks or next chain step could not be sent, the task is marked failed", m.task(),
-        m.id(), e);
+      // Celery's trace: an error while applying callbacks or the next step goes to on_error
+      // (FAILURE)
+      log.error(
+          "Task {}[{}]: its callbacks or next chain step could not be sent, the task is marked failed",
+          m.task(),
+          m.id(),
+          e);
       return Future.failedFuture(new CanvasError(ExceptionInfo.from(e), e));
     }
   }
 
-  private Future<List<Object>> applyAfterSuccess(TaskMessage m, Object retval, String exchange, String routingKey) {
+  private Future<List<Object>> applyAfterSuccess(
+      TaskMessage m, Object retval, String exchange, String routingKey) {
     if (Builtins.CHORD_UNLOCK.equals(m.task())) {
       return chordUnlock(m, exchange, routingKey).map(v -> List.of());
     }
     Map<String, Object> embed = m.embed();
-    if (embed.get("callbacks") == null && embed.get("chain") == null && !m.task().startsWith("celery.")) {
+    if (embed.get("callbacks") == null
+        && embed.get("chain") == null
+        && !m.task().startsWith("celery.")) {
       return Future.succeededFuture(List.of()); // the common case: no canvas at all
     }
     Applier a = applier(m.id(), rootOf(m));
@@ -178,24 +208,44 @@ public final class CanvasDuties {
         throw new IllegalArgumentException("embed chain is not a list");
       }
     } catch (IllegalArgumentException | TaskError e) {
-      log.error("Task {}[{}]: malformed canvas in its message, nothing was sent and the task is marked failed: {}",
-        m.task(), m.id(), e.getMessage());
-      return Future.failedFuture(new CanvasError(ExceptionInfo.of(ExceptionInfo.CELERY_EXCEPTIONS, "InvalidTaskError",
-        "malformed canvas: " + e.getMessage()), e));
+      log.error(
+          "Task {}[{}]: malformed canvas in its message, nothing was sent and the task is marked failed: {}",
+          m.task(),
+          m.id(),
+          e.getMessage());
+      return Future.failedFuture(
+          new CanvasError(
+              ExceptionInfo.of(
+                  ExceptionInfo.CELERY_EXCEPTIONS,
+                  "InvalidTaskError",
+                  "malformed canvas: " + e.getMessage()),
+              e));
     }
-    return send(a).map(v -> children).recover(err -> {
-      log.error("Task {}[{}]: its callbacks or next chain step could not be published, the task is marked failed: {}",
-        m.task(), m.id(), err.toString());
-      return Future.failedFuture(new CanvasError(ExceptionInfo.from(err), err));
-    });
+    return send(a)
+        .map(v -> children)
+        .recover(
+            err -> {
+              log.error(
+                  "Task {}[{}]: its callbacks or next chain step could not be published, the task is marked failed: {}",
+                  m.task(),
+                  m.id(),
+                  err.toString());
+              return Future.failedFuture(new CanvasError(ExceptionInfo.from(err), err));
+            });
   }
 
-  /** True for the outcome of {@code ctx.replace(sig)} (Celery's Ignore): no result, no task-failed event. */
+  /**
+   * True for the outcome of {@code ctx.replace(sig)} (Celery's Ignore): no result, no task-failed
+   * event.
+   */
   public static boolean isReplace(ExceptionInfo error) {
     return error != null && Replace.signatureOf(error.module(), error.type(), error.args()) != null;
   }
 
-  /** The replacement a task asked for with {@code ctx.replace(sig)} (encoded as Celery's Ignore), or null. */
+  /**
+   * The replacement a task asked for with {@code ctx.replace(sig)} (encoded as Celery's Ignore), or
+   * null.
+   */
   public static Signature replacement(ExceptionInfo error) {
     if (error == null) {
       return null;
@@ -205,14 +255,17 @@ public final class CanvasDuties {
   }
 
   /**
-   * Celery's {@code Task.replace}, after the body raised it: a group becomes a chord with
-   * {@code celery.accumulate(index=0)} as body; the task's callbacks and errbacks are linked to the
+   * Celery's {@code Task.replace}, after the body raised it: a group becomes a chord with {@code
+   * celery.accumulate(index=0)} as body; the task's callbacks and errbacks are linked to the
    * replacement; the replacement takes the task's id (unless it has one), chord, group, group_index
    * and root_id; the task's remaining chain follows it. Fails when the replacement cannot be sent.
    */
   public Future<Void> replace(TaskMessage m, Signature sig) {
     try {
-      Signature r = sig.isGroup() ? Canvas.chord(sig, Signature.of(Builtins.ACCUMULATE).withKwargs(Map.of("index", 0))) : sig;
+      Signature r =
+          sig.isGroup()
+              ? Canvas.chord(sig, Signature.of(Builtins.ACCUMULATE).withKwargs(Map.of("index", 0)))
+              : sig;
       for (Signature cb : Signature.listFrom(m.embed().get("callbacks"))) {
         r = r.link(cb);
       }
@@ -221,8 +274,11 @@ public final class CanvasDuties {
       }
       r = Canvas.withResultId(r, m.id());
       // (Celery also sets replaced_task_nesting; as_task_v2 does not put it on the wire)
-      r = r.set("chord", m.embed().get("chord")).set("group_id", m.group()).set("group_index", m.groupIndex())
-        .set("root_id", rootOf(m));
+      r =
+          r.set("chord", m.embed().get("chord"))
+              .set("group_id", m.group())
+              .set("group_index", m.groupIndex())
+              .set("root_id", rootOf(m));
       if (m.embed().get("chain") instanceof List<?> chain && !chain.isEmpty()) {
         List<Signature> steps = new ArrayList<>();
         steps.add(r);
@@ -248,35 +304,63 @@ public final class CanvasDuties {
     return contained(m, "failure", () -> failureDuties(m, exc));
   }
 
-  /** Runs a duty that must never fail its caller: any error is logged with the task id and swallowed. */
-  private static Future<Void> contained(TaskMessage m, String what, java.util.function.Supplier<Future<Void>> duty) {
+  /**
+   * Runs a duty that must never fail its caller: any error is logged with the task id and
+   * swallowed.
+   */
+  private static Future<Void> contained(
+      TaskMessage m, String what, java.util.function.Supplier<Future<Void>> duty) {
     Future<Void> f;
     try {
       f = duty.get();
     } catch (RuntimeException e) {
       f = Future.failedFuture(e);
     }
-    return f.recover(err -> {
-      log.error("Task {}[{}]: canvas duties after {} failed: {}", m.task(), m.id(), what, err.toString(), err);
-      return Future.succeededFuture();
-    });
+    return f.recover(
+        err -> {
+          log.error(
+              "Task {}[{}]: canvas duties after {} failed: {}",
+              m.task(),
+              m.id(),
+              what,
+              err.toString(),
+              err);
+          return Future.succeededFuture();
+        });
   }
 
   private Future<Void> failureDuties(TaskMessage m, ExceptionInfo exc) {
-    return chordPart(m, States.FAILURE, exc.toResult()).compose(v -> {
-      List<Future<Void>> writes = new ArrayList<>();
-      if (m.embed().get("chain") instanceof List<?> chain) {
-        for (Object raw : chain) {
-          if (raw instanceof Map<?, ?> sig && sig.get("options") instanceof Map<?, ?> o && o.get("task_id") != null) {
-            writes.add(store.apply(TaskResult.builder(o.get("task_id").toString(), States.FAILURE)
-              .result(exc.toResult()).traceback(exc.traceback()).dateDone(Instant.now())
-              .groupId((String) str(o.get("group_id")))
-              .replyTo((String) str(o.get("reply_to")), o.get("task_id").toString()).build()));
-          }
-        }
-      }
-      return Future.join(writes).<Void>mapEmpty().recover(err -> Future.succeededFuture());
-    }).compose(v -> errbacks(m.embed().get("errbacks"), m.id(), rootOf(m), "task " + m.task() + "[" + m.id() + "]"));
+    return chordPart(m, States.FAILURE, exc.toResult())
+        .compose(
+            v -> {
+              List<Future<Void>> writes = new ArrayList<>();
+              if (m.embed().get("chain") instanceof List<?> chain) {
+                for (Object raw : chain) {
+                  if (raw instanceof Map<?, ?> sig
+                      && sig.get("options") instanceof Map<?, ?> o
+                      && o.get("task_id") != null) {
+                    writes.add(
+                        store.apply(
+                            TaskResult.builder(o.get("task_id").toString(), States.FAILURE)
+                                .result(exc.toResult())
+                                .traceback(exc.traceback())
+                                .dateDone(Instant.now())
+                                .groupId((String) str(o.get("group_id")))
+                                .replyTo(
+                                    (String) str(o.get("reply_to")), o.get("task_id").toString())
+                                .build()));
+                  }
+                }
+              }
+              return Future.join(writes).<Void>mapEmpty().recover(err -> Future.succeededFuture());
+            })
+        .compose(
+            v ->
+                errbacks(
+                    m.embed().get("errbacks"),
+                    m.id(),
+                    rootOf(m),
+                    "task " + m.task() + "[" + m.id() + "]"));
   }
 
   /** After REVOKED was stored: a revoked chord member still counts (Celery's mark_as_revoked). */
@@ -286,7 +370,8 @@ public final class CanvasDuties {
 
   /**
    * Chord bookkeeping for a finished header member (5.6): record its result, and if it is the last
-   * one, join and send the body, or fail the body with ChordError. Never fails: problems are logged.
+   * one, join and send the body, or fail the body with ChordError. Never fails: problems are
+   * logged.
    */
   public Future<Void> chordPart(TaskMessage m, String state, Object encodedResult) {
     return contained(m, "chord bookkeeping", () -> recordChordPart(m, state, encodedResult));
@@ -302,47 +387,78 @@ public final class CanvasDuties {
     try {
       body = Signature.from(raw);
     } catch (IllegalArgumentException e) {
-      log.error("Task {}[{}]: malformed chord body in its message, chord {} cannot complete: {}", m.task(), m.id(), gid,
-        e.getMessage());
+      log.error(
+          "Task {}[{}]: malformed chord body in its message, chord {} cannot complete: {}",
+          m.task(),
+          m.id(),
+          gid,
+          e.getMessage());
       return Future.succeededFuture();
     }
     if (!backend.supportsChords()) {
-      log.error("Task {}[{}] is part of chord {}, but the result backend cannot join chords (use redis://)",
-        m.task(), m.id(), gid);
+      log.error(
+          "Task {}[{}] is part of chord {}, but the result backend cannot join chords (use redis://)",
+          m.task(),
+          m.id(),
+          gid);
       return Future.succeededFuture();
     }
     String entry = Json.encodeToString(Arrays.asList(1, m.id(), state, encodedResult));
     Integer index = m.groupIndex() instanceof Number n ? n.intValue() : null;
-    return backend.addChordPart(gid, index, entry)
-      .compose(count -> count.completes() ? join(gid, body, m) : Future.succeededFuture())
-      .recover(err -> {
-        log.error("Chord {} (task {}[{}]) could not be joined: {}", gid, m.task(), m.id(), err.toString());
-        return Future.succeededFuture();
-      });
+    return backend
+        .addChordPart(gid, index, entry)
+        .compose(count -> count.completes() ? join(gid, body, m) : Future.succeededFuture())
+        .recover(
+            err -> {
+              log.error(
+                  "Chord {} (task {}[{}]) could not be joined: {}",
+                  gid,
+                  m.task(),
+                  m.id(),
+                  err.toString());
+              return Future.succeededFuture();
+            });
   }
 
   private Future<Void> join(String gid, Signature body, TaskMessage last) {
-    Future<List<Object>> values = backend.savedGroup(gid)
-      .compose(saved -> saved != null ? ChordJoin.joinSaved(backend, saved) : backend.chordParts(gid).map(ChordJoin::decode));
-    return values.transform(ar -> {
-      if (ar.failed()) {
-        ExceptionInfo why = ar.cause() instanceof ChordJoin.DependencyFailed d ? d.info()
-          : ExceptionInfo.of(ExceptionInfo.CELERY_EXCEPTIONS, "ChordError", "Join error: " + ar.cause());
-        log.error("Chord {} raised: {}", gid, why.repr());
-        return chordError(body, why); // the keys are left to expire, as Celery does
-      }
-      Applier a = applier(last.id(), rootOf(last));
-      a.apply(body, List.of(ar.result()), Map.of());
-      return send(a).transform(sent -> {
-        Future<Void> failed = Future.succeededFuture();
-        if (sent.failed()) {
-          log.error("Chord callback for {} raised: {}", gid, sent.cause().toString());
-          failed = chordError(body, ExceptionInfo.of(ExceptionInfo.CELERY_EXCEPTIONS, "ChordError",
-            "Callback error: " + sent.cause()));
-        }
-        return failed.compose(v -> backend.deleteChord(gid));
-      });
-    });
+    Future<List<Object>> values =
+        backend
+            .savedGroup(gid)
+            .compose(
+                saved ->
+                    saved != null
+                        ? ChordJoin.joinSaved(backend, saved)
+                        : backend.chordParts(gid).map(ChordJoin::decode));
+    return values.transform(
+        ar -> {
+          if (ar.failed()) {
+            ExceptionInfo why =
+                ar.cause() instanceof ChordJoin.DependencyFailed d
+                    ? d.info()
+                    : ExceptionInfo.of(
+                        ExceptionInfo.CELERY_EXCEPTIONS, "ChordError", "Join error: " + ar.cause());
+            log.error("Chord {} raised: {}", gid, why.repr());
+            return chordError(body, why); // the keys are left to expire, as Celery does
+          }
+          Applier a = applier(last.id(), rootOf(last));
+          a.apply(body, List.of(ar.result()), Map.of());
+          return send(a)
+              .transform(
+                  sent -> {
+                    Future<Void> failed = Future.succeededFuture();
+                    if (sent.failed()) {
+                      log.error("Chord callback for {} raised: {}", gid, sent.cause().toString());
+                      failed =
+                          chordError(
+                              body,
+                              ExceptionInfo.of(
+                                  ExceptionInfo.CELERY_EXCEPTIONS,
+                                  "ChordError",
+                                  "Callback error: " + sent.cause()));
+                    }
+                    return failed.compose(v -> backend.deleteChord(gid));
+                  });
+        });
   }
 
   /**
@@ -355,40 +471,76 @@ public final class CanvasDuties {
     try {
       u = Builtins.unlockArgs(m.args(), m.kwargs());
     } catch (IllegalArgumentException | TaskError e) {
-      log.error("celery.chord_unlock[{}] has malformed arguments and was dropped: {}", m.id(), e.getMessage());
+      log.error(
+          "celery.chord_unlock[{}] has malformed arguments and was dropped: {}",
+          m.id(),
+          e.getMessage());
       return Future.succeededFuture();
     }
-    return ChordJoin.joinSaved(backend, Arrays.asList(Arrays.asList(u.groupId(), null), u.results())).transform(ar -> {
-      if (ar.succeeded()) {
-        Applier a = applier(m.id(), rootOf(m));
-        a.apply(u.body(), List.of(ar.result()), Map.of());
-        return send(a).recover(err -> chordError(u.body(), ExceptionInfo.of(ExceptionInfo.CELERY_EXCEPTIONS, "ChordError",
-          "Callback error: " + err)));
-      }
-      if (ar.cause() instanceof ChordJoin.DependencyFailed d) {
-        log.error("Chord {} raised: {}", u.groupId(), d.info().repr());
-        return chordError(u.body(), d.info());
-      }
-      Instant due = Instant.now().plusMillis((long) (u.interval() * 1000));
-      return publisher.apply(TaskMessages.retryOf(m, exchange, routingKey, due, null, null, origin))
-        .onFailure(err -> log.error("celery.chord_unlock[{}] could not be retried: {}", m.id(), err.toString()))
-        .recover(err -> Future.succeededFuture());
-    });
+    return ChordJoin.joinSaved(
+            backend, Arrays.asList(Arrays.asList(u.groupId(), null), u.results()))
+        .transform(
+            ar -> {
+              if (ar.succeeded()) {
+                Applier a = applier(m.id(), rootOf(m));
+                a.apply(u.body(), List.of(ar.result()), Map.of());
+                return send(a)
+                    .recover(
+                        err ->
+                            chordError(
+                                u.body(),
+                                ExceptionInfo.of(
+                                    ExceptionInfo.CELERY_EXCEPTIONS,
+                                    "ChordError",
+                                    "Callback error: " + err)));
+              }
+              if (ar.cause() instanceof ChordJoin.DependencyFailed d) {
+                log.error("Chord {} raised: {}", u.groupId(), d.info().repr());
+                return chordError(u.body(), d.info());
+              }
+              Instant due = Instant.now().plusMillis((long) (u.interval() * 1000));
+              return publisher
+                  .apply(TaskMessages.retryOf(m, exchange, routingKey, due, null, null, origin))
+                  .onFailure(
+                      err ->
+                          log.error(
+                              "celery.chord_unlock[{}] could not be retried: {}",
+                              m.id(),
+                              err.toString()))
+                  .recover(err -> Future.succeededFuture());
+            });
   }
 
   /** Celery's chord_error_from_stack: the body's errbacks, then FAILURE stored on the body. */
   Future<Void> chordError(Signature body, ExceptionInfo error) {
     String bodyId = body.id();
-    ExceptionInfo withTb = new ExceptionInfo(error.type(), error.module(), error.args(),
-      "celery.exceptions." + error.type() + ": " + (error.args().isEmpty() ? "" : error.args().get(0)) + "\n");
-    Future<Void> errbacks = errbacks(body.options().get("link_error"), bodyId, bodyId, "chord body " + body.task());
+    ExceptionInfo withTb =
+        new ExceptionInfo(
+            error.type(),
+            error.module(),
+            error.args(),
+            "celery.exceptions."
+                + error.type()
+                + ": "
+                + (error.args().isEmpty() ? "" : error.args().get(0))
+                + "\n");
+    Future<Void> errbacks =
+        errbacks(body.options().get("link_error"), bodyId, bodyId, "chord body " + body.task());
     if (bodyId == null) {
       return errbacks;
     }
-    return errbacks.compose(v -> store.apply(TaskResult.builder(bodyId, States.FAILURE).result(withTb.toResult())
-      .traceback(withTb.traceback()).dateDone(Instant.now()).groupId(str(body.options().get("group_id")))
-      .replyTo(str(body.options().get("reply_to")), bodyId).build()))
-      .recover(err -> Future.succeededFuture());
+    return errbacks
+        .compose(
+            v ->
+                store.apply(
+                    TaskResult.builder(bodyId, States.FAILURE)
+                        .result(withTb.toResult())
+                        .traceback(withTb.traceback())
+                        .dateDone(Instant.now())
+                        .groupId(str(body.options().get("group_id")))
+                        .replyTo(str(body.options().get("reply_to")), bodyId)
+                        .build()))
+        .recover(err -> Future.succeededFuture());
   }
 
   /** Old-style errbacks: one new group, each with {@code [failed_id]}, parent = the failed task. */
@@ -411,23 +563,28 @@ public final class CanvasDuties {
     call.put("parent_id", failedId);
     call.put("root_id", rootId == null ? failedId : rootId);
     a.apply(Canvas.group(errbacks), List.of(failedId), call);
-    return send(a).recover(err -> {
-      log.error("Errbacks of {} could not be sent: {}", what, err.toString());
-      return Future.succeededFuture();
-    });
+    return send(a)
+        .recover(
+            err -> {
+              log.error("Errbacks of {} could not be sent: {}", what, err.toString());
+              return Future.succeededFuture();
+            });
   }
 
   /** Chord sizes first (a member finishing early must find it), then every message. */
   Future<Void> send(Applier a) {
     List<Future<Void>> sizes = new ArrayList<>();
     a.chordSizes().forEach((gid, n) -> sizes.add(backend.setChordSize(gid, n)));
-    return Future.all(sizes).compose(v -> {
-      List<Future<Void>> sent = new ArrayList<>(a.messages().size());
-      for (OutgoingMessage msg : a.messages()) {
-        sent.add(publisher.apply(msg));
-      }
-      return Future.all(sent);
-    }).mapEmpty();
+    return Future.all(sizes)
+        .compose(
+            v -> {
+              List<Future<Void>> sent = new ArrayList<>(a.messages().size());
+              for (OutgoingMessage msg : a.messages()) {
+                sent.add(publisher.apply(msg));
+              }
+              return Future.all(sent);
+            })
+        .mapEmpty();
   }
 
   /** Sends a launch built elsewhere (a Java task's canvas): sizes first, then the messages. */

@@ -3,7 +3,6 @@ package io.celerity.client;
 import io.celerity.protocol.Json;
 import io.celerity.protocol.States;
 import io.vertx.core.Future;
-
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
@@ -18,6 +17,7 @@ public final class AsyncResult {
 
   private final CelerityClient client;
   private final String id;
+
   /** The ready document once seen: a finished task does not change. */
   private volatile Map<String, Object> ready;
 
@@ -38,20 +38,30 @@ public final class AsyncResult {
     return result(null);
   }
 
-  /** {@link #result()} failing with {@link ResultTimeoutException} when not ready within {@code timeout}. */
+  /**
+   * {@link #result()} failing with {@link ResultTimeoutException} when not ready within {@code
+   * timeout}.
+   */
   public Future<Object> result(Duration timeout) {
     Map<String, Object> doc = ready;
-    Future<Map<String, Object>> f = doc != null ? Future.succeededFuture(doc) : client.whenReady(id, timeout);
-    return f.compose(d -> {
-      ready = d;
-      return value(id, d);
-    });
+    Future<Map<String, Object>> f =
+        doc != null ? Future.succeededFuture(doc) : client.whenReady(id, timeout);
+    return f.compose(
+        d -> {
+          ready = d;
+          return value(id, d);
+        });
   }
 
-  /** The full ready document ({@code status}, {@code result}, {@code traceback}, {@code children}, ...). */
+  /**
+   * The full ready document ({@code status}, {@code result}, {@code traceback}, {@code children},
+   * ...).
+   */
   public Future<Map<String, Object>> document(Duration timeout) {
     Map<String, Object> doc = ready;
-    return doc != null ? Future.succeededFuture(doc) : client.whenReady(id, timeout).onSuccess(d -> ready = d);
+    return doc != null
+        ? Future.succeededFuture(doc)
+        : client.whenReady(id, timeout).onSuccess(d -> ready = d);
   }
 
   /**
@@ -59,7 +69,7 @@ public final class AsyncResult {
    * {@link TaskFailedException}.
    *
    * @throws ResultTimeoutException when the task is not ready within {@code timeout}
-   * @throws IllegalStateException  on a Vert.x event-loop thread
+   * @throws IllegalStateException on a Vert.x event-loop thread
    */
   public Object get(Duration timeout) {
     Blocking.refuseOnEventLoop("AsyncResult.get()");
@@ -70,23 +80,34 @@ public final class AsyncResult {
     }
   }
 
-  /** {@link #get(Duration)} converted to {@code type} (JSON numbers, lists and objects to Java types). */
+  /**
+   * {@link #get(Duration)} converted to {@code type} (JSON numbers, lists and objects to Java
+   * types).
+   */
   public <T> T get(Duration timeout, Class<T> type) {
     return Json.MAPPER.convertValue(get(timeout), type);
   }
 
-  /** Celery's {@code result.state}: PENDING until the backend knows more (STARTED, RETRY, SUCCESS, ...). */
+  /**
+   * Celery's {@code result.state}: PENDING until the backend knows more (STARTED, RETRY, SUCCESS,
+   * ...).
+   */
   public Future<String> stateAsync() {
     Map<String, Object> doc = ready;
     if (doc != null) {
       return Future.succeededFuture(String.valueOf(doc.get("status")));
     }
-    return client.currentState(id).map(d -> {
-      if (ResultSource.isReady(d)) {
-        ready = d;
-      }
-      return d == null || d.get("status") == null ? States.PENDING : d.get("status").toString();
-    });
+    return client
+        .currentState(id)
+        .map(
+            d -> {
+              if (ResultSource.isReady(d)) {
+                ready = d;
+              }
+              return d == null || d.get("status") == null
+                  ? States.PENDING
+                  : d.get("status").toString();
+            });
   }
 
   public String state() {
@@ -107,8 +128,8 @@ public final class AsyncResult {
   }
 
   /**
-   * Celery's {@code result.revoke(terminate=...)}: every worker drops the task if it has not started;
-   * with {@code terminate} a running one is killed ({@code SIGTERM}).
+   * Celery's {@code result.revoke(terminate=...)}: every worker drops the task if it has not
+   * started; with {@code terminate} a running one is killed ({@code SIGTERM}).
    */
   public Future<Void> revokeAsync(boolean terminate) {
     return client.revokeAsync(List.of(id), terminate, null);
@@ -124,7 +145,8 @@ public final class AsyncResult {
     if (States.SUCCESS.equals(status)) {
       return Future.succeededFuture(doc.get("result"));
     }
-    return Future.failedFuture(TaskFailedException.of(id, status, doc.get("result"), doc.get("traceback")));
+    return Future.failedFuture(
+        TaskFailedException.of(id, status, doc.get("result"), doc.get("traceback")));
   }
 
   @Override

@@ -2,7 +2,6 @@ package io.celerity.client;
 
 import io.vertx.core.Context;
 import io.vertx.core.Future;
-
 import java.time.Duration;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
@@ -11,8 +10,7 @@ import java.util.concurrent.TimeoutException;
 /** The blocking face of the client: waits for a future off the event loop, and only there. */
 final class Blocking {
 
-  private Blocking() {
-  }
+  private Blocking() {}
 
   /**
    * Refuses to block a Vert.x event-loop thread: it would stall every connection and timer on that
@@ -20,8 +18,11 @@ final class Blocking {
    */
   static void refuseOnEventLoop(String what) {
     if (Context.isOnEventLoopThread()) {
-      throw new IllegalStateException(what + " blocks, and cannot run on a Vert.x event-loop thread ("
-        + Thread.currentThread().getName() + "); use the Future variant instead");
+      throw new IllegalStateException(
+          what
+              + " blocks, and cannot run on a Vert.x event-loop thread ("
+              + Thread.currentThread().getName()
+              + "); use the Future variant instead");
     }
   }
 
@@ -29,8 +30,11 @@ final class Blocking {
   static <T> T await(Future<T> f, Duration timeout, String what) throws TimeoutException {
     refuseOnEventLoop(what);
     try {
-      return timeout == null ? f.toCompletionStage().toCompletableFuture().get()
-        : f.toCompletionStage().toCompletableFuture().get(timeout.toNanos(), TimeUnit.NANOSECONDS);
+      return timeout == null
+          ? f.toCompletionStage().toCompletableFuture().get()
+          : f.toCompletionStage()
+              .toCompletableFuture()
+              .get(timeout.toNanos(), TimeUnit.NANOSECONDS);
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
       throw new IllegalStateException(what + " interrupted", e);
@@ -46,12 +50,15 @@ final class Blocking {
     }
   }
 
-  /** {@link #await} where a timeout is a failure of the operation itself (publishing, connecting). */
+  /**
+   * {@link #await} where a timeout is a failure of the operation itself (publishing, connecting).
+   */
   static <T> T awaitOrFail(Future<T> f, Duration timeout, String what) {
     try {
       return await(f, timeout, what);
     } catch (TimeoutException e) {
-      throw new IllegalStateException(what + " did not complete within " + timeout.toMillis() + " ms", e);
+      throw new IllegalStateException(
+          what + " did not complete within " + timeout.toMillis() + " ms", e);
     }
   }
 }

@@ -13,7 +13,6 @@ import io.vertx.core.Context;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
-
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -46,6 +45,7 @@ public final class CelerityClient implements AutoCloseable {
 
   private static final Duration SEND_TIMEOUT = Duration.ofSeconds(60);
   private static final Duration CONNECT_TIMEOUT = Duration.ofMinutes(2);
+
   /** Start-up connection attempts (kombu's default publish retry policy tries 3 times). */
   private static final int CONNECT_RETRIES = 3;
 
@@ -55,11 +55,18 @@ public final class CelerityClient implements AutoCloseable {
   private final Context context;
   private final Transport transport;
   private final ResultSource results;
-  /** Celery's {@code app.thread_oid}: the {@code reply_to} of every task sent, the rpc:// queue name. */
+
+  /**
+   * Celery's {@code app.thread_oid}: the {@code reply_to} of every task sent, the rpc:// queue
+   * name.
+   */
   private final String oid = UUID.randomUUID().toString();
+
   private final String origin = Origin.NAME;
+
   /** Queues declared on this connection (context-confined). */
   private final Set<String> declared = new HashSet<>();
+
   private final AtomicLong clock = new AtomicLong();
   private volatile boolean closed;
 
@@ -68,8 +75,19 @@ public final class CelerityClient implements AutoCloseable {
     this.vertx = vertx;
     this.ownsVertx = ownsVertx;
     this.context = context;
-    this.transport = Transports.create(vertx, new TransportOptions(options.broker(), List.of(), 0, options.queueMaxPriority(),
-      30_000, "celerity-client " + origin, options.transportOptions(), true, CONNECT_RETRIES));
+    this.transport =
+        Transports.create(
+            vertx,
+            new TransportOptions(
+                options.broker(),
+                List.of(),
+                0,
+                options.queueMaxPriority(),
+                30_000,
+                "celerity-client " + origin,
+                options.transportOptions(),
+                true,
+                CONNECT_RETRIES));
     this.results = resultSource(options);
   }
 
@@ -82,8 +100,11 @@ public final class CelerityClient implements AutoCloseable {
     return switch (scheme == null ? "" : scheme) {
       case "redis", "rediss" -> new RedisResults(vertx, url, o.resultExpires());
       case "rpc" -> new RpcResults(transport, o.broker(), oid, o.resultExpires());
-      default -> throw new IllegalArgumentException("unsupported result backend '" + url
-        + "' for the client (supported: redis://, rediss://, rpc://, disabled)");
+      default ->
+          throw new IllegalArgumentException(
+              "unsupported result backend '"
+                  + url
+                  + "' for the client (supported: redis://, rediss://, rpc://, disabled)");
     };
   }
 
@@ -116,8 +137,8 @@ public final class CelerityClient implements AutoCloseable {
       return Future.failedFuture(e);
     }
     return c.onContext(() -> c.transport.start(c::onDelivery).compose(v -> c.results.start()))
-      .map(v -> c)
-      .recover(err -> c.closeAsync().transform(x -> Future.failedFuture(err)));
+        .map(v -> c)
+        .recover(err -> c.closeAsync().transform(x -> Future.failedFuture(err)));
   }
 
   private void onDelivery(Delivery d) {
@@ -132,12 +153,14 @@ public final class CelerityClient implements AutoCloseable {
    * Celery's {@code app.send_task(name, args, kwargs, **options)}: publishes one task message and,
    * on RabbitMQ, waits for the broker's confirm.
    *
-   * @param args    positional arguments (JSON-serialisable values: numbers, strings, lists, maps, records, ...)
-   * @param kwargs  keyword arguments
+   * @param args positional arguments (JSON-serialisable values: numbers, strings, lists, maps,
+   *     records, ...)
+   * @param kwargs keyword arguments
    * @param options execution options; null for none
    */
   public AsyncResult send(String name, List<?> args, Map<String, ?> kwargs, SendOptions options) {
-    return Blocking.awaitOrFail(sendAsync(name, args, kwargs, options), SEND_TIMEOUT, "CelerityClient.send()");
+    return Blocking.awaitOrFail(
+        sendAsync(name, args, kwargs, options), SEND_TIMEOUT, "CelerityClient.send()");
   }
 
   /** {@code send_task(name, args)} with no keyword arguments and no options. */
@@ -145,8 +168,12 @@ public final class CelerityClient implements AutoCloseable {
     return send(name, Arrays.asList(args), Map.of(), null);
   }
 
-  /** {@link #send(String, List, Map, SendOptions)} without blocking: completes once the broker has the message. */
-  public Future<AsyncResult> sendAsync(String name, List<?> args, Map<String, ?> kwargs, SendOptions options) {
+  /**
+   * {@link #send(String, List, Map, SendOptions)} without blocking: completes once the broker has
+   * the message.
+   */
+  public Future<AsyncResult> sendAsync(
+      String name, List<?> args, Map<String, ?> kwargs, SendOptions options) {
     OutgoingMessage m;
     try {
       m = message(name, args, kwargs, options);
@@ -157,18 +184,27 @@ public final class CelerityClient implements AutoCloseable {
     return onContext(() -> publish(m)).map(v -> new AsyncResult(this, id));
   }
 
-  OutgoingMessage message(String name, List<?> args, Map<String, ?> kwargs, SendOptions sendOptions) {
-    return ClientMessages.task(name, args, kwargs, sendOptions, oid, origin, options.defaultQueue());
+  OutgoingMessage message(
+      String name, List<?> args, Map<String, ?> kwargs, SendOptions sendOptions) {
+    return ClientMessages.task(
+        name, args, kwargs, sendOptions, oid, origin, options.defaultQueue());
   }
 
-  /** Celery's {@code sig.delay()}: sends a task, chain or chord; its result is the last task's (a chord's body). */
+  /**
+   * Celery's {@code sig.delay()}: sends a task, chain or chord; its result is the last task's (a
+   * chord's body).
+   */
   public AsyncResult delay(Signature sig) {
     return applyAsync(sig, null);
   }
 
-  /** Celery's {@code sig.apply_async(**options)}; a signature whose result is a group goes to {@link #applyGroup}. */
+  /**
+   * Celery's {@code sig.apply_async(**options)}; a signature whose result is a group goes to {@link
+   * #applyGroup}.
+   */
   public AsyncResult applyAsync(Signature sig, SendOptions options) {
-    return Blocking.awaitOrFail(applyAsyncFuture(sig, options), SEND_TIMEOUT, "CelerityClient.applyAsync()");
+    return Blocking.awaitOrFail(
+        applyAsyncFuture(sig, options), SEND_TIMEOUT, "CelerityClient.applyAsync()");
   }
 
   public Future<AsyncResult> applyAsyncFuture(Signature sig, SendOptions options) {
@@ -176,7 +212,8 @@ public final class CelerityClient implements AutoCloseable {
     try {
       l = launch(sig, options);
       if (isGroupTuple(l.resultTuple())) {
-        throw new IllegalArgumentException("the result of " + sig + " is a group: send it with applyGroup()");
+        throw new IllegalArgumentException(
+            "the result of " + sig + " is a group: send it with applyGroup()");
       }
     } catch (RuntimeException e) {
       return Future.failedFuture(e);
@@ -184,9 +221,13 @@ public final class CelerityClient implements AutoCloseable {
     return onContext(() -> send(l)).map(v -> new AsyncResult(this, l.id()));
   }
 
-  /** Celery's {@code group(...).apply_async()} (or a chain ending in a group): one result per member. */
+  /**
+   * Celery's {@code group(...).apply_async()} (or a chain ending in a group): one result per
+   * member.
+   */
   public GroupResult applyGroup(Signature group, SendOptions options) {
-    return Blocking.awaitOrFail(applyGroupFuture(group, options), SEND_TIMEOUT, "CelerityClient.applyGroup()");
+    return Blocking.awaitOrFail(
+        applyGroupFuture(group, options), SEND_TIMEOUT, "CelerityClient.applyGroup()");
   }
 
   public GroupResult applyGroup(Signature group) {
@@ -198,7 +239,8 @@ public final class CelerityClient implements AutoCloseable {
     try {
       l = launch(group, options);
       if (!isGroupTuple(l.resultTuple())) {
-        throw new IllegalArgumentException("the result of " + group + " is not a group: send it with applyAsync()");
+        throw new IllegalArgumentException(
+            "the result of " + group + " is not a group: send it with applyAsync()");
       }
     } catch (RuntimeException e) {
       return Future.failedFuture(e);
@@ -223,15 +265,21 @@ public final class CelerityClient implements AutoCloseable {
     return String.valueOf(((List<?>) ((List<?>) tuple).get(0)).get(0));
   }
 
-  /** Chord sizes first (a header task finishing early must find its chord's size), then the messages. */
+  /**
+   * Chord sizes first (a header task finishing early must find its chord's size), then the
+   * messages.
+   */
   private Future<Void> send(Launch l) {
     List<Future<Void>> sizes = new ArrayList<>();
     l.chordSizes().forEach((gid, n) -> sizes.add(results.setChordSize(gid, n)));
-    return Future.all(sizes).compose(v -> {
-      List<Future<Void>> sent = new ArrayList<>(l.messages().size());
-      l.messages().forEach(m -> sent.add(publish(m)));
-      return Future.all(sent);
-    }).mapEmpty();
+    return Future.all(sizes)
+        .compose(
+            v -> {
+              List<Future<Void>> sent = new ArrayList<>(l.messages().size());
+              l.messages().forEach(m -> sent.add(publish(m)));
+              return Future.all(sent);
+            })
+        .mapEmpty();
   }
 
   /**
@@ -243,10 +291,13 @@ public final class CelerityClient implements AutoCloseable {
     boolean byQueue = (m.exchange() == null || m.exchange().isEmpty()) && m.routingKey() != null;
     if (byQueue && !declared.contains(m.routingKey())) {
       String q = m.routingKey();
-      return transport.declareQueue(q).compose(v -> {
-        declared.add(q);
-        return transport.publish(m);
-      });
+      return transport
+          .declareQueue(q)
+          .compose(
+              v -> {
+                declared.add(q);
+                return transport.publish(m);
+              });
     }
     return transport.publish(m);
   }
@@ -264,19 +315,23 @@ public final class CelerityClient implements AutoCloseable {
   }
 
   Future<Map<String, Object>> whenReady(String id, Duration timeout) {
-    return onContext(() -> {
-      Promise<Map<String, Object>> p = Promise.promise();
-      results.await(id, p);
-      if (timeout != null && !p.future().isComplete()) {
-        long timer = vertx.setTimer(Math.max(1, timeout.toMillis()), t -> {
-          if (p.tryFail(new ResultTimeoutException(id, timeout))) {
-            results.forget(id, p);
+    return onContext(
+        () -> {
+          Promise<Map<String, Object>> p = Promise.promise();
+          results.await(id, p);
+          if (timeout != null && !p.future().isComplete()) {
+            long timer =
+                vertx.setTimer(
+                    Math.max(1, timeout.toMillis()),
+                    t -> {
+                      if (p.tryFail(new ResultTimeoutException(id, timeout))) {
+                        results.forget(id, p);
+                      }
+                    });
+            p.future().onComplete(ar -> vertx.cancelTimer(timer));
           }
+          return p.future();
         });
-        p.future().onComplete(ar -> vertx.cancelTimer(timer));
-      }
-      return p.future();
-    });
   }
 
   Future<Map<String, Object>> currentState(String id) {
@@ -285,8 +340,9 @@ public final class CelerityClient implements AutoCloseable {
 
   /** Celery's {@code app.control.revoke(ids, terminate=..., signal=...)}: a broadcast, no reply. */
   public Future<Void> revokeAsync(List<String> ids, boolean terminate, String signal) {
-    OutgoingMessage m = ControlMessages.revoke(ids, terminate, signal, clock.incrementAndGet(),
-      System.currentTimeMillis() / 1000.0);
+    OutgoingMessage m =
+        ControlMessages.revoke(
+            ids, terminate, signal, clock.incrementAndGet(), System.currentTimeMillis() / 1000.0);
     return onContext(() -> publish(m));
   }
 
@@ -318,7 +374,9 @@ public final class CelerityClient implements AutoCloseable {
     return oid;
   }
 
-  /** The {@code origin} header of every task this client sends, Celery's {@code gen<pid>@<host>}. */
+  /**
+   * The {@code origin} header of every task this client sends, Celery's {@code gen<pid>@<host>}.
+   */
   public String origin() {
     return origin;
   }
@@ -327,8 +385,9 @@ public final class CelerityClient implements AutoCloseable {
     if (closed) {
       return Future.succeededFuture();
     }
-    Future<Void> f = onContext(() -> results.close().transform(ar -> transport.close()))
-      .recover(err -> Future.succeededFuture());
+    Future<Void> f =
+        onContext(() -> results.close().transform(ar -> transport.close()))
+            .recover(err -> Future.succeededFuture());
     closed = true;
     return ownsVertx ? f.transform(ar -> vertx.close()) : f;
   }
@@ -338,7 +397,10 @@ public final class CelerityClient implements AutoCloseable {
   public void close() {
     Future<Void> f = closeAsync();
     if (!Context.isOnEventLoopThread()) {
-      Blocking.awaitOrFail(f.recover(err -> Future.succeededFuture()), Duration.ofSeconds(30), "CelerityClient.close()");
+      Blocking.awaitOrFail(
+          f.recover(err -> Future.succeededFuture()),
+          Duration.ofSeconds(30),
+          "CelerityClient.close()");
     }
   }
 
@@ -351,12 +413,12 @@ public final class CelerityClient implements AutoCloseable {
 
     @Override
     public void await(String taskId, Promise<Map<String, Object>> ready) {
-      ready.tryFail(new IllegalStateException("no result backend configured: results cannot be retrieved"));
+      ready.tryFail(
+          new IllegalStateException("no result backend configured: results cannot be retrieved"));
     }
 
     @Override
-    public void forget(String taskId, Promise<Map<String, Object>> ready) {
-    }
+    public void forget(String taskId, Promise<Map<String, Object>> ready) {}
 
     @Override
     public Future<Map<String, Object>> current(String taskId) {
@@ -365,7 +427,8 @@ public final class CelerityClient implements AutoCloseable {
 
     @Override
     public Future<Void> setChordSize(String groupId, int size) {
-      return Future.failedFuture(new UnsupportedOperationException("chords need a result backend (redis://)"));
+      return Future.failedFuture(
+          new UnsupportedOperationException("chords need a result backend (redis://)"));
     }
 
     @Override

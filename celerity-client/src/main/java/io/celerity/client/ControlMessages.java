@@ -2,26 +2,29 @@ package io.celerity.client;
 
 import io.celerity.protocol.Json;
 import io.celerity.types.OutgoingMessage;
-
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 
-/** Remote-control broadcasts as Celery's {@code app.control} publishes them (kombu's pidbox mailbox). */
+/**
+ * Remote-control broadcasts as Celery's {@code app.control} publishes them (kombu's pidbox
+ * mailbox).
+ */
 final class ControlMessages {
 
   static final String PIDBOX_EXCHANGE = "celery.pidbox";
+
   /** {@code app.control.broadcast}'s default timeout: workers drop the command once it passed. */
   static final double BROADCAST_TIMEOUT_S = 1.0;
 
-  private ControlMessages() {
-  }
+  private ControlMessages() {}
 
   /**
    * {@code app.control.revoke(task_id, terminate=..., signal=...)}: a fanout to every worker, no
    * reply asked; one id is sent as a string, several as a list.
    */
-  static OutgoingMessage revoke(List<String> ids, boolean terminate, String signal, long clock, double nowEpochSeconds) {
+  static OutgoingMessage revoke(
+      List<String> ids, boolean terminate, String signal, long clock, double nowEpochSeconds) {
     Map<String, Object> arguments = new LinkedHashMap<>();
     arguments.put("task_id", ids.size() == 1 ? ids.get(0) : ids);
     arguments.put("terminate", terminate);

@@ -1,7 +1,6 @@
 package io.celerity.client;
 
 import io.vertx.core.Future;
-
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -33,20 +32,25 @@ public final class GroupResult {
     return results;
   }
 
-  /** Every member's value in order; fails with the first failed member's {@link TaskFailedException}. */
+  /**
+   * Every member's value in order; fails with the first failed member's {@link
+   * TaskFailedException}.
+   */
   public Future<List<Object>> result(Duration timeout) {
     List<Future<Object>> each = new ArrayList<>(results.size());
     results.forEach(r -> each.add(r.result(timeout)));
-    return Future.join(each).transform(ar -> {
-      List<Object> values = new ArrayList<>(each.size());
-      for (Future<Object> f : each) {
-        if (f.failed()) {
-          return Future.failedFuture(f.cause());
-        }
-        values.add(f.result());
-      }
-      return Future.succeededFuture(values);
-    });
+    return Future.join(each)
+        .transform(
+            ar -> {
+              List<Object> values = new ArrayList<>(each.size());
+              for (Future<Object> f : each) {
+                if (f.failed()) {
+                  return Future.failedFuture(f.cause());
+                }
+                values.add(f.result());
+              }
+              return Future.succeededFuture(values);
+            });
   }
 
   /** Celery's {@code group_result.get(timeout=...)}. */

@@ -12,17 +12,16 @@ import io.vertx.redis.client.RedisConnection;
 import io.vertx.redis.client.RedisOptions;
 import io.vertx.redis.client.Request;
 import io.vertx.redis.client.Response;
+import java.io.IOException;
+import java.util.Map;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
-import java.io.IOException;
-import java.util.Map;
-
 /**
- * Results from Celery's Redis backend as Celery's client waits for them: SUBSCRIBE to
- * {@code celery-task-meta-<id>} (the worker PUBLISHes every state it stores there), then one GET
- * for a state stored before the subscription. No polling. One pub/sub connection for all waits;
- * when it is lost, it is reopened and every wait subscribes and reads again.
+ * Results from Celery's Redis backend as Celery's client waits for them: SUBSCRIBE to {@code
+ * celery-task-meta-<id>} (the worker PUBLISHes every state it stores there), then one GET for a
+ * state stored before the subscription. No polling. One pub/sub connection for all waits; when it
+ * is lost, it is reopened and every wait subscribes and reads again.
  */
 final class RedisResults implements ResultSource {
 
@@ -39,7 +38,9 @@ final class RedisResults implements ResultSource {
   RedisResults(Vertx vertx, String url, long resultExpires) {
     this.vertx = vertx;
     this.backend = new RedisBackend(vertx, url, resultExpires, null);
-    this.pubsub = Redis.createClient(vertx, new RedisOptions().setConnectionString(url).setMaxWaitingHandlers(100_000));
+    this.pubsub =
+        Redis.createClient(
+            vertx, new RedisOptions().setConnectionString(url).setMaxWaitingHandlers(100_000));
   }
 
   @Override
@@ -60,23 +61,30 @@ final class RedisResults implements ResultSource {
 
   private void subscribeAndRead(String taskId) {
     subscriber()
-      .compose(c -> c.send(Request.cmd(Command.SUBSCRIBE).arg(channel(taskId))))
-      .compose(v -> backend.get(taskId))
-      .onSuccess(doc -> deliver(taskId, doc))
-      .onFailure(err -> {
-        if (closed || err instanceof IllegalStateException) { // closed, or a stored value that is not Celery's
-          waiters.fail(taskId, err);
-          unsubscribe(taskId);
-          return;
-        }
-        // Redis unreachable: the wait goes on (its caller's timeout bounds it), retried shortly
-        log.debug("Waiting for task {}: {}; retrying", taskId, err.toString());
-        vertx.setTimer(RESUBSCRIBE_DELAY_MS, t -> {
-          if (!closed && waiters.waitsFor(taskId)) {
-            subscribeAndRead(taskId);
-          }
-        });
-      });
+        .compose(c -> c.send(Request.cmd(Command.SUBSCRIBE).arg(channel(taskId))))
+        .compose(v -> backend.get(taskId))
+        .onSuccess(doc -> deliver(taskId, doc))
+        .onFailure(
+            err -> {
+              if (closed
+                  || err
+                      instanceof
+                      IllegalStateException) { // closed, or a stored value that is not Celery's
+                waiters.fail(taskId, err);
+                unsubscribe(taskId);
+                return;
+              }
+              // Redis unreachable: the wait goes on (its caller's timeout bounds it), retried
+              // shortly
+              log.debug("Waiting for task {}: {}; retrying", taskId, err.toString());
+              vertx.setTimer(
+                  RESUBSCRIBE_DELAY_MS,
+                  t -> {
+                    if (!closed && waiters.waitsFor(taskId)) {
+                      subscribeAndRead(taskId);
+                    }
+                  });
+            });
   }
 
   private void deliver(String taskId, Map<String, Object> doc) {
@@ -95,24 +103,29 @@ final class RedisResults implements ResultSource {
   private void unsubscribe(String taskId) {
     Future<RedisConnection> s = subscriber;
     if (s != null && s.succeeded() && !waiters.waitsFor(taskId)) {
-      s.result().send(Request.cmd(Command.UNSUBSCRIBE).arg(channel(taskId))).onFailure(err -> { });
+      s.result().send(Request.cmd(Command.UNSUBSCRIBE).arg(channel(taskId))).onFailure(err -> {});
     }
   }
 
   private Future<RedisConnection> subscriber() {
     if (subscriber == null) {
-      Future<RedisConnection> f = pubsub.connect().map(c -> {
-        c.handler(this::onMessage);
-        c.exceptionHandler(err -> lost(c, err.toString()));
-        c.endHandler(v -> lost(c, "closed"));
-        return c;
-      });
+      Future<RedisConnection> f =
+          pubsub
+              .connect()
+              .map(
+                  c -> {
+                    c.handler(this::onMessage);
+                    c.exceptionHandler(err -> lost(c, err.toString()));
+                    c.endHandler(v -> lost(c, "closed"));
+                    return c;
+                  });
       subscriber = f;
-      f.onFailure(err -> {
-        if (subscriber == f) {
-          subscriber = null;
-        }
-      });
+      f.onFailure(
+          err -> {
+            if (subscriber == f) {
+              subscriber = null;
+            }
+          });
     }
     return subscriber;
   }
@@ -124,7 +137,10 @@ final class RedisResults implements ResultSource {
     }
     subscriber = null;
     c.close();
-    log.warn("Result pub/sub connection lost ({}); subscribing again for {} waiting result(s)", why, waiters.ids().size());
+    log.warn(
+        "Result pub/sub connection lost ({}); subscribing again for {} waiting result(s)",
+        why,
+        waiters.ids().size());
     vertx.setTimer(RESUBSCRIBE_DELAY_MS, id -> resubscribeAll());
   }
 

@@ -3,7 +3,6 @@ package io.celerity.client;
 import io.celerity.protocol.States;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
-
 import java.util.Map;
 
 /**
@@ -16,8 +15,8 @@ interface ResultSource {
   Future<Void> start();
 
   /**
-   * Completes {@code ready} with the result document ({@code status}, {@code result},
-   * {@code traceback}, ...) once the task is in a ready state (SUCCESS, FAILURE, REVOKED).
+   * Completes {@code ready} with the result document ({@code status}, {@code result}, {@code
+   * traceback}, ...) once the task is in a ready state (SUCCESS, FAILURE, REVOKED).
    */
   void await(String taskId, Promise<Map<String, Object>> ready);
 
@@ -27,7 +26,10 @@ interface ResultSource {
   /** The latest document known for the task, or null (PENDING). */
   Future<Map<String, Object>> current(String taskId);
 
-  /** Stores the chord sizes a chord needs before its header is sent; fails where chords cannot be joined. */
+  /**
+   * Stores the chord sizes a chord needs before its header is sent; fails where chords cannot be
+   * joined.
+   */
   Future<Void> setChordSize(String groupId, int size);
 
   Future<Void> close();

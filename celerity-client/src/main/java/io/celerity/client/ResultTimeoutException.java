@@ -6,7 +6,12 @@ public class ResultTimeoutException extends RuntimeException {
   private final String taskId;
 
   public ResultTimeoutException(String taskId, java.time.Duration timeout) {
-    super("The operation timed out: task " + taskId + " not ready within " + timeout.toMillis() / 1000.0 + " s");
+    super(
+        "The operation timed out: task "
+            + taskId
+            + " not ready within "
+            + timeout.toMillis() / 1000.0
+            + " s");
     this.taskId = taskId;
   }
 

@@ -7,24 +7,24 @@ import io.celerity.transport.Transport;
 import io.celerity.types.Delivery;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
-import org.slf4j.Logger;
-import org.slf4j.LoggerFactory;
-
 import java.io.IOException;
 import java.util.LinkedHashMap;
 import java.util.Map;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * Celery's {@code rpc://} results: one reply queue per client, named by the client's oid (the
- * {@code reply_to} of every task it sends), non-durable, auto-delete, expiring after
- * {@code result_expires} unused, consumed without acks. Workers send every state change there with
- * {@code correlation_id} = the task id. States are messages, not stored: the client keeps the
- * latest of each task (bounded, as Celery's buffer of out-of-band results is), so a {@code get}
- * after the result arrived still finds it.
+ * {@code reply_to} of every task it sends), non-durable, auto-delete, expiring after {@code
+ * result_expires} unused, consumed without acks. Workers send every state change there with {@code
+ * correlation_id} = the task id. States are messages, not stored: the client keeps the latest of
+ * each task (bounded, as Celery's buffer of out-of-band results is), so a {@code get} after the
+ * result arrived still finds it.
  */
 final class RpcResults implements ResultSource {
 
   private static final Logger log = LoggerFactory.getLogger(RpcResults.class);
+
   /** Celery's MESSAGE_BUFFER_MAX. */
   static final int KEPT_STATES = 8192;
 
@@ -33,12 +33,13 @@ final class RpcResults implements ResultSource {
   private final String oid;
   private final long expiresMs;
   private final Waiters waiters = new Waiters();
-  private final Map<String, Map<String, Object>> latest = new LinkedHashMap<>(256, 0.75f, true) {
-    @Override
-    protected boolean removeEldestEntry(Map.Entry<String, Map<String, Object>> eldest) {
-      return size() > KEPT_STATES;
-    }
-  };
+  private final Map<String, Map<String, Object>> latest =
+      new LinkedHashMap<>(256, 0.75f, true) {
+        @Override
+        protected boolean removeEldestEntry(Map.Entry<String, Map<String, Object>> eldest) {
+          return size() > KEPT_STATES;
+        }
+      };
 
   RpcResults(Transport transport, String brokerUrl, String oid, long resultExpiresSeconds) {
     this.transport = transport;
@@ -107,7 +108,8 @@ final class RpcResults implements ResultSource {
 
   @Override
   public Future<Void> setChordSize(String groupId, int size) {
-    return Future.failedFuture(new UnsupportedOperationException("The \"rpc\" result backend does not support chords!"));
+    return Future.failedFuture(
+        new UnsupportedOperationException("The \"rpc\" result backend does not support chords!"));
   }
 
   @Override

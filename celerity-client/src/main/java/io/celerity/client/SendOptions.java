@@ -1,7 +1,6 @@
 package io.celerity.client;
 
 import io.celerity.canvas.Signature;
-
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -105,7 +104,9 @@ public final class SendOptions {
 
   /** Whole seconds go on the wire as integers, as {@code time_limit=60} does from Python. */
   private static Object number(double seconds) {
-    return seconds == Math.rint(seconds) && Math.abs(seconds) < 1e15 ? (Object) (long) seconds : seconds;
+    return seconds == Math.rint(seconds) && Math.abs(seconds) < 1e15
+        ? (Object) (long) seconds
+        : seconds;
   }
 
   /** The name to show in logs and monitors ({@code shadow}). */

@@ -5,9 +5,9 @@ import java.util.Map;
 
 /**
  * The task failed (or was revoked): what {@code AsyncResult.get()} re-raises in Python, as a Java
- * exception carrying Celery's encoding of the task's exception ({@code exc_type}, {@code exc_module},
- * {@code exc_message}) and the worker's traceback text. The message is {@code Type: message}, as
- * Python prints it.
+ * exception carrying Celery's encoding of the task's exception ({@code exc_type}, {@code
+ * exc_module}, {@code exc_message}) and the worker's traceback text. The message is {@code Type:
+ * message}, as Python prints it.
  */
 public class TaskFailedException extends RuntimeException {
 
@@ -18,14 +18,22 @@ public class TaskFailedException extends RuntimeException {
   private final List<Object> excMessage;
   private final String traceback;
 
-  public TaskFailedException(String taskId, String state, String excType, String excModule, List<Object> excMessage,
-                             String traceback) {
+  public TaskFailedException(
+      String taskId,
+      String state,
+      String excType,
+      String excModule,
+      List<Object> excMessage,
+      String traceback) {
     super(excType + ": " + text(excMessage));
     this.taskId = taskId;
     this.state = state;
     this.excType = excType;
     this.excModule = excModule;
-    this.excMessage = excMessage == null ? List.of() : java.util.Collections.unmodifiableList(new java.util.ArrayList<>(excMessage));
+    this.excMessage =
+        excMessage == null
+            ? List.of()
+            : java.util.Collections.unmodifiableList(new java.util.ArrayList<>(excMessage));
     this.traceback = traceback;
   }
 
@@ -46,12 +54,19 @@ public class TaskFailedException extends RuntimeException {
     String tb = traceback == null ? null : traceback.toString();
     if (result instanceof Map<?, ?> m && m.get("exc_type") != null) {
       Object msg = m.get("exc_message");
-      List<Object> args = msg instanceof List<?> l ? (List<Object>) l : msg == null ? List.of() : List.of(msg);
+      List<Object> args =
+          msg instanceof List<?> l ? (List<Object>) l : msg == null ? List.of() : List.of(msg);
       Object module = m.get("exc_module");
-      return new TaskFailedException(taskId, state, m.get("exc_type").toString(), module == null ? null : module.toString(),
-        args, tb);
+      return new TaskFailedException(
+          taskId,
+          state,
+          m.get("exc_type").toString(),
+          module == null ? null : module.toString(),
+          args,
+          tb);
     }
-    return new TaskFailedException(taskId, state, "Exception", "builtins", result == null ? List.of() : List.of(result), tb);
+    return new TaskFailedException(
+        taskId, state, "Exception", "builtins", result == null ? List.of() : List.of(result), tb);
   }
 
   public String taskId() {

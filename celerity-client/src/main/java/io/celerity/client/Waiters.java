@@ -1,7 +1,6 @@
 package io.celerity.client;
 
 import io.vertx.core.Promise;
-
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;

@@ -12,7 +12,8 @@ import java.util.function.UnaryOperator;
  * environment and the flags, {@link WorkerOptions#toJson()}, the CLI's options and the table in
  * docs/configuration.md are all derived from these declarations.
  *
- * <p>Declared with the fluent methods below, which only {@link Settings} calls while it builds the table.
+ * <p>Declared with the fluent methods below, which only {@link Settings} calls while it builds the
+ * table.
  */
 public final class Setting<T> {
 
@@ -45,7 +46,10 @@ public final class Setting<T> {
     return this;
   }
 
-  /** Flags taking no value that set {@code value}: {@code -E} sets true, {@code --without-examples} false. */
+  /**
+   * Flags taking no value that set {@code value}: {@code -E} sets true, {@code --without-examples}
+   * false.
+   */
   Setting<T> switchFlag(T value, String... names) {
     switchValue = value;
     return flag(names);
@@ -75,7 +79,10 @@ public final class Setting<T> {
     return this;
   }
 
-  /** Read but never echoed by {@link WorkerOptions#toJson()} (so {@code inspect conf} never shows it). */
+  /**
+   * Read but never echoed by {@link WorkerOptions#toJson()} (so {@code inspect conf} never shows
+   * it).
+   */
   Setting<T> hidden() {
     shown = false;
     return this;
@@ -160,8 +167,14 @@ public final class Setting<T> {
     if (v != null && choices != null) {
       String given = v.toString();
       // the choice as declared: "THREADS" is the pool "threads"
-      v = (T) choices.stream().filter(c -> c.equalsIgnoreCase(given)).findFirst()
-        .orElseThrow(() -> new SettingType.Mismatch("must be one of " + String.join(", ", choices)));
+      v =
+          (T)
+              choices.stream()
+                  .filter(c -> c.equalsIgnoreCase(given))
+                  .findFirst()
+                  .orElseThrow(
+                      () ->
+                          new SettingType.Mismatch("must be one of " + String.join(", ", choices)));
     }
     if (v != null && check != null && !check.test(v)) {
       throw new SettingType.Mismatch("must " + checkMessage);

@@ -3,7 +3,6 @@ package io.celerity.config;
 import io.vertx.core.json.DecodeException;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
-
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
@@ -12,13 +11,17 @@ import java.util.function.Function;
 
 /**
  * How a setting's value is read from JSON (worker.json, a deployment's config) and from text (a
- * {@code CELERITY_*} variable, a command-line flag), and written back as JSON ({@code inspect conf}).
- * Readers are strict: a value of another type is refused with {@link #expected()}, never coerced.
+ * {@code CELERITY_*} variable, a command-line flag), and written back as JSON ({@code inspect
+ * conf}). Readers are strict: a value of another type is refused with {@link #expected()}, never
+ * coerced.
  *
  * @param expected what a value must be, for error messages ("a whole number")
  */
-public record SettingType<T>(String expected, Function<Object, T> json, Function<String, T> text,
-                             Function<T, Object> toJson) {
+public record SettingType<T>(
+    String expected,
+    Function<Object, T> json,
+    Function<String, T> text,
+    Function<T, Object> toJson) {
 
   /** Thrown by the readers; {@link Settings} adds the key and the source. */
   static final class Mismatch extends RuntimeException {
@@ -27,33 +30,56 @@ public record SettingType<T>(String expected, Function<Object, T> json, Function
     }
   }
 
-  public static final SettingType<String> TEXT = new SettingType<>("text",
-    v -> v instanceof String s ? s : mismatch(), s -> s, s -> s);
+  public static final SettingType<String> TEXT =
+      new SettingType<>("text", v -> v instanceof String s ? s : mismatch(), s -> s, s -> s);
 
-  public static final SettingType<Boolean> BOOLEAN = new SettingType<>("true or false",
-    v -> v instanceof Boolean b ? b : mismatch(), SettingType::bool, b -> b);
+  public static final SettingType<Boolean> BOOLEAN =
+      new SettingType<>(
+          "true or false", v -> v instanceof Boolean b ? b : mismatch(), SettingType::bool, b -> b);
 
-  public static final SettingType<Integer> INT = new SettingType<>("a whole number",
-    v -> Math.toIntExact(wholeNumber(v)), s -> Math.toIntExact(whole(s)), i -> i);
+  public static final SettingType<Integer> INT =
+      new SettingType<>(
+          "a whole number",
+          v -> Math.toIntExact(wholeNumber(v)),
+          s -> Math.toIntExact(whole(s)),
+          i -> i);
 
-  public static final SettingType<Long> LONG = new SettingType<>("a whole number",
-    SettingType::wholeNumber, SettingType::whole, l -> l);
+  public static final SettingType<Long> LONG =
+      new SettingType<>("a whole number", SettingType::wholeNumber, SettingType::whole, l -> l);
 
-  public static final SettingType<Double> NUMBER = new SettingType<>("a number",
-    v -> v instanceof Number n ? n.doubleValue() : mismatch(), SettingType::decimal, d -> d);
+  public static final SettingType<Double> NUMBER =
+      new SettingType<>(
+          "a number",
+          v -> v instanceof Number n ? n.doubleValue() : mismatch(),
+          SettingType::decimal,
+          d -> d);
 
   /** A JSON list, or comma-separated text. */
-  public static final SettingType<List<String>> LIST = new SettingType<>("a list (JSON array or comma-separated text)",
-    v -> v instanceof String s ? commaSeparated(s) : items(v), SettingType::commaSeparated, JsonArray::new);
+  public static final SettingType<List<String>> LIST =
+      new SettingType<>(
+          "a list (JSON array or comma-separated text)",
+          v -> v instanceof String s ? commaSeparated(s) : items(v),
+          SettingType::commaSeparated,
+          JsonArray::new);
 
   /** A command line: a JSON list, or text split on white space. */
-  public static final SettingType<List<String>> WORDS = new SettingType<>("a command (JSON array or text)",
-    v -> v instanceof String s ? words(s) : items(v), SettingType::words, JsonArray::new);
+  public static final SettingType<List<String>> WORDS =
+      new SettingType<>(
+          "a command (JSON array or text)",
+          v -> v instanceof String s ? words(s) : items(v),
+          SettingType::words,
+          JsonArray::new);
 
   /** A JSON object; from the environment, JSON text. */
-  public static final SettingType<JsonObject> OBJECT = new SettingType<>("a JSON object",
-    v -> v instanceof JsonObject o ? o.copy() : v instanceof Map<?, ?> m ? new JsonObject(copy(m)) : mismatch(),
-    SettingType::object, JsonObject::copy);
+  public static final SettingType<JsonObject> OBJECT =
+      new SettingType<>(
+          "a JSON object",
+          v ->
+              v instanceof JsonObject o
+                  ? o.copy()
+                  : v instanceof Map<?, ?> m ? new JsonObject(copy(m)) : mismatch(),
+          SettingType::object,
+          JsonObject::copy);
 
   /** Reads a JSON value; null stays null (unset). */
   T fromJson(Object v) {
@@ -99,7 +125,9 @@ public record SettingType<T>(String expected, Function<Object, T> json, Function
     if (v instanceof Integer || v instanceof Long || v instanceof Short || v instanceof Byte) {
       return ((Number) v).longValue();
     }
-    if (v instanceof Number n && n.doubleValue() == Math.rint(n.doubleValue()) && !Double.isInfinite(n.doubleValue())) {
+    if (v instanceof Number n
+        && n.doubleValue() == Math.rint(n.doubleValue())
+        && !Double.isInfinite(n.doubleValue())) {
       return n.longValue();
     }
     if (v instanceof String s) {

@@ -8,17 +8,19 @@ import java.util.regex.Pattern;
 /** URL helpers for logs and reports. */
 public final class Urls {
 
-  private Urls() {
-  }
+  private Urls() {}
 
-  /** Where a URL starts: any scheme, known or not ({@code amqqp://} is redacted as well as {@code amqp://}). */
+  /**
+   * Where a URL starts: any scheme, known or not ({@code amqqp://} is redacted as well as {@code
+   * amqp://}).
+   */
   private static final Pattern SCHEME = Pattern.compile("[A-Za-z][A-Za-z0-9+.-]*://");
 
   /**
-   * The one redaction of the worker: every URL in {@code text} (a URL, a list such as
-   * {@code sentinel://:pw@h1;sentinel://:pw@h2}, or a log line or error message that names URLs)
-   * with its password replaced by {@code **}, as Celery prints broker URLs. A URL runs to the next
-   * white space or the next {@code ;scheme://}; its password runs from the first {@code :} after the
+   * The one redaction of the worker: every URL in {@code text} (a URL, a list such as {@code
+   * sentinel://:pw@h1;sentinel://:pw@h2}, or a log line or error message that names URLs) with its
+   * password replaced by {@code **}, as Celery prints broker URLs. A URL runs to the next white
+   * space or the next {@code ;scheme://}; its password runs from the first {@code :} after the
    * scheme to the <em>last</em> {@code @}, so passwords holding {@code @}, {@code /} or {@code %2F}
    * are hidden whole (an {@code @} later in the path hides more, never less).
    */
@@ -42,7 +44,9 @@ public final class Urls {
       while (end < text.length() && !Character.isWhitespace(text.charAt(end))) {
         end++;
       }
-      if (i + 1 < starts.size() && starts.get(i + 1) < end && text.charAt(starts.get(i + 1) - 1) == ';') {
+      if (i + 1 < starts.size()
+          && starts.get(i + 1) < end
+          && text.charAt(starts.get(i + 1) - 1) == ';') {
         end = starts.get(i + 1) - 1;
       }
       int userinfo = text.indexOf("://", start) + 3;
@@ -56,13 +60,19 @@ public final class Urls {
     return out.append(text, copied, text.length()).toString();
   }
 
-  /** The scheme of a URL such as {@code memory://} that {@link java.net.URI} would refuse; null if none. */
+  /**
+   * The scheme of a URL such as {@code memory://} that {@link java.net.URI} would refuse; null if
+   * none.
+   */
   public static String scheme(String url) {
     int i = url == null ? -1 : url.indexOf("://");
     return i <= 0 ? null : url.substring(0, i);
   }
 
-  /** The part after {@code scheme://} up to the next slash, e.g. the name of a {@code memory://name} broker. */
+  /**
+   * The part after {@code scheme://} up to the next slash, e.g. the name of a {@code memory://name}
+   * broker.
+   */
   public static String authority(String url) {
     int i = url.indexOf("://");
     String rest = i < 0 ? url : url.substring(i + 3);
@@ -72,6 +82,9 @@ public final class Urls {
 
   /** True for addresses only this machine reaches. */
   public static boolean isLoopback(String host) {
-    return host.equals("localhost") || host.equals("::1") || host.equals("[::1]") || host.startsWith("127.");
+    return host.equals("localhost")
+        || host.equals("::1")
+        || host.equals("[::1]")
+        || host.startsWith("127.");
   }
 }

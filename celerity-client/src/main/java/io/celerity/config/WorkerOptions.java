@@ -1,7 +1,6 @@
 package io.celerity.config;
 
 import io.vertx.core.json.JsonObject;
-
 import java.net.InetAddress;
 import java.net.UnknownHostException;
 import java.util.HashMap;
@@ -10,8 +9,8 @@ import java.util.Map;
 
 /**
  * Worker configuration: the values of the {@link Settings} (declared there once, with their keys,
- * types, flags and documentation), with typed getters for the code that reads them. The JSON form is
- * what {@code conf/worker.json}, {@code CELERITY_*} variables and CLI flags fill in.
+ * types, flags and documentation), with typed getters for the code that reads them. The JSON form
+ * is what {@code conf/worker.json}, {@code CELERITY_*} variables and CLI flags fill in.
  */
 public class WorkerOptions {
 
@@ -29,13 +28,17 @@ public class WorkerOptions {
   public static final int DEFAULT_CHILD_ASYNC_CONCURRENCY = 100;
   public static final double DEFAULT_ASYNC_BLOCKED_THRESHOLD = 1.0;
   public static final String DEFAULT_LOG_FORMAT = "text";
+
   /** Shortest {@code http_token} accepted. */
   public static final int MIN_HTTP_TOKEN_LENGTH = 16;
+
   public static final double DEFAULT_SHUTDOWN_TIMEOUT = 60;
   public static final double DEFAULT_HEARTBEAT_INTERVAL = 2.0;
   public static final long DEFAULT_RECONNECT_MAX_DELAY_MS = 10_000;
+
   /** {@code -P process}: children run the tasks; no child command means Java children. */
   public static final List<String> POOLS = List.of("threads", "solo", "virtual", "process");
+
   public static final int DEFAULT_MAX_TASKS_PER_CHILD = 0;
   public static final long DEFAULT_MAX_MEMORY_PER_CHILD = 0;
   public static final double DEFAULT_AUTOSCALE_KEEPALIVE = 30.0;
@@ -46,22 +49,24 @@ public class WorkerOptions {
   public static final String DEFAULT_TASK_DEFAULT_QUEUE = "celery";
   public static final long DEFAULT_RESULT_BACKEND_BASE_SLEEP_BETWEEN_RETRIES_MS = 10;
   public static final long DEFAULT_RESULT_BACKEND_MAX_SLEEP_BETWEEN_RETRIES_MS = 10_000;
+
   /** Celery's {@code -l} choices, and logback's WARN and TRACE. */
-  public static final List<String> LOGLEVELS = List.of("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL", "FATAL", "WARN",
-    "TRACE");
-  public static final List<String> DEFAULT_CHILD_JVM_OPTIONS = List.of("-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1",
-    "-Xshare:auto");
+  public static final List<String> LOGLEVELS =
+      List.of("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL", "FATAL", "WARN", "TRACE");
+
+  public static final List<String> DEFAULT_CHILD_JVM_OPTIONS =
+      List.of("-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1", "-Xshare:auto");
 
   /** The values given; a setting not in here has its default. */
   private final Map<Setting<?>, Object> values = new HashMap<>();
+
   private String nodename;
 
-  public WorkerOptions() {
-  }
+  public WorkerOptions() {}
 
   /**
-   * Settings from JSON (a deployment's config, or what {@link ConfigLoader} merged). Unknown keys and
-   * values of the wrong type are refused with a {@link SettingException} naming the key.
+   * Settings from JSON (a deployment's config, or what {@link ConfigLoader} merged). Unknown keys
+   * and values of the wrong type are refused with a {@link SettingException} naming the key.
    */
   public WorkerOptions(JsonObject json) {
     values.putAll(Settings.read(json, null));
@@ -78,13 +83,17 @@ public class WorkerOptions {
     if (value == null) {
       values.remove(s);
     } else {
-      Settings.read(new JsonObject().put(s.key(), s.type().write(value)), null).forEach(values::put);
+      Settings.read(new JsonObject().put(s.key(), s.type().write(value)), null)
+          .forEach(values::put);
     }
     nodename = null;
     return this;
   }
 
-  /** Every shown setting under its key ({@code inspect conf}, {@link ConfigLoader}'s defaults); the node name resolved. */
+  /**
+   * Every shown setting under its key ({@code inspect conf}, {@link ConfigLoader}'s defaults); the
+   * node name resolved.
+   */
   public JsonObject toJson() {
     JsonObject j = new JsonObject();
     for (Setting<?> s : Settings.all()) {
@@ -103,7 +112,8 @@ public class WorkerOptions {
   public static String defaultHostname() {
     String h = defaultHostname;
     if (h == null) {
-      // resolved once per JVM: it can take a DNS round trip, and inspect conf builds default options on an event loop
+      // resolved once per JVM: it can take a DNS round trip, and inspect conf builds default
+      // options on an event loop
       try {
         h = "celery@" + InetAddress.getLocalHost().getHostName();
       } catch (UnknownHostException e) {
@@ -161,7 +171,8 @@ public class WorkerOptions {
     if (hostname == null || hostname.isBlank()) {
       return "celery@" + host;
     }
-    // Celery's default_nodename: a name without '@' is the host part, the name defaults to "celery".
+    // Celery's default_nodename: a name without '@' is the host part, the name defaults to
+    // "celery".
     int at = hostname.indexOf('@');
     String name = at < 0 ? "celery" : hostname.substring(0, at);
     String h = at < 0 ? hostname : hostname.substring(at + 1);
@@ -182,7 +193,8 @@ public class WorkerOptions {
 
   /** Prefetch count as Celery computes it: concurrency x multiplier, 0 meaning unlimited. */
   public int getPrefetchCount() {
-    // --disable-prefetch: never more unacked than slots (the consumer also pauses while all are busy)
+    // --disable-prefetch: never more unacked than slots (the consumer also pauses while all are
+    // busy)
     return getConcurrency() * (isDisablePrefetch() ? 1 : getPrefetchMultiplier());
   }
 
@@ -273,19 +285,23 @@ public class WorkerOptions {
   }
 
   /**
-   * Bearer token of the HTTP bridge ({@code http_token}, {@code CELERITY_HTTP_TOKEN}), or null.
-   * A hidden setting: {@link #toJson()}, hence {@code inspect conf}, never shows it.
+   * Bearer token of the HTTP bridge ({@code http_token}, {@code CELERITY_HTTP_TOKEN}), or null. A
+   * hidden setting: {@link #toJson()}, hence {@code inspect conf}, never shows it.
    */
   /**
-   * {@code http_require_token_for_reads}: whether reads on the HTTP bridge (results, inspect, metrics,
-   * dashboard) need the token too; by default on when {@code http_host} is beyond loopback.
+   * {@code http_require_token_for_reads}: whether reads on the HTTP bridge (results, inspect,
+   * metrics, dashboard) need the token too; by default on when {@code http_host} is beyond
+   * loopback.
    */
   public boolean isHttpRequireTokenForReads() {
     Boolean set = get(Settings.HTTP_REQUIRE_TOKEN_FOR_READS);
     return set != null ? set : !Urls.isLoopback(getHttpHost());
   }
 
-  /** {@code http_allowed_hosts}: Host names the bridge answers besides IP literals, localhost and http_host. */
+  /**
+   * {@code http_allowed_hosts}: Host names the bridge answers besides IP literals, localhost and
+   * http_host.
+   */
   public List<String> getHttpAllowedHosts() {
     return get(Settings.HTTP_ALLOWED_HOSTS);
   }
@@ -295,7 +311,10 @@ public class WorkerOptions {
     return get(Settings.HTTP_CORS_ORIGINS);
   }
 
-  /** Whether the bridge's event monitor (dashboard, Flower API task history) listens to {@code celeryev}. */
+  /**
+   * Whether the bridge's event monitor (dashboard, Flower API task history) listens to {@code
+   * celeryev}.
+   */
   public boolean isMonitorEvents() {
     return get(Settings.MONITOR_EVENTS);
   }
@@ -305,19 +324,27 @@ public class WorkerOptions {
     return get(Settings.MONITOR_MAX_TASKS);
   }
 
-  /** {@code text} (Celery's log lines) or {@code json} (one JSON object per line, with the task's MDC). */
+  /**
+   * {@code text} (Celery's log lines) or {@code json} (one JSON object per line, with the task's
+   * MDC).
+   */
   public String getLogFormat() {
     return get(Settings.LOG_FORMAT);
   }
 
   /**
-   * RabbitMQ queue declarations ({@code task_default_queue_type}, {@code worker_detect_quorum_queues},
-   * {@code queue_arguments}), native delayed delivery and {@code broker_failover_strategy}.
+   * RabbitMQ queue declarations ({@code task_default_queue_type}, {@code
+   * worker_detect_quorum_queues}, {@code queue_arguments}), native delayed delivery and {@code
+   * broker_failover_strategy}.
    */
   public io.celerity.transport.QueueTopology getQueueTopology() {
-    return new io.celerity.transport.QueueTopology(get(Settings.TASK_DEFAULT_QUEUE_TYPE),
-      get(Settings.DETECT_QUORUM_QUEUES), get(Settings.QUEUE_ARGUMENTS).getMap(), get(Settings.NATIVE_DELAYED_DELIVERY),
-      get(Settings.NATIVE_DELAYED_DELIVERY_QUEUE_TYPE), get(Settings.BROKER_FAILOVER_STRATEGY));
+    return new io.celerity.transport.QueueTopology(
+        get(Settings.TASK_DEFAULT_QUEUE_TYPE),
+        get(Settings.DETECT_QUORUM_QUEUES),
+        get(Settings.QUEUE_ARGUMENTS).getMap(),
+        get(Settings.NATIVE_DELAYED_DELIVERY),
+        get(Settings.NATIVE_DELAYED_DELIVERY_QUEUE_TYPE),
+        get(Settings.BROKER_FAILOVER_STRATEGY));
   }
 
   /** {@code async_concurrency}: async Java tasks (returning a future) in flight at once. */
@@ -325,26 +352,35 @@ public class WorkerOptions {
     return get(Settings.ASYNC_CONCURRENCY);
   }
 
-  /** {@code child_async_concurrency}: Python {@code async def} tasks in flight at once per child of {@code -P process}. */
+  /**
+   * {@code child_async_concurrency}: Python {@code async def} tasks in flight at once per child of
+   * {@code -P process}.
+   */
   public int getChildAsyncConcurrency() {
     return get(Settings.CHILD_ASYNC_CONCURRENCY);
   }
 
-  /** {@code async_blocked_threshold}: seconds an event loop running async tasks may go unanswered before it is reported. */
+  /**
+   * {@code async_blocked_threshold}: seconds an event loop running async tasks may go unanswered
+   * before it is reported.
+   */
   public double getAsyncBlockedThreshold() {
     return get(Settings.ASYNC_BLOCKED_THRESHOLD);
   }
 
   /**
-   * Messages prefetched beyond {@link #getPrefetchCount()} when async tasks are registered: enough to
-   * fill the async slots (the Java ones, or the children's coroutines), which are not pool slots.
+   * Messages prefetched beyond {@link #getPrefetchCount()} when async tasks are registered: enough
+   * to fill the async slots (the Java ones, or the children's coroutines), which are not pool
+   * slots.
    */
   public int getAsyncPrefetch(boolean asyncTasks) {
     if (!asyncTasks || isDisablePrefetch()) {
       return 0;
     }
-    int children = getPool().equals("process") && !getChildCommand().isEmpty()
-      ? getConcurrency() * getChildAsyncConcurrency() : 0;
+    int children =
+        getPool().equals("process") && !getChildCommand().isEmpty()
+            ? getConcurrency() * getChildAsyncConcurrency()
+            : 0;
     return Math.max(getAsyncConcurrency(), children);
   }
 
@@ -374,12 +410,18 @@ public class WorkerOptions {
     return get(Settings.RECONNECT_MAX_DELAY_MS);
   }
 
-  /** Celery's {@code broker_connection_retry_on_startup}: keep trying when the broker is down at start-up. */
+  /**
+   * Celery's {@code broker_connection_retry_on_startup}: keep trying when the broker is down at
+   * start-up.
+   */
   public boolean isBrokerConnectionRetryOnStartup() {
     return get(Settings.BROKER_CONNECTION_RETRY_ON_STARTUP);
   }
 
-  /** Celery's {@code broker_connection_max_retries}: start-up retries before giving up (0 = no limit). */
+  /**
+   * Celery's {@code broker_connection_max_retries}: start-up retries before giving up (0 = no
+   * limit).
+   */
   public int getBrokerConnectionMaxRetries() {
     return get(Settings.BROKER_CONNECTION_MAX_RETRIES);
   }
@@ -389,9 +431,12 @@ public class WorkerOptions {
    * {@code result_backend_*} retry settings (Celery's names and defaults).
    */
   public io.celerity.backend.WriteRetryPolicy getResultWriteRetryPolicy() {
-    return io.celerity.backend.WriteRetryPolicy.from(get(Settings.RESULT_BACKEND_TRANSPORT_OPTIONS),
-      get(Settings.RESULT_BACKEND_ALWAYS_RETRY), get(Settings.RESULT_BACKEND_MAX_RETRIES),
-      get(Settings.RESULT_BACKEND_BASE_SLEEP_BETWEEN_RETRIES_MS), get(Settings.RESULT_BACKEND_MAX_SLEEP_BETWEEN_RETRIES_MS));
+    return io.celerity.backend.WriteRetryPolicy.from(
+        get(Settings.RESULT_BACKEND_TRANSPORT_OPTIONS),
+        get(Settings.RESULT_BACKEND_ALWAYS_RETRY),
+        get(Settings.RESULT_BACKEND_MAX_RETRIES),
+        get(Settings.RESULT_BACKEND_BASE_SLEEP_BETWEEN_RETRIES_MS),
+        get(Settings.RESULT_BACKEND_MAX_SLEEP_BETWEEN_RETRIES_MS));
   }
 
   /**
@@ -408,7 +453,10 @@ public class WorkerOptions {
     return get(Settings.BROKER_TRANSPORT_OPTIONS).copy();
   }
 
-  /** The command that starts a child of {@code -P process}; empty = a Java child running the worker's tasks. */
+  /**
+   * The command that starts a child of {@code -P process}; empty = a Java child running the
+   * worker's tasks.
+   */
   public List<String> getChildCommand() {
     return get(Settings.CHILD_COMMAND);
   }
@@ -444,7 +492,9 @@ public class WorkerOptions {
     return get(Settings.CHILD_START_TIMEOUT);
   }
 
-  /** Largest body, in bytes, a compressed message may inflate to; larger ones are acked and dropped. */
+  /**
+   * Largest body, in bytes, a compressed message may inflate to; larger ones are acked and dropped.
+   */
   public long getMaxDecompressedBody() {
     return get(Settings.MAX_DECOMPRESSED_BODY);
   }

@@ -1,7 +1,6 @@
 package io.celerity.protocol;
 
 import io.celerity.task.TaskError;
-
 import java.io.PrintWriter;
 import java.io.StringWriter;
 import java.util.ArrayList;
@@ -11,13 +10,14 @@ import java.util.Map;
 import java.util.NoSuchElementException;
 
 /**
- * An exception in Celery's JSON encoding: {@code {"exc_type", "exc_message": [args], "exc_module"}}.
- * Java exceptions are reported under the Python type a Python caller would expect where one fits,
- * otherwise under their Java names (Celery's client then synthesises a class of that name).
+ * An exception in Celery's JSON encoding: {@code {"exc_type", "exc_message": [args],
+ * "exc_module"}}. Java exceptions are reported under the Python type a Python caller would expect
+ * where one fits, otherwise under their Java names (Celery's client then synthesises a class of
+ * that name).
  *
- * @param type      {@code exc_type}
- * @param module    {@code exc_module}
- * @param args      {@code exc_message}, the exception's arguments
+ * @param type {@code exc_type}
+ * @param module {@code exc_module}
+ * @param args {@code exc_message}, the exception's arguments
  * @param traceback free-text traceback, or null
  */
 public record ExceptionInfo(String type, String module, List<Object> args, String traceback) {
@@ -35,7 +35,10 @@ public record ExceptionInfo(String type, String module, List<Object> args, Strin
   }
 
   public static ExceptionInfo timeLimitExceeded(double seconds) {
-    return of(BILLIARD_EXCEPTIONS, "TimeLimitExceeded", seconds == Math.rint(seconds) ? (Object) (long) seconds : seconds);
+    return of(
+        BILLIARD_EXCEPTIONS,
+        "TimeLimitExceeded",
+        seconds == Math.rint(seconds) ? (Object) (long) seconds : seconds);
   }
 
   public static ExceptionInfo softTimeLimitExceeded() {
@@ -50,7 +53,10 @@ public record ExceptionInfo(String type, String module, List<Object> args, Strin
     return of(CELERY_EXCEPTIONS, "TaskRevokedError", reason);
   }
 
-  /** Maps a Java throwable raised by a task to its Celery encoding, with a Java stack trace as traceback. */
+  /**
+   * Maps a Java throwable raised by a task to its Celery encoding, with a Java stack trace as
+   * traceback.
+   */
   public static ExceptionInfo from(Throwable t) {
     String traceback = traceback(t);
     if (t instanceof TaskError te) {
@@ -67,7 +73,8 @@ public record ExceptionInfo(String type, String module, List<Object> args, Strin
     }
     Class<?> c = t.getClass();
     String module = c.getPackageName();
-    String type = c.getName().substring(module.isEmpty() ? 0 : module.length() + 1).replace('$', '.');
+    String type =
+        c.getName().substring(module.isEmpty() ? 0 : module.length() + 1).replace('$', '.');
     return new ExceptionInfo(type, module.isEmpty() ? null : module, args, traceback);
   }
 
@@ -76,8 +83,10 @@ public record ExceptionInfo(String type, String module, List<Object> args, Strin
       return "ValueError";
     }
     if (t instanceof ArithmeticException) {
-      return "ZeroDivisionError".equals(t.getMessage()) || String.valueOf(t.getMessage()).contains("by zero")
-        ? "ZeroDivisionError" : "ArithmeticError";
+      return "ZeroDivisionError".equals(t.getMessage())
+              || String.valueOf(t.getMessage()).contains("by zero")
+          ? "ZeroDivisionError"
+          : "ArithmeticError";
     }
     if (t instanceof ClassCastException) {
       return "TypeError";
@@ -129,7 +138,10 @@ public record ExceptionInfo(String type, String module, List<Object> args, Strin
         sb.append(", ");
       }
       Object a = args.get(i);
-      sb.append(a instanceof String s ? "'" + s.replace("'", "\\'") + "'" : PyRepr.of(a)); // True, None, [..] as Python
+      sb.append(
+          a instanceof String s
+              ? "'" + s.replace("'", "\\'") + "'"
+              : PyRepr.of(a)); // True, None, [..] as Python
     }
     return sb.append(')').toString();
   }

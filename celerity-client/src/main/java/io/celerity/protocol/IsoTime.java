@@ -16,15 +16,16 @@ public final class IsoTime {
 
   /** Python's {@code datetime.min} and {@code datetime.max}. */
   private static final Instant MIN = Instant.parse("0001-01-01T00:00:00Z");
-  private static final Instant MAX = Instant.parse("9999-12-31T23:59:59.999999Z");
-  private static final DateTimeFormatter NAIVE_MICROS = DateTimeFormatter.ofPattern("yyyy-MM-dd'T'HH:mm:ss.SSSSSS");
 
-  private IsoTime() {
-  }
+  private static final Instant MAX = Instant.parse("9999-12-31T23:59:59.999999Z");
+  private static final DateTimeFormatter NAIVE_MICROS =
+      DateTimeFormatter.ofPattern("yyyy-MM-dd'T'HH:mm:ss.SSSSSS");
+
+  private IsoTime() {}
 
   /**
-   * Parses an {@code eta}/{@code expires} value. A value without an offset is taken as UTC (Celery's
-   * default {@code timezone}).
+   * Parses an {@code eta}/{@code expires} value. A value without an offset is taken as UTC
+   * (Celery's default {@code timezone}).
    *
    * @throws IllegalArgumentException when the text is not an ISO-8601 date-time
    */
@@ -50,7 +51,6 @@ public final class IsoTime {
     return t;
   }
 
-
   private static boolean hasOffset(String s) {
     int t = s.indexOf('T');
     if (t < 0) {
@@ -62,10 +62,13 @@ public final class IsoTime {
 
   /** Naive UTC with six fractional digits, as Celery's {@code date_done}. */
   public static String naiveUtc(Instant instant) {
-    return NAIVE_MICROS.format(LocalDateTime.ofInstant(instant.truncatedTo(ChronoUnit.MICROS), ZoneOffset.UTC));
+    return NAIVE_MICROS.format(
+        LocalDateTime.ofInstant(instant.truncatedTo(ChronoUnit.MICROS), ZoneOffset.UTC));
   }
 
-  /** UTC with six fractional digits and an explicit {@code +00:00}, for {@code eta}/{@code expires}. */
+  /**
+   * UTC with six fractional digits and an explicit {@code +00:00}, for {@code eta}/{@code expires}.
+   */
   public static String utc(Instant instant) {
     return naiveUtc(instant) + "+00:00";
   }

@@ -1,7 +1,6 @@
 package io.celerity.protocol;
 
 import io.celerity.types.Delivery;
-
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.InputStream;
@@ -26,12 +25,26 @@ public final class MessageDecoder {
   /** Celery's default {@code accept_content}: JSON only. */
   public static final Set<String> DEFAULT_ACCEPT = Set.of("application/json");
 
-  private static final List<String> V1_HEADER_KEYS = List.of(
-    "lang", "task", "id", "root_id", "parent_id", "meth", "shadow", "eta", "expires", "retries",
-    "timelimit", "argsrepr", "kwargsrepr", "origin");
+  private static final List<String> V1_HEADER_KEYS =
+      List.of(
+          "lang",
+          "task",
+          "id",
+          "root_id",
+          "parent_id",
+          "meth",
+          "shadow",
+          "eta",
+          "expires",
+          "retries",
+          "timelimit",
+          "argsrepr",
+          "kwargsrepr",
+          "origin");
 
   /** Default bound on a decompressed body: a compression bomb must not take the heap. */
   public static final long DEFAULT_MAX_DECOMPRESSED_BYTES = 64L * 1024 * 1024;
+
   /** Bodies above this size are decoded on a worker thread, not on the consumer's event loop. */
   public static final int HEAVY_BODY_BYTES = 1024 * 1024;
 
@@ -57,12 +70,13 @@ public final class MessageDecoder {
    */
   public static boolean isHeavy(Delivery delivery) {
     return (delivery.headers() != null && delivery.headers().get("compression") != null)
-      || (delivery.body() != null && delivery.body().length > HEAVY_BODY_BYTES);
+        || (delivery.body() != null && delivery.body().length > HEAVY_BODY_BYTES);
   }
 
   /**
    * The same delivery with its body decompressed (bounded) and the {@code compression} header gone,
-   * so that decoding it (again, e.g. when an ETA comes) is cheap. Blocking: call off the event loop.
+   * so that decoding it (again, e.g. when an ETA comes) is cheap. Blocking: call off the event
+   * loop.
    *
    * @throws UndecodableBodyException the body does not decompress or exceeds the bound
    */
@@ -79,23 +93,39 @@ public final class MessageDecoder {
     }
     Map<String, Object> headers = new LinkedHashMap<>(d.headers());
     headers.remove("compression");
-    return new Delivery(body, d.contentType(), d.contentEncoding(), headers, d.correlationId(), d.replyTo(),
-      d.priority(), d.exchange(), d.routingKey(), d.queue(), d.redelivered(), d.deliveryTag(), d.generation());
+    return new Delivery(
+        body,
+        d.contentType(),
+        d.contentEncoding(),
+        headers,
+        d.correlationId(),
+        d.replyTo(),
+        d.priority(),
+        d.exchange(),
+        d.routingKey(),
+        d.queue(),
+        d.redelivered(),
+        d.deliveryTag(),
+        d.generation());
   }
 
   /**
-   * @throws InvalidTaskException     not acceptable or not a task: reject without requeue
+   * @throws InvalidTaskException not acceptable or not a task: reject without requeue
    * @throws UndecodableBodyException body cannot be decoded: ack and drop
    */
-  public TaskMessage decode(Delivery delivery) throws InvalidTaskException, UndecodableBodyException {
-    String contentType = delivery.contentType() == null ? "application/json" : delivery.contentType();
+  public TaskMessage decode(Delivery delivery)
+      throws InvalidTaskException, UndecodableBodyException {
+    String contentType =
+        delivery.contentType() == null ? "application/json" : delivery.contentType();
     if (!accept.contains(contentType)) {
-      throw new InvalidTaskException("content type " + contentType + " is not in the accept list " + accept);
+      throw new InvalidTaskException(
+          "content type " + contentType + " is not in the accept list " + accept);
     }
     Map<String, Object> headers = delivery.headers() == null ? Map.of() : delivery.headers();
     Object body;
     try {
-      body = Json.parse(decompress(delivery.body(), headers.get("compression"), maxDecompressedBytes));
+      body =
+          Json.parse(decompress(delivery.body(), headers.get("compression"), maxDecompressedBytes));
     } catch (IOException | RuntimeException e) {
       throw new UndecodableBodyException("cannot decode message body: " + e.getMessage(), e);
     }
@@ -115,13 +145,16 @@ public final class MessageDecoder {
     String type = compression.toString();
     InputStream in;
     switch (type) {
-      case "application/x-gzip", "zlib", "gzip" -> in = isGzip(body)
-        ? new GZIPInputStream(new java.io.ByteArrayInputStream(body))
-        : new InflaterInputStream(new java.io.ByteArrayInputStream(body));
+      case "application/x-gzip", "zlib", "gzip" ->
+          in =
+              isGzip(body)
+                  ? new GZIPInputStream(new java.io.ByteArrayInputStream(body))
+                  : new InflaterInputStream(new java.io.ByteArrayInputStream(body));
       default -> throw new IOException("unsupported compression " + type);
     }
     try (in) {
-      ByteArrayOutputStream out = new ByteArrayOutputStream((int) Math.min(limit, body.length * 4L));
+      ByteArrayOutputStream out =
+          new ByteArrayOutputStream((int) Math.min(limit, body.length * 4L));
       byte[] buf = new byte[64 * 1024];
       long total = 0;
       int n;
@@ -140,17 +173,20 @@ public final class MessageDecoder {
     return b.length > 2 && (b[0] & 0xff) == 0x1f && (b[1] & 0xff) == 0x8b;
   }
 
-  private TaskMessage fromV2(Map<String, Object> headers, Object body, Delivery d) throws InvalidTaskException {
+  private TaskMessage fromV2(Map<String, Object> headers, Object body, Delivery d)
+      throws InvalidTaskException {
     if (!(body instanceof List<?> parts) || parts.size() < 2) {
       throw new InvalidTaskException("protocol v2 body must be [args, kwargs, embed]");
     }
     List<Object> args = asArgs(parts.get(0));
     Map<String, Object> kwargs = asKwargs(parts.get(1));
-    Map<String, Object> embed = parts.size() > 2 && parts.get(2) instanceof Map<?, ?> m ? cast(m) : Map.of();
+    Map<String, Object> embed =
+        parts.size() > 2 && parts.get(2) instanceof Map<?, ?> m ? cast(m) : Map.of();
     return build(headers, args, kwargs, embed, d);
   }
 
-  private TaskMessage fromV1(Map<String, Object> realHeaders, Map<String, Object> body, Delivery d) throws InvalidTaskException {
+  private TaskMessage fromV1(Map<String, Object> realHeaders, Map<String, Object> body, Delivery d)
+      throws InvalidTaskException {
     Map<String, Object> headers = new HashMap<>();
     for (String key : V1_HEADER_KEYS) {
       if (body.containsKey(key)) {
@@ -172,8 +208,13 @@ public final class MessageDecoder {
     return build(headers, asArgs(body.getOrDefault("args", List.of())), asKwargs(kw), embed, d);
   }
 
-  private static TaskMessage build(Map<String, Object> headers, List<Object> args, Map<String, Object> kwargs,
-                                   Map<String, Object> embed, Delivery d) throws InvalidTaskException {
+  private static TaskMessage build(
+      Map<String, Object> headers,
+      List<Object> args,
+      Map<String, Object> kwargs,
+      Map<String, Object> embed,
+      Delivery d)
+      throws InvalidTaskException {
     Object id = headers.get("id");
     if (id == null) {
       throw new InvalidTaskException("task message without an id");
@@ -186,10 +227,21 @@ public final class MessageDecoder {
     }
     int retries = headers.get("retries") instanceof Number n ? n.intValue() : 0;
     return new TaskMessage(
-      id.toString(), headers.get("task").toString(), args, kwargs, embed, Collections.unmodifiableMap(headers),
-      time(headers, "eta"), time(headers, "expires"), retries, hard, soft,
-      Boolean.TRUE.equals(headers.get("ignore_result")),
-      d.correlationId(), d.replyTo(), d.priority());
+        id.toString(),
+        headers.get("task").toString(),
+        args,
+        kwargs,
+        embed,
+        Collections.unmodifiableMap(headers),
+        time(headers, "eta"),
+        time(headers, "expires"),
+        retries,
+        hard,
+        soft,
+        Boolean.TRUE.equals(headers.get("ignore_result")),
+        d.correlationId(),
+        d.replyTo(),
+        d.priority());
   }
 
   private static Instant time(Map<String, Object> headers, String key) throws InvalidTaskException {

@@ -3,13 +3,15 @@ package io.celerity.protocol;
 import java.util.List;
 import java.util.Map;
 
-/** Python {@code repr()} of JSON values, for {@code argsrepr}/{@code kwargsrepr} and log lines (truncated like Celery's). */
+/**
+ * Python {@code repr()} of JSON values, for {@code argsrepr}/{@code kwargsrepr} and log lines
+ * (truncated like Celery's).
+ */
 public final class PyRepr {
 
   private static final int MAX = 1024;
 
-  private PyRepr() {
-  }
+  private PyRepr() {}
 
   /** A value already rendered by Python ({@code saferepr} in a Python child): printed as it is. */
   public record Repr(String text) {
@@ -49,7 +51,9 @@ public final class PyRepr {
     return sb.length() > MAX ? sb.substring(0, MAX - 3) + "..." : sb.toString();
   }
 
-  /** Python's str repr: single quotes unless the text has ' and no ", control characters escaped. */
+  /**
+   * Python's str repr: single quotes unless the text has ' and no ", control characters escaped.
+   */
   private static void appendString(StringBuilder sb, String s) {
     char quote = s.indexOf('\'') >= 0 && s.indexOf('"') < 0 ? '"' : '\'';
     sb.append(quote);

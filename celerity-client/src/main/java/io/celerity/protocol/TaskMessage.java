@@ -7,40 +7,44 @@ import java.util.Map;
 /**
  * A decoded Celery task message (protocol v2 model; v1 messages are converted on decode).
  *
- * @param id            task id
- * @param task          registered task name
- * @param args          positional arguments
- * @param kwargs        keyword arguments
- * @param embed         {@code callbacks}, {@code errbacks}, {@code chain}, {@code chord} (values may be null)
- * @param headers       every header as received (v1: synthesised), carried through untouched
- * @param eta           not before this instant, or null
- * @param expires       revoke after this instant, or null
- * @param retries       retries done so far
+ * @param id task id
+ * @param task registered task name
+ * @param args positional arguments
+ * @param kwargs keyword arguments
+ * @param embed {@code callbacks}, {@code errbacks}, {@code chain}, {@code chord} (values may be
+ *     null)
+ * @param headers every header as received (v1: synthesised), carried through untouched
+ * @param eta not before this instant, or null
+ * @param expires revoke after this instant, or null
+ * @param retries retries done so far
  * @param hardTimeLimit per-message hard time limit in seconds, or null
  * @param softTimeLimit per-message soft time limit in seconds, or null
- * @param ignoreResult  the caller asked for no stored SUCCESS
+ * @param ignoreResult the caller asked for no stored SUCCESS
  * @param correlationId {@code correlation_id} property
- * @param replyTo       {@code reply_to} property
- * @param priority      {@code priority} property
+ * @param replyTo {@code reply_to} property
+ * @param priority {@code priority} property
  */
 public record TaskMessage(
-  String id,
-  String task,
-  List<Object> args,
-  Map<String, Object> kwargs,
-  Map<String, Object> embed,
-  Map<String, Object> headers,
-  Instant eta,
-  Instant expires,
-  int retries,
-  Double hardTimeLimit,
-  Double softTimeLimit,
-  boolean ignoreResult,
-  String correlationId,
-  String replyTo,
-  Integer priority) {
+    String id,
+    String task,
+    List<Object> args,
+    Map<String, Object> kwargs,
+    Map<String, Object> embed,
+    Map<String, Object> headers,
+    Instant eta,
+    Instant expires,
+    int retries,
+    Double hardTimeLimit,
+    Double softTimeLimit,
+    boolean ignoreResult,
+    String correlationId,
+    String replyTo,
+    Integer priority) {
 
-  /** A message of {@code task} with id {@code id}: no arguments, headers or limits until set by name. */
+  /**
+   * A message of {@code task} with id {@code id}: no arguments, headers or limits until set by
+   * name.
+   */
   public static Builder builder(String id, String task) {
     return new Builder(id, task);
   }
@@ -131,8 +135,22 @@ public record TaskMessage(
     }
 
     public TaskMessage build() {
-      return new TaskMessage(id, task, args, kwargs, embed, headers, eta, expires, retries, hardTimeLimit, softTimeLimit,
-        ignoreResult, correlationId, replyTo, priority);
+      return new TaskMessage(
+          id,
+          task,
+          args,
+          kwargs,
+          embed,
+          headers,
+          eta,
+          expires,
+          retries,
+          hardTimeLimit,
+          softTimeLimit,
+          ignoreResult,
+          correlationId,
+          replyTo,
+          priority);
     }
   }
 

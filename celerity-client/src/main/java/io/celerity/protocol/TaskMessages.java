@@ -1,7 +1,6 @@
 package io.celerity.protocol;
 
 import io.celerity.types.OutgoingMessage;
-
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -16,36 +15,50 @@ import java.util.UUID;
  */
 public final class TaskMessages {
 
-  private TaskMessages() {
-  }
+  private TaskMessages() {}
 
   /** A message for {@code send_task(name, args, kwargs)} to {@code queue}. */
-  public static OutgoingMessage create(String name, List<Object> args, Map<String, Object> kwargs, String queue,
-                                       String origin, Instant eta, Instant expires, String replyTo) {
+  public static OutgoingMessage create(
+      String name,
+      List<Object> args,
+      Map<String, Object> kwargs,
+      String queue,
+      String origin,
+      Instant eta,
+      Instant expires,
+      String replyTo) {
     Map<String, Object> options = new LinkedHashMap<>();
     options.put("queue", queue);
     options.put("eta", eta);
     options.put("expires", expires);
     options.put("reply_to", replyTo);
-    return fromOptions(name, UUID.randomUUID().toString(), args, kwargs, options, null, null, origin, queue);
+    return fromOptions(
+        name, UUID.randomUUID().toString(), args, kwargs, options, null, null, origin, queue);
   }
 
   /**
    * A message for {@code signature.apply_async()}: Celery's execution options mapped onto the wire
-   * as {@code Task.apply_async}/{@code amqp.as_task_v2} do (docs/wire-protocol.md §5.1). Recognised options:
-   * {@code queue}, {@code exchange}, {@code routing_key}, {@code priority}, {@code countdown},
-   * {@code eta}, {@code expires} (seconds, ISO text or {@link Instant}), {@code link}, {@code link_error},
-   * {@code chain}, {@code chord}, {@code group_id}, {@code group_index}, {@code time_limit},
-   * {@code soft_time_limit}, {@code shadow}, {@code headers}, {@code ignore_result}, {@code retries},
-   * {@code reply_to}; others are ignored, as kombu drops them.
+   * as {@code Task.apply_async}/{@code amqp.as_task_v2} do (docs/wire-protocol.md §5.1). Recognised
+   * options: {@code queue}, {@code exchange}, {@code routing_key}, {@code priority}, {@code
+   * countdown}, {@code eta}, {@code expires} (seconds, ISO text or {@link Instant}), {@code link},
+   * {@code link_error}, {@code chain}, {@code chord}, {@code group_id}, {@code group_index}, {@code
+   * time_limit}, {@code soft_time_limit}, {@code shadow}, {@code headers}, {@code ignore_result},
+   * {@code retries}, {@code reply_to}; others are ignored, as kombu drops them.
    *
-   * @param parentId     {@code parent_id} when the options do not name one, or null
-   * @param rootId       {@code root_id} when the options do not name one; null = the task's own id
+   * @param parentId {@code parent_id} when the options do not name one, or null
+   * @param rootId {@code root_id} when the options do not name one; null = the task's own id
    * @param defaultQueue routing when the options name none
    */
-  public static OutgoingMessage fromOptions(String name, String id, List<Object> args, Map<String, Object> kwargs,
-                                            Map<String, Object> options, String parentId, String rootId,
-                                            String origin, String defaultQueue) {
+  public static OutgoingMessage fromOptions(
+      String name,
+      String id,
+      List<Object> args,
+      Map<String, Object> kwargs,
+      Map<String, Object> options,
+      String parentId,
+      String rootId,
+      String origin,
+      String defaultQueue) {
     Instant now = Instant.now();
     Object eta = options.get("eta");
     Object countdown = options.get("countdown");
@@ -73,7 +86,8 @@ public final class TaskMessages {
     headers.put("group", options.get("group_id"));
     headers.put("group_index", options.get("group_index"));
     headers.put("retries", options.get("retries") instanceof Number r ? r.intValue() : 0);
-    headers.put("timelimit", Arrays.asList(options.get("time_limit"), options.get("soft_time_limit")));
+    headers.put(
+        "timelimit", Arrays.asList(options.get("time_limit"), options.get("soft_time_limit")));
     headers.put("root_id", root);
     headers.put("parent_id", optParent != null ? optParent.toString() : parentId);
     headers.put("argsrepr", PyRepr.tuple(args));
@@ -94,7 +108,8 @@ public final class TaskMessages {
     body.add(embed);
     Map<String, Object> props = new LinkedHashMap<>();
     props.put("correlation_id", id);
-    props.put("reply_to", options.get("reply_to") instanceof String r ? r : ""); // Celery: reply_to or ''
+    props.put(
+        "reply_to", options.get("reply_to") instanceof String r ? r : ""); // Celery: reply_to or ''
     props.put("delivery_mode", 2);
     props.put("priority", options.get("priority") instanceof Number p ? p.intValue() : 0);
     if (expirationMs != null) {
@@ -102,14 +117,17 @@ public final class TaskMessages {
     }
     String exchange = options.get("exchange") instanceof String x ? x : "";
     String queue = queueName(options.get("queue"));
-    String routingKey = options.get("routing_key") instanceof String rk ? rk : queue != null ? queue : defaultQueue;
+    String routingKey =
+        options.get("routing_key") instanceof String rk ? rk : queue != null ? queue : defaultQueue;
     if (exchange.isEmpty() && queue != null) {
       routingKey = queue; // the default exchange routes by queue name
     }
     return OutgoingMessage.json(exchange, routingKey, Json.encodePython(body), headers, props);
   }
 
-  /** A {@code queue} option is a name, or a kombu Queue serialised as a dict with a {@code name}. */
+  /**
+   * A {@code queue} option is a name, or a kombu Queue serialised as a dict with a {@code name}.
+   */
   private static String queueName(Object q) {
     if (q instanceof String s && !s.isEmpty()) {
       return s;
@@ -121,7 +139,9 @@ public final class TaskMessages {
     return t == null ? null : t instanceof Instant i ? IsoTime.utc(i) : t.toString();
   }
 
-  /** {@code link}/{@code link_error} may be one signature or a list; the embed always holds a list. */
+  /**
+   * {@code link}/{@code link_error} may be one signature or a list; the embed always holds a list.
+   */
   private static Object signatureList(Object v) {
     if (v == null || v instanceof List) {
       return v;
@@ -132,13 +152,19 @@ public final class TaskMessages {
   /**
    * The copy Celery's {@code Task.retry} publishes (docs/wire-protocol.md §8): same id, task,
    * shadow, group, group_index, root_id, timelimit, expires and ignore_result; {@code retries + 1};
-   * a new {@code eta}; {@code parent_id} kept, or the task's own id when it had none; custom headers
-   * not carried over; same correlation_id, reply_to and priority; the body's embed unchanged. It goes
-   * back where it came from: through the default exchange to the queue it was routed to, or to the
-   * same exchange and routing key.
+   * a new {@code eta}; {@code parent_id} kept, or the task's own id when it had none; custom
+   * headers not carried over; same correlation_id, reply_to and priority; the body's embed
+   * unchanged. It goes back where it came from: through the default exchange to the queue it was
+   * routed to, or to the same exchange and routing key.
    */
-  public static OutgoingMessage retryOf(TaskMessage m, String exchange, String routingKey, Instant eta,
-                                        List<Object> args, Map<String, Object> kwargs, String origin) {
+  public static OutgoingMessage retryOf(
+      TaskMessage m,
+      String exchange,
+      String routingKey,
+      Instant eta,
+      List<Object> args,
+      Map<String, Object> kwargs,
+      String origin) {
     Map<String, Object> h = m.headers();
     List<Object> newArgs = args != null ? args : m.args();
     Map<String, Object> newKwargs = kwargs != null ? kwargs : m.kwargs();
@@ -173,7 +199,8 @@ public final class TaskMessages {
     props.put("delivery_mode", 2);
     props.put("priority", m.priority() == null ? 0 : m.priority());
     boolean viaDefault = exchange == null || exchange.isEmpty();
-    return OutgoingMessage.json(viaDefault ? "" : exchange, routingKey, Json.encode(body), headers, props);
+    return OutgoingMessage.json(
+        viaDefault ? "" : exchange, routingKey, Json.encode(body), headers, props);
   }
 
   /** The task id of a message built by {@link #create}. */

@@ -2,13 +2,12 @@ package io.celerity.transport;
 
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
-import org.slf4j.Logger;
-
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
 import java.util.function.LongConsumer;
 import java.util.function.LongFunction;
+import org.slf4j.Logger;
 
 /**
  * The broker connection's life, one explicit state machine for every transport:
@@ -32,20 +31,34 @@ import java.util.function.LongFunction;
  */
 public final class ConnectionLifecycle {
 
-  public enum State { DISCONNECTED, CONNECTING, CONNECTED, LOST, BACKOFF, CLOSING, CLOSED }
+  public enum State {
+    DISCONNECTED,
+    CONNECTING,
+    CONNECTED,
+    LOST,
+    BACKOFF,
+    CLOSING,
+    CLOSED
+  }
 
   /**
    * @param initialDelayMs first delay after a failed attempt or a loss
-   * @param maxDelayMs     cap of the doubling delay ({@code reconnect_max_delay_ms})
-   * @param retryOnStartup retry when the very first attempt fails ({@code broker_connection_retry_on_startup})
-   * @param maxRetries     attempts after the first one before start-up gives up ({@code broker_connection_max_retries}; 0 = no limit)
+   * @param maxDelayMs cap of the doubling delay ({@code reconnect_max_delay_ms})
+   * @param retryOnStartup retry when the very first attempt fails ({@code
+   *     broker_connection_retry_on_startup})
+   * @param maxRetries attempts after the first one before start-up gives up ({@code
+   *     broker_connection_max_retries}; 0 = no limit)
    */
-  public record Policy(long initialDelayMs, long maxDelayMs, boolean retryOnStartup, int maxRetries) {
+  public record Policy(
+      long initialDelayMs, long maxDelayMs, boolean retryOnStartup, int maxRetries) {
     public static final long INITIAL_DELAY_MS = 200;
 
     public static Policy of(TransportOptions o) {
-      return new Policy(INITIAL_DELAY_MS, Math.max(INITIAL_DELAY_MS, o.reconnectMaxDelayMs()), o.retryOnStartup(),
-        o.maxRetries());
+      return new Policy(
+          INITIAL_DELAY_MS,
+          Math.max(INITIAL_DELAY_MS, o.reconnectMaxDelayMs()),
+          o.retryOnStartup(),
+          o.maxRetries());
     }
   }
 
@@ -89,10 +102,10 @@ public final class ConnectionLifecycle {
   private long timer = -1;
 
   /**
-   * @param url    the broker URL with its password redacted, for log lines
+   * @param url the broker URL with its password redacted, for log lines
    * @param policy retry policy
    * @param timers timers
-   * @param log    the transport's logger
+   * @param log the transport's logger
    */
   public ConnectionLifecycle(String url, Policy policy, Timers timers, Logger log) {
     this.url = url;
@@ -131,16 +144,17 @@ public final class ConnectionLifecycle {
     } catch (RuntimeException e) {
       opened = Future.failedFuture(e);
     }
-    opened.onComplete(ar -> {
-      if (gen != generation || state != State.CONNECTING) {
-        return; // closed meanwhile: the transport's close() releases what this attempt opened
-      }
-      if (ar.succeeded()) {
-        connected();
-      } else {
-        attemptFailed(ar.cause());
-      }
-    });
+    opened.onComplete(
+        ar -> {
+          if (gen != generation || state != State.CONNECTING) {
+            return; // closed meanwhile: the transport's close() releases what this attempt opened
+          }
+          if (ar.succeeded()) {
+            connected();
+          } else {
+            attemptFailed(ar.cause());
+          }
+        });
   }
 
   private void connected() {
@@ -160,29 +174,47 @@ public final class ConnectionLifecycle {
   private void attemptFailed(Throwable err) {
     failedAttempts++;
     String why = describe(err);
-    boolean refused = err instanceof QueueDeclarationException; // a configuration mismatch: retrying cannot help
-    if (!everConnected && (refused || !policy.retryOnStartup()
-        || (policy.maxRetries() > 0 && failedAttempts > policy.maxRetries()))) {
-      log.error("Cannot connect to {}: {}. {}", url, why, refused ? "Not retrying: the broker refused the declaration."
-        : policy.retryOnStartup() ? "Giving up after " + policy.maxRetries() + " retries (broker_connection_max_retries)."
-        : "Not retrying (broker_connection_retry_on_startup is off).");
+    boolean refused =
+        err instanceof QueueDeclarationException; // a configuration mismatch: retrying cannot help
+    if (!everConnected
+        && (refused
+            || !policy.retryOnStartup()
+            || (policy.maxRetries() > 0 && failedAttempts > policy.maxRetries()))) {
+      log.error(
+          "Cannot connect to {}: {}. {}",
+          url,
+          why,
+          refused
+              ? "Not retrying: the broker refused the declaration."
+              : policy.retryOnStartup()
+                  ? "Giving up after "
+                      + policy.maxRetries()
+                      + " retries (broker_connection_max_retries)."
+                  : "Not retrying (broker_connection_retry_on_startup is off).");
       state = State.CLOSED;
-      firstConnection.tryFail(new BrokerUnreachableException("Cannot connect to " + url + ": " + why));
+      firstConnection.tryFail(
+          new BrokerUnreachableException("Cannot connect to " + url + ": " + why));
       failWaiters();
       return;
     }
     long delay = nextDelay();
-    String attempts = everConnected || policy.maxRetries() <= 0 ? ""
-      : " (" + failedAttempts + "/" + policy.maxRetries() + ")";
-    log.error("Cannot connect to {}: {}. Trying again in {} seconds...{}", url, why,
-      String.format(Locale.ROOT, "%.2f", delay / 1000.0), attempts);
+    String attempts =
+        everConnected || policy.maxRetries() <= 0
+            ? ""
+            : " (" + failedAttempts + "/" + policy.maxRetries() + ")";
+    log.error(
+        "Cannot connect to {}: {}. Trying again in {} seconds...{}",
+        url,
+        why,
+        String.format(Locale.ROOT, "%.2f", delay / 1000.0),
+        attempts);
     backoff(delay);
   }
 
   /**
-   * The connection of {@code gen} is lost. Returns false, doing nothing, when {@code gen} is not the
-   * current connection (an old one's late close event) or the lifecycle is closing; otherwise runs
-   * the lost handlers and schedules a reconnect.
+   * The connection of {@code gen} is lost. Returns false, doing nothing, when {@code gen} is not
+   * the current connection (an old one's late close event) or the lifecycle is closing; otherwise
+   * runs the lost handlers and schedules a reconnect.
    */
   public boolean lost(long gen, String why) {
     if (gen != generation || state != State.CONNECTED) {
@@ -212,7 +244,10 @@ public final class ConnectionLifecycle {
     return d;
   }
 
-  /** Stops every attempt and reconnect: CLOSING until {@link #closed()}. Returns false if already closing. */
+  /**
+   * Stops every attempt and reconnect: CLOSING until {@link #closed()}. Returns false if already
+   * closing.
+   */
   public boolean closing() {
     if (state == State.CLOSING || state == State.CLOSED) {
       return false;
@@ -223,7 +258,8 @@ public final class ConnectionLifecycle {
       timers.cancelTimer(timer);
       timer = -1;
     }
-    firstConnection.tryFail(new BrokerUnreachableException("transport closed before connecting to " + url));
+    firstConnection.tryFail(
+        new BrokerUnreachableException("transport closed before connecting to " + url));
     failWaiters();
     return true;
   }
@@ -297,7 +333,9 @@ public final class ConnectionLifecycle {
     boolean tls = false;
     for (Throwable t = err; t != null; t = t.getCause() == t ? null : t.getCause()) {
       String m = t.getMessage();
-      tls |= t instanceof javax.net.ssl.SSLException || t instanceof java.security.cert.CertificateException;
+      tls |=
+          t instanceof javax.net.ssl.SSLException
+              || t instanceof java.security.cert.CertificateException;
       if (m != null && !m.isBlank()) {
         if (why == null) {
           why = t == err ? m : err.getClass().getSimpleName() + ": " + m;

@@ -1,14 +1,14 @@
 package io.celerity.transport;
 
 import io.vertx.core.Context;
-
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.atomic.AtomicBoolean;
 
 /**
  * Carries work from other threads (pool threads, the AMQP reader thread) to one event loop in
- * batches: whatever is posted while one drain is pending runs in that drain, so a busy loop gets one
- * task (and at most one wake-up) for many posts. Posts from one thread run in the order they were made.
+ * batches: whatever is posted while one drain is pending runs in that drain, so a busy loop gets
+ * one task (and at most one wake-up) for many posts. Posts from one thread run in the order they
+ * were made.
  */
 public final class LoopMailbox {
 

@@ -2,13 +2,14 @@ package io.celerity.transport;
 
 /**
  * Pull-mode bookkeeping shared by the transports ({@code disable_prefetch}): whether the transport
- * pulls at all and how many messages it may still take. Subclasses take one credit per message
- * and start fetching again in {@link #creditGranted()}. Event-loop confined.
+ * pulls at all and how many messages it may still take. Subclasses take one credit per message and
+ * start fetching again in {@link #creditGranted()}. Event-loop confined.
  */
 public abstract class PullSupport implements Transport {
 
   /** Pull mode was chosen before start. */
   protected boolean pull;
+
   /** Messages that may still be taken in pull mode. */
   protected int credit;
 

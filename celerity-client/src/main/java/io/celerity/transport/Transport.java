@@ -10,16 +10,16 @@ import io.vertx.core.Handler;
  * after a connection loss they reconnect with backoff, re-declare, re-apply the prefetch count and
  * restart every consumer before reporting themselves connected again.
  *
- * <p>All methods are called on, and all handlers are called back on, the event loop of the
- * verticle that started the transport.
+ * <p>All methods are called on, and all handlers are called back on, the event loop of the verticle
+ * that started the transport.
  */
 public interface Transport {
 
   /**
    * Connects, declares the queues and starts consuming into {@code handler}. Completes at the first
-   * connection; while the broker cannot be reached the transport retries (Celery's
-   * {@code broker_connection_retry_on_startup}, {@code broker_connection_max_retries}) and the
-   * future fails only when it gives up. {@link #isConnected()} tells the state meanwhile.
+   * connection; while the broker cannot be reached the transport retries (Celery's {@code
+   * broker_connection_retry_on_startup}, {@code broker_connection_max_retries}) and the future
+   * fails only when it gives up. {@link #isConnected()} tells the state meanwhile.
    */
   Future<Void> start(Handler<Delivery> handler);
 
@@ -30,15 +30,18 @@ public interface Transport {
   Future<Void> consumeFanout(FanoutBinding binding, Handler<Delivery> handler);
 
   /**
-   * Declares a task queue as at start-up without consuming it, as a Celery client declares the queue
-   * it publishes to (a message routed to a queue that does not exist is dropped by the broker).
-   * Declared once per connection.
+   * Declares a task queue as at start-up without consuming it, as a Celery client declares the
+   * queue it publishes to (a message routed to a queue that does not exist is dropped by the
+   * broker). Declared once per connection.
    */
   default Future<Void> declareQueue(String queue) {
     return Future.succeededFuture();
   }
 
-  /** Starts consuming one more task queue, declaring it as at start-up (remote control {@code add_consumer}). */
+  /**
+   * Starts consuming one more task queue, declaring it as at start-up (remote control {@code
+   * add_consumer}).
+   */
   Future<Void> addQueue(String queue);
 
   /** Stops consuming a task queue (remote control {@code cancel_consumer}). */
@@ -47,12 +50,19 @@ public interface Transport {
   /** The task queues consumed now. */
   java.util.List<String> queues();
 
-  /** Messages ready in a consumed queue, where the broker tells (Flower's {@code /api/queues/length}). */
+  /**
+   * Messages ready in a consumed queue, where the broker tells (Flower's {@code
+   * /api/queues/length}).
+   */
   default Future<Long> messageCount(String queue) {
-    return Future.failedFuture(new UnsupportedOperationException("this broker does not report queue lengths"));
+    return Future.failedFuture(
+        new UnsupportedOperationException("this broker does not report queue lengths"));
   }
 
-  /** Stops delivering new messages; unacked ones stay ours until acked, rejected or the connection closes. */
+  /**
+   * Stops delivering new messages; unacked ones stay ours until acked, rejected or the connection
+   * closes.
+   */
   Future<Void> stopConsuming();
 
   /**
@@ -88,7 +98,10 @@ public interface Transport {
     return Future.failedFuture("this transport cannot delay messages in the broker");
   }
 
-  /** Acks a delivery. Acks for a delivery of an earlier connection are dropped: the broker already requeued it. */
+  /**
+   * Acks a delivery. Acks for a delivery of an earlier connection are dropped: the broker already
+   * requeued it.
+   */
   void ack(Delivery delivery);
 
   /** Rejects a delivery, requeueing it or not. */

@@ -2,32 +2,44 @@ package io.celerity.types;
 
 import io.celerity.protocol.TaskMessage;
 import io.celerity.task.TaskDefinition;
-import io.celerity.types.Delivery;
 
 /**
  * A task request ready to run (Celery's {@code worker.request.Request}): the decoded message, the
  * delivery to settle, the task it names and the behaviour resolved from message, task and worker
  * settings.
  *
- * @param message        decoded message
- * @param delivery       broker delivery to ack or reject
- * @param task           the registered task
- * @param hostname       this worker's node name
- * @param acksLate       ack after running instead of at start
- * @param trackStarted   store STARTED
- * @param ignoreResult   do not store SUCCESS (message header or task option)
+ * @param message decoded message
+ * @param delivery broker delivery to ack or reject
+ * @param task the registered task
+ * @param hostname this worker's node name
+ * @param acksLate ack after running instead of at start
+ * @param trackStarted store STARTED
+ * @param ignoreResult do not store SUCCESS (message header or task option)
  * @param taskIgnoresResult the task itself ignores results (then failures are not stored either)
- * @param timeLimit      hard limit in seconds, or null
- * @param softTimeLimit  soft limit in seconds, or null
- * @param receivedNanos  {@link System#nanoTime()} at receipt
- * @param acksOnFailureOrTimeout with acks_late: ack (true) or reject (false) a failed or timed-out task
- * @param rejectOnWorkerLost     with acks_late: requeue instead of failing when the process running it dies
+ * @param timeLimit hard limit in seconds, or null
+ * @param softTimeLimit soft limit in seconds, or null
+ * @param receivedNanos {@link System#nanoTime()} at receipt
+ * @param acksOnFailureOrTimeout with acks_late: ack (true) or reject (false) a failed or timed-out
+ *     task
+ * @param rejectOnWorkerLost with acks_late: requeue instead of failing when the process running it
+ *     dies
  * @param storeErrorsEvenIfIgnored store failures even when the task ignores results
  */
-public record Request(TaskMessage message, Delivery delivery, TaskDefinition task, String hostname, boolean acksLate,
-                      boolean trackStarted, boolean ignoreResult, boolean taskIgnoresResult, Double timeLimit,
-                      Double softTimeLimit, long receivedNanos, boolean acksOnFailureOrTimeout,
-                      boolean rejectOnWorkerLost, boolean storeErrorsEvenIfIgnored) {
+public record Request(
+    TaskMessage message,
+    Delivery delivery,
+    TaskDefinition task,
+    String hostname,
+    boolean acksLate,
+    boolean trackStarted,
+    boolean ignoreResult,
+    boolean taskIgnoresResult,
+    Double timeLimit,
+    Double softTimeLimit,
+    long receivedNanos,
+    boolean acksOnFailureOrTimeout,
+    boolean rejectOnWorkerLost,
+    boolean storeErrorsEvenIfIgnored) {
 
   public String id() {
     return message.id();
@@ -39,7 +51,8 @@ public record Request(TaskMessage message, Delivery delivery, TaskDefinition tas
   }
 
   /** A request with Celery's defaults (early ack, no limits, failures acked); set what differs. */
-  public static Builder builder(TaskMessage message, Delivery delivery, TaskDefinition task, String hostname) {
+  public static Builder builder(
+      TaskMessage message, Delivery delivery, TaskDefinition task, String hostname) {
     return new Builder(message, delivery, task, hostname);
   }
 
@@ -77,7 +90,10 @@ public record Request(TaskMessage message, Delivery delivery, TaskDefinition tas
       return this;
     }
 
-    /** {@code ignoreResult}: from the message or the task; {@code byTask}: the task itself ignores results. */
+    /**
+     * {@code ignoreResult}: from the message or the task; {@code byTask}: the task itself ignores
+     * results.
+     */
     public Builder ignoreResult(boolean ignore, boolean byTask) {
       ignoreResult = ignore;
       taskIgnoresResult = byTask;
@@ -111,8 +127,21 @@ public record Request(TaskMessage message, Delivery delivery, TaskDefinition tas
     }
 
     public Request build() {
-      return new Request(message, delivery, task, hostname, acksLate, trackStarted, ignoreResult, taskIgnoresResult,
-        timeLimit, softTimeLimit, receivedNanos, acksOnFailureOrTimeout, rejectOnWorkerLost, storeErrorsEvenIfIgnored);
+      return new Request(
+          message,
+          delivery,
+          task,
+          hostname,
+          acksLate,
+          trackStarted,
+          ignoreResult,
+          taskIgnoresResult,
+          timeLimit,
+          softTimeLimit,
+          receivedNanos,
+          acksOnFailureOrTimeout,
+          rejectOnWorkerLost,
+          storeErrorsEvenIfIgnored);
     }
   }
 }

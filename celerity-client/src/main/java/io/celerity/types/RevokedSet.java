@@ -7,8 +7,8 @@ import java.util.List;
 import java.util.Map;
 
 /**
- * Celery's revoked set: task ids with the time they were revoked, at most {@link #DEFAULT_MAX}
- * ids (oldest dropped first), each kept for {@link #DEFAULT_EXPIRES_SECONDS}. Event-loop confined.
+ * Celery's revoked set: task ids with the time they were revoked, at most {@link #DEFAULT_MAX} ids
+ * (oldest dropped first), each kept for {@link #DEFAULT_EXPIRES_SECONDS}. Event-loop confined.
  */
 public final class RevokedSet {
 
@@ -17,6 +17,7 @@ public final class RevokedSet {
 
   private final int max;
   private final long expiresMillis;
+
   /** id -> epoch millis of the revoke, in insertion order. */
   private final LinkedHashMap<String, Long> ids = new LinkedHashMap<>();
 

@@ -1,21 +1,22 @@
 package io.celerity.types;
 
-import io.celerity.types.Delivery;
-
 /**
  * What to do with a delivery once its fate is known.
  *
  * @param delivery the delivery
- * @param action   ack, reject (drop) or requeue
+ * @param action ack, reject (drop) or requeue
  */
 public record Settle(Delivery delivery, Action action) {
 
   /** How a delivery is settled. */
-  public enum Action { ACK, REJECT, REQUEUE }
+  public enum Action {
+    ACK,
+    REJECT,
+    REQUEUE
+  }
 
   /** Settlements sent together, in order. */
-  public record Batch(java.util.List<Settle> settles) {
-  }
+  public record Batch(java.util.List<Settle> settles) {}
 
   public static Settle ack(Delivery d) {
     return new Settle(d, Action.ACK);

@@ -12,14 +12,15 @@ public final class TaskMdc {
   public static final String TASK_ID = "task_id";
   public static final String TASK_NAME = "task_name";
 
-  /** Ends a {@link #enter} scope: the previous values come back (a body may log about another task). */
+  /**
+   * Ends a {@link #enter} scope: the previous values come back (a body may log about another task).
+   */
   public interface Scope extends AutoCloseable {
     @Override
     void close();
   }
 
-  private TaskMdc() {
-  }
+  private TaskMdc() {}
 
   public static Scope enter(String id, String name) {
     String priorId = MDC.get(TASK_ID);

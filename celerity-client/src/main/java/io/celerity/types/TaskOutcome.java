@@ -3,49 +3,77 @@ package io.celerity.types;
 import io.celerity.protocol.ExceptionInfo;
 import io.celerity.protocol.TaskMessage;
 import io.celerity.task.Retry;
-import io.celerity.types.Request;
 
 /**
  * How a request ended, as the pool (or the consumer, for requests that never ran) reports it.
  *
- * @param request        the request, or null when the message never became one (unknown task)
- * @param message        the decoded message
- * @param state          Celery state: SUCCESS, FAILURE, RETRY, REVOKED; REJECTED, IGNORED (child-traced only)
- * @param value          return value for SUCCESS (a {@link io.celerity.protocol.PyRepr.Repr} when stored by a
- *                       child); for RETRY stored by a child, Celery's {@code str(Retry)}
- * @param error          exception for FAILURE/REVOKED/RETRY/REJECTED/IGNORED; for REJECTED the args are
- *                       Celery's {@code Reject(reason, requeue)}
+ * @param request the request, or null when the message never became one (unknown task)
+ * @param message the decoded message
+ * @param state Celery state: SUCCESS, FAILURE, RETRY, REVOKED; REJECTED, IGNORED (child-traced
+ *     only)
+ * @param value return value for SUCCESS (a {@link io.celerity.protocol.PyRepr.Repr} when stored by
+ *     a child); for RETRY stored by a child, Celery's {@code str(Retry)}
+ * @param error exception for FAILURE/REVOKED/RETRY/REJECTED/IGNORED; for REJECTED the args are
+ *     Celery's {@code Reject(reason, requeue)}
  * @param runtimeSeconds time spent running
- * @param started        the request reached the pool and started (so an early ack was sent)
- * @param retry          for state RETRY: when and with what to republish (null when stored by a child)
- * @param storedByChild  a Python child ran the task through Celery's tracer, which already stored the state,
- *                       published any retry copy and ran the canvas: the worker only logs, counts, sends
- *                       events and settles the message
- * @param notStoredByChild for an outcome stored by a child: why the child's backend could not store the
- *                       task's state (the backend's exception once its retries were used up), or null when
- *                       it was stored; the worker then settles as for its own failed stores (requeued
- *                       with acks_late)
+ * @param started the request reached the pool and started (so an early ack was sent)
+ * @param retry for state RETRY: when and with what to republish (null when stored by a child)
+ * @param storedByChild a Python child ran the task through Celery's tracer, which already stored
+ *     the state, published any retry copy and ran the canvas: the worker only logs, counts, sends
+ *     events and settles the message
+ * @param notStoredByChild for an outcome stored by a child: why the child's backend could not store
+ *     the task's state (the backend's exception once its retries were used up), or null when it was
+ *     stored; the worker then settles as for its own failed stores (requeued with acks_late)
  */
-public record TaskOutcome(Request request, TaskMessage message, String state, Object value, ExceptionInfo error,
-                          double runtimeSeconds, boolean started, Retry retry, boolean storedByChild,
-                          ExceptionInfo notStoredByChild) {
+public record TaskOutcome(
+    Request request,
+    TaskMessage message,
+    String state,
+    Object value,
+    ExceptionInfo error,
+    double runtimeSeconds,
+    boolean started,
+    Retry retry,
+    boolean storedByChild,
+    ExceptionInfo notStoredByChild) {
 
   /** An outcome the worker stores itself. */
-  public TaskOutcome(Request request, TaskMessage message, String state, Object value, ExceptionInfo error,
-                     double runtimeSeconds, boolean started, Retry retry) {
+  public TaskOutcome(
+      Request request,
+      TaskMessage message,
+      String state,
+      Object value,
+      ExceptionInfo error,
+      double runtimeSeconds,
+      boolean started,
+      Retry retry) {
     this(request, message, state, value, error, runtimeSeconds, started, retry, false, null);
   }
 
   /** An outcome of a request that ran. */
-  public TaskOutcome(Request request, TaskMessage message, String state, Object value, ExceptionInfo error,
-                     double runtimeSeconds) {
+  public TaskOutcome(
+      Request request,
+      TaskMessage message,
+      String state,
+      Object value,
+      ExceptionInfo error,
+      double runtimeSeconds) {
     this(request, message, state, value, error, runtimeSeconds, true, null, false, null);
   }
 
   /** A request that never ran: revoked or expired before it started. */
   public static TaskOutcome revokedBeforeStart(Request request, String reason) {
-    return new TaskOutcome(request, request.message(), io.celerity.protocol.States.REVOKED, null,
-      ExceptionInfo.revoked(reason), 0, false, null, false, null);
+    return new TaskOutcome(
+        request,
+        request.message(),
+        io.celerity.protocol.States.REVOKED,
+        null,
+        ExceptionInfo.revoked(reason),
+        0,
+        false,
+        null,
+        false,
+        null);
   }
 
   /**
@@ -57,12 +85,29 @@ public record TaskOutcome(Request request, TaskMessage message, String state, Ob
   }
 
   /** An outcome a child's tracer stored (or, with {@code notStored}, could not store). */
-  public static TaskOutcome tracedByChild(Request request, String state, Object value, ExceptionInfo error,
-                                          double runtimeSeconds, ExceptionInfo notStored) {
-    return new TaskOutcome(request, request.message(), state, value, error, runtimeSeconds, true, null, true, notStored);
+  public static TaskOutcome tracedByChild(
+      Request request,
+      String state,
+      Object value,
+      ExceptionInfo error,
+      double runtimeSeconds,
+      ExceptionInfo notStored) {
+    return new TaskOutcome(
+        request,
+        request.message(),
+        state,
+        value,
+        error,
+        runtimeSeconds,
+        true,
+        null,
+        true,
+        notStored);
   }
 
-  /** For state REJECTED: {@code Reject(reason, requeue=True)} sends the message back to its queue. */
+  /**
+   * For state REJECTED: {@code Reject(reason, requeue=True)} sends the message back to its queue.
+   */
   public boolean requeue() {
     return error != null && error.args().size() > 1 && Boolean.TRUE.equals(error.args().get(1));
   }

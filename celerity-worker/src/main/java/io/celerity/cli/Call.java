@@ -10,10 +10,6 @@ import io.celerity.config.ConfigLoader;
 import io.celerity.protocol.IsoTime;
 import io.celerity.protocol.Json;
 import io.vertx.core.json.JsonObject;
-import picocli.CommandLine.Command;
-import picocli.CommandLine.Option;
-import picocli.CommandLine.Parameters;
-
 import java.io.IOException;
 import java.io.PrintStream;
 import java.nio.file.Path;
@@ -21,17 +17,28 @@ import java.time.Duration;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
 
 /**
  * {@code celerity call TASK}: Celery's {@code celery call} on the Java client. Prints the task id;
- * with {@code --wait}, also the result as JSON on the last line, or the task's exception as
- * {@code Type: message}. Broker and backend come from the flags, else from {@code CELERITY_BROKER} /
+ * with {@code --wait}, also the result as JSON on the last line, or the task's exception as {@code
+ * Type: message}. Broker and backend come from the flags, else from {@code CELERITY_BROKER} /
  * {@code CELERITY_RESULT_BACKEND} or the config file, as for the worker.
  */
-@Command(name = "call", mixinStandardHelpOptions = true, description = "Send a task (like celery call) and optionally wait for its result.",
-  exitCodeListHeading = "Exit codes:%n", exitCodeList = {"0:sent (with --wait: the task succeeded)",
-  "1:the task failed or was revoked (with --wait)", "2:bad arguments or configuration",
-  "3:no result within --wait seconds", "4:the broker or result backend could not be used"})
+@Command(
+    name = "call",
+    mixinStandardHelpOptions = true,
+    description = "Send a task (like celery call) and optionally wait for its result.",
+    exitCodeListHeading = "Exit codes:%n",
+    exitCodeList = {
+      "0:sent (with --wait: the task succeeded)",
+      "1:the task failed or was revoked (with --wait)",
+      "2:bad arguments or configuration",
+      "3:no result within --wait seconds",
+      "4:the broker or result backend could not be used"
+    })
 public class Call implements Callable<Integer> {
 
   static final int FAILED = 1;
@@ -39,32 +46,63 @@ public class Call implements Callable<Integer> {
   static final int TIMED_OUT = 3;
   static final int UNAVAILABLE = 4;
 
-  @Parameters(index = "0", paramLabel = "TASK", description = "Registered task name, e.g. tasks.add")
+  @Parameters(
+      index = "0",
+      paramLabel = "TASK",
+      description = "Registered task name, e.g. tasks.add")
   String task;
-  @Option(names = {"-a", "--args"}, description = "Positional arguments as a JSON list. Default []")
+
+  @Option(
+      names = {"-a", "--args"},
+      description = "Positional arguments as a JSON list. Default []")
   String args = "[]";
-  @Option(names = {"-k", "--kwargs"}, description = "Keyword arguments as a JSON object. Default {}")
+
+  @Option(
+      names = {"-k", "--kwargs"},
+      description = "Keyword arguments as a JSON object. Default {}")
   String kwargs = "{}";
+
   @Option(names = "--countdown", description = "Run no earlier than this many seconds from now")
   Double countdown;
+
   @Option(names = "--eta", description = "Run no earlier than this ISO-8601 time")
   String eta;
-  @Option(names = "--expires", description = "Seconds from now, or an ISO-8601 time, after which the task is revoked")
+
+  @Option(
+      names = "--expires",
+      description = "Seconds from now, or an ISO-8601 time, after which the task is revoked")
   String expires;
-  @Option(names = {"-Q", "--queue"}, description = "Target queue. Default: task_default_queue (celery)")
+
+  @Option(
+      names = {"-Q", "--queue"},
+      description = "Target queue. Default: task_default_queue (celery)")
   String queue;
+
   @Option(names = "--exchange", description = "Exchange to publish to (with --routing-key)")
   String exchange;
+
   @Option(names = "--routing-key", description = "Routing key (with --exchange)")
   String routingKey;
+
   @Option(names = "--priority", description = "Message priority")
   Integer priority;
-  @Option(names = {"-b", "--broker"}, description = "Broker URL (amqp://..., redis://...)")
+
+  @Option(
+      names = {"-b", "--broker"},
+      description = "Broker URL (amqp://..., redis://...)")
   String broker;
-  @Option(names = "--result-backend", description = "Result backend URL (redis://..., rpc://), needed by --wait")
+
+  @Option(
+      names = "--result-backend",
+      description = "Result backend URL (redis://..., rpc://), needed by --wait")
   String resultBackend;
-  @Option(names = "--wait", paramLabel = "SECONDS", description = "Wait this long for the result and print it")
+
+  @Option(
+      names = "--wait",
+      paramLabel = "SECONDS",
+      description = "Wait this long for the result and print it")
   Double wait;
+
   @Option(names = "--config", description = "JSON config file. Default conf/worker.json if present")
   Path config;
 
@@ -88,7 +126,8 @@ public class Call implements Callable<Integer> {
       return USAGE;
     }
     if (wait != null && disabled(options.resultBackend())) {
-      err.println("celerity call: --wait needs a result backend (--result-backend redis://... or rpc://)");
+      err.println(
+          "celerity call: --wait needs a result backend (--result-backend redis://... or rpc://)");
       return USAGE;
     }
     CelerityClient client;
@@ -127,16 +166,27 @@ public class Call implements Callable<Integer> {
     if (resultBackend != null) {
       flags.put("result_backend", resultBackend);
     }
-    JsonObject conf = ConfigLoader.load(config != null ? config : ConfigLoader.DEFAULT_CONFIG_FILE, config != null,
-      System.getenv(), flags);
+    JsonObject conf =
+        ConfigLoader.load(
+            config != null ? config : ConfigLoader.DEFAULT_CONFIG_FILE,
+            config != null,
+            System.getenv(),
+            flags);
     String b = conf.getString("broker");
     if (b == null || b.startsWith("memory:")) {
-      throw new IllegalArgumentException("a broker is required: --broker amqp://... or redis://... (or CELERITY_BROKER)");
+      throw new IllegalArgumentException(
+          "a broker is required: --broker amqp://... or redis://... (or CELERITY_BROKER)");
     }
     Object maxPriority = conf.getValue("queue_max_priority");
     String rb = conf.getString("result_backend");
-    return new ClientOptions(b, disabled(rb) ? null : rb, conf.getString("task_default_queue", ClientOptions.DEFAULT_QUEUE),
-      ClientOptions.DEFAULT_RESULT_EXPIRES, maxPriority instanceof Number n ? n.intValue() : null, Map.of(), null);
+    return new ClientOptions(
+        b,
+        disabled(rb) ? null : rb,
+        conf.getString("task_default_queue", ClientOptions.DEFAULT_QUEUE),
+        ClientOptions.DEFAULT_RESULT_EXPIRES,
+        maxPriority instanceof Number n ? n.intValue() : null,
+        Map.of(),
+        null);
   }
 
   private SendOptions sendOptions() {
@@ -170,8 +220,11 @@ public class Call implements Callable<Integer> {
   }
 
   private static boolean disabled(String backend) {
-    return backend == null || backend.isBlank() || backend.equals("disabled") || backend.equals("none")
-      || backend.startsWith("memory:");
+    return backend == null
+        || backend.isBlank()
+        || backend.equals("disabled")
+        || backend.equals("none")
+        || backend.startsWith("memory:");
   }
 
   @SuppressWarnings("unchecked")

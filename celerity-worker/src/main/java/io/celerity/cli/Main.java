@@ -10,6 +10,10 @@ import io.vertx.core.Vertx;
 import io.vertx.core.VertxOptions;
 import io.vertx.core.eventbus.DeliveryOptions;
 import io.vertx.core.json.JsonObject;
+import java.nio.file.Path;
+import java.util.concurrent.Callable;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
 import org.slf4j.LoggerFactory;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
@@ -17,14 +21,13 @@ import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
 
-import java.nio.file.Path;
-import java.util.concurrent.Callable;
-import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicInteger;
-
 /** {@code celerity worker ...}: the command line, with {@code celery worker}'s flag names. */
-@Command(name = "celerity", mixinStandardHelpOptions = true, version = "celerity 0.1.0",
-  description = "A Celery-compatible task worker on Vert.x.", subcommands = {Main.Worker.class, Call.class, Health.class})
+@Command(
+    name = "celerity",
+    mixinStandardHelpOptions = true,
+    version = "celerity 0.1.0",
+    description = "A Celery-compatible task worker on Vert.x.",
+    subcommands = {Main.Worker.class, Call.class, Health.class})
 public class Main implements Runnable {
 
   public static void main(String[] args) {
@@ -46,16 +49,25 @@ public class Main implements Runnable {
     CommandLine.usage(this, System.out);
   }
 
-  /** Starts a worker; flags win over {@code CELERITY_*} variables, which win over the config file. */
+  /**
+   * Starts a worker; flags win over {@code CELERITY_*} variables, which win over the config file.
+   */
   @Command(name = "worker", mixinStandardHelpOptions = true, description = "Start a worker.")
   public static class Worker implements Callable<Integer> {
 
-    @Spec
-    CommandSpec spec;
-    @Option(names = "--config", description = "JSON config file. Default conf/worker.json if present")
+    @Spec CommandSpec spec;
+
+    @Option(
+        names = "--config",
+        description = "JSON config file. Default conf/worker.json if present")
     Path config;
-    @Option(names = "-O", description = "Optimization profile: default or fair (our pool always hands work to free slots only)")
+
+    @Option(
+        names = "-O",
+        description =
+            "Optimization profile: default or fair (our pool always hands work to free slots only)")
     String optimization;
+
     // every other option is a setting's flag, added from the settings table (SettingFlags)
 
     @Override
@@ -67,8 +79,12 @@ public class Main implements Runnable {
       JsonObject conf;
       WorkerOptions options;
       try {
-        conf = ConfigLoader.load(config != null ? config : ConfigLoader.DEFAULT_CONFIG_FILE, config != null,
-          System.getenv(), SettingFlags.values(spec.commandLine().getParseResult()));
+        conf =
+            ConfigLoader.load(
+                config != null ? config : ConfigLoader.DEFAULT_CONFIG_FILE,
+                config != null,
+                System.getenv(),
+                SettingFlags.values(spec.commandLine().getParseResult()));
         options = new WorkerOptions(conf);
       } catch (IllegalArgumentException | java.io.IOException e) {
         System.err.println("celerity: " + io.celerity.config.Urls.redact(e.getMessage()));
@@ -79,26 +95,41 @@ public class Main implements Runnable {
       // Vert.x's own meters land in the registry GET /metrics scrapes, except the per-message ones
       // (event bus, client sockets, worker pools): measured, they cost about 5% of throughput.
       // One event loop per core rather than Vert.x's two: the verticles hand every task from loop
-      // to loop, and fewer loops means fewer thread wake-ups per task (measured: 10-25% more tasks/s).
-      Vertx vertx = Vertx.vertx(new VertxOptions().setBlockedThreadCheckInterval(1000)
-        .setEventLoopPoolSize(options.getEventLoops())
-        .setMetricsOptions(io.celerity.metrics.WorkerMetrics.vertxMetricsOptions()));
+      // to loop, and fewer loops means fewer thread wake-ups per task (measured: 10-25% more
+      // tasks/s).
+      Vertx vertx =
+          Vertx.vertx(
+              new VertxOptions()
+                  .setBlockedThreadCheckInterval(1000)
+                  .setEventLoopPoolSize(options.getEventLoops())
+                  .setMetricsOptions(io.celerity.metrics.WorkerMetrics.vertxMetricsOptions()));
       // Installed before deploying, so a SIGTERM during start-up is a warm shutdown too.
       sun.misc.SignalHandler shutdown = installSignalHandlers(vertx, options);
       // Remote control's shutdown command: the same as a first SIGTERM.
-      vertx.eventBus().consumer(Addresses.WORKER_REMOTE_SHUTDOWN, m -> shutdown.handle(new sun.misc.Signal("TERM")));
+      vertx
+          .eventBus()
+          .consumer(
+              Addresses.WORKER_REMOTE_SHUTDOWN, m -> shutdown.handle(new sun.misc.Signal("TERM")));
       try {
-        // No time limit: start-up waits for the broker as long as broker_connection_max_retries allows.
-        vertx.deployVerticle(new WorkerVerticle(), new DeploymentOptions().setConfig(conf))
-          .toCompletionStage().toCompletableFuture().get();
+        // No time limit: start-up waits for the broker as long as broker_connection_max_retries
+        // allows.
+        vertx
+            .deployVerticle(new WorkerVerticle(), new DeploymentOptions().setConfig(conf))
+            .toCompletionStage()
+            .toCompletableFuture()
+            .get();
       } catch (Exception e) {
         Throwable cause = e.getCause() != null ? e.getCause() : e;
         if (cause instanceof io.celerity.transport.BrokerUnreachableException
-          || cause instanceof io.celerity.config.SettingException) {
-          LoggerFactory.getLogger("celery.worker").error("Worker failed to start: {}", cause.getMessage()); // no stack trace
+            || cause instanceof io.celerity.config.SettingException) {
+          LoggerFactory.getLogger("celery.worker")
+              .error("Worker failed to start: {}", cause.getMessage()); // no stack trace
         } else {
-          LoggerFactory.getLogger("celery.worker").error("Worker failed to start: {}",
-            io.celerity.transport.ConnectionLifecycle.describe(cause), cause);
+          LoggerFactory.getLogger("celery.worker")
+              .error(
+                  "Worker failed to start: {}",
+                  io.celerity.transport.ConnectionLifecycle.describe(cause),
+                  cause);
         }
         vertx.close().toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS);
         return 1;
@@ -114,35 +145,53 @@ public class Main implements Runnable {
    */
   static sun.misc.SignalHandler installSignalHandlers(Vertx vertx, WorkerOptions options) {
     AtomicInteger signals = new AtomicInteger();
-    sun.misc.SignalHandler handler = sig -> {
-      int n = signals.incrementAndGet();
-      boolean warm = n == 1;
-      Thread t = new Thread(() -> {
-        try {
-          long budget = warm ? (long) (options.getShutdownTimeout() * 1000) + 20_000 : 10_000;
-          vertx.eventBus().request(Addresses.WORKER_SHUTDOWN, warm, new DeliveryOptions().setSendTimeout(budget))
-            .toCompletionStage().toCompletableFuture().get(budget, TimeUnit.MILLISECONDS);
-          vertx.close().toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS);
-        } catch (Exception e) {
-          System.err.println("celerity: shutdown did not complete cleanly: " + e);
-        } finally {
-          System.exit(0);
-        }
-      }, warm ? "celerity-warm-shutdown" : "celerity-cold-shutdown");
-      t.start();
-    };
+    sun.misc.SignalHandler handler =
+        sig -> {
+          int n = signals.incrementAndGet();
+          boolean warm = n == 1;
+          Thread t =
+              new Thread(
+                  () -> {
+                    try {
+                      long budget =
+                          warm ? (long) (options.getShutdownTimeout() * 1000) + 20_000 : 10_000;
+                      vertx
+                          .eventBus()
+                          .request(
+                              Addresses.WORKER_SHUTDOWN,
+                              warm,
+                              new DeliveryOptions().setSendTimeout(budget))
+                          .toCompletionStage()
+                          .toCompletableFuture()
+                          .get(budget, TimeUnit.MILLISECONDS);
+                      vertx
+                          .close()
+                          .toCompletionStage()
+                          .toCompletableFuture()
+                          .get(10, TimeUnit.SECONDS);
+                    } catch (Exception e) {
+                      System.err.println("celerity: shutdown did not complete cleanly: " + e);
+                    } finally {
+                      System.exit(0);
+                    }
+                  },
+                  warm ? "celerity-warm-shutdown" : "celerity-cold-shutdown");
+          t.start();
+        };
     sun.misc.Signal.handle(new sun.misc.Signal("TERM"), handler);
     sun.misc.Signal.handle(new sun.misc.Signal("INT"), handler);
     return handler;
   }
 
   /**
-   * {@code log_format}: logback was configured before the settings were read (from the
-   * {@code CELERITY_LOG_FORMAT} variable, if any); another format from the config file or a flag
+   * {@code log_format}: logback was configured before the settings were read (from the {@code
+   * CELERITY_LOG_FORMAT} variable, if any); another format from the config file or a flag
    * configures it again.
    */
   static void logFormat(String format) {
-    String current = System.getProperty("celerity.log.format", System.getenv().getOrDefault("CELERITY_LOG_FORMAT", "text"));
+    String current =
+        System.getProperty(
+            "celerity.log.format", System.getenv().getOrDefault("CELERITY_LOG_FORMAT", "text"));
     if (current.equals(format)) {
       return;
     }
@@ -160,11 +209,12 @@ public class Main implements Runnable {
   /** Applies Celery's level names (WARNING, CRITICAL, FATAL) to the logback root logger. */
   static void setLogLevel(String level) {
     String l = level.toUpperCase();
-    Level lvl = switch (l) {
-      case "WARNING" -> Level.WARN;
-      case "CRITICAL", "FATAL" -> Level.ERROR;
-      default -> Level.toLevel(l, Level.INFO);
-    };
+    Level lvl =
+        switch (l) {
+          case "WARNING" -> Level.WARN;
+          case "CRITICAL", "FATAL" -> Level.ERROR;
+          default -> Level.toLevel(l, Level.INFO);
+        };
     if (LoggerFactory.getILoggerFactory() instanceof ch.qos.logback.classic.LoggerContext ctx) {
       ctx.getLogger(org.slf4j.Logger.ROOT_LOGGER_NAME).setLevel(lvl);
     }

@@ -7,8 +7,8 @@ import ch.qos.logback.classic.spi.IThrowableProxy;
 import io.celerity.config.Urls;
 
 /**
- * {@code %redactedMsg}: the log message with every URL's password hidden ({@link Urls#redact}), so a
- * line from any library (or one of ours that forgot) never prints a broker or backend password.
+ * {@code %redactedMsg}: the log message with every URL's password hidden ({@link Urls#redact}), so
+ * a line from any library (or one of ours that forgot) never prints a broker or backend password.
  */
 public class RedactedMessageConverter extends MessageConverter {
 
@@ -17,7 +17,10 @@ public class RedactedMessageConverter extends MessageConverter {
     return Urls.redact(super.convert(event));
   }
 
-  /** {@code %redactedEx}: stack traces likewise (exception messages often quote the URL they failed on). */
+  /**
+   * {@code %redactedEx}: stack traces likewise (exception messages often quote the URL they failed
+   * on).
+   */
   public static class Throwable extends ThrowableProxyConverter {
 
     @Override

@@ -4,12 +4,11 @@ import io.celerity.config.Setting;
 import io.celerity.config.SettingType;
 import io.celerity.config.Settings;
 import io.vertx.core.json.JsonObject;
+import java.util.List;
+import java.util.Locale;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Model.OptionSpec;
 import picocli.CommandLine.ParseResult;
-
-import java.util.List;
-import java.util.Locale;
 
 /**
  * The worker's setting flags, made from the {@link Settings} table rather than declared one by one:
@@ -18,8 +17,7 @@ import java.util.Locale;
  */
 final class SettingFlags {
 
-  private SettingFlags() {
-  }
+  private SettingFlags() {}
 
   /** Adds an option for every setting that has flags. */
   static void addTo(CommandSpec command) {
@@ -27,12 +25,14 @@ final class SettingFlags {
       if (s.flags().isEmpty()) {
         continue;
       }
-      OptionSpec.Builder o = OptionSpec.builder(s.flags().toArray(String[]::new))
-        .description(Settings.help(s).replace("%", "%%")); // picocli formats descriptions
+      OptionSpec.Builder o =
+          OptionSpec.builder(s.flags().toArray(String[]::new))
+              .description(Settings.help(s).replace("%", "%%")); // picocli formats descriptions
       if (s.switchValue() != null) {
         o.arity("0").type(boolean.class);
       } else if (isList(s)) {
-        o.type(String[].class).paramLabel(s.key().toUpperCase(Locale.ROOT)); // repeatable, each may be a,b
+        o.type(String[].class)
+            .paramLabel(s.key().toUpperCase(Locale.ROOT)); // repeatable, each may be a,b
       } else {
         o.type(String.class).paramLabel(s.key().toUpperCase(Locale.ROOT));
       }

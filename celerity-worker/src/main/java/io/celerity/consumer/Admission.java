@@ -1,15 +1,14 @@
 package io.celerity.consumer;
 
 import io.celerity.task.TaskRegistry;
+import io.celerity.transport.Transport;
 import io.celerity.types.Delivery;
 import io.celerity.types.Request;
 import io.celerity.types.Settle;
 import io.celerity.types.TaskOutcome;
-import io.celerity.transport.Transport;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.json.JsonObject;
-
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Collection;
@@ -18,8 +17,8 @@ import java.util.function.Consumer;
 
 /**
  * From a received request to the pool: the revocation check, the hold until the ETA, the rate
- * limit, then dispatch. Held requests stay unacked; the prefetch count is raised for them
- * ({@link Qos}). Event-loop confined.
+ * limit, then dispatch. Held requests stay unacked; the prefetch count is raised for them ({@link
+ * Qos}). Event-loop confined.
  */
 final class Admission {
 
@@ -40,13 +39,25 @@ final class Admission {
 
   /**
    * @param strategy decodes a held delivery again when its ETA comes
-   * @param pool     where runnable requests go
-   * @param results  where REVOKED outcomes of discarded requests go
-   * @param transport where a countdown can wait instead of here (native delayed delivery), if it can
+   * @param pool where runnable requests go
+   * @param results where REVOKED outcomes of discarded requests go
+   * @param transport where a countdown can wait instead of here (native delayed delivery), if it
+   *     can
    */
-  Admission(Vertx vertx, TaskRegistry registry, Strategy strategy, Integer etaTaskLimit, Unsettled unsettled,
-            PullCredit credit, Revocations revocations, Settler settler, Containment containment, Qos qos,
-            Consumer<Request> pool, Consumer<TaskOutcome> results, Transport transport) {
+  Admission(
+      Vertx vertx,
+      TaskRegistry registry,
+      Strategy strategy,
+      Integer etaTaskLimit,
+      Unsettled unsettled,
+      PullCredit credit,
+      Revocations revocations,
+      Settler settler,
+      Containment containment,
+      Qos qos,
+      Consumer<Request> pool,
+      Consumer<TaskOutcome> results,
+      Transport transport) {
     this.transport = transport;
     this.registry = registry;
     this.unsettled = unsettled;
@@ -57,8 +68,13 @@ final class Admission {
     this.qos = qos;
     this.pool = pool;
     this.results = results;
-    this.etaTimer = new EtaTimer(vertx, etaTaskLimit, this::due,
-      d -> strategy.decide(d) instanceof Strategy.Run run ? run.request() : null, this::heldDropped);
+    this.etaTimer =
+        new EtaTimer(
+            vertx,
+            etaTaskLimit,
+            this::due,
+            d -> strategy.decide(d) instanceof Strategy.Run run ? run.request() : null,
+            this::heldDropped);
     this.buckets = new TaskBuckets(vertx, this::dispatch);
     for (String name : registry.names()) {
       String limit = registry.get(name).options().rateLimit();
@@ -68,7 +84,9 @@ final class Admission {
     }
   }
 
-  /** A decoded request: discarded if revoked, held for its ETA or rate limit, or sent to the pool. */
+  /**
+   * A decoded request: discarded if revoked, held for its ETA or rate limit, or sent to the pool.
+   */
   void accept(Request request) {
     if (discardIfRevoked(request)) {
       credit.discarded(request);
@@ -96,11 +114,11 @@ final class Admission {
   }
 
   /**
-   * Native delayed delivery: a copy waits in the broker's delay queues for the whole seconds left and
-   * comes back to the queue (the rest, under a second, is held here then); the original is acked
-   * once the broker confirmed the copy. So no delivery stays unacked for long (RabbitMQ's
-   * {@code consumer_timeout} would close the channel) and the prefetch window is not raised. If
-   * the copy cannot be published, the request is held here as without delayed delivery.
+   * Native delayed delivery: a copy waits in the broker's delay queues for the whole seconds left
+   * and comes back to the queue (the rest, under a second, is held here then); the original is
+   * acked once the broker confirmed the copy. So no delivery stays unacked for long (RabbitMQ's
+   * {@code consumer_timeout} would close the channel) and the prefetch window is not raised. If the
+   * copy cannot be published, the request is held here as without delayed delivery.
    */
   private void delayInBroker(Request request, long seconds) {
     Delivery d = request.delivery();
@@ -112,22 +130,29 @@ final class Admission {
     } catch (RuntimeException e) { // e.g. a header the broker cannot carry: held here instead
       copied = Future.failedFuture(e);
     }
-    copied.onComplete(ar -> {
-      if (ar.succeeded()) {
-        log.debug("Task {} waits {} s in the broker's delay queues", request.logName(), seconds);
-        if (settler.settle(d, Settle.Action.ACK)) {
-          credit.discarded(request);
-        }
-      } else if (unsettled.contains(d)) {
-        log.warn("Task {}: cannot hand it to the broker's delay queues ({}); holding it here until its ETA",
-          request.logName(), io.celerity.transport.ConnectionLifecycle.describe(ar.cause()));
-        etaTimer.hold(request, request.message().eta());
-        updatePrefetch();
-      }
-    });
+    copied.onComplete(
+        ar -> {
+          if (ar.succeeded()) {
+            log.debug(
+                "Task {} waits {} s in the broker's delay queues", request.logName(), seconds);
+            if (settler.settle(d, Settle.Action.ACK)) {
+              credit.discarded(request);
+            }
+          } else if (unsettled.contains(d)) {
+            log.warn(
+                "Task {}: cannot hand it to the broker's delay queues ({}); holding it here until its ETA",
+                request.logName(),
+                io.celerity.transport.ConnectionLifecycle.describe(ar.cause()));
+            etaTimer.hold(request, request.message().eta());
+            updatePrefetch();
+          }
+        });
   }
 
-  /** An ETA came: the same revocation check again (a revoke takes effect at the ETA), then the rate limit. */
+  /**
+   * An ETA came: the same revocation check again (a revoke takes effect at the ETA), then the rate
+   * limit.
+   */
   private void due(Request request) {
     try {
       updatePrefetch();
@@ -196,7 +221,10 @@ final class Admission {
     registry.updateOptions(task, o -> o.withRateLimit(rate > 0 ? String.valueOf(rateLimit) : null));
     buckets.setRate(task, rate);
     updatePrefetch();
-    return new JsonObject().put("ok", rate > 0 ? "new rate limit set successfully" : "rate limit disabled successfully");
+    return new JsonObject()
+        .put(
+            "ok",
+            rate > 0 ? "new rate limit set successfully" : "rate limit disabled successfully");
   }
 
   /** Drops what is held of a lost connection: the broker redelivers it. */

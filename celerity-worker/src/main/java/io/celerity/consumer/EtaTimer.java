@@ -4,9 +4,6 @@ import io.celerity.protocol.Json;
 import io.celerity.types.Delivery;
 import io.celerity.types.Request;
 import io.vertx.core.Vertx;
-import org.slf4j.Logger;
-import org.slf4j.LoggerFactory;
-
 import java.io.IOException;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -17,6 +14,8 @@ import java.util.Map;
 import java.util.PriorityQueue;
 import java.util.function.Consumer;
 import java.util.function.Function;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * Requests held until their ETA (Celery's consumer timer). They stay unacked while held; the
@@ -34,29 +33,46 @@ public final class EtaTimer {
   private static final Logger log = LoggerFactory.getLogger("celery.worker.consumer");
 
   /** A held delivery in compact form. */
-  private record Held(String id, long etaMillis, long seq, byte[] body, byte[] headersJson, String contentType,
-                      String contentEncoding, String correlationId, String replyTo, Integer priority, String exchange,
-                      String routingKey, String queue, boolean redelivered, Object deliveryTag, long generation) {
-  }
+  private record Held(
+      String id,
+      long etaMillis,
+      long seq,
+      byte[] body,
+      byte[] headersJson,
+      String contentType,
+      String contentEncoding,
+      String correlationId,
+      String replyTo,
+      Integer priority,
+      String exchange,
+      String routingKey,
+      String queue,
+      boolean redelivered,
+      Object deliveryTag,
+      long generation) {}
 
   private final Vertx vertx;
   private final Integer limit;
   private final Consumer<Request> due;
   private final Function<Delivery, Request> rebuild;
   private final Consumer<Delivery> dropped;
-  private final PriorityQueue<Held> held = new PriorityQueue<>(
-    Comparator.comparingLong(Held::etaMillis).thenComparingLong(Held::seq));
+  private final PriorityQueue<Held> held =
+      new PriorityQueue<>(Comparator.comparingLong(Held::etaMillis).thenComparingLong(Held::seq));
   private long seq;
   private long timer = -1;
   private long timerAt = Long.MAX_VALUE;
 
   /**
    * @param rebuild turns a held delivery back into its request (the consumer's strategy); null if
-   *                it no longer is one (then it is dropped with a log line)
-   * @param dropped  settles a held delivery that no longer makes a request
+   *     it no longer is one (then it is dropped with a log line)
+   * @param dropped settles a held delivery that no longer makes a request
    */
-  public EtaTimer(Vertx vertx, Integer limit, Consumer<Request> due, Function<Delivery, Request> rebuild,
-                  Consumer<Delivery> dropped) {
+  public EtaTimer(
+      Vertx vertx,
+      Integer limit,
+      Consumer<Request> due,
+      Function<Delivery, Request> rebuild,
+      Consumer<Delivery> dropped) {
     this.vertx = vertx;
     this.limit = limit;
     this.due = due;
@@ -66,10 +82,24 @@ public final class EtaTimer {
 
   public void hold(Request request, Instant eta) {
     Delivery d = request.delivery();
-    held.add(new Held(request.id(), eta.toEpochMilli(), seq++, d.body(), Json.encode(d.headers()), intern(d.contentType()),
-      intern(d.contentEncoding()), request.id().equals(d.correlationId()) ? null : d.correlationId(), intern(d.replyTo()),
-      d.priority(), intern(d.exchange()), intern(d.routingKey()), intern(d.queue()), d.redelivered(), d.deliveryTag(),
-      d.generation()));
+    held.add(
+        new Held(
+            request.id(),
+            eta.toEpochMilli(),
+            seq++,
+            d.body(),
+            Json.encode(d.headers()),
+            intern(d.contentType()),
+            intern(d.contentEncoding()),
+            request.id().equals(d.correlationId()) ? null : d.correlationId(),
+            intern(d.replyTo()),
+            d.priority(),
+            intern(d.exchange()),
+            intern(d.routingKey()),
+            intern(d.queue()),
+            d.redelivered(),
+            d.deliveryTag(),
+            d.generation()));
     arm();
   }
 
@@ -89,7 +119,8 @@ public final class EtaTimer {
     }
     cancelTimer();
     timerAt = head.etaMillis();
-    timer = vertx.setTimer(Math.max(1, head.etaMillis() - System.currentTimeMillis()), id -> fire());
+    timer =
+        vertx.setTimer(Math.max(1, head.etaMillis() - System.currentTimeMillis()), id -> fire());
   }
 
   private void cancelTimer() {
@@ -130,9 +161,21 @@ public final class EtaTimer {
     } catch (IOException | ClassCastException e) {
       log.error("Dropping held task {}: its headers no longer decode: {}", h.id(), e.getMessage());
     }
-    Delivery d = new Delivery(h.body(), h.contentType(), h.contentEncoding(), headers,
-      h.correlationId() == null ? h.id() : h.correlationId(), h.replyTo(), h.priority(), h.exchange(), h.routingKey(),
-      h.queue(), h.redelivered(), h.deliveryTag(), h.generation());
+    Delivery d =
+        new Delivery(
+            h.body(),
+            h.contentType(),
+            h.contentEncoding(),
+            headers,
+            h.correlationId() == null ? h.id() : h.correlationId(),
+            h.replyTo(),
+            h.priority(),
+            h.exchange(),
+            h.routingKey(),
+            h.queue(),
+            h.redelivered(),
+            h.deliveryTag(),
+            h.generation());
     Request r = null;
     if (headers != null) {
       try {
@@ -142,7 +185,9 @@ public final class EtaTimer {
       }
     }
     if (r == null && dropIfBad) {
-      log.error("Dropping held task {}: it is no longer a runnable request; the message has been rejected", h.id());
+      log.error(
+          "Dropping held task {}: it is no longer a runnable request; the message has been rejected",
+          h.id());
       dropped.accept(d);
     }
     return r;
@@ -168,16 +213,17 @@ public final class EtaTimer {
   /** Removes and returns held requests with these ids (revoked). */
   public List<Request> remove(Collection<String> ids) {
     List<Request> out = new ArrayList<>();
-    held.removeIf(h -> {
-      if (ids.contains(h.id())) {
-        Request r = restore(h, true);
-        if (r != null) {
-          out.add(r);
-        }
-        return true;
-      }
-      return false;
-    });
+    held.removeIf(
+        h -> {
+          if (ids.contains(h.id())) {
+            Request r = restore(h, true);
+            if (r != null) {
+              out.add(r);
+            }
+            return true;
+          }
+          return false;
+        });
     arm();
     return out;
   }

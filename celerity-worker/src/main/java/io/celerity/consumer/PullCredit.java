@@ -1,17 +1,16 @@
 package io.celerity.consumer;
 
 import io.celerity.types.Request;
-
 import java.util.HashSet;
 import java.util.Set;
 import java.util.function.IntConsumer;
 
 /**
  * {@code disable_prefetch} bookkeeping: the transport takes one message per credit, and credit
- * equals free pool slots. A message that will not occupy a slot soon (held for its ETA or its
- * rate limit, or not a runnable request at all) gives its credit back at once; a held request
- * that later enters the pool then owes one, paid from the next freed slot. Event-loop confined;
- * inert when pull mode is off.
+ * equals free pool slots. A message that will not occupy a slot soon (held for its ETA or its rate
+ * limit, or not a runnable request at all) gives its credit back at once; a held request that later
+ * enters the pool then owes one, paid from the next freed slot. Event-loop confined; inert when
+ * pull mode is off.
  */
 final class PullCredit {
 

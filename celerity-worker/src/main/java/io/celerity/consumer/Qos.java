@@ -27,9 +27,9 @@ final class Qos {
   }
 
   /**
-   * @param prefetch     the configured prefetch count (0: unlimited)
+   * @param prefetch the configured prefetch count (0: unlimited)
    * @param etaTaskLimit {@code worker_eta_task_limit}: the most the count is raised by, or null
-   * @param apply        tells the broker a new count
+   * @param apply tells the broker a new count
    */
   Qos(int prefetch, Integer etaTaskLimit, IntConsumer apply) {
     this.prefetch = prefetch;
@@ -41,7 +41,7 @@ final class Qos {
   /**
    * Re-applies the count for what is held now; the broker is told only when it changes.
    *
-   * @param etaBonus    what the ETA timer asks for its held requests
+   * @param etaBonus what the ETA timer asks for its held requests
    * @param rateLimited requests waiting for a rate-limit token
    */
   void update(int etaBonus, int rateLimited) {
@@ -51,7 +51,10 @@ final class Qos {
     // Rate-limited requests raise the window by at most one prefetch's worth: a backlog of one
     // slow task type must not pull the whole queue into memory.
     int bonus = etaBonus + Math.min(rateLimited, prefetch);
-    int wanted = Math.min(MAX_PREFETCH, prefetch + (etaTaskLimit == null ? bonus : Math.min(bonus, etaTaskLimit)));
+    int wanted =
+        Math.min(
+            MAX_PREFETCH,
+            prefetch + (etaTaskLimit == null ? bonus : Math.min(bonus, etaTaskLimit)));
     if (wanted != applied) {
       applied = wanted;
       apply.accept(wanted);

@@ -4,12 +4,11 @@ import io.celerity.types.Request;
 import io.celerity.types.RevokedSet;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
-import org.slf4j.Logger;
-import org.slf4j.LoggerFactory;
-
 import java.time.Instant;
 import java.util.Collection;
 import java.util.Map;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * Celery's revoked ids ({@code worker.state.revoked}) and, with {@code --statedb}, the file that
@@ -23,7 +22,9 @@ final class Revocations {
   private final StateDb stateDb;
   private final String statePath;
 
-  /** @param statePath the {@code --statedb} file, or null to keep the ids in memory only */
+  /**
+   * @param statePath the {@code --statedb} file, or null to keep the ids in memory only
+   */
   Revocations(Vertx vertx, String statePath) {
     this.statePath = statePath;
     this.stateDb = statePath == null ? null : new StateDb(vertx, statePath);
@@ -34,8 +35,10 @@ final class Revocations {
     if (stateDb == null) {
       return Future.succeededFuture();
     }
-    return stateDb.load(revoked)
-      .onSuccess(v -> log.info("Loaded {} revoked task id(s) from {}", revoked.size(), statePath));
+    return stateDb
+        .load(revoked)
+        .onSuccess(
+            v -> log.info("Loaded {} revoked task id(s) from {}", revoked.size(), statePath));
   }
 
   /**
@@ -51,7 +54,10 @@ final class Revocations {
     return revoked.contains(request.id()) ? "revoked" : null;
   }
 
-  /** Remembers revoked ids and saves them (a failed write is logged: the ids stay revoked in memory). */
+  /**
+   * Remembers revoked ids and saves them (a failed write is logged: the ids stay revoked in
+   * memory).
+   */
   void revoke(Collection<String> ids) {
     ids.forEach(revoked::add);
     save();
@@ -62,10 +68,13 @@ final class Revocations {
     if (stateDb == null) {
       return Future.succeededFuture();
     }
-    return stateDb.save(revoked, 0).recover(err -> {
-      log.error("Cannot write state file {}: {}", statePath, err.getMessage());
-      return Future.succeededFuture();
-    });
+    return stateDb
+        .save(revoked, 0)
+        .recover(
+            err -> {
+              log.error("Cannot write state file {}: {}", statePath, err.getMessage());
+              return Future.succeededFuture();
+            });
   }
 
   int size() {

@@ -27,11 +27,16 @@ final class Settler {
     settle(s.delivery(), s.action());
   }
 
-  /** @return whether the delivery was still unsettled */
+  /**
+   * @return whether the delivery was still unsettled
+   */
   boolean settle(Delivery delivery, Settle.Action action) {
     if (!unsettled.settle(delivery)) {
-      log.debug("Delivery {} (generation {}) already settled or forgotten; {} dropped", delivery.deliveryTag(),
-        delivery.generation(), action);
+      log.debug(
+          "Delivery {} (generation {}) already settled or forgotten; {} dropped",
+          delivery.deliveryTag(),
+          delivery.generation(),
+          action);
       return false;
     }
     switch (action) {

@@ -5,9 +5,6 @@ import io.celerity.types.RevokedSet;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
-import org.slf4j.Logger;
-import org.slf4j.LoggerFactory;
-
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
@@ -17,18 +14,21 @@ import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
 import java.util.LinkedHashMap;
 import java.util.Map;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * {@code --statedb FILE}: the revoked ids kept across restarts. Celery's file is a Python shelve
- * only Python can read and nobody else reads it, so ours is JSON with the same content:
- * {@code {"revoked": {id: epoch_millis}, "clock": n}}.
+ * only Python can read and nobody else reads it, so ours is JSON with the same content: {@code
+ * {"revoked": {id: epoch_millis}, "clock": n}}.
  *
  * <p>Each write goes to a temp file of its own in the same directory, is fsynced, and atomically
  * replaces the file (then the directory is fsynced), so a crash leaves the old or the new state,
  * never a torn one. Writes run on a worker thread, one at a time: a save asked for while one is
- * being written waits and is merged with any later ones (only the newest snapshot is written).
- * A file that cannot be read as a state file is not fatal: the worker starts with no revoked ids
- * and logs a warning (the next save replaces the file). Event-loop confined apart from the write itself.
+ * being written waits and is merged with any later ones (only the newest snapshot is written). A
+ * file that cannot be read as a state file is not fatal: the worker starts with no revoked ids and
+ * logs a warning (the next save replaces the file). Event-loop confined apart from the write
+ * itself.
  */
 public final class StateDb {
 
@@ -36,8 +36,10 @@ public final class StateDb {
 
   private final Vertx vertx;
   private final Path path;
+
   /** The newest state not yet handed to a write, and who waits for it; null when there is none. */
   private byte[] pendingState;
+
   private Promise<Void> pendingDone;
   private boolean writing;
 
@@ -46,29 +48,44 @@ public final class StateDb {
     this.path = Path.of(path).toAbsolutePath();
   }
 
-  /** Loads the revoked ids into {@code into}; a missing file is an empty state, an unreadable one too (with a warning). */
+  /**
+   * Loads the revoked ids into {@code into}; a missing file is an empty state, an unreadable one
+   * too (with a warning).
+   */
   @SuppressWarnings("unchecked")
   public Future<Void> load(RevokedSet into) {
     String name = path.toString();
-    return vertx.fileSystem().exists(name).compose(exists -> {
-      if (!exists) {
-        return Future.succeededFuture();
-      }
-      return vertx.fileSystem().readFile(name).map(buf -> {
-        try {
-          Map<String, Object> state = (Map<String, Object>) Json.parse(buf.getBytes());
-          Map<String, Object> revoked = (Map<String, Object>) state.getOrDefault("revoked", Map.of());
-          RevokedSet read = new RevokedSet();
-          revoked.forEach((id, at) -> read.add(id, ((Number) at).longValue()));
-          read.snapshot().forEach(into::add);
-          into.purge();
-        } catch (IOException | RuntimeException e) {
-          log.warn("State file {} is unreadable ({}); starting with no revoked task ids, the file is replaced at the next save",
-            name, e.getMessage());
-        }
-        return null;
-      });
-    });
+    return vertx
+        .fileSystem()
+        .exists(name)
+        .compose(
+            exists -> {
+              if (!exists) {
+                return Future.succeededFuture();
+              }
+              return vertx
+                  .fileSystem()
+                  .readFile(name)
+                  .map(
+                      buf -> {
+                        try {
+                          Map<String, Object> state =
+                              (Map<String, Object>) Json.parse(buf.getBytes());
+                          Map<String, Object> revoked =
+                              (Map<String, Object>) state.getOrDefault("revoked", Map.of());
+                          RevokedSet read = new RevokedSet();
+                          revoked.forEach((id, at) -> read.add(id, ((Number) at).longValue()));
+                          read.snapshot().forEach(into::add);
+                          into.purge();
+                        } catch (IOException | RuntimeException e) {
+                          log.warn(
+                              "State file {} is unreadable ({}); starting with no revoked task ids, the file is replaced at the next save",
+                              name,
+                              e.getMessage());
+                        }
+                        return null;
+                      });
+            });
   }
 
   /** Saves the revoked ids; completes once a write holding them (or a newer state) is on disk. */
@@ -97,13 +114,18 @@ public final class StateDb {
     Promise<Void> done = pendingDone;
     pendingState = null;
     pendingDone = null;
-    vertx.<Void>executeBlocking(() -> {
-      writeAtomically(bytes);
-      return null;
-    }, false).onComplete(ar -> {
-      done.handle(ar);
-      writeNext();
-    });
+    vertx
+        .<Void>executeBlocking(
+            () -> {
+              writeAtomically(bytes);
+              return null;
+            },
+            false)
+        .onComplete(
+            ar -> {
+              done.handle(ar);
+              writeNext();
+            });
   }
 
   private void writeAtomically(byte[] bytes) throws IOException {
@@ -111,7 +133,8 @@ public final class StateDb {
     Files.createDirectories(dir);
     Path tmp = Files.createTempFile(dir, path.getFileName() + ".", ".tmp");
     try {
-      try (FileChannel ch = FileChannel.open(tmp, StandardOpenOption.WRITE, StandardOpenOption.TRUNCATE_EXISTING)) {
+      try (FileChannel ch =
+          FileChannel.open(tmp, StandardOpenOption.WRITE, StandardOpenOption.TRUNCATE_EXISTING)) {
         ByteBuffer buf = ByteBuffer.wrap(bytes);
         while (buf.hasRemaining()) {
           ch.write(buf);

@@ -18,24 +18,19 @@ import io.celerity.types.Request;
 public final class Strategy {
 
   /** The decision for one delivery. */
-  public sealed interface Decision permits Run, Invalid, Undecodable, Unregistered {
-  }
+  public sealed interface Decision permits Run, Invalid, Undecodable, Unregistered {}
 
   /** A valid message of a registered task. */
-  public record Run(Request request) implements Decision {
-  }
+  public record Run(Request request) implements Decision {}
 
   /** Not a valid task message or content type not accepted: reject without requeue. */
-  public record Invalid(String reason) implements Decision {
-  }
+  public record Invalid(String reason) implements Decision {}
 
   /** Body cannot be decoded: ack (drop), as Celery does. */
-  public record Undecodable(String reason) implements Decision {
-  }
+  public record Undecodable(String reason) implements Decision {}
 
   /** A valid message naming a task we do not have: reject, and store FAILURE NotRegistered. */
-  public record Unregistered(TaskMessage message) implements Decision {
-  }
+  public record Unregistered(TaskMessage message) implements Decision {}
 
   private final MessageDecoder decoder;
   private final TaskRegistry registry;
@@ -69,16 +64,28 @@ public final class Strategy {
     TaskOptions o = def.options();
     boolean taskIgnores = Boolean.TRUE.equals(o.ignoreResult());
     // Per-message limits win over the task's, which win over the worker's (Celery's order).
-    Double hard = msg.hardTimeLimit() != null ? msg.hardTimeLimit() : o.timeLimit() != null ? o.timeLimit() : options.getTimeLimit();
-    Double soft = msg.softTimeLimit() != null ? msg.softTimeLimit() : o.softTimeLimit() != null ? o.softTimeLimit() : options.getSoftTimeLimit();
+    Double hard =
+        msg.hardTimeLimit() != null
+            ? msg.hardTimeLimit()
+            : o.timeLimit() != null ? o.timeLimit() : options.getTimeLimit();
+    Double soft =
+        msg.softTimeLimit() != null
+            ? msg.softTimeLimit()
+            : o.softTimeLimit() != null ? o.softTimeLimit() : options.getSoftTimeLimit();
     return Request.builder(msg, delivery, def, hostname)
-      .acksLate(o.acksLate() != null ? o.acksLate() : options.isAcksLate())
-      .trackStarted(o.trackStarted() != null ? o.trackStarted() : options.isTrackStarted())
-      .ignoreResult(taskIgnores || msg.ignoreResult(), taskIgnores)
-      .timeLimits(hard, soft)
-      .acksOnFailureOrTimeout(o.acksOnFailureOrTimeout() != null ? o.acksOnFailureOrTimeout() : options.isAcksOnFailureOrTimeout())
-      .rejectOnWorkerLost(o.rejectOnWorkerLost() != null ? o.rejectOnWorkerLost() : options.isRejectOnWorkerLost())
-      .storeErrorsEvenIfIgnored(Boolean.TRUE.equals(o.storeErrorsEvenIfIgnored()))
-      .build();
+        .acksLate(o.acksLate() != null ? o.acksLate() : options.isAcksLate())
+        .trackStarted(o.trackStarted() != null ? o.trackStarted() : options.isTrackStarted())
+        .ignoreResult(taskIgnores || msg.ignoreResult(), taskIgnores)
+        .timeLimits(hard, soft)
+        .acksOnFailureOrTimeout(
+            o.acksOnFailureOrTimeout() != null
+                ? o.acksOnFailureOrTimeout()
+                : options.isAcksOnFailureOrTimeout())
+        .rejectOnWorkerLost(
+            o.rejectOnWorkerLost() != null
+                ? o.rejectOnWorkerLost()
+                : options.isRejectOnWorkerLost())
+        .storeErrorsEvenIfIgnored(Boolean.TRUE.equals(o.storeErrorsEvenIfIgnored()))
+        .build();
   }
 }

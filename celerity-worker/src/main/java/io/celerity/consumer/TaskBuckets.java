@@ -2,7 +2,6 @@ package io.celerity.consumer;
 
 import io.celerity.types.Request;
 import io.vertx.core.Vertx;
-
 import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Deque;
@@ -77,10 +76,14 @@ public final class TaskBuckets {
     }
     if (!q.isEmpty()) {
       long delayMs = Math.max(1, bucket.nanosUntilToken(System.nanoTime()) / 1_000_000);
-      timers.put(task, vertx.setTimer(delayMs, id -> {
-        timers.remove(task);
-        drain(task);
-      }));
+      timers.put(
+          task,
+          vertx.setTimer(
+              delayMs,
+              id -> {
+                timers.remove(task);
+                drain(task);
+              }));
     }
   }
 
@@ -97,13 +100,14 @@ public final class TaskBuckets {
   public List<Request> removeIf(java.util.function.Predicate<Request> match) {
     List<Request> out = new ArrayList<>();
     for (Deque<Request> q : waiting.values()) {
-      q.removeIf(r -> {
-        if (match.test(r)) {
-          out.add(r);
-          return true;
-        }
-        return false;
-      });
+      q.removeIf(
+          r -> {
+            if (match.test(r)) {
+              out.add(r);
+              return true;
+            }
+            return false;
+          });
     }
     return out;
   }

@@ -9,24 +9,23 @@ import io.celerity.protocol.MessageDecoder;
 import io.celerity.protocol.TaskMessage;
 import io.celerity.protocol.UndecodableBodyException;
 import io.celerity.transport.Transport;
-import io.celerity.types.TaskMdc;
 import io.celerity.types.Delivery;
 import io.celerity.types.Request;
 import io.celerity.types.Settle;
+import io.celerity.types.TaskMdc;
 import io.celerity.types.TaskOutcome;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.WorkerExecutor;
 import io.vertx.core.json.JsonObject;
-import org.slf4j.Logger;
-import org.slf4j.LoggerFactory;
-
 import java.util.Collection;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.function.Consumer;
 import java.util.function.Supplier;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * The consumer's work, without the event bus: deliveries in, decided by the {@link Strategy},
@@ -40,12 +39,14 @@ public final class TaskConsumer {
   /**
    * Where the consumer's output goes.
    *
-   * @param pool        runnable requests
-   * @param results     outcomes decided here (FAILURE of a contained message, REVOKED)
+   * @param pool runnable requests
+   * @param results outcomes decided here (FAILURE of a contained message, REVOKED)
    * @param poolTaskIds the task ids the pool holds, reserved or running (for the watchdog)
    */
-  public record Ports(Consumer<Request> pool, Consumer<TaskOutcome> results, Supplier<Future<Set<String>>> poolTaskIds) {
-  }
+  public record Ports(
+      Consumer<Request> pool,
+      Consumer<TaskOutcome> results,
+      Supplier<Future<Set<String>>> poolTaskIds) {}
 
   private final Transport transport;
   private final TaskEvents events;
@@ -64,7 +65,12 @@ public final class TaskConsumer {
   private final UnsettledWatchdog watchdog;
   private long received;
 
-  public TaskConsumer(Vertx vertx, WorkerOptions options, WorkerServices services, Transport transport, Ports ports) {
+  public TaskConsumer(
+      Vertx vertx,
+      WorkerOptions options,
+      WorkerServices services,
+      Transport transport,
+      Ports ports) {
     this.transport = transport;
     this.events = services.events();
     this.metrics = services.metrics();
@@ -77,11 +83,33 @@ public final class TaskConsumer {
     credit = new PullCredit(options.isDisablePrefetch(), transport::grant);
     revocations = new Revocations(vertx, options.getStatedb());
     containment = new Containment(settler, credit, metrics, ports.results());
-    qos = new Qos(Qos.configured(options, services.registry().hasAsync()), options.getEtaTaskLimit(), transport::prefetch);
-    admission = new Admission(vertx, services.registry(), strategy, options.getEtaTaskLimit(), unsettled, credit,
-      revocations, settler, containment, qos, ports.pool(), ports.results(), transport);
-    watchdog = new UnsettledWatchdog(unsettled, (long) (options.getUnsettledDeadline() * 1000),
-      System::currentTimeMillis, ports.poolTaskIds(), metrics::unsettledStuck);
+    qos =
+        new Qos(
+            Qos.configured(options, services.registry().hasAsync()),
+            options.getEtaTaskLimit(),
+            transport::prefetch);
+    admission =
+        new Admission(
+            vertx,
+            services.registry(),
+            strategy,
+            options.getEtaTaskLimit(),
+            unsettled,
+            credit,
+            revocations,
+            settler,
+            containment,
+            qos,
+            ports.pool(),
+            ports.results(),
+            transport);
+    watchdog =
+        new UnsettledWatchdog(
+            unsettled,
+            (long) (options.getUnsettledDeadline() * 1000),
+            System::currentTimeMillis,
+            ports.poolTaskIds(),
+            metrics::unsettledStuck);
   }
 
   /** Reads the state file of revoked ids, if any; deliveries should not come before. */
@@ -97,20 +125,24 @@ public final class TaskConsumer {
       decide(delivery);
       return;
     }
-    // Compressed or large: inflate (bounded) on a worker thread, so a bomb costs no event-loop time;
+    // Compressed or large: inflate (bounded) on a worker thread, so a bomb costs no event-loop
+    // time;
     // one at a time, so a burst of bombs holds at most one bound's worth of heap.
-    inflater.executeBlocking(() -> decoder.inflate(delivery), true).onComplete(ar -> {
-      if (!unsettled.contains(delivery)) {
-        return; // its connection was lost meanwhile: the broker has it back
-      }
-      if (ar.succeeded()) {
-        decide(ar.result());
-      } else if (ar.cause() instanceof UndecodableBodyException bad) {
-        undecodable(delivery, bad.getMessage());
-      } else {
-        containment.contain(delivery, null, ar.cause());
-      }
-    });
+    inflater
+        .executeBlocking(() -> decoder.inflate(delivery), true)
+        .onComplete(
+            ar -> {
+              if (!unsettled.contains(delivery)) {
+                return; // its connection was lost meanwhile: the broker has it back
+              }
+              if (ar.succeeded()) {
+                decide(ar.result());
+              } else if (ar.cause() instanceof UndecodableBodyException bad) {
+                undecodable(delivery, bad.getMessage());
+              } else {
+                containment.contain(delivery, null, ar.cause());
+              }
+            });
   }
 
   /** Strategy, then what the decision says; whatever goes wrong settles this delivery alone. */
@@ -122,19 +154,24 @@ public final class TaskConsumer {
         message = run.request().message();
         received(run.request());
       } else if (decision instanceof Strategy.Invalid invalid) {
-        log.error("Received invalid task message: {}. The message has been rejected.", invalid.reason());
+        log.error(
+            "Received invalid task message: {}. The message has been rejected.", invalid.reason());
         settler.settle(delivery, Settle.Action.REJECT);
         credit.notARequest();
         events.taskRejected(Containment.taskIdOf(delivery), false);
       } else if (decision instanceof Strategy.Undecodable bad) {
         undecodable(delivery, bad.reason());
       } else if (decision instanceof Strategy.Unregistered unknown) {
-        log.error("Received unregistered task of type '{}'.\nThe message has been ignored and discarded.",
-          unknown.message().task());
+        log.error(
+            "Received unregistered task of type '{}'.\nThe message has been ignored and discarded.",
+            unknown.message().task());
         settler.settle(delivery, Settle.Action.REJECT);
         credit.notARequest();
-        ports.results().accept(TaskOutcome.failedBeforeRun(unknown.message(),
-          ExceptionInfo.notRegistered(unknown.message().task())));
+        ports
+            .results()
+            .accept(
+                TaskOutcome.failedBeforeRun(
+                    unknown.message(), ExceptionInfo.notRegistered(unknown.message().task())));
       }
     } catch (RuntimeException | StackOverflowError e) {
       containment.contain(delivery, message, e);
@@ -153,8 +190,11 @@ public final class TaskConsumer {
   }
 
   private void undecodable(Delivery delivery, String reason) {
-    log.error("Can't decode message body: {} (type:{} encoding:{}). The message has been acked and dropped.",
-      reason, delivery.contentType(), delivery.contentEncoding());
+    log.error(
+        "Can't decode message body: {} (type:{} encoding:{}). The message has been acked and dropped.",
+        reason,
+        delivery.contentType(),
+        delivery.contentEncoding());
     settler.settle(delivery, Settle.Action.ACK);
     credit.notARequest();
   }
@@ -169,13 +209,19 @@ public final class TaskConsumer {
     credit.slotsFreed(n);
   }
 
-  /** The broker connection of this generation was lost: what is held of it is forgotten (redelivered). */
+  /**
+   * The broker connection of this generation was lost: what is held of it is forgotten
+   * (redelivered).
+   */
   public void connectionLost(long generation) {
     unsettled.forgetGeneration(generation);
     admission.forgetGeneration(generation);
   }
 
-  /** {@code revoke}: remembers the ids (and saves them), drops held requests with them (stored REVOKED). */
+  /**
+   * {@code revoke}: remembers the ids (and saves them), drops held requests with them (stored
+   * REVOKED).
+   */
   public void revoke(Collection<String> ids) {
     admission.revoke(ids);
   }

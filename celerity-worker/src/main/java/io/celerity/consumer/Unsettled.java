@@ -1,7 +1,6 @@
 package io.celerity.consumer;
 
 import io.celerity.types.Delivery;
-
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
@@ -26,7 +25,10 @@ final class Unsettled {
     DISPATCHED
   }
 
-  /** One delivery's entry; {@code copies} counts deliveries sharing a tag (a Redis message pushed twice). */
+  /**
+   * One delivery's entry; {@code copies} counts deliveries sharing a tag (a Redis message pushed
+   * twice).
+   */
   static final class Entry {
     final String taskId;
     final long receivedMillis;
@@ -39,8 +41,7 @@ final class Unsettled {
     }
   }
 
-  private record Key(long generation, Object tag) {
-  }
+  private record Key(long generation, Object tag) {}
 
   private final Map<Key, Entry> entries = new HashMap<>();
 

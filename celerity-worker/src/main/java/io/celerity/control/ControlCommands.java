@@ -2,7 +2,6 @@ package io.celerity.control;
 
 import io.vertx.core.Future;
 import io.vertx.core.json.JsonObject;
-
 import java.util.Collections;
 import java.util.Map;
 import java.util.Set;
@@ -12,13 +11,16 @@ import java.util.TreeMap;
  * Remote-control commands by name (Celery's {@code Panel}), each declared once with its kind. A
  * handler gets the request's {@code arguments} and returns the reply value; Celery's conventions:
  * {@code {"ok": ...}} or {@code {"error": ...}} for control commands, bare values for inspect
- * commands. The kind decides what the HTTP bridge opens without a token (inspect commands only
- * read state).
+ * commands. The kind decides what the HTTP bridge opens without a token (inspect commands only read
+ * state).
  */
 public final class ControlCommands {
 
   /** Celery's {@code inspect_command} and {@code control_command}. */
-  public enum Kind { INSPECT, CONTROL }
+  public enum Kind {
+    INSPECT,
+    CONTROL
+  }
 
   /** One command. */
   @FunctionalInterface
@@ -64,7 +66,10 @@ public final class ControlCommands {
     return Collections.unmodifiableSet(handlers.keySet());
   }
 
-  /** Runs a command; an unknown name or a failing handler gives Celery's error reply, never an exception. */
+  /**
+   * Runs a command; an unknown name or a failing handler gives Celery's error reply, never an
+   * exception.
+   */
   public Future<Object> dispatch(String method, JsonObject arguments) {
     Handler h = handlers.get(method);
     if (h == null) {
@@ -72,14 +77,15 @@ public final class ControlCommands {
     }
     try {
       return h.handle(arguments == null ? new JsonObject() : arguments)
-        .recover(err -> Future.succeededFuture(Map.of("error", repr(err))));
+          .recover(err -> Future.succeededFuture(Map.of("error", repr(err))));
     } catch (RuntimeException e) {
       return Future.succeededFuture(Map.of("error", repr(e)));
     }
   }
 
   private static String repr(Throwable t) {
-    String type = t instanceof IllegalArgumentException ? "ValueError" : t.getClass().getSimpleName();
+    String type =
+        t instanceof IllegalArgumentException ? "ValueError" : t.getClass().getSimpleName();
     return type + "(" + io.celerity.protocol.PyRepr.of(String.valueOf(t.getMessage())) + ")";
   }
 }

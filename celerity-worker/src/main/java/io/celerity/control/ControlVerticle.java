@@ -12,10 +12,9 @@ import io.vertx.core.Future;
 import io.vertx.core.VerticleBase;
 import io.vertx.core.http.HttpServer;
 import io.vertx.core.json.JsonObject;
+import java.util.Map;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
-
-import java.util.Map;
 
 /**
  * The control verticle wires Celery's remote control: pidbox requests from the broker go to the
@@ -25,6 +24,7 @@ import java.util.Map;
 public class ControlVerticle extends VerticleBase {
 
   private static final Logger log = LoggerFactory.getLogger("celery.worker.control");
+
   /** Celery's control exchange, {@code <control_exchange>.pidbox}. */
   public static final String PIDBOX_EXCHANGE = "celery.pidbox";
 
@@ -44,37 +44,71 @@ public class ControlVerticle extends VerticleBase {
     WorkerOptions options = new WorkerOptions(config());
     TaskEvents events = services.events();
     mailbox = new Pidbox(options.getHostname(), events.clock());
-    if (!io.celerity.config.Urls.isLoopback(options.getHttpHost()) && options.getHttpToken() == null) {
-      return Future.failedFuture(new IllegalArgumentException("The HTTP bridge binds to " + options.getHttpHost()
-        + ", beyond this machine: set http_token (CELERITY_HTTP_TOKEN) or bind to 127.0.0.1"));
+    if (!io.celerity.config.Urls.isLoopback(options.getHttpHost())
+        && options.getHttpToken() == null) {
+      return Future.failedFuture(
+          new IllegalArgumentException(
+              "The HTTP bridge binds to "
+                  + options.getHttpHost()
+                  + ", beyond this machine: set http_token (CELERITY_HTTP_TOKEN) or bind to 127.0.0.1"));
     }
-    // Sending a task or a control command always needs a token: without one configured, this run makes its own.
+    // Sending a task or a control command always needs a token: without one configured, this run
+    // makes its own.
     generatedToken = options.getHttpToken() == null;
     httpToken = generatedToken ? HttpPolicy.generateToken() : options.getHttpToken();
-    HttpPolicy policy = new HttpPolicy(httpToken, options.isHttpRequireTokenForReads(), options.getHttpHost(),
-      options.getHttpAllowedHosts(), options.getHttpCorsOrigins());
+    HttpPolicy policy =
+        new HttpPolicy(
+            httpToken,
+            options.isHttpRequireTokenForReads(),
+            options.getHttpHost(),
+            options.getHttpAllowedHosts(),
+            options.getHttpCorsOrigins());
     WorkerStatus status = new WorkerStatus(vertx, options, mailbox::clock);
-    commands = new Panel(vertx, options, services.registry(), events, status, mailbox::clock).commands();
-    EventMonitor monitor = new EventMonitor(new io.celerity.events.ClusterState(options.getMonitorMaxTasks(),
-      options.getMonitorMaxTasks()));
+    commands =
+        new Panel(vertx, options, services.registry(), events, status, mailbox::clock).commands();
+    EventMonitor monitor =
+        new EventMonitor(
+            new io.celerity.events.ClusterState(
+                options.getMonitorMaxTasks(), options.getMonitorMaxTasks()));
     FlowerApi flower = new FlowerApi(vertx, options, commands, status, mailbox, monitor.state());
-    java.util.function.Predicate<String> knownTask = name -> services.registry().get(name) != null
-      || monitor.state().taskTypes().contains(name);
-    HttpBridge bridge = new HttpBridge(vertx, options, commands, policy,
-      services.metrics(), status, flower, new Dashboard(options, status, monitor.state(), events), knownTask);
+    java.util.function.Predicate<String> knownTask =
+        name -> services.registry().get(name) != null || monitor.state().taskTypes().contains(name);
+    HttpBridge bridge =
+        new HttpBridge(
+            vertx,
+            options,
+            commands,
+            policy,
+            services.metrics(),
+            status,
+            flower,
+            new Dashboard(options, status, monitor.state(), events),
+            knownTask);
     vertx.eventBus().<Delivery>consumer(Addresses.CONTROL_PIDBOX, m -> onRequest(m.body()));
-    FanoutBinding pidbox = new FanoutBinding(PIDBOX_EXCHANGE, options.getHostname() + "." + PIDBOX_EXCHANGE, "",
-      Map.of("x-message-ttl", 300_000, "x-expires", 10_000));
-    return vertx.eventBus().request(Addresses.CONSUMER_FANOUT, new FanoutSubscription(pidbox, Addresses.CONTROL_PIDBOX))
-      .compose(v -> options.isMonitorEvents() ? monitor.start(vertx) : Future.succeededFuture())
-      .compose(v -> bridge.listen())
-      .onSuccess(s -> {
-        server = s;
-        log.info("HTTP bridge listening on http://{}:{}", options.getHttpHost(), s.actualPort());
-      });
+    FanoutBinding pidbox =
+        new FanoutBinding(
+            PIDBOX_EXCHANGE,
+            options.getHostname() + "." + PIDBOX_EXCHANGE,
+            "",
+            Map.of("x-message-ttl", 300_000, "x-expires", 10_000));
+    return vertx
+        .eventBus()
+        .request(
+            Addresses.CONSUMER_FANOUT, new FanoutSubscription(pidbox, Addresses.CONTROL_PIDBOX))
+        .compose(v -> options.isMonitorEvents() ? monitor.start(vertx) : Future.succeededFuture())
+        .compose(v -> bridge.listen())
+        .onSuccess(
+            s -> {
+              server = s;
+              log.info(
+                  "HTTP bridge listening on http://{}:{}", options.getHttpHost(), s.actualPort());
+            });
   }
 
-  /** A pidbox request: ours? run it, reply if a reply is wanted. Bad requests are logged and dropped. */
+  /**
+   * A pidbox request: ours? run it, reply if a reply is wanted. Bad requests are logged and
+   * dropped.
+   */
   @SuppressWarnings("unchecked")
   private void onRequest(Delivery d) {
     Map<String, Object> request;
@@ -86,25 +120,39 @@ public class ControlVerticle extends VerticleBase {
     }
     mailbox.observe(d.headers());
     if (!(request.get("method") instanceof String method)
-      || !mailbox.accepts(request, d.headers(), System.currentTimeMillis() / 1000.0)) {
+        || !mailbox.accepts(request, d.headers(), System.currentTimeMillis() / 1000.0)) {
       return;
     }
     Object args = request.get("arguments");
-    JsonObject arguments = args instanceof Map<?, ?> a ? new JsonObject((Map<String, Object>) a) : new JsonObject();
+    JsonObject arguments =
+        args instanceof Map<?, ?> a ? new JsonObject((Map<String, Object>) a) : new JsonObject();
     log.debug("pidbox received method {} {}", method, arguments);
-    commands.dispatch(method, arguments).onSuccess(result -> {
-      if (result == ControlCommands.NO_REPLY) {
-        return;
-      }
-      OutgoingMessage reply = mailbox.reply(request, result);
-      if (reply != null) {
-        vertx.eventBus().request(Addresses.BROKER_PUBLISH, reply)
-          .onFailure(err -> log.warn("Remote-control reply to {} not sent: {}", method, err.getMessage()));
-      }
-    });
+    commands
+        .dispatch(method, arguments)
+        .onSuccess(
+            result -> {
+              if (result == ControlCommands.NO_REPLY) {
+                return;
+              }
+              OutgoingMessage reply = mailbox.reply(request, result);
+              if (reply != null) {
+                vertx
+                    .eventBus()
+                    .request(Addresses.BROKER_PUBLISH, reply)
+                    .onFailure(
+                        err ->
+                            log.warn(
+                                "Remote-control reply to {} not sent: {}",
+                                method,
+                                err.getMessage()));
+              }
+            });
   }
 
-  /** The token this run generated (no {@code http_token} configured), for the banner to print once; else null. */
+  /**
+   * The token this run generated (no {@code http_token} configured), for the banner to print once;
+   * else null.
+   */
   public String generatedHttpToken() {
     return generatedToken ? httpToken : null;
   }

@@ -5,7 +5,6 @@ import io.vertx.core.http.HttpMethod;
 import io.vertx.core.http.HttpServerRequest;
 import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.RoutingContext;
-
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
 import java.security.SecureRandom;
@@ -18,17 +17,19 @@ import java.util.regex.Pattern;
 /**
  * Who may call what on the HTTP bridge: one handler in front of every route of the router, so a
  * route is protected unless it was declared otherwise. In order it checks
+ *
  * <ol>
- *   <li>the {@code Host} header (DNS rebinding): an IP literal, {@code localhost}, the bound name or
- *   an entry of {@code http_allowed_hosts};</li>
- *   <li>the {@code Origin} header (cross-site requests): same origin, or an entry of
- *   {@code http_cors_origins}, which also get CORS headers and preflight answers;</li>
- *   <li>the bearer token: every route needs it unless declared {@link Access#PUBLIC}, or
- *   {@link Access#READ} while reads are open ({@code http_require_token_for_reads} off);</li>
- *   <li>the body: a request that carries one must say {@code application/json}.</li>
+ *   <li>the {@code Host} header (DNS rebinding): an IP literal, {@code localhost}, the bound name
+ *       or an entry of {@code http_allowed_hosts};
+ *   <li>the {@code Origin} header (cross-site requests): same origin, or an entry of {@code
+ *       http_cors_origins}, which also get CORS headers and preflight answers;
+ *   <li>the bearer token: every route needs it unless declared {@link Access#PUBLIC}, or {@link
+ *       Access#READ} while reads are open ({@code http_require_token_for_reads} off);
+ *   <li>the body: a request that carries one must say {@code application/json}.
  * </ol>
- * Probes ({@link Access#PUBLIC}) skip the Host and Origin checks: orchestrators call them by pod IP or
- * any name, and they reveal nothing.
+ *
+ * Probes ({@link Access#PUBLIC}) skip the Host and Origin checks: orchestrators call them by pod IP
+ * or any name, and they reveal nothing.
  */
 final class HttpPolicy {
 
@@ -36,7 +37,9 @@ final class HttpPolicy {
   enum Access {
     /** Liveness and readiness probes: always open. */
     PUBLIC,
-    /** Reads (results, inspect, metrics, dashboard): open on loopback unless reads need the token. */
+    /**
+     * Reads (results, inspect, metrics, dashboard): open on loopback unless reads need the token.
+     */
     READ,
     /** Everything else: the bearer token, always. */
     TOKEN
@@ -47,8 +50,7 @@ final class HttpPolicy {
 
   private static final Pattern IPV4 = Pattern.compile("\\d{1,3}(\\.\\d{1,3}){3}");
 
-  private record Rule(HttpMethod method, String[] segments, Access access) {
-  }
+  private record Rule(HttpMethod method, String[] segments, Access access) {}
 
   private final byte[] token;
   private final boolean readsNeedToken;
@@ -58,13 +60,19 @@ final class HttpPolicy {
   private final List<Rule> rules = new ArrayList<>();
 
   /**
-   * @param token          the bearer token (configured or generated); never null
+   * @param token the bearer token (configured or generated); never null
    * @param readsNeedToken whether {@link Access#READ} routes need the token too
-   * @param boundHost      {@code http_host}, allowed as a Host name
-   * @param allowedHosts   {@code http_allowed_hosts}: names, {@code .domain} suffixes, or {@code *}
-   * @param corsOrigins    {@code http_cors_origins}: origins such as {@code https://ops.example.com}, or {@code *}
+   * @param boundHost {@code http_host}, allowed as a Host name
+   * @param allowedHosts {@code http_allowed_hosts}: names, {@code .domain} suffixes, or {@code *}
+   * @param corsOrigins {@code http_cors_origins}: origins such as {@code https://ops.example.com},
+   *     or {@code *}
    */
-  HttpPolicy(String token, boolean readsNeedToken, String boundHost, List<String> allowedHosts, List<String> corsOrigins) {
+  HttpPolicy(
+      String token,
+      boolean readsNeedToken,
+      String boundHost,
+      List<String> allowedHosts,
+      List<String> corsOrigins) {
     this.token = token.getBytes(StandardCharsets.UTF_8);
     this.readsNeedToken = readsNeedToken;
     this.boundHost = hostName(boundHost);
@@ -72,14 +80,19 @@ final class HttpPolicy {
     this.corsOrigins = corsOrigins.stream().map(HttpPolicy::trimSlash).toList();
   }
 
-  /** A token for a run without {@code http_token}: 24 random bytes in hex, as Jupyter makes its own. */
+  /**
+   * A token for a run without {@code http_token}: 24 random bytes in hex, as Jupyter makes its own.
+   */
   static String generateToken() {
     byte[] b = new byte[24];
     new SecureRandom().nextBytes(b);
     return HexFormat.of().formatHex(b);
   }
 
-  /** Declares what {@code method path} needs; {@code :name} matches one segment, a final {@code *} the rest. */
+  /**
+   * Declares what {@code method path} needs; {@code :name} matches one segment, a final {@code *}
+   * the rest.
+   */
   void declare(HttpMethod method, String path, Access access) {
     rules.add(new Rule(method, segments(path), access));
   }
@@ -113,21 +126,27 @@ final class HttpPolicy {
   }
 
   /**
-   * The DNS-rebinding guard: a page that rebinds its own name to this machine still sends its name as
-   * {@code Host}. IP literals cannot be rebound, {@code localhost} names never leave the machine.
+   * The DNS-rebinding guard: a page that rebinds its own name to this machine still sends its name
+   * as {@code Host}. IP literals cannot be rebound, {@code localhost} names never leave the
+   * machine.
    */
   boolean hostAllowed(String hostHeader) {
     if (hostHeader == null || hostHeader.isBlank()) {
       return false;
     }
     String host = hostName(hostHeader);
-    if (host.startsWith("[") || IPV4.matcher(host).matches() || host.equals("localhost") || host.endsWith(".localhost")
-      || host.equals(boundHost)) {
+    if (host.startsWith("[")
+        || IPV4.matcher(host).matches()
+        || host.equals("localhost")
+        || host.endsWith(".localhost")
+        || host.equals(boundHost)) {
       return true;
     }
     for (String allowed : allowedHosts) {
-      if (allowed.equals("*") || allowed.equals(host) || (allowed.startsWith(".")
-        && (host.endsWith(allowed) || host.equals(allowed.substring(1))))) {
+      if (allowed.equals("*")
+          || allowed.equals(host)
+          || (allowed.startsWith(".")
+              && (host.endsWith(allowed) || host.equals(allowed.substring(1))))) {
         return true;
       }
     }
@@ -150,14 +169,18 @@ final class HttpPolicy {
     return h.endsWith(".") ? h.substring(0, h.length() - 1) : h;
   }
 
-  /** A request without {@code Origin}, from its own origin, or from an origin of {@code http_cors_origins}. */
+  /**
+   * A request without {@code Origin}, from its own origin, or from an origin of {@code
+   * http_cors_origins}.
+   */
   boolean originAllowed(String origin, String hostHeader) {
     if (origin == null) {
       return true;
     }
     String o = trimSlash(origin).toLowerCase(Locale.ROOT);
-    if (hostHeader != null && (o.equals("http://" + hostHeader.toLowerCase(Locale.ROOT))
-      || o.equals("https://" + hostHeader.toLowerCase(Locale.ROOT)))) {
+    if (hostHeader != null
+        && (o.equals("http://" + hostHeader.toLowerCase(Locale.ROOT))
+            || o.equals("https://" + hostHeader.toLowerCase(Locale.ROOT)))) {
       return true;
     }
     return corsAllowed(origin);
@@ -178,14 +201,16 @@ final class HttpPolicy {
     if (header == null || !header.regionMatches(true, 0, "Bearer ", 0, 7)) {
       return false;
     }
-    return MessageDigest.isEqual(token, header.substring(7).trim().getBytes(StandardCharsets.UTF_8));
+    return MessageDigest.isEqual(
+        token, header.substring(7).trim().getBytes(StandardCharsets.UTF_8));
   }
 
   /** True when the request carries a body that is not JSON (forms, multipart, text/plain). */
   static boolean nonJsonBody(HttpServerRequest request) {
     String length = request.getHeader(HttpHeaders.CONTENT_LENGTH);
-    boolean body = request.getHeader(HttpHeaders.TRANSFER_ENCODING) != null
-      || (length != null && !length.trim().equals("0"));
+    boolean body =
+        request.getHeader(HttpHeaders.TRANSFER_ENCODING) != null
+            || (length != null && !length.trim().equals("0"));
     if (!body) {
       return false;
     }
@@ -202,19 +227,33 @@ final class HttpPolicy {
     String origin = req.getHeader(HttpHeaders.ORIGIN);
     if (access != Access.PUBLIC) {
       if (!hostAllowed(host)) {
-        refuse(rc, 403, "Host '" + host + "' is not allowed (DNS rebinding guard): add it to http_allowed_hosts");
+        refuse(
+            rc,
+            403,
+            "Host '"
+                + host
+                + "' is not allowed (DNS rebinding guard): add it to http_allowed_hosts");
         return;
       }
       if (!originAllowed(origin, host)) {
-        refuse(rc, 403, "cross-origin request from " + origin + " refused: add the origin to http_cors_origins");
+        refuse(
+            rc,
+            403,
+            "cross-origin request from "
+                + origin
+                + " refused: add the origin to http_cors_origins");
         return;
       }
       if (origin != null && corsAllowed(origin)) {
         rc.response().putHeader("Access-Control-Allow-Origin", origin).putHeader("Vary", "Origin");
-        if (req.method() == HttpMethod.OPTIONS && req.getHeader("Access-Control-Request-Method") != null) {
-          rc.response().setStatusCode(204).putHeader("Access-Control-Allow-Methods", "GET, POST")
-            .putHeader("Access-Control-Allow-Headers", "Authorization, Content-Type")
-            .putHeader("Access-Control-Max-Age", "600").end();
+        if (req.method() == HttpMethod.OPTIONS
+            && req.getHeader("Access-Control-Request-Method") != null) {
+          rc.response()
+              .setStatusCode(204)
+              .putHeader("Access-Control-Allow-Methods", "GET, POST")
+              .putHeader("Access-Control-Allow-Headers", "Authorization, Content-Type")
+              .putHeader("Access-Control-Max-Age", "600")
+              .end();
           return;
         }
       }
@@ -233,7 +272,10 @@ final class HttpPolicy {
   }
 
   private static void refuse(RoutingContext rc, int status, String why) {
-    rc.response().setStatusCode(status).putHeader("content-type", "application/json")
-      .putHeader("Connection", "close").end(new JsonObject().put("error", why).encode());
+    rc.response()
+        .setStatusCode(status)
+        .putHeader("content-type", "application/json")
+        .putHeader("Connection", "close")
+        .end(new JsonObject().put("error", why).encode());
   }
 }

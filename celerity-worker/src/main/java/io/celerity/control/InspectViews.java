@@ -10,7 +10,6 @@ import io.celerity.types.Request;
 import io.celerity.types.RequestInfo;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
-
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -24,18 +23,21 @@ import java.util.regex.Pattern;
 public final class InspectViews {
 
   /** Celery's {@code DEFAULT_TASK_INFO_ITEMS}. */
-  public static final List<String> DEFAULT_TASK_INFO_ITEMS = List.of("exchange", "routing_key", "rate_limit");
+  public static final List<String> DEFAULT_TASK_INFO_ITEMS =
+      List.of("exchange", "routing_key", "rate_limit");
 
   /** Celery's {@code HIDDEN_SETTINGS}: values of matching keys are masked. */
   private static final Pattern HIDDEN_SETTINGS =
-    Pattern.compile("API|TOKEN|KEY|SECRET|PASS|PROFANITIES_LIST|SIGNATURE|DATABASE", Pattern.CASE_INSENSITIVE);
+      Pattern.compile(
+          "API|TOKEN|KEY|SECRET|PASS|PROFANITIES_LIST|SIGNATURE|DATABASE",
+          Pattern.CASE_INSENSITIVE);
+
   private static final String MASK = "********";
 
   /** Our setting names -> Celery's, for every setting that has a Celery equivalent. */
   static final Map<String, String> CELERY_NAMES = io.celerity.config.Settings.celeryNames();
 
-  private InspectViews() {
-  }
+  private InspectViews() {}
 
   /**
    * {@code registered}: task names (built-ins only with {@code builtins}), each with the requested
@@ -45,13 +47,17 @@ public final class InspectViews {
   static JsonArray scheduled(List<Request> held) {
     JsonArray out = new JsonArray();
     for (Request r : held) {
-      out.add(new JsonObject().put("eta", IsoTime.utc(r.message().eta())).put("priority", 6)
-        .put("request", RequestInfo.of(r, null, false, null)));
+      out.add(
+          new JsonObject()
+              .put("eta", IsoTime.utc(r.message().eta()))
+              .put("priority", 6)
+              .put("request", RequestInfo.of(r, null, false, null)));
     }
     return out;
   }
 
-  public static List<String> registered(TaskRegistry registry, WorkerOptions worker, JsonObject arguments) {
+  public static List<String> registered(
+      TaskRegistry registry, WorkerOptions worker, JsonObject arguments) {
     List<String> items = new ArrayList<>();
     Object requested = arguments.getValue("taskinfoitems");
     if (requested instanceof JsonArray a) {
@@ -73,7 +79,8 @@ public final class InspectViews {
       TaskDefinition def = registry.get(name);
       List<String> fields = new ArrayList<>();
       for (String item : items) {
-        String value = attribute(name, def == null ? TaskOptions.DEFAULTS : def.options(), worker, item);
+        String value =
+            attribute(name, def == null ? TaskOptions.DEFAULTS : def.options(), worker, item);
         if (value != null) {
           fields.add(item + "=" + value);
         }
@@ -93,15 +100,22 @@ public final class InspectViews {
       case "ignore_result" -> py(Boolean.TRUE.equals(o.ignoreResult()));
       case "store_errors_even_if_ignored" -> py(Boolean.TRUE.equals(o.storeErrorsEvenIfIgnored()));
       case "acks_on_failure_or_timeout" ->
-        py(o.acksOnFailureOrTimeout() != null ? o.acksOnFailureOrTimeout() : w.isAcksOnFailureOrTimeout());
-      case "reject_on_worker_lost" -> o.rejectOnWorkerLost() == null ? null : py(o.rejectOnWorkerLost());
+          py(
+              o.acksOnFailureOrTimeout() != null
+                  ? o.acksOnFailureOrTimeout()
+                  : w.isAcksOnFailureOrTimeout());
+      case "reject_on_worker_lost" ->
+          o.rejectOnWorkerLost() == null ? null : py(o.rejectOnWorkerLost());
       case "time_limit" -> number(o.timeLimit());
       case "soft_time_limit" -> number(o.softTimeLimit());
-      case "max_retries" -> o.maxRetries() == TaskOptions.UNLIMITED_RETRIES ? null : String.valueOf(o.maxRetries());
+      case "max_retries" ->
+          o.maxRetries() == TaskOptions.UNLIMITED_RETRIES ? null : String.valueOf(o.maxRetries());
       case "default_retry_delay" -> number((Double) o.defaultRetryDelay());
       case "serializer" -> "json";
       case "typing" -> "True";
-      default -> null; // exchange, routing_key, queue, priority, expires...: None unless set, and we never set them
+      default ->
+          null; // exchange, routing_key, queue, priority, expires...: None unless set, and we never
+        // set them
     };
   }
 
@@ -113,12 +127,15 @@ public final class InspectViews {
     if (d == null) {
       return null;
     }
-    return d == Math.rint(d) && !Double.isInfinite(d) ? String.valueOf(d.longValue()) : String.valueOf(d);
+    return d == Math.rint(d) && !Double.isInfinite(d)
+        ? String.valueOf(d.longValue())
+        : String.valueOf(d);
   }
 
   /**
-   * {@code conf}: our settings under Celery's names where Celery has one (ours otherwise), only those
-   * that differ from the defaults unless {@code with_defaults}; secrets masked as Celery masks them.
+   * {@code conf}: our settings under Celery's names where Celery has one (ours otherwise), only
+   * those that differ from the defaults unless {@code with_defaults}; secrets masked as Celery
+   * masks them.
    */
   public static JsonObject conf(WorkerOptions options, JsonObject arguments) {
     return conf(options, arguments, null);
@@ -126,7 +143,7 @@ public final class InspectViews {
 
   /**
    * @param app the application's own non-default settings as Celery's {@code conf.table()} lists
-   *            them (reported by Python children, already censored), or null
+   *     them (reported by Python children, already censored), or null
    */
   public static JsonObject conf(WorkerOptions options, JsonObject arguments, JsonObject app) {
     boolean withDefaults = truthy(arguments.getValue("with_defaults"));
@@ -138,16 +155,21 @@ public final class InspectViews {
     }
     for (String key : mine.fieldNames()) {
       Object value = mine.getValue(key);
-      if (!withDefaults && java.util.Objects.equals(value, defaults.getValue(key))
-        && !key.equals("broker") && !key.equals("result_backend")) {
+      if (!withDefaults
+          && java.util.Objects.equals(value, defaults.getValue(key))
+          && !key.equals("broker")
+          && !key.equals("result_backend")) {
         continue;
       }
       String name = CELERY_NAMES.getOrDefault(key, key);
-      // transport options hold credentials under any name (sentinel_kwargs, sasl, URLs): text values masked
+      // transport options hold credentials under any name (sentinel_kwargs, sasl, URLs): text
+      // values masked
       out.put(name, key.endsWith("transport_options") ? maskValues(value) : censor(name, value));
     }
     out.put("broker_url", Urls.redact(options.getBroker()));
-    out.put("result_backend", options.getResultBackend() == null ? null : Urls.redact(options.getResultBackend()));
+    out.put(
+        "result_backend",
+        options.getResultBackend() == null ? null : Urls.redact(options.getResultBackend()));
     return new JsonObject(out);
   }
 
@@ -155,7 +177,8 @@ public final class InspectViews {
     if (v instanceof Boolean b) {
       return b;
     }
-    return v != null && List.of("1", "true", "yes", "on", "y", "t").contains(String.valueOf(v).toLowerCase());
+    return v != null
+        && List.of("1", "true", "yes", "on", "y", "t").contains(String.valueOf(v).toLowerCase());
   }
 
   private static Object maskValues(Object value) {

@@ -2,7 +2,6 @@ package io.celerity.control;
 
 import io.celerity.protocol.Json;
 import io.celerity.types.OutgoingMessage;
-
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -32,7 +31,8 @@ public final class Pidbox {
    * {@code matcher} are set and match; else if there is no destination at all. Requests whose
    * {@code expires} header has passed are dropped (the client stopped listening).
    */
-  public boolean accepts(Map<String, Object> request, Map<String, Object> headers, double nowEpochSeconds) {
+  public boolean accepts(
+      Map<String, Object> request, Map<String, Object> headers, double nowEpochSeconds) {
     Object expires = headers == null ? null : headers.get("expires");
     if (expires instanceof Number e && e.doubleValue() > 0 && e.doubleValue() < nowEpochSeconds) {
       return false;
@@ -108,9 +108,14 @@ public final class Pidbox {
     headers.put("ticket", request.get("ticket"));
     headers.put("clock", clock.incrementAndGet());
     // kombu's Mailbox._publish_reply declares the reply exchange (direct, not durable) first.
-    Map<String, Object> props = Map.of("delivery_mode", 1, "priority", 0, OutgoingMessage.DECLARE_EXCHANGE, "direct");
-    return OutgoingMessage.json(String.valueOf(to.getOrDefault("exchange", "reply.celery.pidbox")),
-      String.valueOf(to.get("routing_key")), Json.encode(body), headers, props);
+    Map<String, Object> props =
+        Map.of("delivery_mode", 1, "priority", 0, OutgoingMessage.DECLARE_EXCHANGE, "direct");
+    return OutgoingMessage.json(
+        String.valueOf(to.getOrDefault("exchange", "reply.celery.pidbox")),
+        String.valueOf(to.get("routing_key")),
+        Json.encode(body),
+        headers,
+        props);
   }
 
   /**
@@ -118,8 +123,11 @@ public final class Pidbox {
    * (kombu's {@code Mailbox._broadcast} with {@code reply=False}): published to the pidbox fanout
    * exchange, which every worker's mailbox (ours too) is bound to.
    */
-  public OutgoingMessage cast(String method, Map<String, Object> arguments, List<String> destination,
-                              double nowEpochSeconds) {
+  public OutgoingMessage cast(
+      String method,
+      Map<String, Object> arguments,
+      List<String> destination,
+      double nowEpochSeconds) {
     Map<String, Object> body = new LinkedHashMap<>();
     body.put("method", method);
     body.put("arguments", arguments);
@@ -129,10 +137,15 @@ public final class Pidbox {
     Map<String, Object> headers = new LinkedHashMap<>();
     headers.put("clock", clock.incrementAndGet());
     headers.put("expires", nowEpochSeconds + CAST_EXPIRES_SECONDS);
-    Map<String, Object> props = Map.of("delivery_mode", 1, "priority", 0, OutgoingMessage.DECLARE_EXCHANGE, "fanout");
-    return OutgoingMessage.json(ControlVerticle.PIDBOX_EXCHANGE, "", Json.encode(body), headers, props);
+    Map<String, Object> props =
+        Map.of("delivery_mode", 1, "priority", 0, OutgoingMessage.DECLARE_EXCHANGE, "fanout");
+    return OutgoingMessage.json(
+        ControlVerticle.PIDBOX_EXCHANGE, "", Json.encode(body), headers, props);
   }
 
-  /** A broadcast nobody took within this many seconds is dropped by the workers (kombu's default 'expires' of casts). */
+  /**
+   * A broadcast nobody took within this many seconds is dropped by the workers (kombu's default
+   * 'expires' of casts).
+   */
   private static final double CAST_EXPIRES_SECONDS = 60;
 }

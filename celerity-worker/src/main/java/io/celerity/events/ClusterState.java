@@ -11,34 +11,103 @@ import java.util.TreeMap;
 import java.util.TreeSet;
 
 /**
- * What a monitor knows of the cluster from Celery's events (Celery's {@code celery.events.state.State},
- * which Flower keeps): the workers seen, with their heartbeats, and the last {@code maxTasks} tasks
- * with the fields of their events merged as Celery merges them. Plain state, no I/O; not thread-safe
- * (the control verticle's event loop owns it).
+ * What a monitor knows of the cluster from Celery's events (Celery's {@code
+ * celery.events.state.State}, which Flower keeps): the workers seen, with their heartbeats, and the
+ * last {@code maxTasks} tasks with the fields of their events merged as Celery merges them. Plain
+ * state, no I/O; not thread-safe (the control verticle's event loop owns it).
  */
 public final class ClusterState {
 
-  /** Celery's {@code HEARTBEAT_EXPIRE_WINDOW}: a worker is alive until 200% of its interval after its last heartbeat. */
+  /**
+   * Celery's {@code HEARTBEAT_EXPIRE_WINDOW}: a worker is alive until 200% of its interval after
+   * its last heartbeat.
+   */
   static final double HEARTBEAT_EXPIRE_WINDOW = 2.0;
+
   /** Celery keeps the last four heartbeats of a worker. */
   static final int HEARTBEAT_MAX = 4;
-  /** Celery's default interval for workers that never sent one (a task event counts as a heartbeat). */
+
+  /**
+   * Celery's default interval for workers that never sent one (a task event counts as a heartbeat).
+   */
   static final double DEFAULT_FREQ = 60.0;
 
   /** Celery's {@code states.PRECEDENCE}: index 0 wins; an unknown state sits where None does. */
-  private static final List<String> PRECEDENCE = Arrays.asList("SUCCESS", "FAILURE", null, "REVOKED", "STARTED",
-    "RECEIVED", "REJECTED", "RETRY", "PENDING");
-  /** Celery's {@code Task.merge_rules}: an event that happened before the current state only fills these in. */
-  private static final List<String> RECEIVED_KEEPS = List.of("name", "args", "kwargs", "parent_id", "root_id", "retries",
-    "eta", "expires");
-  private static final Map<String, String> EVENT_TO_STATE = Map.of("sent", "PENDING", "received", "RECEIVED",
-    "started", "STARTED", "failed", "FAILURE", "retried", "RETRY", "succeeded", "SUCCESS", "revoked", "REVOKED",
-    "rejected", "REJECTED");
-  /** Celery's {@code Task._fields}, the keys of {@code Task.as_dict()} that Flower's API returns. */
-  public static final List<String> TASK_FIELDS = List.of("uuid", "name", "state", "received", "sent", "started",
-    "rejected", "succeeded", "failed", "retried", "revoked", "args", "kwargs", "eta", "expires", "retries", "worker",
-    "result", "exception", "timestamp", "runtime", "traceback", "exchange", "routing_key", "clock", "client", "root",
-    "root_id", "parent", "parent_id", "children");
+  private static final List<String> PRECEDENCE =
+      Arrays.asList(
+          "SUCCESS",
+          "FAILURE",
+          null,
+          "REVOKED",
+          "STARTED",
+          "RECEIVED",
+          "REJECTED",
+          "RETRY",
+          "PENDING");
+
+  /**
+   * Celery's {@code Task.merge_rules}: an event that happened before the current state only fills
+   * these in.
+   */
+  private static final List<String> RECEIVED_KEEPS =
+      List.of("name", "args", "kwargs", "parent_id", "root_id", "retries", "eta", "expires");
+
+  private static final Map<String, String> EVENT_TO_STATE =
+      Map.of(
+          "sent",
+          "PENDING",
+          "received",
+          "RECEIVED",
+          "started",
+          "STARTED",
+          "failed",
+          "FAILURE",
+          "retried",
+          "RETRY",
+          "succeeded",
+          "SUCCESS",
+          "revoked",
+          "REVOKED",
+          "rejected",
+          "REJECTED");
+
+  /**
+   * Celery's {@code Task._fields}, the keys of {@code Task.as_dict()} that Flower's API returns.
+   */
+  public static final List<String> TASK_FIELDS =
+      List.of(
+          "uuid",
+          "name",
+          "state",
+          "received",
+          "sent",
+          "started",
+          "rejected",
+          "succeeded",
+          "failed",
+          "retried",
+          "revoked",
+          "args",
+          "kwargs",
+          "eta",
+          "expires",
+          "retries",
+          "worker",
+          "result",
+          "exception",
+          "timestamp",
+          "runtime",
+          "traceback",
+          "exchange",
+          "routing_key",
+          "clock",
+          "client",
+          "root",
+          "root_id",
+          "parent",
+          "parent_id",
+          "children");
+
   private static final int MAX_CHILDREN = 100;
 
   /** One task as its events told it: Celery's field names, values as the events carried them. */
@@ -81,7 +150,9 @@ public final class ClusterState {
       return fields.get(subject) instanceof Number n ? n.doubleValue() : null;
     }
 
-    /** Celery's {@code Task.as_dict()}, as Flower serves it: every field, root and parent as ids. */
+    /**
+     * Celery's {@code Task.as_dict()}, as Flower serves it: every field, root and parent as ids.
+     */
     public Map<String, Object> asDict() {
       Map<String, Object> out = new LinkedHashMap<>();
       for (String k : TASK_FIELDS) {
@@ -99,7 +170,9 @@ public final class ClusterState {
         fields.put(subject, timestamp);
       }
       Map<String, Object> merge = new LinkedHashMap<>(eventFields);
-      if (!"RETRY".equals(state) && !"RETRY".equals(state()) && precedence(state) > precedence(state())) {
+      if (!"RETRY".equals(state)
+          && !"RETRY".equals(state())
+          && precedence(state) > precedence(state())) {
         // this event happened before the current state (events of one task arrive from several
         // workers and loops): the state stays, a received event fills in only what it describes
         if ("RECEIVED".equals(state)) {
@@ -133,20 +206,29 @@ public final class ClusterState {
     }
 
     public double freq() {
-      return fields.get("freq") instanceof Number n && n.doubleValue() > 0 ? n.doubleValue() : DEFAULT_FREQ;
+      return fields.get("freq") instanceof Number n && n.doubleValue() > 0
+          ? n.doubleValue()
+          : DEFAULT_FREQ;
     }
 
     /** Celery's {@code Worker.alive}: a heartbeat came within two intervals. */
     public boolean alive(double now) {
-      return !heartbeats.isEmpty() && now < heartbeats.get(heartbeats.size() - 1) + freq() * HEARTBEAT_EXPIRE_WINDOW;
+      return !heartbeats.isEmpty()
+          && now < heartbeats.get(heartbeats.size() - 1) + freq() * HEARTBEAT_EXPIRE_WINDOW;
     }
 
-    /** The last event's fields ({@code active}, {@code processed}, {@code loadavg}, {@code sw_ident}...). */
+    /**
+     * The last event's fields ({@code active}, {@code processed}, {@code loadavg}, {@code
+     * sw_ident}...).
+     */
     public Map<String, Object> fields() {
       return fields;
     }
 
-    /** The worker as the dashboard shows it: its event fields, {@code status} and the last heartbeat. */
+    /**
+     * The worker as the dashboard shows it: its event fields, {@code status} and the last
+     * heartbeat.
+     */
     public Map<String, Object> view(double now) {
       Map<String, Object> out = new LinkedHashMap<>(fields);
       out.put("status", alive(now) ? "ONLINE" : "OFFLINE");
@@ -165,11 +247,12 @@ public final class ClusterState {
 
     void event(String subject, double localReceived, Map<String, Object> eventFields) {
       if (eventFields != null) {
-        eventFields.forEach((k, v) -> {
-          if (!"type".equals(k) && !"local_received".equals(k)) {
-            fields.put(k, v);
-          }
-        });
+        eventFields.forEach(
+            (k, v) -> {
+              if (!"type".equals(k) && !"local_received".equals(k)) {
+                fields.put(k, v);
+              }
+            });
       }
       if ("offline".equals(subject)) {
         heartbeats.clear();
@@ -185,7 +268,9 @@ public final class ClusterState {
   private final LinkedHashMap<String, Worker> workers = new LinkedHashMap<>();
   private long eventCount;
 
-  /** @param maxTasks tasks kept (the oldest seen goes first); {@code maxWorkers} likewise */
+  /**
+   * @param maxTasks tasks kept (the oldest seen goes first); {@code maxWorkers} likewise
+   */
   public ClusterState(int maxTasks, int maxWorkers) {
     if (maxTasks < 1 || maxWorkers < 1) {
       throw new IllegalArgumentException("the monitor keeps at least one task and one worker");
@@ -194,7 +279,10 @@ public final class ClusterState {
     this.maxWorkers = maxWorkers;
   }
 
-  /** One event as a worker sent it ({@code type}, {@code hostname}, {@code timestamp}...), received at {@code localReceived}. */
+  /**
+   * One event as a worker sent it ({@code type}, {@code hostname}, {@code timestamp}...), received
+   * at {@code localReceived}.
+   */
   public void event(Map<String, Object> event, double localReceived) {
     Object type = event.get("type");
     if (!(type instanceof String t) || !t.contains("-")) {
@@ -218,8 +306,10 @@ public final class ClusterState {
       if (event.get("clock") instanceof Number c) {
         task.fields.put("clock", c.longValue());
       }
-      if (event.get("parent_id") instanceof String parent && tasks.get(parent) != null
-        && tasks.get(parent).children.size() < MAX_CHILDREN && !tasks.get(parent).children.contains(uuid)) {
+      if (event.get("parent_id") instanceof String parent
+          && tasks.get(parent) != null
+          && tasks.get(parent).children.size() < MAX_CHILDREN
+          && !tasks.get(parent).children.contains(uuid)) {
         tasks.get(parent).children.add(uuid);
       }
     }
@@ -233,9 +323,14 @@ public final class ClusterState {
     return getOrCreate(workers, hostname, Worker::new, maxWorkers);
   }
 
-  /** The entry of {@code key}, created when missing; past {@code max} entries the oldest created go. */
-  private static <V> V getOrCreate(LinkedHashMap<String, V> map, String key, java.util.function.Function<String, V> create,
-                                   int max) {
+  /**
+   * The entry of {@code key}, created when missing; past {@code max} entries the oldest created go.
+   */
+  private static <V> V getOrCreate(
+      LinkedHashMap<String, V> map,
+      String key,
+      java.util.function.Function<String, V> create,
+      int max) {
     V v = map.get(key);
     if (v == null) {
       v = create.apply(key);
@@ -284,8 +379,9 @@ public final class ClusterState {
     List<Task> out = new ArrayList<>();
     int i = 0;
     for (Task t : tasksByTimestamp()) {
-      if ((name != null && !name.equals(t.name())) || (worker != null && t.worker() != null && !worker.equals(t.worker()))
-        || (state != null && !state.equals(t.state()))) {
+      if ((name != null && !name.equals(t.name()))
+          || (worker != null && t.worker() != null && !worker.equals(t.worker()))
+          || (state != null && !state.equals(t.state()))) {
         continue;
       }
       if (i++ >= offset) {
@@ -301,11 +397,14 @@ public final class ClusterState {
   /** Celery's {@code task_types()}: the task names seen, sorted. */
   public List<String> taskTypes() {
     TreeSet<String> names = new TreeSet<>();
-    tasks.values().forEach(t -> {
-      if (t.name() != null) {
-        names.add(t.name());
-      }
-    });
+    tasks
+        .values()
+        .forEach(
+            t -> {
+              if (t.name() != null) {
+                names.add(t.name());
+              }
+            });
     return new ArrayList<>(names);
   }
 
@@ -322,7 +421,9 @@ public final class ClusterState {
       if (t.name() == null) {
         continue;
       }
-      TypeStats s = out.computeIfAbsent(t.name(), n -> new TypeStats(new TreeMap<>(), new long[buckets], 0, 0, 0, 0));
+      TypeStats s =
+          out.computeIfAbsent(
+              t.name(), n -> new TypeStats(new TreeMap<>(), new long[buckets], 0, 0, 0, 0));
       s.states().merge(String.valueOf(t.state()), 1L, Long::sum);
       Double ended = t.at("succeeded") != null ? t.at("succeeded") : t.at("failed");
       if (ended == null || ended <= now - window || ended > now) {
@@ -335,27 +436,35 @@ public final class ClusterState {
       }
     }
     Map<String, TypeStats> withPercentiles = new TreeMap<>();
-    out.forEach((name, s) -> {
-      List<Double> r = runtimes.getOrDefault(name, List.of());
-      List<Double> sorted = new ArrayList<>(r);
-      sorted.sort(null);
-      long total = Arrays.stream(s.finished()).sum();
-      withPercentiles.put(name, new TypeStats(s.states(), s.finished(), total / window, percentile(sorted, 0.5),
-        percentile(sorted, 0.9), percentile(sorted, 0.99)));
-    });
+    out.forEach(
+        (name, s) -> {
+          List<Double> r = runtimes.getOrDefault(name, List.of());
+          List<Double> sorted = new ArrayList<>(r);
+          sorted.sort(null);
+          long total = Arrays.stream(s.finished()).sum();
+          withPercentiles.put(
+              name,
+              new TypeStats(
+                  s.states(),
+                  s.finished(),
+                  total / window,
+                  percentile(sorted, 0.5),
+                  percentile(sorted, 0.9),
+                  percentile(sorted, 0.99)));
+        });
     return withPercentiles;
   }
 
   /**
    * One task name's figures.
    *
-   * @param states   tasks kept, by state
+   * @param states tasks kept, by state
    * @param finished tasks finished per bucket, oldest first
-   * @param rate     finished per second over the window
-   * @param p50      runtime percentiles (seconds) of those that finished in the window (0 when none)
+   * @param rate finished per second over the window
+   * @param p50 runtime percentiles (seconds) of those that finished in the window (0 when none)
    */
-  public record TypeStats(Map<String, Long> states, long[] finished, double rate, double p50, double p90, double p99) {
-  }
+  public record TypeStats(
+      Map<String, Long> states, long[] finished, double rate, double p50, double p90, double p99) {}
 
   /** The nearest-rank percentile of sorted values (0 for none). */
   static double percentile(List<Double> sorted, double q) {

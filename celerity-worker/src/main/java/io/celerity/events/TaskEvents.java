@@ -11,7 +11,6 @@ import io.celerity.types.TaskOutcome;
 import io.vertx.core.Context;
 import io.vertx.core.Vertx;
 import io.vertx.core.shareddata.Shareable;
-
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -36,6 +35,7 @@ public final class TaskEvents implements Shareable {
 
   /** Celery flushes its task-event buffer at this size. */
   static final int MAX_BATCH = 24;
+
   private static final String KEY = "celerity.task-events";
   private static final long PID = ProcessHandle.current().pid();
 
@@ -47,8 +47,7 @@ public final class TaskEvents implements Shareable {
   private volatile Context publisherContext;
   private volatile Consumer<OutgoingMessage> publisher;
 
-  private TaskEvents() {
-  }
+  private TaskEvents() {}
 
   /** The worker's instance in {@code vertx} (created on first use). */
   public static TaskEvents of(Vertx vertx) {
@@ -88,7 +87,9 @@ public final class TaskEvents implements Shareable {
     return enabled;
   }
 
-  /** Switches task events on or off ({@code -E}, {@code enable_events}); returns the previous value. */
+  /**
+   * Switches task events on or off ({@code -E}, {@code enable_events}); returns the previous value.
+   */
   public boolean enabled(boolean on) {
     boolean was = enabled;
     enabled = on;
@@ -129,7 +130,10 @@ public final class TaskEvents implements Shareable {
     }
   }
 
-  /** {@code task-succeeded}, {@code task-failed}, {@code task-retried} or {@code task-revoked} for an outcome. */
+  /**
+   * {@code task-succeeded}, {@code task-failed}, {@code task-retried} or {@code task-revoked} for
+   * an outcome.
+   */
   public void taskOutcome(TaskOutcome o) {
     if (!enabled) {
       return;
@@ -143,12 +147,17 @@ public final class TaskEvents implements Shareable {
         emit(e, "task-succeeded");
       }
       case States.RETRY -> {
-        e.put("exception", o.error() != null ? o.error().repr() : "Retry(" + PyRepr.of(o.retry().getMessage()) + ")");
+        e.put(
+            "exception",
+            o.error() != null
+                ? o.error().repr()
+                : "Retry(" + PyRepr.of(o.retry().getMessage()) + ")");
         e.put("traceback", o.error() != null ? o.error().traceback() : null);
         emit(e, "task-retried");
       }
       case States.REJECTED -> {
-        if (o.request() != null && o.request().acksLate()) { // Celery: only a message not yet acked is rejected
+        if (o.request() != null
+            && o.request().acksLate()) { // Celery: only a message not yet acked is rejected
           e.put("requeue", o.requeue());
           emit(e, "task-rejected");
         }
@@ -157,10 +166,14 @@ public final class TaskEvents implements Shareable {
         // Celery's Ignore: the message is acked, no event
       }
       case States.REVOKED -> {
-        String reason = o.error() == null || o.error().args().isEmpty() ? "revoked" : String.valueOf(o.error().args().get(0));
+        String reason =
+            o.error() == null || o.error().args().isEmpty()
+                ? "revoked"
+                : String.valueOf(o.error().args().get(0));
         boolean terminated = "terminated".equals(reason);
         e.put("terminated", terminated);
-        // The pool does not report which signal it used; SIGTERM is the default of revoke(terminate=True).
+        // The pool does not report which signal it used; SIGTERM is the default of
+        // revoke(terminate=True).
         e.put("signum", terminated ? 15 : null);
         e.put("expired", "expired".equals(reason));
         emit(e, "task-revoked");
@@ -209,7 +222,10 @@ public final class TaskEvents implements Shareable {
     }
   }
 
-  /** Publishes what is buffered: one event singly under its own routing key, more as {@code task.multi} batches. */
+  /**
+   * Publishes what is buffered: one event singly under its own routing key, more as {@code
+   * task.multi} batches.
+   */
   void flush() {
     flushScheduled.set(false);
     Consumer<OutgoingMessage> out = publisher;
@@ -233,8 +249,12 @@ public final class TaskEvents implements Shareable {
     Map<String, Object> headers = Map.of("hostname", hostname);
     if (batch.size() == 1) {
       Map<String, Object> only = batch.get(0);
-      return OutgoingMessage.json("celeryev", String.valueOf(only.get("type")).replace('-', '.'), Json.encode(only),
-        headers, props);
+      return OutgoingMessage.json(
+          "celeryev",
+          String.valueOf(only.get("type")).replace('-', '.'),
+          Json.encode(only),
+          headers,
+          props);
     }
     return OutgoingMessage.json("celeryev", "task.multi", Json.encode(batch), headers, props);
   }

@@ -6,7 +6,6 @@ import io.celerity.task.TaskContext;
 import io.celerity.task.TaskError;
 import io.celerity.task.TaskModule;
 import io.celerity.task.TaskRegistry;
-
 import java.util.List;
 import java.util.Map;
 
@@ -56,7 +55,9 @@ public class ExampleTasks implements TaskModule {
     throw TaskError.valueError(message);
   }
 
-  /** Retries itself (countdown 0.1 s) until its {@code n}-th retry, then returns the retries seen. */
+  /**
+   * Retries itself (countdown 0.1 s) until its {@code n}-th retry, then returns the retries seen.
+   */
   @Task(name = "examples.retry_until")
   public static int retryUntil(int n, TaskContext ctx) {
     if (ctx.retries() < n) {

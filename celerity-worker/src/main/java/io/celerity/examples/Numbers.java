@@ -2,11 +2,12 @@ package io.celerity.examples;
 
 import java.math.BigInteger;
 
-/** Python-like arithmetic on JSON numbers: integers stay integers (of any size), floats stay floats. */
+/**
+ * Python-like arithmetic on JSON numbers: integers stay integers (of any size), floats stay floats.
+ */
 final class Numbers {
 
-  private Numbers() {
-  }
+  private Numbers() {}
 
   static Number add(Number x, Number y) {
     if (isIntegral(x) && isIntegral(y)) {
@@ -23,7 +24,11 @@ final class Numbers {
   }
 
   private static boolean isIntegral(Number n) {
-    return n instanceof Integer || n instanceof Long || n instanceof BigInteger || n instanceof Short || n instanceof Byte;
+    return n instanceof Integer
+        || n instanceof Long
+        || n instanceof BigInteger
+        || n instanceof Short
+        || n instanceof Byte;
   }
 
   private static BigInteger big(Number n) {
@@ -33,5 +38,4 @@ final class Numbers {
   private static Number normalise(BigInteger b) {
     return b.bitLength() < 64 ? (Number) b.longValue() : b;
   }
-
 }

@@ -2,7 +2,6 @@ package io.celerity.heartbeat;
 
 import io.celerity.protocol.Json;
 import io.celerity.types.OutgoingMessage;
-
 import java.lang.management.ManagementFactory;
 import java.lang.management.OperatingSystemMXBean;
 import java.math.BigDecimal;
@@ -13,7 +12,10 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 
-/** Builds Celery worker events ({@code worker-online}, {@code worker-heartbeat}, {@code worker-offline}). */
+/**
+ * Builds Celery worker events ({@code worker-online}, {@code worker-heartbeat}, {@code
+ * worker-offline}).
+ */
 public final class WorkerEvents {
 
   public static final String SW_IDENT = "celerity";
@@ -28,7 +30,10 @@ public final class WorkerEvents {
     this(hostname, freq, new java.util.concurrent.atomic.AtomicLong());
   }
 
-  /** Worker events stamped with {@code clock}, the Lamport clock shared with task events and remote control. */
+  /**
+   * Worker events stamped with {@code clock}, the Lamport clock shared with task events and remote
+   * control.
+   */
   public WorkerEvents(String hostname, double freq, java.util.concurrent.atomic.AtomicLong clock) {
     this.hostname = hostname;
     this.freq = freq;
@@ -53,7 +58,8 @@ public final class WorkerEvents {
     e.put("timestamp", System.currentTimeMillis() / 1000.0);
     e.put("type", type);
     Map<String, Object> props = Map.of("delivery_mode", 1, "priority", 0);
-    return OutgoingMessage.json("celeryev", type.replace('-', '.'), Json.encode(e), Map.of("hostname", hostname), props);
+    return OutgoingMessage.json(
+        "celeryev", type.replace('-', '.'), Json.encode(e), Map.of("hostname", hostname), props);
   }
 
   public long clock() {

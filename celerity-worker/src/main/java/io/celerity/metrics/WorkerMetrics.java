@@ -13,7 +13,6 @@ import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import io.vertx.core.Vertx;
 import io.vertx.core.shareddata.Shareable;
 import io.vertx.micrometer.backends.BackendRegistries;
-
 import java.time.Duration;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
@@ -33,6 +32,7 @@ public final class WorkerMetrics implements Shareable {
 
   /** Name of the vertx-micrometer-metrics registry the CLI sets up. */
   public static final String REGISTRY_NAME = "celerity";
+
   private static final String KEY = "celerity.metrics";
 
   private final PrometheusMeterRegistry registry;
@@ -64,62 +64,100 @@ public final class WorkerMetrics implements Shareable {
     final Timer turnaround;
 
     TaskMeters(MeterRegistry r, String task) {
-      received = Counter.builder("celery_tasks_received").tag("task", task)
-        .description("Task messages accepted by the worker").register(r);
+      received =
+          Counter.builder("celery_tasks_received")
+              .tag("task", task)
+              .description("Task messages accepted by the worker")
+              .register(r);
       succeeded = Counter.builder("celery_tasks_succeeded").tag("task", task).register(r);
       failed = Counter.builder("celery_tasks_failed").tag("task", task).register(r);
       retried = Counter.builder("celery_tasks_retried").tag("task", task).register(r);
       revoked = Counter.builder("celery_tasks_revoked").tag("task", task).register(r);
-      runtime = Timer.builder("celery_task_runtime").tag("task", task).description("Time a task ran")
-        .publishPercentileHistogram().minimumExpectedValue(Duration.ofMillis(1)).maximumExpectedValue(Duration.ofHours(1))
-        .register(r);
-      queueWait = Timer.builder("celery_task_queue_wait").tag("task", task)
-        .description("Time from receipt to start (ETA, rate limit and pool waits included)")
-        .publishPercentileHistogram().minimumExpectedValue(Duration.ofMillis(1)).maximumExpectedValue(Duration.ofHours(1))
-        .register(r);
-      turnaround = Timer.builder("celerity_task_turnaround").tag("task", task)
-        .description("The worker's own share of a task: from receipt to its outcome stored (and, with acks_late, "
-          + "its message settled)")
-        .publishPercentileHistogram().minimumExpectedValue(Duration.ofNanos(50_000)).maximumExpectedValue(Duration.ofHours(1))
-        .register(r);
+      runtime =
+          Timer.builder("celery_task_runtime")
+              .tag("task", task)
+              .description("Time a task ran")
+              .publishPercentileHistogram()
+              .minimumExpectedValue(Duration.ofMillis(1))
+              .maximumExpectedValue(Duration.ofHours(1))
+              .register(r);
+      queueWait =
+          Timer.builder("celery_task_queue_wait")
+              .tag("task", task)
+              .description("Time from receipt to start (ETA, rate limit and pool waits included)")
+              .publishPercentileHistogram()
+              .minimumExpectedValue(Duration.ofMillis(1))
+              .maximumExpectedValue(Duration.ofHours(1))
+              .register(r);
+      turnaround =
+          Timer.builder("celerity_task_turnaround")
+              .tag("task", task)
+              .description(
+                  "The worker's own share of a task: from receipt to its outcome stored (and, with acks_late, "
+                      + "its message settled)")
+              .publishPercentileHistogram()
+              .minimumExpectedValue(Duration.ofNanos(50_000))
+              .maximumExpectedValue(Duration.ofHours(1))
+              .register(r);
     }
   }
 
   private WorkerMetrics(PrometheusMeterRegistry registry) {
     this.registry = registry;
-    Gauge.builder("celerity_pool_busy", busy, AtomicLong::get).description("Pool slots running a task").register(registry);
-    Gauge.builder("celerity_pool_idle", idle, AtomicLong::get).description("Pool slots free").register(registry);
+    Gauge.builder("celerity_pool_busy", busy, AtomicLong::get)
+        .description("Pool slots running a task")
+        .register(registry);
+    Gauge.builder("celerity_pool_idle", idle, AtomicLong::get)
+        .description("Pool slots free")
+        .register(registry);
     Gauge.builder("celerity_pool_reserved", reserved, AtomicLong::get)
-      .description("Requests waiting for a pool slot").register(registry);
+        .description("Requests waiting for a pool slot")
+        .register(registry);
     Gauge.builder("celerity_prefetch_count", prefetchCount, AtomicLong::get)
-      .description("Current broker prefetch count (raised for held ETA/rate-limited tasks)").register(registry);
+        .description("Current broker prefetch count (raised for held ETA/rate-limited tasks)")
+        .register(registry);
     Gauge.builder("celerity_scheduled", scheduled, AtomicLong::get)
-      .description("Tasks held until their ETA").register(registry);
+        .description("Tasks held until their ETA")
+        .register(registry);
     FunctionCounter.builder("celerity_broker_reconnects", reconnects, AtomicLong::get)
-      .description("Broker connections re-established after a loss").register(registry);
+        .description("Broker connections re-established after a loss")
+        .register(registry);
     Gauge.builder("celerity_broker_connected", connected, AtomicLong::get).register(registry);
     Gauge.builder("celerity_unsettled_stuck", unsettledStuck, AtomicLong::get)
-      .description("Deliveries unsettled past unsettled_deadline that no part of the worker holds").register(registry);
-    contained = Counter.builder("celerity_messages_contained")
-      .description("Messages whose handling failed unexpectedly and that were rejected (FAILURE stored when they had an id)")
-      .register(registry);
-    Gauge.builder("celerity_event_loop_lag", loopLagMs, v -> v.get() / 1000.0).baseUnit("seconds")
-      .description("Recent event-loop lag seen by the heartbeat verticle").register(registry);
+        .description(
+            "Deliveries unsettled past unsettled_deadline that no part of the worker holds")
+        .register(registry);
+    contained =
+        Counter.builder("celerity_messages_contained")
+            .description(
+                "Messages whose handling failed unexpectedly and that were rejected (FAILURE stored when they had an id)")
+            .register(registry);
+    Gauge.builder("celerity_event_loop_lag", loopLagMs, v -> v.get() / 1000.0)
+        .baseUnit("seconds")
+        .description("Recent event-loop lag seen by the heartbeat verticle")
+        .register(registry);
     Gauge.builder("celerity_pool_abandoned_threads", abandonedThreads, AtomicLong::get)
-      .description("Task bodies given up at their hard time limit that still hold a pool thread").register(registry);
+        .description("Task bodies given up at their hard time limit that still hold a pool thread")
+        .register(registry);
     Gauge.builder("celerity_result_backend_up", resultBackendUp, AtomicLong::get)
-      .description("1 while result writes go through, 0 while they fail (being retried or given up)").register(registry);
-    resultWriteRetries = Counter.builder("celerity_result_write_retries")
-      .description("Result writes tried again after the backend failed").register(registry);
-    resultWriteFailures = Counter.builder("celerity_result_write_failures")
-      .description("Result writes given up after the retries (the result is not stored)").register(registry);
+        .description(
+            "1 while result writes go through, 0 while they fail (being retried or given up)")
+        .register(registry);
+    resultWriteRetries =
+        Counter.builder("celerity_result_write_retries")
+            .description("Result writes tried again after the backend failed")
+            .register(registry);
+    resultWriteFailures =
+        Counter.builder("celerity_result_write_failures")
+            .description("Result writes given up after the retries (the result is not stored)")
+            .register(registry);
     bindJvmMeters(registry);
   }
 
   /**
    * Micrometer's JVM and process meters: memory pools, GC pauses, threads, class loading, CPU, open
-   * file descriptors, uptime. Once per registry (several workers of one JVM may share Vert.x's):
-   * a second binding would only re-register the same gauges.
+   * file descriptors, uptime. Once per registry (several workers of one JVM may share Vert.x's): a
+   * second binding would only re-register the same gauges.
    */
   static void bindJvmMeters(MeterRegistry registry) {
     synchronized (registry) {
@@ -128,7 +166,8 @@ public final class WorkerMetrics implements Shareable {
       }
       new io.micrometer.core.instrument.binder.jvm.ClassLoaderMetrics().bindTo(registry);
       new io.micrometer.core.instrument.binder.jvm.JvmMemoryMetrics().bindTo(registry);
-      new io.micrometer.core.instrument.binder.jvm.JvmGcMetrics().bindTo(registry); // lives as long as the JVM
+      new io.micrometer.core.instrument.binder.jvm.JvmGcMetrics()
+          .bindTo(registry); // lives as long as the JVM
       new io.micrometer.core.instrument.binder.jvm.JvmThreadMetrics().bindTo(registry);
       new io.micrometer.core.instrument.binder.jvm.JvmInfoMetrics().bindTo(registry);
       new io.micrometer.core.instrument.binder.system.ProcessorMetrics().bindTo(registry);
@@ -152,7 +191,10 @@ public final class WorkerMetrics implements Shareable {
     resultBackendUp.set(up ? 1 : 0);
   }
 
-  /** Task bodies abandoned at their hard time limit that still hold a thread (the thread pool sets it). */
+  /**
+   * Task bodies abandoned at their hard time limit that still hold a thread (the thread pool sets
+   * it).
+   */
   public void abandonedThreads(long n) {
     abandonedThreads.set(n);
   }
@@ -162,12 +204,13 @@ public final class WorkerMetrics implements Shareable {
    * (event bus, client sockets, worker pools): measured, they cost about 5% of throughput.
    */
   public static io.vertx.micrometer.MicrometerMetricsOptions vertxMetricsOptions() {
-    return new io.vertx.micrometer.MicrometerMetricsOptions().setEnabled(true)
-      .addDisabledMetricsCategory(io.vertx.micrometer.MetricsDomain.EVENT_BUS)
-      .addDisabledMetricsCategory(io.vertx.micrometer.MetricsDomain.NET_CLIENT)
-      .addDisabledMetricsCategory(io.vertx.micrometer.MetricsDomain.NAMED_POOLS)
-      .setRegistryName(REGISTRY_NAME)
-      .setPrometheusOptions(new io.vertx.micrometer.VertxPrometheusOptions().setEnabled(true));
+    return new io.vertx.micrometer.MicrometerMetricsOptions()
+        .setEnabled(true)
+        .addDisabledMetricsCategory(io.vertx.micrometer.MetricsDomain.EVENT_BUS)
+        .addDisabledMetricsCategory(io.vertx.micrometer.MetricsDomain.NET_CLIENT)
+        .addDisabledMetricsCategory(io.vertx.micrometer.MetricsDomain.NAMED_POOLS)
+        .setRegistryName(REGISTRY_NAME)
+        .setPrometheusOptions(new io.vertx.micrometer.VertxPrometheusOptions().setEnabled(true));
   }
 
   /** The worker's metrics in {@code vertx} (created on first use). */
@@ -184,7 +227,9 @@ public final class WorkerMetrics implements Shareable {
 
   private static PrometheusMeterRegistry newRegistry() {
     MeterRegistry vertxRegistry = BackendRegistries.getNow(REGISTRY_NAME);
-    return vertxRegistry instanceof PrometheusMeterRegistry p ? p : new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
+    return vertxRegistry instanceof PrometheusMeterRegistry p
+        ? p
+        : new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
   }
 
   public PrometheusMeterRegistry registry() {

@@ -4,9 +4,6 @@ import io.celerity.task.TaskRegistry;
 import io.vertx.core.Vertx;
 import io.vertx.core.internal.ContextInternal;
 import io.vertx.core.internal.VertxInternal;
-import org.slf4j.Logger;
-import org.slf4j.LoggerFactory;
-
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.LinkedHashSet;
@@ -22,17 +19,21 @@ import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
- * Async Java tasks: bodies that return an {@code io.vertx.core.Future} or a {@link CompletionStage}.
- * Each starts on a context of its own (a duplicate of one of a few event-loop contexts, taken in
- * turn), so the Vert.x clients it uses call it back there; it holds no thread while it waits, and its
- * {@link TaskPool} bounds how many are in flight ({@code async_concurrency}).
+ * Async Java tasks: bodies that return an {@code io.vertx.core.Future} or a {@link
+ * CompletionStage}. Each starts on a context of its own (a duplicate of one of a few event-loop
+ * contexts, taken in turn), so the Vert.x clients it uses call it back there; it holds no thread
+ * while it waits, and its {@link TaskPool} bounds how many are in flight ({@code
+ * async_concurrency}).
  *
  * <p>A task cannot be stopped, only told: at the soft limit, the hard limit and on terminate its
- * {@code ctx.cancelled()} completes (and a returned {@link CompletableFuture} is cancelled at the hard
- * limit and on terminate). The pool has already reported the hard limit or terminate and freed the
- * slot; the body is counted as abandoned until its future ends, and its late outcome is dropped.
+ * {@code ctx.cancelled()} completes (and a returned {@link CompletableFuture} is cancelled at the
+ * hard limit and on terminate). The pool has already reported the hard limit or terminate and freed
+ * the slot; the body is counted as abandoned until its future ends, and its late outcome is
+ * dropped.
  *
  * <p>A body that blocks its event loop stalls every task on that loop, and the worker's verticles
  * sharing it: a watchdog thread probes each loop and reports a loop that does not answer within the
@@ -55,11 +56,17 @@ public final class AsyncRunner implements Runner {
   private static final class Loop {
     final ContextInternal context;
     volatile Thread thread;
+
     /** The job whose body is being called on this loop right now (its synchronous part). */
     volatile Job starting;
+
     final Set<Job> jobs = ConcurrentHashMap.newKeySet();
-    /** {@link System#nanoTime()} when the outstanding probe was posted, 0 when none is outstanding. */
+
+    /**
+     * {@link System#nanoTime()} when the outstanding probe was posted, 0 when none is outstanding.
+     */
     final AtomicLong probeSent = new AtomicLong();
+
     volatile boolean reported;
 
     Loop(ContextInternal context) {
@@ -68,7 +75,7 @@ public final class AsyncRunner implements Runner {
   }
 
   /**
-   * @param loops          event-loop contexts to spread the tasks over
+   * @param loops event-loop contexts to spread the tasks over
    * @param blockedSeconds a loop that does not answer a probe for this long is reported
    */
   public AsyncRunner(Vertx vertx, int loops, double blockedSeconds) {
@@ -80,11 +87,13 @@ public final class AsyncRunner implements Runner {
     }
     this.blockedNanos = (long) (blockedSeconds * 1e9);
     // a thread of its own: the loops it watches may be the blocked ones
-    this.watchdog = Executors.newSingleThreadScheduledExecutor(r -> {
-      Thread t = new Thread(r, "celerity-async-watchdog");
-      t.setDaemon(true);
-      return t;
-    });
+    this.watchdog =
+        Executors.newSingleThreadScheduledExecutor(
+            r -> {
+              Thread t = new Thread(r, "celerity-async-watchdog");
+              t.setDaemon(true);
+              return t;
+            });
     long every = Math.max(10, (long) (blockedSeconds * 1000 / 4));
     watchdog.scheduleAtFixedRate(this::probe, every, every, TimeUnit.MILLISECONDS);
   }
@@ -120,7 +129,9 @@ public final class AsyncRunner implements Runner {
     stage.whenComplete((value, error) -> ended(loop, job, completion, value, error));
   }
 
-  /** What a body returned as a stage: a Vert.x future, a stage, or a plain value (already complete). */
+  /**
+   * What a body returned as a stage: a Vert.x future, a stage, or a plain value (already complete).
+   */
   private static CompletionStage<?> stage(Object returned) {
     if (returned instanceof io.vertx.core.Future<?> f) {
       return f.toCompletionStage();
@@ -140,8 +151,11 @@ public final class AsyncRunner implements Runner {
         job.abandoned = false;
       }
     }
-    Bodies.Ended ended = error == null ? Bodies.returned(value)
-      : Bodies.failed(Bodies.autoretry(unwrap(error), job, job.request.task().options()), job);
+    Bodies.Ended ended =
+        error == null
+            ? Bodies.returned(value)
+            : Bodies.failed(
+                Bodies.autoretry(unwrap(error), job, job.request.task().options()), job);
     if (ended.retry() != null) {
       completion.retry(ended.retry(), ended.error());
     } else {
@@ -151,7 +165,8 @@ public final class AsyncRunner implements Runner {
 
   /** The task's own exception out of the stage's wrappers. */
   private static Throwable unwrap(Throwable t) {
-    while ((t instanceof CompletionException || t instanceof ExecutionException) && t.getCause() != null) {
+    while ((t instanceof CompletionException || t instanceof ExecutionException)
+        && t.getCause() != null) {
       t = t.getCause();
     }
     return t;
@@ -218,20 +233,29 @@ public final class AsyncRunner implements Runner {
     long sent = loop.probeSent.getAndSet(0);
     if (loop.reported) {
       loop.reported = false;
-      log.warn("Event loop {} answers again after {} ms", name(loop), (System.nanoTime() - sent) / 1_000_000);
+      log.warn(
+          "Event loop {} answers again after {} ms",
+          name(loop),
+          (System.nanoTime() - sent) / 1_000_000);
     }
   }
 
   private void report(Loop loop, long millis) {
     Thread thread = loop.thread;
     StackTraceElement[] stack = thread == null ? new StackTraceElement[0] : thread.getStackTrace();
-    log.error("Async task {} has blocked event loop {} for {} ms: an async task must not block (wait on a "
-        + "future, or make it a thread-pool task); every task and verticle on that loop waits meanwhile. Stack:\n    {}",
-      culprits(loop, stack), name(loop), millis,
-      String.join("\n    ", Arrays.stream(stack).limit(12).map(Object::toString).toList()));
+    log.error(
+        "Async task {} has blocked event loop {} for {} ms: an async task must not block (wait on a "
+            + "future, or make it a thread-pool task); every task and verticle on that loop waits meanwhile. Stack:\n    {}",
+        culprits(loop, stack),
+        name(loop),
+        millis,
+        String.join("\n    ", Arrays.stream(stack).limit(12).map(Object::toString).toList()));
   }
 
-  /** Who blocks: the body being started, else the tasks whose code is on the stack, else all on the loop. */
+  /**
+   * Who blocks: the body being started, else the tasks whose code is on the stack, else all on the
+   * loop.
+   */
   static String culprits(Loop loop, StackTraceElement[] stack) {
     Job starting = loop.starting;
     if (starting != null) {
@@ -252,8 +276,11 @@ public final class AsyncRunner implements Runner {
     if (!onStack.isEmpty()) {
       return String.join(", ", onStack);
     }
-    return all.isEmpty() ? "(none in flight; a callback)" : "one of " + String.join(", ", all.stream().limit(10).toList())
-      + (all.size() > 10 ? " (+" + (all.size() - 10) + ")" : "");
+    return all.isEmpty()
+        ? "(none in flight; a callback)"
+        : "one of "
+            + String.join(", ", all.stream().limit(10).toList())
+            + (all.size() > 10 ? " (+" + (all.size() - 10) + ")" : "");
   }
 
   private static String name(Loop loop) {

@@ -8,10 +8,11 @@ import io.celerity.task.TaskContext;
 import io.celerity.task.TaskError;
 import io.celerity.task.TaskFunction;
 import io.celerity.task.TaskOptions;
-
 import java.util.List;
 
-/** Runs one Java task body on the calling thread and encodes how it ended, as Celery's trace does. */
+/**
+ * Runs one Java task body on the calling thread and encodes how it ended, as Celery's trace does.
+ */
 public final class Bodies {
 
   /**
@@ -25,15 +26,15 @@ public final class Bodies {
     }
   }
 
-  private Bodies() {
-  }
+  private Bodies() {}
 
   /**
    * Runs {@code function}: an interrupt after the soft time limit becomes SoftTimeLimitExceeded, an
    * exception listed in {@code autoretry_for} a retry (or, once retries are used up, the failure).
    */
   public static Ended run(TaskFunction function, TaskContext ctx, TaskOptions options) {
-    try (io.celerity.types.TaskMdc.Scope mdc = io.celerity.types.TaskMdc.enter(ctx.id(), ctx.taskName())) {
+    try (io.celerity.types.TaskMdc.Scope mdc =
+        io.celerity.types.TaskMdc.enter(ctx.id(), ctx.taskName())) {
       Object returned;
       try {
         returned = runWithAutoretry(function, ctx, options);
@@ -42,7 +43,8 @@ public final class Bodies {
       }
       return returned(returned);
     } finally {
-      Thread.interrupted(); // a late soft-limit interrupt must not leak into the next task on this thread
+      Thread.interrupted(); // a late soft-limit interrupt must not leak into the next task on this
+      // thread
     }
   }
 
@@ -52,32 +54,48 @@ public final class Bodies {
       return new Ended(Json.toJsonValue(returned), null);
     } catch (IllegalArgumentException notJson) {
       // kombu raises EncodeError when a result cannot be serialised
-      return new Ended(null, ExceptionInfo.from(new TaskError("kombu.exceptions", "EncodeError", notJson.getMessage())));
+      return new Ended(
+          null,
+          ExceptionInfo.from(
+              new TaskError("kombu.exceptions", "EncodeError", notJson.getMessage())));
     }
   }
 
   /**
    * A body that raised {@code t}: a retry, or the failure as Celery encodes it. After the soft time
-   * limit an interrupt (thread tasks) or a cancellation (async tasks) is Celery's SoftTimeLimitExceeded.
+   * limit an interrupt (thread tasks) or a cancellation (async tasks) is Celery's
+   * SoftTimeLimitExceeded.
    */
   static Ended failed(Throwable t, TaskContext ctx) {
     if (t instanceof Retry r) {
       return new Ended(null, r.reason() == null ? null : ExceptionInfo.from(r.reason()), r);
     }
-    boolean stopped = t instanceof InterruptedException || t.getCause() instanceof InterruptedException
-      || t instanceof java.util.concurrent.CancellationException;
-    return new Ended(null, ctx.softTimeLimitExceeded() && stopped
-      ? new ExceptionInfo("SoftTimeLimitExceeded", ExceptionInfo.BILLIARD_EXCEPTIONS, List.of(), ExceptionInfo.traceback(t))
-      : ExceptionInfo.from(t));
+    boolean stopped =
+        t instanceof InterruptedException
+            || t.getCause() instanceof InterruptedException
+            || t instanceof java.util.concurrent.CancellationException;
+    return new Ended(
+        null,
+        ctx.softTimeLimitExceeded() && stopped
+            ? new ExceptionInfo(
+                "SoftTimeLimitExceeded",
+                ExceptionInfo.BILLIARD_EXCEPTIONS,
+                List.of(),
+                ExceptionInfo.traceback(t))
+            : ExceptionInfo.from(t));
   }
 
   /**
-   * An exception a task raised: rethrown as is when it is a retry, a replace or not in
-   * {@code autoretry_for}; else turned into the retry (or, once retries are used up, the failure).
+   * An exception a task raised: rethrown as is when it is a retry, a replace or not in {@code
+   * autoretry_for}; else turned into the retry (or, once retries are used up, the failure).
    */
   static Throwable autoretry(Throwable t, TaskContext ctx, TaskOptions o) {
-    if (t instanceof Retry || t instanceof Replace || !(t instanceof Exception) || !Retries.autoretries(o, t)) {
-      return t; // Celery's autoretry re-raises Retry and Ignore (replace) whatever autoretry_for says
+    if (t instanceof Retry
+        || t instanceof Replace
+        || !(t instanceof Exception)
+        || !Retries.autoretries(o, t)) {
+      return t; // Celery's autoretry re-raises Retry and Ignore (replace) whatever autoretry_for
+      // says
     }
     try {
       return ctx.retry(t, Retries.countdown(o, ctx.retries()), null, null, null);
@@ -86,7 +104,8 @@ public final class Bodies {
     }
   }
 
-  private static Object runWithAutoretry(TaskFunction function, TaskContext ctx, TaskOptions o) throws Throwable {
+  private static Object runWithAutoretry(TaskFunction function, TaskContext ctx, TaskOptions o)
+      throws Throwable {
     try {
       return function.run(ctx);
     } catch (Exception e) {

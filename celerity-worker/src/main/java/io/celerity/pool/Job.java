@@ -3,7 +3,6 @@ package io.celerity.pool;
 import io.celerity.task.Retry;
 import io.celerity.task.TaskContext;
 import io.celerity.types.Request;
-
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -14,36 +13,65 @@ public final class Job implements TaskContext {
 
   final Request request;
   final AtomicBoolean finished = new AtomicBoolean();
-  /** Taken by whoever gets to the job first: the runner starting it, or the pool cancelling it while it waits. */
+
+  /**
+   * Taken by whoever gets to the job first: the runner starting it, or the pool cancelling it while
+   * it waits.
+   */
   private final AtomicBoolean claimed = new AtomicBoolean();
+
   volatile Thread thread;
+
   /** Given up at its hard time limit while its body still holds a pool thread. */
   boolean abandoned;
-  /** Abandoned with a thread added in its place (within the cap); the thread goes when the body returns. */
+
+  /**
+   * Abandoned with a thread added in its place (within the cap); the thread goes when the body
+   * returns.
+   */
   boolean replaced;
+
   /**
    * Abandoned over the cap of abandoned threads: no thread was added, so its slot stays taken until
    * the body returns. Set by the runner on the event loop, inside {@link Runner#hardLimit}.
    */
   boolean holdsSlot;
+
   volatile boolean softLimitExceeded;
   volatile long startNanos;
-  /** The task's trace span (io.celerity.tracing.TaskTracing), null while tracing is off; set by whoever starts the body. */
+
+  /**
+   * The task's trace span (io.celerity.tracing.TaskTracing), null while tracing is off; set by
+   * whoever starts the body.
+   */
   volatile io.opentelemetry.api.trace.Span span;
+
   long softTimer = -1;
   long hardTimer = -1;
+
   /** The worker's Vert.x, offered to the task by {@link #unwrap}. */
   volatile io.vertx.core.Vertx vertx;
+
   /** The event-loop context an async task runs on (null for other tasks). */
   volatile io.vertx.core.Context context;
+
   /** What an async body returned, once it returned. */
   volatile java.util.concurrent.CompletionStage<?> stage;
+
   /** An async body's future ended (guarded by the job's lock, with {@link #abandoned}). */
   boolean bodyEnded;
-  /** The body returned a CompletableFuture of its own: cancelled at the hard limit and on terminate. */
+
+  /**
+   * The body returned a CompletableFuture of its own: cancelled at the hard limit and on terminate.
+   */
   volatile boolean cancellable;
-  /** Completed with the reason when the worker asks the task to stop ({@link TaskContext#cancelled()}). */
-  final java.util.concurrent.CompletableFuture<String> cancellation = new java.util.concurrent.CompletableFuture<>();
+
+  /**
+   * Completed with the reason when the worker asks the task to stop ({@link
+   * TaskContext#cancelled()}).
+   */
+  final java.util.concurrent.CompletableFuture<String> cancellation =
+      new java.util.concurrent.CompletableFuture<>();
 
   /** Sends the task's subtasks; null where the pool has no sender (tests). */
   private final SubtaskSender subtasks;
@@ -57,7 +85,10 @@ public final class Job implements TaskContext {
     this.subtasks = subtasks;
   }
 
-  /** Its {@code expires} has passed: it must not start (checked again whenever it reaches a free slot). */
+  /**
+   * Its {@code expires} has passed: it must not start (checked again whenever it reaches a free
+   * slot).
+   */
   boolean expired() {
     java.time.Instant expires = request.message().expires();
     return expires != null && !expires.isAfter(java.time.Instant.now());
@@ -178,7 +209,12 @@ public final class Job implements TaskContext {
   }
 
   @Override
-  public Retry retry(Throwable exc, Double countdown, Integer maxRetries, List<Object> args, Map<String, Object> kwargs) {
+  public Retry retry(
+      Throwable exc,
+      Double countdown,
+      Integer maxRetries,
+      List<Object> args,
+      Map<String, Object> kwargs) {
     throw Retries.retry(this, request.task().options(), exc, countdown, maxRetries, args, kwargs);
   }
 }

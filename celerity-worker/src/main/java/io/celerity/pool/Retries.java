@@ -5,18 +5,15 @@ import io.celerity.task.Retry;
 import io.celerity.task.TaskContext;
 import io.celerity.task.TaskError;
 import io.celerity.task.TaskOptions;
-
 import java.time.Instant;
 import java.util.List;
 import java.util.Map;
-
 import java.util.concurrent.ThreadLocalRandom;
 
 /** Celery's retry arithmetic: autoretry matching and exponential backoff with jitter. */
 public final class Retries {
 
-  private Retries() {
-  }
+  private Retries() {}
 
   /** True when {@code t} is one of the task's {@code autoretry_for} types. */
   static boolean autoretries(TaskOptions o, Throwable t) {
@@ -48,21 +45,39 @@ public final class Retries {
    * Celery's {@code Task.retry} decision: a {@link Retry} to throw, or, once {@code max_retries}
    * are used up, the task's own exception (or {@code MaxRetriesExceededError}) thrown right here.
    */
-  public static Retry retry(TaskContext ctx, TaskOptions o, Throwable exc, Double countdown, Integer maxRetries,
-                            List<Object> args, Map<String, Object> kwargs) {
+  public static Retry retry(
+      TaskContext ctx,
+      TaskOptions o,
+      Throwable exc,
+      Double countdown,
+      Integer maxRetries,
+      List<Object> args,
+      Map<String, Object> kwargs) {
     int limit = maxRetries != null ? maxRetries : o.maxRetries();
     if (limit != TaskOptions.UNLIMITED_RETRIES && ctx.retries() >= limit) {
       if (exc != null) {
         throw sneaky(exc);
       }
-      throw new TaskError("celery.exceptions", "MaxRetriesExceededError", "Can't retry " + ctx.taskName() + "["
-        + ctx.id() + "] args:" + PyRepr.tuple(ctx.args()) + " kwargs:" + PyRepr.dict(ctx.kwargs()));
+      throw new TaskError(
+          "celery.exceptions",
+          "MaxRetriesExceededError",
+          "Can't retry "
+              + ctx.taskName()
+              + "["
+              + ctx.id()
+              + "] args:"
+              + PyRepr.tuple(ctx.args())
+              + " kwargs:"
+              + PyRepr.dict(ctx.kwargs()));
     }
     double delay = countdown != null ? countdown : o.defaultRetryDelay();
     return new Retry(exc, Instant.now().plusNanos((long) (delay * 1e9)), delay, args, kwargs);
   }
 
-  /** Rethrows any throwable unchecked (to re-raise a task's own exception when retries are exhausted). */
+  /**
+   * Rethrows any throwable unchecked (to re-raise a task's own exception when retries are
+   * exhausted).
+   */
   @SuppressWarnings("unchecked")
   static <T extends Throwable> RuntimeException sneaky(Throwable t) throws T {
     throw (T) t;

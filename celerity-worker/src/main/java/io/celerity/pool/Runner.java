@@ -17,8 +17,7 @@ public interface Runner {
      * A runner with a {@link Runner#lookahead lookahead} claimed the job and its body starts now;
      * called from the runner's thread.
      */
-    default void started() {
-    }
+    default void started() {}
 
     /**
      * A runner with a {@link Runner#lookahead lookahead} claimed the job, but its {@code expires}
@@ -29,20 +28,24 @@ public interface Runner {
     /** The body returned a JSON-ready value, or raised the exception as Celery encodes it. */
     void done(Object value, ExceptionInfo error);
 
-    /** The task asked to be retried ({@code self.retry}, or autoretry); {@code error} is the reason or null. */
+    /**
+     * The task asked to be retried ({@code self.retry}, or autoretry); {@code error} is the reason
+     * or null.
+     */
     void retry(Retry retry, ExceptionInfo error);
 
     /**
      * A child ran the task through Celery's own tracer, which already stored {@code state} and did
      * the canvas and retry publishing: the worker only logs, counts, sends events and settles.
      *
-     * @param value   SUCCESS: the tracer's repr of the value; RETRY: {@code str(Retry)}
-     * @param error   the exception (FAILURE, RETRY's reason, Reject, Ignore), or null
+     * @param value SUCCESS: the tracer's repr of the value; RETRY: {@code str(Retry)}
+     * @param error the exception (FAILURE, RETRY's reason, Reject, Ignore), or null
      * @param runtime the tracer's runtime in seconds, or null for the pool's own measure
-     * @param notStored why the child's backend could not store the task's state (unreachable after its
-     *                  retries), or null when it was stored
+     * @param notStored why the child's backend could not store the task's state (unreachable after
+     *     its retries), or null when it was stored
      */
-    default void traced(String state, Object value, ExceptionInfo error, Double runtime, ExceptionInfo notStored) {
+    default void traced(
+        String state, Object value, ExceptionInfo error, Double runtime, ExceptionInfo notStored) {
       throw new UnsupportedOperationException("this pool does not take child-traced outcomes");
     }
 
@@ -55,25 +58,30 @@ public interface Runner {
     }
   }
 
-  /** Gets ready to run {@code concurrency} bodies at once (e.g. starts children); the pool waits for it. */
+  /**
+   * Gets ready to run {@code concurrency} bodies at once (e.g. starts children); the pool waits for
+   * it.
+   */
   default Future<Void> warmUp(int concurrency) {
     return Future.succeededFuture();
   }
 
   /** The pool now has {@code concurrency} slots (autoscale, pool_grow, pool_shrink). */
-  default void resize(int concurrency) {
-  }
+  default void resize(int concurrency) {}
 
-  /** Whether a task wants its message requeued when its worker is lost (its own reject_on_worker_lost). */
+  /**
+   * Whether a task wants its message requeued when its worker is lost (its own
+   * reject_on_worker_lost).
+   */
   default boolean rejectsOnWorkerLost(String taskName) {
     return false;
   }
 
   /**
    * How many jobs beyond its {@code concurrency} slots the runner holds to start by itself as soon
-   * as a slot frees, without a round trip through the event loop (0: each job is started when given).
-   * Such a runner claims each job ({@link Job#claim()}) before running it, skips jobs it cannot
-   * claim (the pool cancelled them), and reports {@link Completion#started()}.
+   * as a slot frees, without a round trip through the event loop (0: each job is started when
+   * given). Such a runner claims each job ({@link Job#claim()}) before running it, skips jobs it
+   * cannot claim (the pool cancelled them), and reports {@link Completion#started()}.
    */
   default int lookahead(int concurrency) {
     return 0;
@@ -92,8 +100,8 @@ public interface Runner {
   void hardLimit(Job job);
 
   /**
-   * {@code revoke(terminate=True)}: the job has been reported REVOKED; stop its body with
-   * {@code signal} (a name such as SIGTERM, SIGKILL) where the runner can, else as at a hard limit.
+   * {@code revoke(terminate=True)}: the job has been reported REVOKED; stop its body with {@code
+   * signal} (a name such as SIGTERM, SIGKILL) where the runner can, else as at a hard limit.
    */
   default void terminate(Job job, String signal) {
     hardLimit(job);

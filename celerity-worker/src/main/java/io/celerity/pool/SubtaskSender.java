@@ -1,14 +1,12 @@
 package io.celerity.pool;
 
 import io.celerity.Addresses;
-import io.celerity.canvas.Canvas;
 import io.celerity.canvas.Launch;
 import io.celerity.canvas.Signature;
 import io.celerity.task.TaskContext;
 import io.vertx.core.Context;
 import io.vertx.core.Vertx;
 import io.vertx.core.eventbus.DeliveryOptions;
-
 import java.util.Map;
 import java.util.UUID;
 import java.util.concurrent.ExecutionException;
@@ -25,12 +23,17 @@ import java.util.concurrent.TimeoutException;
  */
 public final class SubtaskSender {
 
-  /** Below the event bus's reply timeout; a broker that confirms nothing for this long fails the send. */
+  /**
+   * Below the event bus's reply timeout; a broker that confirms nothing for this long fails the
+   * send.
+   */
   private static final long SEND_TIMEOUT_MS = 30_000;
+
   private static final long PID = ProcessHandle.current().pid();
 
   private final Vertx vertx;
   private final String defaultQueue;
+
   /** Celery's worker app {@code thread_oid}: the reply_to of what its tasks send. */
   private final String replyTo = UUID.randomUUID().toString();
 
@@ -48,21 +51,38 @@ public final class SubtaskSender {
    */
   public String apply(TaskContext parent, Signature sig, Map<String, Object> options) {
     if (Context.isOnEventLoopThread()) {
-      throw new IllegalStateException("a subtask cannot be sent from an event-loop thread (it waits for the broker)");
+      throw new IllegalStateException(
+          "a subtask cannot be sent from an event-loop thread (it waits for the broker)");
     }
     String root = parent.rootId() != null ? parent.rootId() : parent.id();
-    Launch launch = Launch.of(sig, origin(parent.hostname()), defaultQueue, replyTo, options == null ? Map.of() : options,
-      parent.id(), root);
+    Launch launch =
+        Launch.of(
+            sig,
+            origin(parent.hostname()),
+            defaultQueue,
+            replyTo,
+            options == null ? Map.of() : options,
+            parent.id(),
+            root);
     try {
-      vertx.eventBus().request(Addresses.RESULT_LAUNCH, launch, new DeliveryOptions()
-          .setSendTimeout(SEND_TIMEOUT_MS).addHeader("parent_id", parent.id()))
-        .toCompletionStage().toCompletableFuture().get(SEND_TIMEOUT_MS + 5_000, TimeUnit.MILLISECONDS);
+      vertx
+          .eventBus()
+          .request(
+              Addresses.RESULT_LAUNCH,
+              launch,
+              new DeliveryOptions()
+                  .setSendTimeout(SEND_TIMEOUT_MS)
+                  .addHeader("parent_id", parent.id()))
+          .toCompletionStage()
+          .toCompletableFuture()
+          .get(SEND_TIMEOUT_MS + 5_000, TimeUnit.MILLISECONDS);
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
       throw new IllegalStateException("interrupted while sending subtask " + sig.task(), e);
     } catch (ExecutionException | TimeoutException e) {
       Throwable cause = e instanceof ExecutionException ? e.getCause() : e;
-      throw new IllegalStateException("subtask " + sig.task() + " could not be sent: " + cause.getMessage(), cause);
+      throw new IllegalStateException(
+          "subtask " + sig.task() + " could not be sent: " + cause.getMessage(), cause);
     }
     return launch.id();
   }

@@ -1,16 +1,13 @@
 package io.celerity.pool;
 
-import io.celerity.transport.LoopMailbox;
 import io.celerity.protocol.ExceptionInfo;
 import io.celerity.protocol.States;
 import io.celerity.task.Retry;
+import io.celerity.transport.LoopMailbox;
 import io.celerity.types.Request;
 import io.celerity.types.TaskOutcome;
 import io.vertx.core.Context;
 import io.vertx.core.Vertx;
-import org.slf4j.Logger;
-import org.slf4j.LoggerFactory;
-
 import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Deque;
@@ -18,6 +15,8 @@ import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * Schedules requests onto a {@link Runner}, at most {@code concurrency} at a time, and enforces
@@ -35,10 +34,11 @@ public class TaskPool {
 
     void finished(TaskOutcome outcome);
 
-    /** Its worker was lost and the message goes back to the broker (acks_late + reject_on_worker_lost). */
-    default void requeued(Request request) {
-    }
-
+    /**
+     * Its worker was lost and the message goes back to the broker (acks_late +
+     * reject_on_worker_lost).
+     */
+    default void requeued(Request request) {}
   }
 
   private static final Logger log = LoggerFactory.getLogger("celery.pool");
@@ -57,10 +57,18 @@ public class TaskPool {
    */
   private final Set<Job> running = new LinkedHashSet<>();
   private final List<io.vertx.core.Promise<Void>> idleWaiters = new ArrayList<>();
-  /** Given to a runner with a lookahead that has not started them yet (still Celery's "reserved"). */
+
+  /**
+   * Given to a runner with a lookahead that has not started them yet (still Celery's "reserved").
+   */
   private final Set<Job> handed = new LinkedHashSet<>();
-  /** Given up (hard time limit, terminate), but their bodies still hold their slots: over the abandoned-thread cap. */
+
+  /**
+   * Given up (hard time limit, terminate), but their bodies still hold their slots: over the
+   * abandoned-thread cap.
+   */
   private final Set<Job> holding = new LinkedHashSet<>();
+
   private final LoopMailbox reports;
   private final Map<String, Long> totals = new java.util.TreeMap<>();
   private long processed;
@@ -94,26 +102,36 @@ public class TaskPool {
    */
   public List<String> revoke(java.util.Collection<String> ids, boolean terminate, String signal) {
     takeHanded(r -> ids.contains(r.id()))
-      .forEach(r -> listener.finished(TaskOutcome.revokedBeforeStart(r, "revoked")));
+        .forEach(r -> listener.finished(TaskOutcome.revokedBeforeStart(r, "revoked")));
     if (terminate) {
-      // Started on a pool thread, but the report is still on its way: terminate them as running ones.
+      // Started on a pool thread, but the report is still on its way: terminate them as running
+      // ones.
       handed.stream().filter(j -> ids.contains(j.request.id())).toList().forEach(running::add);
     }
-    queued.removeIf(r -> {
-      if (ids.contains(r.id())) {
-        listener.finished(TaskOutcome.revokedBeforeStart(r, "revoked"));
-        return true;
-      }
-      return false;
-    });
+    queued.removeIf(
+        r -> {
+          if (ids.contains(r.id())) {
+            listener.finished(TaskOutcome.revokedBeforeStart(r, "revoked"));
+            return true;
+          }
+          return false;
+        });
     List<String> terminated = new ArrayList<>();
     if (terminate) {
       for (Job job : new ArrayList<>(running)) {
         if (ids.contains(job.request.id())) {
           terminated.add(job.request.id());
           log.info("Terminating {} ({})", job.request.logName(), signal);
-          giveUp(job, new TaskOutcome(job.request, job.request.message(), States.REVOKED, null,
-            ExceptionInfo.revoked("terminated"), runtime(job)), () -> runner.terminate(job, signal));
+          giveUp(
+              job,
+              new TaskOutcome(
+                  job.request,
+                  job.request.message(),
+                  States.REVOKED,
+                  null,
+                  ExceptionInfo.revoked("terminated"),
+                  runtime(job)),
+              () -> runner.terminate(job, signal));
         }
       }
     }
@@ -153,50 +171,87 @@ public class TaskPool {
       job.startNanos = System.nanoTime();
       started(job);
     }
-    runner.start(job, new Runner.Completion() {
-      @Override
-      public void started() {
-        reports.post(() -> TaskPool.this.started(job));
-      }
+    runner.start(
+        job,
+        new Runner.Completion() {
+          @Override
+          public void started() {
+            reports.post(() -> TaskPool.this.started(job));
+          }
 
-      @Override
-      public void expired() {
-        reports.post(() -> finish(job, () -> listener.finished(TaskOutcome.revokedBeforeStart(job.request, "expired"))));
-      }
+          @Override
+          public void expired() {
+            reports.post(
+                () ->
+                    finish(
+                        job,
+                        () ->
+                            listener.finished(
+                                TaskOutcome.revokedBeforeStart(job.request, "expired"))));
+          }
 
-      @Override
-      public void done(Object value, ExceptionInfo error) {
-        reports.post(() -> {
-          released(job);
-          complete(job, value, error);
+          @Override
+          public void done(Object value, ExceptionInfo error) {
+            reports.post(
+                () -> {
+                  released(job);
+                  complete(job, value, error);
+                });
+          }
+
+          @Override
+          public void retry(Retry retry, ExceptionInfo error) {
+            reports.post(
+                () -> {
+                  released(job);
+                  finish(
+                      job,
+                      new TaskOutcome(
+                          job.request,
+                          job.request.message(),
+                          States.RETRY,
+                          null,
+                          error,
+                          runtime(job),
+                          true,
+                          retry));
+                });
+          }
+
+          @Override
+          public void traced(
+              String state,
+              Object value,
+              ExceptionInfo error,
+              Double runtime,
+              ExceptionInfo notStored) {
+            reports.post(
+                () ->
+                    finish(
+                        job,
+                        TaskOutcome.tracedByChild(
+                            job.request,
+                            state,
+                            value,
+                            error,
+                            runtime != null ? runtime : runtime(job),
+                            notStored)));
+          }
+
+          @Override
+          public void workerLost(ExceptionInfo error) {
+            reports.post(
+                () -> {
+                  released(job);
+                  lost(job, error);
+                });
+          }
         });
-      }
-
-      @Override
-      public void retry(Retry retry, ExceptionInfo error) {
-        reports.post(() -> {
-          released(job);
-          finish(job, new TaskOutcome(job.request, job.request.message(), States.RETRY, null, error, runtime(job), true, retry));
-        });
-      }
-
-      @Override
-      public void traced(String state, Object value, ExceptionInfo error, Double runtime, ExceptionInfo notStored) {
-        reports.post(() -> finish(job, TaskOutcome.tracedByChild(job.request, state, value, error,
-          runtime != null ? runtime : runtime(job), notStored)));
-      }
-
-      @Override
-      public void workerLost(ExceptionInfo error) {
-        reports.post(() -> {
-          released(job);
-          lost(job, error);
-        });
-      }
-    });
   }
 
-  /** The body started (now, or on a pool thread at {@code job.startNanos}): the request is active. */
+  /**
+   * The body started (now, or on a pool thread at {@code job.startNanos}): the request is active.
+   */
   private void started(Job job) {
     handed.remove(job);
     if (job.finished.get()) {
@@ -212,7 +267,8 @@ public class TaskPool {
     listener.started(request);
     long sinceStart = System.nanoTime() - job.startNanos;
     if (request.softTimeLimit() != null) {
-      job.softTimer = vertx.setTimer(millis(request.softTimeLimit(), sinceStart), id -> softLimit(job));
+      job.softTimer =
+          vertx.setTimer(millis(request.softTimeLimit(), sinceStart), id -> softLimit(job));
     }
     if (request.timeLimit() != null) {
       job.hardTimer = vertx.setTimer(millis(request.timeLimit(), sinceStart), id -> hardLimit(job));
@@ -243,15 +299,22 @@ public class TaskPool {
     return (System.nanoTime() - job.startNanos) / 1e9;
   }
 
-  /** Celery's Request.on_failure for WorkerLostError: requeue only with acks_late and reject_on_worker_lost. */
+  /**
+   * Celery's Request.on_failure for WorkerLostError: requeue only with acks_late and
+   * reject_on_worker_lost.
+   */
   private void lost(Job job, ExceptionInfo error) {
     Request r = job.request;
     if (r.acksLate() && (r.rejectOnWorkerLost() || rejectOnWorkerLost.test(r))) {
-      log.warn("Worker lost while running {}; the message is requeued (reject_on_worker_lost)", r.logName());
-      finish(job, () -> {
-        io.celerity.tracing.TaskTracing.endRequeued(job.span);
-        listener.requeued(r);
-      });
+      log.warn(
+          "Worker lost while running {}; the message is requeued (reject_on_worker_lost)",
+          r.logName());
+      finish(
+          job,
+          () -> {
+            io.celerity.tracing.TaskTracing.endRequeued(job.span);
+            listener.requeued(r);
+          });
     } else {
       complete(job, null, error);
     }
@@ -262,15 +325,25 @@ public class TaskPool {
   }
 
   private void complete(Job job, Object value, ExceptionInfo error) {
-    finish(job, new TaskOutcome(job.request, job.request.message(), error == null ? States.SUCCESS : States.FAILURE,
-      value, error, runtime(job)));
+    finish(
+        job,
+        new TaskOutcome(
+            job.request,
+            job.request.message(),
+            error == null ? States.SUCCESS : States.FAILURE,
+            value,
+            error,
+            runtime(job)));
   }
 
   private void softLimit(Job job) {
     if (job.finished.get()) {
       return;
     }
-    log.warn("Soft time limit ({}s) exceeded for {}", job.request.softTimeLimit(), job.request.logName());
+    log.warn(
+        "Soft time limit ({}s) exceeded for {}",
+        job.request.softTimeLimit(),
+        job.request.logName());
     job.softLimitExceeded = true;
     runner.softLimit(job);
   }
@@ -281,21 +354,32 @@ public class TaskPool {
     }
     double limit = job.request.timeLimit();
     log.error("Hard time limit ({}s) exceeded for {}", limit, job.request.logName());
-    giveUp(job, new TaskOutcome(job.request, job.request.message(), States.FAILURE, null,
-      ExceptionInfo.timeLimitExceeded(limit), runtime(job)), () -> runner.hardLimit(job));
+    giveUp(
+        job,
+        new TaskOutcome(
+            job.request,
+            job.request.message(),
+            States.FAILURE,
+            null,
+            ExceptionInfo.timeLimitExceeded(limit),
+            runtime(job)),
+        () -> runner.hardLimit(job));
   }
 
   private void finish(Job job, TaskOutcome outcome) {
-    finish(job, () -> {
-      io.celerity.tracing.TaskTracing.end(job.span, outcome);
-      listener.finished(outcome);
-    });
+    finish(
+        job,
+        () -> {
+          io.celerity.tracing.TaskTracing.end(job.span, outcome);
+          listener.finished(outcome);
+        });
   }
 
   /**
    * Reports a job that is given up while its body runs (hard time limit, terminate) and tells the
    * runner to stop it. A runner that cannot stop the body nor run it aside (the cap of abandoned
-   * threads is reached) marks the job {@link Job#holdsSlot}: its slot stays taken until the body returns.
+   * threads is reached) marks the job {@link Job#holdsSlot}: its slot stays taken until the body
+   * returns.
    */
   private void giveUp(Job job, TaskOutcome outcome, Runnable stop) {
     if (!end(job)) {
@@ -369,7 +453,10 @@ public class TaskPool {
     return before - queued.size() + takeHanded(r -> r.delivery().generation() <= generation).size();
   }
 
-  /** Requests waiting for a slot, taken out of the pool (for warm shutdown: they go back to the broker). */
+  /**
+   * Requests waiting for a slot, taken out of the pool (for warm shutdown: they go back to the
+   * broker).
+   */
   public List<Request> takeQueued() {
     List<Request> out = takeHanded(r -> true);
     out.addAll(queued);
@@ -386,7 +473,9 @@ public class TaskPool {
     return holding.size();
   }
 
-  /** Bodies given up at a hard time limit (or terminated) that still run on a thread of the runner. */
+  /**
+   * Bodies given up at a hard time limit (or terminated) that still run on a thread of the runner.
+   */
   public int abandoned() {
     return runner.abandoned();
   }
@@ -422,7 +511,8 @@ public class TaskPool {
     if (newConcurrency < 1 || newConcurrency == concurrency) {
       return;
     }
-    log.info("Pool {} to {} slots", newConcurrency > concurrency ? "grows" : "shrinks", newConcurrency);
+    log.info(
+        "Pool {} to {} slots", newConcurrency > concurrency ? "grows" : "shrinks", newConcurrency);
     concurrency = newConcurrency;
     runner.resize(newConcurrency);
     dispatch();
@@ -440,7 +530,10 @@ public class TaskPool {
     return out;
   }
 
-  /** Jobs running now, oldest first (each with its request and {@link System#nanoTime()} of its start). */
+  /**
+   * Jobs running now, oldest first (each with its request and {@link System#nanoTime()} of its
+   * start).
+   */
   public List<Job> activeJobs() {
     return new ArrayList<>(running);
   }

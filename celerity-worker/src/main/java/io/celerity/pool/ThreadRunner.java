@@ -9,17 +9,17 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 
 /**
- * Runs task bodies on pool threads ({@code -P threads}, {@code -P solo}) or virtual threads
- * ({@code -P virtual}, Java 21+). A thread cannot be killed: at the hard time limit the body is
- * interrupted and abandoned, and keeps its thread until it returns; the pool gets a thread more
- * meanwhile so the slot is really free. At most {@code max_abandoned_threads} bodies get a thread
- * in their place (any publisher can send {@code timelimit} headers, so the pool must not grow
- * without bound): beyond that an abandoned body keeps its slot until it returns
- * ({@link Job#holdsSlot}), and the pool runs with fewer free slots meanwhile.
+ * Runs task bodies on pool threads ({@code -P threads}, {@code -P solo}) or virtual threads ({@code
+ * -P virtual}, Java 21+). A thread cannot be killed: at the hard time limit the body is interrupted
+ * and abandoned, and keeps its thread until it returns; the pool gets a thread more meanwhile so
+ * the slot is really free. At most {@code max_abandoned_threads} bodies get a thread in their place
+ * (any publisher can send {@code timelimit} headers, so the pool must not grow without bound):
+ * beyond that an abandoned body keeps its slot until it returns ({@link Job#holdsSlot}), and the
+ * pool runs with fewer free slots meanwhile.
  *
- * <p>Pool threads share one queue and the pool keeps a few jobs in it ({@link #lookahead}): a thread
- * that finishes a body takes the next job at once instead of parking until the event loop hands
- * it one (a futex wake-up and a context switch per task, most of a short task's cost).
+ * <p>Pool threads share one queue and the pool keeps a few jobs in it ({@link #lookahead}): a
+ * thread that finishes a body takes the next job at once instead of parking until the event loop
+ * hands it one (a futex wake-up and a context switch per task, most of a short task's cost).
  */
 public final class ThreadRunner implements Runner {
 
@@ -28,10 +28,13 @@ public final class ThreadRunner implements Runner {
   private static final org.slf4j.Logger log = org.slf4j.LoggerFactory.getLogger("celery.pool");
 
   private int concurrency = 1;
+
   /** -1: as many as the concurrency. */
   private final int maxAbandoned;
+
   /** Abandoned bodies still running, and those of them that got a thread in their place. */
   private int abandoned;
+
   private int replaced;
 
   /** A runner whose cap of abandoned threads is its concurrency. */
@@ -39,7 +42,9 @@ public final class ThreadRunner implements Runner {
     this(kind, -1);
   }
 
-  /** @param maxAbandoned {@code max_abandoned_threads}, or -1 for the concurrency */
+  /**
+   * @param maxAbandoned {@code max_abandoned_threads}, or -1 for the concurrency
+   */
   public ThreadRunner(String kind, int maxAbandoned) {
     this.virtual = "virtual".equals(kind);
     this.executor = virtual ? virtualExecutor() : pooledExecutor();
@@ -48,26 +53,32 @@ public final class ThreadRunner implements Runner {
 
   private static ExecutorService virtualExecutor() {
     try {
-      return (ExecutorService) Executors.class.getMethod("newVirtualThreadPerTaskExecutor").invoke(null);
+      return (ExecutorService)
+          Executors.class.getMethod("newVirtualThreadPerTaskExecutor").invoke(null);
     } catch (ReflectiveOperationException e) {
-      throw new IllegalStateException("-P virtual needs Java 21 or newer (running on Java "
-        + Runtime.version().feature() + "); use -P threads", e);
+      throw new IllegalStateException(
+          "-P virtual needs Java 21 or newer (running on Java "
+              + Runtime.version().feature()
+              + "); use -P threads",
+          e);
     }
   }
 
   private static ExecutorService pooledExecutor() {
     AtomicInteger n = new AtomicInteger();
-    ThreadFactory f = r -> {
-      Thread t = new Thread(r, "celerity-pool-" + n.incrementAndGet());
-      t.setDaemon(true);
-      return t;
-    };
+    ThreadFactory f =
+        r -> {
+          Thread t = new Thread(r, "celerity-pool-" + n.incrementAndGet());
+          t.setDaemon(true);
+          return t;
+        };
     return new ThreadPoolExecutor(1, 1, 60, TimeUnit.SECONDS, new LinkedBlockingQueue<>(), f);
   }
 
   @Override
   public int lookahead(int concurrency) {
-    // Virtual threads start per job (a virtual thread's park is cheap), so nothing waits in a queue.
+    // Virtual threads start per job (a virtual thread's park is cheap), so nothing waits in a
+    // queue.
     return virtual ? 0 : concurrency;
   }
 
@@ -103,21 +114,24 @@ public final class ThreadRunner implements Runner {
 
   @Override
   public void start(Job job, Completion completion) {
-    executor.execute(() -> {
-      if (!virtual) {
-        if (!job.claim()) {
-          return; // cancelled while it waited: revoked, warm shutdown, lost connection
-        }
-        if (job.expired()) {
-          completion.expired(); // expired while it waited for this thread
-          return;
-        }
-        job.startNanos = System.nanoTime();
-        job.span = io.celerity.tracing.TaskTracing.start(job.request.message(), job.request.hostname());
-        completion.started();
-      }
-      run(job, completion);
-    });
+    executor.execute(
+        () -> {
+          if (!virtual) {
+            if (!job.claim()) {
+              return; // cancelled while it waited: revoked, warm shutdown, lost connection
+            }
+            if (job.expired()) {
+              completion.expired(); // expired while it waited for this thread
+              return;
+            }
+            job.startNanos = System.nanoTime();
+            job.span =
+                io.celerity.tracing.TaskTracing.start(
+                    job.request.message(), job.request.hostname());
+            completion.started();
+          }
+          run(job, completion);
+        });
   }
 
   private void run(Job job, Completion completion) {
@@ -181,8 +195,11 @@ public final class ThreadRunner implements Runner {
       if (replace) {
         replaced++;
       } else {
-        log.warn("{} abandoned at its time limit still runs, and max_abandoned_threads ({}) bodies already run "
-          + "on threads of their own: its slot stays taken until it returns", job.request.logName(), cap);
+        log.warn(
+            "{} abandoned at its time limit still runs, and max_abandoned_threads ({}) bodies already run "
+                + "on threads of their own: its slot stays taken until it returns",
+            job.request.logName(),
+            cap);
       }
     }
     if (replace) {

@@ -16,9 +16,6 @@ import io.celerity.types.Request;
 import io.celerity.types.Settle;
 import io.celerity.types.TaskOutcome;
 import io.vertx.core.Future;
-import org.slf4j.Logger;
-import org.slf4j.LoggerFactory;
-
 import java.time.Instant;
 import java.util.Arrays;
 import java.util.HashMap;
@@ -27,6 +24,8 @@ import java.util.List;
 import java.util.Map;
 import java.util.function.Consumer;
 import java.util.function.Function;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * Celery's trace bookkeeping after a task ran: which state to store (and when not to), the log
@@ -42,47 +41,71 @@ public class ResultRecorder {
   private final Function<OutgoingMessage, Future<Void>> publisher;
   private final boolean resultExtended;
   private final String hostname;
+
   /** STARTED writes in flight, so the final state is never overtaken by its own STARTED. */
   private final Map<String, Future<Void>> startedWrites = new HashMap<>();
+
   /** Links, chains, errbacks and chords (docs/wire-protocol.md §5). */
   private final CanvasDuties canvas;
+
   /**
-   * Result tuples of what running tasks sent ({@code ctx.applyAsync}), by task id: Celery's
-   * {@code request.children} ({@code add_trail}), stored with the task's state. Bounded: an entry whose
+   * Result tuples of what running tasks sent ({@code ctx.applyAsync}), by task id: Celery's {@code
+   * request.children} ({@code add_trail}), stored with the task's state. Bounded: an entry whose
    * task never reports is dropped eventually.
    */
-  private final Map<String, java.util.List<Object>> trails = new java.util.LinkedHashMap<>(16, 0.75f, false) {
-    @Override
-    protected boolean removeEldestEntry(Map.Entry<String, java.util.List<Object>> eldest) {
-      return size() > 10_000;
-    }
-  };
+  private final Map<String, java.util.List<Object>> trails =
+      new java.util.LinkedHashMap<>(16, 0.75f, false) {
+        @Override
+        protected boolean removeEldestEntry(Map.Entry<String, java.util.List<Object>> eldest) {
+          return size() > 10_000;
+        }
+      };
+
   private long succeeded;
   private long failed;
   private long retried;
   private long revoked;
   private long pendingWrites;
+
   /** Completed when no write is pending (warm shutdown waits on them instead of polling). */
-  private final java.util.List<io.vertx.core.Promise<Void>> idleWaiters = new java.util.ArrayList<>();
+  private final java.util.List<io.vertx.core.Promise<Void>> idleWaiters =
+      new java.util.ArrayList<>();
+
   /** Final states that could not be stored (after the backend's retries). */
   private long resultsLost;
 
-  public ResultRecorder(ResultBackend backend, Consumer<Settle> settle, Function<OutgoingMessage, Future<Void>> publisher,
-                        boolean resultExtended, String hostname) {
+  public ResultRecorder(
+      ResultBackend backend,
+      Consumer<Settle> settle,
+      Function<OutgoingMessage, Future<Void>> publisher,
+      boolean resultExtended,
+      String hostname) {
     this(backend, settle, publisher, resultExtended, hostname, "celery");
   }
 
-  /** @param defaultQueue {@code task_default_queue}, where canvas messages without a queue go */
-  public ResultRecorder(ResultBackend backend, Consumer<Settle> settle, Function<OutgoingMessage, Future<Void>> publisher,
-                        boolean resultExtended, String hostname, String defaultQueue) {
+  /**
+   * @param defaultQueue {@code task_default_queue}, where canvas messages without a queue go
+   */
+  public ResultRecorder(
+      ResultBackend backend,
+      Consumer<Settle> settle,
+      Function<OutgoingMessage, Future<Void>> publisher,
+      boolean resultExtended,
+      String hostname,
+      String defaultQueue) {
     this.backend = backend;
     this.settle = settle;
     this.publisher = publisher;
     this.resultExtended = resultExtended;
     this.hostname = hostname;
     int at = hostname == null ? -1 : hostname.indexOf('@');
-    this.canvas = new CanvasDuties(backend, publisher, this::write,
-      "gen" + PID + "@" + (at < 0 ? String.valueOf(hostname) : hostname.substring(at + 1)), defaultQueue);
+    this.canvas =
+        new CanvasDuties(
+            backend,
+            publisher,
+            this::write,
+            "gen" + PID + "@" + (at < 0 ? String.valueOf(hostname) : hostname.substring(at + 1)),
+            defaultQueue);
   }
 
   /** A request started (its early ack, if any, was sent by the pool-dispatcher). */
@@ -98,7 +121,9 @@ public class ResultRecorder {
     }
   }
 
-  /** Records an outcome; the future completes once it is stored and its message settled (acks_late). */
+  /**
+   * Records an outcome; the future completes once it is stored and its message settled (acks_late).
+   */
   public Future<Void> finished(TaskOutcome o) {
     Request r = o.request();
     if (o.storedByChild()) {
@@ -121,30 +146,35 @@ public class ResultRecorder {
       return Future.succeededFuture();
     }
     if (r != null) {
-      // acks_late (and requests that never started): the message is settled once the result is stored.
+      // acks_late (and requests that never started): the message is settled once the result is
+      // stored.
       // Celery runs no canvas for a message naming an unknown task, hence only here.
       pendingWrites++;
-      return withCanvas(o).transform(ar -> {
-        writeDone();
-        if (ar.succeeded()) {
-          settleAfter(o);
-        } else {
-          notStored(o, ar.cause().getMessage());
-        }
-        return Future.succeededFuture();
-      });
+      return withCanvas(o)
+          .transform(
+              ar -> {
+                writeDone();
+                if (ar.succeeded()) {
+                  settleAfter(o);
+                } else {
+                  notStored(o, ar.cause().getMessage());
+                }
+                return Future.succeededFuture();
+              });
     }
     if (store(o)) {
-      afterStarted(null, document(o, Instant.now())); // unknown task: nothing to settle, the consumer rejected it
+      afterStarted(
+          null,
+          document(o, Instant.now())); // unknown task: nothing to settle, the consumer rejected it
     }
     return Future.succeededFuture();
   }
 
   /**
-   * Celery's Request.on_success / on_failure(return_ok=True) in the main process: the child's tracer
-   * already stored the state, published the retry copy and applied the canvas, so the worker only
-   * counts, logs and settles. With acks_late: Reject -> reject (requeue as asked), Ignore -> ack,
-   * failure -> ack or reject per acks_on_failure_or_timeout, anything else -> ack. A state the
+   * Celery's Request.on_success / on_failure(return_ok=True) in the main process: the child's
+   * tracer already stored the state, published the retry copy and applied the canvas, so the worker
+   * only counts, logs and settles. With acks_late: Reject -> reject (requeue as asked), Ignore ->
+   * ack, failure -> ack or reject per acks_on_failure_or_timeout, anything else -> ack. A state the
    * child's backend could not store (unreachable after its retries) is settled as the worker's own
    * failed stores are: requeued with acks_late, else logged; counted in results_lost either way.
    */
@@ -185,7 +215,8 @@ public class ResultRecorder {
    * The child's backend gave up on the task's state (Celery 5.2's Redis backend fails at once on a
    * refused connection: its GET before the SET is not retried). With acks_late the requeue waits
    * until the worker's backend answers again or its write retry policy is used up, as a Java task's
-   * write would, so that a redelivery does not run the task again and again while the backend is away.
+   * write would, so that a redelivery does not run the task again and again while the backend is
+   * away.
    */
   private void childNotStored(TaskOutcome o) {
     String why = o.notStoredByChild().repr();
@@ -194,13 +225,20 @@ public class ResultRecorder {
       return;
     }
     resultsLost++;
-    log.error("Result of task {} ({}) could not be stored by its child: {}; the message is requeued (acks_late) once "
-      + "the result backend answers", o.request().logName(), o.state(), why);
+    log.error(
+        "Result of task {} ({}) could not be stored by its child: {}; the message is requeued (acks_late) once "
+            + "the result backend answers",
+        o.request().logName(),
+        o.state(),
+        why);
     pendingWrites++;
-    backend.awaitReachable().onComplete(ar -> {
-      writeDone();
-      settle.accept(Settle.requeue(o.request().delivery()));
-    });
+    backend
+        .awaitReachable()
+        .onComplete(
+            ar -> {
+              writeDone();
+              settle.accept(Settle.requeue(o.request().delivery()));
+            });
   }
 
   /**
@@ -216,52 +254,87 @@ public class ResultRecorder {
     TaskMessage m = o.message();
     java.util.List<Object> trail = trails.remove(m.id());
     if (States.SUCCESS.equals(o.state())) {
-      return canvas.afterSuccessOf(m, o.value(), r.delivery().exchange(), r.delivery().routingKey()).transform(ar -> {
-        if (ar.failed()) {
-          ExceptionInfo why = ar.cause() instanceof CanvasDuties.CanvasError ce ? ce.info() : ExceptionInfo.from(ar.cause());
-          TaskOutcome failedOutcome = new TaskOutcome(r, m, States.FAILURE, null, why, o.runtimeSeconds());
-          succeeded--;
-          failed++;
-          logOutcome(failedOutcome);
-          if (trail != null) {
-            trails.put(m.id(), trail); // still the failed task's children
-          }
-          return withCanvas(failedOutcome);
-        }
-        // a returned CanvasResult is stored as its result tuple (Celery's prepare_value)
-        TaskOutcome done = ar.result().value() == o.value() ? o
-          : new TaskOutcome(r, m, States.SUCCESS, ar.result().value(), null, o.runtimeSeconds());
-        Future<Void> stored = store(done) ? afterStarted(r, document(done, Instant.now()).withChildren(children(trail, ar.result().children())))
-          : Future.succeededFuture();
-        // fails only when the state could not be stored; the chord bookkeeping's own failures are logged
-        return stored.compose(x -> canvas.chordPart(m, States.SUCCESS, done.value()).transform(y -> Future.<Void>succeededFuture()));
-      });
+      return canvas
+          .afterSuccessOf(m, o.value(), r.delivery().exchange(), r.delivery().routingKey())
+          .transform(
+              ar -> {
+                if (ar.failed()) {
+                  ExceptionInfo why =
+                      ar.cause() instanceof CanvasDuties.CanvasError ce
+                          ? ce.info()
+                          : ExceptionInfo.from(ar.cause());
+                  TaskOutcome failedOutcome =
+                      new TaskOutcome(r, m, States.FAILURE, null, why, o.runtimeSeconds());
+                  succeeded--;
+                  failed++;
+                  logOutcome(failedOutcome);
+                  if (trail != null) {
+                    trails.put(m.id(), trail); // still the failed task's children
+                  }
+                  return withCanvas(failedOutcome);
+                }
+                // a returned CanvasResult is stored as its result tuple (Celery's prepare_value)
+                TaskOutcome done =
+                    ar.result().value() == o.value()
+                        ? o
+                        : new TaskOutcome(
+                            r, m, States.SUCCESS, ar.result().value(), null, o.runtimeSeconds());
+                Future<Void> stored =
+                    store(done)
+                        ? afterStarted(
+                            r,
+                            document(done, Instant.now())
+                                .withChildren(children(trail, ar.result().children())))
+                        : Future.succeededFuture();
+                // fails only when the state could not be stored; the chord bookkeeping's own
+                // failures are logged
+                return stored.compose(
+                    x ->
+                        canvas
+                            .chordPart(m, States.SUCCESS, done.value())
+                            .transform(y -> Future.<Void>succeededFuture()));
+              });
     }
-    TaskResult doc = trail == null ? document(o, Instant.now()) : document(o, Instant.now()).withChildren(trail);
+    TaskResult doc =
+        trail == null ? document(o, Instant.now()) : document(o, Instant.now()).withChildren(trail);
     Future<Void> stored = store(o) ? afterStarted(r, doc) : Future.succeededFuture();
-    return stored.compose(x -> (States.REVOKED.equals(o.state()) ? canvas.afterRevoked(m, o.error()) : canvas.afterFailure(m, o.error()))
-      .transform(y -> Future.<Void>succeededFuture()));
+    return stored.compose(
+        x ->
+            (States.REVOKED.equals(o.state())
+                    ? canvas.afterRevoked(m, o.error())
+                    : canvas.afterFailure(m, o.error()))
+                .transform(y -> Future.<Void>succeededFuture()));
   }
 
   /**
    * The final state could not be stored even after the backend's retries. With acks_late the
    * message goes back to the broker (requeued), so the task runs again once the backend is back:
-   * acking it would lose the result for good. Without acks_late the message was acked when the
-   * task started; the result is lost, which is logged with the task id.
+   * acking it would lose the result for good. Without acks_late the message was acked when the task
+   * started; the result is lost, which is logged with the task id.
    */
   private void notStored(TaskOutcome o, String why) {
     Request r = o.request();
     resultsLost++;
     if (r.acksLate()) {
-      log.error("Result of task {} ({}) could not be stored: {}; the message is requeued (acks_late)", r.logName(),
-        o.state(), why);
+      log.error(
+          "Result of task {} ({}) could not be stored: {}; the message is requeued (acks_late)",
+          r.logName(),
+          o.state(),
+          why);
       settle.accept(Settle.requeue(r.delivery()));
     } else if (o.started()) {
-      log.error("Result of task {} ({}) could not be stored and is lost: {} (the message was acked when the task "
-        + "started; with acks_late it would be requeued)", r.logName(), o.state(), why);
+      log.error(
+          "Result of task {} ({}) could not be stored and is lost: {} (the message was acked when the task "
+              + "started; with acks_late it would be requeued)",
+          r.logName(),
+          o.state(),
+          why);
     } else {
-      log.error("Result of task {} ({}) could not be stored and is lost: {}; the message is acked (it never ran)",
-        r.logName(), o.state(), why);
+      log.error(
+          "Result of task {} ({}) could not be stored and is lost: {}; the message is acked (it never ran)",
+          r.logName(),
+          o.state(),
+          why);
       settle.accept(Settle.ack(r.delivery())); // revoked or expired before it ran: Celery acks
     }
   }
@@ -281,23 +354,42 @@ public class ResultRecorder {
    */
   private Future<Void> replaced(TaskOutcome o, Signature replacement) {
     Request r = o.request();
-    log.info("Task {}[{}] ignored (replaced by {})", o.message().displayName(), o.message().id(), replacement);
+    log.info(
+        "Task {}[{}] ignored (replaced by {})",
+        o.message().displayName(),
+        o.message().id(),
+        replacement);
     pendingWrites++;
-    return canvas.replace(o.message(), replacement).transform(ar -> {
-      writeDone();
-      if (ar.failed()) {
-        log.error("Task {}: its replacement could not be sent: {}", r.logName(), ar.cause().toString());
-        return finished(new TaskOutcome(r, o.message(), States.FAILURE, null, ExceptionInfo.from(ar.cause()),
-          o.runtimeSeconds()));
-      }
-      if (!o.started() || r.acksLate()) {
-        settle.accept(Settle.ack(r.delivery()));
-      }
-      return Future.succeededFuture();
-    });
+    return canvas
+        .replace(o.message(), replacement)
+        .transform(
+            ar -> {
+              writeDone();
+              if (ar.failed()) {
+                log.error(
+                    "Task {}: its replacement could not be sent: {}",
+                    r.logName(),
+                    ar.cause().toString());
+                return finished(
+                    new TaskOutcome(
+                        r,
+                        o.message(),
+                        States.FAILURE,
+                        null,
+                        ExceptionInfo.from(ar.cause()),
+                        o.runtimeSeconds()));
+              }
+              if (!o.started() || r.acksLate()) {
+                settle.accept(Settle.ack(r.delivery()));
+              }
+              return Future.succeededFuture();
+            });
   }
 
-  /** Celery: SUCCESS is skipped with ignore_result; failures only when the task itself ignores results. */
+  /**
+   * Celery: SUCCESS is skipped with ignore_result; failures only when the task itself ignores
+   * results.
+   */
   private boolean store(TaskOutcome o) {
     Request r = o.request();
     if (!backend.enabled() || r == null) {
@@ -315,7 +407,10 @@ public class ResultRecorder {
       settle.accept(Settle.ack(r.delivery())); // revoked or expired before it ran: Celery acks
     } else if (r.acksLate()) {
       boolean failed = States.FAILURE.equals(o.state());
-      settle.accept(failed && !r.acksOnFailureOrTimeout() ? Settle.reject(r.delivery()) : Settle.ack(r.delivery()));
+      settle.accept(
+          failed && !r.acksOnFailureOrTimeout()
+              ? Settle.reject(r.delivery())
+              : Settle.ack(r.delivery()));
     }
   }
 
@@ -326,29 +421,65 @@ public class ResultRecorder {
   private void retry(TaskOutcome o) {
     Request r = o.request();
     Retry retry = o.retry();
-    OutgoingMessage copy = TaskMessages.retryOf(o.message(), r.delivery().exchange(), r.delivery().routingKey(),
-      retry.eta(), retry.args(), retry.kwargs(), hostname);
-    publisher.apply(copy).onComplete(ar -> {
-      if (ar.succeeded()) {
-        ExceptionInfo reason = o.error() != null ? o.error()
-          : ExceptionInfo.of(ExceptionInfo.CELERY_EXCEPTIONS, "Retry", retry.getMessage());
-        TaskOutcome stored = new TaskOutcome(r, o.message(), States.RETRY, null, reason, o.runtimeSeconds(), true, retry);
-        List<Object> children = List.of(Arrays.asList(Arrays.asList(o.message().id(), null), null));
-        Future<Void> w = store(stored) ? afterStarted(r, document(stored, null).withChildren(children)) : Future.succeededFuture();
-        w.onComplete(x -> settleAfter(stored));
-      } else {
-        log.error("Task {} could not be retried: {}", r.logName(), ar.cause().getMessage());
-        TaskOutcome failedOutcome = new TaskOutcome(r, o.message(), States.FAILURE, null,
-          ExceptionInfo.from(ar.cause()), o.runtimeSeconds());
-        failed++;
-        Future<Void> w = store(failedOutcome) ? afterStarted(r, document(failedOutcome, Instant.now())) : Future.succeededFuture();
-        w.onComplete(x -> {
-          if (r.acksLate()) {
-            settle.accept(Settle.reject(r.delivery()));
-          }
-        });
-      }
-    });
+    OutgoingMessage copy =
+        TaskMessages.retryOf(
+            o.message(),
+            r.delivery().exchange(),
+            r.delivery().routingKey(),
+            retry.eta(),
+            retry.args(),
+            retry.kwargs(),
+            hostname);
+    publisher
+        .apply(copy)
+        .onComplete(
+            ar -> {
+              if (ar.succeeded()) {
+                ExceptionInfo reason =
+                    o.error() != null
+                        ? o.error()
+                        : ExceptionInfo.of(
+                            ExceptionInfo.CELERY_EXCEPTIONS, "Retry", retry.getMessage());
+                TaskOutcome stored =
+                    new TaskOutcome(
+                        r,
+                        o.message(),
+                        States.RETRY,
+                        null,
+                        reason,
+                        o.runtimeSeconds(),
+                        true,
+                        retry);
+                List<Object> children =
+                    List.of(Arrays.asList(Arrays.asList(o.message().id(), null), null));
+                Future<Void> w =
+                    store(stored)
+                        ? afterStarted(r, document(stored, null).withChildren(children))
+                        : Future.succeededFuture();
+                w.onComplete(x -> settleAfter(stored));
+              } else {
+                log.error("Task {} could not be retried: {}", r.logName(), ar.cause().getMessage());
+                TaskOutcome failedOutcome =
+                    new TaskOutcome(
+                        r,
+                        o.message(),
+                        States.FAILURE,
+                        null,
+                        ExceptionInfo.from(ar.cause()),
+                        o.runtimeSeconds());
+                failed++;
+                Future<Void> w =
+                    store(failedOutcome)
+                        ? afterStarted(r, document(failedOutcome, Instant.now()))
+                        : Future.succeededFuture();
+                w.onComplete(
+                    x -> {
+                      if (r.acksLate()) {
+                        settle.accept(Settle.reject(r.delivery()));
+                      }
+                    });
+              }
+            });
   }
 
   /** Writes a final document, after the request's STARTED write if one is still in flight. */
@@ -358,7 +489,8 @@ public class ResultRecorder {
   }
 
   private void logOutcome(TaskOutcome o) {
-    try (io.celerity.types.TaskMdc.Scope mdc = io.celerity.types.TaskMdc.enter(o.message().id(), o.message().task())) {
+    try (io.celerity.types.TaskMdc.Scope mdc =
+        io.celerity.types.TaskMdc.enter(o.message().id(), o.message().task())) {
       logOutcomeLine(o);
     }
   }
@@ -368,33 +500,53 @@ public class ResultRecorder {
     if (States.SUCCESS.equals(o.state())) {
       if (log.isInfoEnabled()) {
         String canvasResult = CanvasResult.logRepr(o.value());
-        log.info("Task {} succeeded in {}s: {}", name, String.format("%.6f", o.runtimeSeconds()),
-          canvasResult != null ? canvasResult : PyRepr.of(o.value()));
+        log.info(
+            "Task {} succeeded in {}s: {}",
+            name,
+            String.format("%.6f", o.runtimeSeconds()),
+            canvasResult != null ? canvasResult : PyRepr.of(o.value()));
       }
     } else if (States.RETRY.equals(o.state())) {
       log.info("Task {} retry: {}", name, o.retry().getMessage());
     } else if (States.REVOKED.equals(o.state())) {
-      log.info("Discarding revoked task: {} ({})", name, o.error().args().isEmpty() ? "revoked" : o.error().args().get(0));
+      log.info(
+          "Discarding revoked task: {} ({})",
+          name,
+          o.error().args().isEmpty() ? "revoked" : o.error().args().get(0));
     } else if (o.request() != null) {
       String tb = o.error().traceback();
-      log.error("Task {} raised unexpected: {}{}", name, o.error().repr(), tb == null ? "" : "\n" + tb);
+      log.error(
+          "Task {} raised unexpected: {}{}", name, o.error().repr(), tb == null ? "" : "\n" + tb);
     }
   }
 
   private Future<Void> write(TaskResult doc) {
     pendingWrites++;
-    return backend.store(doc)
-      .onFailure(err -> log.error("Failed to store result of task {} ({}): {}", doc.taskId(), doc.status(), err.getMessage()))
-      .onComplete(ar -> writeDone());
+    return backend
+        .store(doc)
+        .onFailure(
+            err ->
+                log.error(
+                    "Failed to store result of task {} ({}): {}",
+                    doc.taskId(),
+                    doc.status(),
+                    err.getMessage()))
+        .onComplete(ar -> writeDone());
   }
 
   private TaskResult document(TaskOutcome o, Instant done) {
     boolean success = States.SUCCESS.equals(o.state());
-    return document(o.message(), o.request(), o.state(), success ? o.value() : o.error().toResult(),
-      success ? null : o.error().traceback(), done);
+    return document(
+        o.message(),
+        o.request(),
+        o.state(),
+        success ? o.value() : o.error().toResult(),
+        success ? null : o.error().traceback(),
+        done);
   }
 
-  private TaskResult document(TaskMessage msg, Request r, String status, Object result, String traceback, Instant done) {
+  private TaskResult document(
+      TaskMessage msg, Request r, String status, Object result, String traceback, Instant done) {
     Map<String, Object> extended = null;
     if (resultExtended) {
       extended = new LinkedHashMap<>();
@@ -405,8 +557,15 @@ public class ResultRecorder {
       extended.put("retries", r == null ? null : msg.retries());
       extended.put("queue", r == null ? null : r.delivery().routingKey());
     }
-    return TaskResult.builder(msg.id(), status).result(result).traceback(traceback).dateDone(done).groupId(msg.group())
-      .parentId(msg.parentId()).extended(extended).replyTo(msg.replyTo(), msg.correlationId()).build();
+    return TaskResult.builder(msg.id(), status)
+        .result(result)
+        .traceback(traceback)
+        .dateDone(done)
+        .groupId(msg.group())
+        .parentId(msg.parentId())
+        .extended(extended)
+        .replyTo(msg.replyTo(), msg.correlationId())
+        .build();
   }
 
   public long succeeded() {
@@ -456,15 +615,23 @@ public class ResultRecorder {
    * result is listed in the task's {@code children} when its state is stored.
    */
   public Future<Void> launch(String parentId, io.celerity.canvas.Launch launch) {
-    return canvas.send(launch).onSuccess(v -> {
-      if (parentId != null) {
-        trails.computeIfAbsent(parentId, k -> new java.util.ArrayList<>()).add(launch.resultTuple());
-      }
-    });
+    return canvas
+        .send(launch)
+        .onSuccess(
+            v -> {
+              if (parentId != null) {
+                trails
+                    .computeIfAbsent(parentId, k -> new java.util.ArrayList<>())
+                    .add(launch.resultTuple());
+              }
+            });
   }
 
-  /** The children a task sent while it ran, then {@code more} (its callbacks and next chain step). */
-  private java.util.List<Object> children(java.util.List<Object> trail, java.util.List<Object> more) {
+  /**
+   * The children a task sent while it ran, then {@code more} (its callbacks and next chain step).
+   */
+  private java.util.List<Object> children(
+      java.util.List<Object> trail, java.util.List<Object> more) {
     if (trail == null) {
       return more;
     }

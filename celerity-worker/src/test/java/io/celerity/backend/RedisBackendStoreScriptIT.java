@@ -1,19 +1,18 @@
 package io.celerity.backend;
 
+import static org.junit.jupiter.api.Assertions.assertEquals;
+
 import io.celerity.it.Brokers;
 import io.vertx.core.Vertx;
 import io.vertx.junit5.VertxExtension;
 import io.vertx.junit5.VertxTestContext;
-import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.extension.ExtendWith;
-
 import java.time.Instant;
 import java.util.List;
 import java.util.Map;
 import java.util.UUID;
 import java.util.concurrent.TimeUnit;
-
-import static org.junit.jupiter.api.Assertions.assertEquals;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
 
 /** Celery's "a stored SUCCESS is never overwritten" check, against a real Redis. */
 @ExtendWith(VertxExtension.class)
@@ -31,36 +30,62 @@ class RedisBackendStoreScriptIT {
   }
 
   @Test
-  void aRetryWhoseMessageQuotesSuccessDoesNotBlockTheRealSuccess(Vertx vertx, VertxTestContext test) throws Throwable {
-    RedisBackend backend = new RedisBackend(vertx, Brokers.REDIS_URL, 600, "script-test-" + UUID.randomUUID() + ":");
+  void aRetryWhoseMessageQuotesSuccessDoesNotBlockTheRealSuccess(Vertx vertx, VertxTestContext test)
+      throws Throwable {
+    RedisBackend backend =
+        new RedisBackend(vertx, Brokers.REDIS_URL, 600, "script-test-" + UUID.randomUUID() + ":");
     String id = UUID.randomUUID().toString();
-    Map<String, Object> retryReason = Map.of("exc_type", "Retry", "exc_module", "celery.exceptions",
-      // An exception argument that is a dict (e.g. an upstream reply) is JSON inside the document, unescaped.
-      "exc_message", List.of(Map.of("status", "SUCCESS", "code", 503)));
-    backend.store(doc(id, "RETRY", retryReason))
-      .compose(v -> backend.store(doc(id, "SUCCESS", 4)))
-      .compose(v -> backend.get(id))
-      .onComplete(test.succeeding(stored -> test.verify(() -> {
-        assertEquals("SUCCESS", stored.get("status"));
-        assertEquals(4, ((Number) stored.get("result")).intValue());
-        backend.close();
-        test.completeNow();
-      })));
+    Map<String, Object> retryReason =
+        Map.of(
+            "exc_type",
+            "Retry",
+            "exc_module",
+            "celery.exceptions",
+            // An exception argument that is a dict (e.g. an upstream reply) is JSON inside the
+            // document, unescaped.
+            "exc_message",
+            List.of(Map.of("status", "SUCCESS", "code", 503)));
+    backend
+        .store(doc(id, "RETRY", retryReason))
+        .compose(v -> backend.store(doc(id, "SUCCESS", 4)))
+        .compose(v -> backend.get(id))
+        .onComplete(
+            test.succeeding(
+                stored ->
+                    test.verify(
+                        () -> {
+                          assertEquals("SUCCESS", stored.get("status"));
+                          assertEquals(4, ((Number) stored.get("result")).intValue());
+                          backend.close();
+                          test.completeNow();
+                        })));
     await(test);
   }
 
   @Test
   void aStoredSuccessIsNotOverwritten(Vertx vertx, VertxTestContext test) throws Throwable {
-    RedisBackend backend = new RedisBackend(vertx, Brokers.REDIS_URL, 600, "script-test-" + UUID.randomUUID() + ":");
+    RedisBackend backend =
+        new RedisBackend(vertx, Brokers.REDIS_URL, 600, "script-test-" + UUID.randomUUID() + ":");
     String id = UUID.randomUUID().toString();
-    backend.store(doc(id, "SUCCESS", 4))
-      .compose(v -> backend.store(doc(id, "FAILURE", Map.of("exc_type", "KeyError", "exc_message", List.of("x")))))
-      .compose(v -> backend.get(id))
-      .onComplete(test.succeeding(stored -> test.verify(() -> {
-        assertEquals("SUCCESS", stored.get("status"));
-        backend.close();
-        test.completeNow();
-      })));
+    backend
+        .store(doc(id, "SUCCESS", 4))
+        .compose(
+            v ->
+                backend.store(
+                    doc(
+                        id,
+                        "FAILURE",
+                        Map.of("exc_type", "KeyError", "exc_message", List.of("x")))))
+        .compose(v -> backend.get(id))
+        .onComplete(
+            test.succeeding(
+                stored ->
+                    test.verify(
+                        () -> {
+                          assertEquals("SUCCESS", stored.get("status"));
+                          backend.close();
+                          test.completeNow();
+                        })));
     await(test);
   }
 }

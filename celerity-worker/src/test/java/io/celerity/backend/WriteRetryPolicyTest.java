@@ -1,16 +1,19 @@
 package io.celerity.backend;
 
-import io.vertx.core.json.JsonObject;
-import org.junit.jupiter.api.Test;
-
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.vertx.core.json.JsonObject;
+import org.junit.jupiter.api.Test;
+
 /** Celery's retry timing for result writes. */
 class WriteRetryPolicyTest {
 
-  /** kombu's retry_over_time with the backends' retry_policy: 0, 1, 1, ... s, 20 retries (Celery 5.2: set() took 19.15 s). */
+  /**
+   * kombu's retry_over_time with the backends' retry_policy: 0, 1, 1, ... s, 20 retries (Celery
+   * 5.2: set() took 19.15 s).
+   */
   @Test
   void celeryDefaultsWaitZeroThenOneSecondTwentyTimes() {
     WriteRetryPolicy p = WriteRetryPolicy.from(new JsonObject(), false, null, 10, 10_000);
@@ -30,8 +33,20 @@ class WriteRetryPolicyTest {
 
   @Test
   void retryPolicyFromTransportOptionsFollowsFxrange() {
-    WriteRetryPolicy p = WriteRetryPolicy.from(new JsonObject().put("retry_policy", new JsonObject()
-      .put("max_retries", 5).put("interval_start", 0.5).put("interval_step", 0.2).put("interval_max", 0.5)), false, null, 10, 10_000);
+    WriteRetryPolicy p =
+        WriteRetryPolicy.from(
+            new JsonObject()
+                .put(
+                    "retry_policy",
+                    new JsonObject()
+                        .put("max_retries", 5)
+                        .put("interval_start", 0.5)
+                        .put("interval_step", 0.2)
+                        .put("interval_max", 0.5)),
+            false,
+            null,
+            10,
+            10_000);
     // fxrange(0.5, 1.0, 0.2, repeatlast=True): 0.5, 0.7, 0.9, 0.9, ...
     assertEquals(500, p.innerDelayMillis(0));
     assertEquals(700, p.innerDelayMillis(1));
@@ -39,8 +54,13 @@ class WriteRetryPolicyTest {
     assertEquals(900, p.innerDelayMillis(3));
     assertTrue(p.innerRetryLeft(4));
     assertFalse(p.innerRetryLeft(5));
-    WriteRetryPolicy forever = WriteRetryPolicy.from(new JsonObject().put("retry_policy", new JsonObject().putNull("max_retries")),
-      false, null, 10, 10_000);
+    WriteRetryPolicy forever =
+        WriteRetryPolicy.from(
+            new JsonObject().put("retry_policy", new JsonObject().putNull("max_retries")),
+            false,
+            null,
+            10,
+            10_000);
     assertTrue(forever.innerRetryLeft(1_000_000), "max_retries None: for ever, as kombu");
   }
 
@@ -55,6 +75,8 @@ class WriteRetryPolicyTest {
       assertTrue(p.outerDelayMillis(4) <= 160);
       assertTrue(p.outerDelayMillis(40) <= 10_000);
     }
-    assertTrue(WriteRetryPolicy.from(null, true, null, 10, 10_000).outerRetryLeft(1_000_000), "forever by default");
+    assertTrue(
+        WriteRetryPolicy.from(null, true, null, 10, 10_000).outerRetryLeft(1_000_000),
+        "forever by default");
   }
 }

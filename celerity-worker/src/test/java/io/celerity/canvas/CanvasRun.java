@@ -9,7 +9,6 @@ import io.celerity.protocol.TaskMessage;
 import io.celerity.task.Replace;
 import io.celerity.types.OutgoingMessage;
 import io.vertx.core.Future;
-
 import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Deque;
@@ -19,49 +18,63 @@ import java.util.Map;
 import java.util.function.Function;
 
 /**
- * A worker in miniature for canvas unit tests: runs every published message through a Java body
- * and {@link CanvasDuties}, in the order ResultRecorder uses (callbacks/chain, SUCCESS, chord part),
+ * A worker in miniature for canvas unit tests: runs every published message through a Java body and
+ * {@link CanvasDuties}, in the order ResultRecorder uses (callbacks/chain, SUCCESS, chord part),
  * until nothing is left. Everything completes synchronously (MemoryBackend, collecting publisher).
  */
 final class CanvasRun {
 
   /** Makes the backend throw (not fail a future) when a chord size is written. */
   boolean sizeThrows;
-  final MemoryBackend backend = new MemoryBackend(10_000) {
-    @Override
-    public synchronized Future<Void> setChordSize(String groupId, int size) {
-      if (sizeThrows) {
-        throw new IllegalStateException("backend bug writing chord size");
-      }
-      return super.setChordSize(groupId, size);
-    }
-  };
+
+  final MemoryBackend backend =
+      new MemoryBackend(10_000) {
+        @Override
+        public synchronized Future<Void> setChordSize(String groupId, int size) {
+          if (sizeThrows) {
+            throw new IllegalStateException("backend bug writing chord size");
+          }
+          return super.setChordSize(groupId, size);
+        }
+      };
   final Deque<OutgoingMessage> queue = new ArrayDeque<>();
   final List<OutgoingMessage> published = new ArrayList<>();
   final Map<String, TaskResult> stored = new LinkedHashMap<>();
   final Map<String, Function<List<Object>, Object>> bodies = new LinkedHashMap<>();
   final CanvasDuties duties;
+
   /** Makes the publisher refuse messages for this task name. */
   String refuse;
 
   @SuppressWarnings("unchecked")
   CanvasRun() {
-    duties = new CanvasDuties(backend, this::publish, r -> {
-      stored.put(r.taskId(), r);
-      return backend.store(r);
-    }, "gen1@test", "q");
+    duties =
+        new CanvasDuties(
+            backend,
+            this::publish,
+            r -> {
+              stored.put(r.taskId(), r);
+              return backend.store(r);
+            },
+            "gen1@test",
+            "q");
     bodies.put("t.add", a -> ((Number) a.get(0)).intValue() + ((Number) a.get(1)).intValue());
     bodies.put("t.mul", a -> ((Number) a.get(0)).intValue() * ((Number) a.get(1)).intValue());
-    bodies.put("t.xsum", a -> ((List<?>) a.get(0)).stream().mapToInt(x -> ((Number) x).intValue()).sum());
+    bodies.put(
+        "t.xsum", a -> ((List<?>) a.get(0)).stream().mapToInt(x -> ((Number) x).intValue()).sum());
     bodies.put("t.echo", a -> a.get(0));
     bodies.put("t.none", a -> null);
-    bodies.put("t.fail", a -> {
-      throw new IllegalArgumentException("boom");
-    });
+    bodies.put(
+        "t.fail",
+        a -> {
+          throw new IllegalArgumentException("boom");
+        });
     bodies.put(Builtins.ACCUMULATE, a -> a.get(0)); // as replace uses it: accumulate.s(index=0)
-    bodies.put("t.replace", a -> {
-      throw new Replace((Map<String, Object>) a.get(0));
-    });
+    bodies.put(
+        "t.replace",
+        a -> {
+          throw new Replace((Map<String, Object>) a.get(0));
+        });
   }
 
   private Future<Void> publish(OutgoingMessage m) {
@@ -107,10 +120,15 @@ final class CanvasRun {
       throw new IllegalStateException(e);
     }
     Map<String, Object> h = m.headers();
-    return TaskMessage.builder((String) h.get("id"), (String) h.get("task")).args((List<Object>) body.get(0))
-      .kwargs((Map<String, Object>) body.get(1)).embed((Map<String, Object>) body.get(2)).headers(h)
-      .correlationId((String) m.properties().get("correlation_id")).replyTo((String) m.properties().get("reply_to"))
-      .priority(0).build();
+    return TaskMessage.builder((String) h.get("id"), (String) h.get("task"))
+        .args((List<Object>) body.get(0))
+        .kwargs((Map<String, Object>) body.get(1))
+        .embed((Map<String, Object>) body.get(2))
+        .headers(h)
+        .correlationId((String) m.properties().get("correlation_id"))
+        .replyTo((String) m.properties().get("reply_to"))
+        .priority(0)
+        .build();
   }
 
   private void execute(TaskMessage m) {
@@ -122,27 +140,46 @@ final class CanvasRun {
       }
       value = body.apply(m.args());
     } catch (Replace r) {
-      duties.replace(m, Signature.from(r.excArgs().get(1))).onFailure(err -> fail(m, ExceptionInfo.from(err)));
+      duties
+          .replace(m, Signature.from(r.excArgs().get(1)))
+          .onFailure(err -> fail(m, ExceptionInfo.from(err)));
       return;
     } catch (RuntimeException e) {
       fail(m, ExceptionInfo.from(e));
       return;
     }
-    duties.afterSuccess(m, value, "", "q").onComplete(ar -> {
-      if (ar.failed()) {
-        fail(m, ar.cause() instanceof CanvasDuties.CanvasError ce ? ce.info() : ExceptionInfo.from(ar.cause()));
-        return;
-      }
-      stored.put(m.id(), TaskResult.builder(m.id(), States.SUCCESS).result(value).children(ar.result())
-        .groupId(m.group()).parentId(m.parentId()).build());
-      backend.store(stored.get(m.id()));
-      duties.chordPart(m, States.SUCCESS, value);
-    });
+    duties
+        .afterSuccess(m, value, "", "q")
+        .onComplete(
+            ar -> {
+              if (ar.failed()) {
+                fail(
+                    m,
+                    ar.cause() instanceof CanvasDuties.CanvasError ce
+                        ? ce.info()
+                        : ExceptionInfo.from(ar.cause()));
+                return;
+              }
+              stored.put(
+                  m.id(),
+                  TaskResult.builder(m.id(), States.SUCCESS)
+                      .result(value)
+                      .children(ar.result())
+                      .groupId(m.group())
+                      .parentId(m.parentId())
+                      .build());
+              backend.store(stored.get(m.id()));
+              duties.chordPart(m, States.SUCCESS, value);
+            });
   }
 
   private void fail(TaskMessage m, ExceptionInfo e) {
-    TaskResult r = TaskResult.builder(m.id(), States.FAILURE).result(e.toResult()).groupId(m.group())
-      .parentId(m.parentId()).build();
+    TaskResult r =
+        TaskResult.builder(m.id(), States.FAILURE)
+            .result(e.toResult())
+            .groupId(m.group())
+            .parentId(m.parentId())
+            .build();
     stored.put(m.id(), r);
     backend.store(r);
     duties.afterFailure(m, e);

@@ -1,19 +1,21 @@
 package io.celerity.cli;
 
+import static org.junit.jupiter.api.Assertions.assertEquals;
+
 import io.celerity.it.WorkerHarness;
 import io.celerity.support.BlockedThreadGuard;
 import io.vertx.core.Vertx;
 import io.vertx.core.json.JsonObject;
-import org.junit.jupiter.api.Test;
-import picocli.CommandLine;
-
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.UUID;
+import org.junit.jupiter.api.Test;
+import picocli.CommandLine;
 
-import static org.junit.jupiter.api.Assertions.assertEquals;
-
-/** {@code celerity health}, the image's health check: 0 while the bridge answers, 1 once it does not. */
+/**
+ * {@code celerity health}, the image's health check: 0 while the bridge answers, 1 once it does
+ * not.
+ */
 class HealthCommandTest {
 
   private static int health(String... args) {
@@ -24,15 +26,24 @@ class HealthCommandTest {
   void exitsZeroWhileTheWorkerAnswersAndOneOnceItIsGone() throws Exception {
     Vertx vertx = BlockedThreadGuard.strictVertx();
     String q = "health-" + UUID.randomUUID();
-    WorkerHarness worker = WorkerHarness.start(vertx, WorkerHarness.config("memory://" + q, "memory://", q));
+    WorkerHarness worker =
+        WorkerHarness.start(vertx, WorkerHarness.config("memory://" + q, "memory://", q));
     int port = worker.httpPort();
     Path conf = Files.createTempFile("celerity-health", ".json");
     try {
-      Files.writeString(conf, new JsonObject().put("http_host", "0.0.0.0").put("http_port", port)
-        .put("http_token", "0123456789abcdef").encode());
+      Files.writeString(
+          conf,
+          new JsonObject()
+              .put("http_host", "0.0.0.0")
+              .put("http_port", port)
+              .put("http_token", "0123456789abcdef")
+              .encode());
       assertEquals(0, health("health", "--url", "http://127.0.0.1:" + port));
       assertEquals(0, health("health", "--ready", "--url", "http://127.0.0.1:" + port));
-      assertEquals(0, health("health", "--config", conf.toString()), "0.0.0.0 in the config is asked on 127.0.0.1");
+      assertEquals(
+          0,
+          health("health", "--config", conf.toString()),
+          "0.0.0.0 in the config is asked on 127.0.0.1");
     } finally {
       worker.close();
       vertx.close().toCompletionStage().toCompletableFuture().get();

@@ -1,5 +1,7 @@
 package io.celerity.consumer;
 
+import static org.junit.jupiter.api.Assertions.assertEquals;
+
 import io.celerity.config.WorkerOptions;
 import io.celerity.examples.ExampleTasks;
 import io.celerity.protocol.DeliveryFixtures;
@@ -10,19 +12,19 @@ import io.celerity.types.Request;
 import io.vertx.core.Vertx;
 import io.vertx.junit5.VertxExtension;
 import io.vertx.junit5.VertxTestContext;
-import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.extension.ExtendWith;
-
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
 
-import static org.junit.jupiter.api.Assertions.assertEquals;
-
-/** The ETA timer: due order, revocation, connection loss, the prefetch cap, and requests that come back whole. */
+/**
+ * The ETA timer: due order, revocation, connection loss, the prefetch cap, and requests that come
+ * back whole.
+ */
 @ExtendWith(VertxExtension.class)
 class EtaTimerTest {
 
@@ -38,13 +40,31 @@ class EtaTimerTest {
     Delivery f = DeliveryFixtures.amqp("add");
     Map<String, Object> headers = new HashMap<>(f.headers());
     headers.put("id", id);
-    Delivery d = new Delivery(f.body(), f.contentType(), f.contentEncoding(), headers, id, f.replyTo(), f.priority(),
-      f.exchange(), f.routingKey(), f.queue(), false, 7L, generation);
+    Delivery d =
+        new Delivery(
+            f.body(),
+            f.contentType(),
+            f.contentEncoding(),
+            headers,
+            id,
+            f.replyTo(),
+            f.priority(),
+            f.exchange(),
+            f.routingKey(),
+            f.queue(),
+            false,
+            7L,
+            generation);
     return ((Strategy.Run) strategy.decide(d)).request();
   }
 
   private EtaTimer timer(Vertx vertx, Integer limit, List<Request> due) {
-    return new EtaTimer(vertx, limit, due::add, d -> strategy.decide(d) instanceof Strategy.Run r ? r.request() : null, d -> { });
+    return new EtaTimer(
+        vertx,
+        limit,
+        due::add,
+        d -> strategy.decide(d) instanceof Strategy.Run r ? r.request() : null,
+        d -> {});
   }
 
   @Test
@@ -52,45 +72,55 @@ class EtaTimerTest {
     List<Request> due = new ArrayList<>();
     EtaTimer t = timer(vertx, null, due);
     Instant now = Instant.now();
-    vertx.runOnContext(v -> {
-      t.hold(request("late", 1), now.plusMillis(300));
-      t.hold(request("early", 1), now.plusMillis(100));
-      t.hold(request("middle", 1), now.plusMillis(200));
-      assertEquals(3, t.prefetchBonus());
-    });
-    vertx.setPeriodic(20, id -> {
-      if (due.size() == 3) {
-        vertx.cancelTimer(id);
-        test.verify(() -> {
-          assertEquals(List.of("early", "middle", "late"), due.stream().map(Request::id).toList());
-          Request r = due.get(0);
-          assertEquals("examples.add", r.message().task());
-          assertEquals(List.of(2, 2), r.message().args());
-          assertEquals(7L, r.delivery().deliveryTag());
-          assertEquals("early", r.delivery().correlationId());
-          assertEquals(0, t.size());
+    vertx.runOnContext(
+        v -> {
+          t.hold(request("late", 1), now.plusMillis(300));
+          t.hold(request("early", 1), now.plusMillis(100));
+          t.hold(request("middle", 1), now.plusMillis(200));
+          assertEquals(3, t.prefetchBonus());
         });
-        test.completeNow();
-      }
-    });
+    vertx.setPeriodic(
+        20,
+        id -> {
+          if (due.size() == 3) {
+            vertx.cancelTimer(id);
+            test.verify(
+                () -> {
+                  assertEquals(
+                      List.of("early", "middle", "late"), due.stream().map(Request::id).toList());
+                  Request r = due.get(0);
+                  assertEquals("examples.add", r.message().task());
+                  assertEquals(List.of(2, 2), r.message().args());
+                  assertEquals(7L, r.delivery().deliveryTag());
+                  assertEquals("early", r.delivery().correlationId());
+                  assertEquals(0, t.size());
+                });
+            test.completeNow();
+          }
+        });
   }
 
   @Test
   void revokedAndLostRequestsLeaveAndTheCapHolds(Vertx vertx, VertxTestContext test) {
     List<Request> due = new ArrayList<>();
     EtaTimer t = timer(vertx, 2, due);
-    vertx.runOnContext(v -> test.verify(() -> {
-      Instant later = Instant.now().plusSeconds(60);
-      t.hold(request("a", 1), later);
-      t.hold(request("b", 1), later);
-      t.hold(request("c", 2), later);
-      assertEquals(2, t.prefetchBonus(), "eta_task_limit caps the prefetch raise");
-      assertEquals(List.of("b"), t.remove(Set.of("b")).stream().map(Request::id).toList());
-      assertEquals(1, t.forgetGeneration(1), "the lost connection's request is dropped");
-      assertEquals(List.of("c"), t.scheduled().stream().map(Request::id).toList());
-      assertEquals(List.of("c"), t.takeAll().stream().map(Request::id).toList());
-      assertEquals(0, t.size());
-      test.completeNow();
-    }));
+    vertx.runOnContext(
+        v ->
+            test.verify(
+                () -> {
+                  Instant later = Instant.now().plusSeconds(60);
+                  t.hold(request("a", 1), later);
+                  t.hold(request("b", 1), later);
+                  t.hold(request("c", 2), later);
+                  assertEquals(2, t.prefetchBonus(), "eta_task_limit caps the prefetch raise");
+                  assertEquals(
+                      List.of("b"), t.remove(Set.of("b")).stream().map(Request::id).toList());
+                  assertEquals(
+                      1, t.forgetGeneration(1), "the lost connection's request is dropped");
+                  assertEquals(List.of("c"), t.scheduled().stream().map(Request::id).toList());
+                  assertEquals(List.of("c"), t.takeAll().stream().map(Request::id).toList());
+                  assertEquals(0, t.size());
+                  test.completeNow();
+                }));
   }
 }

@@ -1,13 +1,15 @@
 package io.celerity.consumer;
 
-import org.junit.jupiter.api.Test;
+import static org.junit.jupiter.api.Assertions.assertEquals;
 
 import java.util.ArrayList;
 import java.util.List;
+import org.junit.jupiter.api.Test;
 
-import static org.junit.jupiter.api.Assertions.assertEquals;
-
-/** The prefetch count told to the broker while requests are held (Celery raises it by one per held request). */
+/**
+ * The prefetch count told to the broker while requests are held (Celery raises it by one per held
+ * request).
+ */
 class QosTest {
 
   private final List<Integer> told = new ArrayList<>();

@@ -6,17 +6,21 @@ import io.celerity.types.Delivery;
 import io.celerity.types.OutgoingMessage;
 import io.vertx.core.Future;
 import io.vertx.core.Handler;
-
 import java.util.ArrayList;
 import java.util.List;
 
-/** A transport that records what the consumer tells the broker: settlements, prefetch counts, pull credit. */
+/**
+ * A transport that records what the consumer tells the broker: settlements, prefetch counts, pull
+ * credit.
+ */
 final class RecordingTransport implements Transport {
 
   /** "ack 7", "reject 7", "requeue 7": one line per settlement, by delivery tag. */
   final List<String> settled = new ArrayList<>();
+
   /** Every prefetch count applied, in order. */
   final List<Integer> prefetches = new ArrayList<>();
+
   int credit;
 
   @Override
@@ -50,8 +54,7 @@ final class RecordingTransport implements Transport {
   }
 
   @Override
-  public void pullOnly() {
-  }
+  public void pullOnly() {}
 
   @Override
   public void grant(int n) {
@@ -85,8 +88,7 @@ final class RecordingTransport implements Transport {
   }
 
   @Override
-  public void connectionLostHandler(Handler<Long> handler) {
-  }
+  public void connectionLostHandler(Handler<Long> handler) {}
 
   @Override
   public boolean isConnected() {

@@ -1,5 +1,12 @@
 package io.celerity.consumer;
 
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertInstanceOf;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertSame;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
 import io.celerity.config.WorkerOptions;
 import io.celerity.protocol.DeliveryFixtures;
 import io.celerity.protocol.MessageDecoder;
@@ -8,17 +15,9 @@ import io.celerity.task.TaskRegistry;
 import io.celerity.types.Delivery;
 import io.celerity.types.Request;
 import io.vertx.core.json.JsonObject;
-import org.junit.jupiter.api.Test;
-
 import java.nio.charset.StandardCharsets;
 import java.util.List;
-
-import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertFalse;
-import static org.junit.jupiter.api.Assertions.assertInstanceOf;
-import static org.junit.jupiter.api.Assertions.assertNull;
-import static org.junit.jupiter.api.Assertions.assertSame;
-import static org.junit.jupiter.api.Assertions.assertTrue;
+import org.junit.jupiter.api.Test;
 
 class StrategyTest {
 
@@ -58,14 +57,22 @@ class StrategyTest {
 
   @Test
   void redisDeliveryRunsToo() {
-    Request r = run(strategy(addWith(TaskOptions.DEFAULTS), worker(new JsonObject())), DeliveryFixtures.redis("add"));
+    Request r =
+        run(
+            strategy(addWith(TaskOptions.DEFAULTS), worker(new JsonObject())),
+            DeliveryFixtures.redis("add"));
     assertEquals("6e22642d-f8ed-4587-b22e-d8148840244e", r.id());
   }
 
   @Test
   void workerSettingsApplyWhenTaskHasNone() {
-    WorkerOptions w = worker(new JsonObject().put("acks_late", true).put("track_started", true)
-      .put("time_limit", 100).put("soft_time_limit", 90));
+    WorkerOptions w =
+        worker(
+            new JsonObject()
+                .put("acks_late", true)
+                .put("track_started", true)
+                .put("time_limit", 100)
+                .put("soft_time_limit", 90));
     Request r = run(strategy(addWith(TaskOptions.DEFAULTS), w), DeliveryFixtures.amqp("add"));
     assertTrue(r.acksLate());
     assertTrue(r.trackStarted());
@@ -75,17 +82,25 @@ class StrategyTest {
 
   @Test
   void taskSettingsWinOverWorker() {
-    WorkerOptions w = worker(new JsonObject().put("acks_late", true).put("track_started", true)
-      .put("time_limit", 100).put("soft_time_limit", 90));
-    TaskOptions t = TaskOptions.builder().acksLate(false).trackStarted(false).timeLimits(30.0, 20.0).build();
+    WorkerOptions w =
+        worker(
+            new JsonObject()
+                .put("acks_late", true)
+                .put("track_started", true)
+                .put("time_limit", 100)
+                .put("soft_time_limit", 90));
+    TaskOptions t =
+        TaskOptions.builder().acksLate(false).trackStarted(false).timeLimits(30.0, 20.0).build();
     Request r = run(strategy(addWith(t), w), DeliveryFixtures.amqp("add"));
     assertFalse(r.acksLate());
     assertFalse(r.trackStarted());
     assertEquals(30.0, r.timeLimit());
     assertEquals(20.0, r.softTimeLimit());
 
-    Request r2 = run(strategy(addWith(TaskOptions.DEFAULTS.withAcksLate(true)), worker(new JsonObject())),
-      DeliveryFixtures.amqp("add"));
+    Request r2 =
+        run(
+            strategy(addWith(TaskOptions.DEFAULTS.withAcksLate(true)), worker(new JsonObject())),
+            DeliveryFixtures.amqp("add"));
     assertTrue(r2.acksLate());
   }
 
@@ -93,7 +108,8 @@ class StrategyTest {
   void messageTimeLimitsWinOverTaskAndWorker() {
     WorkerOptions w = worker(new JsonObject().put("time_limit", 100).put("soft_time_limit", 90));
     TaskOptions t = TaskOptions.DEFAULTS.withTimeLimits(30.0, 20.0);
-    Request r = run(strategy(addWith(t), w), DeliveryFixtures.amqp("options")); // timelimit [60, 50]
+    Request r =
+        run(strategy(addWith(t), w), DeliveryFixtures.amqp("options")); // timelimit [60, 50]
     assertEquals(60.0, r.timeLimit());
     assertEquals(50.0, r.softTimeLimit());
   }
@@ -101,9 +117,12 @@ class StrategyTest {
   @Test
   void onlyOneLimitInTheMessageFallsBackForTheOther() {
     String body = "[[1, 2], {}, {}]";
-    java.util.Map<String, Object> headers = new java.util.LinkedHashMap<>(DeliveryFixtures.amqp("add").headers());
+    java.util.Map<String, Object> headers =
+        new java.util.LinkedHashMap<>(DeliveryFixtures.amqp("add").headers());
     headers.put("timelimit", java.util.Arrays.asList(null, 5));
-    Delivery d = DeliveryFixtures.withBody(body.getBytes(StandardCharsets.UTF_8), "application/json", headers);
+    Delivery d =
+        DeliveryFixtures.withBody(
+            body.getBytes(StandardCharsets.UTF_8), "application/json", headers);
     WorkerOptions w = worker(new JsonObject().put("time_limit", 100));
     Request r = run(strategy(addWith(TaskOptions.DEFAULTS.withTimeLimits(30.0, null)), w), d);
     assertEquals(30.0, r.timeLimit());
@@ -112,15 +131,21 @@ class StrategyTest {
 
   @Test
   void ignoreResultHeaderSuppressesSuccessButNotTheTaskFlag() {
-    Request r = run(strategy(addWith(TaskOptions.DEFAULTS), worker(new JsonObject())), DeliveryFixtures.amqp("ignore_result"));
+    Request r =
+        run(
+            strategy(addWith(TaskOptions.DEFAULTS), worker(new JsonObject())),
+            DeliveryFixtures.amqp("ignore_result"));
     assertTrue(r.ignoreResult());
     assertFalse(r.taskIgnoresResult());
   }
 
   @Test
   void taskIgnoringResultsSetsBothFlags() {
-    Request r = run(strategy(addWith(TaskOptions.DEFAULTS.withIgnoreResult(true)), worker(new JsonObject())),
-      DeliveryFixtures.amqp("add"));
+    Request r =
+        run(
+            strategy(
+                addWith(TaskOptions.DEFAULTS.withIgnoreResult(true)), worker(new JsonObject())),
+            DeliveryFixtures.amqp("add"));
     assertTrue(r.ignoreResult());
     assertTrue(r.taskIgnoresResult());
   }
@@ -128,7 +153,8 @@ class StrategyTest {
   @Test
   void unknownTaskIsUnregistered() {
     Strategy s = strategy(addWith(TaskOptions.DEFAULTS), worker(new JsonObject()));
-    Strategy.Unregistered u = assertInstanceOf(Strategy.Unregistered.class, s.decide(DeliveryFixtures.amqp("unicode")));
+    Strategy.Unregistered u =
+        assertInstanceOf(Strategy.Unregistered.class, s.decide(DeliveryFixtures.amqp("unicode")));
     assertEquals("examples.echo", u.message().task());
     assertEquals("97f4bdb4-e5f0-4b49-8327-f350fe1c7ba2", u.message().id());
   }
@@ -136,7 +162,9 @@ class StrategyTest {
   @Test
   void badContentTypeIsInvalid() {
     Strategy s = strategy(addWith(TaskOptions.DEFAULTS), worker(new JsonObject()));
-    Delivery d = DeliveryFixtures.withBody(DeliveryFixtures.amqp("add").body(), "application/x-python-serialize", null);
+    Delivery d =
+        DeliveryFixtures.withBody(
+            DeliveryFixtures.amqp("add").body(), "application/x-python-serialize", null);
     Strategy.Invalid i = assertInstanceOf(Strategy.Invalid.class, s.decide(d));
     assertTrue(i.reason().contains("application/x-python-serialize"), i.reason());
   }
@@ -144,15 +172,20 @@ class StrategyTest {
   @Test
   void messageWithoutTaskIsInvalid() {
     Strategy s = strategy(addWith(TaskOptions.DEFAULTS), worker(new JsonObject()));
-    Delivery d = DeliveryFixtures.withBody("[[], {}, {}]".getBytes(StandardCharsets.UTF_8), "application/json",
-      java.util.Map.of());
+    Delivery d =
+        DeliveryFixtures.withBody(
+            "[[], {}, {}]".getBytes(StandardCharsets.UTF_8),
+            "application/json",
+            java.util.Map.of());
     assertInstanceOf(Strategy.Invalid.class, s.decide(d));
   }
 
   @Test
   void brokenJsonIsUndecodable() {
     Strategy s = strategy(addWith(TaskOptions.DEFAULTS), worker(new JsonObject()));
-    Delivery d = DeliveryFixtures.withBody("not json{".getBytes(StandardCharsets.UTF_8), "application/json", null);
+    Delivery d =
+        DeliveryFixtures.withBody(
+            "not json{".getBytes(StandardCharsets.UTF_8), "application/json", null);
     assertInstanceOf(Strategy.Undecodable.class, s.decide(d));
   }
 }

@@ -1,5 +1,10 @@
 package io.celerity.consumer;
 
+import static io.celerity.support.OnLoop.await;
+import static io.celerity.support.OnLoop.onLoop;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
 import io.celerity.WorkerServices;
 import io.celerity.config.WorkerOptions;
 import io.celerity.events.TaskEvents;
@@ -17,11 +22,6 @@ import io.vertx.core.Context;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.json.JsonObject;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
-import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
-
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -33,11 +33,10 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.TimeUnit;
-
-import static io.celerity.support.OnLoop.await;
-import static io.celerity.support.OnLoop.onLoop;
-import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertTrue;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
 /**
  * The consumer without a broker: what reaches the pool, what is stored, what is acked or rejected,
@@ -72,16 +71,34 @@ class TaskConsumerTest {
 
   /** A consumer with concurrency 1 and prefetch multiplier 4 (prefetch count 4), loaded. */
   private TaskConsumer consumer(JsonObject options) throws Exception {
-    WorkerOptions o = new WorkerOptions(new JsonObject().put("concurrency", 1).put("prefetch_multiplier", 4)
-      .put("hostname", "w1@test").mergeIn(options));
-    TaskConsumer c = onLoop(ctx, () -> new TaskConsumer(vertx, o, services, transport,
-      new TaskConsumer.Ports(pool::add, results::add, () -> Future.succeededFuture(Set.of()))));
+    WorkerOptions o =
+        new WorkerOptions(
+            new JsonObject()
+                .put("concurrency", 1)
+                .put("prefetch_multiplier", 4)
+                .put("hostname", "w1@test")
+                .mergeIn(options));
+    TaskConsumer c =
+        onLoop(
+            ctx,
+            () ->
+                new TaskConsumer(
+                    vertx,
+                    o,
+                    services,
+                    transport,
+                    new TaskConsumer.Ports(
+                        pool::add, results::add, () -> Future.succeededFuture(Set.of()))));
     onLoop(ctx, c::load).await(10, TimeUnit.SECONDS);
     return c;
   }
 
-  /** The captured {@code examples.add} message with this id, task, ETA and expiry, under delivery tag {@code tag}. */
-  private static Delivery delivery(String id, long tag, long generation, String task, Instant eta, Instant expires) {
+  /**
+   * The captured {@code examples.add} message with this id, task, ETA and expiry, under delivery
+   * tag {@code tag}.
+   */
+  private static Delivery delivery(
+      String id, long tag, long generation, String task, Instant eta, Instant expires) {
     Delivery f = DeliveryFixtures.amqp("add");
     Map<String, Object> headers = new HashMap<>(f.headers());
     headers.put("id", id);
@@ -96,16 +113,19 @@ class TaskConsumerTest {
   }
 
   private void deliver(TaskConsumer c, Delivery d) throws Exception {
-    onLoop(ctx, () -> {
-      c.onDelivery(d);
-      return null;
-    });
+    onLoop(
+        ctx,
+        () -> {
+          c.onDelivery(d);
+          return null;
+        });
   }
 
   private List<String> ids(List<?> requestsOrOutcomes) {
     synchronized (requestsOrOutcomes) {
       return requestsOrOutcomes.stream()
-        .map(o -> o instanceof Request r ? r.id() : ((TaskOutcome) o).message().id()).toList();
+          .map(o -> o instanceof Request r ? r.id() : ((TaskOutcome) o).message().id())
+          .toList();
     }
   }
 
@@ -114,7 +134,8 @@ class TaskConsumerTest {
     TaskConsumer c = consumer(new JsonObject());
     deliver(c, delivery("a", 1, null));
     assertEquals(List.of("a"), ids(pool));
-    assertEquals(List.of(), transport.settled, "the pool or the result writer settles it, not the consumer");
+    assertEquals(
+        List.of(), transport.settled, "the pool or the result writer settles it, not the consumer");
     assertEquals(List.of(), transport.prefetches);
     assertEquals(1, onLoop(ctx, c::received));
   }
@@ -146,10 +167,12 @@ class TaskConsumerTest {
   @Test
   void aRevokedRequestIsStoredRevokedAndNeverRuns() throws Exception {
     TaskConsumer c = consumer(new JsonObject());
-    onLoop(ctx, () -> {
-      c.revoke(List.of("r1"));
-      return null;
-    });
+    onLoop(
+        ctx,
+        () -> {
+          c.revoke(List.of("r1"));
+          return null;
+        });
     deliver(c, delivery("r1", 1, null));
     deliver(c, delivery("ok", 2, null));
     assertEquals(List.of("ok"), ids(pool));
@@ -163,10 +186,12 @@ class TaskConsumerTest {
     TaskConsumer c = consumer(new JsonObject());
     deliver(c, delivery("held", 1, LATER));
     deliver(c, delivery("kept", 2, LATER));
-    onLoop(ctx, () -> {
-      c.revoke(List.of("held"));
-      return null;
-    });
+    onLoop(
+        ctx,
+        () -> {
+          c.revoke(List.of("held"));
+          return null;
+        });
     assertEquals(List.of("held"), ids(results));
     assertEquals(States.REVOKED, results.get(0).state());
     assertEquals(1, onLoop(ctx, c::etaHeld));
@@ -208,12 +233,14 @@ class TaskConsumerTest {
     TaskConsumer c = consumer(new JsonObject());
     Delivery d = delivery("a", 1, null);
     deliver(c, d);
-    onLoop(ctx, () -> {
-      c.settle(new Settle(d, Settle.Action.ACK));
-      c.settle(new Settle(d, Settle.Action.REJECT));
-      c.settle(new Settle(d, Settle.Action.ACK));
-      return null;
-    });
+    onLoop(
+        ctx,
+        () -> {
+          c.settle(new Settle(d, Settle.Action.ACK));
+          c.settle(new Settle(d, Settle.Action.REJECT));
+          c.settle(new Settle(d, Settle.Action.ACK));
+          return null;
+        });
     assertEquals(List.of("ack 1"), transport.settled);
     assertEquals(0, onLoop(ctx, c::unsettledCount));
   }
@@ -225,15 +252,18 @@ class TaskConsumerTest {
     Delivery now = delivery("new", 1, 2, "examples.add", LATER, null);
     deliver(c, lost);
     deliver(c, now);
-    onLoop(ctx, () -> {
-      c.connectionLost(1);
-      c.settle(new Settle(lost, Settle.Action.ACK));
-      return null;
-    });
+    onLoop(
+        ctx,
+        () -> {
+          c.connectionLost(1);
+          c.settle(new Settle(lost, Settle.Action.ACK));
+          return null;
+        });
     assertEquals(1, onLoop(ctx, c::etaHeld));
     assertEquals(1, onLoop(ctx, c::unsettledCount));
     assertEquals(List.of(5, 6, 5), transport.prefetches);
-    assertEquals(List.of(), transport.settled, "the broker redelivers it; its old tag must not be acked");
+    assertEquals(
+        List.of(), transport.settled, "the broker redelivers it; its old tag must not be acked");
   }
 
   @Test
@@ -247,22 +277,27 @@ class TaskConsumerTest {
     assertEquals(List.of("r1"), ids(pool), "one token, then the others wait");
     assertEquals(2, onLoop(ctx, c::rateLimited));
     assertEquals(6, onLoop(ctx, c::appliedPrefetch));
-    assertEquals("unknown task", onLoop(ctx, () -> c.rateLimit("no.such.task", "1/s")).getString("error"));
-    assertEquals("rate limit disabled successfully",
-      onLoop(ctx, () -> c.rateLimit("examples.add", 0)).getString("ok"));
+    assertEquals(
+        "unknown task", onLoop(ctx, () -> c.rateLimit("no.such.task", "1/s")).getString("error"));
+    assertEquals(
+        "rate limit disabled successfully",
+        onLoop(ctx, () -> c.rateLimit("examples.add", 0)).getString("ok"));
     assertEquals(List.of("r1", "r2", "r3"), ids(pool), "without a limit the waiting requests run");
     assertEquals(4, onLoop(ctx, c::appliedPrefetch));
   }
 
   @Test
-  void shutdownRequeuesHeldRequestsAndTheStateFileKeepsRevokedIds(@TempDir Path dir) throws Exception {
+  void shutdownRequeuesHeldRequestsAndTheStateFileKeepsRevokedIds(@TempDir Path dir)
+      throws Exception {
     JsonObject options = new JsonObject().put("statedb", dir.resolve("worker.state").toString());
     TaskConsumer c = consumer(options);
     deliver(c, delivery("held", 7, LATER));
-    onLoop(ctx, () -> {
-      c.revoke(List.of("gone"));
-      return null;
-    });
+    onLoop(
+        ctx,
+        () -> {
+          c.revoke(List.of("gone"));
+          return null;
+        });
     onLoop(ctx, c::stop).await(10, TimeUnit.SECONDS);
     assertEquals(List.of("requeue 7"), transport.settled);
 
@@ -276,10 +311,12 @@ class TaskConsumerTest {
   @Test
   void withDisablePrefetchAHeldRequestGivesItsCreditBack() throws Exception {
     TaskConsumer c = consumer(new JsonObject().put("disable_prefetch", true).put("concurrency", 2));
-    onLoop(ctx, () -> {
-      c.slotsFreed(2);
-      return null;
-    });
+    onLoop(
+        ctx,
+        () -> {
+          c.slotsFreed(2);
+          return null;
+        });
     assertEquals(2, transport.credit);
     deliver(c, delivery("eta", 1, LATER));
     deliver(c, delivery("bad", 2, 1, "no.such.task", null, null));

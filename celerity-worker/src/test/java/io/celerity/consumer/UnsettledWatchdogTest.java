@@ -1,17 +1,16 @@
 package io.celerity.consumer;
 
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
 import io.celerity.types.Delivery;
 import io.vertx.core.Future;
-import org.junit.jupiter.api.Test;
-
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.atomic.AtomicLong;
-
-import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertTrue;
+import org.junit.jupiter.api.Test;
 
 class UnsettledWatchdogTest {
 
@@ -20,11 +19,25 @@ class UnsettledWatchdogTest {
   private final List<Integer> reports = new ArrayList<>();
   private Set<String> poolHolds = Set.of();
 
-  private final UnsettledWatchdog watchdog = new UnsettledWatchdog(unsettled, 60_000, now::get,
-    () -> Future.succeededFuture(poolHolds), reports::add);
+  private final UnsettledWatchdog watchdog =
+      new UnsettledWatchdog(
+          unsettled, 60_000, now::get, () -> Future.succeededFuture(poolHolds), reports::add);
 
   private static Delivery delivery(long tag) {
-    return new Delivery(new byte[0], "application/json", "utf-8", Map.of(), null, null, 0, "", "q", "q", false, tag, 1L);
+    return new Delivery(
+        new byte[0],
+        "application/json",
+        "utf-8",
+        Map.of(),
+        null,
+        null,
+        0,
+        "",
+        "q",
+        "q",
+        false,
+        tag,
+        1L);
   }
 
   private Delivery received(long tag, String id, Unsettled.Stage stage) {
@@ -44,7 +57,10 @@ class UnsettledWatchdogTest {
 
     assertEquals(0, watchdog.check().result(), "nothing is stuck before the deadline");
     now.addAndGet(60_001);
-    assertEquals(2, watchdog.check().result(), "the lost one and the undecided one, not the held or running ones");
+    assertEquals(
+        2,
+        watchdog.check().result(),
+        "the lost one and the undecided one, not the held or running ones");
     assertEquals(2, watchdog.stuck());
     assertEquals(List.of(0, 2), reports);
   }
@@ -59,8 +75,9 @@ class UnsettledWatchdogTest {
 
     received(2, "other", Unsettled.Stage.DISPATCHED);
     now.addAndGet(120_000);
-    UnsettledWatchdog silentPool = new UnsettledWatchdog(unsettled, 60_000, now::get,
-      () -> Future.failedFuture("no reply"), reports::add);
+    UnsettledWatchdog silentPool =
+        new UnsettledWatchdog(
+            unsettled, 60_000, now::get, () -> Future.failedFuture("no reply"), reports::add);
     assertEquals(0, silentPool.check().result(), "no answer from the pool is no evidence");
   }
 }

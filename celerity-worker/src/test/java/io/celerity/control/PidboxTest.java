@@ -1,15 +1,14 @@
 package io.celerity.control;
 
-import org.junit.jupiter.api.Test;
-
-import java.util.HashMap;
-import java.util.List;
-import java.util.Map;
-
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
 
 class PidboxTest {
 
@@ -52,6 +51,8 @@ class PidboxTest {
     assertEquals("oid", reply.routingKey());
     assertEquals("t-1", reply.headers().get("ticket"));
     assertEquals(43L, reply.headers().get("clock"));
-    assertEquals("{\"w1@vm\":{\"ok\":\"pong\"}}", new String(reply.body(), java.nio.charset.StandardCharsets.UTF_8));
+    assertEquals(
+        "{\"w1@vm\":{\"ok\":\"pong\"}}",
+        new String(reply.body(), java.nio.charset.StandardCharsets.UTF_8));
   }
 }

@@ -1,15 +1,14 @@
 package io.celerity.events;
 
-import org.junit.jupiter.api.Test;
-
-import java.util.HashMap;
-import java.util.List;
-import java.util.Map;
-
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
 
 class ClusterStateTest {
 
@@ -33,8 +32,22 @@ class ClusterStateTest {
     s.event(event("task-started", "a", 10.1), 10.1);
     s.event(event("task-succeeded", "a", 10.3, "result", "4", "runtime", 0.2), 10.3);
     // received arrives last (another loop's batch): fills in name and args, the state stays SUCCESS
-    s.event(event("task-received", "a", 10.0, "name", "tasks.add", "args", "[2, 2]", "kwargs", "{}", "retries", 0,
-      "result", "should not win"), 10.4);
+    s.event(
+        event(
+            "task-received",
+            "a",
+            10.0,
+            "name",
+            "tasks.add",
+            "args",
+            "[2, 2]",
+            "kwargs",
+            "{}",
+            "retries",
+            0,
+            "result",
+            "should not win"),
+        10.4);
     Map<String, Object> a = s.task("a", false).asDict();
     assertEquals("SUCCESS", a.get("state"));
     assertEquals("tasks.add", a.get("name"));
@@ -46,7 +59,8 @@ class ClusterStateTest {
     assertEquals(10.3, a.get("succeeded"));
     assertEquals(10.3, a.get("timestamp"));
     assertEquals("w1@h", a.get("worker"));
-    assertEquals(ClusterState.TASK_FIELDS, List.copyOf(a.keySet()), "Flower's keys, in Celery's order");
+    assertEquals(
+        ClusterState.TASK_FIELDS, List.copyOf(a.keySet()), "Flower's keys, in Celery's order");
   }
 
   @Test
@@ -69,7 +83,9 @@ class ClusterStateTest {
     assertEquals(3, s.taskCount());
     assertNull(s.task("t0", false));
     assertNull(s.task("t1", false));
-    assertEquals(List.of("t4", "t3", "t2"), s.tasksByTimestamp().stream().map(ClusterState.Task::uuid).toList());
+    assertEquals(
+        List.of("t4", "t3", "t2"),
+        s.tasksByTimestamp().stream().map(ClusterState.Task::uuid).toList());
   }
 
   @Test
@@ -79,17 +95,38 @@ class ClusterStateTest {
     s.event(event("task-succeeded", "a", 2), 2);
     s.event(event("task-received", "b", 3, "name", "mul"), 3);
     s.event(event("task-received", "c", 4, "name", "add", "hostname", "w2@h"), 4);
-    assertEquals(List.of("c", "a"), s.tasks("add", null, null, 0, null).stream().map(ClusterState.Task::uuid).toList());
-    assertEquals(List.of("a"), s.tasks(null, null, "SUCCESS", 0, null).stream().map(ClusterState.Task::uuid).toList());
-    assertEquals(List.of("c"), s.tasks(null, "w2@h", null, 0, null).stream().map(ClusterState.Task::uuid).toList());
-    assertEquals(List.of("b"), s.tasks(null, null, null, 1, 1).stream().map(ClusterState.Task::uuid).toList());
+    assertEquals(
+        List.of("c", "a"),
+        s.tasks("add", null, null, 0, null).stream().map(ClusterState.Task::uuid).toList());
+    assertEquals(
+        List.of("a"),
+        s.tasks(null, null, "SUCCESS", 0, null).stream().map(ClusterState.Task::uuid).toList());
+    assertEquals(
+        List.of("c"),
+        s.tasks(null, "w2@h", null, 0, null).stream().map(ClusterState.Task::uuid).toList());
+    assertEquals(
+        List.of("b"),
+        s.tasks(null, null, null, 1, 1).stream().map(ClusterState.Task::uuid).toList());
     assertEquals(List.of("add", "mul"), s.taskTypes());
   }
 
   @Test
   void workersAreAliveUntilTwoIntervalsAfterTheirLastHeartbeatAndOfflineAtOnce() {
     ClusterState s = new ClusterState(10, 10);
-    s.event(event("worker-online", null, 100, "freq", 2.0, "active", 0, "processed", 0, "sw_ident", "py-celery"), 100);
+    s.event(
+        event(
+            "worker-online",
+            null,
+            100,
+            "freq",
+            2.0,
+            "active",
+            0,
+            "processed",
+            0,
+            "sw_ident",
+            "py-celery"),
+        100);
     ClusterState.Worker w = s.worker("w1@h", false);
     assertTrue(w.alive(103.9));
     assertFalse(w.alive(104.1));

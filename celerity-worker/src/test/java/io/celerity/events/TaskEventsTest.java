@@ -1,17 +1,16 @@
 package io.celerity.events;
 
-import io.celerity.protocol.Json;
-import io.celerity.types.OutgoingMessage;
-import io.vertx.core.Vertx;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.Test;
-
-import java.util.List;
-import java.util.Map;
-
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.celerity.protocol.Json;
+import io.celerity.types.OutgoingMessage;
+import io.vertx.core.Vertx;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
 
 class TaskEventsTest {
 
@@ -38,7 +37,8 @@ class TaskEventsTest {
     io.celerity.support.Polling.until(() -> out.size() == 2, 5_000);
     assertEquals("task.multi", out.get(0).routingKey());
     assertEquals(TaskEvents.MAX_BATCH, ((List<?>) Json.parse(out.get(0).body())).size());
-    assertEquals("task.rejected", out.get(1).routingKey(), "a single event goes under its own routing key");
+    assertEquals(
+        "task.rejected", out.get(1).routingKey(), "a single event goes under its own routing key");
     @SuppressWarnings("unchecked")
     Map<String, Object> e = (Map<String, Object>) Json.parse(out.get(1).body());
     assertEquals("task-rejected", e.get("type"));

@@ -4,10 +4,11 @@ import com.rabbitmq.client.AMQP;
 import com.rabbitmq.client.Channel;
 import com.rabbitmq.client.Connection;
 import com.rabbitmq.client.ConnectionFactory;
-
 import java.util.Map;
 
-/** A raw RabbitMQ client for tests: publish what no well-behaved client would, and look at queues. */
+/**
+ * A raw RabbitMQ client for tests: publish what no well-behaved client would, and look at queues.
+ */
 public final class Amqp implements AutoCloseable {
 
   private final Connection connection;
@@ -20,16 +21,41 @@ public final class Amqp implements AutoCloseable {
     channel = connection.createChannel();
   }
 
-  /** Publishes to {@code exchange} with {@code routingKey}, as a producer of another Celery version would. */
-  public void publishTo(String exchange, String routingKey, String contentType, Map<String, Object> headers, byte[] body)
-    throws Exception {
-    channel.basicPublish(exchange, routingKey, new AMQP.BasicProperties.Builder().contentType(contentType)
-      .contentEncoding("utf-8").headers(headers).deliveryMode(2).build(), body);
+  /**
+   * Publishes to {@code exchange} with {@code routingKey}, as a producer of another Celery version
+   * would.
+   */
+  public void publishTo(
+      String exchange,
+      String routingKey,
+      String contentType,
+      Map<String, Object> headers,
+      byte[] body)
+      throws Exception {
+    channel.basicPublish(
+        exchange,
+        routingKey,
+        new AMQP.BasicProperties.Builder()
+            .contentType(contentType)
+            .contentEncoding("utf-8")
+            .headers(headers)
+            .deliveryMode(2)
+            .build(),
+        body);
   }
 
-  public void publish(String queue, String contentType, Map<String, Object> headers, byte[] body) throws Exception {
-    channel.basicPublish("", queue, new AMQP.BasicProperties.Builder().contentType(contentType).contentEncoding("utf-8")
-      .headers(headers).deliveryMode(2).build(), body);
+  public void publish(String queue, String contentType, Map<String, Object> headers, byte[] body)
+      throws Exception {
+    channel.basicPublish(
+        "",
+        queue,
+        new AMQP.BasicProperties.Builder()
+            .contentType(contentType)
+            .contentEncoding("utf-8")
+            .headers(headers)
+            .deliveryMode(2)
+            .build(),
+        body);
   }
 
   /** Messages ready in the queue (not counting unacked ones). */
@@ -37,7 +63,9 @@ public final class Amqp implements AutoCloseable {
     return channel.queueDeclarePassive(queue).getMessageCount();
   }
 
-  /** Declares a durable queue with these arguments (a fresh channel: a refused declare closes it). */
+  /**
+   * Declares a durable queue with these arguments (a fresh channel: a refused declare closes it).
+   */
   public void declare(String queue, Map<String, Object> arguments) throws Exception {
     try (Channel ch = connection.createChannel()) {
       ch.queueDeclare(queue, true, false, false, arguments);

@@ -1,31 +1,29 @@
 package io.celerity.it;
 
-import io.celerity.support.Polling;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
 import ch.qos.logback.classic.Logger;
 import ch.qos.logback.classic.spi.ILoggingEvent;
 import ch.qos.logback.core.read.ListAppender;
-import io.celerity.Addresses;
 import io.celerity.protocol.Json;
+import io.celerity.support.Polling;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import io.vertx.redis.client.Response;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.Test;
-import org.slf4j.LoggerFactory;
-
 import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
-
-import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertTrue;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+import org.slf4j.LoggerFactory;
 
 /**
- * Async tasks seen from the real Python client: Java tasks returning futures (event loops, bounded by
- * {@code async_concurrency}) and Python {@code async def} tasks in {@code -P process} children
+ * Async tasks seen from the real Python client: Java tasks returning futures (event loops, bounded
+ * by {@code async_concurrency}) and Python {@code async def} tasks in {@code -P process} children
  * (src/test/python/pyaio.py, sync and async tasks in one module, several coroutines per child).
  */
 class AsyncTasksTest extends AmqpTestBase {
@@ -50,17 +48,33 @@ class AsyncTasksTest extends AmqpTestBase {
   }
 
   private void startJava(JsonObject extra) throws Exception {
-    startWorker(new JsonObject().put("concurrency", 1).put("load_examples", false)
-      .put("app", new JsonArray().add(AsyncTestTasks.class.getName())).mergeIn(extra));
+    startWorker(
+        new JsonObject()
+            .put("concurrency", 1)
+            .put("load_examples", false)
+            .put("app", new JsonArray().add(AsyncTestTasks.class.getName()))
+            .mergeIn(extra));
   }
 
   private void startPython(int children, int coroutines, JsonObject extra) throws Exception {
     logKey = "pyaio-log-" + queue;
     gateKey = "pyaio-gate-" + queue;
-    String command = "env PYAIO_LOG=" + logKey + " PYAIO_QUEUE=" + queue + " " + CeleryClient.PYTHON
-      + " -m celerity_child -p src/test/python pyaio";
-    startWorker(new JsonObject().put("pool", "process").put("concurrency", children).put("load_examples", false)
-      .put("child_async_concurrency", coroutines).put("child_command", command).mergeIn(extra));
+    String command =
+        "env PYAIO_LOG="
+            + logKey
+            + " PYAIO_QUEUE="
+            + queue
+            + " "
+            + CeleryClient.PYTHON
+            + " -m celerity_child -p src/test/python pyaio";
+    startWorker(
+        new JsonObject()
+            .put("pool", "process")
+            .put("concurrency", children)
+            .put("load_examples", false)
+            .put("child_async_concurrency", coroutines)
+            .put("child_command", command)
+            .mergeIn(extra));
   }
 
   private static Map<String, Object> call(String task, List<?> args, Map<String, ?> options) {
@@ -76,13 +90,15 @@ class AsyncTasksTest extends AmqpTestBase {
 
   private List<Map<String, Object>> inspect(String what) throws Exception {
     @SuppressWarnings("unchecked")
-    List<Map<String, Object>> out = (List<Map<String, Object>>) new CeleryControl(Brokers.AMQP_URL)
-      .cliJson("inspect", what, "-d", node()).get(node());
+    List<Map<String, Object>> out =
+        (List<Map<String, Object>>)
+            new CeleryControl(Brokers.AMQP_URL).cliJson("inspect", what, "-d", node()).get(node());
     return out;
   }
 
   private void terminate(String id) throws Exception {
-    new CeleryControl(Brokers.AMQP_URL).cliJson("control", "terminate", "SIGTERM", id, "-d", node());
+    new CeleryControl(Brokers.AMQP_URL)
+        .cliJson("control", "terminate", "SIGTERM", id, "-d", node());
   }
 
   private void awaitActive(String pool, int n) throws Exception {
@@ -97,14 +113,20 @@ class AsyncTasksTest extends AmqpTestBase {
 
   @Test
   void javaAsyncResultsRetriesFailuresAndEvents() throws Exception {
-    // the receiver stops at the first task-failed: the failing task is sent once the others are done
-    CeleryControl.EventCapture capture = new CeleryControl(Brokers.AMQP_URL).events(node(), 60, "task-failed");
+    // the receiver stops at the first task-failed: the failing task is sent once the others are
+    // done
+    CeleryControl.EventCapture capture =
+        new CeleryControl(Brokers.AMQP_URL).events(node(), 60, "task-failed");
     startJava(new JsonObject().put("task_events", true));
-    List<Map<String, Object>> r = new ArrayList<>(client.call(List.of(
-      CeleryClient.call("jaio.request", List.of(), Map.of()),
-      CeleryClient.call("jaio.retrying", List.of(), Map.of()))));
+    List<Map<String, Object>> r =
+        new ArrayList<>(
+            client.call(
+                List.of(
+                    CeleryClient.call("jaio.request", List.of(), Map.of()),
+                    CeleryClient.call("jaio.retrying", List.of(), Map.of()))));
     r.add(2, client.call(List.of(CeleryClient.call("jaio.wait", List.of(0.05), Map.of()))).get(0));
-    r.add(2, client.call(List.of(CeleryClient.call("jaio.failing", List.of("no"), Map.of()))).get(0));
+    r.add(
+        2, client.call(List.of(CeleryClient.call("jaio.failing", List.of("no"), Map.of()))).get(0));
     assertEquals(List.of("SUCCESS", "SUCCESS", "FAILURE", "SUCCESS"), states(r), r.toString());
     Map<?, ?> request = (Map<?, ?>) r.get(0).get("result");
     assertEquals(r.get(0).get("id"), request.get("id"));
@@ -112,8 +134,12 @@ class AsyncTasksTest extends AmqpTestBase {
     assertEquals("retried 2", r.get(1).get("result"));
     assertEquals("IllegalStateException", r.get(2).get("exc_type"));
     List<Map<String, Object>> events = capture.events();
-    assertEquals(List.of("task-received", "task-started", "task-succeeded"), typesOf(events, r.get(3).get("id")));
-    assertEquals(List.of("task-received", "task-started", "task-failed"), typesOf(events, r.get(2).get("id")));
+    assertEquals(
+        List.of("task-received", "task-started", "task-succeeded"),
+        typesOf(events, r.get(3).get("id")));
+    assertEquals(
+        List.of("task-received", "task-started", "task-failed"),
+        typesOf(events, r.get(2).get("id")));
     assertTrue(typesOf(events, r.get(1).get("id")).contains("task-retried"), events.toString());
   }
 
@@ -124,9 +150,11 @@ class AsyncTasksTest extends AmqpTestBase {
   @Test
   void javaAsyncSoftLimitHardLimitAndTerminate() throws Exception {
     startJava(new JsonObject().put("async_concurrency", 1));
-    List<String> ids = send(List.of(
-      call("jaio.soft", List.of(), Map.of("soft_time_limit", 0.3)),
-      call("jaio.forever", List.of(), Map.of("time_limit", 0.3))));
+    List<String> ids =
+        send(
+            List.of(
+                call("jaio.soft", List.of(), Map.of("soft_time_limit", 0.3)),
+                call("jaio.forever", List.of(), Map.of("time_limit", 0.3))));
     List<Map<String, Object>> r = client.get(ids, 30);
     assertEquals("stopped: SoftTimeLimitExceeded", r.get(0).get("result"), r.toString());
     assertEquals("FAILURE", r.get(1).get("state"));
@@ -141,7 +169,8 @@ class AsyncTasksTest extends AmqpTestBase {
   }
 
   @Test
-  void javaAsyncTasksInFlightAreBoundedByAsyncConcurrencyAndListedByInspectActive() throws Exception {
+  void javaAsyncTasksInFlightAreBoundedByAsyncConcurrencyAndListedByInspectActive()
+      throws Exception {
     String gate = "java-" + queue;
     startJava(new JsonObject().put("async_concurrency", 100));
     List<Map<String, Object>> calls = new ArrayList<>();
@@ -152,7 +181,10 @@ class AsyncTasksTest extends AmqpTestBase {
     awaitActive("async", 100);
     List<Map<String, Object>> active = inspect("active");
     assertEquals(100, active.size(), "one pool thread, 100 async tasks waiting at once");
-    active.forEach(a -> assertTrue(ids.contains(a.get("id")) && "jaio.gate".equals(a.get("type")), a.toString()));
+    active.forEach(
+        a ->
+            assertTrue(
+                ids.contains(a.get("id")) && "jaio.gate".equals(a.get("type")), a.toString()));
     assertEquals(30, inspect("reserved").size());
     AsyncTestTasks.open(gate);
     List<Map<String, Object>> r = client.get(new ArrayList<>(ids), 60);
@@ -165,14 +197,22 @@ class AsyncTasksTest extends AmqpTestBase {
     List<Map<String, Object>> out = new ArrayList<>();
     try (RedisCli redis = new RedisCli(Brokers.REDIS_URL)) {
       for (Response e : redis.send("LRANGE", logKey, 0, -1)) {
-        out.add(Json.MAPPER.readValue(e.toString(), Json.MAPPER.getTypeFactory().constructMapType(Map.class, String.class, Object.class)));
+        out.add(
+            Json.MAPPER.readValue(
+                e.toString(),
+                Json.MAPPER
+                    .getTypeFactory()
+                    .constructMapType(Map.class, String.class, Object.class)));
       }
     }
     return out;
   }
 
   private List<String> eventsOf(Object id) throws Exception {
-    return log().stream().filter(s -> id.equals(s.get("id"))).map(s -> s.get("event") + (s.get("state") == null ? "" : " " + s.get("state"))).toList();
+    return log().stream()
+        .filter(s -> id.equals(s.get("id")))
+        .map(s -> s.get("event") + (s.get("state") == null ? "" : " " + s.get("state")))
+        .toList();
   }
 
   /** One part of the pool's stats: {@code async}, {@code child_async} or {@code process}. */
@@ -188,53 +228,91 @@ class AsyncTasksTest extends AmqpTestBase {
 
   private Set<Long> childPids() throws Exception {
     Set<Long> pids = new HashSet<>();
-    poolPart("process").getJsonArray("processes")
-      .forEach(o -> pids.add(((JsonObject) o).getLong("pid")));
+    poolPart("process")
+        .getJsonArray("processes")
+        .forEach(o -> pids.add(((JsonObject) o).getLong("pid")));
     return pids;
   }
 
   @Test
   void pythonAsyncDefTasksRunThroughCelerysTracerNextToSyncOnes() throws Exception {
-    // the receiver stops at the first task-failed: the failing call is made once the others are done
-    CeleryControl.EventCapture capture = new CeleryControl(Brokers.AMQP_URL).events(node(), 60, "task-failed");
+    // the receiver stops at the first task-failed: the failing call is made once the others are
+    // done
+    CeleryControl.EventCapture capture =
+        new CeleryControl(Brokers.AMQP_URL).events(node(), 60, "task-failed");
     startPython(1, 10, new JsonObject().put("task_events", true));
-    List<Map<String, Object>> r = client.call(List.of(
-      CeleryClient.call("pyaio.add", List.of(1, 2), Map.of()),
-      CeleryClient.call("pyaio.aadd", List.of(3, 4), Map.of()),
-      CeleryClient.call("pyaio.request", List.of(), Map.of()),
-      CeleryClient.call("pyaio.retrying", List.of(), Map.of()),
-      CeleryClient.call("pyaio.replaced", List.of(5), Map.of())));
-    assertEquals(List.of("SUCCESS", "SUCCESS", "SUCCESS", "SUCCESS", "SUCCESS"), states(r), r.toString());
+    List<Map<String, Object>> r =
+        client.call(
+            List.of(
+                CeleryClient.call("pyaio.add", List.of(1, 2), Map.of()),
+                CeleryClient.call("pyaio.aadd", List.of(3, 4), Map.of()),
+                CeleryClient.call("pyaio.request", List.of(), Map.of()),
+                CeleryClient.call("pyaio.retrying", List.of(), Map.of()),
+                CeleryClient.call("pyaio.replaced", List.of(5), Map.of())));
+    assertEquals(
+        List.of("SUCCESS", "SUCCESS", "SUCCESS", "SUCCESS", "SUCCESS"), states(r), r.toString());
     assertEquals(3, r.get(0).get("result"));
     assertEquals(7, r.get(1).get("result"));
     Map<?, ?> request = (Map<?, ?>) r.get(2).get("result");
-    assertEquals(r.get(2).get("id"), request.get("id"), "self.request inside the coroutine is the task's");
+    assertEquals(
+        r.get(2).get("id"), request.get("id"), "self.request inside the coroutine is the task's");
     assertEquals("retried 2", r.get(3).get("result"));
     assertEquals(105, r.get(4).get("result"));
     assertEquals(List.of("task_prerun", "task_postrun SUCCESS"), eventsOf(r.get(1).get("id")));
     // three runs: two raised Retry from inside the coroutine, the third succeeded
-    assertEquals(List.of("task_prerun", "task_postrun RETRY", "task_prerun", "task_postrun RETRY", "task_prerun",
-      "task_postrun SUCCESS"), eventsOf(r.get(3).get("id")));
-    assertEquals("FAILURE", client.call(List.of(CeleryClient.call("pyaio.aadd", List.of(1), Map.of()))).get(0).get("state"));
+    assertEquals(
+        List.of(
+            "task_prerun",
+            "task_postrun RETRY",
+            "task_prerun",
+            "task_postrun RETRY",
+            "task_prerun",
+            "task_postrun SUCCESS"),
+        eventsOf(r.get(3).get("id")));
+    assertEquals(
+        "FAILURE",
+        client
+            .call(List.of(CeleryClient.call("pyaio.aadd", List.of(1), Map.of())))
+            .get(0)
+            .get("state"));
     List<Map<String, Object>> events = capture.events();
-    assertEquals(List.of("task-received", "task-started", "task-succeeded"), typesOf(events, r.get(1).get("id")));
-    assertEquals("7", events.stream().filter(e -> r.get(1).get("id").equals(e.get("uuid")) && "task-succeeded".equals(e.get("type")))
-      .findFirst().orElseThrow().get("result"), "the tracer's repr of the coroutine's value");
+    assertEquals(
+        List.of("task-received", "task-started", "task-succeeded"),
+        typesOf(events, r.get(1).get("id")));
+    assertEquals(
+        "7",
+        events.stream()
+            .filter(
+                e ->
+                    r.get(1).get("id").equals(e.get("uuid"))
+                        && "task-succeeded".equals(e.get("type")))
+            .findFirst()
+            .orElseThrow()
+            .get("result"),
+        "the tracer's repr of the coroutine's value");
   }
 
   @Test
   void pythonSoftLimitHardLimitAndTerminateCancelOneCoroutineNotTheChild() throws Exception {
     startPython(1, 10, new JsonObject());
     Set<Long> pids = childPids();
-    List<String> ids = send(List.of(
-      call("pyaio.wait", List.of(1.5), Map.of()),
-      call("pyaio.soft", List.of(30), Map.of("soft_time_limit", 0.3)),
-      call("pyaio.forever", List.of(), Map.of("time_limit", 0.5))));
+    List<String> ids =
+        send(
+            List.of(
+                call("pyaio.wait", List.of(1.5), Map.of()),
+                call("pyaio.soft", List.of(30), Map.of("soft_time_limit", 0.3)),
+                call("pyaio.forever", List.of(), Map.of("time_limit", 0.5))));
     List<Map<String, Object>> r = client.get(ids, 30);
-    assertEquals("soft caught", r.get(1).get("result"), "SoftTimeLimitExceeded raised inside the coroutine: " + r);
+    assertEquals(
+        "soft caught",
+        r.get(1).get("result"),
+        "SoftTimeLimitExceeded raised inside the coroutine: " + r);
     assertEquals("FAILURE", r.get(2).get("state"));
     assertEquals("TimeLimitExceeded", r.get(2).get("exc_type"));
-    assertEquals(1.5, ((Number) r.get(0).get("result")).doubleValue(), "the other coroutine of the child went on");
+    assertEquals(
+        1.5,
+        ((Number) r.get(0).get("result")).doubleValue(),
+        "the other coroutine of the child went on");
     String forever = send(List.of(call("pyaio.forever", List.of(), Map.of()))).get(0);
     awaitActive("child_async", 1);
     terminate(forever);
@@ -245,7 +323,8 @@ class AsyncTasksTest extends AmqpTestBase {
   }
 
   @Test
-  void pythonCoroutinesInFlightAreDispatchedByFreeCapacityAndListedByInspectActive() throws Exception {
+  void pythonCoroutinesInFlightAreDispatchedByFreeCapacityAndListedByInspectActive()
+      throws Exception {
     startPython(2, 50, new JsonObject());
     List<Map<String, Object>> calls = new ArrayList<>();
     for (int i = 0; i < 120; i++) {
@@ -257,7 +336,8 @@ class AsyncTasksTest extends AmqpTestBase {
     assertEquals(100, active.size(), "two children, 50 coroutines each, at once");
     active.forEach(a -> assertTrue(ids.contains(a.get("id")), a.toString()));
     JsonArray processes = poolPart("process").getJsonArray("processes");
-    processes.forEach(p -> assertEquals(50, ((JsonObject) p).getInteger("coroutines"), processes.encode()));
+    processes.forEach(
+        p -> assertEquals(50, ((JsonObject) p).getInteger("coroutines"), processes.encode()));
     assertEquals(20, inspect("reserved").size());
     try (RedisCli redis = new RedisCli(Brokers.REDIS_URL)) {
       redis.send("SET", gateKey, "1");
@@ -274,13 +354,20 @@ class AsyncTasksTest extends AmqpTestBase {
     logger.addAppender(appender);
     try {
       startPython(1, 10, new JsonObject().put("async_blocked_threshold", 0.3));
-      List<Map<String, Object>> r = client.call(List.of(CeleryClient.call("pyaio.block", List.of(1.5), Map.of())));
+      List<Map<String, Object>> r =
+          client.call(List.of(CeleryClient.call("pyaio.block", List.of(1.5), Map.of())));
       assertEquals("blocked", r.get(0).get("result"));
       String id = (String) r.get(0).get("id");
-      List<String> errors = appender.list.stream().filter(e -> e.getLevel().toString().equals("ERROR"))
-        .map(ILoggingEvent::getFormattedMessage).filter(m -> m.contains("blocked")).toList();
+      List<String> errors =
+          appender.list.stream()
+              .filter(e -> e.getLevel().toString().equals("ERROR"))
+              .map(ILoggingEvent::getFormattedMessage)
+              .filter(m -> m.contains("blocked"))
+              .toList();
       assertEquals(1, errors.size(), errors.toString());
-      assertTrue(errors.get(0).contains("pyaio.block[" + id + "]") && errors.get(0).contains("time.sleep"), errors.get(0));
+      assertTrue(
+          errors.get(0).contains("pyaio.block[" + id + "]") && errors.get(0).contains("time.sleep"),
+          errors.get(0));
     } finally {
       logger.detachAppender(appender);
     }
@@ -290,15 +377,22 @@ class AsyncTasksTest extends AmqpTestBase {
   void aGivenUpCoroutineThatStillBlocksTheLoopTakesItsChildDown() throws Exception {
     startPython(1, 10, new JsonObject().put("async_blocked_threshold", 0.3));
     Set<Long> pids = childPids();
-    List<String> ids = send(List.of(
-      call("pyaio.wait", List.of(30), Map.of()),
-      call("pyaio.block", List.of(20), Map.of("time_limit", 1.0))));
+    List<String> ids =
+        send(
+            List.of(
+                call("pyaio.wait", List.of(30), Map.of()),
+                call("pyaio.block", List.of(20), Map.of("time_limit", 1.0))));
     List<Map<String, Object>> r = client.get(ids, 30);
     assertEquals("TimeLimitExceeded", r.get(1).get("exc_type"), r.toString());
-    // its loop still blocked after the limit: the child exits, its other coroutine is lost as in a killed prefork child
+    // its loop still blocked after the limit: the child exits, its other coroutine is lost as in a
+    // killed prefork child
     assertEquals("WorkerLostError", r.get(0).get("exc_type"), r.toString());
     Polling.until(() -> childPids().size() == 1 && !childPids().equals(pids), 30_000);
-    assertEquals(List.of(7), client.call(List.of(CeleryClient.call("pyaio.aadd", List.of(3, 4), Map.of())))
-      .stream().map(x -> x.get("result")).toList(), "a new child runs the next tasks");
+    assertEquals(
+        List.of(7),
+        client.call(List.of(CeleryClient.call("pyaio.aadd", List.of(3, 4), Map.of()))).stream()
+            .map(x -> x.get("result"))
+            .toList(),
+        "a new child runs the next tasks");
   }
 }

@@ -5,7 +5,6 @@ import io.celerity.task.TaskContext;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
-
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
@@ -24,17 +23,22 @@ public class AsyncTestTasks {
 
   @Task(name = "jaio.request")
   public static Future<Map<String, Object>> request(TaskContext ctx) {
-    return ctx.unwrap(Vertx.class).timer(1).map(x -> Map.of("id", ctx.id(), "retries", ctx.retries(), "hostname", ctx.hostname()));
+    return ctx.unwrap(Vertx.class)
+        .timer(1)
+        .map(x -> Map.of("id", ctx.id(), "retries", ctx.retries(), "hostname", ctx.hostname()));
   }
 
   @Task(name = "jaio.retrying", maxRetries = 3, defaultRetryDelay = 0.05)
   public static Future<String> retrying(TaskContext ctx) {
-    return ctx.unwrap(Vertx.class).timer(5).compose(x -> {
-      if (ctx.retries() < 2) {
-        throw ctx.retry();
-      }
-      return Future.succeededFuture("retried " + ctx.retries());
-    });
+    return ctx.unwrap(Vertx.class)
+        .timer(5)
+        .compose(
+            x -> {
+              if (ctx.retries() < 2) {
+                throw ctx.retry();
+              }
+              return Future.succeededFuture("retried " + ctx.retries());
+            });
   }
 
   @Task(name = "jaio.soft")
@@ -48,7 +52,9 @@ public class AsyncTestTasks {
     return Promise.promise().future();
   }
 
-  /** Promises the test completes by name ({@link #open}): the tasks wait on them without a thread. */
+  /**
+   * Promises the test completes by name ({@link #open}): the tasks wait on them without a thread.
+   */
   public static final Map<String, Promise<String>> GATES = new ConcurrentHashMap<>();
 
   public static void open(String gate) {

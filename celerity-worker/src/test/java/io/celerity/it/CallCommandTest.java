@@ -1,25 +1,25 @@
 package io.celerity.it;
 
-import io.vertx.core.Vertx;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
-import org.junit.jupiter.api.Test;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.vertx.core.Vertx;
 import java.io.File;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
-
-import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertNotEquals;
-import static org.junit.jupiter.api.Assertions.assertTrue;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
 
 /** {@code celerity call} end to end: the CLI in its own JVM, our worker running the tasks. */
 class CallCommandTest {
 
-  private static final String UUID_RE = "[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}";
+  private static final String UUID_RE =
+      "[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}";
   private static String queue;
   private static Vertx vertx;
   private static WorkerHarness worker;
@@ -30,7 +30,9 @@ class CallCommandTest {
     // Not the strict Vert.x: each call starts a JVM, which starves this worker's loops on a loaded
     // 2-core machine; the worker's own loop discipline is checked by the other tests.
     vertx = Vertx.vertx();
-    worker = WorkerHarness.start(vertx, WorkerHarness.config(Brokers.AMQP_URL, Brokers.REDIS_URL, queue));
+    worker =
+        WorkerHarness.start(
+            vertx, WorkerHarness.config(Brokers.AMQP_URL, Brokers.REDIS_URL, queue));
   }
 
   @AfterAll
@@ -47,8 +49,14 @@ class CallCommandTest {
   }
 
   private static Run call(String... args) throws IOException, InterruptedException {
-    List<String> cmd = new ArrayList<>(List.of(ProcessHandle.current().info().command().orElse("java"),
-      "-cp", System.getProperty("java.class.path"), "io.celerity.cli.Main", "call"));
+    List<String> cmd =
+        new ArrayList<>(
+            List.of(
+                ProcessHandle.current().info().command().orElse("java"),
+                "-cp",
+                System.getProperty("java.class.path"),
+                "io.celerity.cli.Main",
+                "call"));
     cmd.addAll(List.of(args));
     cmd.addAll(List.of("--broker", Brokers.AMQP_URL, "--queue", queue));
     File out = File.createTempFile("call", ".out");
@@ -60,7 +68,8 @@ class CallCommandTest {
       p.destroyForcibly();
       throw new AssertionError("celerity call did not exit");
     }
-    Run r = new Run(p.exitValue(), Files.readAllLines(out.toPath()), Files.readString(err.toPath()));
+    Run r =
+        new Run(p.exitValue(), Files.readAllLines(out.toPath()), Files.readString(err.toPath()));
     out.delete();
     err.delete();
     return r;
@@ -76,8 +85,15 @@ class CallCommandTest {
 
   @Test
   void waitPrintsTheResultAsJson() throws Exception {
-    Run r = call("examples.echo", "--kwargs", "{\"value\": {\"a\": [1, 2.5, \"x\"]}}", "--result-backend", Brokers.REDIS_URL,
-      "--wait", "60");
+    Run r =
+        call(
+            "examples.echo",
+            "--kwargs",
+            "{\"value\": {\"a\": [1, 2.5, \"x\"]}}",
+            "--result-backend",
+            Brokers.REDIS_URL,
+            "--wait",
+            "60");
     assertEquals(0, r.exit(), r.stderr());
     assertEquals("{\"a\":[1,2.5,\"x\"]}", r.last());
     assertTrue(r.stdout().get(0).matches(UUID_RE), "the id first: " + r.stdout());
@@ -85,14 +101,32 @@ class CallCommandTest {
 
   @Test
   void aFailedTaskPrintsTypeAndMessage() throws Exception {
-    Run r = call("examples.fail", "--args", "[\"boom\"]", "--result-backend", Brokers.REDIS_URL, "--wait", "60");
+    Run r =
+        call(
+            "examples.fail",
+            "--args",
+            "[\"boom\"]",
+            "--result-backend",
+            Brokers.REDIS_URL,
+            "--wait",
+            "60");
     assertEquals(1, r.exit(), r.stderr());
     assertEquals("ValueError: boom", r.last());
   }
 
   @Test
   void aResultNotReadyInTimeIsAnError() throws Exception {
-    Run r = call("examples.sleep", "--args", "[3]", "--countdown", "1", "--result-backend", Brokers.REDIS_URL, "--wait", "0.2");
+    Run r =
+        call(
+            "examples.sleep",
+            "--args",
+            "[3]",
+            "--countdown",
+            "1",
+            "--result-backend",
+            Brokers.REDIS_URL,
+            "--wait",
+            "0.2");
     assertEquals(3, r.exit(), r.stderr());
     assertTrue(r.stderr().contains("timed out"), r.stderr());
   }

@@ -2,7 +2,6 @@ package io.celerity.it;
 
 import com.fasterxml.jackson.core.type.TypeReference;
 import io.celerity.protocol.Json;
-
 import java.io.File;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
@@ -12,7 +11,10 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
 
-/** Canvas scenarios built by the real Python client (src/test/python/canvas_client.py), one process each. */
+/**
+ * Canvas scenarios built by the real Python client (src/test/python/canvas_client.py), one process
+ * each.
+ */
 final class CanvasClient {
 
   /** What Celery 5.2.6's own worker returns for canvas_client.py's fidelity scenario. */
@@ -40,7 +42,10 @@ final class CanvasClient {
     f.put("starmap", List.of(3, 7));
     f.put("chunks", List.of(List.of(0, 2), List.of(4, 6), List.of(8)));
     List<Object> member = java.util.Arrays.asList(java.util.Arrays.asList("id", null), null);
-    f.put("chunks_task", java.util.Arrays.asList(java.util.Arrays.asList("id", null), List.of(member, member, member)));
+    f.put(
+        "chunks_task",
+        java.util.Arrays.asList(
+            java.util.Arrays.asList("id", null), List.of(member, member, member)));
     f.put("chunks_task_joined", List.of(List.of(0, 2), List.of(4, 6), List.of(8)));
     return f;
   }
@@ -60,8 +65,17 @@ final class CanvasClient {
   }
 
   Map<String, Object> run(String scenario, String arg) throws IOException, InterruptedException {
-    List<String> cmd = new ArrayList<>(List.of(CeleryClient.PYTHON, "src/test/python/canvas_client.py", "--broker", broker,
-      "--backend", backend, "--queue", queue));
+    List<String> cmd =
+        new ArrayList<>(
+            List.of(
+                CeleryClient.PYTHON,
+                "src/test/python/canvas_client.py",
+                "--broker",
+                broker,
+                "--backend",
+                backend,
+                "--queue",
+                queue));
     if (arg != null) {
       cmd.addAll(List.of("--arg", arg));
     }
@@ -76,9 +90,9 @@ final class CanvasClient {
     String stderr = Files.readString(err.toPath(), StandardCharsets.UTF_8);
     err.delete();
     if (p.exitValue() != 0) {
-      throw new IOException("canvas_client.py " + scenario + " failed (" + p.exitValue() + "): " + stderr);
+      throw new IOException(
+          "canvas_client.py " + scenario + " failed (" + p.exitValue() + "): " + stderr);
     }
-    return Json.MAPPER.readValue(out, new TypeReference<>() {
-    });
+    return Json.MAPPER.readValue(out, new TypeReference<>() {});
   }
 }

@@ -1,18 +1,17 @@
 package io.celerity.it;
 
-import io.celerity.support.Polling;
-import io.vertx.core.json.JsonObject;
-import org.junit.jupiter.api.BeforeEach;
-import org.junit.jupiter.api.Test;
-
-import java.util.ArrayList;
-import java.util.List;
-import java.util.Map;
-
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.celerity.support.Polling;
+import io.vertx.core.json.JsonObject;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
 
 /**
  * Canvas built by the real Python client (link, link_error, chains, groups, chords, built-in
@@ -42,7 +41,8 @@ class CanvasInteropTest extends AmqpTestBase {
   void linkCallbackGetsTheResultAndIsListedAsChild() throws Exception {
     Map<String, Object> r = canvas.run("link");
     assertEquals(4, r.get("ok"), r.toString());
-    assertEquals(1, ((List<?>) r.get("children")).size(), "the callback is a child of the task: " + r);
+    assertEquals(
+        1, ((List<?>) r.get("children")).size(), "the callback is a child of the task: " + r);
     assertEquals(40, map(r.get("callback")).get("ok"), r.toString());
   }
 
@@ -50,13 +50,17 @@ class CanvasInteropTest extends AmqpTestBase {
   void linkErrorIsSentWithTheFailedTaskId() throws Exception {
     Map<String, Object> r = canvas.run("link_error");
     assertEquals("ValueError", map(r.get("error")).get("type"), r.toString());
-    assertEquals(r.get("task_id"), map(r.get("errback")).get("ok"), "old-style errback gets [task_id]: " + r);
+    assertEquals(
+        r.get("task_id"),
+        map(r.get("errback")).get("ok"),
+        "old-style errback gets [task_id]: " + r);
   }
 
   @Test
   void chainsRunInOrderWithImmutableAndNestedSteps() throws Exception {
     assertEquals(60, canvas.run("chain").get("ok"));
-    assertEquals(20, canvas.run("chain_immutable").get("ok"), "add.si(5, 5) ignores the previous result");
+    assertEquals(
+        20, canvas.run("chain_immutable").get("ok"), "add.si(5, 5) ignores the previous result");
     assertEquals(16, canvas.run("chain_nested").get("ok"), "((1+1)+2)*3+4");
     Map<String, Object> r = canvas.run("chain_group_chord");
     assertEquals(15, map(r.get("chord")).get("ok"), r.toString());
@@ -81,7 +85,8 @@ class CanvasInteropTest extends AmqpTestBase {
     }
     assertEquals(expected, r.get("ok"));
     assertEquals(expected, r.get("restored"));
-    assertEquals(r.get("group_id"), r.get("member_group_id"), "group_id in each member's result document");
+    assertEquals(
+        r.get("group_id"), r.get("member_group_id"), "group_id in each member's result document");
   }
 
   @Test
@@ -94,8 +99,12 @@ class CanvasInteropTest extends AmqpTestBase {
     assertEquals(999000, canvas.run("chord", "1000").get("ok"));
     // every message consumed and every outcome recorded: then 1000 members + 1 body, never 2 bodies
     try (Amqp amqp = new Amqp()) {
-      Polling.until(() -> amqp.ready(queue) == 0 && worker.resultStats().pendingWrites() == 0
-        && worker.poolStats().active() == 0, 10_000);
+      Polling.until(
+          () ->
+              amqp.ready(queue) == 0
+                  && worker.resultStats().pendingWrites() == 0
+                  && worker.poolStats().active() == 0,
+          10_000);
     }
     assertEquals(1001, worker.resultStats().succeeded());
   }
@@ -105,9 +114,16 @@ class CanvasInteropTest extends AmqpTestBase {
     Map<String, Object> r = canvas.run("chord_error");
     Map<String, Object> e = map(r.get("error"));
     assertEquals("ChordError", e.get("type"), r.toString());
-    assertTrue(((String) e.get("message")).matches("Dependency [0-9a-f-]{36} raised ValueError\\('boom'\\)"), e.toString());
-    assertEquals(r.get("body_id"), map(r.get("errback")).get("ok"), "the body's errback gets the body id");
-    assertEquals("ValueError", map(map(r.get("via_parents")).get("error")).get("type"), "get() raises the header's error first");
+    assertTrue(
+        ((String) e.get("message"))
+            .matches("Dependency [0-9a-f-]{36} raised ValueError\\('boom'\\)"),
+        e.toString());
+    assertEquals(
+        r.get("body_id"), map(r.get("errback")).get("ok"), "the body's errback gets the body id");
+    assertEquals(
+        "ValueError",
+        map(map(r.get("via_parents")).get("error")).get("type"),
+        "get() raises the header's error first");
   }
 
   @Test
@@ -130,24 +146,31 @@ class CanvasInteropTest extends AmqpTestBase {
   @Test
   void aMalformedCallbackFailsTheTaskWithAClearErrorAndTheWorkerKeepsWorking() throws Exception {
     String id = java.util.UUID.randomUUID().toString();
-    Map<String, Object> headers = new java.util.HashMap<>(Map.of("lang", "py", "task", "examples.add", "id", id, "root_id", id,
-      "retries", 0));
-    String body = "[[1, 2], {}, {\"callbacks\": [{\"task\": 5, \"args\": \"nope\"}], \"errbacks\": null, "
-      + "\"chain\": null, \"chord\": null}]";
+    Map<String, Object> headers =
+        new java.util.HashMap<>(
+            Map.of("lang", "py", "task", "examples.add", "id", id, "root_id", id, "retries", 0));
+    String body =
+        "[[1, 2], {}, {\"callbacks\": [{\"task\": 5, \"args\": \"nope\"}], \"errbacks\": null, "
+            + "\"chain\": null, \"chord\": null}]";
     try (Amqp amqp = new Amqp()) {
-      amqp.publish(queue, "application/json", headers, body.getBytes(java.nio.charset.StandardCharsets.UTF_8));
+      amqp.publish(
+          queue,
+          "application/json",
+          headers,
+          body.getBytes(java.nio.charset.StandardCharsets.UTF_8));
     }
     Map<String, Object> r = client.get(List.of(id), 20).get(0);
     assertEquals("FAILURE", r.get("state"), r.toString());
     assertEquals("InvalidTaskError", r.get("exc_type"));
-    assertTrue(((String) r.get("exc_message")).contains("signature has no task name"), r.toString());
+    assertTrue(
+        ((String) r.get("exc_message")).contains("signature has no task name"), r.toString());
     assertEquals(60, canvas.run("chain").get("ok"), "the worker still runs canvases");
   }
 
   /**
-   * Issue 12: the same canvases (chains mixing chords, tasks and groups, nested chords, chord bodies
-   * that are chains or groups, empty and single-task headers, celery.map/starmap/chunks) run on
-   * Celery's own worker and on ours, with equal results.
+   * Issue 12: the same canvases (chains mixing chords, tasks and groups, nested chords, chord
+   * bodies that are chains or groups, empty and single-task headers, celery.map/starmap/chunks) run
+   * on Celery's own worker and on ours, with equal results.
    */
   @Test
   @SuppressWarnings("unchecked")
@@ -155,8 +178,9 @@ class CanvasInteropTest extends AmqpTestBase {
     Map<String, Object> ours = canvas.run("fidelity");
     String pyQ = queue + "-py";
     Map<String, Object> celery;
-    try (PythonWorker py = PythonWorker.start(Brokers.AMQP_URL, Brokers.REDIS_URL, pyQ,
-      Map.of("CELERITY_TEST_DEFAULT_QUEUE", pyQ))) {
+    try (PythonWorker py =
+        PythonWorker.start(
+            Brokers.AMQP_URL, Brokers.REDIS_URL, pyQ, Map.of("CELERITY_TEST_DEFAULT_QUEUE", pyQ))) {
       celery = new CanvasClient(Brokers.AMQP_URL, Brokers.REDIS_URL, pyQ).run("fidelity");
     } finally {
       try (Amqp amqp = new Amqp()) {
@@ -165,7 +189,10 @@ class CanvasInteropTest extends AmqpTestBase {
     }
     assertEquals(CanvasClient.FIDELITY, celery, "Celery's own worker");
     for (String key : celery.keySet()) {
-      assertEquals(celery.get(key), ours.get(key), "canvas " + key + ": Celery's worker gave " + celery.get(key));
+      assertEquals(
+          celery.get(key),
+          ours.get(key),
+          "canvas " + key + ": Celery's worker gave " + celery.get(key));
     }
     assertEquals(celery.keySet(), ours.keySet());
   }

@@ -2,7 +2,6 @@ package io.celerity.it;
 
 import com.fasterxml.jackson.core.type.TypeReference;
 import io.celerity.protocol.Json;
-
 import java.io.File;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
@@ -30,8 +29,12 @@ public final class CeleryClient {
     this(broker, backend, queue, Map.of());
   }
 
-  /** A client whose queue is declared with {@code queueArguments} (e.g. {@code x-queue-type: quorum}). */
-  public CeleryClient(String broker, String backend, String queue, Map<String, Object> queueArguments) {
+  /**
+   * A client whose queue is declared with {@code queueArguments} (e.g. {@code x-queue-type:
+   * quorum}).
+   */
+  public CeleryClient(
+      String broker, String backend, String queue, Map<String, Object> queueArguments) {
     this.broker = broker;
     this.backend = backend;
     this.queue = queue;
@@ -44,34 +47,60 @@ public final class CeleryClient {
   }
 
   /** Sends every call and waits for each; one result object per call. */
-  public List<Map<String, Object>> call(List<Map<String, Object>> calls) throws IOException, InterruptedException {
+  public List<Map<String, Object>> call(List<Map<String, Object>> calls)
+      throws IOException, InterruptedException {
     return run("call", "--calls", jsonArg(calls));
   }
 
   /** Sends without waiting; one {@code {"id": ...}} per call. */
-  public List<Map<String, Object>> send(List<Map<String, Object>> calls) throws IOException, InterruptedException {
+  public List<Map<String, Object>> send(List<Map<String, Object>> calls)
+      throws IOException, InterruptedException {
     return run("send", "--calls", jsonArg(calls));
   }
 
   /** Waits for the results of ids sent earlier. */
-  public List<Map<String, Object>> get(List<String> ids, double timeoutSeconds) throws IOException, InterruptedException {
+  public List<Map<String, Object>> get(List<String> ids, double timeoutSeconds)
+      throws IOException, InterruptedException {
     return run("get", "--ids", jsonArg(ids), "--timeout", Double.toString(timeoutSeconds));
   }
 
   /** A remote-control broadcast ({@code app.control.broadcast}); the replies, one map per node. */
-  public List<Map<String, Object>> control(String method, Map<String, Object> arguments) throws IOException, InterruptedException {
-    return exec(List.of(PYTHON, Path.of("src", "test", "python", "celery_control.py").toString(), "--broker", broker,
-      method, "--arguments", Json.encodeToString(arguments)));
+  public List<Map<String, Object>> control(String method, Map<String, Object> arguments)
+      throws IOException, InterruptedException {
+    return exec(
+        List.of(
+            PYTHON,
+            Path.of("src", "test", "python", "celery_control.py").toString(),
+            "--broker",
+            broker,
+            method,
+            "--arguments",
+            Json.encodeToString(arguments)));
   }
 
-  /** A remote-control command for one node only (tests must not change other workers on the broker). */
-  public List<Map<String, Object>> control(String method, Map<String, Object> arguments, String destination)
-    throws IOException, InterruptedException {
-    return exec(List.of(PYTHON, Path.of("src", "test", "python", "celery_control.py").toString(), "--broker", broker,
-      method, "--arguments", Json.encodeToString(arguments), "--destination", destination));
+  /**
+   * A remote-control command for one node only (tests must not change other workers on the broker).
+   */
+  public List<Map<String, Object>> control(
+      String method, Map<String, Object> arguments, String destination)
+      throws IOException, InterruptedException {
+    return exec(
+        List.of(
+            PYTHON,
+            Path.of("src", "test", "python", "celery_control.py").toString(),
+            "--broker",
+            broker,
+            method,
+            "--arguments",
+            Json.encodeToString(arguments),
+            "--destination",
+            destination));
   }
 
-  /** A JSON argument; a large one goes through a file ({@code @path}): one argument is limited to 128 KiB. */
+  /**
+   * A JSON argument; a large one goes through a file ({@code @path}): one argument is limited to
+   * 128 KiB.
+   */
   private static String jsonArg(Object value) throws IOException {
     String json = Json.encodeToString(value);
     if (json.length() < 64 * 1024) {
@@ -84,7 +113,8 @@ public final class CeleryClient {
   }
 
   private List<Map<String, Object>> run(String... args) throws IOException, InterruptedException {
-    List<String> cmd = new ArrayList<>(List.of(PYTHON, DRIVER.toString(), "--broker", broker, "--queue", queue));
+    List<String> cmd =
+        new ArrayList<>(List.of(PYTHON, DRIVER.toString(), "--broker", broker, "--queue", queue));
     if (backend != null) {
       cmd.add("--backend");
       cmd.add(backend);
@@ -97,7 +127,8 @@ public final class CeleryClient {
     return exec(cmd);
   }
 
-  private static List<Map<String, Object>> exec(List<String> cmd) throws IOException, InterruptedException {
+  private static List<Map<String, Object>> exec(List<String> cmd)
+      throws IOException, InterruptedException {
     File err = File.createTempFile("celery-client", ".err");
     Process p = new ProcessBuilder(cmd).redirectError(err).start();
     byte[] out = p.getInputStream().readAllBytes();
@@ -106,11 +137,13 @@ public final class CeleryClient {
       throw new IOException("celery_client.py did not finish");
     }
     if (p.exitValue() != 0) {
-      throw new IOException("celery_client.py failed (" + p.exitValue() + "): "
-        + java.nio.file.Files.readString(err.toPath(), StandardCharsets.UTF_8));
+      throw new IOException(
+          "celery_client.py failed ("
+              + p.exitValue()
+              + "): "
+              + java.nio.file.Files.readString(err.toPath(), StandardCharsets.UTF_8));
     }
     err.delete();
-    return Json.MAPPER.readValue(out, new TypeReference<>() {
-    });
+    return Json.MAPPER.readValue(out, new TypeReference<>() {});
   }
 }

@@ -1,9 +1,10 @@
 package io.celerity.it;
 
+import static org.junit.jupiter.api.Assertions.assertNotNull;
+
 import com.fasterxml.jackson.core.type.TypeReference;
 import io.celerity.protocol.Json;
 import io.celerity.support.Polling;
-
 import java.io.File;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
@@ -14,12 +15,10 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
 
-import static org.junit.jupiter.api.Assertions.assertNotNull;
-
 /**
- * Debian's celery as a remote-control and events client: the {@code celery} CLI
- * ({@code python3 -m celery -A ctlapp ...}), Celery's {@code app.control} (control_driver.py) and
- * Celery's event receiver (event_capture.py), all from src/test/python.
+ * Debian's celery as a remote-control and events client: the {@code celery} CLI ({@code python3 -m
+ * celery -A ctlapp ...}), Celery's {@code app.control} (control_driver.py) and Celery's event
+ * receiver (event_capture.py), all from src/test/python.
  */
 public final class CeleryControl {
 
@@ -31,12 +30,12 @@ public final class CeleryControl {
   }
 
   /** Output of one {@code celery} CLI run. */
-  public record CliResult(int exitCode, String stdout, String stderr) {
-  }
+  public record CliResult(int exitCode, String stdout, String stderr) {}
 
   /** {@code celery -A ctlapp <args>}. */
   public CliResult cli(String... args) throws IOException, InterruptedException {
-    List<String> cmd = new ArrayList<>(List.of(CeleryClient.PYTHON, "-m", "celery", "-A", "ctlapp"));
+    List<String> cmd =
+        new ArrayList<>(List.of(CeleryClient.PYTHON, "-m", "celery", "-A", "ctlapp"));
     cmd.addAll(List.of(args));
     return run(cmd, 60);
   }
@@ -50,7 +49,13 @@ public final class CeleryControl {
     all.add("--json");
     CliResult r = cli(all.toArray(String[]::new));
     if (r.stdout().isBlank()) {
-      throw new AssertionError("celery " + String.join(" ", args) + " printed nothing (exit " + r.exitCode() + "): " + r.stderr());
+      throw new AssertionError(
+          "celery "
+              + String.join(" ", args)
+              + " printed nothing (exit "
+              + r.exitCode()
+              + "): "
+              + r.stderr());
     }
     Object parsed = Json.MAPPER.readValue(r.stdout(), Object.class);
     Map<String, Object> out = new LinkedHashMap<>();
@@ -68,7 +73,8 @@ public final class CeleryControl {
   }
 
   /** One remote-control request for {@link #broadcast}. */
-  public static Map<String, Object> request(String method, Map<String, ?> arguments, List<String> destination) {
+  public static Map<String, Object> request(
+      String method, Map<String, ?> arguments, List<String> destination) {
     Map<String, Object> m = new LinkedHashMap<>();
     m.put("method", method);
     m.put("arguments", arguments);
@@ -77,21 +83,33 @@ public final class CeleryControl {
   }
 
   /** Runs requests through {@code app.control.broadcast}; per request the replies collected. */
-  public List<List<Map<String, Object>>> broadcast(List<Map<String, Object>> requests) throws IOException, InterruptedException {
-    CliResult r = run(List.of(CeleryClient.PYTHON, "control_driver.py", Json.encodeToString(requests)), 120);
+  public List<List<Map<String, Object>>> broadcast(List<Map<String, Object>> requests)
+      throws IOException, InterruptedException {
+    CliResult r =
+        run(List.of(CeleryClient.PYTHON, "control_driver.py", Json.encodeToString(requests)), 120);
     if (r.exitCode() != 0) {
       throw new IOException("control_driver.py failed: " + r.stderr());
     }
-    return Json.MAPPER.readValue(r.stdout(), new TypeReference<>() {
-    });
+    return Json.MAPPER.readValue(r.stdout(), new TypeReference<>() {});
   }
 
-  /** Starts Celery's event receiver; returns once it consumes (and has broadcast {@code heartbeat}). */
-  public EventCapture events(String hostname, double seconds, String... stopTypes) throws Exception {
+  /**
+   * Starts Celery's event receiver; returns once it consumes (and has broadcast {@code heartbeat}).
+   */
+  public EventCapture events(String hostname, double seconds, String... stopTypes)
+      throws Exception {
     File out = File.createTempFile("events", ".json");
     File err = File.createTempFile("events", ".err");
-    ProcessBuilder pb = new ProcessBuilder(CeleryClient.PYTHON, "event_capture.py", hostname, Double.toString(seconds),
-      String.join(",", stopTypes)).directory(PY_DIR).redirectOutput(out).redirectError(err);
+    ProcessBuilder pb =
+        new ProcessBuilder(
+                CeleryClient.PYTHON,
+                "event_capture.py",
+                hostname,
+                Double.toString(seconds),
+                String.join(",", stopTypes))
+            .directory(PY_DIR)
+            .redirectOutput(out)
+            .redirectError(err);
     pb.environment().put("CTL_BROKER", broker);
     Process p = pb.start();
     Polling.until(() -> Files.readString(err.toPath()).contains("ready") || !p.isAlive(), 20_000);
@@ -113,7 +131,9 @@ public final class CeleryControl {
       this.err = err;
     }
 
-    /** Waits for the receiver to stop (deadline or all stop types seen); the events of the worker. */
+    /**
+     * Waits for the receiver to stop (deadline or all stop types seen); the events of the worker.
+     */
     public List<Map<String, Object>> events() throws Exception {
       if (!process.waitFor(60, TimeUnit.SECONDS)) {
         process.destroyForcibly();
@@ -122,23 +142,27 @@ public final class CeleryControl {
       if (process.exitValue() != 0) {
         throw new IOException("event_capture.py failed: " + Files.readString(err.toPath()));
       }
-      return Json.MAPPER.readValue(out, new TypeReference<>() {
-      });
+      return Json.MAPPER.readValue(out, new TypeReference<>() {});
     }
   }
 
-  private CliResult run(List<String> cmd, int timeoutSeconds) throws IOException, InterruptedException {
+  private CliResult run(List<String> cmd, int timeoutSeconds)
+      throws IOException, InterruptedException {
     File out = File.createTempFile("celery-ctl", ".out");
     File err = File.createTempFile("celery-ctl", ".err");
-    ProcessBuilder pb = new ProcessBuilder(cmd).directory(PY_DIR).redirectOutput(out).redirectError(err);
+    ProcessBuilder pb =
+        new ProcessBuilder(cmd).directory(PY_DIR).redirectOutput(out).redirectError(err);
     pb.environment().put("CTL_BROKER", broker);
     Process p = pb.start();
     if (!p.waitFor(timeoutSeconds, TimeUnit.SECONDS)) {
       p.destroyForcibly();
       throw new IOException(cmd + " did not finish");
     }
-    CliResult r = new CliResult(p.exitValue(), Files.readString(out.toPath(), StandardCharsets.UTF_8),
-      Files.readString(err.toPath(), StandardCharsets.UTF_8));
+    CliResult r =
+        new CliResult(
+            p.exitValue(),
+            Files.readString(out.toPath(), StandardCharsets.UTF_8),
+            Files.readString(err.toPath(), StandardCharsets.UTF_8));
     out.delete();
     err.delete();
     return r;

@@ -1,24 +1,22 @@
 package io.celerity.it;
 
-import io.celerity.support.Polling;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
 import io.celerity.canvas.Canvas;
 import io.celerity.canvas.Signature;
 import io.celerity.client.AsyncResult;
 import io.celerity.client.CelerityClient;
 import io.celerity.client.ClientOptions;
 import io.celerity.client.TaskFailedException;
+import io.celerity.support.Polling;
 import io.vertx.core.Vertx;
-import io.vertx.core.json.JsonObject;
-import org.junit.jupiter.api.Test;
-
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ExecutionException;
-
-import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertThrows;
-import static org.junit.jupiter.api.Assertions.assertTrue;
+import org.junit.jupiter.api.Test;
 
 /**
  * The Java client with the other result paths and workers: rpc:// and the Redis broker against
@@ -32,22 +30,52 @@ class ClientFleetTest {
   @Test
   void rpcResultsFromCelerysWorker() throws Exception {
     String queue = Brokers.uniqueQueue("client-rpc");
-    try (PythonWorker python = PythonWorker.start(Brokers.AMQP_URL, "rpc://", queue, Map.of("CELERITY_TEST_DEFAULT_QUEUE", queue));
-         CelerityClient client = CelerityClient.connect(ClientOptions.of(Brokers.AMQP_URL, "rpc://").withDefaultQueue(queue))) {
+    try (PythonWorker python =
+            PythonWorker.start(
+                Brokers.AMQP_URL, "rpc://", queue, Map.of("CELERITY_TEST_DEFAULT_QUEUE", queue));
+        CelerityClient client =
+            CelerityClient.connect(
+                ClientOptions.of(Brokers.AMQP_URL, "rpc://").withDefaultQueue(queue))) {
       assertEquals(4, client.send("examples.add", 2, 2).get(WAIT));
-      TaskFailedException e = assertThrows(TaskFailedException.class, () -> client.send("examples.fail", "rpc boom").get(WAIT));
+      TaskFailedException e =
+          assertThrows(
+              TaskFailedException.class, () -> client.send("examples.fail", "rpc boom").get(WAIT));
       assertEquals("ValueError", e.excType());
       assertEquals(List.of("rpc boom"), e.excMessage());
       // a chain's last step is sent by the worker: its result still comes back to our reply queue
-      assertEquals(30, client.delay(Canvas.chain(Signature.of("examples.add", 1, 2), Signature.of("examples.mul", 10))).get(WAIT));
-      assertEquals(List.of(2, 4), client.applyGroup(Canvas.group(Signature.of("examples.add", 1, 1),
-        Signature.of("examples.add", 2, 2))).get(WAIT));
+      assertEquals(
+          30,
+          client
+              .delay(
+                  Canvas.chain(
+                      Signature.of("examples.add", 1, 2), Signature.of("examples.mul", 10)))
+              .get(WAIT));
+      assertEquals(
+          List.of(2, 4),
+          client
+              .applyGroup(
+                  Canvas.group(
+                      Signature.of("examples.add", 1, 1), Signature.of("examples.add", 2, 2)))
+              .get(WAIT));
       AsyncResult early = client.send("examples.add", 5, 5);
       assertEquals(10, early.get(WAIT));
       assertEquals("SUCCESS", early.state(), "the state seen on the reply queue");
-      ExecutionException chord = assertThrows(ExecutionException.class, () -> client.applyAsyncFuture(Canvas.chord(
-        List.of(Signature.of("examples.add", 1, 1)), Signature.of("examples.xsum")), null).toCompletionStage().toCompletableFuture().get());
-      assertTrue(chord.getCause().getMessage().contains("does not support chords"), chord.getCause().toString());
+      ExecutionException chord =
+          assertThrows(
+              ExecutionException.class,
+              () ->
+                  client
+                      .applyAsyncFuture(
+                          Canvas.chord(
+                              List.of(Signature.of("examples.add", 1, 1)),
+                              Signature.of("examples.xsum")),
+                          null)
+                      .toCompletionStage()
+                      .toCompletableFuture()
+                      .get());
+      assertTrue(
+          chord.getCause().getMessage().contains("does not support chords"),
+          chord.getCause().toString());
     } finally {
       deleteQueue(queue);
     }
@@ -56,15 +84,30 @@ class ClientFleetTest {
   @Test
   void redisBrokerWithCelerysWorker() throws Exception {
     String queue = Brokers.uniqueQueue("client-redis");
-    try (PythonWorker python = PythonWorker.start(Brokers.REDIS_BROKER_URL, Brokers.REDIS_RESULTS_URL, queue,
-           Map.of("CELERITY_TEST_DEFAULT_QUEUE", queue));
-         CelerityClient client = CelerityClient.connect(ClientOptions.of(Brokers.REDIS_BROKER_URL, Brokers.REDIS_RESULTS_URL)
-           .withDefaultQueue(queue))) {
+    try (PythonWorker python =
+            PythonWorker.start(
+                Brokers.REDIS_BROKER_URL,
+                Brokers.REDIS_RESULTS_URL,
+                queue,
+                Map.of("CELERITY_TEST_DEFAULT_QUEUE", queue));
+        CelerityClient client =
+            CelerityClient.connect(
+                ClientOptions.of(Brokers.REDIS_BROKER_URL, Brokers.REDIS_RESULTS_URL)
+                    .withDefaultQueue(queue))) {
       assertEquals(4, client.send("examples.add", 2, 2).get(WAIT));
-      assertEquals(6, client.delay(Canvas.chord(List.of(Signature.of("examples.add", 1, 1), Signature.of("examples.add", 2, 2)),
-        Signature.of("examples.xsum"))).get(WAIT));
-      assertEquals("ValueError: r", assertThrows(TaskFailedException.class,
-        () -> client.send("examples.fail", "r").get(WAIT)).getMessage());
+      assertEquals(
+          6,
+          client
+              .delay(
+                  Canvas.chord(
+                      List.of(
+                          Signature.of("examples.add", 1, 1), Signature.of("examples.add", 2, 2)),
+                      Signature.of("examples.xsum")))
+              .get(WAIT));
+      assertEquals(
+          "ValueError: r",
+          assertThrows(TaskFailedException.class, () -> client.send("examples.fail", "r").get(WAIT))
+              .getMessage());
     }
   }
 
@@ -72,19 +115,46 @@ class ClientFleetTest {
   void ourWorkerOnRabbitMqWithRedisResults() throws Exception {
     String queue = Brokers.uniqueQueue("client-ours");
     Vertx vertx = io.celerity.support.BlockedThreadGuard.strictVertx();
-    try (WorkerHarness worker = WorkerHarness.start(vertx, WorkerHarness.config(Brokers.AMQP_URL, Brokers.REDIS_URL, queue)
-           .put("task_default_queue", queue));
-         CelerityClient client = CelerityClient.connect(ClientOptions.of(Brokers.AMQP_URL, Brokers.REDIS_URL)
-           .withDefaultQueue(queue).withVertx(vertx))) {
+    try (WorkerHarness worker =
+            WorkerHarness.start(
+                vertx,
+                WorkerHarness.config(Brokers.AMQP_URL, Brokers.REDIS_URL, queue)
+                    .put("task_default_queue", queue));
+        CelerityClient client =
+            CelerityClient.connect(
+                ClientOptions.of(Brokers.AMQP_URL, Brokers.REDIS_URL)
+                    .withDefaultQueue(queue)
+                    .withVertx(vertx))) {
       assertEquals(4, client.send("examples.add", 2, 2).get(WAIT));
-      TaskFailedException e = assertThrows(TaskFailedException.class, () -> client.send("examples.fail", "ours").get(WAIT));
+      TaskFailedException e =
+          assertThrows(
+              TaskFailedException.class, () -> client.send("examples.fail", "ours").get(WAIT));
       assertEquals("ValueError", e.excType());
-      assertEquals(35, client.delay(Canvas.chain(Signature.of("examples.add", 1, 2), Signature.of("examples.mul", 10),
-        Signature.of("examples.add", 5))).get(WAIT));
-      assertEquals(List.of(2, 4), client.applyGroup(Canvas.group(Signature.of("examples.add", 1, 1),
-        Signature.of("examples.add", 2, 2))).get(WAIT));
-      assertEquals(6, client.delay(Canvas.chord(List.of(Signature.of("examples.add", 1, 1), Signature.of("examples.add", 2, 2)),
-        Signature.of("examples.xsum"))).get(WAIT));
+      assertEquals(
+          35,
+          client
+              .delay(
+                  Canvas.chain(
+                      Signature.of("examples.add", 1, 2),
+                      Signature.of("examples.mul", 10),
+                      Signature.of("examples.add", 5)))
+              .get(WAIT));
+      assertEquals(
+          List.of(2, 4),
+          client
+              .applyGroup(
+                  Canvas.group(
+                      Signature.of("examples.add", 1, 1), Signature.of("examples.add", 2, 2)))
+              .get(WAIT));
+      assertEquals(
+          6,
+          client
+              .delay(
+                  Canvas.chord(
+                      List.of(
+                          Signature.of("examples.add", 1, 1), Signature.of("examples.add", 2, 2)),
+                      Signature.of("examples.xsum")))
+              .get(WAIT));
     } finally {
       vertx.close().toCompletionStage().toCompletableFuture().get();
       deleteQueue(queue);
@@ -95,11 +165,22 @@ class ClientFleetTest {
   void ourWorkerWithRpcResults() throws Exception {
     String queue = Brokers.uniqueQueue("client-ours-rpc");
     Vertx vertx = io.celerity.support.BlockedThreadGuard.strictVertx();
-    try (WorkerHarness worker = WorkerHarness.start(vertx, WorkerHarness.config(Brokers.AMQP_URL, "rpc://", queue)
-           .put("task_default_queue", queue));
-         CelerityClient client = CelerityClient.connect(ClientOptions.of(Brokers.AMQP_URL, "rpc://").withDefaultQueue(queue))) {
+    try (WorkerHarness worker =
+            WorkerHarness.start(
+                vertx,
+                WorkerHarness.config(Brokers.AMQP_URL, "rpc://", queue)
+                    .put("task_default_queue", queue));
+        CelerityClient client =
+            CelerityClient.connect(
+                ClientOptions.of(Brokers.AMQP_URL, "rpc://").withDefaultQueue(queue))) {
       assertEquals(4, client.send("examples.add", 2, 2).get(WAIT));
-      assertEquals(30, client.delay(Canvas.chain(Signature.of("examples.add", 1, 2), Signature.of("examples.mul", 10))).get(WAIT));
+      assertEquals(
+          30,
+          client
+              .delay(
+                  Canvas.chain(
+                      Signature.of("examples.add", 1, 2), Signature.of("examples.mul", 10)))
+              .get(WAIT));
     } finally {
       vertx.close().toCompletionStage().toCompletableFuture().get();
       deleteQueue(queue);
@@ -112,10 +193,22 @@ class ClientFleetTest {
     String ourQ = Brokers.uniqueQueue("client-fan");
     String pyQ = Brokers.uniqueQueue("client-fan-py");
     Vertx vertx = io.celerity.support.BlockedThreadGuard.strictVertx();
-    try (PythonWorker python = PythonWorker.start(Brokers.AMQP_URL, Brokers.REDIS_URL, pyQ, Map.of("CELERITY_TEST_DEFAULT_QUEUE", pyQ));
-         WorkerHarness worker = WorkerHarness.start(vertx, WorkerHarness.config(Brokers.AMQP_URL, Brokers.REDIS_URL, ourQ)
-           .put("app", new io.vertx.core.json.JsonArray().add(FanOutTasks.class.getName())));
-         CelerityClient client = CelerityClient.connect(ClientOptions.of(Brokers.AMQP_URL, Brokers.REDIS_URL).withDefaultQueue(ourQ))) {
+    try (PythonWorker python =
+            PythonWorker.start(
+                Brokers.AMQP_URL,
+                Brokers.REDIS_URL,
+                pyQ,
+                Map.of("CELERITY_TEST_DEFAULT_QUEUE", pyQ));
+        WorkerHarness worker =
+            WorkerHarness.start(
+                vertx,
+                WorkerHarness.config(Brokers.AMQP_URL, Brokers.REDIS_URL, ourQ)
+                    .put(
+                        "app",
+                        new io.vertx.core.json.JsonArray().add(FanOutTasks.class.getName())));
+        CelerityClient client =
+            CelerityClient.connect(
+                ClientOptions.of(Brokers.AMQP_URL, Brokers.REDIS_URL).withDefaultQueue(ourQ))) {
       AsyncResult fan = client.send("tests.fan_out", pyQ, 3);
       Map<String, Object> started = (Map<String, Object>) fan.get(WAIT);
       List<String> ids = (List<String>) started.get("ids");
@@ -123,13 +216,24 @@ class ClientFleetTest {
       for (int i = 0; i < 3; i++) {
         AsyncResult sub = client.result(ids.get(i));
         assertEquals(2 * i, sub.get(WAIT));
-        Map<String, Object> doc = sub.document(WAIT).toCompletionStage().toCompletableFuture().get();
-        assertEquals(fan.id(), doc.get("parent_id"), "Celery's worker stored the Java task as the parent: " + doc);
+        Map<String, Object> doc =
+            sub.document(WAIT).toCompletionStage().toCompletableFuture().get();
+        assertEquals(
+            fan.id(),
+            doc.get("parent_id"),
+            "Celery's worker stored the Java task as the parent: " + doc);
       }
-      assertEquals(6, client.result((String) started.get("chord")).get(WAIT), "a chord started by a Java task");
-      List<Object> children = (List<Object>) fan.document(WAIT).toCompletionStage().toCompletableFuture().get().get("children");
+      assertEquals(
+          6,
+          client.result((String) started.get("chord")).get(WAIT),
+          "a chord started by a Java task");
+      List<Object> children =
+          (List<Object>)
+              fan.document(WAIT).toCompletionStage().toCompletableFuture().get().get("children");
       assertEquals(4, children.size(), "what the task sent is listed in its children: " + children);
-      assertEquals(java.util.Arrays.asList(java.util.Arrays.asList(ids.get(0), null), null), children.get(0));
+      assertEquals(
+          java.util.Arrays.asList(java.util.Arrays.asList(ids.get(0), null), null),
+          children.get(0));
       assertTrue(python.log().contains("examples.xsum"), "the Python worker ran the chord body");
     } finally {
       vertx.close().toCompletionStage().toCompletableFuture().get();
@@ -143,12 +247,22 @@ class ClientFleetTest {
   void rpcResultsOverTheRedisBroker() throws Exception {
     String queue = Brokers.uniqueQueue("client-redis-rpc");
     Vertx vertx = io.celerity.support.BlockedThreadGuard.strictVertx();
-    try (PythonWorker python = PythonWorker.start(Brokers.REDIS_BROKER_URL, "rpc://", queue, Map.of("CELERITY_TEST_DEFAULT_QUEUE", queue));
-         CelerityClient client = CelerityClient.connect(ClientOptions.of(Brokers.REDIS_BROKER_URL, "rpc://").withDefaultQueue(queue)
-           .withVertx(vertx))) {
+    try (PythonWorker python =
+            PythonWorker.start(
+                Brokers.REDIS_BROKER_URL,
+                "rpc://",
+                queue,
+                Map.of("CELERITY_TEST_DEFAULT_QUEUE", queue));
+        CelerityClient client =
+            CelerityClient.connect(
+                ClientOptions.of(Brokers.REDIS_BROKER_URL, "rpc://")
+                    .withDefaultQueue(queue)
+                    .withVertx(vertx))) {
       assertEquals(4, client.send("examples.add", 2, 2).get(WAIT));
-      assertEquals("ValueError: r", assertThrows(TaskFailedException.class,
-        () -> client.send("examples.fail", "r").get(WAIT)).getMessage());
+      assertEquals(
+          "ValueError: r",
+          assertThrows(TaskFailedException.class, () -> client.send("examples.fail", "r").get(WAIT))
+              .getMessage());
     } finally {
       vertx.close().toCompletionStage().toCompletableFuture().get();
     }
@@ -165,18 +279,30 @@ class ClientFleetTest {
     java.net.URI redisUri = java.net.URI.create(Brokers.REDIS_URL);
     TcpProxy proxy = new TcpProxy(vertx, redisUri.getHost(), redisUri.getPort());
     String proxied = "redis://127.0.0.1:" + proxy.port() + redisUri.getPath();
-    try (WorkerHarness worker = WorkerHarness.start(vertx, WorkerHarness.config(Brokers.AMQP_URL, Brokers.REDIS_URL, queue));
-         CelerityClient client = CelerityClient.connect(ClientOptions.of(Brokers.AMQP_URL, proxied).withDefaultQueue(queue));
-         RedisCli redis = new RedisCli(Brokers.REDIS_URL)) {
-      assertEquals(2, client.send("examples.add", 1, 1).get(WAIT), "subscribed once through the proxy");
+    try (WorkerHarness worker =
+            WorkerHarness.start(
+                vertx, WorkerHarness.config(Brokers.AMQP_URL, Brokers.REDIS_URL, queue));
+        CelerityClient client =
+            CelerityClient.connect(
+                ClientOptions.of(Brokers.AMQP_URL, proxied).withDefaultQueue(queue));
+        RedisCli redis = new RedisCli(Brokers.REDIS_URL)) {
+      assertEquals(
+          2, client.send("examples.add", 1, 1).get(WAIT), "subscribed once through the proxy");
       AsyncResult r = client.send("examples.sleep", 1);
       io.vertx.core.Future<Object> value = r.result(WAIT);
-      Polling.until(() -> proxy.upstreamPorts().size() >= 2, 30_000); // the command and pub/sub connections
+      Polling.until(
+          () -> proxy.upstreamPorts().size() >= 2, 30_000); // the command and pub/sub connections
       proxy.cut(true);
       Polling.until(() -> redis.send("GET", "celery-task-meta-" + r.id()) != null, 60_000);
-      assertTrue(!value.isComplete(), "the result was published while the client could not hear it");
+      assertTrue(
+          !value.isComplete(), "the result was published while the client could not hear it");
       proxy.accept();
-      assertEquals(1, value.toCompletionStage().toCompletableFuture().get(60, java.util.concurrent.TimeUnit.SECONDS));
+      assertEquals(
+          1,
+          value
+              .toCompletionStage()
+              .toCompletableFuture()
+              .get(60, java.util.concurrent.TimeUnit.SECONDS));
     } finally {
       proxy.close();
       vertx.close().toCompletionStage().toCompletableFuture().get();

@@ -1,5 +1,9 @@
 package io.celerity.it;
 
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
 import io.celerity.canvas.Canvas;
 import io.celerity.canvas.Signature;
 import io.celerity.client.AsyncResult;
@@ -10,18 +14,13 @@ import io.celerity.client.ResultTimeoutException;
 import io.celerity.client.SendOptions;
 import io.celerity.client.TaskFailedException;
 import io.celerity.protocol.IsoTime;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
-import org.junit.jupiter.api.Test;
-
 import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
 import java.util.Map;
-
-import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertThrows;
-import static org.junit.jupiter.api.Assertions.assertTrue;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
 
 /**
  * The Java client against Celery's own Python worker (RabbitMQ broker, Redis results): results,
@@ -37,8 +36,15 @@ class ClientInteropTest {
   @BeforeAll
   static void start() throws Exception {
     queue = Brokers.uniqueQueue("client-py");
-    python = PythonWorker.start(Brokers.AMQP_URL, Brokers.REDIS_URL, queue, Map.of("CELERITY_TEST_DEFAULT_QUEUE", queue));
-    client = CelerityClient.connect(ClientOptions.of(Brokers.AMQP_URL, Brokers.REDIS_URL).withDefaultQueue(queue));
+    python =
+        PythonWorker.start(
+            Brokers.AMQP_URL,
+            Brokers.REDIS_URL,
+            queue,
+            Map.of("CELERITY_TEST_DEFAULT_QUEUE", queue));
+    client =
+        CelerityClient.connect(
+            ClientOptions.of(Brokers.AMQP_URL, Brokers.REDIS_URL).withDefaultQueue(queue));
   }
 
   @AfterAll
@@ -60,8 +66,14 @@ class ClientInteropTest {
     assertEquals(4, r.get(WAIT));
     assertEquals("SUCCESS", r.state());
     assertTrue(r.ready());
-    assertEquals(Map.of("a", List.of(1, "x")), client.send("examples.echo", Map.of("a", List.of(1, "x"))).get(WAIT));
-    assertEquals(7, client.send("examples.add", List.of(), Map.of("x", 3, "y", 4), null).get(WAIT, Integer.class));
+    assertEquals(
+        Map.of("a", List.of(1, "x")),
+        client.send("examples.echo", Map.of("a", List.of(1, "x"))).get(WAIT));
+    assertEquals(
+        7,
+        client
+            .send("examples.add", List.of(), Map.of("x", 3, "y", 4), null)
+            .get(WAIT, Integer.class));
   }
 
   @Test
@@ -78,15 +90,21 @@ class ClientInteropTest {
 
   @Test
   void futureVariantsDoNotBlock() throws Exception {
-    Object v = client.sendAsync("examples.mul", List.of(6, 7), Map.of(), null)
-      .compose(r -> r.result(WAIT)).toCompletionStage().toCompletableFuture().get();
+    Object v =
+        client
+            .sendAsync("examples.mul", List.of(6, 7), Map.of(), null)
+            .compose(r -> r.result(WAIT))
+            .toCompletionStage()
+            .toCompletableFuture()
+            .get();
     assertEquals(42, v);
   }
 
   @Test
   void countdownRunsNoEarlierThanItsEta() {
     Instant sent = Instant.now();
-    AsyncResult r = client.send("examples.add", List.of(1, 1), Map.of(), SendOptions.with().countdown(2));
+    AsyncResult r =
+        client.send("examples.add", List.of(1, 1), Map.of(), SendOptions.with().countdown(2));
     assertEquals(2, r.get(WAIT));
     Map<String, Object> doc = r.document(WAIT).toCompletionStage().toCompletableFuture().join();
     Instant done = IsoTime.parse(doc.get("date_done").toString());
@@ -102,7 +120,8 @@ class ClientInteropTest {
 
   @Test
   void revokedBeforeItRuns() {
-    AsyncResult r = client.send("examples.add", List.of(1, 1), Map.of(), SendOptions.with().countdown(3));
+    AsyncResult r =
+        client.send("examples.add", List.of(1, 1), Map.of(), SendOptions.with().countdown(3));
     r.revoke(false);
     TaskFailedException e = assertThrows(TaskFailedException.class, () -> r.get(WAIT));
     assertEquals("REVOKED", e.state());
@@ -111,33 +130,53 @@ class ClientInteropTest {
 
   @Test
   void chain() {
-    AsyncResult r = client.delay(Canvas.chain(Signature.of("examples.add", 1, 2), Signature.of("examples.mul", 10),
-      Signature.of("examples.add", 5)));
+    AsyncResult r =
+        client.delay(
+            Canvas.chain(
+                Signature.of("examples.add", 1, 2),
+                Signature.of("examples.mul", 10),
+                Signature.of("examples.add", 5)));
     assertEquals(35, r.get(WAIT));
   }
 
   @Test
   void linkCallback() {
-    AsyncResult r = client.send("examples.add", List.of(1, 2), Map.of(), SendOptions.with()
-      .link(Signature.of("examples.mul", 10).set("task_id", "link-" + queue)));
+    AsyncResult r =
+        client.send(
+            "examples.add",
+            List.of(1, 2),
+            Map.of(),
+            SendOptions.with()
+                .link(Signature.of("examples.mul", 10).set("task_id", "link-" + queue)));
     assertEquals(3, r.get(WAIT));
     assertEquals(30, client.result("link-" + queue).get(WAIT));
   }
 
   @Test
   void group() {
-    GroupResult g = client.applyGroup(Canvas.group(Signature.of("examples.add", 1, 1), Signature.of("examples.add", 2, 2),
-      Signature.of("examples.mul", 3, 3)));
+    GroupResult g =
+        client.applyGroup(
+            Canvas.group(
+                Signature.of("examples.add", 1, 1),
+                Signature.of("examples.add", 2, 2),
+                Signature.of("examples.mul", 3, 3)));
     assertEquals(List.of(2, 4, 9), g.get(WAIT));
     assertEquals(3, g.completedCount());
-    GroupResult failing = client.applyGroup(Canvas.group(Signature.of("examples.add", 1, 1), Signature.of("examples.fail", "x")));
-    assertEquals("ValueError: x", assertThrows(TaskFailedException.class, () -> failing.get(WAIT)).getMessage());
+    GroupResult failing =
+        client.applyGroup(
+            Canvas.group(Signature.of("examples.add", 1, 1), Signature.of("examples.fail", "x")));
+    assertEquals(
+        "ValueError: x",
+        assertThrows(TaskFailedException.class, () -> failing.get(WAIT)).getMessage());
   }
 
   @Test
   void chord() {
-    AsyncResult r = client.delay(Canvas.chord(List.of(Signature.of("examples.add", 1, 1), Signature.of("examples.add", 2, 2)),
-      Signature.of("examples.xsum")));
+    AsyncResult r =
+        client.delay(
+            Canvas.chord(
+                List.of(Signature.of("examples.add", 1, 1), Signature.of("examples.add", 2, 2)),
+                Signature.of("examples.xsum")));
     assertEquals(6, r.get(WAIT));
   }
 }

@@ -1,7 +1,8 @@
 package io.celerity.it;
 
-import io.celerity.support.Polling;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.celerity.support.Polling;
 import java.io.File;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -9,9 +10,10 @@ import java.nio.file.Path;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
 
-import static org.junit.jupiter.api.Assertions.assertTrue;
-
-/** A real Python Celery worker (src/test/python/py_examples.py, {@code -P solo}) for mixed-fleet tests. */
+/**
+ * A real Python Celery worker (src/test/python/py_examples.py, {@code -P solo}) for mixed-fleet
+ * tests.
+ */
 final class PythonWorker implements AutoCloseable {
 
   private final Process process;
@@ -23,13 +25,22 @@ final class PythonWorker implements AutoCloseable {
   }
 
   /** Starts it on {@code queues} (comma-separated) and waits for its "ready." line. */
-  static PythonWorker start(String broker, String backend, String queues, Map<String, String> env) throws Exception {
+  static PythonWorker start(String broker, String backend, String queues, Map<String, String> env)
+      throws Exception {
     return start("py_examples", "solo", broker, backend, queues, env);
   }
 
-  /** Celery's worker for {@code -A app} (in src/test/python) with pool {@code pool} ({@code -c 1}). */
-  static PythonWorker start(String app, String pool, String broker, String backend, String queues, Map<String, String> env)
-    throws Exception {
+  /**
+   * Celery's worker for {@code -A app} (in src/test/python) with pool {@code pool} ({@code -c 1}).
+   */
+  static PythonWorker start(
+      String app,
+      String pool,
+      String broker,
+      String backend,
+      String queues,
+      Map<String, String> env)
+      throws Exception {
     return start(app, pool, broker, backend, queues, env, false);
   }
 
@@ -37,19 +48,51 @@ final class PythonWorker implements AutoCloseable {
    * A worker a monitor sees: task events on ({@code -E}) and worker heartbeats every second, so it
    * shows up on an event monitor (dashboard, Flower API) as Flower would see it.
    */
-  static PythonWorker startMonitored(String broker, String backend, String queues) throws Exception {
+  static PythonWorker startMonitored(String broker, String backend, String queues)
+      throws Exception {
     return start("py_examples", "solo", broker, backend, queues, Map.of(), true);
   }
 
-  private static PythonWorker start(String app, String pool, String broker, String backend, String queues,
-                                    Map<String, String> env, boolean monitored) throws Exception {
+  private static PythonWorker start(
+      String app,
+      String pool,
+      String broker,
+      String backend,
+      String queues,
+      Map<String, String> env,
+      boolean monitored)
+      throws Exception {
     File log = File.createTempFile("py-worker", ".log");
-    java.util.List<String> cmd = new java.util.ArrayList<>(java.util.List.of(CeleryClient.PYTHON, "-m", "celery", "-A", app,
-      "worker", "-P", pool, "-c", "1", "-Q", queues, "-n", "py-" + queues.split(",")[0] + "@%h", "-l", "INFO",
-      "--without-mingle", "--without-gossip"));
-    cmd.addAll(monitored ? java.util.List.of("-E", "--heartbeat-interval", "1") : java.util.List.of("--without-heartbeat"));
-    ProcessBuilder pb = new ProcessBuilder(cmd)
-      .directory(Path.of("src", "test", "python").toFile()).redirectErrorStream(true).redirectOutput(log);
+    java.util.List<String> cmd =
+        new java.util.ArrayList<>(
+            java.util.List.of(
+                CeleryClient.PYTHON,
+                "-m",
+                "celery",
+                "-A",
+                app,
+                "worker",
+                "-P",
+                pool,
+                "-c",
+                "1",
+                "-Q",
+                queues,
+                "-n",
+                "py-" + queues.split(",")[0] + "@%h",
+                "-l",
+                "INFO",
+                "--without-mingle",
+                "--without-gossip"));
+    cmd.addAll(
+        monitored
+            ? java.util.List.of("-E", "--heartbeat-interval", "1")
+            : java.util.List.of("--without-heartbeat"));
+    ProcessBuilder pb =
+        new ProcessBuilder(cmd)
+            .directory(Path.of("src", "test", "python").toFile())
+            .redirectErrorStream(true)
+            .redirectOutput(log);
     pb.environment().put("CELERITY_TEST_BROKER", broker);
     pb.environment().put("CELERITY_TEST_BACKEND", backend);
     pb.environment().putAll(env);

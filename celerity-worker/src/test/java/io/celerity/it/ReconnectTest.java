@@ -1,23 +1,22 @@
 package io.celerity.it;
 
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
 import io.celerity.Addresses;
 import io.celerity.support.Polling;
 import io.celerity.transport.amqp.AmqpUrl;
 import io.celerity.types.ConsumerStats;
 import io.vertx.core.json.JsonObject;
-import org.junit.jupiter.api.Test;
-
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
-
-import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertTrue;
+import org.junit.jupiter.api.Test;
 
 /**
- * Celery's most reported failure: a worker that silently stops consuming after a broker
- * reconnect. Here the connection is cut (through a proxy) while tasks flow; the worker must
- * reconnect, restart its consumer with its prefetch limit, and complete every task.
+ * Celery's most reported failure: a worker that silently stops consuming after a broker reconnect.
+ * Here the connection is cut (through a proxy) while tasks flow; the worker must reconnect, restart
+ * its consumer with its prefetch limit, and complete every task.
  */
 class ReconnectTest extends AmqpTestBase {
 
@@ -31,8 +30,12 @@ class ReconnectTest extends AmqpTestBase {
     AmqpUrl real = AmqpUrl.parse(Brokers.AMQP_URL);
     TcpProxy proxy = proxy(real.host(), real.port());
     String viaProxy = "amqp://guest:guest@127.0.0.1:" + proxy.port() + "/" + real.vhost();
-    startWorker(viaProxy, new JsonObject().put("concurrency", 4).put("prefetch_multiplier", 4)
-      .put("reconnect_max_delay_ms", 500));
+    startWorker(
+        viaProxy,
+        new JsonObject()
+            .put("concurrency", 4)
+            .put("prefetch_multiplier", 4)
+            .put("reconnect_max_delay_ms", 500));
     List<String> ids = Reconnects.cutWhileTasksFlow(worker, client, proxy);
     Reconnects.assertAllSucceeded(worker, client, ids);
 
@@ -65,32 +68,54 @@ class ReconnectTest extends AmqpTestBase {
     List<String> ids = new ArrayList<>();
     client.send(calls).forEach(r -> ids.add((String) r.get("id")));
     try (Amqp amqp = new Amqp()) {
-      Polling.until(() -> amqp.ready(queue) == 0, 10_000); // two running, four reserved, none acked (acks_late)
+      Polling.until(
+          () -> amqp.ready(queue) == 0,
+          10_000); // two running, four reserved, none acked (acks_late)
     }
 
-    io.celerity.types.OutgoingMessage toNowhere = io.celerity.types.OutgoingMessage.json(
-      "no-such-exchange-" + queue, "x", "{}".getBytes(java.nio.charset.StandardCharsets.UTF_8), Map.of(), Map.of());
+    io.celerity.types.OutgoingMessage toNowhere =
+        io.celerity.types.OutgoingMessage.json(
+            "no-such-exchange-" + queue,
+            "x",
+            "{}".getBytes(java.nio.charset.StandardCharsets.UTF_8),
+            Map.of(),
+            Map.of());
     Throwable failed = null;
     try {
-      vertx.eventBus().request(Addresses.BROKER_PUBLISH, toNowhere).toCompletionStage().toCompletableFuture()
-        .get(15, java.util.concurrent.TimeUnit.SECONDS);
+      vertx
+          .eventBus()
+          .request(Addresses.BROKER_PUBLISH, toNowhere)
+          .toCompletionStage()
+          .toCompletableFuture()
+          .get(15, java.util.concurrent.TimeUnit.SECONDS);
     } catch (java.util.concurrent.ExecutionException e) {
       failed = e.getCause();
     }
     assertTrue(failed != null, "the publish to a missing exchange failed");
 
     // Publishing works again: an event-style publish to our own queue's exchange is confirmed.
-    io.celerity.types.OutgoingMessage ok = io.celerity.types.OutgoingMessage.json("", "no-queue-" + queue,
-      "{}".getBytes(java.nio.charset.StandardCharsets.UTF_8), Map.of(), Map.of());
-    Polling.until(() -> {
-      try {
-        vertx.eventBus().request(Addresses.BROKER_PUBLISH, ok).toCompletionStage().toCompletableFuture()
-          .get(5, java.util.concurrent.TimeUnit.SECONDS);
-        return true;
-      } catch (java.util.concurrent.ExecutionException e) {
-        return false;
-      }
-    }, 10_000);
+    io.celerity.types.OutgoingMessage ok =
+        io.celerity.types.OutgoingMessage.json(
+            "",
+            "no-queue-" + queue,
+            "{}".getBytes(java.nio.charset.StandardCharsets.UTF_8),
+            Map.of(),
+            Map.of());
+    Polling.until(
+        () -> {
+          try {
+            vertx
+                .eventBus()
+                .request(Addresses.BROKER_PUBLISH, ok)
+                .toCompletionStage()
+                .toCompletableFuture()
+                .get(5, java.util.concurrent.TimeUnit.SECONDS);
+            return true;
+          } catch (java.util.concurrent.ExecutionException e) {
+            return false;
+          }
+        },
+        10_000);
 
     List<Map<String, Object>> results = client.get(ids, 60);
     assertEquals(6, results.stream().filter(r -> "SUCCESS".equals(r.get("state"))).count());

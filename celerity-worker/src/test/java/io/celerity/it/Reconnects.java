@@ -1,23 +1,25 @@
 package io.celerity.it;
 
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
 import io.celerity.support.Polling;
 import io.celerity.types.ConsumerStats;
-
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 
-import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertTrue;
-
 /** A broker connection cut while tasks flow, for the reconnect tests of every transport. */
 final class Reconnects {
 
-  private Reconnects() {
-  }
+  private Reconnects() {}
 
-  /** Sends 400 short tasks and cuts the proxy once 50 are done; returns when the worker has reconnected. */
-  static List<String> cutWhileTasksFlow(WorkerHarness worker, CeleryClient client, TcpProxy proxy) throws Exception {
+  /**
+   * Sends 400 short tasks and cuts the proxy once 50 are done; returns when the worker has
+   * reconnected.
+   */
+  static List<String> cutWhileTasksFlow(WorkerHarness worker, CeleryClient client, TcpProxy proxy)
+      throws Exception {
     List<Map<String, Object>> calls = new ArrayList<>();
     for (int i = 0; i < 400; i++) {
       calls.add(CeleryClient.call("examples.sleep", List.of(0.005), Map.of()));
@@ -33,11 +35,17 @@ final class Reconnects {
   }
 
   /** Every task succeeded, and the worker counted a reconnect. */
-  static void assertAllSucceeded(WorkerHarness worker, CeleryClient client, List<String> ids) throws Exception {
+  static void assertAllSucceeded(WorkerHarness worker, CeleryClient client, List<String> ids)
+      throws Exception {
     List<Map<String, Object>> results = client.get(ids, 60);
     long succeeded = results.stream().filter(r -> "SUCCESS".equals(r.get("state"))).count();
-    assertEquals(ids.size(), succeeded, "every task completed after the reconnect; consumer "
-      + worker.consumerStats() + " pool " + worker.poolStats());
+    assertEquals(
+        ids.size(),
+        succeeded,
+        "every task completed after the reconnect; consumer "
+            + worker.consumerStats()
+            + " pool "
+            + worker.poolStats());
     ConsumerStats stats = worker.consumerStats();
     assertTrue(stats.reconnects() >= 1, "the worker reconnected: " + stats);
   }

@@ -6,7 +6,6 @@ import io.vertx.redis.client.Command;
 import io.vertx.redis.client.Redis;
 import io.vertx.redis.client.Request;
 import io.vertx.redis.client.Response;
-
 import java.util.List;
 import java.util.concurrent.TimeUnit;
 
@@ -48,7 +47,8 @@ public final class RedisCli implements AutoCloseable {
     long n = 0;
     if (values != null) {
       for (Response v : values) {
-        if (v.toString().matches("(?s).*\"\\s*,\\s*\"" + java.util.regex.Pattern.quote(queue) + "\"\\]$")) {
+        if (v.toString()
+            .matches("(?s).*\"\\s*,\\s*\"" + java.util.regex.Pattern.quote(queue) + "\"\\]$")) {
           n++;
         }
       }

@@ -1,14 +1,16 @@
 package io.celerity.it;
 
-import org.junit.jupiter.api.Test;
-
-import java.util.List;
-import java.util.Map;
-
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-/** Remote control and events on the Redis transport, ending with {@code celery control shutdown} of a worker process. */
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+
+/**
+ * Remote control and events on the Redis transport, ending with {@code celery control shutdown} of
+ * a worker process.
+ */
 class RedisControlTest extends RedisTestBase {
 
   @Override
@@ -20,18 +22,47 @@ class RedisControlTest extends RedisTestBase {
   void inspectEventsAndRemoteShutdownOnRedis() throws Exception {
     String node = "celerity-" + queue + "@localhost";
     CeleryControl ctl = new CeleryControl(brokerUrl());
-    try (WorkerProcess worker = WorkerProcess.start("--broker", brokerUrl(), "--result-backend", resultsUrl(),
-      "-Q", queue, "-n", node, "--http-port", "0", "-E", "-c", "2")) {
+    try (WorkerProcess worker =
+        WorkerProcess.start(
+            "--broker",
+            brokerUrl(),
+            "--result-backend",
+            resultsUrl(),
+            "-Q",
+            queue,
+            "-n",
+            node,
+            "--http-port",
+            "0",
+            "-E",
+            "-c",
+            "2")) {
       worker.waitForLog(node + " ready.", 60_000);
       assertEquals(Map.of("ok", "pong"), ctl.cliJson("inspect", "ping", "-d", node).get(node));
-      assertEquals(queue, CeleryControl.list(ctl.cliJson("inspect", "active_queues", "-d", node).get(node)).get(0).get("name"));
+      assertEquals(
+          queue,
+          CeleryControl.list(ctl.cliJson("inspect", "active_queues", "-d", node).get(node))
+              .get(0)
+              .get("name"));
 
-      CeleryControl.EventCapture capture = ctl.events(node, 20, "worker-heartbeat", "task-received", "task-started",
-        "task-succeeded");
-      String id = (String) client.send(List.of(CeleryClient.call("examples.add", List.of(20, 22), Map.of()))).get(0).get("id");
+      CeleryControl.EventCapture capture =
+          ctl.events(
+              node, 20, "worker-heartbeat", "task-received", "task-started", "task-succeeded");
+      String id =
+          (String)
+              client
+                  .send(List.of(CeleryClient.call("examples.add", List.of(20, 22), Map.of())))
+                  .get(0)
+                  .get("id");
       List<Map<String, Object>> events = capture.events();
-      assertTrue(events.stream().anyMatch(e -> "task-succeeded".equals(e.get("type")) && id.equals(e.get("uuid"))
-        && "42".equals(e.get("result"))), events.toString());
+      assertTrue(
+          events.stream()
+              .anyMatch(
+                  e ->
+                      "task-succeeded".equals(e.get("type"))
+                          && id.equals(e.get("uuid"))
+                          && "42".equals(e.get("result"))),
+          events.toString());
 
       CeleryControl.EventCapture offline = ctl.events(node, 30, "worker-offline");
       // shutdown never replies: the CLI reports that nobody answered, as with a Python worker

@@ -1,17 +1,19 @@
 package io.celerity.it;
 
-import io.celerity.support.Polling;
-import org.junit.jupiter.api.Test;
-
-import java.util.ArrayList;
-import java.util.List;
-import java.util.Map;
-
 import static io.celerity.it.CeleryClient.call;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-/** Our worker next to a Python Celery worker on one Redis queue, and a worker killed while it holds messages. */
+import io.celerity.support.Polling;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+
+/**
+ * Our worker next to a Python Celery worker on one Redis queue, and a worker killed while it holds
+ * messages.
+ */
 class RedisFleetTest extends RedisTestBase {
 
   @Override
@@ -23,16 +25,22 @@ class RedisFleetTest extends RedisTestBase {
   void mixedFleetRunsEveryTaskExactlyOnce() throws Exception {
     int n = 200;
     try (PythonWorker py = PythonWorker.start(brokerUrl(), resultsUrl(), queue, Map.of())) {
-      try (WorkerHarness ours = WorkerHarness.start(vertx, WorkerHarness.config(brokerUrl(), resultsUrl(), queue))) {
+      try (WorkerHarness ours =
+          WorkerHarness.start(vertx, WorkerHarness.config(brokerUrl(), resultsUrl(), queue))) {
         List<Map<String, Object>> calls = new ArrayList<>();
         for (int i = 0; i < n; i++) {
           calls.add(call("examples.add", List.of(i, i), Map.of()));
         }
-        List<Map<String, Object>> r = client.call(calls.stream().map(c -> {
-          Map<String, Object> m = new java.util.HashMap<>(c);
-          m.put("timeout", 60);
-          return m;
-        }).toList());
+        List<Map<String, Object>> r =
+            client.call(
+                calls.stream()
+                    .map(
+                        c -> {
+                          Map<String, Object> m = new java.util.HashMap<>(c);
+                          m.put("timeout", 60);
+                          return m;
+                        })
+                    .toList());
         for (int i = 0; i < n; i++) {
           assertEquals("SUCCESS", r.get(i).get("state"), "task " + i);
           assertEquals(2 * i, r.get(i).get("result"));
@@ -41,8 +49,13 @@ class RedisFleetTest extends RedisTestBase {
         long oursDone = ours.resultStats().succeeded();
         Polling.until(() -> oursDone + pythonSucceeded(py) >= n, 10_000);
         long pyDone = pythonSucceeded(py);
-        assertEquals(n, oursDone + pyDone, "ours " + oursDone + " + Python " + pyDone + ": a task ran twice");
-        assertTrue(pyDone > 0 && oursDone > 0, "both workers took tasks (ours " + oursDone + ", Python " + pyDone + ")");
+        assertEquals(
+            n,
+            oursDone + pyDone,
+            "ours " + oursDone + " + Python " + pyDone + ": a task ran twice");
+        assertTrue(
+            pyDone > 0 && oursDone > 0,
+            "both workers took tasks (ours " + oursDone + ", Python " + pyDone + ")");
         assertEquals(0, redis.waiting(queue));
       }
     }
@@ -56,9 +69,24 @@ class RedisFleetTest extends RedisTestBase {
   void messagesOfAKilledWorkerAreRestoredAndComplete() throws Exception {
     int n = 6;
     List<Map<String, Object>> sent;
-    try (WorkerProcess first = WorkerProcess.start("--broker", brokerUrl(), "--result-backend",
-      resultsUrl(), "-Q", queue, "-c", "2", "--prefetch-multiplier", "3", "--http-port", "0",
-      "-A", TestTasks.class.getName(), "-n", "first-" + queue + "@localhost")) {
+    try (WorkerProcess first =
+        WorkerProcess.start(
+            "--broker",
+            brokerUrl(),
+            "--result-backend",
+            resultsUrl(),
+            "-Q",
+            queue,
+            "-c",
+            "2",
+            "--prefetch-multiplier",
+            "3",
+            "--http-port",
+            "0",
+            "-A",
+            TestTasks.class.getName(),
+            "-n",
+            "first-" + queue + "@localhost")) {
       first.waitForLog("Connected to", 30_000);
       List<Map<String, Object>> calls = new ArrayList<>();
       for (int i = 0; i < n; i++) {
@@ -73,10 +101,24 @@ class RedisFleetTest extends RedisTestBase {
     assertEquals(n, redis.unackedFor(queue), "a killed worker leaves its messages in unacked");
     assertEquals(0, redis.waiting(queue));
 
-    try (WorkerProcess second = WorkerProcess.start("--broker", brokerUrl() + "?visibility_timeout=2",
-      "--result-backend", resultsUrl(), "-Q", queue, "-c", String.valueOf(n), "--http-port", "0",
-      "-A", TestTasks.class.getName(), "-n", "second-" + queue + "@localhost")) {
-      List<Map<String, Object>> r = client.get(sent.stream().map(s -> (String) s.get("id")).toList(), 30);
+    try (WorkerProcess second =
+        WorkerProcess.start(
+            "--broker",
+            brokerUrl() + "?visibility_timeout=2",
+            "--result-backend",
+            resultsUrl(),
+            "-Q",
+            queue,
+            "-c",
+            String.valueOf(n),
+            "--http-port",
+            "0",
+            "-A",
+            TestTasks.class.getName(),
+            "-n",
+            "second-" + queue + "@localhost")) {
+      List<Map<String, Object>> r =
+          client.get(sent.stream().map(s -> (String) s.get("id")).toList(), 30);
       for (Map<String, Object> one : r) {
         assertEquals("SUCCESS", one.get("state"), () -> one + "\n" + logOf(second));
       }

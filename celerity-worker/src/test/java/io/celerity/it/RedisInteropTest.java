@@ -1,21 +1,20 @@
 package io.celerity.it;
 
+import static io.celerity.it.CeleryClient.call;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
 import io.celerity.support.Polling;
 import io.vertx.core.Vertx;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
-import org.junit.jupiter.api.Test;
-
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
-
-import static io.celerity.it.CeleryClient.call;
-import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertNotNull;
-import static org.junit.jupiter.api.Assertions.assertTrue;
+import org.junit.jupiter.api.Test;
 
 /** The real Python Celery client against our worker over Redis (kombu's Redis transport). */
 class RedisInteropTest extends RedisTestBase {
@@ -28,11 +27,13 @@ class RedisInteropTest extends RedisTestBase {
   @Test
   void successFailureAndKwargsReachThePythonCaller() throws Exception {
     startWorker(new JsonObject());
-    List<Map<String, Object>> r = client.call(List.of(
-      call("examples.add", List.of(2, 2), Map.of()),
-      call("examples.add", List.of(), Map.of("x", 1, "y", 2)),
-      call("examples.fail", List.of("boom"), Map.of()),
-      call("examples.echo", List.of("héllo wörld ✓"), Map.of())));
+    List<Map<String, Object>> r =
+        client.call(
+            List.of(
+                call("examples.add", List.of(2, 2), Map.of()),
+                call("examples.add", List.of(), Map.of("x", 1, "y", 2)),
+                call("examples.fail", List.of("boom"), Map.of()),
+                call("examples.echo", List.of("héllo wörld ✓"), Map.of())));
     assertEquals("SUCCESS", r.get(0).get("state"));
     assertEquals(4, r.get(0).get("result"));
     assertEquals(3, r.get(1).get("result"));
@@ -42,7 +43,8 @@ class RedisInteropTest extends RedisTestBase {
     assertEquals("héllo wörld ✓", r.get(3).get("result"));
     Polling.until(() -> redis.unackedFor(queue) == 0, 5_000);
     assertEquals(0, redis.waiting(queue));
-    assertEquals(1, redis.count("SCARD", "_kombu.binding." + queue), "queue declared as kombu does");
+    assertEquals(
+        1, redis.count("SCARD", "_kombu.binding." + queue), "queue declared as kombu does");
   }
 
   @Test
@@ -56,13 +58,17 @@ class RedisInteropTest extends RedisTestBase {
     }
     List<Map<String, Object>> sent = client.send(calls);
     assertEquals(4, redis.waiting(queue));
-    assertEquals(1, redis.count("LLEN", queue + "\u0006\u00169"), "priority 9 is in the \\x06\\x169 list");
+    assertEquals(
+        1, redis.count("LLEN", queue + "\u0006\u00169"), "priority 9 is in the \\x06\\x169 list");
 
     startWorker(new JsonObject().put("concurrency", 1).put("prefetch_multiplier", 1));
-    List<Map<String, Object>> done = client.get(sent.stream().map(s -> (String) s.get("id")).toList(), 20);
-    List<Object> order = done.stream()
-      .sorted(Comparator.comparing(d -> meta(d).get("date_done").toString()))
-      .map(d -> d.get("result")).toList();
+    List<Map<String, Object>> done =
+        client.get(sent.stream().map(s -> (String) s.get("id")).toList(), 20);
+    List<Object> order =
+        done.stream()
+            .sorted(Comparator.comparing(d -> meta(d).get("date_done").toString()))
+            .map(d -> d.get("result"))
+            .toList();
     assertEquals(List.of(0, 3, 6, 9), order, "on Redis a lower number is served first");
   }
 
@@ -72,11 +78,19 @@ class RedisInteropTest extends RedisTestBase {
     redis.send("LPUSH", queue, "not json{");
     redis.send("LPUSH", queue, "{\"body\": 5}");
     // a kombu envelope with a content type outside the accept list: rejected by the strategy
-    redis.send("LPUSH", queue, "{\"body\": \"gASVAgAAAAAAAABLAS4=\", \"content-encoding\": \"binary\", "
-      + "\"content-type\": \"application/x-python-serialize\", \"headers\": {\"task\": \"examples.add\", \"id\": \"p-1\"}, "
-      + "\"properties\": {\"delivery_info\": {\"exchange\": \"\", \"routing_key\": \"" + queue + "\"}, \"priority\": 0, "
-      + "\"body_encoding\": \"base64\", \"delivery_tag\": \"" + java.util.UUID.randomUUID() + "\"}}");
-    Map<String, Object> r = client.call(List.of(call("examples.add", List.of(20, 22), Map.of()))).get(0);
+    redis.send(
+        "LPUSH",
+        queue,
+        "{\"body\": \"gASVAgAAAAAAAABLAS4=\", \"content-encoding\": \"binary\", "
+            + "\"content-type\": \"application/x-python-serialize\", \"headers\": {\"task\": \"examples.add\", \"id\": \"p-1\"}, "
+            + "\"properties\": {\"delivery_info\": {\"exchange\": \"\", \"routing_key\": \""
+            + queue
+            + "\"}, \"priority\": 0, "
+            + "\"body_encoding\": \"base64\", \"delivery_tag\": \""
+            + java.util.UUID.randomUUID()
+            + "\"}}");
+    Map<String, Object> r =
+        client.call(List.of(call("examples.add", List.of(20, 22), Map.of()))).get(0);
     assertEquals(42, r.get("result"));
     Polling.until(() -> redis.unackedFor(queue) == 0, 5_000);
     assertEquals(0, redis.waiting(queue), "nothing bad was put back");
@@ -87,12 +101,17 @@ class RedisInteropTest extends RedisTestBase {
   void rpcBackendOverRabbitMq() throws Exception {
     String amqpQueue = Brokers.uniqueQueue("rpc");
     Vertx v2 = io.celerity.support.BlockedThreadGuard.strictVertx();
-    try (WorkerHarness w = WorkerHarness.start(v2, WorkerHarness.config(Brokers.AMQP_URL, "rpc://", amqpQueue)
-      .put("track_started", true))) {
+    try (WorkerHarness w =
+        WorkerHarness.start(
+            v2,
+            WorkerHarness.config(Brokers.AMQP_URL, "rpc://", amqpQueue)
+                .put("track_started", true))) {
       CeleryClient rpc = new CeleryClient(Brokers.AMQP_URL, "rpc://", amqpQueue);
-      List<Map<String, Object>> r = rpc.call(List.of(
-        call("examples.add", List.of(2, 2), Map.of()),
-        call("examples.fail", List.of("kaboom"), Map.of())));
+      List<Map<String, Object>> r =
+          rpc.call(
+              List.of(
+                  call("examples.add", List.of(2, 2), Map.of()),
+                  call("examples.fail", List.of("kaboom"), Map.of())));
       assertEquals("SUCCESS", r.get(0).get("state"));
       assertEquals(4, r.get(0).get("result"));
       assertEquals("FAILURE", r.get(1).get("state"));
@@ -116,24 +135,34 @@ class RedisInteropTest extends RedisTestBase {
   }
 
   /**
-   * The key feature: a live worker keeps what it holds fresh, so a second worker with the same short
-   * visibility timeout never restores (and runs again) a long acks_late task.
+   * The key feature: a live worker keeps what it holds fresh, so a second worker with the same
+   * short visibility timeout never restores (and runs again) a long acks_late task.
    */
   @Test
   void aLiveWorkersLongTaskIsNotRestoredToAnotherWorker() throws Exception {
     String shortVisibility = brokerUrl() + "?visibility_timeout=1";
-    startWorker(new JsonObject().put("broker", shortVisibility).put("app", new JsonArray().add(TestTasks.class.getName())));
-    List<Map<String, Object>> sent = client.send(List.of(call("tests.late", List.of(4.0), Map.of())));
+    startWorker(
+        new JsonObject()
+            .put("broker", shortVisibility)
+            .put("app", new JsonArray().add(TestTasks.class.getName())));
+    List<Map<String, Object>> sent =
+        client.send(List.of(call("tests.late", List.of(4.0), Map.of())));
     Polling.until(() -> redis.unackedFor(queue) == 1, 10_000);
 
     Vertx v2 = io.celerity.support.BlockedThreadGuard.strictVertx();
-    try (WorkerHarness other = WorkerHarness.start(v2, WorkerHarness.config(shortVisibility, resultsUrl(), queue)
-      .put("hostname", "other-" + queue + "@localhost").put("app", new JsonArray().add(TestTasks.class.getName())))) {
+    try (WorkerHarness other =
+        WorkerHarness.start(
+            v2,
+            WorkerHarness.config(shortVisibility, resultsUrl(), queue)
+                .put("hostname", "other-" + queue + "@localhost")
+                .put("app", new JsonArray().add(TestTasks.class.getName())))) {
       Map<String, Object> r = client.get(List.of((String) sent.get(0).get("id")), 20).get(0);
       assertEquals("SUCCESS", r.get("state"));
       assertEquals("done", r.get("result"));
-      assertEquals(0L, other.consumerStats().received(),
-        "the second worker restored (and received) a message the first one was still running");
+      assertEquals(
+          0L,
+          other.consumerStats().received(),
+          "the second worker restored (and received) a message the first one was still running");
       assertEquals(1L, worker.consumerStats().received());
     } finally {
       v2.close().toCompletionStage().toCompletableFuture().get();
@@ -170,11 +199,17 @@ class RedisInteropTest extends RedisTestBase {
     List<String> ids = new ArrayList<>();
     client.send(calls).forEach(r -> ids.add((String) r.get("id")));
     try {
-      startWorker(new JsonObject().put("concurrency", 2).put("disable_prefetch", true)
-        .put("app", new JsonArray().add(TestTasks.class.getName())));
+      startWorker(
+          new JsonObject()
+              .put("concurrency", 2)
+              .put("disable_prefetch", true)
+              .put("app", new JsonArray().add(TestTasks.class.getName())));
       Polling.until(() -> worker.poolStats().active() == 2, 10_000);
-      for (int look = 0; look < 20; look++) { // an observation window: nothing may be pulled meanwhile
-        assertEquals(4, redis.waiting(queue), "queued behind busy slots instead of staying in Redis");
+      for (int look = 0;
+          look < 20;
+          look++) { // an observation window: nothing may be pulled meanwhile
+        assertEquals(
+            4, redis.waiting(queue), "queued behind busy slots instead of staying in Redis");
         assertEquals(0, worker.poolStats().reserved());
         java.util.concurrent.locks.LockSupport.parkNanos(50_000_000);
       }

@@ -1,20 +1,18 @@
 package io.celerity.it;
 
+import static org.junit.jupiter.api.Assertions.assertEquals;
+
 import io.celerity.support.Polling;
 import io.vertx.core.json.JsonObject;
-import org.junit.jupiter.api.Test;
-
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
-
-import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertTrue;
+import org.junit.jupiter.api.Test;
 
 /**
- * The Redis broker connection is cut (through a proxy) while tasks flow, batches of messages
- * being popped and recorded: the worker must reconnect, keep consuming, and every task must
- * complete, with nothing left behind in {@code unacked}.
+ * The Redis broker connection is cut (through a proxy) while tasks flow, batches of messages being
+ * popped and recorded: the worker must reconnect, keep consuming, and every task must complete,
+ * with nothing left behind in {@code unacked}.
  */
 class RedisReconnectTest extends RedisTestBase {
 
@@ -31,8 +29,12 @@ class RedisReconnectTest extends RedisTestBase {
     // A short visibility timeout: messages popped in a batch whose reply the cut swallowed are
     // recorded in unacked but held by nobody, and come back the way a dead worker's do.
     String viaProxy = "redis://127.0.0.1:" + proxy.port() + "/10?visibility_timeout=3";
-    startWorker(viaProxy, new JsonObject().put("concurrency", 4).put("prefetch_multiplier", 8)
-      .put("reconnect_max_delay_ms", 500));
+    startWorker(
+        viaProxy,
+        new JsonObject()
+            .put("concurrency", 4)
+            .put("prefetch_multiplier", 8)
+            .put("reconnect_max_delay_ms", 500));
     List<String> ids = Reconnects.cutWhileTasksFlow(worker, client, proxy);
     Reconnects.assertAllSucceeded(worker, client, ids);
     Polling.until(() -> redis.unackedFor(queue) == 0 && redis.waiting(queue) == 0, 10_000);
@@ -55,7 +57,8 @@ class RedisReconnectTest extends RedisTestBase {
     }
     List<String> ids = new ArrayList<>();
     client.send(calls).forEach(r -> ids.add((String) r.get("id")));
-    startWorker(viaProxy, new JsonObject().put("concurrency", 8).put("reconnect_max_delay_ms", 500));
+    startWorker(
+        viaProxy, new JsonObject().put("concurrency", 8).put("reconnect_max_delay_ms", 500));
 
     int kills = 0;
     long lastDone = -1;
@@ -83,8 +86,9 @@ class RedisReconnectTest extends RedisTestBase {
       }
       java.util.concurrent.locks.LockSupport.parkNanos(10_000_000);
     }
-    System.out.printf("CLIENT KILL drain: %d kills, longest stall %d ms, stats %s%n", kills, longestStallMs,
-      worker.consumerStats());
+    System.out.printf(
+        "CLIENT KILL drain: %d kills, longest stall %d ms, stats %s%n",
+        kills, longestStallMs, worker.consumerStats());
     assertEquals(20, kills, "connections killed during the drain");
     List<Map<String, Object>> results = client.get(ids, 60);
     long succeeded = results.stream().filter(r -> "SUCCESS".equals(r.get("state"))).count();
@@ -92,13 +96,18 @@ class RedisReconnectTest extends RedisTestBase {
     Polling.until(() -> redis.unackedFor(queue) == 0 && redis.waiting(queue) == 0, 10_000);
   }
 
-  /** The Redis client ids of the worker's broker connections (those coming through the proxy), or of its poller. */
+  /**
+   * The Redis client ids of the worker's broker connections (those coming through the proxy), or of
+   * its poller.
+   */
   private List<String> workerClientIds(boolean pollerOnly) throws Exception {
     java.util.Set<Integer> ports = proxy.upstreamPorts();
     List<String> ids = new ArrayList<>();
     for (String line : redis.send("CLIENT", "LIST").toString().split("\n")) {
-      java.util.regex.Matcher m = java.util.regex.Pattern.compile("^id=(\\d+) addr=[^ ]*:(\\d+) ").matcher(line);
-      if (m.find() && ports.contains(Integer.parseInt(m.group(2)))
+      java.util.regex.Matcher m =
+          java.util.regex.Pattern.compile("^id=(\\d+) addr=[^ ]*:(\\d+) ").matcher(line);
+      if (m.find()
+          && ports.contains(Integer.parseInt(m.group(2)))
           && (!pollerOnly || line.contains(" cmd=eval") || line.contains(" cmd=brpop"))) {
         ids.add(m.group(1));
       }

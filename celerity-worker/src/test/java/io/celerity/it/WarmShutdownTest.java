@@ -1,12 +1,11 @@
 package io.celerity.it;
 
-import org.junit.jupiter.api.Test;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.util.List;
 import java.util.Map;
-
-import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertTrue;
+import org.junit.jupiter.api.Test;
 
 /**
  * SIGTERM (Kubernetes stopping a pod) while a task runs: the worker stops consuming, lets the task
@@ -22,12 +21,26 @@ class WarmShutdownTest extends AmqpTestBase {
   @Test
   void sigtermFinishesRunningTaskAndRequeuesReserved() throws Exception {
     String sleepId;
-    try (WorkerProcess worker = WorkerProcess.start("-b", Brokers.AMQP_URL, "--result-backend", Brokers.REDIS_URL,
-      "-Q", queue, "-c", "1", "--http-port", "0", "-n", "shutdown-test@localhost")) {
+    try (WorkerProcess worker =
+        WorkerProcess.start(
+            "-b",
+            Brokers.AMQP_URL,
+            "--result-backend",
+            Brokers.REDIS_URL,
+            "-Q",
+            queue,
+            "-c",
+            "1",
+            "--http-port",
+            "0",
+            "-n",
+            "shutdown-test@localhost")) {
       worker.waitForLog("shutdown-test@localhost ready.", 60_000);
-      List<Map<String, Object>> sent = client.send(List.of(
-        CeleryClient.call("examples.sleep", List.of(2), Map.of()),
-        CeleryClient.call("examples.add", List.of(1, 2), Map.of())));
+      List<Map<String, Object>> sent =
+          client.send(
+              List.of(
+                  CeleryClient.call("examples.sleep", List.of(2), Map.of()),
+                  CeleryClient.call("examples.add", List.of(1, 2), Map.of())));
       sleepId = (String) sent.get(0).get("id");
       worker.waitForLog("Task examples.sleep[" + sleepId + "] received", 20_000);
       worker.waitForLog("Task examples.add[" + sent.get(1).get("id") + "] received", 20_000);
@@ -35,7 +48,8 @@ class WarmShutdownTest extends AmqpTestBase {
       worker.terminate();
       assertEquals(0, worker.waitForExit(60_000), worker.log());
       assertTrue(worker.log().contains("Warm shutdown"), worker.log());
-      assertTrue(worker.log().contains("Task examples.sleep[" + sleepId + "] succeeded"), worker.log());
+      assertTrue(
+          worker.log().contains("Task examples.sleep[" + sleepId + "] succeeded"), worker.log());
     }
     // The running task's result was written before the worker exited.
     Map<String, Object> r = client.get(List.of(sleepId), 5).get(0);

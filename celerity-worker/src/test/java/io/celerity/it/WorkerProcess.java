@@ -1,7 +1,6 @@
 package io.celerity.it;
 
 import io.celerity.support.Polling;
-
 import java.io.File;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -10,7 +9,10 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
 
-/** The worker as its own JVM, started through the CLI main class exactly as {@code celerity worker} runs it. */
+/**
+ * The worker as its own JVM, started through the CLI main class exactly as {@code celerity worker}
+ * runs it.
+ */
 public final class WorkerProcess implements AutoCloseable {
 
   private final Process process;
@@ -26,10 +28,16 @@ public final class WorkerProcess implements AutoCloseable {
   }
 
   /** With these {@code CELERITY_*} variables (the test JVM's own are never inherited). */
-  public static WorkerProcess start(Map<String, String> env, String... workerArgs) throws IOException {
-    List<String> cmd = new ArrayList<>(List.of(
-      ProcessHandle.current().info().command().orElse("java"),
-      "-cp", System.getProperty("java.class.path"), "io.celerity.cli.Main", "worker"));
+  public static WorkerProcess start(Map<String, String> env, String... workerArgs)
+      throws IOException {
+    List<String> cmd =
+        new ArrayList<>(
+            List.of(
+                ProcessHandle.current().info().command().orElse("java"),
+                "-cp",
+                System.getProperty("java.class.path"),
+                "io.celerity.cli.Main",
+                "worker"));
     cmd.addAll(List.of(workerArgs));
     File log = File.createTempFile("celerity-worker", ".log");
     ProcessBuilder pb = new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(log);

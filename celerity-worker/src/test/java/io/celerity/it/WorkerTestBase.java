@@ -3,11 +3,10 @@ package io.celerity.it;
 import io.celerity.support.BlockedThreadGuard;
 import io.vertx.core.Vertx;
 import io.vertx.core.json.JsonObject;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
-
 import java.util.ArrayDeque;
 import java.util.Deque;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
 
 /**
  * An in-process worker against a real broker with a private queue, driven by the real Python
@@ -77,6 +76,8 @@ abstract class WorkerTestBase {
 
   /** Starts the worker on the test's queue through another broker URL (a proxy's). */
   protected void startWorker(String broker, JsonObject extra) throws Exception {
-    worker = WorkerHarness.start(vertx, WorkerHarness.config(broker, resultsUrl(), queue).mergeIn(extra));
+    worker =
+        WorkerHarness.start(
+            vertx, WorkerHarness.config(broker, resultsUrl(), queue).mergeIn(extra));
   }
 }

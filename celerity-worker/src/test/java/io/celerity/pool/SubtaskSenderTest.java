@@ -1,5 +1,9 @@
 package io.celerity.pool;
 
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
 import io.celerity.Addresses;
 import io.celerity.LocalCodec;
 import io.celerity.canvas.Canvas;
@@ -9,20 +13,18 @@ import io.celerity.task.Retry;
 import io.celerity.task.TaskContext;
 import io.celerity.types.OutgoingMessage;
 import io.vertx.core.Vertx;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
-import org.junit.jupiter.api.Test;
-
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
 
-import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertThrows;
-import static org.junit.jupiter.api.Assertions.assertTrue;
-
-/** What a running task sends with {@code ctx.send}/{@code ctx.applyAsync}: Celery's parent and root ids, routing, failures. */
+/**
+ * What a running task sends with {@code ctx.send}/{@code ctx.applyAsync}: Celery's parent and root
+ * ids, routing, failures.
+ */
 class SubtaskSenderTest {
 
   private Vertx vertx;
@@ -33,14 +35,18 @@ class SubtaskSenderTest {
   void setUp() {
     vertx = Vertx.vertx();
     LocalCodec.register(vertx.eventBus(), Launch.class);
-    vertx.eventBus().<Launch>consumer(Addresses.RESULT_LAUNCH, m -> {
-      if (brokerDown) {
-        m.fail(500, "not connected to the broker");
-        return;
-      }
-      launched.add(m.body());
-      m.reply(null);
-    });
+    vertx
+        .eventBus()
+        .<Launch>consumer(
+            Addresses.RESULT_LAUNCH,
+            m -> {
+              if (brokerDown) {
+                m.fail(500, "not connected to the broker");
+                return;
+              }
+              launched.add(m.body());
+              m.reply(null);
+            });
   }
 
   @AfterEach
@@ -94,7 +100,12 @@ class SubtaskSenderTest {
         return false;
       }
 
-      public Retry retry(Throwable exc, Double countdown, Integer maxRetries, List<Object> args, Map<String, Object> kwargs) {
+      public Retry retry(
+          Throwable exc,
+          Double countdown,
+          Integer maxRetries,
+          List<Object> args,
+          Map<String, Object> kwargs) {
         throw new UnsupportedOperationException();
       }
 
@@ -111,7 +122,8 @@ class SubtaskSenderTest {
   void aSubtaskIsAChildOfTheRunningTaskUnderItsRoot() {
     sender = new SubtaskSender(vertx, "celery");
     TaskContext ctx = running("parent-1", "root-0");
-    String id = ctx.send("examples.add", List.of(1, 2), Map.of(), Map.of("countdown", 5, "queue", "math"));
+    String id =
+        ctx.send("examples.add", List.of(1, 2), Map.of(), Map.of("countdown", 5, "queue", "math"));
     assertEquals(1, launched.size());
     OutgoingMessage m = launched.get(0).messages().get(0);
     assertEquals(id, m.headers().get("id"));
@@ -119,13 +131,16 @@ class SubtaskSenderTest {
     assertEquals("root-0", m.headers().get("root_id"));
     assertEquals("math", m.routingKey());
     assertTrue(m.headers().get("eta") != null, "countdown became an eta");
-    assertTrue(m.headers().get("origin").toString().matches("gen\\d+@node1"), m.headers().toString());
+    assertTrue(
+        m.headers().get("origin").toString().matches("gen\\d+@node1"), m.headers().toString());
   }
 
   @Test
   void aLinkGivenAsASignatureIsEmbeddedAsCelerysDict() throws Exception {
     sender = new SubtaskSender(vertx, "celery");
-    running("p", "r").applyAsync(Signature.of("examples.add", 1, 2), Map.of("link", Signature.of("examples.mul", 10)));
+    running("p", "r")
+        .applyAsync(
+            Signature.of("examples.add", 1, 2), Map.of("link", Signature.of("examples.mul", 10)));
     Object body = io.celerity.protocol.Json.parse(launched.get(0).messages().get(0).body());
     Object callbacks = ((Map<?, ?>) ((List<?>) body).get(2)).get("callbacks");
     assertEquals(List.of(Signature.of("examples.mul", 10).toMap()), callbacks);
@@ -143,13 +158,17 @@ class SubtaskSenderTest {
   @Test
   void everyMessageOfACanvasHasTheTaskAsParentAndChordSizesGoAlong() {
     sender = new SubtaskSender(vertx, "celery");
-    String id = running("p", "r").delay(Canvas.chord(List.of(Signature.of("a"), Signature.of("b")), Signature.of("c")));
+    String id =
+        running("p", "r")
+            .delay(Canvas.chord(List.of(Signature.of("a"), Signature.of("b")), Signature.of("c")));
     Launch l = launched.get(0);
     assertEquals(2, l.messages().size());
-    l.messages().forEach(m -> {
-      assertEquals("p", m.headers().get("parent_id"));
-      assertEquals("r", m.headers().get("root_id"));
-    });
+    l.messages()
+        .forEach(
+            m -> {
+              assertEquals("p", m.headers().get("parent_id"));
+              assertEquals("r", m.headers().get("root_id"));
+            });
     assertEquals(List.of(2), List.copyOf(l.chordSizes().values()));
     assertEquals(id, l.id(), "the chord body's id");
   }
@@ -158,7 +177,8 @@ class SubtaskSenderTest {
   void aBrokerThatDoesNotTakeItFailsTheTask() {
     sender = new SubtaskSender(vertx, "celery");
     brokerDown = true;
-    IllegalStateException e = assertThrows(IllegalStateException.class, () -> running("p", "r").delay(Signature.of("x")));
+    IllegalStateException e =
+        assertThrows(IllegalStateException.class, () -> running("p", "r").delay(Signature.of("x")));
     assertTrue(e.getMessage().contains("not connected"), e.getMessage());
   }
 

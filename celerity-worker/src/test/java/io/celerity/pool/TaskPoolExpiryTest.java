@@ -1,5 +1,8 @@
 package io.celerity.pool;
 
+import static io.celerity.support.OnLoop.onLoop;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+
 import io.celerity.protocol.DeliveryFixtures;
 import io.celerity.protocol.IsoTime;
 import io.celerity.protocol.MessageDecoder;
@@ -14,17 +17,13 @@ import io.vertx.core.Context;
 import io.vertx.core.Vertx;
 import io.vertx.junit5.VertxExtension;
 import io.vertx.junit5.VertxTestContext;
-import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.extension.ExtendWith;
-
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.List;
 import java.util.Map;
-
-import static io.celerity.support.OnLoop.onLoop;
-import static org.junit.jupiter.api.Assertions.assertEquals;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
 
 /**
  * A request whose {@code expires} passes while it waits for a free slot is revoked ("expired") when
@@ -48,50 +47,61 @@ class TaskPoolExpiryTest {
     }
 
     @Override
-    public void softLimit(Job job) {
-    }
+    public void softLimit(Job job) {}
 
     @Override
-    public void hardLimit(Job job) {
-    }
+    public void hardLimit(Job job) {}
 
     @Override
-    public void close() {
-    }
+    public void close() {}
   }
 
   private Request request(Instant expires, long tag) throws Exception {
-    OutgoingMessage m = TaskMessages.create("t.noop", List.of(), Map.of(), "celery", "test", null, null, null);
+    OutgoingMessage m =
+        TaskMessages.create("t.noop", List.of(), Map.of(), "celery", "test", null, null, null);
     m.headers().put("expires", expires == null ? null : IsoTime.utc(expires));
     Delivery d = DeliveryFixtures.delivered(m, tag, 1L);
-    return Request.builder(new MessageDecoder().decode(d), d, registry.get("t.noop"), "w@test").build();
+    return Request.builder(new MessageDecoder().decode(d), d, registry.get("t.noop"), "w@test")
+        .build();
   }
 
   @Test
-  void expiredWhileWaitingForASlotIsRevokedNotStarted(Vertx vertx, VertxTestContext test) throws Exception {
+  void expiredWhileWaitingForASlotIsRevokedNotStarted(Vertx vertx, VertxTestContext test)
+      throws Exception {
     Context ctx = vertx.getOrCreateContext();
     HeldRunner runner = new HeldRunner();
     List<TaskOutcome> finished = Collections.synchronizedList(new ArrayList<>());
-    TaskPool pool = onLoop(ctx, () -> new TaskPool(vertx, ctx, runner, 1, new TaskPool.Listener() {
-      @Override
-      public void started(Request request) {
-      }
+    TaskPool pool =
+        onLoop(
+            ctx,
+            () ->
+                new TaskPool(
+                    vertx,
+                    ctx,
+                    runner,
+                    1,
+                    new TaskPool.Listener() {
+                      @Override
+                      public void started(Request request) {}
 
-      @Override
-      public void finished(TaskOutcome outcome) {
-        finished.add(outcome);
-      }
-    }));
+                      @Override
+                      public void finished(TaskOutcome outcome) {
+                        finished.add(outcome);
+                      }
+                    }));
     Request blocker = request(null, 1);
     Request expiring = request(Instant.now().plusMillis(300), 2);
-    onLoop(ctx, () -> {
-      pool.submit(blocker);
-      pool.submit(expiring);
-      return null;
-    });
+    onLoop(
+        ctx,
+        () -> {
+          pool.submit(blocker);
+          pool.submit(expiring);
+          return null;
+        });
     assertEquals(1, runner.started.size());
     assertEquals(1, onLoop(ctx, pool::queuedCount), "the expiring request waits for the slot");
-    io.celerity.support.Polling.until(() -> Instant.now().isAfter(expiring.message().expires()), 10_000);
+    io.celerity.support.Polling.until(
+        () -> Instant.now().isAfter(expiring.message().expires()), 10_000);
     runner.completions.get(0).done(null, null);
     io.celerity.support.Polling.until(() -> finished.size() == 2, 10_000);
     assertEquals(1, runner.started.size(), "the expired request never reached the runner");

@@ -1,5 +1,10 @@
 package io.celerity.pool;
 
+import static io.celerity.support.OnLoop.await;
+import static io.celerity.support.OnLoop.onLoop;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
 import io.celerity.pool.PoolTesting.Recorder;
 import io.celerity.protocol.DeliveryFixtures;
 import io.celerity.protocol.MessageDecoder;
@@ -14,19 +19,13 @@ import io.vertx.core.Context;
 import io.vertx.core.Vertx;
 import io.vertx.junit5.VertxExtension;
 import io.vertx.junit5.VertxTestContext;
-import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.extension.ExtendWith;
-
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.atomic.AtomicInteger;
-
-import static io.celerity.support.OnLoop.await;
-import static io.celerity.support.OnLoop.onLoop;
-import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertTrue;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
 
 /**
  * The thread pool keeps a few requests queued on its threads so a finished thread starts the next
@@ -41,25 +40,32 @@ class ThreadPoolLookaheadTest {
   private final AtomicInteger ran = new AtomicInteger();
   private final CountDownLatch gate = new CountDownLatch(1);
 
-  private final TaskRegistry registry = new TaskRegistry()
-    .register("t.count", ctx -> {
-      int now = runningNow.incrementAndGet();
-      mostAtOnce.accumulateAndGet(now, Math::max);
-      ran.incrementAndGet();
-      runningNow.decrementAndGet();
-      return null;
-    })
-    .register("t.gated", ctx -> {
-      gate.await();
-      ran.incrementAndGet();
-      return null;
-    });
+  private final TaskRegistry registry =
+      new TaskRegistry()
+          .register(
+              "t.count",
+              ctx -> {
+                int now = runningNow.incrementAndGet();
+                mostAtOnce.accumulateAndGet(now, Math::max);
+                ran.incrementAndGet();
+                runningNow.decrementAndGet();
+                return null;
+              })
+          .register(
+              "t.gated",
+              ctx -> {
+                gate.await();
+                ran.incrementAndGet();
+                return null;
+              });
 
   private Request request(String task, long generation) {
-    OutgoingMessage m = TaskMessages.create(task, List.of(), Map.of(), "celery", "test", null, null, null);
+    OutgoingMessage m =
+        TaskMessages.create(task, List.of(), Map.of(), "celery", "test", null, null, null);
     Delivery d = DeliveryFixtures.delivered(m, 1L, generation);
     try {
-      return Request.builder(new MessageDecoder().decode(d), d, registry.get(task), "w@test").build();
+      return Request.builder(new MessageDecoder().decode(d), d, registry.get(task), "w@test")
+          .build();
     } catch (Exception e) {
       throw new AssertionError(e);
     }
@@ -67,7 +73,8 @@ class ThreadPoolLookaheadTest {
 
   private final ThreadRunner runner = new ThreadRunner("threads");
 
-  private TaskPool startPool(Vertx vertx, Context ctx, int concurrency, Recorder rec) throws Exception {
+  private TaskPool startPool(Vertx vertx, Context ctx, int concurrency, Recorder rec)
+      throws Exception {
     return PoolTesting.startPool(vertx, ctx, runner, concurrency, rec);
   }
 
@@ -76,12 +83,14 @@ class ThreadPoolLookaheadTest {
     Context ctx = vertx.getOrCreateContext();
     Recorder rec = new Recorder();
     TaskPool pool = startPool(vertx, ctx, 3, rec);
-    onLoop(ctx, () -> {
-      for (int i = 0; i < 2_000; i++) {
-        pool.submit(request("t.count", 1));
-      }
-      return null;
-    });
+    onLoop(
+        ctx,
+        () -> {
+          for (int i = 0; i < 2_000; i++) {
+            pool.submit(request("t.count", 1));
+          }
+          return null;
+        });
     await(ctx, () -> rec.finished.size() == 2_000);
     assertEquals(2_000, ran.get());
     assertEquals(2_000, onLoop(ctx, () -> rec.started.size()));
@@ -91,21 +100,24 @@ class ThreadPoolLookaheadTest {
   }
 
   @Test
-  void requestsWaitingOnThePoolThreadsCanStillBeRevokedAndTakenBack(Vertx vertx, VertxTestContext test) throws Exception {
+  void requestsWaitingOnThePoolThreadsCanStillBeRevokedAndTakenBack(
+      Vertx vertx, VertxTestContext test) throws Exception {
     Context ctx = vertx.getOrCreateContext();
     Recorder rec = new Recorder();
     TaskPool pool = startPool(vertx, ctx, 2, rec);
     List<Request> waiting = new ArrayList<>();
-    onLoop(ctx, () -> {
-      pool.submit(request("t.gated", 1));
-      pool.submit(request("t.gated", 1));
-      for (int i = 0; i < 6; i++) {
-        Request r = request("t.gated", i < 3 ? 1 : 2);
-        waiting.add(r);
-        pool.submit(r);
-      }
-      return null;
-    });
+    onLoop(
+        ctx,
+        () -> {
+          pool.submit(request("t.gated", 1));
+          pool.submit(request("t.gated", 1));
+          for (int i = 0; i < 6; i++) {
+            Request r = request("t.gated", i < 3 ? 1 : 2);
+            waiting.add(r);
+            pool.submit(r);
+          }
+          return null;
+        });
     await(ctx, () -> pool.activeCount() == 2);
     assertEquals(6, onLoop(ctx, pool::queuedCount), "the other six are reserved, not active");
 
@@ -114,10 +126,15 @@ class ThreadPoolLookaheadTest {
     assertEquals(States.REVOKED, revoked.state());
     assertEquals(waiting.get(0).id(), revoked.request().id());
 
-    assertEquals(2, onLoop(ctx, () -> pool.forgetGeneration(1)), "requests of the lost connection are dropped");
+    assertEquals(
+        2,
+        onLoop(ctx, () -> pool.forgetGeneration(1)),
+        "requests of the lost connection are dropped");
     List<Request> back = onLoop(ctx, pool::takeQueued);
-    assertEquals(List.of(waiting.get(3).id(), waiting.get(4).id(), waiting.get(5).id()),
-      back.stream().map(Request::id).toList(), "warm shutdown takes back what has not started, in order");
+    assertEquals(
+        List.of(waiting.get(3).id(), waiting.get(4).id(), waiting.get(5).id()),
+        back.stream().map(Request::id).toList(),
+        "warm shutdown takes back what has not started, in order");
 
     gate.countDown();
     await(ctx, () -> pool.activeCount() == 0 && rec.finished.size() == 3);

@@ -1,16 +1,15 @@
 package io.celerity.protocol;
 
-import io.celerity.task.TaskError;
-import org.junit.jupiter.api.Test;
-
-import java.util.ArrayList;
-import java.util.List;
-import java.util.Map;
-
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.celerity.task.TaskError;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
 
 class ExceptionInfoTest {
 
@@ -73,7 +72,8 @@ class ExceptionInfoTest {
     assertEquals("TypeError", ExceptionInfo.from(new ClassCastException("x")).type());
     assertEquals("IndexError", ExceptionInfo.from(new IndexOutOfBoundsException("3")).type());
     assertEquals("KeyError", ExceptionInfo.from(new java.util.NoSuchElementException("k")).type());
-    assertEquals("NotImplementedError", ExceptionInfo.from(new UnsupportedOperationException()).type());
+    assertEquals(
+        "NotImplementedError", ExceptionInfo.from(new UnsupportedOperationException()).type());
     assertEquals("ValueError", ExceptionInfo.from(new NumberFormatException("abc")).type());
   }
 
@@ -108,35 +108,63 @@ class ExceptionInfoTest {
     assertEquals(List.of("kaboom"), r.get("exc_message"));
     assertEquals("builtins", r.get("exc_module"));
     // serialises like Celery's captured FAILURE result
-    assertEquals("{\"exc_type\":\"ValueError\",\"exc_message\":[\"kaboom\"],\"exc_module\":\"builtins\"}",
-      Json.encodeToString(r));
+    assertEquals(
+        "{\"exc_type\":\"ValueError\",\"exc_message\":[\"kaboom\"],\"exc_module\":\"builtins\"}",
+        Json.encodeToString(r));
   }
 
   @Test
   void celeryExceptionsHaveTheirCapturedEncoding() {
-    assertEquals(Map.of("exc_type", "NotRegistered", "exc_message", List.of("protoapp.nope"), "exc_module", "celery.exceptions"),
-      ExceptionInfo.notRegistered("protoapp.nope").toResult());
-    assertEquals(Map.of("exc_type", "TaskRevokedError", "exc_message", List.of("expired"), "exc_module", "celery.exceptions"),
-      ExceptionInfo.revoked("expired").toResult());
+    assertEquals(
+        Map.of(
+            "exc_type",
+            "NotRegistered",
+            "exc_message",
+            List.of("protoapp.nope"),
+            "exc_module",
+            "celery.exceptions"),
+        ExceptionInfo.notRegistered("protoapp.nope").toResult());
+    assertEquals(
+        Map.of(
+            "exc_type",
+            "TaskRevokedError",
+            "exc_message",
+            List.of("expired"),
+            "exc_module",
+            "celery.exceptions"),
+        ExceptionInfo.revoked("expired").toResult());
     // whole-second limits are written as integers: exc_message [1], not [1.0]
-    assertEquals("{\"exc_type\":\"TimeLimitExceeded\",\"exc_message\":[1],\"exc_module\":\"billiard.exceptions\"}",
-      Json.encodeToString(ExceptionInfo.timeLimitExceeded(1.0).toResult()));
+    assertEquals(
+        "{\"exc_type\":\"TimeLimitExceeded\",\"exc_message\":[1],\"exc_module\":\"billiard.exceptions\"}",
+        Json.encodeToString(ExceptionInfo.timeLimitExceeded(1.0).toResult()));
     assertEquals(List.of(2.5), ExceptionInfo.timeLimitExceeded(2.5).toResult().get("exc_message"));
     ExceptionInfo soft = ExceptionInfo.softTimeLimitExceeded();
-    assertEquals(Map.of("exc_type", "SoftTimeLimitExceeded", "exc_message", List.of(), "exc_module", "billiard.exceptions"),
-      soft.toResult());
+    assertEquals(
+        Map.of(
+            "exc_type",
+            "SoftTimeLimitExceeded",
+            "exc_message",
+            List.of(),
+            "exc_module",
+            "billiard.exceptions"),
+        soft.toResult());
     assertNull(soft.traceback());
   }
 
   @Test
   void reprLooksLikePython() {
     assertEquals("ValueError('boom')", ExceptionInfo.from(TaskError.valueError("boom")).repr());
-    assertEquals("NotRegistered('protoapp.nope')", ExceptionInfo.notRegistered("protoapp.nope").repr());
+    assertEquals(
+        "NotRegistered('protoapp.nope')", ExceptionInfo.notRegistered("protoapp.nope").repr());
     assertEquals("SoftTimeLimitExceeded()", ExceptionInfo.softTimeLimitExceeded().repr());
     assertEquals("TimeLimitExceeded(60)", ExceptionInfo.timeLimitExceeded(60).repr());
     assertEquals("Conflict('order', 42)", ExceptionInfo.of("m", "Conflict", "order", 42).repr());
     // Celery's Reject(reason, requeue) as a Python child reports it
-    assertEquals("Reject('no thanks', False)", ExceptionInfo.of("celery.exceptions", "Reject", "no thanks", false).repr());
-    assertEquals("Ignore(None, [1, 'a'])", ExceptionInfo.of("celery.exceptions", "Ignore", null, java.util.List.of(1, "a")).repr());
+    assertEquals(
+        "Reject('no thanks', False)",
+        ExceptionInfo.of("celery.exceptions", "Reject", "no thanks", false).repr());
+    assertEquals(
+        "Ignore(None, [1, 'a'])",
+        ExceptionInfo.of("celery.exceptions", "Ignore", null, java.util.List.of(1, "a")).repr());
   }
 }

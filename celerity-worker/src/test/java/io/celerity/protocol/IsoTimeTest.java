@@ -1,13 +1,12 @@
 package io.celerity.protocol;
 
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+
+import java.time.Instant;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
-
-import java.time.Instant;
-
-import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertThrows;
 
 class IsoTimeTest {
 
@@ -42,24 +41,39 @@ class IsoTimeTest {
   }
 
   @ParameterizedTest
-  @ValueSource(strings = {"", "garbage", "2026-13-01T00:00:00", "2026-11-23 19:44", "tomorrow+01:00", "12345"})
+  @ValueSource(
+      strings = {
+        "",
+        "garbage",
+        "2026-13-01T00:00:00",
+        "2026-11-23 19:44",
+        "tomorrow+01:00",
+        "12345"
+      })
   void garbageIsRejected(String text) {
     assertThrows(IllegalArgumentException.class, () -> IsoTime.parse(text));
   }
 
   @Test
   void naiveUtcAlwaysWritesSixFractionDigitsAndNoOffset() {
-    assertEquals("2026-11-23T19:43:56.351488", IsoTime.naiveUtc(Instant.parse("2026-11-23T19:43:56.351488Z")));
-    assertEquals("2026-11-23T19:43:56.000000", IsoTime.naiveUtc(Instant.parse("2026-11-23T19:43:56Z")));
-    assertEquals("2026-11-23T19:43:56.500000", IsoTime.naiveUtc(Instant.parse("2026-11-23T19:43:56.5Z")));
+    assertEquals(
+        "2026-11-23T19:43:56.351488",
+        IsoTime.naiveUtc(Instant.parse("2026-11-23T19:43:56.351488Z")));
+    assertEquals(
+        "2026-11-23T19:43:56.000000", IsoTime.naiveUtc(Instant.parse("2026-11-23T19:43:56Z")));
+    assertEquals(
+        "2026-11-23T19:43:56.500000", IsoTime.naiveUtc(Instant.parse("2026-11-23T19:43:56.5Z")));
     // nanoseconds are truncated, never rounded up into a 7th digit
-    assertEquals("2026-11-23T19:43:56.999999", IsoTime.naiveUtc(Instant.parse("2026-11-23T19:43:56.999999999Z")));
+    assertEquals(
+        "2026-11-23T19:43:56.999999",
+        IsoTime.naiveUtc(Instant.parse("2026-11-23T19:43:56.999999999Z")));
   }
 
   @Test
   void utcAppendsExplicitOffset() {
     assertEquals("2026-11-23T19:44:06.023747+00:00", IsoTime.utc(T));
-    assertEquals("2026-01-01T00:00:00.000000+00:00", IsoTime.utc(Instant.parse("2026-01-01T00:00:00Z")));
+    assertEquals(
+        "2026-01-01T00:00:00.000000+00:00", IsoTime.utc(Instant.parse("2026-01-01T00:00:00Z")));
   }
 
   @Test
@@ -70,7 +84,12 @@ class IsoTimeTest {
   }
 
   @ParameterizedTest
-  @ValueSource(strings = {"+292278995-01-01T00:00:00", "+10000-01-01T00:00:00+00:00", "-0001-12-31T00:00:00Z"})
+  @ValueSource(
+      strings = {
+        "+292278995-01-01T00:00:00",
+        "+10000-01-01T00:00:00+00:00",
+        "-0001-12-31T00:00:00Z"
+      })
   void datesPythonCannotHoldAreRejected(String text) {
     // Java's parser takes them; their epoch millis overflow in the ETA timer (a poison message)
     assertThrows(IllegalArgumentException.class, () -> IsoTime.parse(text));

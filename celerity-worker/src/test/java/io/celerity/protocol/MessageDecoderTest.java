@@ -1,12 +1,14 @@
 package io.celerity.protocol;
 
-import io.celerity.types.Delivery;
-import org.junit.jupiter.api.Test;
-import org.junit.jupiter.params.ParameterizedTest;
-import org.junit.jupiter.params.provider.Arguments;
-import org.junit.jupiter.params.provider.MethodSource;
-import org.junit.jupiter.params.provider.ValueSource;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertInstanceOf;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.celerity.types.Delivery;
 import java.math.BigInteger;
 import java.nio.charset.StandardCharsets;
 import java.time.Instant;
@@ -18,14 +20,11 @@ import java.util.Map;
 import java.util.Set;
 import java.util.TreeSet;
 import java.util.stream.Stream;
-
-import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertFalse;
-import static org.junit.jupiter.api.Assertions.assertInstanceOf;
-import static org.junit.jupiter.api.Assertions.assertNotNull;
-import static org.junit.jupiter.api.Assertions.assertNull;
-import static org.junit.jupiter.api.Assertions.assertThrows;
-import static org.junit.jupiter.api.Assertions.assertTrue;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.Arguments;
+import org.junit.jupiter.params.provider.MethodSource;
+import org.junit.jupiter.params.provider.ValueSource;
 
 class MessageDecoderTest {
 
@@ -33,28 +32,43 @@ class MessageDecoderTest {
 
   private final MessageDecoder decoder = new MessageDecoder();
 
-  /** What each captured message carries, written out by hand from the client call that produced it. */
-  private record Expected(String task, List<Object> args, Map<String, Object> kwargs) {
-  }
+  /**
+   * What each captured message carries, written out by hand from the client call that produced it.
+   */
+  private record Expected(String task, List<Object> args, Map<String, Object> kwargs) {}
 
-  private static final Map<String, Expected> EXPECTED = Map.ofEntries(
-    Map.entry("add", new Expected("examples.add", List.of(2, 2), Map.of())),
-    Map.entry("bignum_nan", new Expected("examples.echo",
-      List.of(TWO_POW_70, Double.NaN, Double.POSITIVE_INFINITY), Map.of())),
-    Map.entry("chain", new Expected("examples.add", List.of(1, 2), Map.of())),
-    Map.entry("chord", new Expected("examples.add", List.of(1, 1), Map.of())),
-    Map.entry("compressed", new Expected("examples.add", List.of(2, 2), Map.of())),
-    Map.entry("group", new Expected("examples.add", List.of(1, 1), Map.of())),
-    Map.entry("ignore_result", new Expected("examples.add", List.of(2, 2), Map.of())),
-    Map.entry("kwargs", new Expected("examples.add", List.of(), Map.of("x", 1, "y", 2))),
-    Map.entry("link", new Expected("examples.add", List.of(3, 4), Map.of())),
-    Map.entry("options", new Expected("examples.add", List.of(3, 4), Map.of())),
-    Map.entry("priority", new Expected("examples.add", List.of(2, 2), Map.of())),
-    Map.entry("protocol_v1", new Expected("examples.add", List.of(2, 3), Map.of())),
-    Map.entry("special_types", new Expected("examples.echo",
-      List.of("2024-01-02T03:04:05Z", "2024-01-02T00:00:00", "12345678-1234-5678-1234-567812345678", "1.10"),
-      Map.of("t", "01:02:03"))),
-    Map.entry("unicode", new Expected("examples.echo", List.of("h\u00e9llo w\u00f6rld \u2713"), Map.of())));
+  private static final Map<String, Expected> EXPECTED =
+      Map.ofEntries(
+          Map.entry("add", new Expected("examples.add", List.of(2, 2), Map.of())),
+          Map.entry(
+              "bignum_nan",
+              new Expected(
+                  "examples.echo",
+                  List.of(TWO_POW_70, Double.NaN, Double.POSITIVE_INFINITY),
+                  Map.of())),
+          Map.entry("chain", new Expected("examples.add", List.of(1, 2), Map.of())),
+          Map.entry("chord", new Expected("examples.add", List.of(1, 1), Map.of())),
+          Map.entry("compressed", new Expected("examples.add", List.of(2, 2), Map.of())),
+          Map.entry("group", new Expected("examples.add", List.of(1, 1), Map.of())),
+          Map.entry("ignore_result", new Expected("examples.add", List.of(2, 2), Map.of())),
+          Map.entry("kwargs", new Expected("examples.add", List.of(), Map.of("x", 1, "y", 2))),
+          Map.entry("link", new Expected("examples.add", List.of(3, 4), Map.of())),
+          Map.entry("options", new Expected("examples.add", List.of(3, 4), Map.of())),
+          Map.entry("priority", new Expected("examples.add", List.of(2, 2), Map.of())),
+          Map.entry("protocol_v1", new Expected("examples.add", List.of(2, 3), Map.of())),
+          Map.entry(
+              "special_types",
+              new Expected(
+                  "examples.echo",
+                  List.of(
+                      "2024-01-02T03:04:05Z",
+                      "2024-01-02T00:00:00",
+                      "12345678-1234-5678-1234-567812345678",
+                      "1.10"),
+                  Map.of("t", "01:02:03"))),
+          Map.entry(
+              "unicode",
+              new Expected("examples.echo", List.of("h\u00e9llo w\u00f6rld \u2713"), Map.of())));
 
   static Stream<Arguments> allFixtures() {
     List<Arguments> out = new ArrayList<>();
@@ -107,8 +121,12 @@ class MessageDecoderTest {
     Map<String, Object> captured = DeliveryFixtures.headers(transport, name);
     String expectedId = (String) captured.get("id");
     if (expectedId == null) { // protocol v1: the id is in the body
-      expectedId = (String) ((Map<?, ?>) new com.fasterxml.jackson.databind.ObjectMapper()
-        .readValue(d.body(), Map.class)).get("id");
+      expectedId =
+          (String)
+              ((Map<?, ?>)
+                      new com.fasterxml.jackson.databind.ObjectMapper()
+                          .readValue(d.body(), Map.class))
+                  .get("id");
     }
     Expected e = EXPECTED.get(name);
     assertNotNull(e, "no expectation for " + name);
@@ -123,7 +141,8 @@ class MessageDecoderTest {
 
   @ParameterizedTest(name = "{0}")
   @MethodSource("options")
-  void optionsFixtureCarriesEtaExpiresTimeLimitsCustomHeaderAndPriority(String transport, String name) throws Exception {
+  void optionsFixtureCarriesEtaExpiresTimeLimitsCustomHeaderAndPriority(
+      String transport, String name) throws Exception {
     TaskMessage m = decoder.decode(DeliveryFixtures.load(transport, name));
     Map<String, Object> h = DeliveryFixtures.headers(transport, name);
     // countdown=10, expires=120: the client wrote both as +00:00 ISO strings with 6 fraction digits
@@ -197,10 +216,13 @@ class MessageDecoderTest {
 
   @Test
   void protocolV1WithoutRetriesDefaultsToZeroAndKeepsGroupFromTaskset() throws Exception {
-    String body = "{\"task\": \"examples.add\", \"id\": \"v1-id\", \"args\": [1], \"kwargs\": {\"y\": 2},"
-      + " \"taskset\": \"ts-1\", \"timelimit\": [10, 5]}";
-    TaskMessage m = decoder.decode(DeliveryFixtures.withBody(body.getBytes(StandardCharsets.UTF_8),
-      "application/json", Map.of()));
+    String body =
+        "{\"task\": \"examples.add\", \"id\": \"v1-id\", \"args\": [1], \"kwargs\": {\"y\": 2},"
+            + " \"taskset\": \"ts-1\", \"timelimit\": [10, 5]}";
+    TaskMessage m =
+        decoder.decode(
+            DeliveryFixtures.withBody(
+                body.getBytes(StandardCharsets.UTF_8), "application/json", Map.of()));
     assertEquals("v1-id", m.id());
     assertEquals(0, m.retries());
     assertEquals(List.of(1), m.args());
@@ -236,7 +258,8 @@ class MessageDecoderTest {
     }
     Map<String, Object> headers = new LinkedHashMap<>(DeliveryFixtures.amqp("add").headers());
     headers.put("compression", "application/x-gzip");
-    TaskMessage m = decoder.decode(DeliveryFixtures.withBody(out.toByteArray(), "application/json", headers));
+    TaskMessage m =
+        decoder.decode(DeliveryFixtures.withBody(out.toByteArray(), "application/json", headers));
     assertEquals(List.of(5, 6), m.args());
   }
 
@@ -253,7 +276,8 @@ class MessageDecoderTest {
     Delivery bomb = DeliveryFixtures.withBody(out.toByteArray(), "application/json", headers);
     assertTrue(MessageDecoder.isHeavy(bomb), "compressed bodies are inflated off the event loop");
     MessageDecoder bounded = new MessageDecoder(MessageDecoder.DEFAULT_ACCEPT, 1024 * 1024);
-    UndecodableBodyException e = assertThrows(UndecodableBodyException.class, () -> bounded.inflate(bomb));
+    UndecodableBodyException e =
+        assertThrows(UndecodableBodyException.class, () -> bounded.inflate(bomb));
     assertTrue(e.getMessage().contains("exceeds 1048576 bytes"), e.getMessage());
     assertThrows(UndecodableBodyException.class, () -> bounded.decode(bomb));
   }
@@ -266,7 +290,8 @@ class MessageDecoderTest {
     }
     Map<String, Object> headers = new LinkedHashMap<>(DeliveryFixtures.amqp("add").headers());
     headers.put("compression", "zlib");
-    Delivery inflated = decoder.inflate(DeliveryFixtures.withBody(out.toByteArray(), "application/json", headers));
+    Delivery inflated =
+        decoder.inflate(DeliveryFixtures.withBody(out.toByteArray(), "application/json", headers));
     assertFalse(inflated.headers().containsKey("compression"));
     assertFalse(MessageDecoder.isHeavy(inflated));
     assertEquals(List.of(7, 8), decoder.decode(inflated).args());
@@ -317,7 +342,8 @@ class MessageDecoderTest {
     assertEquals(List.of(5), first.get("args"));
     assertEquals("examples.mul", last.get("task"));
     assertEquals(List.of(10), last.get("args"));
-    assertEquals("4416886b-d18c-4a43-a9b7-19a8951f37ca", ((Map<?, ?>) last.get("options")).get("task_id"));
+    assertEquals(
+        "4416886b-d18c-4a43-a9b7-19a8951f37ca", ((Map<?, ?>) last.get("options")).get("task_id"));
     assertEquals(Boolean.FALSE, last.get("immutable"));
     assertNull(m.embed().get("callbacks"));
     assertNull(m.embed().get("errbacks"));
@@ -374,7 +400,10 @@ class MessageDecoderTest {
   void shadowChangesOnlyTheDisplayName() throws Exception {
     Map<String, Object> headers = new LinkedHashMap<>(DeliveryFixtures.amqp("add").headers());
     headers.put("shadow", "pretty.name");
-    TaskMessage m = decoder.decode(DeliveryFixtures.withBody(DeliveryFixtures.amqp("add").body(), "application/json", headers));
+    TaskMessage m =
+        decoder.decode(
+            DeliveryFixtures.withBody(
+                DeliveryFixtures.amqp("add").body(), "application/json", headers));
     assertEquals("examples.add", m.task());
     assertEquals("pretty.name", m.displayName());
   }
@@ -383,22 +412,29 @@ class MessageDecoderTest {
 
   @Test
   void pickleContentTypeIsRejected() {
-    Delivery d = DeliveryFixtures.withBody(DeliveryFixtures.amqp("add").body(), "application/x-python-serialize", null);
+    Delivery d =
+        DeliveryFixtures.withBody(
+            DeliveryFixtures.amqp("add").body(), "application/x-python-serialize", null);
     InvalidTaskException e = assertThrows(InvalidTaskException.class, () -> decoder.decode(d));
     assertTrue(e.getMessage().contains("application/x-python-serialize"), e.getMessage());
   }
 
   @Test
   void acceptListCanBeWidened() throws Exception {
-    Delivery d = DeliveryFixtures.withBody(DeliveryFixtures.amqp("add").body(), "application/x-yaml", null);
+    Delivery d =
+        DeliveryFixtures.withBody(DeliveryFixtures.amqp("add").body(), "application/x-yaml", null);
     assertThrows(InvalidTaskException.class, () -> decoder.decode(d));
     // JSON text under another accepted type name is still decoded as JSON
-    assertEquals(List.of(2, 2), new MessageDecoder(Set.of("application/json", "application/x-yaml")).decode(d).args());
+    assertEquals(
+        List.of(2, 2),
+        new MessageDecoder(Set.of("application/json", "application/x-yaml")).decode(d).args());
   }
 
   @Test
   void brokenJsonIsUndecodable() {
-    Delivery d = DeliveryFixtures.withBody("not json{".getBytes(StandardCharsets.UTF_8), "application/json", null);
+    Delivery d =
+        DeliveryFixtures.withBody(
+            "not json{".getBytes(StandardCharsets.UTF_8), "application/json", null);
     assertThrows(UndecodableBodyException.class, () -> decoder.decode(d));
   }
 
@@ -413,21 +449,28 @@ class MessageDecoderTest {
   @ParameterizedTest
   @ValueSource(strings = {"[[1, 2], {}, {}]", "{\"args\": [1]}", "[1, 2, 3]", "\"text\"", "42"})
   void bodyWithoutTaskHeaderAndNotV1IsInvalid(String body) {
-    Delivery d = DeliveryFixtures.withBody(body.getBytes(StandardCharsets.UTF_8), "application/json", Map.of());
+    Delivery d =
+        DeliveryFixtures.withBody(
+            body.getBytes(StandardCharsets.UTF_8), "application/json", Map.of());
     assertThrows(InvalidTaskException.class, () -> decoder.decode(d));
   }
 
   @ParameterizedTest
   @ValueSource(strings = {"{\"task\": \"examples.add\"}", "\"hello\"", "[[1, 2]]", "7", "[]"})
   void v2BodyThatIsNotATripleIsInvalid(String body) {
-    Delivery d = DeliveryFixtures.withBody(body.getBytes(StandardCharsets.UTF_8), "application/json", null);
+    Delivery d =
+        DeliveryFixtures.withBody(body.getBytes(StandardCharsets.UTF_8), "application/json", null);
     assertThrows(InvalidTaskException.class, () -> decoder.decode(d));
   }
 
   @Test
   void v2ArgsThatAreNotAListOrKwargsNotAMappingAreInvalid() {
-    Delivery a = DeliveryFixtures.withBody("[{\"x\": 1}, {}, {}]".getBytes(StandardCharsets.UTF_8), "application/json", null);
-    Delivery k = DeliveryFixtures.withBody("[[1], [2], {}]".getBytes(StandardCharsets.UTF_8), "application/json", null);
+    Delivery a =
+        DeliveryFixtures.withBody(
+            "[{\"x\": 1}, {}, {}]".getBytes(StandardCharsets.UTF_8), "application/json", null);
+    Delivery k =
+        DeliveryFixtures.withBody(
+            "[[1], [2], {}]".getBytes(StandardCharsets.UTF_8), "application/json", null);
     assertThrows(InvalidTaskException.class, () -> decoder.decode(a));
     assertThrows(InvalidTaskException.class, () -> decoder.decode(k));
   }
@@ -435,7 +478,9 @@ class MessageDecoderTest {
   @Test
   void v1KwargsThatAreNotAMappingAreInvalid() {
     String body = "{\"task\": \"examples.add\", \"id\": \"x\", \"args\": [], \"kwargs\": [1]}";
-    Delivery d = DeliveryFixtures.withBody(body.getBytes(StandardCharsets.UTF_8), "application/json", Map.of());
+    Delivery d =
+        DeliveryFixtures.withBody(
+            body.getBytes(StandardCharsets.UTF_8), "application/json", Map.of());
     assertThrows(InvalidTaskException.class, () -> decoder.decode(d));
   }
 
@@ -444,7 +489,8 @@ class MessageDecoderTest {
   void unparseableEtaOrExpiresIsInvalid(String key) {
     Map<String, Object> headers = new LinkedHashMap<>(DeliveryFixtures.amqp("add").headers());
     headers.put(key, "next tuesday");
-    Delivery d = DeliveryFixtures.withBody(DeliveryFixtures.amqp("add").body(), "application/json", headers);
+    Delivery d =
+        DeliveryFixtures.withBody(DeliveryFixtures.amqp("add").body(), "application/json", headers);
     InvalidTaskException e = assertThrows(InvalidTaskException.class, () -> decoder.decode(d));
     assertTrue(e.getMessage().contains(key), e.getMessage());
   }
@@ -453,7 +499,8 @@ class MessageDecoderTest {
   void messageWithoutIdIsInvalid() {
     Map<String, Object> headers = new LinkedHashMap<>(DeliveryFixtures.amqp("add").headers());
     headers.remove("id");
-    Delivery d = DeliveryFixtures.withBody(DeliveryFixtures.amqp("add").body(), "application/json", headers);
+    Delivery d =
+        DeliveryFixtures.withBody(DeliveryFixtures.amqp("add").body(), "application/json", headers);
     assertThrows(InvalidTaskException.class, () -> decoder.decode(d));
   }
 }

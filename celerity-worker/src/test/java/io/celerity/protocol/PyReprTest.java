@@ -1,6 +1,7 @@
 package io.celerity.protocol;
 
-import org.junit.jupiter.api.Test;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.math.BigInteger;
 import java.util.ArrayList;
@@ -8,9 +9,7 @@ import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-
-import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertTrue;
+import org.junit.jupiter.api.Test;
 
 class PyReprTest {
 
@@ -23,9 +22,16 @@ class PyReprTest {
   void tuplesAsCeleryClientsWriteArgsrepr() {
     assertEquals("()", PyRepr.tuple(List.of()));
     assertEquals("(2, 2)", PyRepr.tuple(List.of(2, 2)));
-    assertEquals("('h\u00e9llo w\u00f6rld \u2713',)", PyRepr.tuple(List.of("h\u00e9llo w\u00f6rld \u2713")));
-    assertEquals("(1180591620717411303424, nan, inf, -inf)",
-      PyRepr.tuple(List.of(BigInteger.TWO.pow(70), Double.NaN, Double.POSITIVE_INFINITY, Double.NEGATIVE_INFINITY)));
+    assertEquals(
+        "('h\u00e9llo w\u00f6rld \u2713',)", PyRepr.tuple(List.of("h\u00e9llo w\u00f6rld \u2713")));
+    assertEquals(
+        "(1180591620717411303424, nan, inf, -inf)",
+        PyRepr.tuple(
+            List.of(
+                BigInteger.TWO.pow(70),
+                Double.NaN,
+                Double.POSITIVE_INFINITY,
+                Double.NEGATIVE_INFINITY)));
     assertEquals("([1, 2], {'a': None})", PyRepr.tuple(List.of(List.of(1, 2), mapOf("a", null))));
   }
 
@@ -70,7 +76,9 @@ class PyReprTest {
     assertEquals("'it\\'s \"x\"'", PyRepr.of("it's \"x\""));
   }
 
-  /** Python: repr("a\nb") == "'a\\nb'" -- control characters are escaped, the repr stays one line. */
+  /**
+   * Python: repr("a\nb") == "'a\\nb'" -- control characters are escaped, the repr stays one line.
+   */
   @Test
   void controlCharactersAreEscapedLikePython() {
     assertEquals("'a\\nb\\tc'", PyRepr.of("a\nb\tc"));

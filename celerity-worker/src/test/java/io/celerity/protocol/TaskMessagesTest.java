@@ -1,9 +1,12 @@
 package io.celerity.protocol;
 
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
+import static org.junit.jupiter.api.Assertions.assertNull;
+
 import io.celerity.types.Delivery;
 import io.celerity.types.OutgoingMessage;
-import org.junit.jupiter.api.Test;
-
 import java.math.BigInteger;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -11,18 +14,25 @@ import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-
-import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertFalse;
-import static org.junit.jupiter.api.Assertions.assertNotEquals;
-import static org.junit.jupiter.api.Assertions.assertNull;
+import org.junit.jupiter.api.Test;
 
 class TaskMessagesTest {
 
   private static Delivery asDelivery(OutgoingMessage m) {
-    return new Delivery(m.body(), m.contentType(), m.contentEncoding(), m.headers(),
-      (String) m.properties().get("correlation_id"), (String) m.properties().get("reply_to"),
-      (Integer) m.properties().get("priority"), m.exchange(), m.routingKey(), m.routingKey(), false, 1L, 0);
+    return new Delivery(
+        m.body(),
+        m.contentType(),
+        m.contentEncoding(),
+        m.headers(),
+        (String) m.properties().get("correlation_id"),
+        (String) m.properties().get("reply_to"),
+        (Integer) m.properties().get("priority"),
+        m.exchange(),
+        m.routingKey(),
+        m.routingKey(),
+        false,
+        1L,
+        0);
   }
 
   @Test
@@ -31,7 +41,9 @@ class TaskMessagesTest {
     kwargs.put("y", 3);
     kwargs.put("label", "h\u00e9");
     List<Object> args = List.of(2, BigInteger.TWO.pow(70));
-    OutgoingMessage out = TaskMessages.create("examples.add", args, kwargs, "celery", "gen1@host", null, null, "reply-q");
+    OutgoingMessage out =
+        TaskMessages.create(
+            "examples.add", args, kwargs, "celery", "gen1@host", null, null, "reply-q");
     TaskMessage m = new MessageDecoder().decode(asDelivery(out));
     assertEquals(TaskMessages.id(out), m.id());
     assertEquals("examples.add", m.task());
@@ -50,7 +62,9 @@ class TaskMessagesTest {
 
   @Test
   void publishedThroughDefaultExchangeToTheQueue() {
-    OutgoingMessage out = TaskMessages.create("examples.add", List.of(1), Map.of(), "celery", "gen1@host", null, null, "r");
+    OutgoingMessage out =
+        TaskMessages.create(
+            "examples.add", List.of(1), Map.of(), "celery", "gen1@host", null, null, "r");
     assertEquals("", out.exchange());
     assertEquals("celery", out.routingKey());
     assertEquals("application/json", out.contentType());
@@ -64,7 +78,9 @@ class TaskMessagesTest {
   void allSixteenV2HeadersPresentInClientOrder() {
     Map<String, Object> captured = DeliveryFixtures.amqp("add").headers();
     assertEquals(16, captured.size());
-    OutgoingMessage out = TaskMessages.create("examples.add", List.of(2, 2), Map.of(), "celery", "gen9129@vm", null, null, "r");
+    OutgoingMessage out =
+        TaskMessages.create(
+            "examples.add", List.of(2, 2), Map.of(), "celery", "gen9129@vm", null, null, "r");
     assertEquals(new ArrayList<>(captured.keySet()), new ArrayList<>(out.headers().keySet()));
     // the values a 5.2 client writes for a plain call
     Map<String, Object> h = out.headers();
@@ -82,7 +98,9 @@ class TaskMessagesTest {
 
   @Test
   void bodyIsTheV2TripleWithNullEmbed() throws Exception {
-    OutgoingMessage out = TaskMessages.create("examples.add", List.of(2, 2), Map.of(), "celery", "o", null, null, "r");
+    OutgoingMessage out =
+        TaskMessages.create(
+            "examples.add", List.of(2, 2), Map.of(), "celery", "o", null, null, "r");
     assertEquals(Json.parse(DeliveryFixtures.amqp("add").body()), Json.parse(out.body()));
   }
 
@@ -90,7 +108,8 @@ class TaskMessagesTest {
   void etaAndExpiresRoundTripWithMicrosecondPrecision() throws Exception {
     Instant eta = Instant.parse("2030-01-02T03:04:05.123456789Z");
     Instant expires = Instant.parse("2030-01-02T04:04:05Z");
-    OutgoingMessage out = TaskMessages.create("examples.add", List.of(), Map.of(), "celery", "o", eta, expires, "r");
+    OutgoingMessage out =
+        TaskMessages.create("examples.add", List.of(), Map.of(), "celery", "o", eta, expires, "r");
     assertEquals("2030-01-02T03:04:05.123456+00:00", out.headers().get("eta"));
     assertEquals("2030-01-02T04:04:05.000000+00:00", out.headers().get("expires"));
     TaskMessage m = new MessageDecoder().decode(asDelivery(out));

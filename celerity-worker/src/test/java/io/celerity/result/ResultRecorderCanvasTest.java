@@ -1,5 +1,8 @@
 package io.celerity.result;
 
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
 import io.celerity.backend.MemoryBackend;
 import io.celerity.protocol.Json;
 import io.celerity.protocol.States;
@@ -12,17 +15,13 @@ import io.celerity.types.Request;
 import io.celerity.types.Settle;
 import io.celerity.types.TaskOutcome;
 import io.vertx.core.Future;
-import org.junit.jupiter.api.Test;
-
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-
-import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertTrue;
+import org.junit.jupiter.api.Test;
 
 /** Issue 20: the canvas part of recording an outcome never leaves a request unsettled. */
 class ResultRecorderCanvasTest {
@@ -33,10 +32,33 @@ class ResultRecorderCanvasTest {
 
   private Request request(String id, Map<String, Object> embed) {
     Map<String, Object> headers = new HashMap<>(Map.of("id", id, "task", "p.t", "root_id", id));
-    TaskMessage m = TaskMessage.builder(id, "p.t").embed(embed).headers(headers).correlationId(id).priority(0).build();
-    Delivery d = new Delivery(new byte[0], "application/json", "utf-8", headers, id, null, 0, "", "q", "q", false, 1L, 0);
-    return Request.builder(m, d, new TaskDefinition("p.t", TaskOptions.DEFAULTS, ctx -> null), "w@h")
-      .acksLate(true).receivedNanos(0).build();
+    TaskMessage m =
+        TaskMessage.builder(id, "p.t")
+            .embed(embed)
+            .headers(headers)
+            .correlationId(id)
+            .priority(0)
+            .build();
+    Delivery d =
+        new Delivery(
+            new byte[0],
+            "application/json",
+            "utf-8",
+            headers,
+            id,
+            null,
+            0,
+            "",
+            "q",
+            "q",
+            false,
+            1L,
+            0);
+    return Request.builder(
+            m, d, new TaskDefinition("p.t", TaskOptions.DEFAULTS, ctx -> null), "w@h")
+        .acksLate(true)
+        .receivedNanos(0)
+        .build();
   }
 
   private static Map<String, Object> chainTo(String task) {
@@ -56,12 +78,20 @@ class ResultRecorderCanvasTest {
   @Test
   @SuppressWarnings("unchecked")
   void aChainStepReturningNoneSendsTheNextStepAndSettles() throws Exception {
-    ResultRecorder rec = new ResultRecorder(backend, settled::add, m -> {
-      published.add(m);
-      return Future.succeededFuture();
-    }, false, "w@h", "q");
+    ResultRecorder rec =
+        new ResultRecorder(
+            backend,
+            settled::add,
+            m -> {
+              published.add(m);
+              return Future.succeededFuture();
+            },
+            false,
+            "w@h",
+            "q");
     Request r = request("t-1", chainTo("p.next"));
-    Future<Void> done = rec.finished(new TaskOutcome(r, r.message(), States.SUCCESS, null, null, 0.01));
+    Future<Void> done =
+        rec.finished(new TaskOutcome(r, r.message(), States.SUCCESS, null, null, 0.01));
     assertTrue(done.succeeded());
     assertEquals(List.of(Settle.ack(r.delivery())), settled, "acks_late: acked once recorded");
     assertEquals(1, published.size(), "the next step was sent");
@@ -72,15 +102,28 @@ class ResultRecorderCanvasTest {
 
   @Test
   void aNextStepThatCannotBeSentFailsTheTaskAndStillSettles() {
-    ResultRecorder rec = new ResultRecorder(backend, settled::add, m -> {
-      throw new IllegalStateException("publisher bug");
-    }, false, "w@h", "q");
+    ResultRecorder rec =
+        new ResultRecorder(
+            backend,
+            settled::add,
+            m -> {
+              throw new IllegalStateException("publisher bug");
+            },
+            false,
+            "w@h",
+            "q");
     Request r = request("t-2", chainTo("p.next"));
-    Future<Void> done = rec.finished(new TaskOutcome(r, r.message(), States.SUCCESS, 1, null, 0.01));
+    Future<Void> done =
+        rec.finished(new TaskOutcome(r, r.message(), States.SUCCESS, 1, null, 0.01));
     assertTrue(done.succeeded());
-    assertEquals(List.of(Settle.ack(r.delivery())), settled, "settled (acks_on_failure_or_timeout)");
-    assertEquals(States.FAILURE, backend.get("t-2").result().get("status"), "Celery's on_error: FAILURE");
-    assertEquals(States.FAILURE, backend.get("next-1").result().get("status"), "the waiting step is failed too");
+    assertEquals(
+        List.of(Settle.ack(r.delivery())), settled, "settled (acks_on_failure_or_timeout)");
+    assertEquals(
+        States.FAILURE, backend.get("t-2").result().get("status"), "Celery's on_error: FAILURE");
+    assertEquals(
+        States.FAILURE,
+        backend.get("next-1").result().get("status"),
+        "the waiting step is failed too");
     assertEquals(1, rec.failed());
   }
 }

@@ -1,8 +1,6 @@
 package io.celerity.support;
 
-import io.celerity.support.Polling;
 import io.vertx.core.Context;
-
 import java.util.concurrent.Callable;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
@@ -10,19 +8,19 @@ import java.util.concurrent.TimeUnit;
 /** Runs test code on an event loop, where event-loop-confined classes must be used. */
 public final class OnLoop {
 
-  private OnLoop() {
-  }
+  private OnLoop() {}
 
   /** Calls {@code body} on {@code ctx}'s event loop and returns its result (10 s at most). */
   public static <T> T onLoop(Context ctx, Callable<T> body) throws Exception {
     CompletableFuture<T> f = new CompletableFuture<>();
-    ctx.runOnContext(v -> {
-      try {
-        f.complete(body.call());
-      } catch (Exception e) {
-        f.completeExceptionally(e);
-      }
-    });
+    ctx.runOnContext(
+        v -> {
+          try {
+            f.complete(body.call());
+          } catch (Exception e) {
+            f.completeExceptionally(e);
+          }
+        });
     return f.get(10, TimeUnit.SECONDS);
   }
 

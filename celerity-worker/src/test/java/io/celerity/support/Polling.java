@@ -5,8 +5,7 @@ import java.util.concurrent.Callable;
 /** Waits for a condition by polling, with a deadline: for state that has no event to wait on. */
 public final class Polling {
 
-  private Polling() {
-  }
+  private Polling() {}
 
   public static void until(Callable<Boolean> condition, long timeoutMs) throws Exception {
     long deadline = System.nanoTime() + timeoutMs * 1_000_000;

@@ -1,6 +1,7 @@
 package io.celerity.task;
 
-import org.junit.jupiter.api.Test;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.lang.reflect.Field;
 import java.lang.reflect.Method;
@@ -15,9 +16,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.stream.Stream;
-
-import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertTrue;
+import org.junit.jupiter.api.Test;
 
 /** What task authors compile against (the celerity-api artifact) shows no Vert.x or broker type. */
 class ApiSurfaceTest {
@@ -50,8 +49,10 @@ class ApiSurfaceTest {
 
   private static void check(List<String> leaks, Class<?> c, String member, Type t) {
     String name = t.getTypeName();
-    if (name.contains("io.vertx.") || name.contains("com.rabbitmq.") || name.contains("io.celerity.transport")
-      || name.contains("io.celerity.backend")) {
+    if (name.contains("io.vertx.")
+        || name.contains("com.rabbitmq.")
+        || name.contains("io.celerity.transport")
+        || name.contains("io.celerity.backend")) {
       leaks.add(c.getName() + "." + member + ": " + name);
     }
   }

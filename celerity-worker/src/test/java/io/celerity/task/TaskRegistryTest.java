@@ -1,15 +1,5 @@
 package io.celerity.task;
 
-import io.celerity.examples.ExampleTasks;
-import io.celerity.protocol.Json;
-import org.junit.jupiter.api.Test;
-
-import java.math.BigInteger;
-import java.util.ArrayList;
-import java.util.List;
-import java.util.Map;
-import java.util.Set;
-
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertInstanceOf;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
@@ -17,12 +7,21 @@ import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.celerity.examples.ExampleTasks;
+import io.celerity.protocol.Json;
+import java.math.BigInteger;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import org.junit.jupiter.api.Test;
+
 class TaskRegistryTest {
 
-  // ---- task classes used by the tests ------------------------------------------------------------
+  // ---- task classes used by the tests
+  // ------------------------------------------------------------
 
-  public record Point(int x, int y) {
-  }
+  public record Point(int x, int y) {}
 
   public static class StaticTasks {
     @Task(name = "t.add")
@@ -59,9 +58,14 @@ class TaskRegistryTest {
       return corners.size();
     }
 
-    @Task(name = "t.options", acksLate = true, trackStarted = true, ignoreResult = true, timeLimit = 30, softTimeLimit = 20)
-    public static void withOptions() {
-    }
+    @Task(
+        name = "t.options",
+        acksLate = true,
+        trackStarted = true,
+        ignoreResult = true,
+        timeLimit = 30,
+        softTimeLimit = 20)
+    public static void withOptions() {}
 
     @Task
     public static String unnamed() {
@@ -91,7 +95,8 @@ class TaskRegistryTest {
   }
 
   /** A minimal running request. */
-  record Ctx(String id, String taskName, int retries, List<Object> args, Map<String, Object> kwargs) implements TaskContext {
+  record Ctx(String id, String taskName, int retries, List<Object> args, Map<String, Object> kwargs)
+      implements TaskContext {
     Ctx(String taskName, List<Object> args, Map<String, Object> kwargs) {
       this("id-1", taskName, 0, args, kwargs);
     }
@@ -127,13 +132,20 @@ class TaskRegistryTest {
     }
 
     @Override
-    public Retry retry(Throwable exc, Double countdown, Integer maxRetries, List<Object> args, Map<String, Object> kwargs) {
+    public Retry retry(
+        Throwable exc,
+        Double countdown,
+        Integer maxRetries,
+        List<Object> args,
+        Map<String, Object> kwargs) {
       throw new UnsupportedOperationException("not used here");
     }
   }
 
-  private final TaskRegistry registry = new TaskRegistry().registerAnnotated(StaticTasks.class)
-    .registerAnnotated(InstanceTasks.class);
+  private final TaskRegistry registry =
+      new TaskRegistry()
+          .registerAnnotated(StaticTasks.class)
+          .registerAnnotated(InstanceTasks.class);
 
   private Object run(String name, List<Object> args, Map<String, Object> kwargs) throws Exception {
     TaskDefinition def = registry.get(name);
@@ -145,7 +157,8 @@ class TaskRegistryTest {
     return assertThrows(TaskError.class, () -> run(name, args, kwargs));
   }
 
-  // ---- binding ------------------------------------------------------------------------------------
+  // ---- binding
+  // ------------------------------------------------------------------------------------
 
   @Test
   void staticMethodBoundByPosition() throws Exception {
@@ -190,17 +203,25 @@ class TaskRegistryTest {
     assertTrue(e.getMessage().contains("3"), e.getMessage());
   }
 
-  /** Python: {@code add(1, 2, z=9)} raises {@code TypeError: add() got an unexpected keyword argument 'z'}. */
+  /**
+   * Python: {@code add(1, 2, z=9)} raises {@code TypeError: add() got an unexpected keyword
+   * argument 'z'}.
+   */
   @Test
   void unexpectedKeywordIsTypeError() {
     TaskError e = runFails("t.add", List.of(1, 2), Map.of("z", 9));
     assertEquals("TypeError", e.excType());
     assertEquals(List.of("t.add() got an unexpected keyword argument 'z'"), e.excArgs());
     // Python reports the unknown keyword before a missing argument
-    assertEquals(List.of("t.add() got an unexpected keyword argument 'z'"), runFails("t.add", List.of(), Map.of("z", 9)).excArgs());
+    assertEquals(
+        List.of("t.add() got an unexpected keyword argument 'z'"),
+        runFails("t.add", List.of(), Map.of("z", 9)).excArgs());
   }
 
-  /** Python: {@code add(1, 2, x=5)} raises {@code TypeError: add() got multiple values for argument 'x'}. */
+  /**
+   * Python: {@code add(1, 2, x=5)} raises {@code TypeError: add() got multiple values for argument
+   * 'x'}.
+   */
   @Test
   void keywordRepeatingAPositionalIsTypeError() {
     TaskError e = runFails("t.add", List.of(1, 2), Map.of("x", 5));
@@ -227,7 +248,10 @@ class TaskRegistryTest {
     assertEquals(6, run("t.area", List.of(), Map.of("p", Map.of("x", 2, "y", 3))));
   }
 
-  /** As Python's {@code Point(**{"x": 4, "y": 5, "z": 1})}: {@code TypeError: Point.__init__() got an unexpected keyword argument 'z'}. */
+  /**
+   * As Python's {@code Point(**{"x": 4, "y": 5, "z": 1})}: {@code TypeError: Point.__init__() got
+   * an unexpected keyword argument 'z'}.
+   */
   @Test
   void objectArgumentWithAnUnknownFieldIsTypeError() throws Exception {
     Object decoded = Json.parse("{\"x\": 4, \"y\": 5, \"z\": 1}");
@@ -235,23 +259,41 @@ class TaskRegistryTest {
     assertEquals("TypeError", e.excType());
     assertEquals(List.of("Point.__init__() got an unexpected keyword argument 'z'"), e.excArgs());
     // also inside a list
-    TaskError nested = runFails("t.perimeter", List.of(List.of(Map.of("x", 1, "y", 2), Map.of("x", 1, "y", 2, "w", 0))), Map.of());
-    assertEquals(List.of("Point.__init__() got an unexpected keyword argument 'w'"), nested.excArgs());
-    assertEquals(2, run("t.perimeter", List.of(List.of(Map.of("x", 1, "y", 2), Map.of("x", 3, "y", 4))), Map.of()));
+    TaskError nested =
+        runFails(
+            "t.perimeter",
+            List.of(List.of(Map.of("x", 1, "y", 2), Map.of("x", 1, "y", 2, "w", 0))),
+            Map.of());
+    assertEquals(
+        List.of("Point.__init__() got an unexpected keyword argument 'w'"), nested.excArgs());
+    assertEquals(
+        2,
+        run(
+            "t.perimeter",
+            List.of(List.of(Map.of("x", 1, "y", 2), Map.of("x", 3, "y", 4))),
+            Map.of()));
   }
 
   @Test
   void aTaskMayOptInToIgnoreUnknownFields() throws Exception {
-    assertEquals(20, run("t.lenientArea", List.of(Json.parse("{\"x\": 4, \"y\": 5, \"z\": 1}")), Map.of()));
+    assertEquals(
+        20, run("t.lenientArea", List.of(Json.parse("{\"x\": 4, \"y\": 5, \"z\": 1}")), Map.of()));
   }
 
   @Test
   void exceptionsFromTheTaskPropagateUnwrapped() {
-    assertThrows(TaskError.class, () -> new TaskRegistry().registerAnnotated(ExampleTasks.class)
-      .get("examples.fail").function().run(new Ctx("examples.fail", List.of("x"), Map.of())));
+    assertThrows(
+        TaskError.class,
+        () ->
+            new TaskRegistry()
+                .registerAnnotated(ExampleTasks.class)
+                .get("examples.fail")
+                .function()
+                .run(new Ctx("examples.fail", List.of("x"), Map.of())));
   }
 
-  // ---- naming and options -------------------------------------------------------------------------
+  // ---- naming and options
+  // -------------------------------------------------------------------------
 
   @Test
   void defaultNameIsSimpleClassNameDotMethod() throws Exception {
@@ -276,13 +318,20 @@ class TaskRegistryTest {
     assertNull(run("t.options", List.of(), Map.of()));
   }
 
-  // ---- lambdas and TaskContext helpers ------------------------------------------------------------
+  // ---- lambdas and TaskContext helpers
+  // ------------------------------------------------------------
 
   @Test
   void lambdaRegistrationWithContextHelpers() throws Exception {
     TaskRegistry r = new TaskRegistry();
-    r.register("l.f", ctx -> ctx.arg(0, Integer.class) * 10 + ctx.param(1, "y", Integer.class)
-      + (ctx.kwarg("bonus", Integer.class) == null ? 0 : ctx.kwarg("bonus", Integer.class)));
+    r.register(
+        "l.f",
+        ctx ->
+            ctx.arg(0, Integer.class) * 10
+                + ctx.param(1, "y", Integer.class)
+                + (ctx.kwarg("bonus", Integer.class) == null
+                    ? 0
+                    : ctx.kwarg("bonus", Integer.class)));
     TaskFunction f = r.get("l.f").function();
     assertEquals(32, f.run(new Ctx("l.f", List.of(3, 2), Map.of())));
     assertEquals(32, f.run(new Ctx("l.f", List.of(3), Map.of("y", 2))));
@@ -293,7 +342,8 @@ class TaskRegistryTest {
   @Test
   void contextHelpersReportMissingArgumentsAsTypeError() {
     Ctx ctx = new Ctx("l.f", List.of(1), Map.of());
-    assertEquals("TypeError", assertThrows(TaskError.class, () -> ctx.arg(1, Integer.class)).excType());
+    assertEquals(
+        "TypeError", assertThrows(TaskError.class, () -> ctx.arg(1, Integer.class)).excType());
     TaskError e = assertThrows(TaskError.class, () -> ctx.param(1, "y", Integer.class));
     assertEquals("TypeError", e.excType());
     assertTrue(e.getMessage().contains("'y'"), e.getMessage());
@@ -308,11 +358,13 @@ class TaskRegistryTest {
     assertEquals("5", ctx.kwarg("n", String.class));
   }
 
-  // ---- loading ------------------------------------------------------------------------------------
+  // ---- loading
+  // ------------------------------------------------------------------------------------
 
   @Test
   void loadAppWithATaskModule() throws Exception {
-    TaskRegistry r = new TaskRegistry().loadApp(Module.class.getName(), getClass().getClassLoader());
+    TaskRegistry r =
+        new TaskRegistry().loadApp(Module.class.getName(), getClass().getClassLoader());
     assertEquals(Set.of("m.one", "m.two"), r.names());
     assertEquals(2, r.get("m.two").function().run(new Ctx("m.two", List.of(), Map.of())));
     assertEquals(Boolean.TRUE, r.get("m.two").options().acksLate());
@@ -320,16 +372,29 @@ class TaskRegistryTest {
 
   @Test
   void loadAppWithAnAnnotatedClass() throws Exception {
-    TaskRegistry r = new TaskRegistry().loadApp(StaticTasks.class.getName(), getClass().getClassLoader());
-    assertEquals(Set.of("t.add", "t.greet", "t.sum", "t.area", "t.lenientArea", "t.perimeter", "t.options",
-      "StaticTasks.unnamed"), r.names());
+    TaskRegistry r =
+        new TaskRegistry().loadApp(StaticTasks.class.getName(), getClass().getClassLoader());
+    assertEquals(
+        Set.of(
+            "t.add",
+            "t.greet",
+            "t.sum",
+            "t.area",
+            "t.lenientArea",
+            "t.perimeter",
+            "t.options",
+            "StaticTasks.unnamed"),
+        r.names());
     assertEquals(9, r.get("t.add").function().run(new Ctx("t.add", List.of(4, 5), Map.of())));
   }
 
   @Test
   void loadAppOfAMissingClassNamesIt() {
-    IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
-      () -> new TaskRegistry().loadApp("com.example.NoSuchTasks", getClass().getClassLoader()));
+    IllegalArgumentException e =
+        assertThrows(
+            IllegalArgumentException.class,
+            () ->
+                new TaskRegistry().loadApp("com.example.NoSuchTasks", getClass().getClassLoader()));
     assertTrue(e.getMessage().contains("com.example.NoSuchTasks"), e.getMessage());
   }
 
@@ -349,10 +414,13 @@ class TaskRegistryTest {
     assertEquals(2, r.get("x").function().run(new Ctx("x", List.of(), Map.of())));
   }
 
-  // ---- the example tasks --------------------------------------------------------------------------
+  // ---- the example tasks
+  // --------------------------------------------------------------------------
 
   private static Object example(String name, Object... args) throws Exception {
-    TaskRegistry r = new TaskRegistry().loadApp(ExampleTasks.class.getName(), TaskRegistryTest.class.getClassLoader());
+    TaskRegistry r =
+        new TaskRegistry()
+            .loadApp(ExampleTasks.class.getName(), TaskRegistryTest.class.getClassLoader());
     TaskDefinition def = r.get("examples." + name);
     assertNotNull(def, "examples." + name);
     return def.function().run(new Ctx("examples." + name, java.util.Arrays.asList(args), Map.of()));
@@ -362,8 +430,18 @@ class TaskRegistryTest {
   void exampleTaskNames() {
     TaskRegistry r = new TaskRegistry();
     new ExampleTasks().register(r);
-    assertEquals(List.of("examples.add", "examples.echo", "examples.fail", "examples.mul", "examples.noop",
-      "examples.replace_with", "examples.retry_until", "examples.sleep", "examples.xsum"), new ArrayList<>(r.names()));
+    assertEquals(
+        List.of(
+            "examples.add",
+            "examples.echo",
+            "examples.fail",
+            "examples.mul",
+            "examples.noop",
+            "examples.replace_with",
+            "examples.retry_until",
+            "examples.sleep",
+            "examples.xsum"),
+        new ArrayList<>(r.names()));
   }
 
   @Test
@@ -393,7 +471,8 @@ class TaskRegistryTest {
   void exampleMul() throws Exception {
     assertEquals(30L, example("mul", 3, 10));
     assertEquals(5.0, example("mul", 2.5, 2));
-    assertEquals(BigInteger.TWO.pow(70), example("mul", BigInteger.TWO.pow(35), BigInteger.TWO.pow(35)));
+    assertEquals(
+        BigInteger.TWO.pow(70), example("mul", BigInteger.TWO.pow(35), BigInteger.TWO.pow(35)));
   }
 
   @Test

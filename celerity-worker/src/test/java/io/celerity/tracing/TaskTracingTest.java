@@ -1,5 +1,9 @@
 package io.celerity.tracing;
 
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertSame;
+
 import io.celerity.protocol.ExceptionInfo;
 import io.celerity.protocol.Json;
 import io.celerity.protocol.TaskMessage;
@@ -15,17 +19,12 @@ import io.opentelemetry.sdk.testing.exporter.InMemorySpanExporter;
 import io.opentelemetry.sdk.trace.SdkTracerProvider;
 import io.opentelemetry.sdk.trace.data.SpanData;
 import io.opentelemetry.sdk.trace.export.SimpleSpanProcessor;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.Test;
-
 import java.time.Instant;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-
-import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertNull;
-import static org.junit.jupiter.api.Assertions.assertSame;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
 
 class TaskTracingTest {
 
@@ -40,9 +39,13 @@ class TaskTracingTest {
 
   private static InMemorySpanExporter installSdk() {
     InMemorySpanExporter exporter = InMemorySpanExporter.create();
-    OpenTelemetrySdk sdk = OpenTelemetrySdk.builder()
-      .setTracerProvider(SdkTracerProvider.builder().addSpanProcessor(SimpleSpanProcessor.create(exporter)).build())
-      .build();
+    OpenTelemetrySdk sdk =
+        OpenTelemetrySdk.builder()
+            .setTracerProvider(
+                SdkTracerProvider.builder()
+                    .addSpanProcessor(SimpleSpanProcessor.create(exporter))
+                    .build())
+            .build();
     GlobalOpenTelemetry.set(sdk);
     return exporter;
   }
@@ -51,9 +54,22 @@ class TaskTracingTest {
   private static TaskMessage message(OutgoingMessage m) throws Exception {
     List<Object> body = (List<Object>) Json.parse(m.body());
     Map<String, Object> h = m.headers();
-    return new TaskMessage((String) h.get("id"), (String) h.get("task"), (List<Object>) body.get(0),
-      (Map<String, Object>) body.get(1), (Map<String, Object>) body.get(2), h, null, null, 0, null, null, false,
-      (String) m.properties().get("correlation_id"), (String) m.properties().get("reply_to"), 0);
+    return new TaskMessage(
+        (String) h.get("id"),
+        (String) h.get("task"),
+        (List<Object>) body.get(0),
+        (Map<String, Object>) body.get(1),
+        (Map<String, Object>) body.get(2),
+        h,
+        null,
+        null,
+        0,
+        null,
+        null,
+        false,
+        (String) m.properties().get("correlation_id"),
+        (String) m.properties().get("reply_to"),
+        0);
   }
 
   private static TaskMessage incoming(String traceparent) throws Exception {
@@ -62,12 +78,22 @@ class TaskTracingTest {
     if (traceparent != null) {
       options.put("headers", Map.of("traceparent", traceparent));
     }
-    return message(TaskMessages.fromOptions("tasks.add", "task-1", List.of(1, 2), Map.of(), options, null, null, "c", "q"));
+    return message(
+        TaskMessages.fromOptions(
+            "tasks.add", "task-1", List.of(1, 2), Map.of(), options, null, null, "c", "q"));
   }
 
   private static OutgoingMessage callbackOf(String parentId) {
-    return TaskMessages.fromOptions("tasks.mul", "cb-1", List.of(3), Map.of(), Map.of("queue", "q"), parentId, parentId,
-      "w", "q");
+    return TaskMessages.fromOptions(
+        "tasks.mul",
+        "cb-1",
+        List.of(3),
+        Map.of(),
+        Map.of("queue", "q"),
+        parentId,
+        parentId,
+        "w",
+        "q");
   }
 
   @Test
@@ -75,7 +101,8 @@ class TaskTracingTest {
     assertNull(TaskTracing.start(incoming("00-" + TRACE + "-" + CLIENT_SPAN + "-01"), "w@h"));
     OutgoingMessage cb = callbackOf("task-1");
     assertSame(cb, TaskTracing.propagate(cb));
-    GlobalOpenTelemetry.set(OpenTelemetrySdk.builder().build()); // a user may still install one afterwards
+    GlobalOpenTelemetry.set(
+        OpenTelemetrySdk.builder().build()); // a user may still install one afterwards
   }
 
   @Test
@@ -87,13 +114,26 @@ class TaskTracingTest {
 
     OutgoingMessage callback = TaskTracing.propagate(callbackOf("task-1"));
     assertEquals("00-" + TRACE + "-" + spanId + "-01", callback.headers().get("traceparent"));
-    OutgoingMessage retry = TaskTracing.propagate(TaskMessages.retryOf(m, "", "q", Instant.now(), null, null, "w"));
-    assertEquals("00-" + TRACE + "-" + spanId + "-01", retry.headers().get("traceparent"), "a retry carries it too");
+    OutgoingMessage retry =
+        TaskTracing.propagate(TaskMessages.retryOf(m, "", "q", Instant.now(), null, null, "w"));
+    assertEquals(
+        "00-" + TRACE + "-" + spanId + "-01",
+        retry.headers().get("traceparent"),
+        "a retry carries it too");
     OutgoingMessage unrelated = callbackOf("someone-else");
     assertSame(unrelated, TaskTracing.propagate(unrelated));
 
-    TaskTracing.end(span, new TaskOutcome(null, m, "FAILURE", null,
-      ExceptionInfo.of(ExceptionInfo.BUILTINS, "ValueError", "boom"), 0.1, true, null));
+    TaskTracing.end(
+        span,
+        new TaskOutcome(
+            null,
+            m,
+            "FAILURE",
+            null,
+            ExceptionInfo.of(ExceptionInfo.BUILTINS, "ValueError", "boom"),
+            0.1,
+            true,
+            null));
     SpanData data = exporter.getFinishedSpanItems().get(0);
     assertEquals("run/tasks.add", data.getName());
     assertEquals(SpanKind.CONSUMER, data.getKind());
@@ -111,10 +151,13 @@ class TaskTracingTest {
   void withoutIncomingContextTheTaskStartsATrace() throws Exception {
     InMemorySpanExporter exporter = installSdk();
     Span span = TaskTracing.start(incoming(null), "w@h");
-    TaskTracing.end(span, new TaskOutcome(null, incoming(null), "SUCCESS", 3, null, 0.1, true, null));
+    TaskTracing.end(
+        span, new TaskOutcome(null, incoming(null), "SUCCESS", 3, null, 0.1, true, null));
     SpanData data = exporter.getFinishedSpanItems().get(0);
     assertEquals(io.opentelemetry.api.trace.SpanId.getInvalid(), data.getParentSpanId());
-    assertEquals(data.getTraceId(), ((String) TaskTracing.propagate(callbackOf("task-1")).headers().get("traceparent"))
-      .split("-")[1]);
+    assertEquals(
+        data.getTraceId(),
+        ((String) TaskTracing.propagate(callbackOf("task-1")).headers().get("traceparent"))
+            .split("-")[1]);
   }
 }

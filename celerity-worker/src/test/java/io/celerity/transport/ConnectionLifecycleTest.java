@@ -1,18 +1,17 @@
 package io.celerity.transport;
 
-import io.vertx.core.Future;
-import io.vertx.core.Promise;
-import org.junit.jupiter.api.Test;
-import org.slf4j.LoggerFactory;
-
-import java.util.ArrayList;
-import java.util.List;
-import java.util.TreeMap;
-
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertInstanceOf;
 import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.vertx.core.Future;
+import io.vertx.core.Promise;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.TreeMap;
+import org.junit.jupiter.api.Test;
+import org.slf4j.LoggerFactory;
 
 /** The connection state machine on a fake clock, without a broker. */
 class ConnectionLifecycleTest {
@@ -27,7 +26,9 @@ class ConnectionLifecycleTest {
     @Override
     public long setTimer(long delayMs, Runnable task) {
       delays.add(delayMs);
-      due.put(now + delayMs + (ids++) * 1_000_000_000L, task); // unique keys; one pending timer at a time here
+      due.put(
+          now + delayMs + (ids++) * 1_000_000_000L,
+          task); // unique keys; one pending timer at a time here
       return ids;
     }
 
@@ -44,14 +45,18 @@ class ConnectionLifecycleTest {
   }
 
   private final FakeTimers timers = new FakeTimers();
+
   /** Each attempt's promise, completed by the test. */
   private final List<Promise<Void>> attempts = new ArrayList<>();
+
   private final List<Long> generations = new ArrayList<>();
 
   private ConnectionLifecycle lifecycle(boolean retryOnStartup, int maxRetries) {
-    return new ConnectionLifecycle("amqp://guest:**@127.0.0.1:5672//",
-      new ConnectionLifecycle.Policy(200, 1000, retryOnStartup, maxRetries), timers,
-      LoggerFactory.getLogger(ConnectionLifecycleTest.class));
+    return new ConnectionLifecycle(
+        "amqp://guest:**@127.0.0.1:5672//",
+        new ConnectionLifecycle.Policy(200, 1000, retryOnStartup, maxRetries),
+        timers,
+        LoggerFactory.getLogger(ConnectionLifecycleTest.class));
   }
 
   private Future<Void> connect(long gen) {
@@ -69,10 +74,16 @@ class ConnectionLifecycleTest {
   void aRefusedDeclarationFailsStartUpAtOnceSayingWhat() {
     ConnectionLifecycle lc = lifecycle(true, 100);
     Future<Void> started = lc.start(this::connect);
-    last().fail(new QueueDeclarationException("declaring queue 'q' failed: PRECONDITION_FAILED - inequivalent arg"));
+    last()
+        .fail(
+            new QueueDeclarationException(
+                "declaring queue 'q' failed: PRECONDITION_FAILED - inequivalent arg"));
     assertTrue(started.failed());
-    assertEquals(1, attempts.size(), "not retried: the broker refuses the same declaration every time");
-    assertTrue(started.cause().getMessage().contains("declaring queue 'q' failed"), started.cause().getMessage());
+    assertEquals(
+        1, attempts.size(), "not retried: the broker refuses the same declaration every time");
+    assertTrue(
+        started.cause().getMessage().contains("declaring queue 'q' failed"),
+        started.cause().getMessage());
     assertTrue(timers.due.isEmpty());
   }
 
@@ -92,7 +103,8 @@ class ConnectionLifecycleTest {
     assertTrue(lc.lost(first, "socket closed"));
     assertEquals(List.of(first), lost, "the transport cleans up the lost generation");
     assertEquals(ConnectionLifecycle.State.BACKOFF, lc.state());
-    assertFalse(lc.lost(first, "the same loss reported twice"), "a second report of one loss does nothing");
+    assertFalse(
+        lc.lost(first, "the same loss reported twice"), "a second report of one loss does nothing");
     assertEquals(1, lost.size());
 
     timers.fire();
@@ -100,7 +112,10 @@ class ConnectionLifecycleTest {
     long second = lc.generation();
     assertTrue(second > first);
     last().fail("refused");
-    assertEquals(ConnectionLifecycle.State.BACKOFF, lc.state(), "after a loss the transport retries for ever");
+    assertEquals(
+        ConnectionLifecycle.State.BACKOFF,
+        lc.state(),
+        "after a loss the transport retries for ever");
     timers.fire();
     last().complete();
     assertTrue(lc.isConnected());
@@ -121,7 +136,10 @@ class ConnectionLifecycleTest {
     assertEquals(List.of(200L, 400L, 800L, 1000L, 1000L), timers.delays);
     last().complete();
     lc.lost(lc.generation(), "gone");
-    assertEquals(200L, timers.delays.get(timers.delays.size() - 1), "a connection that was up resets the delay");
+    assertEquals(
+        200L,
+        timers.delays.get(timers.delays.size() - 1),
+        "a connection that was up resets the delay");
   }
 
   @Test
@@ -136,8 +154,11 @@ class ConnectionLifecycleTest {
     last().fail("Connection refused");
     assertTrue(started.failed());
     assertInstanceOf(BrokerUnreachableException.class, started.cause());
-    assertTrue(started.cause().getMessage().contains("amqp://guest:**@127.0.0.1:5672//"), started.cause().getMessage());
-    assertTrue(started.cause().getMessage().contains("Connection refused"), started.cause().getMessage());
+    assertTrue(
+        started.cause().getMessage().contains("amqp://guest:**@127.0.0.1:5672//"),
+        started.cause().getMessage());
+    assertTrue(
+        started.cause().getMessage().contains("Connection refused"), started.cause().getMessage());
     assertEquals(3, attempts.size());
     assertTrue(timers.due.isEmpty(), "no further attempt");
   }
@@ -146,9 +167,12 @@ class ConnectionLifecycleTest {
   void withoutRetryOnStartupTheFirstFailureIsFinal() {
     ConnectionLifecycle lc = lifecycle(false, 100);
     Future<Void> started = lc.start(this::connect);
-    last().fail(new java.io.IOException((String) null, new IllegalStateException("vhost not found")));
+    last()
+        .fail(new java.io.IOException((String) null, new IllegalStateException("vhost not found")));
     assertTrue(started.failed());
-    assertTrue(started.cause().getMessage().contains("vhost not found"), "never \"null\": " + started.cause().getMessage());
+    assertTrue(
+        started.cause().getMessage().contains("vhost not found"),
+        "never \"null\": " + started.cause().getMessage());
     assertEquals(1, attempts.size());
   }
 
@@ -194,7 +218,9 @@ class ConnectionLifecycleTest {
 
   @Test
   void describeNeverSaysNull() {
-    assertEquals("IOException: boom", ConnectionLifecycle.describe(new java.io.IOException(null, new RuntimeException("boom"))));
+    assertEquals(
+        "IOException: boom",
+        ConnectionLifecycle.describe(new java.io.IOException(null, new RuntimeException("boom"))));
     assertEquals("java.io.IOException", ConnectionLifecycle.describe(new java.io.IOException()));
     assertEquals("refused", ConnectionLifecycle.describe(new java.io.IOException("refused")));
   }

@@ -10,13 +10,13 @@ import java.util.TreeSet;
 /**
  * Coalesces acks of one channel: a run of acked tags starting at the oldest unsettled delivery
  * becomes one {@code basic.ack(multiple=true)}. The transport collects the acks of one event-loop
- * task and sends them together at its end. Not thread-safe: used on the transport's event loop only.
+ * task and sends them together at its end. Not thread-safe: used on the transport's event loop
+ * only.
  */
 final class AckBatcher {
 
   /** One {@code basic.ack} to send. */
-  record AckOp(long tag, boolean multiple) {
-  }
+  record AckOp(long tag, boolean multiple) {}
 
   private final TreeSet<Long> unsettled = new TreeSet<>();
   private final Set<Long> pending = new HashSet<>();

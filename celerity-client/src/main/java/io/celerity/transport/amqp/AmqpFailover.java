@@ -6,9 +6,10 @@ import java.util.Random;
 
 /**
  * Celery's failover broker URLs: {@code amqp://h1//;amqp://h2//} (kombu's alternates). The worker
- * connects to one; when an attempt fails or the connection is lost, the next attempt goes to another
- * node, in order ({@code round-robin}) or picked at random among the others ({@code shuffle}; kombu
- * picks among all, so it may pick the node that just failed again). Event-loop confined.
+ * connects to one; when an attempt fails or the connection is lost, the next attempt goes to
+ * another node, in order ({@code round-robin}) or picked at random among the others ({@code
+ * shuffle}; kombu picks among all, so it may pick the node that just failed again). Event-loop
+ * confined.
  */
 final class AmqpFailover {
 
@@ -42,7 +43,10 @@ final class AmqpFailover {
   /** The node to try now: another one than the last if that failed or was lost. */
   AmqpUrl forAttempt() {
     if (moveOn && urls.size() > 1) {
-      current = shuffle ? (current + 1 + random.nextInt(urls.size() - 1)) % urls.size() : (current + 1) % urls.size();
+      current =
+          shuffle
+              ? (current + 1 + random.nextInt(urls.size() - 1)) % urls.size()
+              : (current + 1) % urls.size();
     }
     moveOn = false;
     return current();

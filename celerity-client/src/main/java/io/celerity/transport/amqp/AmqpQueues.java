@@ -1,7 +1,6 @@
 package io.celerity.transport.amqp;
 
 import io.celerity.transport.QueueTopology;
-
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -14,34 +13,40 @@ import java.util.regex.Pattern;
  * a task queue, what a refused declaration says about the queue that exists, and the native delayed
  * delivery topology (kombu's {@code kombu/transport/native_delayed_delivery.py}).
  *
- * <p>Native delayed delivery: 28 topic exchanges and queues {@code celery_delayed_27 .. celery_delayed_0};
- * queue {@code celery_delayed_N} has a message TTL of 2^N s and dead-letters into level N-1 (level 0
- * into the topic exchange {@code celery_delayed_delivery}). A message is published to
- * {@code celery_delayed_27} with a routing key of its delay in seconds as 28 binary digits, one word
- * each, then the task's routing key: {@code 0.0. ... .1.0.1.celery}. At level N it enters the queue
- * (and waits 2^N s) if digit N is 1, or passes on to level N-1 if it is 0. After level 0 the
- * delivery exchange routes it with {@code #.<routing key>} back to the task queue.
+ * <p>Native delayed delivery: 28 topic exchanges and queues {@code celery_delayed_27 ..
+ * celery_delayed_0}; queue {@code celery_delayed_N} has a message TTL of 2^N s and dead-letters
+ * into level N-1 (level 0 into the topic exchange {@code celery_delayed_delivery}). A message is
+ * published to {@code celery_delayed_27} with a routing key of its delay in seconds as 28 binary
+ * digits, one word each, then the task's routing key: {@code 0.0. ... .1.0.1.celery}. At level N it
+ * enters the queue (and waits 2^N s) if digit N is 1, or passes on to level N-1 if it is 0. After
+ * level 0 the delivery exchange routes it with {@code #.<routing key>} back to the task queue.
  */
 public final class AmqpQueues {
 
   public static final int LEVELS = 28;
   public static final String DELIVERY_EXCHANGE = "celery_delayed_delivery";
+
   /** The longest delay the topology can express, in seconds (2^28 - 1, about 8.5 years). */
   public static final long MAX_DELAY_SECONDS = (1L << LEVELS) - 1;
 
-  private static final Pattern INEQUIVALENT = Pattern.compile(
-    "inequivalent arg '([^']+)' for queue '([^']*)'.*?: received (none|the value '([^']*)'[^:]*?) but current is (none|the value '([^']*)')");
+  private static final Pattern INEQUIVALENT =
+      Pattern.compile(
+          "inequivalent arg '([^']+)' for queue '([^']*)'.*?: received (none|the value '([^']*)'[^:]*?) but current is (none|the value '([^']*)')");
 
-  private AmqpQueues() {
-  }
+  private AmqpQueues() {}
 
-  /** Arguments of a task queue of {@code type}: {@code x-queue-type} for quorum, {@code x-max-priority} for classic only. */
-  public static Map<String, Object> taskQueueArguments(String type, Integer maxPriority, Map<String, Object> extra) {
+  /**
+   * Arguments of a task queue of {@code type}: {@code x-queue-type} for quorum, {@code
+   * x-max-priority} for classic only.
+   */
+  public static Map<String, Object> taskQueueArguments(
+      String type, Integer maxPriority, Map<String, Object> extra) {
     Map<String, Object> args = new LinkedHashMap<>(extra);
     args.remove("x-queue-type");
     if (QueueTopology.QUORUM.equals(type)) {
       args.put("x-queue-type", QueueTopology.QUORUM);
-      args.remove("x-max-priority"); // quorum queues have no priorities (RabbitMQ 3.x refuses the argument)
+      args.remove(
+          "x-max-priority"); // quorum queues have no priorities (RabbitMQ 3.x refuses the argument)
     } else if (maxPriority != null) {
       args.put("x-max-priority", maxPriority);
     }
@@ -52,7 +57,7 @@ public final class AmqpQueues {
    * What a {@code PRECONDITION_FAILED - inequivalent arg ...} reply says about the existing queue.
    *
    * @param argument the argument that differs
-   * @param current  its value on the existing queue, null when it has none
+   * @param current its value on the existing queue, null when it has none
    */
   public record Mismatch(String argument, String current) {
     /** The existing queue's type, when the mismatch is about the type. */
@@ -81,7 +86,8 @@ public final class AmqpQueues {
   /** kombu's {@code calculate_routing_key}: the delay as 28 binary words, then the routing key. */
   public static String delayedRoutingKey(long seconds, String routingKey) {
     if (seconds < 1 || seconds > MAX_DELAY_SECONDS) {
-      throw new IllegalArgumentException("delay must be 1.." + MAX_DELAY_SECONDS + " s, not " + seconds);
+      throw new IllegalArgumentException(
+          "delay must be 1.." + MAX_DELAY_SECONDS + " s, not " + seconds);
     }
     StringBuilder b = new StringBuilder(LEVELS * 2 + routingKey.length());
     for (int bit = LEVELS - 1; bit >= 0; bit--) {
@@ -91,23 +97,22 @@ public final class AmqpQueues {
   }
 
   /** One step of declaring the delayed delivery topology. */
-  public sealed interface Step permits ExchangeDeclare, QueueDeclare, QueueBind, ExchangeBind {
-  }
+  public sealed interface Step permits ExchangeDeclare, QueueDeclare, QueueBind, ExchangeBind {}
 
-  public record ExchangeDeclare(String name) implements Step {
-  }
+  public record ExchangeDeclare(String name) implements Step {}
 
-  public record QueueDeclare(String name, Map<String, Object> arguments) implements Step {
-  }
+  public record QueueDeclare(String name, Map<String, Object> arguments) implements Step {}
 
-  public record QueueBind(String queue, String exchange, String routingKey) implements Step {
-  }
+  public record QueueBind(String queue, String exchange, String routingKey) implements Step {}
 
   /** Binds {@code destination} to {@code source} (exchange to exchange). */
-  public record ExchangeBind(String destination, String source, String routingKey) implements Step {
-  }
+  public record ExchangeBind(String destination, String source, String routingKey)
+      implements Step {}
 
-  /** kombu's {@code declare_native_delayed_delivery_exchanges_and_queues}, step by step, in its order. */
+  /**
+   * kombu's {@code declare_native_delayed_delivery_exchanges_and_queues}, step by step, in its
+   * order.
+   */
   public static List<Step> delayedDeliveryTopology(String queueType) {
     List<Step> steps = new ArrayList<>();
     String key = "1.#";
@@ -143,6 +148,7 @@ public final class AmqpQueues {
    * message at most once to a queue, so the two bindings side by side deliver it once.
    */
   public static QueueBind returnBinding(String queue, String routingKey) {
-    return new QueueBind(queue, DELIVERY_EXCHANGE, routingKey.startsWith("#") ? routingKey : "#." + routingKey);
+    return new QueueBind(
+        queue, DELIVERY_EXCHANGE, routingKey.startsWith("#") ? routingKey : "#." + routingKey);
   }
 }

@@ -1,37 +1,47 @@
 package io.celerity.transport.amqp;
 
 import io.celerity.config.Urls;
-
 import java.net.URI;
 import java.net.URISyntaxException;
 import java.net.URLDecoder;
 import java.nio.charset.StandardCharsets;
 
 /**
- * A broker URL as kombu reads it: {@code amqp://user:password@host:port/vhost}, where the path after
- * the first slash is the vhost ({@code //} meaning {@code /}), and a missing vhost means {@code /}.
+ * A broker URL as kombu reads it: {@code amqp://user:password@host:port/vhost}, where the path
+ * after the first slash is the vhost ({@code //} meaning {@code /}), and a missing vhost means
+ * {@code /}.
  *
- * @param host     host
- * @param port     port
- * @param user     user
+ * @param host host
+ * @param port port
+ * @param user user
  * @param password password
- * @param vhost    virtual host
- * @param ssl      amqps
+ * @param vhost virtual host
+ * @param ssl amqps
  */
-public record AmqpUrl(String host, int port, String user, String password, String vhost, boolean ssl) {
+public record AmqpUrl(
+    String host, int port, String user, String password, String vhost, boolean ssl) {
 
   public static AmqpUrl parse(String url) {
     int sep = url.indexOf("://");
     if (sep > 0 && (url.length() == sep + 3 || url.charAt(sep + 3) == '/')) {
-      url = url.substring(0, sep + 3) + "localhost" + url.substring(sep + 3); // kombu: "amqp://" means localhost
+      url =
+          url.substring(0, sep + 3)
+              + "localhost"
+              + url.substring(sep + 3); // kombu: "amqp://" means localhost
     }
     URI u;
     try {
       u = new URI(url);
     } catch (URISyntaxException e) {
-      // the exception's own message quotes the URL, password and all; the scheme and position say enough
-      throw new IllegalArgumentException("invalid broker URL " + Urls.scheme(url) + "://…: " + e.getReason()
-        + " at index " + e.getIndex());
+      // the exception's own message quotes the URL, password and all; the scheme and position say
+      // enough
+      throw new IllegalArgumentException(
+          "invalid broker URL "
+              + Urls.scheme(url)
+              + "://…: "
+              + e.getReason()
+              + " at index "
+              + e.getIndex());
     }
     boolean ssl = "amqps".equals(u.getScheme());
     String user = "guest";
@@ -46,7 +56,8 @@ public record AmqpUrl(String host, int port, String user, String password, Strin
     String path = u.getRawPath();
     String vhost = path == null || path.length() <= 1 ? "/" : decode(path.substring(1));
     int port = u.getPort() > 0 ? u.getPort() : (ssl ? 5671 : 5672);
-    return new AmqpUrl(u.getHost() == null ? "localhost" : u.getHost(), port, user, password, vhost, ssl);
+    return new AmqpUrl(
+        u.getHost() == null ? "localhost" : u.getHost(), port, user, password, vhost, ssl);
   }
 
   private static String decode(String s) {
@@ -56,7 +67,17 @@ public record AmqpUrl(String host, int port, String user, String password, Strin
 
   /** The URL without the password, for logs. */
   public String redacted() {
-    return Urls.redact((ssl ? "amqps" : "amqp") + "://" + user + ":" + password + "@" + host + ":" + port + "/"
-      + ("/".equals(vhost) ? "/" : vhost));
+    return Urls.redact(
+        (ssl ? "amqps" : "amqp")
+            + "://"
+            + user
+            + ":"
+            + password
+            + "@"
+            + host
+            + ":"
+            + port
+            + "/"
+            + ("/".equals(vhost) ? "/" : vhost));
   }
 }

@@ -1,7 +1,6 @@
 package io.celerity.transport.amqp;
 
 import com.rabbitmq.client.LongString;
-
 import java.math.BigDecimal;
 import java.math.BigInteger;
 import java.util.ArrayList;
@@ -16,8 +15,7 @@ import java.util.Map;
  */
 final class AmqpValues {
 
-  private AmqpValues() {
-  }
+  private AmqpValues() {}
 
   static Map<String, Object> fromTable(Map<String, Object> table) {
     Map<String, Object> out = new LinkedHashMap<>();
@@ -69,8 +67,12 @@ final class AmqpValues {
 
   @SuppressWarnings("unchecked")
   static Object toAmqp(Object v) {
-    if (v == null || v instanceof String || v instanceof Integer || v instanceof Long || v instanceof Boolean
-      || v instanceof Double) {
+    if (v == null
+        || v instanceof String
+        || v instanceof Integer
+        || v instanceof Long
+        || v instanceof Boolean
+        || v instanceof Double) {
       return v;
     }
     if (v instanceof Short || v instanceof Byte) {

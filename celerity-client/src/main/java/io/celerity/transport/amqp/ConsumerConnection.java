@@ -9,11 +9,10 @@ import com.rabbitmq.client.Envelope;
 import com.rabbitmq.client.GetResponse;
 import com.rabbitmq.client.ShutdownSignalException;
 import io.celerity.transport.LoopMailbox;
+import io.celerity.transport.QueueDeclarationException;
 import io.vertx.core.Context;
 import io.vertx.core.Future;
 import io.vertx.core.Handler;
-import io.celerity.transport.QueueDeclarationException;
-
 import java.io.IOException;
 import java.util.List;
 import java.util.Map;
@@ -27,22 +26,23 @@ import java.util.concurrent.TimeUnit;
  * <p>Why not the Vert.x RabbitMQ client here: it hands every delivery from the connection's reader
  * thread to a consumer thread and then to the event loop, and sends every ack from a worker-pool
  * thread; on a 2-core machine those hand-offs cost more than the task. Here deliveries are handed
- * to the event loop straight from the reader thread, many per event-loop task under load, and
- * acks are written on the event loop: they are a few bytes into the socket buffer, and since this
+ * to the event loop straight from the reader thread, many per event-loop task under load, and acks
+ * are written on the event loop: they are a few bytes into the socket buffer, and since this
  * connection never publishes, RabbitMQ's flow control (which stops reading from publishers) never
  * holds it. Blocking RPCs (qos, consume, cancel, get, close) run off the event loop, in order.
  */
 final class ConsumerConnection {
 
-  private static final org.slf4j.Logger log = org.slf4j.LoggerFactory.getLogger(AmqpTransport.class);
+  private static final org.slf4j.Logger log =
+      org.slf4j.LoggerFactory.getLogger(AmqpTransport.class);
 
   /** A delivery, still on the reader thread; {@code queue} as consumed. */
   interface Deliveries {
     void delivered(String queue, Envelope envelope, AMQP.BasicProperties properties, byte[] body);
   }
 
-  private record Arrival(String queue, Envelope envelope, AMQP.BasicProperties properties, byte[] body) {
-  }
+  private record Arrival(
+      String queue, Envelope envelope, AMQP.BasicProperties properties, byte[] body) {}
 
   private final Context context;
   private final Connection connection;
@@ -61,44 +61,51 @@ final class ConsumerConnection {
    * Opens the connection and its channel. {@code lost} runs on {@code context} when the connection
    * or channel goes away without {@link #close()}, with the reason.
    */
-  static Future<ConsumerConnection> open(Context context, AmqpUrl url, String name, Handler<String> lost) {
-    return context.executeBlocking(() -> {
-      ConnectionFactory f = new ConnectionFactory();
-      f.setHost(url.host());
-      f.setPort(url.port());
-      f.setUsername(url.user());
-      f.setPassword(url.password());
-      f.setVirtualHost(url.vhost());
-      f.setConnectionTimeout(10_000);
-      f.setRequestedHeartbeat(60);
-      f.setAutomaticRecoveryEnabled(false); // ours: AmqpTransport reconnects, with generations
-      f.setTopologyRecoveryEnabled(false);
-      // Consumer callbacks run on the reader thread itself: they only queue the delivery for the loop.
-      f.setSharedExecutor(new InlineExecutor());
-      if (url.ssl()) {
-        f.useSslProtocol(io.celerity.transport.Tls.context());
-        f.enableHostnameVerification();
-      }
-      Connection c = f.newConnection(name);
-      try {
-        Channel ch = c.createChannel();
-        ConsumerConnection cc = new ConsumerConnection(context, c, ch);
-        c.addShutdownListener(cause -> {
-          if (!cc.closing) {
-            context.runOnContext(v -> lost.handle(reason(cause)));
+  static Future<ConsumerConnection> open(
+      Context context, AmqpUrl url, String name, Handler<String> lost) {
+    return context.executeBlocking(
+        () -> {
+          ConnectionFactory f = new ConnectionFactory();
+          f.setHost(url.host());
+          f.setPort(url.port());
+          f.setUsername(url.user());
+          f.setPassword(url.password());
+          f.setVirtualHost(url.vhost());
+          f.setConnectionTimeout(10_000);
+          f.setRequestedHeartbeat(60);
+          f.setAutomaticRecoveryEnabled(false); // ours: AmqpTransport reconnects, with generations
+          f.setTopologyRecoveryEnabled(false);
+          // Consumer callbacks run on the reader thread itself: they only queue the delivery for
+          // the loop.
+          f.setSharedExecutor(new InlineExecutor());
+          if (url.ssl()) {
+            f.useSslProtocol(io.celerity.transport.Tls.context());
+            f.enableHostnameVerification();
           }
-        });
-        return cc;
-      } catch (IOException | RuntimeException e) {
-        c.abort();
-        throw e;
-      }
-    }, false);
+          Connection c = f.newConnection(name);
+          try {
+            Channel ch = c.createChannel();
+            ConsumerConnection cc = new ConsumerConnection(context, c, ch);
+            c.addShutdownListener(
+                cause -> {
+                  if (!cc.closing) {
+                    context.runOnContext(v -> lost.handle(reason(cause)));
+                  }
+                });
+            return cc;
+          } catch (IOException | RuntimeException e) {
+            c.abort();
+            throw e;
+          }
+        },
+        false);
   }
 
   private static String reason(ShutdownSignalException cause) {
     Object r = cause.getReason();
-    return r instanceof com.rabbitmq.client.Method m ? m.protocolMethodName() + " " + cause.getMessage() : cause.getMessage();
+    return r instanceof com.rabbitmq.client.Method m
+        ? m.protocolMethodName() + " " + cause.getMessage()
+        : cause.getMessage();
   }
 
   boolean isOpen() {
@@ -110,55 +117,71 @@ final class ConsumerConnection {
    * QoS), or per consumer, for consumers started after it (quorum queues refuse global QoS).
    */
   Future<Void> qos(int prefetch, boolean global) {
-    return blocking(() -> {
-      channel.basicQos(0, prefetch, global);
-      return null;
-    });
+    return blocking(
+        () -> {
+          channel.basicQos(0, prefetch, global);
+          return null;
+        });
   }
 
   /**
-   * Declares a task queue (Celery's: a durable direct exchange named like the queue, the queue bound
-   * with its name) and returns its type. A queue that exists with another type is, with
+   * Declares a task queue (Celery's: a durable direct exchange named like the queue, the queue
+   * bound with its name) and returns its type. A queue that exists with another type is, with
    * {@code detect}, declared again with that type (Celery's quorum detection); one that differs in
    * another argument is used as it is, with a warning. Each declaration gets a channel of its own,
    * since a refused one closes its channel.
    */
-  Future<String> declareTaskQueue(String queue, String type, Integer maxPriority, Map<String, Object> extra,
-                                  boolean detect) {
-    return blocking(() -> {
-      String t = type;
-      for (int attempt = 0; ; attempt++) {
-        Map<String, Object> args = AmqpQueues.taskQueueArguments(t, maxPriority, extra);
-        String refused = onOwnChannel(ch -> {
-          ch.exchangeDeclare(queue, "direct", true);
-          ch.queueDeclare(queue, true, false, false, AmqpValues.toTable(args));
-          ch.queueBind(queue, queue, queue);
+  Future<String> declareTaskQueue(
+      String queue, String type, Integer maxPriority, Map<String, Object> extra, boolean detect) {
+    return blocking(
+        () -> {
+          String t = type;
+          for (int attempt = 0; ; attempt++) {
+            Map<String, Object> args = AmqpQueues.taskQueueArguments(t, maxPriority, extra);
+            String refused =
+                onOwnChannel(
+                    ch -> {
+                      ch.exchangeDeclare(queue, "direct", true);
+                      ch.queueDeclare(queue, true, false, false, AmqpValues.toTable(args));
+                      ch.queueBind(queue, queue, queue);
+                    });
+            if (refused == null) {
+              return t;
+            }
+            AmqpQueues.Mismatch m = AmqpQueues.mismatch(refused);
+            if (m == null || !detect || attempt >= 2) {
+              throw new QueueDeclarationException(
+                  "declaring queue '"
+                      + queue
+                      + "' failed: "
+                      + refused
+                      + (m != null && !detect ? " (worker_detect_quorum_queues is off)" : ""));
+            }
+            if ("x-queue-type".equals(m.argument())) {
+              log.warn(
+                  "Queue '{}' exists as a {} queue; consuming it as one (configured: {})",
+                  queue,
+                  m.queueType(),
+                  t);
+              t = m.queueType();
+              continue;
+            }
+            log.warn(
+                "Queue '{}' exists with other arguments ({}); using it as it is", queue, refused);
+            String passive =
+                onOwnChannel(
+                    ch -> {
+                      ch.queueDeclarePassive(queue);
+                      ch.exchangeDeclare(queue, "direct", true);
+                      ch.queueBind(queue, queue, queue);
+                    });
+            if (passive != null) {
+              throw new QueueDeclarationException(
+                  "declaring queue '" + queue + "' failed: " + passive);
+            }
+            return t;
+          }
         });
-        if (refused == null) {
-          return t;
-        }
-        AmqpQueues.Mismatch m = AmqpQueues.mismatch(refused);
-        if (m == null || !detect || attempt >= 2) {
-          throw new QueueDeclarationException("declaring queue '" + queue + "' failed: " + refused
-            + (m != null && !detect ? " (worker_detect_quorum_queues is off)" : ""));
-        }
-        if ("x-queue-type".equals(m.argument())) {
-          log.warn("Queue '{}' exists as a {} queue; consuming it as one (configured: {})", queue, m.queueType(), t);
-          t = m.queueType();
-          continue;
-        }
-        log.warn("Queue '{}' exists with other arguments ({}); using it as it is", queue, refused);
-        String passive = onOwnChannel(ch -> {
-          ch.queueDeclarePassive(queue);
-          ch.exchangeDeclare(queue, "direct", true);
-          ch.queueBind(queue, queue, queue);
-        });
-        if (passive != null) {
-          throw new QueueDeclarationException("declaring queue '" + queue + "' failed: " + passive);
-        }
-        return t;
-      }
-    });
   }
 
   /**
@@ -168,29 +191,39 @@ final class ConsumerConnection {
    * they are.
    */
   Future<Void> declareDelayedDelivery(String queueType, Map<String, String> queues) {
-    return blocking(() -> {
-      List<AmqpQueues.Step> steps = new java.util.ArrayList<>(AmqpQueues.delayedDeliveryTopology(queueType));
-      queues.forEach((q, key) -> steps.add(AmqpQueues.returnBinding(q, key)));
-      Channel ch = connection.createChannel();
-      try {
-        for (AmqpQueues.Step step : steps) {
-          if (!ch.isOpen()) {
-            ch = connection.createChannel();
+    return blocking(
+        () -> {
+          List<AmqpQueues.Step> steps =
+              new java.util.ArrayList<>(AmqpQueues.delayedDeliveryTopology(queueType));
+          queues.forEach((q, key) -> steps.add(AmqpQueues.returnBinding(q, key)));
+          Channel ch = connection.createChannel();
+          try {
+            for (AmqpQueues.Step step : steps) {
+              if (!ch.isOpen()) {
+                ch = connection.createChannel();
+              }
+              Channel c = ch;
+              String refused = run(() -> apply(c, step));
+              if (refused != null
+                  && step instanceof AmqpQueues.QueueDeclare qd
+                  && AmqpQueues.mismatch(refused) != null) {
+                log.warn(
+                    "Delay queue '{}' exists with other arguments ({}); using it as it is",
+                    qd.name(),
+                    refused);
+              } else if (refused != null) {
+                throw new QueueDeclarationException(
+                    "declaring the native delayed delivery topology failed at "
+                        + step
+                        + ": "
+                        + refused);
+              }
+            }
+          } finally {
+            closeQuietly(ch);
           }
-          Channel c = ch;
-          String refused = run(() -> apply(c, step));
-          if (refused != null && step instanceof AmqpQueues.QueueDeclare qd && AmqpQueues.mismatch(refused) != null) {
-            log.warn("Delay queue '{}' exists with other arguments ({}); using it as it is", qd.name(), refused);
-          } else if (refused != null) {
-            throw new QueueDeclarationException("declaring the native delayed delivery topology failed at " + step
-              + ": " + refused);
-          }
-        }
-      } finally {
-        closeQuietly(ch);
-      }
-      return null;
-    });
+          return null;
+        });
   }
 
   private static void apply(Channel ch, AmqpQueues.Step step) throws IOException {
@@ -213,7 +246,10 @@ final class ConsumerConnection {
     void run() throws IOException;
   }
 
-  /** Runs {@code work} on a channel of its own; returns the broker's reply text if it refused, else null. */
+  /**
+   * Runs {@code work} on a channel of its own; returns the broker's reply text if it refused, else
+   * null.
+   */
   private String onOwnChannel(ChannelWork work) throws IOException {
     Channel ch = connection.createChannel();
     try {
@@ -223,13 +259,16 @@ final class ConsumerConnection {
     }
   }
 
-  /** Null when {@code work} succeeded; the reply text when the broker closed the channel over it. */
+  /**
+   * Null when {@code work} succeeded; the reply text when the broker closed the channel over it.
+   */
   private String run(Work work) throws IOException {
     try {
       work.run();
       return null;
     } catch (IOException e) {
-      if (e.getCause() instanceof ShutdownSignalException sse && !sse.isHardError()
+      if (e.getCause() instanceof ShutdownSignalException sse
+          && !sse.isHardError()
           && sse.getReason() instanceof AMQP.Channel.Close close) {
         return close.getReplyText();
       }
@@ -248,35 +287,40 @@ final class ConsumerConnection {
   }
 
   /**
-   * Starts consuming {@code queue} (manual acks); returns the consumer tag. Deliveries reach
-   * {@code handler} on the event loop; {@code cancelled} runs there if the broker cancels us.
+   * Starts consuming {@code queue} (manual acks); returns the consumer tag. Deliveries reach {@code
+   * handler} on the event loop; {@code cancelled} runs there if the broker cancels us.
    */
   Future<String> consume(String queue, Deliveries handler, Handler<String> cancelled) {
-    DefaultConsumer consumer = new DefaultConsumer(channel) {
-      @Override
-      public void handleDelivery(String tag, Envelope envelope, AMQP.BasicProperties properties, byte[] body) {
-        inbox.post(() -> handler.delivered(queue, envelope, properties, body)); // from the reader thread
-      }
+    DefaultConsumer consumer =
+        new DefaultConsumer(channel) {
+          @Override
+          public void handleDelivery(
+              String tag, Envelope envelope, AMQP.BasicProperties properties, byte[] body) {
+            inbox.post(
+                () ->
+                    handler.delivered(queue, envelope, properties, body)); // from the reader thread
+          }
 
-      @Override
-      public void handleCancel(String tag) {
-        inbox.post(() -> cancelled.handle(queue));
-      }
-    };
+          @Override
+          public void handleCancel(String tag) {
+            inbox.post(() -> cancelled.handle(queue));
+          }
+        };
     return blocking(() -> channel.basicConsume(queue, false, consumer));
   }
 
   Future<Void> cancel(List<String> consumerTags) {
-    return blocking(() -> {
-      for (String tag : consumerTags) {
-        try {
-          channel.basicCancel(tag);
-        } catch (IOException | RuntimeException e) {
-          // gone already (queue deleted, channel closing): nothing left to cancel
-        }
-      }
-      return null;
-    });
+    return blocking(
+        () -> {
+          for (String tag : consumerTags) {
+            try {
+              channel.basicCancel(tag);
+            } catch (IOException | RuntimeException e) {
+              // gone already (queue deleted, channel closing): nothing left to cancel
+            }
+          }
+          return null;
+        });
   }
 
   /** basic.get without auto-ack; completes with null when the queue is empty. */
@@ -296,17 +340,21 @@ final class ConsumerConnection {
   /** Closes without reporting a loss; unacked deliveries go back to their queues. */
   Future<Void> close() {
     closing = true;
-    return blocking(() -> {
-      connection.abort(5_000);
-      return null;
-    });
+    return blocking(
+        () -> {
+          connection.abort(5_000);
+          return null;
+        });
   }
 
   private <T> Future<T> blocking(java.util.concurrent.Callable<T> call) {
     return context.executeBlocking(call, true);
   }
 
-  /** Runs each task where it is submitted: the amqp-client's consumer dispatch, on its reader thread. */
+  /**
+   * Runs each task where it is submitted: the amqp-client's consumer dispatch, on its reader
+   * thread.
+   */
   private static final class InlineExecutor extends AbstractExecutorService {
     private volatile boolean shutdown;
 

@@ -1,7 +1,6 @@
 package io.celerity.transport.memory;
 
 import io.celerity.types.OutgoingMessage;
-
 import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Deque;
@@ -21,7 +20,8 @@ public final class MemoryBroker {
 
   private final Map<String, Deque<OutgoingMessage>> queues = new HashMap<>();
   private final List<Runnable> listeners = new ArrayList<>();
-  private final Map<String, List<java.util.function.Consumer<OutgoingMessage>>> fanouts = new HashMap<>();
+  private final Map<String, List<java.util.function.Consumer<OutgoingMessage>>> fanouts =
+      new HashMap<>();
 
   /** The broker named by a {@code memory://name} URL; one per name and JVM. */
   public static MemoryBroker named(String name) {
@@ -42,7 +42,8 @@ public final class MemoryBroker {
       subscribers.forEach(s -> s.accept(message));
       return;
     }
-    // Celery's topology: tasks go through the default exchange or a direct exchange named like the queue.
+    // Celery's topology: tasks go through the default exchange or a direct exchange named like the
+    // queue.
     String queue = exchange.isEmpty() ? message.routingKey() : exchange;
     List<Runnable> toNotify;
     synchronized (this) {
@@ -75,12 +76,16 @@ public final class MemoryBroker {
     return q == null ? 0 : q.size();
   }
 
-  /** Subscribes to a fanout exchange: every message published to it is handed to {@code subscriber}. */
-  synchronized void subscribe(String exchange, java.util.function.Consumer<OutgoingMessage> subscriber) {
+  /**
+   * Subscribes to a fanout exchange: every message published to it is handed to {@code subscriber}.
+   */
+  synchronized void subscribe(
+      String exchange, java.util.function.Consumer<OutgoingMessage> subscriber) {
     fanouts.computeIfAbsent(exchange, e -> new ArrayList<>()).add(subscriber);
   }
 
-  synchronized void unsubscribe(String exchange, java.util.function.Consumer<OutgoingMessage> subscriber) {
+  synchronized void unsubscribe(
+      String exchange, java.util.function.Consumer<OutgoingMessage> subscriber) {
     List<java.util.function.Consumer<OutgoingMessage>> l = fanouts.get(exchange);
     if (l != null) {
       l.remove(subscriber);

@@ -11,7 +11,6 @@ import io.vertx.core.Context;
 import io.vertx.core.Future;
 import io.vertx.core.Handler;
 import io.vertx.core.Vertx;
-
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -25,7 +24,8 @@ public class MemoryTransport extends PullSupport {
   private final Map<Long, Held> unacked = new HashMap<>();
   private final Runnable listener = this::scheduleDrain;
   private final List<String> queues;
-  private final Map<String, java.util.function.Consumer<OutgoingMessage>> subscriptions = new HashMap<>();
+  private final Map<String, java.util.function.Consumer<OutgoingMessage>> subscriptions =
+      new HashMap<>();
   private Context context;
   private Handler<Delivery> handler;
   private int prefetch;
@@ -34,8 +34,7 @@ public class MemoryTransport extends PullSupport {
   private boolean consuming;
   private boolean drainScheduled;
 
-  private record Held(String queue, OutgoingMessage message) {
-  }
+  private record Held(String queue, OutgoingMessage message) {}
 
   public MemoryTransport(Vertx vertx, TransportOptions options) {
     this.vertx = vertx;
@@ -66,19 +65,23 @@ public class MemoryTransport extends PullSupport {
     if (ctx == null) {
       return;
     }
-    ctx.runOnContext(v -> {
-      if (!drainScheduled) {
-        drainScheduled = true;
-        drain();
-      }
-    });
+    ctx.runOnContext(
+        v -> {
+          if (!drainScheduled) {
+            drainScheduled = true;
+            drain();
+          }
+        });
   }
 
   private void drain() {
     drainScheduled = false;
     int n = queues.size();
     int idle = 0;
-    while (consuming && n > 0 && (pull ? credit > 0 : prefetch == 0 || unacked.size() < prefetch) && idle < n) {
+    while (consuming
+        && n > 0
+        && (pull ? credit > 0 : prefetch == 0 || unacked.size() < prefetch)
+        && idle < n) {
       String queue = queues.get(nextQueue++ % n);
       OutgoingMessage m = broker.poll(queue);
       if (m == null) {
@@ -98,17 +101,27 @@ public class MemoryTransport extends PullSupport {
 
   private static Delivery toDelivery(OutgoingMessage m, String queue, long tag) {
     Map<String, Object> props = m.properties() == null ? Map.of() : m.properties();
-    return new Delivery(m.body(), m.contentType(), m.contentEncoding(),
-      m.headers() == null ? new HashMap<>() : new HashMap<>(m.headers()),
-      (String) props.get("correlation_id"), (String) props.get("reply_to"),
-      props.get("priority") instanceof Number p ? p.intValue() : null,
-      m.exchange(), m.routingKey(), queue, false, tag, 0);
+    return new Delivery(
+        m.body(),
+        m.contentType(),
+        m.contentEncoding(),
+        m.headers() == null ? new HashMap<>() : new HashMap<>(m.headers()),
+        (String) props.get("correlation_id"),
+        (String) props.get("reply_to"),
+        props.get("priority") instanceof Number p ? p.intValue() : null,
+        m.exchange(),
+        m.routingKey(),
+        queue,
+        false,
+        tag,
+        0);
   }
 
   @Override
   public Future<Void> consumeFanout(FanoutBinding binding, Handler<Delivery> h) {
     Context ctx = vertx.getOrCreateContext();
-    java.util.function.Consumer<OutgoingMessage> s = m -> ctx.runOnContext(v -> h.handle(toDelivery(m, binding.queue(), -1)));
+    java.util.function.Consumer<OutgoingMessage> s =
+        m -> ctx.runOnContext(v -> h.handle(toDelivery(m, binding.queue(), -1)));
     subscriptions.put(binding.exchange(), s);
     broker.subscribe(binding.exchange(), s);
     return Future.succeededFuture();

@@ -5,7 +5,6 @@ import io.celerity.transport.Tls;
 import io.vertx.redis.client.RedisClientType;
 import io.vertx.redis.client.RedisOptions;
 import io.vertx.redis.client.RedisRole;
-
 import java.net.URLDecoder;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
@@ -17,23 +16,25 @@ import java.util.Map;
  * A kombu Redis broker URL and the transport options that apply to it.
  *
  * <p>Accepted forms: {@code redis://[[user]:password@]host[:port][/db]}, {@code rediss://…} (TLS),
- * and kombu's Sentinel list {@code sentinel://h1:26379;sentinel://h2:26379/db} with the
- * {@code master_name} transport option. Transport options come from Celery's
- * {@code broker_transport_options} and may be given in the URL query as well
- * ({@code ?visibility_timeout=600&global_keyprefix=pfx:}); the query wins.
+ * and kombu's Sentinel list {@code sentinel://h1:26379;sentinel://h2:26379/db} with the {@code
+ * master_name} transport option. Transport options come from Celery's {@code
+ * broker_transport_options} and may be given in the URL query as well ({@code
+ * ?visibility_timeout=600&global_keyprefix=pfx:}); the query wins.
  *
- * @param endpoints         connection strings for vertx-redis-client (one, or the sentinels)
- * @param sentinel          true for Sentinel mode
- * @param db                database number (fanout channel names carry it)
- * @param options           merged transport options
+ * @param endpoints connection strings for vertx-redis-client (one, or the sentinels)
+ * @param sentinel true for Sentinel mode
+ * @param db database number (fanout channel names carry it)
+ * @param options merged transport options
  */
-public record RedisBrokerUrl(List<String> endpoints, boolean sentinel, int db, Map<String, Object> options) {
+public record RedisBrokerUrl(
+    List<String> endpoints, boolean sentinel, int db, Map<String, Object> options) {
 
   /** kombu's default {@code visibility_timeout}, seconds. */
   public static final double DEFAULT_VISIBILITY_TIMEOUT = 3600;
 
   public static RedisBrokerUrl parse(String url, Map<String, Object> transportOptions) {
-    Map<String, Object> opts = new LinkedHashMap<>(transportOptions == null ? Map.of() : transportOptions);
+    Map<String, Object> opts =
+        new LinkedHashMap<>(transportOptions == null ? Map.of() : transportOptions);
     String rest = url;
     int q = url.indexOf('?');
     if (q >= 0) {
@@ -63,7 +64,8 @@ public record RedisBrokerUrl(List<String> endpoints, boolean sentinel, int db, M
         try {
           db = Integer.parseInt(path);
         } catch (NumberFormatException e) {
-          throw new IllegalArgumentException("Redis database must be a number, not '" + path + "' in " + Urls.redact(url));
+          throw new IllegalArgumentException(
+              "Redis database must be a number, not '" + path + "' in " + Urls.redact(url));
         }
       }
       if (authority.isEmpty()) {
@@ -75,7 +77,8 @@ public record RedisBrokerUrl(List<String> endpoints, boolean sentinel, int db, M
     int finalDb = db;
     endpoints.replaceAll(e -> e + "/" + finalDb);
     if (sentinel && opts.get("master_name") == null) {
-      throw new IllegalArgumentException("Sentinel broker URL needs the master_name transport option: " + Urls.redact(url));
+      throw new IllegalArgumentException(
+          "Sentinel broker URL needs the master_name transport option: " + Urls.redact(url));
     }
     return new RedisBrokerUrl(List.copyOf(endpoints), sentinel, db, opts);
   }
@@ -105,10 +108,15 @@ public record RedisBrokerUrl(List<String> endpoints, boolean sentinel, int db, M
 
   /** vertx-redis-client options: standalone or Sentinel (master role). */
   public RedisOptions redisOptions(int maxPoolSize) {
-    RedisOptions o = new RedisOptions().setMaxPoolSize(maxPoolSize).setMaxPoolWaiting(100_000)
-      .setMaxWaitingHandlers(100_000);
+    RedisOptions o =
+        new RedisOptions()
+            .setMaxPoolSize(maxPoolSize)
+            .setMaxPoolWaiting(100_000)
+            .setMaxWaitingHandlers(100_000);
     if (sentinel) {
-      o.setType(RedisClientType.SENTINEL).setMasterName(options.get("master_name").toString()).setRole(RedisRole.MASTER);
+      o.setType(RedisClientType.SENTINEL)
+          .setMasterName(options.get("master_name").toString())
+          .setRole(RedisRole.MASTER);
       endpoints.forEach(o::addConnectionString);
     } else {
       o.setConnectionString(endpoints.get(0));

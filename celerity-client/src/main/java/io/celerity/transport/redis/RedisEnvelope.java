@@ -3,7 +3,6 @@ package io.celerity.transport.redis;
 import io.celerity.protocol.Json;
 import io.celerity.types.Delivery;
 import io.celerity.types.OutgoingMessage;
-
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.util.Base64;
@@ -19,17 +18,19 @@ import java.util.UUID;
  */
 public final class RedisEnvelope {
 
-  private RedisEnvelope() {
-  }
+  private RedisEnvelope() {}
 
-  /** The envelope kombu's {@code Channel._put} would write for {@code m}, with a fresh delivery tag. */
+  /**
+   * The envelope kombu's {@code Channel._put} would write for {@code m}, with a fresh delivery tag.
+   */
   public static Map<String, Object> encode(OutgoingMessage m) {
     Map<String, Object> p = m.properties() == null ? Map.of() : m.properties();
     Map<String, Object> props = new LinkedHashMap<>();
     putIfPresent(props, "correlation_id", p.get("correlation_id"));
     putIfPresent(props, "reply_to", p.get("reply_to"));
     props.put("delivery_mode", p.get("delivery_mode") instanceof Number n ? n.intValue() : 2);
-    putIfPresent(props, "expiration", p.get("expiration") == null ? null : p.get("expiration").toString());
+    putIfPresent(
+        props, "expiration", p.get("expiration") == null ? null : p.get("expiration").toString());
     Map<String, Object> info = new LinkedHashMap<>();
     info.put("exchange", m.exchange() == null ? "" : m.exchange());
     info.put("routing_key", m.routingKey() == null ? "" : m.routingKey());
@@ -91,8 +92,11 @@ public final class RedisEnvelope {
   /** The delivery tag of a raw envelope, or null when it has none or cannot be read at all. */
   public static String tagOf(String raw) {
     try {
-      return Json.parse(raw) instanceof Map<?, ?> env && env.get("properties") instanceof Map<?, ?> p
-        && p.get("delivery_tag") instanceof String t ? t : null;
+      return Json.parse(raw) instanceof Map<?, ?> env
+              && env.get("properties") instanceof Map<?, ?> p
+              && p.get("delivery_tag") instanceof String t
+          ? t
+          : null;
     } catch (IOException | RuntimeException e) {
       return null;
     }
@@ -110,9 +114,11 @@ public final class RedisEnvelope {
    * @throws IllegalArgumentException when the body is not valid base64
    */
   @SuppressWarnings("unchecked")
-  public static Delivery toDelivery(Map<String, Object> env, String queue, String tag, long generation) {
+  public static Delivery toDelivery(
+      Map<String, Object> env, String queue, String tag, long generation) {
     Map<String, Object> props = properties(env);
-    Map<String, Object> info = props.get("delivery_info") instanceof Map<?, ?> i ? (Map<String, Object>) i : Map.of();
+    Map<String, Object> info =
+        props.get("delivery_info") instanceof Map<?, ?> i ? (Map<String, Object>) i : Map.of();
     String body = (String) env.get("body");
     byte[] bytes;
     if ("base64".equals(props.get("body_encoding"))) {
@@ -124,25 +130,44 @@ public final class RedisEnvelope {
     } else {
       bytes = body.getBytes(StandardCharsets.UTF_8); // kombu: no body_encoding = the body as is
     }
-    Map<String, Object> headers = env.get("headers") instanceof Map<?, ?> h ? (Map<String, Object>) h : Map.of();
+    Map<String, Object> headers =
+        env.get("headers") instanceof Map<?, ?> h ? (Map<String, Object>) h : Map.of();
     Integer priority = props.get("priority") instanceof Number n ? n.intValue() : null;
     boolean redelivered = Boolean.TRUE.equals(info.get("redelivered"));
-    return new Delivery(bytes, str(env.get("content-type")), str(env.get("content-encoding")), headers,
-      str(props.get("correlation_id")), str(props.get("reply_to")), priority, str(info.get("exchange")),
-      str(info.get("routing_key")), queue, redelivered, tag, generation);
+    return new Delivery(
+        bytes,
+        str(env.get("content-type")),
+        str(env.get("content-encoding")),
+        headers,
+        str(props.get("correlation_id")),
+        str(props.get("reply_to")),
+        priority,
+        str(info.get("exchange")),
+        str(info.get("routing_key")),
+        queue,
+        redelivered,
+        tag,
+        generation);
   }
 
-  /** A copy flagged as kombu flags restored messages: {@code redelivered} in headers and delivery_info. */
+  /**
+   * A copy flagged as kombu flags restored messages: {@code redelivered} in headers and
+   * delivery_info.
+   */
   @SuppressWarnings("unchecked")
   public static Map<String, Object> redelivered(Map<String, Object> env) {
     Map<String, Object> copy = new LinkedHashMap<>(env);
-    Map<String, Object> headers = env.get("headers") instanceof Map<?, ?> h
-      ? new LinkedHashMap<>((Map<String, Object>) h) : new LinkedHashMap<>();
+    Map<String, Object> headers =
+        env.get("headers") instanceof Map<?, ?> h
+            ? new LinkedHashMap<>((Map<String, Object>) h)
+            : new LinkedHashMap<>();
     headers.put("redelivered", true);
     copy.put("headers", headers);
     Map<String, Object> props = new LinkedHashMap<>(properties(env));
-    Map<String, Object> info = props.get("delivery_info") instanceof Map<?, ?> i
-      ? new LinkedHashMap<>((Map<String, Object>) i) : new LinkedHashMap<>();
+    Map<String, Object> info =
+        props.get("delivery_info") instanceof Map<?, ?> i
+            ? new LinkedHashMap<>((Map<String, Object>) i)
+            : new LinkedHashMap<>();
     info.put("redelivered", true);
     props.put("delivery_info", info);
     copy.put("properties", props);

@@ -10,15 +10,14 @@ import io.vertx.redis.client.Redis;
 import io.vertx.redis.client.RedisConnection;
 import io.vertx.redis.client.Request;
 import io.vertx.redis.client.Response;
-import org.slf4j.Logger;
-import org.slf4j.LoggerFactory;
-
 import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * kombu's fanout exchanges on Redis (pidbox, events): one pub/sub connection, opened on the first
@@ -28,11 +27,11 @@ import java.util.Set;
 final class RedisFanout {
 
   private static final Logger log = LoggerFactory.getLogger(RedisTransport.class);
+
   /** Exchanges that are fanout on Redis (kombu turns celeryev from topic into fanout). */
   private static final Set<String> KNOWN_FANOUT = Set.of("celery.pidbox", "celeryev");
 
-  private record Fanout(FanoutBinding binding, Handler<Delivery> handler) {
-  }
+  private record Fanout(FanoutBinding binding, Handler<Delivery> handler) {}
 
   private final Redis dedicated;
   private final Redis commands;
@@ -65,36 +64,52 @@ final class RedisFanout {
     String pattern = keys.fanoutPattern(binding.exchange(), binding.routingKey());
     byPattern.put(pattern, new Fanout(binding, h));
     if (lifecycle.state() == ConnectionLifecycle.State.DISCONNECTED) {
-      lifecycle.start(this::subscribeAll).onFailure(err -> { }); // retried for ever; the lifecycle logs
+      lifecycle
+          .start(this::subscribeAll)
+          .onFailure(err -> {}); // retried for ever; the lifecycle logs
     }
     // Subscribing again is harmless, and covers a binding added while a (re)connect was under way.
-    Future<Void> subscribed = lifecycle.whenConnected()
-      .compose(v -> bind(List.of(binding)))
-      .compose(v -> subscriber == null ? Future.succeededFuture() : psubscribe(subscriber, List.of(pattern)));
+    Future<Void> subscribed =
+        lifecycle
+            .whenConnected()
+            .compose(v -> bind(List.of(binding)))
+            .compose(
+                v ->
+                    subscriber == null
+                        ? Future.succeededFuture()
+                        : psubscribe(subscriber, List.of(pattern)));
     return subscribed.timeout(5, java.util.concurrent.TimeUnit.SECONDS).otherwiseEmpty();
   }
 
   private Future<Void> bind(List<FanoutBinding> bindings) {
     List<Request> sadds = new ArrayList<>();
     for (FanoutBinding b : bindings) {
-      sadds.add(Request.cmd(Command.SADD).arg(keys.binding(b.exchange()))
-        .arg(RedisKeys.bindingMember(b.routingKey(), "", b.queue())));
+      sadds.add(
+          Request.cmd(Command.SADD)
+              .arg(keys.binding(b.exchange()))
+              .arg(RedisKeys.bindingMember(b.routingKey(), "", b.queue())));
     }
     return sadds.isEmpty() ? Future.succeededFuture() : commands.batch(sadds).mapEmpty();
   }
 
   private Future<Void> subscribeAll(long gen) {
     List<FanoutBinding> bindings = byPattern.values().stream().map(Fanout::binding).toList();
-    return bind(bindings).compose(v -> dedicated.connect()).compose(conn -> {
-      subscriber = conn;
-      conn.handler(this::onMessage);
-      conn.exceptionHandler(err -> lifecycle.lost(gen, "pub/sub connection: " + err.getMessage()));
-      conn.endHandler(v -> lifecycle.lost(gen, "pub/sub connection closed"));
-      return psubscribe(conn, List.copyOf(byPattern.keySet())).onFailure(err -> {
-        subscriber = null;
-        conn.close();
-      });
-    });
+    return bind(bindings)
+        .compose(v -> dedicated.connect())
+        .compose(
+            conn -> {
+              subscriber = conn;
+              conn.handler(this::onMessage);
+              conn.exceptionHandler(
+                  err -> lifecycle.lost(gen, "pub/sub connection: " + err.getMessage()));
+              conn.endHandler(v -> lifecycle.lost(gen, "pub/sub connection closed"));
+              return psubscribe(conn, List.copyOf(byPattern.keySet()))
+                  .onFailure(
+                      err -> {
+                        subscriber = null;
+                        conn.close();
+                      });
+            });
   }
 
   private void dropSubscriber() {
@@ -126,7 +141,8 @@ final class RedisFanout {
       Map<String, Object> env = RedisEnvelope.parse(r.get(3).toString());
       f.handler().handle(RedisEnvelope.toDelivery(env, f.binding().queue(), null, NO_GENERATION));
     } catch (IllegalArgumentException e) {
-      log.error("Ignoring a message on {} that is not a kombu envelope: {}", r.get(2), e.getMessage());
+      log.error(
+          "Ignoring a message on {} that is not a kombu envelope: {}", r.get(2), e.getMessage());
     } catch (RuntimeException e) {
       log.error("Handling a message on {} failed: {}", r.get(2), e.toString(), e);
     }

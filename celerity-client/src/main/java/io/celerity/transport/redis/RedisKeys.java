@@ -4,13 +4,14 @@ import java.util.ArrayList;
 import java.util.List;
 
 /**
- * kombu's Redis key and channel names (docs/wire-protocol.md §3.1, §3.4, §3.6, §3.7), all
- * with the {@code global_keyprefix} in front.
+ * kombu's Redis key and channel names (docs/wire-protocol.md §3.1, §3.4, §3.6, §3.7), all with the
+ * {@code global_keyprefix} in front.
  */
 public final class RedisKeys {
 
   /** kombu's separator inside priority list names and binding members. */
   public static final String SEP = "\u0006\u0016";
+
   /** kombu's default {@code priority_steps}. */
   public static final int[] PRIORITY_STEPS = {0, 3, 6, 9};
 
@@ -19,7 +20,7 @@ public final class RedisKeys {
 
   /**
    * @param prefix {@code global_keyprefix}, {@code ""} for none
-   * @param db     database number, used in fanout channel names
+   * @param db database number, used in fanout channel names
    */
   public RedisKeys(String prefix, int db) {
     this.prefix = prefix == null ? "" : prefix;
@@ -30,7 +31,10 @@ public final class RedisKeys {
     return prefix;
   }
 
-  /** The priority step a message priority goes to: the largest step not above it (0..9, missing = 0). */
+  /**
+   * The priority step a message priority goes to: the largest step not above it (0..9, missing =
+   * 0).
+   */
   public static int step(Integer priority) {
     int p = priority == null ? 0 : Math.max(0, Math.min(9, priority));
     int step = 0;
@@ -42,7 +46,10 @@ public final class RedisKeys {
     return step;
   }
 
-  /** The list holding a queue's messages of one priority step: {@code <queue>} or {@code <queue>\x06\x16<step>}. */
+  /**
+   * The list holding a queue's messages of one priority step: {@code <queue>} or {@code
+   * <queue>\x06\x16<step>}.
+   */
   public String list(String queue, int step) {
     return prefix + (step == 0 ? queue : queue + SEP + step);
   }
@@ -87,7 +94,10 @@ public final class RedisKeys {
     return routingKey == null || routingKey.isEmpty() ? base : base + "/" + routingKey;
   }
 
-  /** The PSUBSCRIBE pattern of a queue bound to a fanout exchange with {@code bindingKey} ({@code #} becomes {@code *}). */
+  /**
+   * The PSUBSCRIBE pattern of a queue bound to a fanout exchange with {@code bindingKey} ({@code #}
+   * becomes {@code *}).
+   */
   public String fanoutPattern(String exchange, String bindingKey) {
     return fanoutChannel(exchange, bindingKey == null ? "" : bindingKey.replace("#", "*"));
   }
@@ -100,7 +110,10 @@ public final class RedisKeys {
     return prefix + "unacked_index";
   }
 
-  /** Where one consumer's batch pops leave the tags they recorded, until the reply is read (Celerity's own key). */
+  /**
+   * Where one consumer's batch pops leave the tags they recorded, until the reply is read
+   * (Celerity's own key).
+   */
   public String claim(String consumerId) {
     return prefix + "_celerity.claim." + consumerId;
   }

@@ -6,10 +6,9 @@ import io.vertx.core.Future;
 import io.vertx.redis.client.Command;
 import io.vertx.redis.client.Redis;
 import io.vertx.redis.client.Request;
+import java.util.List;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
-
-import java.util.List;
 
 /**
  * kombu's {@code Channel._put} and {@code _put_fanout}: a message to a fanout exchange is a PUBLISH
@@ -42,18 +41,31 @@ final class RedisPublisher {
     }
     String exchange = m.exchange() == null ? "" : m.exchange();
     if (fanout.isFanout(exchange)) {
-      return commands.send(Request.cmd(Command.PUBLISH).arg(keys.fanoutChannel(exchange, m.routingKey())).arg(payload))
-        .mapEmpty();
+      return commands
+          .send(
+              Request.cmd(Command.PUBLISH)
+                  .arg(keys.fanoutChannel(exchange, m.routingKey()))
+                  .arg(payload))
+          .mapEmpty();
     }
     Object priority = m.properties() == null ? null : m.properties().get("priority");
     int step = RedisKeys.step(priority instanceof Number n ? n.intValue() : null);
-    return store.queuesFor(exchange, m.routingKey()).compose(qs -> {
-      if (qs.isEmpty()) {
-        log.debug("No queue bound to exchange {} with key {}: message dropped", exchange, m.routingKey());
-        return Future.succeededFuture();
-      }
-      List<Request> pushes = qs.stream().map(q -> Request.cmd(Command.LPUSH).arg(keys.list(q, step)).arg(payload)).toList();
-      return commands.batch(pushes).mapEmpty();
-    });
+    return store
+        .queuesFor(exchange, m.routingKey())
+        .compose(
+            qs -> {
+              if (qs.isEmpty()) {
+                log.debug(
+                    "No queue bound to exchange {} with key {}: message dropped",
+                    exchange,
+                    m.routingKey());
+                return Future.succeededFuture();
+              }
+              List<Request> pushes =
+                  qs.stream()
+                      .map(q -> Request.cmd(Command.LPUSH).arg(keys.list(q, step)).arg(payload))
+                      .toList();
+              return commands.batch(pushes).mapEmpty();
+            });
   }
 }

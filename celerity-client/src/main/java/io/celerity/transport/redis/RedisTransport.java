@@ -12,28 +12,27 @@ import io.vertx.core.Vertx;
 import io.vertx.redis.client.Command;
 import io.vertx.redis.client.Redis;
 import io.vertx.redis.client.Request;
-import org.slf4j.Logger;
-import org.slf4j.LoggerFactory;
-
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Set;
 import java.util.concurrent.TimeUnit;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * kombu's Redis transport on vertx-redis-client: the same keys, envelopes, priority lists, ack
  * emulation and fanout channels as a Python Celery worker, so both can share queues.
  *
- * <p>Split by job: {@link RedisPoller} (the pop loop on a dedicated connection), {@link HeldMessages}
- * (what we hold: keep-fresh, restore, settlements retried until Redis takes them),
- * {@link RedisFanout} (pub/sub on a dedicated connection, with its own lifecycle) and
- * {@link RedisPublisher}; short commands share the client's pool. This class owns the poller's
- * {@link ConnectionLifecycle} and the consumer-facing state (queues, prefetch, pull credit).
+ * <p>Split by job: {@link RedisPoller} (the pop loop on a dedicated connection), {@link
+ * HeldMessages} (what we hold: keep-fresh, restore, settlements retried until Redis takes them),
+ * {@link RedisFanout} (pub/sub on a dedicated connection, with its own lifecycle) and {@link
+ * RedisPublisher}; short commands share the client's pool. This class owns the poller's {@link
+ * ConnectionLifecycle} and the consumer-facing state (queues, prefetch, pull credit).
  *
- * <p>Unlike kombu, a live worker keeps the messages it holds fresh: every
- * {@code visibility_timeout / 4} it gives each of its tags a new score in {@code unacked_index}.
- * Only the messages of a worker that died (or was cut off longer than the visibility timeout) are
- * ever restored to another worker, so long ETA and {@code acks_late} tasks are not run twice.
+ * <p>Unlike kombu, a live worker keeps the messages it holds fresh: every {@code visibility_timeout
+ * / 4} it gives each of its tags a new score in {@code unacked_index}. Only the messages of a
+ * worker that died (or was cut off longer than the visibility timeout) are ever restored to another
+ * worker, so long ETA and {@code acks_late} tasks are not run twice.
  *
  * <p>A lost connection does not lose what we hold: the records stay in {@code unacked} under the
  * publisher's delivery tags, so after reconnecting our acks still apply. Only if some of them were
@@ -55,13 +54,14 @@ public class RedisTransport extends PullSupport {
   private final RedisPoller poller;
   private final RedisFanout fanout;
   private final RedisPublisher publisher;
+
   /** Consumed task queues, in round-robin order: the queue that just delivered goes last. */
   private final List<String> queues;
 
   private Handler<Delivery> handler;
   private boolean consuming = true;
   private int prefetch;
-  private Handler<Long> lostHandler = gen -> { };
+  private Handler<Long> lostHandler = gen -> {};
 
   public RedisTransport(Vertx vertx, TransportOptions options) {
     this.vertx = vertx;
@@ -76,15 +76,26 @@ public class RedisTransport extends PullSupport {
     ConnectionLifecycle.Timers timers = ConnectionLifecycle.Timers.of(vertx);
     ConnectionLifecycle.Policy policy = ConnectionLifecycle.Policy.of(options);
     this.lifecycle = new ConnectionLifecycle(url.redacted(), policy, timers, log);
-    this.held = new HeldMessages(vertx, store, visibilityTimeout, epoch -> lostHandler.handle(epoch));
+    this.held =
+        new HeldMessages(vertx, store, visibilityTimeout, epoch -> lostHandler.handle(epoch));
     this.poller = new RedisPoller(this, dedicated, commands, keys, store, held, visibilityTimeout);
-    this.fanout = new RedisFanout(dedicated, commands, keys, new ConnectionLifecycle(url.redacted() + " (pub/sub)",
-      new ConnectionLifecycle.Policy(policy.initialDelayMs(), policy.maxDelayMs(), true, 0), timers, log));
+    this.fanout =
+        new RedisFanout(
+            dedicated,
+            commands,
+            keys,
+            new ConnectionLifecycle(
+                url.redacted() + " (pub/sub)",
+                new ConnectionLifecycle.Policy(
+                    policy.initialDelayMs(), policy.maxDelayMs(), true, 0),
+                timers,
+                log));
     this.publisher = new RedisPublisher(commands, keys, store, fanout);
-    lifecycle.onLost(gen -> {
-      poller.drop();
-      log.warn("The {} messages we hold stay ours in unacked", held.size());
-    });
+    lifecycle.onLost(
+        gen -> {
+          poller.drop();
+          log.warn("The {} messages we hold stay ours in unacked", held.size());
+        });
   }
 
   /** Seconds after which a message nobody keeps fresh is restored. */
@@ -98,24 +109,34 @@ public class RedisTransport extends PullSupport {
     return lifecycle.start(this::connect).onSuccess(v -> held.startTimers(lifecycle::isConnected));
   }
 
-  /** One connection attempt, run by the lifecycle: declare, open the poller, check what we hold, reclaim. */
+  /**
+   * One connection attempt, run by the lifecycle: declare, open the poller, check what we hold,
+   * reclaim.
+   */
   private Future<Void> connect(long gen) {
     return declare(queues)
-      .compose(v -> poller.open(gen, lifecycle::lost))
-      .compose(v -> held.verify())
-      .compose(v -> poller.reclaim())
-      .onSuccess(v -> {
-        log.info("{} to {} (prefetch {}, queues {}, visibility_timeout {}s{})",
-          lifecycle.everConnected() ? "Reconnected" : "Connected", url.redacted(), pull ? "off: pull" : prefetch, queues,
-          visibilityTimeout, held.size() > 0 ? ", " + held.size() + " held messages still ours" : "");
-        vertx.runOnContext(x -> { // CONNECTED by now
-          if (lifecycle.isCurrent(gen)) {
-            held.retryNow();
-            poller.poll();
-          }
-        });
-      })
-      .onFailure(err -> poller.drop());
+        .compose(v -> poller.open(gen, lifecycle::lost))
+        .compose(v -> held.verify())
+        .compose(v -> poller.reclaim())
+        .onSuccess(
+            v -> {
+              log.info(
+                  "{} to {} (prefetch {}, queues {}, visibility_timeout {}s{})",
+                  lifecycle.everConnected() ? "Reconnected" : "Connected",
+                  url.redacted(),
+                  pull ? "off: pull" : prefetch,
+                  queues,
+                  visibilityTimeout,
+                  held.size() > 0 ? ", " + held.size() + " held messages still ours" : "");
+              vertx.runOnContext(
+                  x -> { // CONNECTED by now
+                    if (lifecycle.isCurrent(gen)) {
+                      held.retryNow();
+                      poller.poll();
+                    }
+                  });
+            })
+        .onFailure(err -> poller.drop());
   }
 
   /** kombu's queue declaration: the binding of the queue to the default-named exchange. */
@@ -125,7 +146,8 @@ public class RedisTransport extends PullSupport {
     }
     List<Request> sadds = new ArrayList<>();
     for (String q : qs) {
-      sadds.add(Request.cmd(Command.SADD).arg(keys.binding(q)).arg(RedisKeys.bindingMember(q, "", q)));
+      sadds.add(
+          Request.cmd(Command.SADD).arg(keys.binding(q)).arg(RedisKeys.bindingMember(q, "", q)));
     }
     return commands.batch(sadds).mapEmpty();
   }
@@ -200,7 +222,9 @@ public class RedisTransport extends PullSupport {
       return Future.failedFuture("transport closed");
     }
     if (!lifecycle.everConnected()) {
-      return lifecycle.whenConnected().compose(v -> publish(m)); // start-up (worker-online): sent once connected
+      return lifecycle
+          .whenConnected()
+          .compose(v -> publish(m)); // start-up (worker-online): sent once connected
     }
     return publisher.publish(m);
   }
@@ -218,7 +242,8 @@ public class RedisTransport extends PullSupport {
       return Future.succeededFuture();
     }
     queues.add(queue);
-    return declare(List.of(queue)).onSuccess(v -> poller.poll()); // a running BRPOP picks it up within a second
+    return declare(List.of(queue))
+        .onSuccess(v -> poller.poll()); // a running BRPOP picks it up within a second
   }
 
   @Override
@@ -239,7 +264,9 @@ public class RedisTransport extends PullSupport {
     for (int step : io.celerity.transport.redis.RedisKeys.PRIORITY_STEPS) {
       llens.add(Request.cmd(Command.LLEN).arg(keys.list(queue, step)));
     }
-    return commands.batch(llens).map(rs -> rs.stream().mapToLong(r -> r == null ? 0 : r.toLong()).sum());
+    return commands
+        .batch(llens)
+        .map(rs -> rs.stream().mapToLong(r -> r == null ? 0 : r.toLong()).sum());
   }
 
   @Override
@@ -299,7 +326,15 @@ public class RedisTransport extends PullSupport {
 
   @Override
   public String toString() {
-    return "redis[" + lifecycle + " consuming=" + consuming + " held=" + held.size() + " prefetch=" + prefetch + "]";
+    return "redis["
+        + lifecycle
+        + " consuming="
+        + consuming
+        + " held="
+        + held.size()
+        + " prefetch="
+        + prefetch
+        + "]";
   }
 
   /**
@@ -309,14 +344,19 @@ public class RedisTransport extends PullSupport {
   @Override
   public Future<Void> close() {
     consuming = false;
-    return whenIdle().compose(v -> {
-      lifecycle.closing();
-      return held.close();
-    }).compose(v -> {
-      poller.drop();
-      return fanout.close();
-    }).compose(v -> Future.join(commands.close(), dedicated.close()).otherwiseEmpty())
-      .onComplete(ar -> lifecycle.closed())
-      .mapEmpty();
+    return whenIdle()
+        .compose(
+            v -> {
+              lifecycle.closing();
+              return held.close();
+            })
+        .compose(
+            v -> {
+              poller.drop();
+              return fanout.close();
+            })
+        .compose(v -> Future.join(commands.close(), dedicated.close()).otherwiseEmpty())
+        .onComplete(ar -> lifecycle.closed())
+        .mapEmpty();
   }
 }

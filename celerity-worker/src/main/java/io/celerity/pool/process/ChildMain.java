@@ -7,7 +7,6 @@ import io.celerity.task.TaskContext;
 import io.celerity.task.TaskDefinition;
 import io.celerity.task.TaskRegistry;
 import io.vertx.core.json.JsonObject;
-
 import java.io.BufferedInputStream;
 import java.io.BufferedOutputStream;
 import java.io.BufferedReader;
@@ -28,8 +27,8 @@ import java.util.concurrent.TimeUnit;
 
 /**
  * A Java child of {@code -P process}: reads its connection details from stdin, connects back to the
- * parent, loads the same tasks as the worker and runs one task at a time. Blocking I/O is fine here:
- * the child has no event loop.
+ * parent, loads the same tasks as the worker and runs one task at a time. Blocking I/O is fine
+ * here: the child has no event loop.
  */
 public final class ChildMain {
 
@@ -37,16 +36,17 @@ public final class ChildMain {
 
   private final TaskRegistry registry;
   private final DataOutputStream out;
-  private final ExecutorService executor = Executors.newSingleThreadExecutor(r -> {
-    Thread t = new Thread(r, "celerity-child-task");
-    t.setDaemon(true);
-    return t;
-  });
+  private final ExecutorService executor =
+      Executors.newSingleThreadExecutor(
+          r -> {
+            Thread t = new Thread(r, "celerity-child-task");
+            t.setDaemon(true);
+            return t;
+          });
   private volatile Running current;
 
   /** The job being run, with the thread running it (for the soft limit). */
-  private record Running(long job, Context ctx, Thread thread) {
-  }
+  private record Running(long job, Context ctx, Thread thread) {}
 
   private ChildMain(TaskRegistry registry, DataOutputStream out) {
     this.registry = registry;
@@ -54,16 +54,30 @@ public final class ChildMain {
   }
 
   public static void main(String[] args) throws Exception {
-    BufferedReader stdin = new BufferedReader(new InputStreamReader(System.in, StandardCharsets.UTF_8));
+    BufferedReader stdin =
+        new BufferedReader(new InputStreamReader(System.in, StandardCharsets.UTF_8));
     JsonObject hs = new JsonObject(stdin.readLine());
-    WorkerOptions options = new WorkerOptions(new JsonObject().put("app", hs.getJsonArray("app"))
-      .put("load_examples", hs.getBoolean("load_examples", true)));
+    WorkerOptions options =
+        new WorkerOptions(
+            new JsonObject()
+                .put("app", hs.getJsonArray("app"))
+                .put("load_examples", hs.getBoolean("load_examples", true)));
     Socket socket = new Socket(hs.getString("host"), hs.getInteger("port"));
     socket.setTcpNoDelay(true);
     DataOutputStream out = new DataOutputStream(new BufferedOutputStream(socket.getOutputStream()));
     ChildMain child = new ChildMain(null, out);
-    child.send(Map.of("type", "hello", "token", hs.getString("token"), "pid", ProcessHandle.current().pid(),
-      "lang", "java", "protocol", 1));
+    child.send(
+        Map.of(
+            "type",
+            "hello",
+            "token",
+            hs.getString("token"),
+            "pid",
+            ProcessHandle.current().pid(),
+            "lang",
+            "java",
+            "protocol",
+            1));
     TaskRegistry registry = WorkerVerticle.buildRegistry(options);
     child = new ChildMain(registry, out);
     child.ready();
@@ -80,16 +94,19 @@ public final class ChildMain {
   }
 
   private void heartbeats(double seconds) {
-    Thread t = new Thread(() -> {
-      try {
-        while (true) {
-          Thread.sleep((long) (seconds * 1000));
-          send(Map.of("type", "heartbeat", "rss_kib", Frames.rssKib(STATUS)));
-        }
-      } catch (InterruptedException | IOException e) {
-        Runtime.getRuntime().halt(0); // the parent is gone
-      }
-    }, "celerity-child-heartbeat");
+    Thread t =
+        new Thread(
+            () -> {
+              try {
+                while (true) {
+                  Thread.sleep((long) (seconds * 1000));
+                  send(Map.of("type", "heartbeat", "rss_kib", Frames.rssKib(STATUS)));
+                }
+              } catch (InterruptedException | IOException e) {
+                Runtime.getRuntime().halt(0); // the parent is gone
+              }
+            },
+            "celerity-child-heartbeat");
     t.setDaemon(true);
     t.start();
   }
@@ -132,11 +149,13 @@ public final class ChildMain {
   private void run(Map<String, Object> m) {
     long job = ((Number) m.get("job")).longValue();
     TaskDefinition def = registry.get(String.valueOf(m.get("task")));
-    Context ctx = new Context(m, def == null ? io.celerity.task.TaskOptions.DEFAULTS : def.options());
+    Context ctx =
+        new Context(m, def == null ? io.celerity.task.TaskOptions.DEFAULTS : def.options());
     current = new Running(job, ctx, Thread.currentThread());
     Bodies.Ended ended;
     if (def == null) {
-      ended = new Bodies.Ended(null, io.celerity.protocol.ExceptionInfo.notRegistered(ctx.taskName()));
+      ended =
+          new Bodies.Ended(null, io.celerity.protocol.ExceptionInfo.notRegistered(ctx.taskName()));
     } else {
       ended = Bodies.run(def.function(), ctx, def.options());
     }
@@ -147,8 +166,13 @@ public final class ChildMain {
     if (ended.retry() != null) {
       // the parent republishes the copy (docs/wire-protocol.md §8) and stores RETRY
       reply.put("type", "retry");
-      io.celerity.protocol.ExceptionInfo why = ended.error() != null ? ended.error()
-        : io.celerity.protocol.ExceptionInfo.of(io.celerity.protocol.ExceptionInfo.CELERY_EXCEPTIONS, "Retry", ended.retry().getMessage());
+      io.celerity.protocol.ExceptionInfo why =
+          ended.error() != null
+              ? ended.error()
+              : io.celerity.protocol.ExceptionInfo.of(
+                  io.celerity.protocol.ExceptionInfo.CELERY_EXCEPTIONS,
+                  "Retry",
+                  ended.retry().getMessage());
       reply.put("exc_type", why.type());
       reply.put("exc_module", why.module());
       reply.put("exc_message", why.args());
@@ -202,8 +226,12 @@ public final class ChildMain {
     }
 
     @Override
-    public io.celerity.task.Retry retry(Throwable exc, Double countdown, Integer maxRetries, List<Object> args,
-                                        Map<String, Object> kwargs) {
+    public io.celerity.task.Retry retry(
+        Throwable exc,
+        Double countdown,
+        Integer maxRetries,
+        List<Object> args,
+        Map<String, Object> kwargs) {
       throw io.celerity.pool.Retries.retry(this, options, exc, countdown, maxRetries, args, kwargs);
     }
 
@@ -266,5 +294,4 @@ public final class ChildMain {
       return soft;
     }
   }
-
 }

@@ -5,7 +5,6 @@ import io.celerity.protocol.Json;
 import io.vertx.core.Handler;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.parsetools.RecordParser;
-
 import java.io.DataInputStream;
 import java.io.DataOutputStream;
 import java.io.IOException;
@@ -20,8 +19,7 @@ public final class Frames {
   /** Larger frames are a protocol error (a runaway child), not a message. */
   public static final int MAX_FRAME = 64 * 1024 * 1024;
 
-  private Frames() {
-  }
+  private Frames() {}
 
   public static byte[] encode(Map<String, Object> message) {
     byte[] json = Json.encode(message);
@@ -35,8 +33,7 @@ public final class Frames {
   }
 
   public static Map<String, Object> decode(byte[] json) throws IOException {
-    return Json.MAPPER.readValue(json, new TypeReference<>() {
-    });
+    return Json.MAPPER.readValue(json, new TypeReference<>() {});
   }
 
   /** A non-blocking parser for the parent's event loop: calls {@code handler} once per frame. */
@@ -45,28 +42,31 @@ public final class Frames {
   }
 
   /**
-   * As {@link #parser(Handler, Handler)}, with the largest frame accepted now (the parent accepts only a
-   * small {@code hello} from a connection that has not proved who it is).
+   * As {@link #parser(Handler, Handler)}, with the largest frame accepted now (the parent accepts
+   * only a small {@code hello} from a connection that has not proved who it is).
    */
-  public static RecordParser parser(Handler<byte[]> handler, Handler<Throwable> onError,
-                                    java.util.function.IntSupplier maxFrame) {
+  public static RecordParser parser(
+      Handler<byte[]> handler,
+      Handler<Throwable> onError,
+      java.util.function.IntSupplier maxFrame) {
     RecordParser parser = RecordParser.newFixed(4);
     boolean[] header = {true};
-    parser.handler(buf -> {
-      if (header[0]) {
-        int len = buf.getInt(0);
-        if (len <= 0 || len > maxFrame.getAsInt()) {
-          onError.handle(new IOException("bad frame length " + len));
-          return;
-        }
-        header[0] = false;
-        parser.fixedSizeMode(len);
-      } else {
-        header[0] = true;
-        parser.fixedSizeMode(4);
-        handler.handle(buf.getBytes());
-      }
-    });
+    parser.handler(
+        buf -> {
+          if (header[0]) {
+            int len = buf.getInt(0);
+            if (len <= 0 || len > maxFrame.getAsInt()) {
+              onError.handle(new IOException("bad frame length " + len));
+              return;
+            }
+            header[0] = false;
+            parser.fixedSizeMode(len);
+          } else {
+            header[0] = true;
+            parser.fixedSizeMode(4);
+            handler.handle(buf.getBytes());
+          }
+        });
     return parser;
   }
 
@@ -96,7 +96,9 @@ public final class Frames {
     out.flush();
   }
 
-  /** Resident set size in KiB from /proc/self/status (VmRSS), as Celery measures it; 0 if unknown. */
+  /**
+   * Resident set size in KiB from /proc/self/status (VmRSS), as Celery measures it; 0 if unknown.
+   */
   public static long rssKib(java.nio.file.Path status) {
     try {
       for (String line : java.nio.file.Files.readAllLines(status)) {

@@ -8,7 +8,6 @@ import io.celerity.protocol.IsoTime;
 import io.celerity.protocol.PyRepr;
 import io.celerity.protocol.States;
 import io.celerity.task.Retry;
-
 import io.celerity.task.TaskFunction;
 import io.celerity.task.TaskOptions;
 import io.celerity.task.TaskRegistry;
@@ -21,9 +20,6 @@ import io.vertx.core.json.JsonObject;
 import io.vertx.core.net.NetServer;
 import io.vertx.core.net.NetServerOptions;
 import io.vertx.core.net.NetSocket;
-import org.slf4j.Logger;
-import org.slf4j.LoggerFactory;
-
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
@@ -32,6 +28,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.security.SecureRandom;
+import java.time.Instant;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Deque;
@@ -39,11 +36,12 @@ import java.util.HashMap;
 import java.util.HexFormat;
 import java.util.IdentityHashMap;
 import java.util.LinkedHashMap;
-import java.time.Instant;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * {@code -P process}: task bodies run in child processes (Java children by default, or any command
@@ -58,11 +56,18 @@ public final class ProcessRunner implements Runner {
   private static final Logger log = LoggerFactory.getLogger("celery.pool.process");
   private static final SecureRandom RANDOM = new SecureRandom();
   static final String PYTHON_RUNNER = "python/celerity_child.py";
-  /** A child sends its hello right after connecting; a connection silent this long is not a child. */
+
+  /**
+   * A child sends its hello right after connecting; a connection silent this long is not a child.
+   */
   static final long HANDSHAKE_TIMEOUT_MS = 5_000;
+
   /** Largest frame before the hello (which is about 100 bytes). */
   static final int MAX_HELLO_FRAME = 4096;
-  /** Connections allowed to wait for their hello beyond one per child that has not connected yet. */
+
+  /**
+   * Connections allowed to wait for their hello beyond one per child that has not connected yet.
+   */
   static final int SPARE_UNAUTHENTICATED = 4;
 
   private final Vertx vertx;
@@ -70,16 +75,22 @@ public final class ProcessRunner implements Runner {
   private final WorkerOptions options;
   private final TaskRegistry registry;
   private final Map<String, Child> byToken = new HashMap<>();
+
   /** Live children that take work (not retiring, not killed). */
   private final List<Child> children = new ArrayList<>();
+
   private final Map<Job, Child> byJob = new IdentityHashMap<>();
   private final Deque<Pending> waiting = new ArrayDeque<>();
+
   /** Python {@code async def} tasks waiting for a child with a free coroutine slot. */
   private final Deque<Pending> waitingAsync = new ArrayDeque<>();
+
   /** Tasks the children run as coroutines, several per child ({@code child_async_concurrency}). */
   private final Set<String> childAsync = ConcurrentHashMap.newKeySet();
+
   /** The job number of each job given to a child (frames about a task carry it). */
   private final Map<Job, Long> numbers = new IdentityHashMap<>();
+
   private final Set<String> rejectOnLost = ConcurrentHashMap.newKeySet();
   private NetServer server;
   private Path pythonPath;
@@ -90,13 +101,19 @@ public final class ProcessRunner implements Runner {
   private boolean closed;
   private Promise<Void> warm;
   private int unauthenticated;
-  /** The Python app's own non-default settings, as its first child reported them (null for Java children). */
+
+  /**
+   * The Python app's own non-default settings, as its first child reported them (null for Java
+   * children).
+   */
   private JsonObject appConf;
 
-  private record Pending(Job job, Completion completion) {
-  }
+  private record Pending(Job job, Completion completion) {}
 
-  /** A coroutine in a child; given up ones (hard limit, terminate) stay until the child says it ended. */
+  /**
+   * A coroutine in a child; given up ones (hard limit, terminate) stay until the child says it
+   * ended.
+   */
   static final class Coroutine {
     final Job job;
     final Completion completion;
@@ -125,8 +142,12 @@ public final class ProcessRunner implements Runner {
     int tasksDone;
     long rssKib;
     long lastHeartbeatNanos;
-    /** Coroutines the child may run at once (from its hello; 0 for children without async tasks). */
+
+    /**
+     * Coroutines the child may run at once (from its hello; 0 for children without async tasks).
+     */
     int asyncCapacity;
+
     /** Async tasks in flight in this child, by job number. */
     final Map<Long, Coroutine> coroutines = new LinkedHashMap<>();
 
@@ -171,23 +192,34 @@ public final class ProcessRunner implements Runner {
     target = concurrency;
     warm = Promise.promise();
     long timeout = (long) (options.getChildStartTimeout() * 1000);
-    vertx.setTimer(timeout, id -> {
-      if (warm.tryFail("children did not start within " + options.getChildStartTimeout() + "s")) {
-        close();
-      }
-    });
-    return vertx.createNetServer(new NetServerOptions().setHost("127.0.0.1").setPort(0).setTcpNoDelay(true))
-      .connectHandler(this::connected)
-      .listen()
-      .compose(s -> {
-        server = s;
-        return javaChildren() ? Future.succeededFuture() : vertx.executeBlocking(this::extractPythonRunner);
-      })
-      .compose(v -> {
-        log.info("Starting {} {} child process(es)", target + spares(), javaChildren() ? "Java" : "external");
-        fill();
-        return warm.future();
-      });
+    vertx.setTimer(
+        timeout,
+        id -> {
+          if (warm.tryFail(
+              "children did not start within " + options.getChildStartTimeout() + "s")) {
+            close();
+          }
+        });
+    return vertx
+        .createNetServer(new NetServerOptions().setHost("127.0.0.1").setPort(0).setTcpNoDelay(true))
+        .connectHandler(this::connected)
+        .listen()
+        .compose(
+            s -> {
+              server = s;
+              return javaChildren()
+                  ? Future.succeededFuture()
+                  : vertx.executeBlocking(this::extractPythonRunner);
+            })
+        .compose(
+            v -> {
+              log.info(
+                  "Starting {} {} child process(es)",
+                  target + spares(),
+                  javaChildren() ? "Java" : "external");
+              fill();
+              return warm.future();
+            });
   }
 
   private Void extractPythonRunner() throws IOException {
@@ -217,19 +249,25 @@ public final class ProcessRunner implements Runner {
     children.add(child);
     byToken.put(child.token, child);
     spawned++;
-    vertx.executeBlocking(() -> startProcess(child), false).onComplete(ar -> {
-      if (ar.failed()) {
-        log.error("Could not start a child process: {}", ar.cause().getMessage());
-        forget(child);
-        if (warm != null && warm.tryFail(ar.cause())) {
-          close();
-        }
-        return;
-      }
-      child.process = ar.result();
-      child.pid = child.process.pid();
-      child.process.onExit().whenComplete((p, err) -> context.runOnContext(x -> exited(child)));
-    });
+    vertx
+        .executeBlocking(() -> startProcess(child), false)
+        .onComplete(
+            ar -> {
+              if (ar.failed()) {
+                log.error("Could not start a child process: {}", ar.cause().getMessage());
+                forget(child);
+                if (warm != null && warm.tryFail(ar.cause())) {
+                  close();
+                }
+                return;
+              }
+              child.process = ar.result();
+              child.pid = child.process.pid();
+              child
+                  .process
+                  .onExit()
+                  .whenComplete((p, err) -> context.runOnContext(x -> exited(child)));
+            });
   }
 
   private List<String> command() {
@@ -245,29 +283,49 @@ public final class ProcessRunner implements Runner {
 
   /** Runs on a worker thread: fork/exec and the one-line handshake on stdin are blocking calls. */
   private Process startProcess(Child child) throws IOException {
-    ProcessBuilder pb = new ProcessBuilder(command())
-      .redirectOutput(ProcessBuilder.Redirect.INHERIT).redirectError(ProcessBuilder.Redirect.INHERIT);
-    pb.environment().put("CELERITY_LOG_FORMAT", options.getLogFormat()); // Java children log as the worker does
+    ProcessBuilder pb =
+        new ProcessBuilder(command())
+            .redirectOutput(ProcessBuilder.Redirect.INHERIT)
+            .redirectError(ProcessBuilder.Redirect.INHERIT);
+    pb.environment()
+        .put("CELERITY_LOG_FORMAT", options.getLogFormat()); // Java children log as the worker does
     if (pythonPath != null) {
       String old = pb.environment().get("PYTHONPATH");
-      pb.environment().put("PYTHONPATH", pythonPath + (old == null || old.isEmpty() ? "" : java.io.File.pathSeparator + old));
+      pb.environment()
+          .put(
+              "PYTHONPATH",
+              pythonPath + (old == null || old.isEmpty() ? "" : java.io.File.pathSeparator + old));
       pb.environment().put("PYTHONUNBUFFERED", "1");
     }
     Process p = pb.start();
-    JsonObject handshake = new JsonObject().put("host", "127.0.0.1").put("port", server.actualPort())
-      .put("token", child.token).put("app", new JsonArray(options.getApps()))
-      .put("load_examples", options.isLoadExamples()).put("heartbeat", 5.0).put("hostname", options.getHostname())
-      .put("broker_url", reachable(options.getBroker())).put("result_backend", reachable(options.getResultBackend()))
-      .put("async_concurrency", options.getChildAsyncConcurrency()).put("blocked_threshold", options.getAsyncBlockedThreshold());
+    JsonObject handshake =
+        new JsonObject()
+            .put("host", "127.0.0.1")
+            .put("port", server.actualPort())
+            .put("token", child.token)
+            .put("app", new JsonArray(options.getApps()))
+            .put("load_examples", options.isLoadExamples())
+            .put("heartbeat", 5.0)
+            .put("hostname", options.getHostname())
+            .put("broker_url", reachable(options.getBroker()))
+            .put("result_backend", reachable(options.getResultBackend()))
+            .put("async_concurrency", options.getChildAsyncConcurrency())
+            .put("blocked_threshold", options.getAsyncBlockedThreshold());
     try (OutputStream stdin = p.getOutputStream()) {
       stdin.write((handshake.encode() + "\n").getBytes(StandardCharsets.UTF_8));
     }
     return p;
   }
 
-  /** A broker or backend URL another process can use too (not the in-JVM memory:// ones), else null. */
+  /**
+   * A broker or backend URL another process can use too (not the in-JVM memory:// ones), else null.
+   */
   static String reachable(String url) {
-    if (url == null || url.isBlank() || url.startsWith("memory:") || url.equals("disabled") || url.equals("none")) {
+    if (url == null
+        || url.isBlank()
+        || url.startsWith("memory:")
+        || url.equals("disabled")
+        || url.equals("none")) {
       return null;
     }
     return url;
@@ -283,8 +341,8 @@ public final class ProcessRunner implements Runner {
   }
 
   /**
-   * A connection proves it belongs to a child with its first frame, a small {@code hello} carrying an
-   * expected, unused token, within {@link #HANDSHAKE_TIMEOUT_MS}; until then it may send at most
+   * A connection proves it belongs to a child with its first frame, a small {@code hello} carrying
+   * an expected, unused token, within {@link #HANDSHAKE_TIMEOUT_MS}; until then it may send at most
    * {@link #MAX_HELLO_FRAME} bytes, and only a few such connections may be open at once (one per
    * child still expected, plus {@link #SPARE_UNAUTHENTICATED}), so local strangers cannot make the
    * worker buffer large frames.
@@ -292,63 +350,81 @@ public final class ProcessRunner implements Runner {
   private void connected(NetSocket socket) {
     long expected = byToken.values().stream().filter(c -> c.socket == null).count();
     if (unauthenticated >= expected + SPARE_UNAUTHENTICATED) {
-      log.warn("Refused a connection from {}: {} connections have not identified themselves yet",
-        socket.remoteAddress(), unauthenticated);
+      log.warn(
+          "Refused a connection from {}: {} connections have not identified themselves yet",
+          socket.remoteAddress(),
+          unauthenticated);
       socket.close();
       return;
     }
     unauthenticated++;
     Child[] owner = {null};
     boolean[] counted = {true};
-    Runnable authenticated = () -> {
-      if (counted[0]) {
-        counted[0] = false;
-        unauthenticated--;
-      }
-    };
-    long timer = vertx.setTimer(HANDSHAKE_TIMEOUT_MS, id -> {
-      if (owner[0] == null) {
-        log.warn("Closed a connection from {}: no valid hello within {} ms", socket.remoteAddress(), HANDSHAKE_TIMEOUT_MS);
-        socket.close();
-      }
-    });
-    socket.handler(Frames.parser(bytes -> {
-      Map<String, Object> m;
-      try {
-        m = Frames.decode(bytes);
-      } catch (IOException | RuntimeException e) {
-        unreadable(owner[0], socket, "undecodable frame: " + e.getMessage());
-        return;
-      }
-      if (owner[0] == null) {
-        Child c = "hello".equals(m.get("type")) ? byToken.get(String.valueOf(m.get("token"))) : null;
-        if (c == null || c.socket != null) {
-          log.warn("Rejected a connection without a valid child token from {}", socket.remoteAddress());
-          socket.close();
-          return;
-        }
-        vertx.cancelTimer(timer);
-        authenticated.run();
-        owner[0] = c;
-        c.socket = socket;
-        c.asyncCapacity = m.get("async_capacity") instanceof Number n ? n.intValue() : 0;
-        c.lastHeartbeatNanos = System.nanoTime();
-        return;
-      }
-      try {
-        frame(owner[0], m);
-      } catch (RuntimeException e) {
-        unreadable(owner[0], socket, "malformed " + m.get("type") + " message: " + e);
-      }
-    }, err -> unreadable(owner[0], socket, err.getMessage()),
-      () -> owner[0] == null ? MAX_HELLO_FRAME : Frames.MAX_FRAME));
-    socket.closeHandler(v -> {
-      vertx.cancelTimer(timer);
-      authenticated.run();
-      if (owner[0] != null && !owner[0].exited && owner[0].process != null && !closed) {
-        owner[0].process.destroy(); // a child without its connection is useless
-      }
-    });
+    Runnable authenticated =
+        () -> {
+          if (counted[0]) {
+            counted[0] = false;
+            unauthenticated--;
+          }
+        };
+    long timer =
+        vertx.setTimer(
+            HANDSHAKE_TIMEOUT_MS,
+            id -> {
+              if (owner[0] == null) {
+                log.warn(
+                    "Closed a connection from {}: no valid hello within {} ms",
+                    socket.remoteAddress(),
+                    HANDSHAKE_TIMEOUT_MS);
+                socket.close();
+              }
+            });
+    socket.handler(
+        Frames.parser(
+            bytes -> {
+              Map<String, Object> m;
+              try {
+                m = Frames.decode(bytes);
+              } catch (IOException | RuntimeException e) {
+                unreadable(owner[0], socket, "undecodable frame: " + e.getMessage());
+                return;
+              }
+              if (owner[0] == null) {
+                Child c =
+                    "hello".equals(m.get("type"))
+                        ? byToken.get(String.valueOf(m.get("token")))
+                        : null;
+                if (c == null || c.socket != null) {
+                  log.warn(
+                      "Rejected a connection without a valid child token from {}",
+                      socket.remoteAddress());
+                  socket.close();
+                  return;
+                }
+                vertx.cancelTimer(timer);
+                authenticated.run();
+                owner[0] = c;
+                c.socket = socket;
+                c.asyncCapacity = m.get("async_capacity") instanceof Number n ? n.intValue() : 0;
+                c.lastHeartbeatNanos = System.nanoTime();
+                return;
+              }
+              try {
+                frame(owner[0], m);
+              } catch (RuntimeException e) {
+                unreadable(owner[0], socket, "malformed " + m.get("type") + " message: " + e);
+              }
+            },
+            err -> unreadable(owner[0], socket, err.getMessage()),
+            () -> owner[0] == null ? MAX_HELLO_FRAME : Frames.MAX_FRAME));
+    socket.closeHandler(
+        v -> {
+          vertx.cancelTimer(timer);
+          authenticated.run();
+          if (owner[0] != null && !owner[0].exited && owner[0].process != null && !closed) {
+            owner[0].process.destroy(); // a child without its connection is useless
+          }
+        });
   }
 
   /**
@@ -368,11 +444,18 @@ public final class ProcessRunner implements Runner {
       byJob.remove(job);
       child.job = null;
       child.completion = null;
-      log.error("Child {} sent a reply for {} that cannot be read ({}); the task fails and the child is replaced",
-        child.pid, job.request().logName(), why);
-      c.done(null, ExceptionInfo.of("kombu.exceptions", "DecodeError", "Child reply could not be read: " + why));
+      log.error(
+          "Child {} sent a reply for {} that cannot be read ({}); the task fails and the child is replaced",
+          child.pid,
+          job.request().logName(),
+          why);
+      c.done(
+          null,
+          ExceptionInfo.of(
+              "kombu.exceptions", "DecodeError", "Child reply could not be read: " + why));
     } else {
-      log.error("Child {} sent a frame that cannot be read ({}); the child is replaced", child.pid, why);
+      log.error(
+          "Child {} sent a frame that cannot be read ({}); the child is replaced", child.pid, why);
     }
     if (!child.killed && !child.exited) {
       child.killed = true;
@@ -419,14 +502,22 @@ public final class ProcessRunner implements Runner {
         }
       }
     }
-    if (warm != null && !warm.future().isComplete() && children.stream().filter(c -> c.ready).count() >= target) {
-      log.info("{} child process(es) ready (last in {} ms)", children.size(), lastStartupNanos / 1_000_000);
+    if (warm != null
+        && !warm.future().isComplete()
+        && children.stream().filter(c -> c.ready).count() >= target) {
+      log.info(
+          "{} child process(es) ready (last in {} ms)",
+          children.size(),
+          lastStartupNanos / 1_000_000);
       warm.tryComplete();
     }
     pump();
   }
 
-  /** Tasks only the children know (Python) are registered in the worker so the consumer accepts them. */
+  /**
+   * Tasks only the children know (Python) are registered in the worker so the consumer accepts
+   * them.
+   */
   private void register(Map<String, Object> task) {
     String name = String.valueOf(task.get("name"));
     boolean async = Boolean.TRUE.equals(task.get("async"));
@@ -439,15 +530,22 @@ public final class ProcessRunner implements Runner {
     if (registry.get(name) != null) {
       return;
     }
-    // A traced task's tracer stores STARTED itself (the task's track_started, from the app's config, as
+    // A traced task's tracer stores STARTED itself (the task's track_started, from the app's
+    // config, as
     // in Celery): the worker must not write one too, which could land after the final state.
-    Boolean trackStarted = Boolean.TRUE.equals(task.get("traced")) ? Boolean.FALSE : flag(task.get("track_started"));
-    TaskOptions o = TaskOptions.builder().acksLate(flag(task.get("acks_late"))).trackStarted(trackStarted)
-      .ignoreResult(flag(task.get("ignore_result")))
-      .timeLimits(seconds(task.get("time_limit")), seconds(task.get("soft_time_limit"))).build();
-    TaskFunction stub = ctx -> {
-      throw new IllegalStateException(name + " runs only in a child process");
-    };
+    Boolean trackStarted =
+        Boolean.TRUE.equals(task.get("traced")) ? Boolean.FALSE : flag(task.get("track_started"));
+    TaskOptions o =
+        TaskOptions.builder()
+            .acksLate(flag(task.get("acks_late")))
+            .trackStarted(trackStarted)
+            .ignoreResult(flag(task.get("ignore_result")))
+            .timeLimits(seconds(task.get("time_limit")), seconds(task.get("soft_time_limit")))
+            .build();
+    TaskFunction stub =
+        ctx -> {
+          throw new IllegalStateException(name + " runs only in a child process");
+        };
     if (async) {
       registry.registerAsync(name, o, stub);
     } else {
@@ -506,14 +604,14 @@ public final class ProcessRunner implements Runner {
       }
 
       @Override
-      public void close() {
-      }
+      public void close() {}
     };
   }
 
   @Override
   public void start(Job job, Completion completion) {
-    (runsAsync(job.request().message().task()) ? waitingAsync : waiting).addLast(new Pending(job, completion));
+    (runsAsync(job.request().message().task()) ? waitingAsync : waiting)
+        .addLast(new Pending(job, completion));
     pump();
   }
 
@@ -527,7 +625,10 @@ public final class ProcessRunner implements Runner {
       assign(child, waiting.pollFirst());
     }
     while (!waitingAsync.isEmpty()) {
-      Child child = children.stream().max(java.util.Comparator.comparingInt(Child::freeCoroutines)).orElse(null);
+      Child child =
+          children.stream()
+              .max(java.util.Comparator.comparingInt(Child::freeCoroutines))
+              .orElse(null);
       if (child == null || child.freeCoroutines() <= 0) {
         return;
       }
@@ -550,7 +651,10 @@ public final class ProcessRunner implements Runner {
     child.socket.write(Frames.buffer(runFrame(job, child.jobNumber)));
   }
 
-  /** The {@code run} frame of a job: the message as Celery's Request holds it, and the job number replies carry. */
+  /**
+   * The {@code run} frame of a job: the message as Celery's Request holds it, and the job number
+   * replies carry.
+   */
   private static Map<String, Object> runFrame(Job job, long number) {
     var msg = job.request().message();
     var d = job.request().delivery();
@@ -599,7 +703,8 @@ public final class ProcessRunner implements Runner {
     long number = number(m.get("job"), -1);
     Coroutine co = child.coroutines.get(number);
     if (co != null) {
-      Runnable report = co.abandoned ? () -> { } : outcome(co.completion, m); // a given-up one: already reported
+      Runnable report =
+          co.abandoned ? () -> {} : outcome(co.completion, m); // a given-up one: already reported
       child.coroutines.remove(number);
       byJob.remove(co.job);
       numbers.remove(co.job);
@@ -630,12 +735,18 @@ public final class ProcessRunner implements Runner {
   /** A coroutine that did not yield for async_blocked_threshold: the child names its job. */
   private void blocked(Child child, Map<String, Object> m) {
     Coroutine co = child.coroutines.get(number(m.get("job"), -1));
-    log.error("Async task {} has blocked the asyncio loop of child {} for {}s: a coroutine must await, not block "
-        + "(use a thread-pool executor for blocking calls); the child's other coroutines wait meanwhile.\n{}",
-      co != null ? co.job.request().logName() : "(unknown)", child.pid, m.get("seconds"), m.get("stack"));
+    log.error(
+        "Async task {} has blocked the asyncio loop of child {} for {}s: a coroutine must await, not block "
+            + "(use a thread-pool executor for blocking calls); the child's other coroutines wait meanwhile.\n{}",
+        co != null ? co.job.request().logName() : "(unknown)",
+        child.pid,
+        m.get("seconds"),
+        m.get("stack"));
   }
 
-  /** How a reply reports: read whole before anything is let go, so a malformed reply throws first. */
+  /**
+   * How a reply reports: read whole before anything is let go, so a malformed reply throws first.
+   */
   private static Runnable outcome(Completion c, Map<String, Object> m) {
     return switch (String.valueOf(m.get("type"))) {
       case "traced" -> traced(c, m);
@@ -657,8 +768,10 @@ public final class ProcessRunner implements Runner {
   private static Runnable traced(Completion c, Map<String, Object> m) {
     String state = String.valueOf(m.get("state"));
     Double runtime = m.get("runtime") instanceof Number n ? n.doubleValue() : null;
-    // the child's backend could not store the task's state: {state, exc_type, exc_module, exc_message}
-    ExceptionInfo notStored = m.get("not_stored") instanceof Map<?, ?> ns ? exception((Map<String, Object>) ns) : null;
+    // the child's backend could not store the task's state: {state, exc_type, exc_module,
+    // exc_message}
+    ExceptionInfo notStored =
+        m.get("not_stored") instanceof Map<?, ?> ns ? exception((Map<String, Object>) ns) : null;
     switch (state) {
       case States.SUCCESS -> {
         PyRepr.Repr value = new PyRepr.Repr(String.valueOf(m.get("repr")));
@@ -685,30 +798,43 @@ public final class ProcessRunner implements Runner {
     }
   }
 
-  /** A {@code retry} frame: the copy runs at {@code eta}, else {@code countdown} seconds from now. */
+  /**
+   * A {@code retry} frame: the copy runs at {@code eta}, else {@code countdown} seconds from now.
+   */
   @SuppressWarnings("unchecked")
   private static Retry retryOf(Map<String, Object> m) {
     double countdown = m.get("countdown") instanceof Number n ? n.doubleValue() : 0;
-    Instant eta = m.get("eta") != null ? IsoTime.parse(m.get("eta").toString())
-      : Instant.now().plusNanos((long) (countdown * 1e9));
-    return new Retry(null, eta, countdown, (List<Object>) m.get("args"), (Map<String, Object>) m.get("kwargs"));
+    Instant eta =
+        m.get("eta") != null
+            ? IsoTime.parse(m.get("eta").toString())
+            : Instant.now().plusNanos((long) (countdown * 1e9));
+    return new Retry(
+        null, eta, countdown, (List<Object>) m.get("args"), (Map<String, Object>) m.get("kwargs"));
   }
 
   @SuppressWarnings("unchecked")
   private static ExceptionInfo exception(Map<String, Object> m) {
     Object args = m.get("exc_message");
-    return new ExceptionInfo(String.valueOf(m.get("exc_type")), m.get("exc_module") == null ? null : m.get("exc_module").toString(),
-      args instanceof List<?> l ? (List<Object>) l : args == null ? List.of() : List.of(args),
-      m.get("traceback") == null ? null : m.get("traceback").toString());
+    return new ExceptionInfo(
+        String.valueOf(m.get("exc_type")),
+        m.get("exc_module") == null ? null : m.get("exc_module").toString(),
+        args instanceof List<?> l ? (List<Object>) l : args == null ? List.of() : List.of(args),
+        m.get("traceback") == null ? null : m.get("traceback").toString());
   }
 
   /** Celery's max_tasks_per_child / max_memory_per_child, and shrinking: retire after the task. */
   private void recycleIfDue(Child child) {
     if (options.getMaxTasksPerChild() > 0 && child.tasksDone >= options.getMaxTasksPerChild()) {
       retire(child, "it ran " + child.tasksDone + " tasks (max_tasks_per_child)");
-    } else if (options.getMaxMemoryPerChild() > 0 && child.rssKib > options.getMaxMemoryPerChild()) {
-      retire(child, "its resident memory " + child.rssKib + " KiB exceeds max_memory_per_child "
-        + options.getMaxMemoryPerChild() + " KiB");
+    } else if (options.getMaxMemoryPerChild() > 0
+        && child.rssKib > options.getMaxMemoryPerChild()) {
+      retire(
+          child,
+          "its resident memory "
+              + child.rssKib
+              + " KiB exceeds max_memory_per_child "
+              + options.getMaxMemoryPerChild()
+              + " KiB");
     } else if (children.size() > target + spares()) {
       retire(child, "the pool shrank");
     }
@@ -723,11 +849,13 @@ public final class ProcessRunner implements Runner {
       child.socket.write(Frames.buffer(Map.of("type", "shutdown")));
     }
     long grace = (long) ((options.getChildKillGrace() + 10) * 1000);
-    vertx.setTimer(grace, id -> {
-      if (!child.exited) {
-        kill(child);
-      }
-    });
+    vertx.setTimer(
+        grace,
+        id -> {
+          if (!child.exited) {
+            kill(child);
+          }
+        });
     fill();
   }
 
@@ -778,8 +906,8 @@ public final class ProcessRunner implements Runner {
   }
 
   /**
-   * A coroutine given up (already reported): the child cancels that one task, its other tasks go on.
-   * Its slot stays taken until the child says it ended. False when the job is no coroutine.
+   * A coroutine given up (already reported): the child cancels that one task, its other tasks go
+   * on. Its slot stays taken until the child says it ended. False when the job is no coroutine.
    */
   private boolean cancelCoroutine(Job job, String reason) {
     Child child = byJob.get(job);
@@ -790,7 +918,11 @@ public final class ProcessRunner implements Runner {
     }
     if (!co.abandoned) {
       co.abandoned = true;
-      log.warn("Cancelling coroutine of {} in child {} ({})", job.request().logName(), child.pid, reason);
+      log.warn(
+          "Cancelling coroutine of {} in child {} ({})",
+          job.request().logName(),
+          child.pid,
+          reason);
       child.socket.write(Frames.buffer(Map.of("type", "cancel", "job", number, "reason", reason)));
     }
     return true;
@@ -803,11 +935,13 @@ public final class ProcessRunner implements Runner {
       return;
     }
     p.destroy();
-    vertx.setTimer(Math.max(1, (long) (options.getChildKillGrace() * 1000)), id -> {
-      if (!child.exited) {
-        p.destroyForcibly();
-      }
-    });
+    vertx.setTimer(
+        Math.max(1, (long) (options.getChildKillGrace() * 1000)),
+        id -> {
+          if (!child.exited) {
+            p.destroyForcibly();
+          }
+        });
   }
 
   private void exited(Child child) {
@@ -820,7 +954,8 @@ public final class ProcessRunner implements Runner {
       byJob.remove(child.job);
       numbers.remove(child.job);
       child.job = null;
-      String why = "Worker exited prematurely: " + humanStatus(code) + " Job: " + child.jobNumber + ".";
+      String why =
+          "Worker exited prematurely: " + humanStatus(code) + " Job: " + child.jobNumber + ".";
       log.error("Process {} {}", child.pid, why);
       c.workerLost(ExceptionInfo.workerLost(why));
     }
@@ -830,7 +965,8 @@ public final class ProcessRunner implements Runner {
         byJob.remove(co.job);
         numbers.remove(co.job);
         if (!co.abandoned) {
-          String why = "Worker exited prematurely: " + humanStatus(code) + " Job: " + e.getKey() + ".";
+          String why =
+              "Worker exited prematurely: " + humanStatus(code) + " Job: " + e.getKey() + ".";
           log.error("Process {} {}", child.pid, why);
           co.completion.workerLost(ExceptionInfo.workerLost(why));
         }
@@ -839,7 +975,8 @@ public final class ProcessRunner implements Runner {
     }
     if (!lost && !child.ready && !closed) {
       log.error("Child {} exited ({}) before it was ready", child.pid, humanStatus(code));
-      if (warm != null && warm.tryFail("a child exited (" + humanStatus(code) + ") before it was ready")) {
+      if (warm != null
+          && warm.tryFail("a child exited (" + humanStatus(code) + ") before it was ready")) {
         close();
         return;
       }
@@ -865,15 +1002,16 @@ public final class ProcessRunner implements Runner {
   static String humanStatus(int code) {
     if (code > 128 && code < 128 + 32) {
       int sig = code - 128;
-      String name = switch (sig) {
-        case 1 -> "SIGHUP";
-        case 2 -> "SIGINT";
-        case 6 -> "SIGABRT";
-        case 9 -> "SIGKILL";
-        case 11 -> "SIGSEGV";
-        case 15 -> "SIGTERM";
-        default -> "SIG" + sig;
-      };
+      String name =
+          switch (sig) {
+            case 1 -> "SIGHUP";
+            case 2 -> "SIGINT";
+            case 6 -> "SIGABRT";
+            case 9 -> "SIGKILL";
+            case 11 -> "SIGSEGV";
+            case 15 -> "SIGTERM";
+            default -> "SIG" + sig;
+          };
       return "signal " + sig + " (" + name + ")";
     }
     return "exitcode " + code;
@@ -883,20 +1021,34 @@ public final class ProcessRunner implements Runner {
   public JsonObject stats() {
     JsonArray kids = new JsonArray();
     for (Child c : byToken.values()) {
-      kids.add(new JsonObject().put("pid", c.pid).put("ready", c.ready).put("busy", c.job != null).put("coroutines", c.coroutines.size())
-        .put("retiring", c.retiring).put("tasks", c.tasksDone).put("rss_kib", c.rssKib)
-        .put("heartbeat_age", c.ready ? (System.nanoTime() - c.lastHeartbeatNanos) / 1e9 : null));
+      kids.add(
+          new JsonObject()
+              .put("pid", c.pid)
+              .put("ready", c.ready)
+              .put("busy", c.job != null)
+              .put("coroutines", c.coroutines.size())
+              .put("retiring", c.retiring)
+              .put("tasks", c.tasksDone)
+              .put("rss_kib", c.rssKib)
+              .put(
+                  "heartbeat_age",
+                  c.ready ? (System.nanoTime() - c.lastHeartbeatNanos) / 1e9 : null));
     }
-    return new JsonObject().put("processes", kids).put("spawned", spawned)
-      .put("port", server == null ? null : server.actualPort())
-      .put("last_startup_ms", lastStartupNanos / 1_000_000.0).put("waiting", waiting.size()).put("waiting_async", waitingAsync.size());
+    return new JsonObject()
+        .put("processes", kids)
+        .put("spawned", spawned)
+        .put("port", server == null ? null : server.actualPort())
+        .put("last_startup_ms", lastStartupNanos / 1_000_000.0)
+        .put("waiting", waiting.size())
+        .put("waiting_async", waitingAsync.size());
   }
 
   /**
-   * As billiard's pool at the end of a warm shutdown: idle children get {@code shutdown} and exit by
-   * themselves (a Python child sends {@code worker_process_shutdown}); one still alive after
+   * As billiard's pool at the end of a warm shutdown: idle children get {@code shutdown} and exit
+   * by themselves (a Python child sends {@code worker_process_shutdown}); one still alive after
    * {@code child_kill_grace} is killed (by a JDK timer: the runner's timers end with its verticle).
-   * Busy children (the shutdown timeout passed) and children not yet connected are SIGTERMed at once.
+   * Busy children (the shutdown timeout passed) and children not yet connected are SIGTERMed at
+   * once.
    */
   @Override
   public void close() {
@@ -904,15 +1056,19 @@ public final class ProcessRunner implements Runner {
     long grace = Math.max(1, (long) (options.getChildKillGrace() * 1000));
     log.info("Stopping {} child process(es)", byToken.size());
     for (Child c : new ArrayList<>(byToken.values())) {
-      log.debug("Child {}: {}", c.pid, c.socket != null && c.ready && c.empty() ? "shutdown" : "SIGTERM");
+      log.debug(
+          "Child {}: {}", c.pid, c.socket != null && c.ready && c.empty() ? "shutdown" : "SIGTERM");
       if (c.socket != null && c.ready && c.empty() && !c.exited && c.process != null) {
         c.socket.write(Frames.buffer(Map.of("type", "shutdown")));
         Process p = c.process;
-        java.util.concurrent.CompletableFuture.runAsync(() -> {
-          if (p.isAlive()) {
-            p.destroyForcibly();
-          }
-        }, java.util.concurrent.CompletableFuture.delayedExecutor(grace, java.util.concurrent.TimeUnit.MILLISECONDS));
+        java.util.concurrent.CompletableFuture.runAsync(
+            () -> {
+              if (p.isAlive()) {
+                p.destroyForcibly();
+              }
+            },
+            java.util.concurrent.CompletableFuture.delayedExecutor(
+                grace, java.util.concurrent.TimeUnit.MILLISECONDS));
       } else if (c.process != null) {
         c.process.destroy();
       }

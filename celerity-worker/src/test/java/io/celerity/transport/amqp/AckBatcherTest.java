@@ -1,15 +1,14 @@
 package io.celerity.transport.amqp;
 
-import io.celerity.transport.amqp.AckBatcher.AckOp;
-import org.junit.jupiter.api.Test;
-
-import java.util.HashSet;
-import java.util.List;
-import java.util.Set;
-
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.celerity.transport.amqp.AckBatcher.AckOp;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Set;
+import org.junit.jupiter.api.Test;
 
 class AckBatcherTest {
 
@@ -48,7 +47,8 @@ class AckBatcherTest {
     b.ack(3);
     b.ack(5);
     List<AckOp> ops = b.drain();
-    assertEquals(Set.of(new AckOp(1, false), new AckOp(3, false), new AckOp(5, false)), new HashSet<>(ops));
+    assertEquals(
+        Set.of(new AckOp(1, false), new AckOp(3, false), new AckOp(5, false)), new HashSet<>(ops));
     assertEquals(3, ops.size());
     assertEquals(2, b.unsettledCount());
   }
@@ -75,7 +75,8 @@ class AckBatcherTest {
     }
     List<AckOp> ops = b.drain();
     assertEquals(new AckOp(2, true), ops.get(0));
-    assertEquals(Set.of(new AckOp(2, true), new AckOp(4, false), new AckOp(6, false)), new HashSet<>(ops));
+    assertEquals(
+        Set.of(new AckOp(2, true), new AckOp(4, false), new AckOp(6, false)), new HashSet<>(ops));
     assertEquals(2, b.unsettledCount());
   }
 

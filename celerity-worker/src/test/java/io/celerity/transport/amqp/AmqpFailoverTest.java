@@ -1,18 +1,18 @@
 package io.celerity.transport.amqp;
 
-import org.junit.jupiter.api.Test;
-
-import java.util.HashSet;
-import java.util.Random;
-import java.util.Set;
-
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import java.util.HashSet;
+import java.util.Random;
+import java.util.Set;
+import org.junit.jupiter.api.Test;
+
 class AmqpFailoverTest {
 
-  private static final String URLS = "amqp://u:secret@h1:5672//;amqp://u:secret@h2:5673/v;amqp://h3//";
+  private static final String URLS =
+      "amqp://u:secret@h1:5672//;amqp://u:secret@h2:5673/v;amqp://h3//";
 
   @Test
   void roundRobinMovesOnOnlyAfterAFailureOrALoss() {
@@ -49,7 +49,9 @@ class AmqpFailoverTest {
 
   @Test
   void oneUrlStaysOneUrl() {
-    AmqpFailover f = new AmqpFailover("amqp://guest:guest@127.0.0.1:5672/celerity-test", "round-robin", new Random());
+    AmqpFailover f =
+        new AmqpFailover(
+            "amqp://guest:guest@127.0.0.1:5672/celerity-test", "round-robin", new Random());
     f.failed();
     assertEquals("celerity-test", f.forAttempt().vhost());
     assertEquals(1, f.size());

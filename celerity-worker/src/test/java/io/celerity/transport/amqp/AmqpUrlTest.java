@@ -1,10 +1,10 @@
 package io.celerity.transport.amqp;
 
-import org.junit.jupiter.api.Test;
-
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import org.junit.jupiter.api.Test;
 
 class AmqpUrlTest {
 
@@ -43,7 +43,10 @@ class AmqpUrlTest {
     assertEquals("p@ss:w/rd", u.password());
   }
 
-  /** kombu decodes with {@code urllib.parse.unquote}, which leaves '+' alone (it is not a query string). */
+  /**
+   * kombu decodes with {@code urllib.parse.unquote}, which leaves '+' alone (it is not a query
+   * string).
+   */
   @Test
   void plusInPasswordIsLiteralLikeKombu() {
     assertEquals("a+b", AmqpUrl.parse("amqp://u:a+b@h:5672//").password());
@@ -59,10 +62,14 @@ class AmqpUrlTest {
     assertFalse(u.ssl());
   }
 
-  /** kombu: {@code Connection('amqp://')} is guest:guest@localhost:5672// (Celery's docs use {@code broker='amqp://'}). */
+  /**
+   * kombu: {@code Connection('amqp://')} is guest:guest@localhost:5672// (Celery's docs use {@code
+   * broker='amqp://'}).
+   */
   @Test
   void bareSchemeMeansLocalhostDefaults() {
-    assertEquals(new AmqpUrl("localhost", 5672, "guest", "guest", "/", false), AmqpUrl.parse("amqp://"));
+    assertEquals(
+        new AmqpUrl("localhost", 5672, "guest", "guest", "/", false), AmqpUrl.parse("amqp://"));
   }
 
   @Test
@@ -78,6 +85,8 @@ class AmqpUrlTest {
     AmqpUrl u = AmqpUrl.parse("amqp://guest:s3cr3t@127.0.0.1:5672//");
     assertEquals("amqp://guest:**@127.0.0.1:5672//", u.redacted());
     assertFalse(u.redacted().contains("s3cr3t"));
-    assertEquals("amqps://u:**@h:5671/celerity-test", AmqpUrl.parse("amqps://u:pw@h/celerity-test").redacted());
+    assertEquals(
+        "amqps://u:**@h:5671/celerity-test",
+        AmqpUrl.parse("amqps://u:pw@h/celerity-test").redacted());
   }
 }

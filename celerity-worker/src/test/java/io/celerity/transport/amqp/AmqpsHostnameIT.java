@@ -1,17 +1,16 @@
 package io.celerity.transport.amqp;
 
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
 import io.celerity.it.TlsEndpoints;
 import io.vertx.core.Vertx;
 import io.vertx.rabbitmq.RabbitMQClient;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
-
-import java.util.concurrent.ExecutionException;
-import java.util.concurrent.TimeUnit;
-
-import static org.junit.jupiter.api.Assertions.assertThrows;
-import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
  * amqps:// checks the broker's name on both connections of the AMQP transport, the publishing one
@@ -39,7 +38,17 @@ class AmqpsHostnameIT {
 
   private static AmqpUrl url(String host) {
     AmqpUrl plain = AmqpUrl.parse(io.celerity.it.Brokers.AMQP_URL);
-    return AmqpUrl.parse("amqps://" + plain.user() + ":" + plain.password() + "@" + host + ":" + port + "/" + plain.vhost());
+    return AmqpUrl.parse(
+        "amqps://"
+            + plain.user()
+            + ":"
+            + plain.password()
+            + "@"
+            + host
+            + ":"
+            + port
+            + "/"
+            + plain.vhost());
   }
 
   private static <T> T await(io.vertx.core.Future<T> f) throws Exception {
@@ -48,24 +57,31 @@ class AmqpsHostnameIT {
 
   @Test
   void publishingConnectionConnectsToTheCertificatesNameAndRefusesAnother() throws Exception {
-    RabbitMQClient ok = RabbitMQClient.create(vertx, AmqpTransport.publisherOptions(url("localhost"), "tls-ok"));
+    RabbitMQClient ok =
+        RabbitMQClient.create(vertx, AmqpTransport.publisherOptions(url("localhost"), "tls-ok"));
     await(ok.start());
     await(ok.stop());
 
-    RabbitMQClient wrong = RabbitMQClient.create(vertx, AmqpTransport.publisherOptions(url("127.0.0.1"), "tls-wrong"));
+    RabbitMQClient wrong =
+        RabbitMQClient.create(vertx, AmqpTransport.publisherOptions(url("127.0.0.1"), "tls-wrong"));
     ExecutionException e = assertThrows(ExecutionException.class, () -> await(wrong.start()));
-    assertTrue(chain(e).contains("No subject alternative names matching IP address 127.0.0.1"), chain(e));
+    assertTrue(
+        chain(e).contains("No subject alternative names matching IP address 127.0.0.1"), chain(e));
   }
 
   @Test
   void consumingConnectionConnectsToTheCertificatesNameAndRefusesAnother() throws Exception {
     io.vertx.core.Context ctx = vertx.getOrCreateContext();
-    ConsumerConnection ok = await(ConsumerConnection.open(ctx, url("localhost"), "tls-ok", why -> { }));
+    ConsumerConnection ok =
+        await(ConsumerConnection.open(ctx, url("localhost"), "tls-ok", why -> {}));
     await(ok.close());
 
-    ExecutionException e = assertThrows(ExecutionException.class,
-      () -> await(ConsumerConnection.open(ctx, url("127.0.0.1"), "tls-wrong", why -> { })));
-    assertTrue(chain(e).contains("No subject alternative names matching IP address 127.0.0.1"), chain(e));
+    ExecutionException e =
+        assertThrows(
+            ExecutionException.class,
+            () -> await(ConsumerConnection.open(ctx, url("127.0.0.1"), "tls-wrong", why -> {})));
+    assertTrue(
+        chain(e).contains("No subject alternative names matching IP address 127.0.0.1"), chain(e));
   }
 
   private static String chain(Throwable t) {

@@ -11,7 +11,9 @@ class AmqpTransportContractIT extends TransportContract {
 
   @Override
   protected String url(int proxyPort) {
-    return proxyPort == 0 ? Brokers.AMQP_URL : "amqp://guest:guest@127.0.0.1:" + proxyPort + "/" + real.vhost();
+    return proxyPort == 0
+        ? Brokers.AMQP_URL
+        : "amqp://guest:guest@127.0.0.1:" + proxyPort + "/" + real.vhost();
   }
 
   @Override

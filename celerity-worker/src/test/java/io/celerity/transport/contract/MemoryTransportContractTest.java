@@ -23,6 +23,5 @@ class MemoryTransportContractTest extends TransportContract {
   }
 
   @Override
-  protected void deleteQueue() {
-  }
+  protected void deleteQueue() {}
 }

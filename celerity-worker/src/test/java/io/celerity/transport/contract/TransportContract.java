@@ -1,5 +1,9 @@
 package io.celerity.transport.contract;
 
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
 import io.celerity.it.TcpProxy;
 import io.celerity.support.BlockedThreadGuard;
 import io.celerity.support.Polling;
@@ -11,9 +15,6 @@ import io.celerity.types.OutgoingMessage;
 import io.vertx.core.Context;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.Test;
-
 import java.nio.charset.StandardCharsets;
 import java.util.List;
 import java.util.Map;
@@ -22,22 +23,21 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Supplier;
-
-import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertNotNull;
-import static org.junit.jupiter.api.Assertions.assertTrue;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
 
 /**
  * What every transport promises the consumer, run against memory, RabbitMQ and Redis: publish
  * (complete only once the message is in the queue) and consume, an ack settles for good, reject
- * with and without requeue, pull-mode credit, and (for real brokers) that consuming resumes after
- * a lost connection and nothing is lost. That each delivery is settled at most once is the
- * consumer's promise ({@code Settler}), not the transport's.
+ * with and without requeue, pull-mode credit, and (for real brokers) that consuming resumes after a
+ * lost connection and nothing is lost. That each delivery is settled at most once is the consumer's
+ * promise ({@code Settler}), not the transport's.
  */
 abstract class TransportContract {
 
   protected final Vertx vertx = BlockedThreadGuard.strictVertx();
-  protected final String queue = io.celerity.it.Brokers.uniqueQueue("contract-" + getClass().getSimpleName());
+  protected final String queue =
+      io.celerity.it.Brokers.uniqueQueue("contract-" + getClass().getSimpleName());
   private final Context context = vertx.getOrCreateContext();
   private final BlockingQueue<Delivery> deliveries = new LinkedBlockingQueue<>();
   private Transport transport;
@@ -69,25 +69,33 @@ abstract class TransportContract {
   /** Runs on the transport's event loop and waits for the future. */
   protected <T> T on(Supplier<Future<T>> action) throws Exception {
     CompletableFuture<T> done = new CompletableFuture<>();
-    context.runOnContext(v -> action.get().onComplete(ar -> {
-      if (ar.succeeded()) {
-        done.complete(ar.result());
-      } else {
-        done.completeExceptionally(ar.cause());
-      }
-    }));
+    context.runOnContext(
+        v ->
+            action
+                .get()
+                .onComplete(
+                    ar -> {
+                      if (ar.succeeded()) {
+                        done.complete(ar.result());
+                      } else {
+                        done.completeExceptionally(ar.cause());
+                      }
+                    }));
     return done.get(30, TimeUnit.SECONDS);
   }
 
   private void run(Runnable r) throws Exception {
-    on(() -> {
-      r.run();
-      return Future.succeededFuture();
-    });
+    on(
+        () -> {
+          r.run();
+          return Future.succeededFuture();
+        });
   }
 
   private void start(String url, boolean pull) throws Exception {
-    transport = Transports.create(vertx, new TransportOptions(url, List.of(queue), 10, null, 500, "contract"));
+    transport =
+        Transports.create(
+            vertx, new TransportOptions(url, List.of(queue), 10, null, 500, "contract"));
     if (pull) {
       transport.pullOnly();
     }
@@ -95,8 +103,15 @@ abstract class TransportContract {
   }
 
   private void publish(String body) throws Exception {
-    on(() -> transport.publish(OutgoingMessage.json("", queue, body.getBytes(StandardCharsets.UTF_8),
-      Map.of("id", body), Map.of())));
+    on(
+        () ->
+            transport.publish(
+                OutgoingMessage.json(
+                    "",
+                    queue,
+                    body.getBytes(StandardCharsets.UTF_8),
+                    Map.of("id", body),
+                    Map.of())));
   }
 
   private Delivery next() throws InterruptedException {
@@ -162,7 +177,10 @@ abstract class TransportContract {
     for (int i = 0; i < 5; i++) {
       publish("c" + i);
     }
-    assertEquals(5, waiting(), "every completed publish is in the queue (confirmed, where the broker confirms)");
+    assertEquals(
+        5,
+        waiting(),
+        "every completed publish is in the queue (confirmed, where the broker confirms)");
     run(() -> transport.grant(5));
     for (int i = 0; i < 5; i++) {
       Delivery d = next();

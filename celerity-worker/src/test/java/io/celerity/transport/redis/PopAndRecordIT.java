@@ -1,28 +1,27 @@
 package io.celerity.transport.redis;
 
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
 import io.celerity.it.Brokers;
 import io.celerity.protocol.Json;
 import io.vertx.core.Vertx;
+import io.vertx.junit5.VertxExtension;
 import io.vertx.redis.client.Command;
 import io.vertx.redis.client.Redis;
 import io.vertx.redis.client.Request;
 import io.vertx.redis.client.Response;
-import io.vertx.junit5.VertxExtension;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
-import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.extension.ExtendWith;
-
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
 import java.util.UUID;
 import java.util.concurrent.TimeUnit;
-
-import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertNull;
-import static org.junit.jupiter.api.Assertions.assertTrue;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
 
 /**
  * The batch pop of the Redis transport against a real Redis: each popped kombu envelope is recorded
@@ -57,7 +56,9 @@ class PopAndRecordIT {
 
   private static String captured() throws Exception {
     @SuppressWarnings("unchecked")
-    Map<String, Object> fixture = (Map<String, Object>) Json.parse(Files.readString(Path.of("src/test/resources/fixtures/redis/add.json")));
+    Map<String, Object> fixture =
+        (Map<String, Object>)
+            Json.parse(Files.readString(Path.of("src/test/resources/fixtures/redis/add.json")));
     return (String) fixture.get("envelope");
   }
 
@@ -67,7 +68,10 @@ class PopAndRecordIT {
     String tag = (String) RedisEnvelope.properties(RedisEnvelope.parse(raw)).get("delivery_tag");
     String low = keys.list("q", 0);
     String high = keys.list("q", 9);
-    send(Request.cmd(Command.LPUSH).arg(high).arg("{\"body\": \"x\", \"properties\": {}}")); // no tag
+    send(
+        Request.cmd(Command.LPUSH)
+            .arg(high)
+            .arg("{\"body\": \"x\", \"properties\": {}}")); // no tag
     send(Request.cmd(Command.LPUSH).arg(low).arg(raw));
     send(Request.cmd(Command.LPUSH).arg(low).arg("not json"));
 
@@ -80,14 +84,22 @@ class PopAndRecordIT {
     assertEquals("not json", popped.get(4).toString());
     assertEquals(0, popped.get(5).toInteger(), "left to the transport, which logs and drops it");
     assertEquals(high, popped.get(6).toString());
-    assertEquals(0, popped.get(8).toInteger(), "no delivery tag: the transport records it under one of its own");
+    assertEquals(
+        0,
+        popped.get(8).toInteger(),
+        "no delivery tag: the transport records it under one of its own");
 
     String record = send(Request.cmd(Command.HGET).arg(keys.unacked()).arg(tag)).toString();
-    assertEquals(List.of(RedisEnvelope.parse(raw), "", "celerity-fixtures-capture"), Json.parse(record),
-      "kombu's [message, exchange, routing_key]");
-    assertTrue(record.startsWith("[" + raw + ","), "the envelope is stored as popped, not re-encoded");
+    assertEquals(
+        List.of(RedisEnvelope.parse(raw), "", "celerity-fixtures-capture"),
+        Json.parse(record),
+        "kombu's [message, exchange, routing_key]");
+    assertTrue(
+        record.startsWith("[" + raw + ","), "the envelope is stored as popped, not re-encoded");
     Response score = send(Request.cmd(Command.ZSCORE).arg(keys.unackedIndex()).arg(tag));
-    assertTrue(Math.abs(score.toDouble() - System.currentTimeMillis() / 1000.0) < 60, "scored now: " + score);
+    assertTrue(
+        Math.abs(score.toDouble() - System.currentTimeMillis() / 1000.0) < 60,
+        "scored now: " + score);
     assertEquals(1, send(Request.cmd(Command.HLEN).arg(keys.unacked())).toInteger());
   }
 
@@ -95,14 +107,21 @@ class PopAndRecordIT {
   void takesAtMostTheLimitAndPerListShare() throws Exception {
     String raw = captured();
     for (int i = 0; i < 5; i++) {
-      send(Request.cmd(Command.LPUSH).arg(keys.list("a", 0)).arg(raw.replace("c9c99ca9", "aaaaaaa" + i)));
-      send(Request.cmd(Command.LPUSH).arg(keys.list("b", 0)).arg(raw.replace("c9c99ca9", "bbbbbbb" + i)));
+      send(
+          Request.cmd(Command.LPUSH)
+              .arg(keys.list("a", 0))
+              .arg(raw.replace("c9c99ca9", "aaaaaaa" + i)));
+      send(
+          Request.cmd(Command.LPUSH)
+              .arg(keys.list("b", 0))
+              .arg(raw.replace("c9c99ca9", "bbbbbbb" + i)));
     }
     Response popped = send(store.popAndRecord(keys.brpopKeys(List.of("a", "b")), 4, 2));
     assertEquals(12, popped.size());
-    assertEquals(List.of("a", "a", "b", "b"),
-      List.of(0, 3, 6, 9).stream().map(i -> keys.queueOfList(popped.get(i).toString())).toList(),
-      "two from each queue, so one long queue cannot starve the others");
+    assertEquals(
+        List.of("a", "a", "b", "b"),
+        List.of(0, 3, 6, 9).stream().map(i -> keys.queueOfList(popped.get(i).toString())).toList(),
+        "two from each queue, so one long queue cannot starve the others");
     assertEquals(3, send(Request.cmd(Command.LLEN).arg(keys.list("a", 0))).toInteger());
     assertEquals(4, send(Request.cmd(Command.HLEN).arg(keys.unacked())).toInteger());
     assertNull(send(Request.cmd(Command.LPOP).arg(keys.list("none", 0))));

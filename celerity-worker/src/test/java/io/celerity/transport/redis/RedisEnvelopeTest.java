@@ -1,24 +1,23 @@
 package io.celerity.transport.redis;
 
-import io.celerity.protocol.DeliveryFixtures;
-import io.celerity.protocol.MessageDecoder;
-import io.celerity.protocol.TaskMessage;
-import io.celerity.types.Delivery;
-import io.celerity.types.OutgoingMessage;
-import org.junit.jupiter.api.Test;
-import org.junit.jupiter.params.ParameterizedTest;
-import org.junit.jupiter.params.provider.MethodSource;
-
-import java.nio.charset.StandardCharsets;
-import java.util.List;
-import java.util.Map;
-
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.celerity.protocol.DeliveryFixtures;
+import io.celerity.protocol.MessageDecoder;
+import io.celerity.protocol.TaskMessage;
+import io.celerity.types.Delivery;
+import io.celerity.types.OutgoingMessage;
+import java.nio.charset.StandardCharsets;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.MethodSource;
 
 /** Envelopes against the messages Celery 5.2.6 / kombu 5.2.4 wrote to Redis. */
 class RedisEnvelopeTest {
@@ -47,8 +46,11 @@ class RedisEnvelopeTest {
     assertEquals("q", d.queue());
     assertEquals(3, d.generation());
     assertFalse(d.redelivered());
-    assertEquals(DeliveryFixtures.envelope(name).get("properties") instanceof Map<?, ?> p ? p.get("delivery_tag") : null,
-      d.deliveryTag());
+    assertEquals(
+        DeliveryFixtures.envelope(name).get("properties") instanceof Map<?, ?> p
+            ? p.get("delivery_tag")
+            : null,
+        d.deliveryTag());
     TaskMessage m = new MessageDecoder().decode(d);
     assertEquals(d.headers().get("id"), m.id());
   }
@@ -59,31 +61,52 @@ class RedisEnvelopeTest {
     Map<String, Object> env = DeliveryFixtures.envelope(name);
     Integer priority = (Integer) RedisEnvelope.properties(env).get("priority");
     String list = DeliveryFixtures.raw("redis", name).get("list").toString();
-    assertEquals(list, new RedisKeys("", 10).list("celerity-fixtures-capture", RedisKeys.step(priority)));
+    assertEquals(
+        list, new RedisKeys("", 10).list("celerity-fixtures-capture", RedisKeys.step(priority)));
   }
 
   @Test
   void encodesLikeKombu() {
-    OutgoingMessage m = OutgoingMessage.json("", "celery", "[[2, 2], {}, {}]".getBytes(StandardCharsets.UTF_8),
-      Map.of("task", "examples.add", "id", "abc"), Map.of("correlation_id", "abc", "reply_to", "r-1", "priority", 6));
+    OutgoingMessage m =
+        OutgoingMessage.json(
+            "",
+            "celery",
+            "[[2, 2], {}, {}]".getBytes(StandardCharsets.UTF_8),
+            Map.of("task", "examples.add", "id", "abc"),
+            Map.of("correlation_id", "abc", "reply_to", "r-1", "priority", 6));
     Map<String, Object> env = RedisEnvelope.encode(m);
-    assertEquals(List.of("body", "content-encoding", "content-type", "headers", "properties"), List.copyOf(env.keySet()));
+    assertEquals(
+        List.of("body", "content-encoding", "content-type", "headers", "properties"),
+        List.copyOf(env.keySet()));
     Map<String, Object> props = RedisEnvelope.properties(env);
-    assertEquals(List.of("correlation_id", "reply_to", "delivery_mode", "delivery_info", "priority", "body_encoding",
-      "delivery_tag"), List.copyOf(props.keySet()));
+    assertEquals(
+        List.of(
+            "correlation_id",
+            "reply_to",
+            "delivery_mode",
+            "delivery_info",
+            "priority",
+            "body_encoding",
+            "delivery_tag"),
+        List.copyOf(props.keySet()));
     assertEquals(Map.of("exchange", "", "routing_key", "celery"), props.get("delivery_info"));
     assertEquals(2, props.get("delivery_mode"));
     assertEquals("base64", props.get("body_encoding"));
     assertTrue(props.get("delivery_tag").toString().matches("[0-9a-f-]{36}"));
     assertEquals("W1syLCAyXSwge30sIHt9XQ==", env.get("body"));
 
-    Delivery d = RedisEnvelope.toDelivery(RedisEnvelope.parse(io.celerity.protocol.Json.encodeToString(env)), "celery",
-      "t", 1);
+    Delivery d =
+        RedisEnvelope.toDelivery(
+            RedisEnvelope.parse(io.celerity.protocol.Json.encodeToString(env)), "celery", "t", 1);
     assertArrayEquals(m.body(), d.body());
     assertEquals(6, d.priority());
     assertEquals("r-1", d.replyTo());
-    assertNotEquals(props.get("delivery_tag"), RedisEnvelope.encode(m).get("properties") instanceof Map<?, ?> p2
-      ? p2.get("delivery_tag") : null, "a fresh tag per publish");
+    assertNotEquals(
+        props.get("delivery_tag"),
+        RedisEnvelope.encode(m).get("properties") instanceof Map<?, ?> p2
+            ? p2.get("delivery_tag")
+            : null,
+        "a fresh tag per publish");
   }
 
   @Test
@@ -94,27 +117,42 @@ class RedisEnvelopeTest {
     assertTrue(d.redelivered());
     assertEquals(true, d.headers().get("redelivered"));
     assertEquals(List.copyOf(env.keySet()), List.copyOf(again.keySet()));
-    assertEquals(RedisEnvelope.deliveryTag(env), RedisEnvelope.deliveryTag(again), "kombu keeps the tag");
-    assertFalse(env.get("headers") instanceof Map<?, ?> h && h.containsKey("redelivered"), "original untouched");
+    assertEquals(
+        RedisEnvelope.deliveryTag(env), RedisEnvelope.deliveryTag(again), "kombu keeps the tag");
+    assertFalse(
+        env.get("headers") instanceof Map<?, ?> h && h.containsKey("redelivered"),
+        "original untouched");
   }
 
   @Test
   void bodyWithoutBodyEncodingIsTakenAsIs() {
-    Map<String, Object> env = RedisEnvelope.parse("{\"body\": \"[[1], {}, {}]\", \"content-type\": \"application/json\","
-      + " \"headers\": {}, \"properties\": {}}");
-    assertArrayEquals("[[1], {}, {}]".getBytes(StandardCharsets.UTF_8), RedisEnvelope.toDelivery(env, "q", "t", 1).body());
+    Map<String, Object> env =
+        RedisEnvelope.parse(
+            "{\"body\": \"[[1], {}, {}]\", \"content-type\": \"application/json\","
+                + " \"headers\": {}, \"properties\": {}}");
+    assertArrayEquals(
+        "[[1], {}, {}]".getBytes(StandardCharsets.UTF_8),
+        RedisEnvelope.toDelivery(env, "q", "t", 1).body());
     assertEquals(null, RedisEnvelope.deliveryTag(env));
   }
 
   @Test
   void badEnvelopesFailWithAClearReason() {
-    assertTrue(assertThrows(IllegalArgumentException.class, () -> RedisEnvelope.parse("not json{")).getMessage()
-      .startsWith("envelope is not JSON"));
-    assertEquals("envelope is not a JSON object",
-      assertThrows(IllegalArgumentException.class, () -> RedisEnvelope.parse("[1, 2]")).getMessage());
-    assertEquals("envelope has no string \"body\"",
-      assertThrows(IllegalArgumentException.class, () -> RedisEnvelope.parse("{\"headers\": {}}")).getMessage());
-    Map<String, Object> badBase64 = RedisEnvelope.parse("{\"body\": \"a\", \"properties\": {\"body_encoding\": \"base64\"}}");
-    assertThrows(IllegalArgumentException.class, () -> RedisEnvelope.toDelivery(badBase64, "q", "t", 1));
+    assertTrue(
+        assertThrows(IllegalArgumentException.class, () -> RedisEnvelope.parse("not json{"))
+            .getMessage()
+            .startsWith("envelope is not JSON"));
+    assertEquals(
+        "envelope is not a JSON object",
+        assertThrows(IllegalArgumentException.class, () -> RedisEnvelope.parse("[1, 2]"))
+            .getMessage());
+    assertEquals(
+        "envelope has no string \"body\"",
+        assertThrows(IllegalArgumentException.class, () -> RedisEnvelope.parse("{\"headers\": {}}"))
+            .getMessage());
+    Map<String, Object> badBase64 =
+        RedisEnvelope.parse("{\"body\": \"a\", \"properties\": {\"body_encoding\": \"base64\"}}");
+    assertThrows(
+        IllegalArgumentException.class, () -> RedisEnvelope.toDelivery(badBase64, "q", "t", 1));
   }
 }
