@@ -62,7 +62,7 @@ def main():
                     '--ignore-result'], check=True)
     cmd = [*args.java, '-jar', args.jar, 'worker', '-b', AMQP_URL, '--result-backend', 'disabled', '-Q', queue,
            '-c', '8', '-P', 'threads', '-l', 'WARNING', '--http-port', str(port), '-n', 'train@localhost']
-    p = subprocess.Popen(cmd, start_new_session=True)
+    p = subprocess.Popen(cmd, start_new_session=True, stdout=subprocess.DEVNULL)
     conn = amqp.Connection(host='127.0.0.1:5672', userid='guest', password='guest', virtual_host='celerity-test')
     conn.connect()
     try:
