@@ -262,6 +262,10 @@ def free_port():
 # ---------------------------------------------------------------------------------------------
 # workers
 
+def _is_env(word):
+    return '=' in word and not word.startswith('-') and word.split('=', 1)[0].isupper()
+
+
 class Worker:
     def __init__(self, kind, pool, conc, broker_url, backend_url, queue, args, workdir, pm=4, variant=None):
         self.kind, self.pool, self.conc, self.pm = kind, pool, conc, pm
@@ -296,6 +300,9 @@ class Worker:
             launcher, extra = ['java', *self.args.java_opts.split(), '-jar', self.args.jar], []
             if self.variant:
                 _, words, extra = self.variant
+                words = [w for w in words if not _is_env(w)]
+                if '/' in words[0] and not os.path.isabs(words[0]):  # bin/celerity: from the repository root
+                    words = [os.path.join(os.path.dirname(HERE), words[0]), *words[1:]]
                 # bin/celerity (or another launcher script) takes the jar from CELERITY_JAR, see env()
                 launcher = words if os.path.basename(words[0]) == 'celerity' else [*words, '-jar', self.args.jar]
             pm = [] if '--prefetch-multiplier' in extra else ['--prefetch-multiplier', str(self.pm)]
@@ -328,6 +335,8 @@ class Worker:
         env = dict(os.environ)
         if self.kind == 'ours':
             env['CELERITY_JAR'] = self.args.jar
+            if self.variant:  # leading NAME=value words of a --variant launcher
+                env.update(w.split('=', 1) for w in self.variant[1] if _is_env(w))
         if self.kind == 'py' or self.pool == 'process-py':
             env['PYTHONPATH'] = HERE
             env['CELERITY_TEST_BROKER'] = self.broker_url
@@ -336,6 +345,9 @@ class Worker:
 
     def shell_command(self):
         cmd = ' '.join(f"'{a}'" if ' ' in a else a for a in self.command())
+        if self.variant:
+            cmd = ' '.join(w for w in self.variant[1] if _is_env(w)) + (' CELERITY_JAR=JAR ' if any(
+                os.path.basename(w) == 'celerity' for w in self.variant[1]) else ' ') + cmd
         if self.kind == 'py' or self.pool == 'process-py':
             cmd = (f'CELERITY_TEST_BROKER={self.broker_url} CELERITY_TEST_BACKEND={self.backend_url or ""} '
                    f'PYTHONPATH=bench {cmd}')
@@ -343,7 +355,7 @@ class Worker:
 
     def start(self):
         cmd = self.command()
-        logpath = os.path.join(self.workdir, f'{self.kind}-{self.queue}.log')
+        logpath = os.path.join(self.workdir, f'{self.kind}-{self.queue.split(",")[0]}.log')
         self.proc = start_proc(cmd, env=self.env(), cwd=self.workdir, logpath=logpath, desc=self.label)
         return self.proc
 
@@ -537,7 +549,9 @@ def _progress_guard(args, t_start, last_change, what, first=None, done=None):
         raise Stalled(f'not done after {args.timeout:.0f}s ({what})', partial)
 
 
-def _result(n_window, t0, t1, c0, c1):
+def _result(n_window, t0, t1, c0, c1, t_start=None, c_start=0.0, n=None):
+    if n_window <= 0 and t_start is not None:  # all done at the first poll (small N): time from the start
+        n_window, t0, c0 = n, t_start, c_start
     dt = t1 - t0
     rate = n_window / dt if dt > 0 else float('nan')
     return dict(rate=rate, wall=dt, cpu=c1 - c0, cpu_per_10k=(c1 - c0) / n_window * 10000)
@@ -566,7 +580,7 @@ def measure_ours(args, w, s, n, results, rres, t_start, before=0):
             if first is None and done > 0:
                 first = (now, cpu, done)
             if done >= n and st.get('reserved', 0) == 0 and st.get('active', 0) == 0:
-                r = _result(n - first[2], first[0], now, first[1], cpu)
+                r = _result(n - first[2], first[0], now, first[1], cpu, t_start, 0.0, n)
                 r['first_s'] = first[0] - t_start
                 r['done_s'] = now - t_start
                 if results:
@@ -591,7 +605,7 @@ def measure_count(args, w, s, n, count, t_start):
         if first is None and done > 0:
             first = (now, cpu, done)
         if done >= n:
-            r = _result(n - first[2], first[0], now, first[1], cpu)
+            r = _result(n - first[2], first[0], now, first[1], cpu, t_start, 0.0, n)
             r['first_s'] = first[0] - t_start
             r['done_s'] = now - t_start
             return r
@@ -657,19 +671,20 @@ def held(args, broker, kind, pool, conc, n):
         _, row['rss_idle'] = s.sample()
         row['prefill_rate'] = prefill(AMQP_URL, queue, n, True, ['--countdown', '3600'])
         t0 = time.monotonic()
-        while True:  # every message delivered to the worker (held), none left ready
+        while True:  # every message delivered to the worker (held), none left ready; or the time is up
             ready = (broker.depth(queue) or (0, 0))[0]
             if ready == 0:
                 break
             if time.monotonic() - t0 > args.timeout:
-                raise Stalled(f'{ready} of {n} still ready after {args.timeout:.0f}s (the worker did not take them)')
+                row['status'] = f'{ready} of {n} still ready after {args.timeout:.0f}s: per task of those held'
+                break
             time.sleep(0.2)
         row['take_s'] = time.monotonic() - t0
         time.sleep(args.settle)
         q = rabbit_unacked(queue)
         row['unacked'] = q[1] if q else None
         _, row['rss_held'] = s.sample()
-        row['kb_per_task'] = (row['rss_held'] - row['rss_idle']) / n
+        row['kb_per_task'] = (row['rss_held'] - row['rss_idle']) / (row['unacked'] or n)
         log(f'  -> {row["kb_per_task"]:.2f} KB per held task (unacked {row["unacked"]})')
     except (NotAvailable, Stalled, RuntimeError) as e:
         row['status'] = f'{type(e).__name__}: {str(e)[:200]}'
@@ -677,6 +692,43 @@ def held(args, broker, kind, pool, conc, n):
     finally:
         w.stop()
         broker.delete(queue)
+    row['load'] = f'{os.getloadavg()[0]:.1f}'
+    return row
+
+
+def chord_run(args, broker, kind, pool, conc, n):
+    """chord(examples.add(i, i) for i < n)(examples.xsum) from the Python client to a running, idle worker (Redis
+    results db 12): time to publish, and from the first publish to the callback's result."""
+    from celery import Celery, chord
+    queue = f'bench-chord-{kind}-{uuid.uuid4().hex[:8]}'
+    CREATED_QUEUES.add(queue)
+    w = Worker(kind, pool, conc, AMQP_URL, REDIS_RESULTS, queue, args, args.workdir)
+    row = dict(worker=w.label, n=n, cmd=w.shell_command())
+    log(f'chord of {n} {w.label} queue={queue}')
+    app = Celery('benchchord', broker=AMQP_URL, backend=REDIS_RESULTS)
+    app.conf.task_default_queue = queue
+    try:
+        redis.Redis.from_url(REDIS_RESULTS).flushdb()
+        w.start()
+        w.wait_ready(broker, None, args.start_timeout)
+        time.sleep(args.settle)
+        t0 = time.monotonic()
+        # the queue in the callback's options too: the worker that completes the header publishes it
+        res = chord([app.signature('examples.add', (i, i), options={'queue': queue}) for i in range(n)])(
+            app.signature('examples.xsum', options={'queue': queue}))
+        row['publish_s'] = time.monotonic() - t0
+        v = res.get(timeout=args.timeout)
+        row['total_s'] = time.monotonic() - t0
+        expect = sum(2 * i for i in range(n))
+        row['check'] = 'callback result correct' if v == expect else f'callback returned {v!r}, expected {expect}'
+        log(f'  -> {row["total_s"]:.1f} s ({row["check"]})')
+    except Exception as e:  # noqa: one broken measurement must not lose the others
+        row['status'] = f'{type(e).__name__}: {str(e)[:200]}'
+        log(f'  -> {row["status"]}')
+    finally:
+        w.stop()
+        broker.delete(queue)
+        app.close()
     row['load'] = f'{os.getloadavg()[0]:.1f}'
     return row
 
@@ -889,7 +941,7 @@ def ratios(drains, raw):
     return L
 
 
-def render(info, args, drains, lats, raw, elapsed, helds=()):
+def render(info, args, drains, lats, raw, elapsed, helds=(), chords=()):
     L = []
     L.append(f'# Celerity vs Celery benchmark — {info["date"]}')
     L.append('')
@@ -924,12 +976,21 @@ def render(info, args, drains, lats, raw, elapsed, helds=()):
     if helds:
         L.append('### Held ETA tasks (examples.add, ETA one hour ahead; RSS of the worker process tree)')
         L.append('')
-        L.append('| Worker | N held | broker unacked | RSS idle MB | RSS holding MB | KB per held task | load 1m | note |')
-        L.append('|---|---:|---:|---:|---:|---:|---:|---|')
+        L.append('| Worker | N sent | held (broker unacked) | s to take them | RSS idle MB | RSS holding MB | KB per held task | load 1m | note |')
+        L.append('|---|---:|---:|---:|---:|---:|---:|---:|---|')
         for r in helds:
-            L.append(f'| {r["worker"]} | {r["n"]} | {r.get("unacked", "-")} | {mb(r.get("rss_idle"))} | '
+            L.append(f'| {r["worker"]} | {r["n"]} | {r.get("unacked", "-")} | {fmt(r.get("take_s"), ".1f")} | {mb(r.get("rss_idle"))} | '
                      f'{mb(r.get("rss_held"))} | {fmt(r.get("kb_per_task"), ".2f")} | {r.get("load", "-")} | '
                      f'{r.get("status", "")} |')
+        L.append('')
+    if chords:
+        L.append('### Chord (header of N examples.add, callback examples.xsum; Redis results; worker idle before)')
+        L.append('')
+        L.append('| Worker | N | publish s (client) | first publish to callback result s | load 1m | note |')
+        L.append('|---|---:|---:|---:|---:|---|')
+        for r in chords:
+            L.append(f'| {r["worker"]} | {r["n"]} | {fmt(r.get("publish_s"), ".1f")} | {fmt(r.get("total_s"), ".1f")} | '
+                     f'{r.get("load", "-")} | {r.get("status", r.get("check", ""))} |')
         L.append('')
     L.append('## 2. Round-trip latency (sequential `send_task(examples.add).get()` from the Python client, '
              'RabbitMQ + Redis results db 12)')
@@ -1017,13 +1078,15 @@ def main():
                          'held ETA tasks, ours threads -c 8 vs Celery prefork -c 2; cold: Celery prefork -c 2 and each --variant, '
                          'RabbitMQ, results off, threads -c 8)')
     ap.add_argument('--variant', action='append', default=[],
-                    help='LABEL=LAUNCHER [-- WORKER ARGS]: a Celerity configuration for the "cold" workload, e.g. '
+                    help='LABEL=[NAME=VALUE ...] LAUNCHER [-- WORKER ARGS]: a Celerity configuration for the "cold" '
+                         'and "latency" workloads, e.g. '
                          '"cds=java -XX:SharedArchiveFile=/tmp/c.jsa" or "launcher=bin/celerity -- --prefetch-multiplier 16" '
                          '(a launcher named celerity gets the jar in CELERITY_JAR); repeatable')
     ap.add_argument('--heavy-n', type=int, default=int(os.environ.get('BENCH_HEAVY_N', 5000)),
                     help='"heavy" workload: tasks per row (10 KB arguments, many queues; 1 MB rows use N/100)')
     ap.add_argument('--heavy-queues', type=int, default=1000, help='"heavy": queues consumed by the one worker')
     ap.add_argument('--heavy-eta', type=int, default=100000, help='"heavy": ETA tasks held')
+    ap.add_argument('--heavy-chord', type=int, default=10000, help='"heavy": chord header size')
     ap.add_argument('--out', default=None)
     ap.add_argument('--state-file', default=None)
     ap.add_argument('--cmdline', default=' '.join(sys.argv))
@@ -1040,7 +1103,7 @@ def main():
 
     t0 = time.monotonic()
     info = machine_info()
-    drains, lats, raw, helds = [], [], None, []
+    drains, lats, raw, helds, chords = [], [], None, [], []
     broker = Broker()
     try:
         if 'drain' in only:
@@ -1069,7 +1132,7 @@ def main():
         if 'heavy' in only:
             hn = args.heavy_n
             rows = [(dict(label='10 KB argument', n=hn, payload=10 * 1024), False),
-                    (dict(label='1 MB argument', n=max(20, hn // 100), payload=1024 * 1024), False),
+                    (dict(label='1 MB argument', n=max(100, hn // 50), payload=1024 * 1024), False),
                     (dict(label=f'{args.heavy_queues} queues', n=hn, queues=args.heavy_queues), True)]
             for heavy, results in rows:
                 for kind, pool, conc in [('ours', 'threads', 8), ('py', 'prefork', 2)]:
@@ -1077,6 +1140,9 @@ def main():
             drains = [d for d in drains if d is not None]
             for kind, pool, conc in [('ours', 'threads', 8), ('py', 'prefork', 2)]:
                 helds.append(held(args, broker, kind, pool, conc, args.heavy_eta))
+        if 'heavy' in only or 'chord' in only:
+            for kind, pool, conc in [('ours', 'threads', 8), ('py', 'prefork', 2)]:
+                chords.append(chord_run(args, broker, kind, pool, conc, args.heavy_chord))
         if 'latency' in only:
             for kind, pool, conc in [('ours', 'threads', 8), ('ours', 'solo', 1), ('py', 'solo', 1)]:
                 lats.append(latency(args, broker, kind, pool, conc))
@@ -1091,7 +1157,7 @@ def main():
     finally:
         cleanup_all()
         broker.close()
-    report = render(info, args, drains, lats, raw, time.monotonic() - t0, helds)
+    report = render(info, args, drains, lats, raw, time.monotonic() - t0, helds, chords)
     print(report)
     if args.out:
         os.makedirs(os.path.dirname(args.out), exist_ok=True)

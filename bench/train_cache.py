@@ -54,12 +54,15 @@ def main():
     ap.add_argument('--thread-cpu', action='store_true',
                     help='print the CPU seconds of the worker JVM threads by name (JIT compiler threads, GC, '
                          'event loops, pool) once the queue is drained: where a cold drain spends its CPU')
+    ap.add_argument('--payload', type=int, help='examples.echo of a string this long instead of examples.add')
     ap.add_argument('java', nargs='+')
     args = ap.parse_args()
     queue = f'bench-train-{uuid.uuid4().hex[:8]}'
     port = 20000 + os.getpid() % 20000
+    task = 'examples.add' if args.payload is None else 'examples.echo'
     subprocess.run(['/usr/bin/python3', os.path.join(HERE, 'prefill.py'), AMQP_URL, queue, str(args.n),
-                    '--ignore-result'], check=True)
+                    '--ignore-result', *(['--payload', str(args.payload)] if args.payload is not None else [])],
+                   check=True)
     cmd = [*args.java, '-jar', args.jar, 'worker', '-b', AMQP_URL, '--result-backend', 'disabled', '-Q', queue,
            '-c', '8', '-P', 'threads', '-l', 'WARNING', '--http-port', str(port), '-n', 'train@localhost']
     p = subprocess.Popen(cmd, start_new_session=True, stdout=subprocess.DEVNULL)
@@ -73,7 +76,7 @@ def main():
                 c.request('GET', '/control/stats')
                 st = next(iter(json.loads(c.getresponse().read()).values()))
                 c.close()
-                if st.get('total', {}).get('examples.add', 0) >= args.n and st.get('active', 0) == 0:
+                if st.get('total', {}).get(task, 0) >= args.n and st.get('active', 0) == 0:
                     break
             except (OSError, http.client.HTTPException, ValueError, StopIteration):
                 pass
