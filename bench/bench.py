@@ -1138,6 +1138,7 @@ def main():
                 for kind, pool, conc in [('ours', 'threads', 8), ('py', 'prefork', 2)]:
                     drains.append(drain(args, broker, None, kind, pool, conc, 'amqp', results, heavy=heavy))
             drains = [d for d in drains if d is not None]
+        if 'heavy' in only or 'eta' in only:
             for kind, pool, conc in [('ours', 'threads', 8), ('py', 'prefork', 2)]:
                 helds.append(held(args, broker, kind, pool, conc, args.heavy_eta))
         if 'heavy' in only or 'chord' in only:
