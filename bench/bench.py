@@ -262,9 +262,14 @@ def free_port():
 # ---------------------------------------------------------------------------------------------
 # workers
 
+def _is_env(word):
+    return '=' in word and not word.startswith('-') and word.split('=', 1)[0].isupper()
+
+
 class Worker:
-    def __init__(self, kind, pool, conc, broker_url, backend_url, queue, args, workdir, pm=4):
+    def __init__(self, kind, pool, conc, broker_url, backend_url, queue, args, workdir, pm=4, variant=None):
         self.kind, self.pool, self.conc, self.pm = kind, pool, conc, pm
+        self.variant = variant  # (label, launcher words, extra worker args) from --variant, or None
         self.broker_url, self.backend_url, self.queue = broker_url, backend_url, queue
         self.args, self.workdir = args, workdir
         self.proc = None
@@ -278,6 +283,8 @@ class Worker:
             return f'Celerity process -c {self.conc} (Python children){pm}'
         if self.kind == 'ours' and self.pool == 'process':
             return f'Celerity process -c {self.conc} (Java children){pm}'
+        if self.variant:
+            return f'Celerity {self.pool} -c {self.conc}{pm} [{self.variant[0]}]'
         return ('Celerity' if self.kind == 'ours' else 'Celery 5.2') + f' {self.pool} -c {self.conc}{pm}'
 
     @property
@@ -290,10 +297,19 @@ class Worker:
             self.port = self.port or free_port()
             # process-py: the same Python tasks as Celery's (bench/py_tasks.py) in Celerity's child processes
             child = ['--child', f'{PY} -m celerity_child py_tasks'] if self.pool == 'process-py' else []
-            return ['java', *self.args.java_opts.split(), '-jar', self.args.jar, 'worker',
+            launcher, extra = ['java', *self.args.java_opts.split(), '-jar', self.args.jar], []
+            if self.variant:
+                _, words, extra = self.variant
+                words = [w for w in words if not _is_env(w)]
+                if '/' in words[0] and not os.path.isabs(words[0]):  # bin/celerity: from the repository root
+                    words = [os.path.join(os.path.dirname(HERE), words[0]), *words[1:]]
+                # bin/celerity (or another launcher script) takes the jar from CELERITY_JAR, see env()
+                launcher = words if os.path.basename(words[0]) == 'celerity' else [*words, '-jar', self.args.jar]
+            pm = [] if '--prefetch-multiplier' in extra else ['--prefetch-multiplier', str(self.pm)]
+            return [*launcher, 'worker',
                     '-b', self.broker_url, '--result-backend', self.backend_url or 'disabled',
                     '-Q', self.queue, '-c', str(self.conc), '-P', self.pool.replace('-py', ''), '-l', 'WARNING',
-                    '--http-port', str(self.port), '-n', self.node, '--prefetch-multiplier', str(self.pm), *child]
+                    '--http-port', str(self.port), '-n', self.node, *pm, *child, *extra]
         return [PY, '-m', 'celery', '-A', 'py_tasks', 'worker', '-P', self.pool, '-c', str(self.conc),
                 '-Q', self.queue, '-l', 'WARNING', '-n', self.node, '--prefetch-multiplier', str(self.pm),
                 '--without-mingle', '--without-gossip', '--without-heartbeat']
@@ -317,6 +333,10 @@ class Worker:
 
     def env(self):
         env = dict(os.environ)
+        if self.kind == 'ours':
+            env['CELERITY_JAR'] = self.args.jar
+            if self.variant:  # leading NAME=value words of a --variant launcher
+                env.update(w.split('=', 1) for w in self.variant[1] if _is_env(w))
         if self.kind == 'py' or self.pool == 'process-py':
             env['PYTHONPATH'] = HERE
             env['CELERITY_TEST_BROKER'] = self.broker_url
@@ -325,6 +345,9 @@ class Worker:
 
     def shell_command(self):
         cmd = ' '.join(f"'{a}'" if ' ' in a else a for a in self.command())
+        if self.variant:
+            cmd = ' '.join(w for w in self.variant[1] if _is_env(w)) + (' CELERITY_JAR=JAR ' if any(
+                os.path.basename(w) == 'celerity' for w in self.variant[1]) else ' ') + cmd
         if self.kind == 'py' or self.pool == 'process-py':
             cmd = (f'CELERITY_TEST_BROKER={self.broker_url} CELERITY_TEST_BACKEND={self.backend_url or ""} '
                    f'PYTHONPATH=bench {cmd}')
@@ -332,7 +355,7 @@ class Worker:
 
     def start(self):
         cmd = self.command()
-        logpath = os.path.join(self.workdir, f'{self.kind}-{self.queue}.log')
+        logpath = os.path.join(self.workdir, f'{self.kind}-{self.queue.split(",")[0]}.log')
         self.proc = start_proc(cmd, env=self.env(), cwd=self.workdir, logpath=logpath, desc=self.label)
         return self.proc
 
@@ -371,7 +394,7 @@ class Worker:
                 raise NotAvailable(f'worker exited with {self.proc.returncode}: {self.log_tail()}')
             try:
                 if self.broker_url.startswith('amqp'):
-                    d = broker.depth(self.queue)
+                    d = broker.depth(self.queue.split(',')[-1])
                     if d and d[1] >= 1:
                         return
                 elif self.kind == 'ours':
@@ -391,8 +414,8 @@ class Worker:
 # ---------------------------------------------------------------------------------------------
 # workloads
 
-def prefill(broker_url, queue, n, ignore_result):
-    cmd = [PY, os.path.join(HERE, 'prefill.py'), broker_url, queue, str(n)] + (['--ignore-result'] if ignore_result else [])
+def prefill(broker_url, queue, n, ignore_result, extra=()):
+    cmd = [PY, os.path.join(HERE, 'prefill.py'), broker_url, queue, str(n), *extra] + (['--ignore-result'] if ignore_result else [])
     r = subprocess.run(cmd, capture_output=True, text=True, timeout=600)
     if r.returncode != 0:
         raise RuntimeError(f'prefill failed: {r.stderr[-500:]}')
@@ -400,25 +423,36 @@ def prefill(broker_url, queue, n, ignore_result):
     return n / float(m.group(1)) if m else None
 
 
-def drain(args, broker, rds, kind, pool, conc, broker_kind, results, pm=4):
-    """One drain measurement (cold, then warm with the same worker); returns a dict row, or None when filtered out."""
-    key = f'{broker_kind}-{"on" if results else "off"}-{kind}-{pool}-pm{pm}'
+def drain(args, broker, rds, kind, pool, conc, broker_kind, results, pm=4, variant=None, heavy=None):
+    """One drain measurement (cold, then warm with the same worker); returns a dict row, or None when filtered out.
+
+    heavy: dict(label, n, payload=BYTES or None, queues=K or 0): examples.echo of a BYTES string instead of
+    examples.add, or messages spread over K queues that the one worker consumes (cold only: the warm phase's
+    cancel/add_consumer is per queue)."""
+    key = f'{broker_kind}-{"on" if results else "off"}-{kind}-{pool}-pm{pm}' + (f'-{variant[0]}' if variant else '')
     if args.filter and not re.search(args.filter, key):
         return None
     queue = f'bench-{kind}-{pool}-{broker_kind}-{"res" if results else "nores"}-{uuid.uuid4().hex[:8]}'
     broker_url = AMQP_URL if broker_kind == 'amqp' else REDIS_BROKER
     backend = REDIS_RESULTS if results else None
-    w = Worker(kind, pool, conc, broker_url, backend, queue, args, args.workdir, pm)
+    heavy = heavy or {}
+    names = [f'{queue}-{j}' for j in range(heavy['queues'])] if heavy.get('queues') else [queue]
+    extra = (['--payload', str(heavy['payload'])] if heavy.get('payload') is not None else []) + \
+        (['--queues', str(heavy['queues'])] if heavy.get('queues') else [])
+    w = Worker(kind, pool, conc, broker_url, backend, ','.join(names), args, args.workdir, pm, variant)
+    w.task = 'examples.echo' if heavy.get('payload') is not None else 'examples.add'
+    n = heavy.get('n', args.n)
     row = dict(broker='RabbitMQ' if broker_kind == 'amqp' else 'Redis', results='on' if results else 'off',
-               worker=w.label, n=args.n, cmd=w.shell_command())
-    n = args.n
+               worker=w.label + (f' [{heavy["label"]}]' if heavy else ''), n=n, cmd=w.shell_command(),
+               heavy=heavy.get('label'))
     rq = redis.Redis.from_url(REDIS_BROKER) if broker_kind == 'redis' else None
     rres = redis.Redis.from_url(REDIS_RESULTS)
     if broker_kind == 'amqp':
-        CREATED_QUEUES.add(queue)
+        CREATED_QUEUES.update(names)
     else:
         rq.flushdb()
     log(f'drain {row["broker"]} results={row["results"]} {w.label} N={n} queue={queue}')
+    load0 = os.getloadavg()[0]
     try:
         # 1. idle: start on the fresh (empty) queue, let it settle, sample RSS
         w.start()
@@ -430,7 +464,7 @@ def drain(args, broker, rds, kind, pool, conc, broker_kind, results, pm=4):
         # 2. prefill with the worker stopped
         if results:
             rres.flushdb()
-        row['prefill_rate'] = fill(args, broker, rq, broker_kind, broker_url, queue, n, results)
+        row['prefill_rate'] = fill(args, broker, rq, broker_kind, broker_url, queue, n, results, extra, names)
         # 3. drain, cold: the worker starts on the full queue
         w.start()
         t_start = time.monotonic()
@@ -438,9 +472,9 @@ def drain(args, broker, rds, kind, pool, conc, broker_kind, results, pm=4):
         row.update(measure(args, w, s, broker, rq, rres, kind, broker_kind, queue, n, results, t_start, 0))
         # 4. drain, warm: the same worker stops consuming (cancel_consumer), the queue is filled again,
         #    and add_consumer starts the timed drain of a worker whose JIT has seen N tasks already
-        if args.warm:
+        if args.warm and len(names) == 1:
             w.control('cancel_consumer', queue=queue)
-            fill(args, broker, rq, broker_kind, broker_url, queue, n, results)
+            fill(args, broker, rq, broker_kind, broker_url, queue, n, results, extra, names)
             w.control('add_consumer', queue=queue)
             t_start = time.monotonic()
             m = measure(args, w, s, broker, rq, rres, kind, broker_kind, queue, n, results, t_start, n)
@@ -469,21 +503,23 @@ def drain(args, broker, rds, kind, pool, conc, broker_kind, results, pm=4):
     finally:
         w.stop()
         if broker_kind == 'amqp':
-            broker.delete(queue)
+            for q in names:
+                broker.delete(q)
         else:
             rq.flushdb()
+    row['load'] = f'{load0:.1f}-{os.getloadavg()[0]:.1f}'
     if 'rate' in row:
         log(f'  -> {row["rate"]:.0f} tasks/s, {row["cpu_per_10k"]:.1f} CPU s/10k'
             + (f'; warm {row["rate_warm"]:.0f} tasks/s, {row["cpu_per_10k_warm"]:.1f} CPU s/10k' if 'rate_warm' in row else ''))
     return row
 
 
-def fill(args, broker, rq, broker_kind, broker_url, queue, n, results):
+def fill(args, broker, rq, broker_kind, broker_url, queue, n, results, extra=(), names=None):
     """Prefills N messages and waits until the broker holds them all; returns the publish rate."""
-    rate = prefill(broker_url, queue, n, ignore_result=not results)
+    rate = prefill(broker_url, queue, n, ignore_result=not results, extra=extra)
     deadline = time.monotonic() + 60
     while True:
-        have = (broker.depth(queue) or (0, 0))[0] if broker_kind == 'amqp' else rq.llen(queue)
+        have = sum((broker.depth(q) or (0, 0))[0] if broker_kind == 'amqp' else rq.llen(q) for q in names or [queue])
         if have >= n:
             return rate
         if time.monotonic() > deadline:
@@ -513,7 +549,9 @@ def _progress_guard(args, t_start, last_change, what, first=None, done=None):
         raise Stalled(f'not done after {args.timeout:.0f}s ({what})', partial)
 
 
-def _result(n_window, t0, t1, c0, c1):
+def _result(n_window, t0, t1, c0, c1, t_start=None, c_start=0.0, n=None):
+    if n_window <= 0 and t_start is not None:  # all done at the first poll (small N): time from the start
+        n_window, t0, c0 = n, t_start, c_start
     dt = t1 - t0
     rate = n_window / dt if dt > 0 else float('nan')
     return dict(rate=rate, wall=dt, cpu=c1 - c0, cpu_per_10k=(c1 - c0) / n_window * 10000)
@@ -533,7 +571,7 @@ def measure_ours(args, w, s, n, results, rres, t_start, before=0):
         now = time.monotonic()
         cpu, _ = s.sample()
         if st is not None:
-            done = st.get('total', {}).get('examples.add', 0) - st.get('active', 0) - before
+            done = st.get('total', {}).get(getattr(w, 'task', 'examples.add'), 0) - st.get('active', 0) - before
             if results:  # writes.succeeded is counted before Redis confirms: also need pending_writes == 0
                 wr = st.get('pool', {}).get('writes', {})
                 done = min(done, wr.get('succeeded', 0) + wr.get('failed', 0) - wr.get('pending_writes', 0) - before)
@@ -542,7 +580,9 @@ def measure_ours(args, w, s, n, results, rres, t_start, before=0):
             if first is None and done > 0:
                 first = (now, cpu, done)
             if done >= n and st.get('reserved', 0) == 0 and st.get('active', 0) == 0:
-                r = _result(n - first[2], first[0], now, first[1], cpu)
+                r = _result(n - first[2], first[0], now, first[1], cpu, t_start, 0.0, n)
+                r['first_s'] = first[0] - t_start
+                r['done_s'] = now - t_start
                 if results:
                     r['check'] = f'{rres.dbsize()} result keys'
                 return r
@@ -565,7 +605,10 @@ def measure_count(args, w, s, n, count, t_start):
         if first is None and done > 0:
             first = (now, cpu, done)
         if done >= n:
-            return _result(n - first[2], first[0], now, first[1], cpu)
+            r = _result(n - first[2], first[0], now, first[1], cpu, t_start, 0.0, n)
+            r['first_s'] = first[0] - t_start
+            r['done_s'] = now - t_start
+            return r
         _progress_guard(args, t_start, last_change, f'done={done}/{n}', first, done)
         time.sleep(args.poll)
 
@@ -596,6 +639,8 @@ def measure_py_amqp_noresults(args, w, s, broker, queue, n, t_start):
             if first is None:  # n smaller than the window: fall back to from-start timing
                 first = (t_start, 0.0, 0)
             r = _result(n - win - first[2], first[0], now, first[1], cpu)
+            r['first_s'] = first[0] - t_start
+            r['done_s'] = now - t_start
             # confirm: all prefetched messages acked (Celery acks early, at pool accept)
             t_conf = time.monotonic()
             while True:
@@ -610,11 +655,89 @@ def measure_py_amqp_noresults(args, w, s, broker, queue, n, t_start):
         time.sleep(args.poll)
 
 
-def latency(args, broker, kind, pool, conc):
+def held(args, broker, kind, pool, conc, n):
+    """N examples.add with an ETA an hour ahead: the worker holds them all (broker: unacked); memory per held task
+    = (RSS with all held - RSS idle) / N, the worker's whole process tree."""
+    queue = f'bench-eta-{kind}-{uuid.uuid4().hex[:8]}'
+    CREATED_QUEUES.add(queue)
+    w = Worker(kind, pool, conc, AMQP_URL, None, queue, args, args.workdir)
+    row = dict(worker=w.label, n=n, cmd=w.shell_command())
+    log(f'held ETA {w.label} N={n} queue={queue}')
+    try:
+        w.start()
+        w.wait_ready(broker, None, args.start_timeout)
+        time.sleep(args.settle)
+        s = Sampler(w.proc.pid)
+        _, row['rss_idle'] = s.sample()
+        row['prefill_rate'] = prefill(AMQP_URL, queue, n, True, ['--countdown', '3600'])
+        t0 = time.monotonic()
+        while True:  # every message delivered to the worker (held), none left ready; or the time is up
+            ready = (broker.depth(queue) or (0, 0))[0]
+            if ready == 0:
+                break
+            if time.monotonic() - t0 > args.timeout:
+                row['status'] = f'{ready} of {n} still ready after {args.timeout:.0f}s: per task of those held'
+                break
+            time.sleep(0.2)
+        row['take_s'] = time.monotonic() - t0
+        time.sleep(args.settle)
+        q = rabbit_unacked(queue)
+        row['unacked'] = q[1] if q else None
+        _, row['rss_held'] = s.sample()
+        row['kb_per_task'] = (row['rss_held'] - row['rss_idle']) / (row['unacked'] or n)
+        log(f'  -> {row["kb_per_task"]:.2f} KB per held task (unacked {row["unacked"]})')
+    except (NotAvailable, Stalled, RuntimeError) as e:
+        row['status'] = f'{type(e).__name__}: {str(e)[:200]}'
+        log(f'  -> {row["status"]}')
+    finally:
+        w.stop()
+        broker.delete(queue)
+    row['load'] = f'{os.getloadavg()[0]:.1f}'
+    return row
+
+
+def chord_run(args, broker, kind, pool, conc, n):
+    """chord(examples.add(i, i) for i < n)(examples.xsum) from the Python client to a running, idle worker (Redis
+    results db 12): time to publish, and from the first publish to the callback's result."""
+    from celery import Celery, chord
+    queue = f'bench-chord-{kind}-{uuid.uuid4().hex[:8]}'
+    CREATED_QUEUES.add(queue)
+    w = Worker(kind, pool, conc, AMQP_URL, REDIS_RESULTS, queue, args, args.workdir)
+    row = dict(worker=w.label, n=n, cmd=w.shell_command())
+    log(f'chord of {n} {w.label} queue={queue}')
+    app = Celery('benchchord', broker=AMQP_URL, backend=REDIS_RESULTS)
+    app.conf.task_default_queue = queue
+    try:
+        redis.Redis.from_url(REDIS_RESULTS).flushdb()
+        w.start()
+        w.wait_ready(broker, None, args.start_timeout)
+        time.sleep(args.settle)
+        t0 = time.monotonic()
+        # the queue in the callback's options too: the worker that completes the header publishes it
+        res = chord([app.signature('examples.add', (i, i), options={'queue': queue}) for i in range(n)])(
+            app.signature('examples.xsum', options={'queue': queue}))
+        row['publish_s'] = time.monotonic() - t0
+        v = res.get(timeout=args.timeout)
+        row['total_s'] = time.monotonic() - t0
+        expect = sum(2 * i for i in range(n))
+        row['check'] = 'callback result correct' if v == expect else f'callback returned {v!r}, expected {expect}'
+        log(f'  -> {row["total_s"]:.1f} s ({row["check"]})')
+    except Exception as e:  # noqa: one broken measurement must not lose the others
+        row['status'] = f'{type(e).__name__}: {str(e)[:200]}'
+        log(f'  -> {row["status"]}')
+    finally:
+        w.stop()
+        broker.delete(queue)
+        app.close()
+    row['load'] = f'{os.getloadavg()[0]:.1f}'
+    return row
+
+
+def latency(args, broker, kind, pool, conc, variant=None):
     from celery import Celery
     queue = f'bench-lat-{kind}-{pool}-{uuid.uuid4().hex[:8]}'
     CREATED_QUEUES.add(queue)
-    w = Worker(kind, pool, conc, AMQP_URL, REDIS_RESULTS, queue, args, args.workdir)
+    w = Worker(kind, pool, conc, AMQP_URL, REDIS_RESULTS, queue, args, args.workdir, variant=variant)
     row = dict(worker=w.label, n=args.lat_n, cmd=w.shell_command())
     log(f'latency {w.label} x{args.lat_n} queue={queue}')
     app = Celery('benchclient', broker=AMQP_URL, backend=REDIS_RESULTS)
@@ -645,6 +768,7 @@ def latency(args, broker, kind, pool, conc):
             row['total_s'] = time.monotonic() - t_all
         if kind == 'ours':
             row.update(worker_share(before, turnaround_buckets(w)))
+        row['load'] = f'{os.getloadavg()[0]:.1f}'
         samples.sort()
         row['p50'] = samples[len(samples) // 2]
         row['p99'] = samples[min(len(samples) - 1, int(len(samples) * 0.99))]
@@ -668,7 +792,8 @@ def latency(args, broker, kind, pool, conc):
 
 
 def turnaround_buckets(w):
-    """Cumulative histogram buckets {le_seconds: count} of the worker's celerity_task_turnaround for examples.add."""
+    """Cumulative histogram buckets {le_seconds: count} of the worker's celerity_task_turnaround for examples.add,
+    plus ('sum', name) / ('count', name) of the queue-wait, runtime and turnaround timers (exact means)."""
     c = http.client.HTTPConnection('127.0.0.1', w.port, timeout=5)
     try:
         c.request('GET', '/metrics')
@@ -681,12 +806,16 @@ def turnaround_buckets(w):
         if m and 'task="examples.add"' in m.group(1):
             le = re.search(r'le="([^"]+)"', m.group(1)).group(1)
             out[float('inf') if le == '+Inf' else float(le)] = float(m.group(2))
+        m = re.match(r'(celery_task_queue_wait|celery_task_runtime|celerity_task_turnaround)_seconds_(sum|count)'
+                     r'\{(.*)\}\s+(\S+)', line)
+        if m and 'task="examples.add"' in m.group(3):
+            out[(m.group(2), m.group(1))] = float(m.group(4))
     return out
 
 
 def worker_share(before, after):
     """p50/p99 (ms, upper bucket bound) of the turnaround recorded between two bucket snapshots."""
-    diff = sorted((le, after[le] - before.get(le, 0)) for le in after)
+    diff = sorted((le, after[le] - before.get(le, 0)) for le in after if not isinstance(le, tuple))
     total = diff[-1][1] if diff else 0
     out = {}
     for q in (50, 99):
@@ -694,6 +823,12 @@ def worker_share(before, after):
             if total and n >= total * q / 100:
                 out[f'own_p{q}'] = le * 1000
                 break
+    # exact means over the timed calls: receipt -> pool start, the task itself, receipt -> result stored
+    for key, name in (('wait', 'celery_task_queue_wait'), ('run', 'celery_task_runtime'),
+                      ('own', 'celerity_task_turnaround')):
+        n = after.get(('count', name), 0) - before.get(('count', name), 0)
+        if n:
+            out[f'{key}_mean'] = (after[('sum', name)] - before.get(('sum', name), 0)) / n * 1000
     return out
 
 
@@ -784,7 +919,29 @@ def mb(kb):
     return f'{kb / 1024:.0f}' if kb else '-'
 
 
-def render(info, args, drains, lats, raw, elapsed):
+def ratios(drains, raw):
+    """Each Celerity RabbitMQ results-off row against the batched broker ceiling and Celery prefork of the same run."""
+    ceiling = float(raw['consume_ack50_msgs_per_s']) if raw and 'consume_ack50_msgs_per_s' in raw else None
+    base = next((r for r in drains if r['worker'] == 'Celery 5.2 prefork -c 2' and r['broker'] == 'RabbitMQ'
+                 and r['results'] == 'off' and 'rate' in r), None)
+    rows = [r for r in drains if r['worker'].startswith('Celerity') and r['broker'] == 'RabbitMQ'
+            and r['results'] == 'off' and 'rate' in r]
+    if not rows or not (ceiling or base):
+        return []
+    L = [f'Ratios, RabbitMQ results off: Celerity cold / warm against the broker ceiling (batched acks, '
+         f'{ceiling or "-"} msg/s, section 3) and against {base["worker"] if base else "Celery prefork"} '
+         f'({fmt(base and base["rate"])} / {fmt(base and base.get("rate_warm"))} tasks/s), same run.', '',
+         '| Worker | % of ceiling cold / warm | x Celery prefork cold / warm |', '|---|---:|---:|']
+    for r in rows:
+        pc = (f'{100 * r["rate"] / ceiling:.0f}% / {100 * r.get("rate_warm", 0) / ceiling:.0f}%' if ceiling else '-')
+        xc = (f'{r["rate"] / base["rate"]:.1f}x / {r.get("rate_warm", 0) / base.get("rate_warm", base["rate"]):.1f}x'
+              if base else '-')
+        L.append(f'| {r["worker"]} | {pc} | {xc} |')
+    L.append('')
+    return L
+
+
+def render(info, args, drains, lats, raw, elapsed, helds=(), chords=()):
     L = []
     L.append(f'# Celerity vs Celery benchmark — {info["date"]}')
     L.append('')
@@ -801,19 +958,40 @@ def render(info, args, drains, lats, raw, elapsed):
     L.append('Cold: the worker is started on the full queue. Warm: the same worker afterwards, after '
              '`cancel_consumer`, a second prefill of N and `add_consumer` (a long-running worker).')
     L.append('')
-    L.append('| Broker | Results | Worker | N | tasks/s cold | tasks/s warm | CPU s / 10k cold | warm | RSS idle MB | RSS peak MB | RSS after MB | prefill msg/s | note |')
-    L.append('|---|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|')
+    L.append('| Broker | Results | Worker | N | tasks/s cold | tasks/s warm | CPU s / 10k cold | warm | RSS idle MB | RSS peak MB | RSS after MB | prefill msg/s | start to 1st task s | start to done s | load 1m | note |')
+    L.append('|---|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|')
     for r in drains:
         note = r.get('status', r.get('check', ''))
         if 'status' in r and 'rate' not in r:
             L.append(f'| {r["broker"]} | {r["results"]} | {r["worker"]} | {r["n"]} | **{r["status"]}** | - | - | - | '
-                     f'{mb(r.get("rss_idle"))} | - | - | {fmt(r.get("prefill_rate"))} | {r.get("detail", "")[:120]} |')
+                     f'{mb(r.get("rss_idle"))} | - | - | {fmt(r.get("prefill_rate"))} | - | - | {r.get("load", "-")} | {r.get("detail", "")[:120]} |')
         else:
             L.append(f'| {r["broker"]} | {r["results"]} | {r["worker"]} | {r["n"]} | **{r["rate"]:.0f}** | '
                      f'**{fmt(r.get("rate_warm"))}** | {r["cpu_per_10k"]:.1f} | {fmt(r.get("cpu_per_10k_warm"), ".1f")} | '
                      f'{mb(r.get("rss_idle"))} | {mb(r.get("rss_peak"))} | '
-                     f'{mb(r.get("rss_after"))} | {fmt(r.get("prefill_rate"))} | {note} {r.get("detail", "")[:100]} |')
+                     f'{mb(r.get("rss_after"))} | {fmt(r.get("prefill_rate"))} | {fmt(r.get("first_s"), ".2f")} | {fmt(r.get("done_s"), ".1f")} | '
+                     f'{r.get("load", "-")} | {note} {r.get("detail", "")[:100]} |')
     L.append('')
+    L.extend(ratios(drains, raw))
+    if helds:
+        L.append('### Held ETA tasks (examples.add, ETA one hour ahead; RSS of the worker process tree)')
+        L.append('')
+        L.append('| Worker | N sent | held (broker unacked) | s to take them | RSS idle MB | RSS holding MB | KB per held task | load 1m | note |')
+        L.append('|---|---:|---:|---:|---:|---:|---:|---:|---|')
+        for r in helds:
+            L.append(f'| {r["worker"]} | {r["n"]} | {r.get("unacked", "-")} | {fmt(r.get("take_s"), ".1f")} | {mb(r.get("rss_idle"))} | '
+                     f'{mb(r.get("rss_held"))} | {fmt(r.get("kb_per_task"), ".2f")} | {r.get("load", "-")} | '
+                     f'{r.get("status", "")} |')
+        L.append('')
+    if chords:
+        L.append('### Chord (header of N examples.add, callback examples.xsum; Redis results; worker idle before)')
+        L.append('')
+        L.append('| Worker | N | publish s (client) | first publish to callback result s | load 1m | note |')
+        L.append('|---|---:|---:|---:|---:|---|')
+        for r in chords:
+            L.append(f'| {r["worker"]} | {r["n"]} | {fmt(r.get("publish_s"), ".1f")} | {fmt(r.get("total_s"), ".1f")} | '
+                     f'{r.get("load", "-")} | {r.get("status", r.get("check", ""))} |')
+        L.append('')
     L.append('## 2. Round-trip latency (sequential `send_task(examples.add).get()` from the Python client, '
              'RabbitMQ + Redis results db 12)')
     L.append('')
@@ -821,14 +999,21 @@ def render(info, args, drains, lats, raw, elapsed):
              'worker\'s own `celerity_task_turnaround` histogram over the timed calls (upper bound of the bucket, '
              'buckets about 10% apart).')
     L.append('')
-    L.append('| Worker | calls | p50 ms | p99 ms | mean ms | total s | worker share p50 / p99 ms |')
-    L.append('|---|---:|---:|---:|---:|---:|---:|')
+    L.append('| Worker | calls | p50 ms | p99 ms | mean ms | total s | worker share p50 / p99 ms | '
+             'worker share mean ms: receipt to pool start + run + rest = receipt to stored | load 1m |')
+    L.append('|---|---:|---:|---:|---:|---:|---:|---|---:|')
     for r in lats:
         if 'status' in r:
-            L.append(f'| {r["worker"]} | {r["n"]} | **{r["status"]}** | - | - | - | - |')
+            L.append(f'| {r["worker"]} | {r["n"]} | **{r["status"]}** | - | - | - | - | - | {r.get("load", "-")} |')
         else:
             own = f'{r["own_p50"]:.3f} / {r["own_p99"]:.3f}' if 'own_p50' in r else '-'
-            L.append(f'| {r["worker"]} | {r["n"]} | {r["p50"]:.2f} | {r["p99"]:.2f} | {r["mean"]:.2f} | {r["total_s"]:.1f} | {own} |')
+            parts = '-'
+            if 'own_mean' in r and 'wait_mean' in r:
+                run = r.get('run_mean', 0)
+                parts = (f'{r["wait_mean"]:.3f} + {run:.3f} + {r["own_mean"] - r["wait_mean"] - run:.3f} '
+                         f'= {r["own_mean"]:.3f}')
+            L.append(f'| {r["worker"]} | {r["n"]} | {r["p50"]:.2f} | {r["p99"]:.2f} | {r["mean"]:.2f} | '
+                     f'{r["total_s"]:.1f} | {own} | {parts} | {r.get("load", "-")} |')
     L.append('')
     if raw is not None:
         L.append('## 3. Broker ceiling (RabbitMQ Java client 5.x, one captured Celery `examples.add` message '
@@ -889,7 +1074,19 @@ def main():
     ap.add_argument('--start-timeout', type=float, default=40)
     ap.add_argument('--settle', type=float, default=2.0)
     ap.add_argument('--only', default=os.environ.get('BENCH_ONLY', 'drain,latency,raw'),
-                    help='comma list of drain,latency,raw')
+                    help='comma list of drain,latency,raw,cold,heavy (heavy: 10 KB / 1 MB arguments, many queues, '
+                         'held ETA tasks, ours threads -c 8 vs Celery prefork -c 2; cold: Celery prefork -c 2 and each --variant, '
+                         'RabbitMQ, results off, threads -c 8)')
+    ap.add_argument('--variant', action='append', default=[],
+                    help='LABEL=[NAME=VALUE ...] LAUNCHER [-- WORKER ARGS]: a Celerity configuration for the "cold" '
+                         'and "latency" workloads, e.g. '
+                         '"cds=java -XX:SharedArchiveFile=/tmp/c.jsa" or "launcher=bin/celerity -- --prefetch-multiplier 16" '
+                         '(a launcher named celerity gets the jar in CELERITY_JAR); repeatable')
+    ap.add_argument('--heavy-n', type=int, default=int(os.environ.get('BENCH_HEAVY_N', 5000)),
+                    help='"heavy" workload: tasks per row (10 KB arguments, many queues; 1 MB rows use N/100)')
+    ap.add_argument('--heavy-queues', type=int, default=1000, help='"heavy": queues consumed by the one worker')
+    ap.add_argument('--heavy-eta', type=int, default=100000, help='"heavy": ETA tasks held')
+    ap.add_argument('--heavy-chord', type=int, default=10000, help='"heavy": chord header size')
     ap.add_argument('--out', default=None)
     ap.add_argument('--state-file', default=None)
     ap.add_argument('--cmdline', default=' '.join(sys.argv))
@@ -906,7 +1103,7 @@ def main():
 
     t0 = time.monotonic()
     info = machine_info()
-    drains, lats, raw = [], [], None
+    drains, lats, raw, helds, chords = [], [], None, [], []
     broker = Broker()
     try:
         if 'drain' in only:
@@ -922,9 +1119,36 @@ def main():
                 for kind, pool, conc in [('ours', 'threads', 8), ('py', 'prefork', 2)]:
                     drains.append(drain(args, broker, None, kind, pool, conc, 'redis', results))
             drains = [d for d in drains if d is not None]
+        variants = []
+        for v in args.variant:
+            label, _, spec = v.partition('=')
+            words, _, extra = spec.partition(' -- ')
+            variants.append((label, words.split(), extra.split()))
+        if 'cold' in only:
+            drains.append(drain(args, broker, None, 'py', 'prefork', 2, 'amqp', False))
+            for v in variants:
+                drains.append(drain(args, broker, None, 'ours', 'threads', 8, 'amqp', False, variant=v))
+            drains = [d for d in drains if d is not None]
+        if 'heavy' in only:
+            hn = args.heavy_n
+            rows = [(dict(label='10 KB argument', n=hn, payload=10 * 1024), False),
+                    (dict(label='1 MB argument', n=max(100, hn // 50), payload=1024 * 1024), False),
+                    (dict(label=f'{args.heavy_queues} queues', n=hn, queues=args.heavy_queues), True)]
+            for heavy, results in rows:
+                for kind, pool, conc in [('ours', 'threads', 8), ('py', 'prefork', 2)]:
+                    drains.append(drain(args, broker, None, kind, pool, conc, 'amqp', results, heavy=heavy))
+            drains = [d for d in drains if d is not None]
+        if 'heavy' in only or 'eta' in only:
+            for kind, pool, conc in [('ours', 'threads', 8), ('py', 'prefork', 2)]:
+                helds.append(held(args, broker, kind, pool, conc, args.heavy_eta))
+        if 'heavy' in only or 'chord' in only:
+            for kind, pool, conc in [('ours', 'threads', 8), ('py', 'prefork', 2)]:
+                chords.append(chord_run(args, broker, kind, pool, conc, args.heavy_chord))
         if 'latency' in only:
             for kind, pool, conc in [('ours', 'threads', 8), ('ours', 'solo', 1), ('py', 'solo', 1)]:
                 lats.append(latency(args, broker, kind, pool, conc))
+            for v in variants:
+                lats.append(latency(args, broker, 'ours', 'threads', 8, v))
         if 'raw' in only:
             raw = raw_amqp(args)
     except KeyboardInterrupt:
@@ -934,7 +1158,7 @@ def main():
     finally:
         cleanup_all()
         broker.close()
-    report = render(info, args, drains, lats, raw, time.monotonic() - t0)
+    report = render(info, args, drains, lats, raw, time.monotonic() - t0, helds, chords)
     print(report)
     if args.out:
         os.makedirs(os.path.dirname(args.out), exist_ok=True)

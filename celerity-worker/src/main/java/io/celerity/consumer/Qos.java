@@ -9,7 +9,7 @@ import java.util.function.IntConsumer;
  */
 final class Qos {
 
-  /** AMQP's prefetch count is 16 bits. */
+  /** AMQP's prefetch count is 16 bits (kombu's {@code PREFETCH_COUNT_MAX}). */
   static final int MAX_PREFETCH = 65_535;
 
   private final int prefetch;
@@ -51,10 +51,12 @@ final class Qos {
     // Rate-limited requests raise the window by at most one prefetch's worth: a backlog of one
     // slow task type must not pull the whole queue into memory.
     int bonus = etaBonus + Math.min(rateLimited, prefetch);
-    int wanted =
-        Math.min(
-            MAX_PREFETCH,
-            prefetch + (etaTaskLimit == null ? bonus : Math.min(bonus, etaTaskLimit)));
+    int wanted = prefetch + (etaTaskLimit == null ? bonus : Math.min(bonus, etaTaskLimit));
+    if (wanted > MAX_PREFETCH) {
+      // As kombu's QoS: past AMQP's 16 bits the limit is lifted (0), not capped. A cap would fill
+      // the window with held ETA tasks and stop every delivery until one comes due.
+      wanted = 0;
+    }
     if (wanted != applied) {
       applied = wanted;
       apply.accept(wanted);

@@ -40,10 +40,14 @@ class QosTest {
   }
 
   @Test
-  void theCountStaysWithinAmqpSixteenBits() {
+  void pastAmqpSixteenBitsTheLimitIsLiftedAsKombuDoes() {
     Qos qos = new Qos(65_000, null, told::add);
-    qos.update(10_000, 0);
-    assertEquals(List.of(Qos.MAX_PREFETCH), told);
+    qos.update(535, 0);
+    qos.update(536, 0);
+    qos.update(10, 0);
+    // 65,535 still fits; one more lifts the limit (0 = unlimited) rather than capping it, so held
+    // ETA tasks cannot fill the window and stop deliveries; it comes back once they are released
+    assertEquals(List.of(65_535, 0, 65_010), told);
   }
 
   @Test
