@@ -7,9 +7,9 @@
 # maps to its settings (CELERITY_BROKER -> broker, CELERITY_RESULT_BACKEND -> result_backend,
 # CELERITY_HTTP_HOST -> http_host, ...). Extra CLI arguments can be appended after the image name
 # (`docker run celerity --queues a,b`) and are passed after `worker`.
-# JVM flags: JAVA_OPTS (after the image's defaults, so they override them: JAVA_OPTS=-XX:TieredStopAtLevel=4
-# brings C2 back for CPU-heavy Java tasks), or JAVA_TOOL_OPTIONS (read by the JVM itself, before them).
-# Defaults: C1 only and the class-data-sharing archive below (measurements in docs/performance.md).
+# JVM flags: JAVA_OPTS (after the image's defaults, so they override them: JAVA_OPTS=-XX:TieredStopAtLevel=1
+# for C1 only on a small container), or JAVA_TOOL_OPTIONS (read by the JVM itself, before them).
+# Default: the class-data-sharing archive below (measurements in docs/performance.md).
 
 FROM maven:3.9-eclipse-temurin-17 AS build
 WORKDIR /build
@@ -59,4 +59,4 @@ HEALTHCHECK --interval=10s --timeout=5s --start-period=30s --retries=5 \
   CMD ["java", "-XX:TieredStopAtLevel=1", "-XX:+UseSerialGC", "-XX:SharedArchiveFile=/app/celerity.jsa", "-Xlog:cds=off", "-Xmx32m", "-jar", "/app/celerity.jar", "health"]
 
 # sh only to expand JAVA_OPTS; exec makes java PID 1, so it receives docker stop's SIGTERM itself
-ENTRYPOINT ["sh", "-c", "exec java -XX:TieredStopAtLevel=1 -XX:SharedArchiveFile=/app/celerity.jsa -Xlog:cds=off $JAVA_OPTS -jar /app/celerity.jar worker \"$@\"", "celerity"]
+ENTRYPOINT ["sh", "-c", "exec java -XX:SharedArchiveFile=/app/celerity.jsa -Xlog:cds=off $JAVA_OPTS -jar /app/celerity.jar worker \"$@\"", "celerity"]
