@@ -63,6 +63,20 @@ public final class Amqp implements AutoCloseable {
     return channel.queueDeclarePassive(queue).getMessageCount();
   }
 
+  /** The broker's view of {@code queue}, for failure messages: ready messages and consumers. */
+  public static String describe(String queue) {
+    try (Amqp amqp = new Amqp()) {
+      com.rabbitmq.client.AMQP.Queue.DeclareOk ok = amqp.channel.queueDeclarePassive(queue);
+      return "broker: "
+          + ok.getMessageCount()
+          + " ready, "
+          + ok.getConsumerCount()
+          + " consumer(s)";
+    } catch (Exception e) {
+      return "broker: queue not readable (" + e.getMessage() + ")";
+    }
+  }
+
   /**
    * Declares a durable queue with these arguments (a fresh channel: a refused declare closes it).
    */

@@ -37,7 +37,7 @@ class ReconnectTest extends AmqpTestBase {
             .put("prefetch_multiplier", 4)
             .put("reconnect_max_delay_ms", 500));
     List<String> ids = Reconnects.cutWhileTasksFlow(worker, client, proxy);
-    Reconnects.assertAllSucceeded(worker, client, ids);
+    Reconnects.assertAllSucceeded(worker, client, ids, () -> Amqp.describe(queue));
 
     // The prefetch limit is in force on the new channel: with 4 slots running (acked at start) and
     // a prefetch of 16 unacked, exactly 20 of 40 long tasks leave the queue; without QoS all would.

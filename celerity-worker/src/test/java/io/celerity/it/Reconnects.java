@@ -8,6 +8,8 @@ import io.celerity.types.ConsumerStats;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.function.Supplier;
+import java.util.stream.Collectors;
 
 /** A broker connection cut while tasks flow, for the reconnect tests of every transport. */
 final class Reconnects {
@@ -35,17 +37,32 @@ final class Reconnects {
   }
 
   /** Every task succeeded, and the worker counted a reconnect. */
-  static void assertAllSucceeded(WorkerHarness worker, CeleryClient client, List<String> ids)
+  static void assertAllSucceeded(
+      WorkerHarness worker, CeleryClient client, List<String> ids, Supplier<String> brokerView)
       throws Exception {
     List<Map<String, Object>> results = client.get(ids, 60);
     long succeeded = results.stream().filter(r -> "SUCCESS".equals(r.get("state"))).count();
-    assertEquals(
-        ids.size(),
-        succeeded,
-        "every task completed after the reconnect; consumer "
-            + worker.consumerStats()
-            + " pool "
-            + worker.poolStats());
+    if (succeeded != ids.size()) {
+      // What a flake needs to be told apart: lost on the broker, stuck in the worker, or late.
+      Map<Object, Long> states =
+          results.stream()
+              .collect(
+                  Collectors.groupingBy(
+                      r -> String.valueOf(r.get("state")), Collectors.counting()));
+      assertEquals(
+          ids.size(),
+          succeeded,
+          "every task completed after the reconnect; states "
+              + states
+              + "; "
+              + brokerView.get()
+              + "; consumer "
+              + worker.consumerStats()
+              + " pool "
+              + worker.poolStats()
+              + " results "
+              + worker.resultStats());
+    }
     ConsumerStats stats = worker.consumerStats();
     assertTrue(stats.reconnects() >= 1, "the worker reconnected: " + stats);
   }

@@ -36,7 +36,21 @@ class RedisReconnectTest extends RedisTestBase {
             .put("prefetch_multiplier", 8)
             .put("reconnect_max_delay_ms", 500));
     List<String> ids = Reconnects.cutWhileTasksFlow(worker, client, proxy);
-    Reconnects.assertAllSucceeded(worker, client, ids);
+    Reconnects.assertAllSucceeded(
+        worker,
+        client,
+        ids,
+        () -> {
+          try {
+            return "broker: "
+                + redis.waiting(queue)
+                + " waiting, "
+                + redis.unackedFor(queue)
+                + " unacked";
+          } catch (Exception e) {
+            return "broker: not readable (" + e.getMessage() + ")";
+          }
+        });
     Polling.until(() -> redis.unackedFor(queue) == 0 && redis.waiting(queue) == 0, 10_000);
   }
 
