@@ -57,7 +57,8 @@ public final class PyRepr {
   private static void appendString(StringBuilder sb, String s) {
     char quote = s.indexOf('\'') >= 0 && s.indexOf('"') < 0 ? '"' : '\'';
     sb.append(quote);
-    for (int i = 0; i < s.length(); i++) {
+    // Only what survives the truncation is escaped: a 1 MB argument costs 1 KB here, not 1 MB.
+    for (int i = 0; i < s.length() && sb.length() <= MAX; i++) {
       char c = s.charAt(i);
       switch (c) {
         case '\\' -> sb.append("\\\\");

@@ -85,6 +85,14 @@ class PyReprTest {
   }
 
   @Test
+  void aHugeStringIsReprdAsPythonWouldThenTruncated() {
+    // Python picks the quotes from the whole string, also from what the cut drops
+    String tail = "x".repeat(1_000_000) + "\"";
+    assertEquals("'\\'ab" + "x".repeat(1016) + "...", PyRepr.of("'ab" + tail));
+    assertEquals("\"'ab" + "x".repeat(1017) + "...", PyRepr.of("'ab" + "x".repeat(1_000_000)));
+  }
+
+  @Test
   void longReprIsTruncatedTo1024Characters() {
     List<Object> many = new ArrayList<>();
     for (int i = 0; i < 1000; i++) {
