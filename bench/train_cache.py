@@ -36,14 +36,15 @@ def print_thread_cpu(pid):
             continue
         name = s[s.index('(') + 1:s.rindex(')')]
         fields = s[s.rindex(')') + 2:].split()
-        cpu = (int(fields[11]) + int(fields[12])) / clk
+        user, system = int(fields[11]) / clk, int(fields[12]) / clk
         key = name.rstrip('0123456789-').strip() or name
-        groups[key] = groups.get(key, 0) + cpu
-    total = sum(groups.values())
-    print(f'thread CPU s (total {total:.1f}):', file=sys.stderr)
-    for k, v in sorted(groups.items(), key=lambda kv: -kv[1]):
-        if v >= 0.05:
-            print(f'  {v:6.2f}  {100 * v / total:4.0f}%  {k}', file=sys.stderr)
+        u, s_ = groups.get(key, (0, 0))
+        groups[key] = (u + user, s_ + system)
+    total = sum(u + s_ for u, s_ in groups.values())
+    print(f'thread CPU s (total {total:.1f}; user + system):', file=sys.stderr)
+    for k, (u, s_) in sorted(groups.items(), key=lambda kv: -sum(kv[1])):
+        if u + s_ >= 0.05:
+            print(f'  {u + s_:6.2f}  {100 * (u + s_) / total:4.0f}%  ({u:.2f} + {s_:.2f})  {k}', file=sys.stderr)
 
 
 def main():
