@@ -38,13 +38,22 @@ def print_thread_cpu(pid):
         fields = s[s.rindex(')') + 2:].split()
         user, system = int(fields[11]) / clk, int(fields[12]) / clk
         key = name.rstrip('0123456789-').strip() or name
-        u, s_ = groups.get(key, (0, 0))
-        groups[key] = (u + user, s_ + system)
-    total = sum(u + s_ for u, s_ in groups.values())
-    print(f'thread CPU s (total {total:.1f}; user + system):', file=sys.stderr)
-    for k, (u, s_) in sorted(groups.items(), key=lambda kv: -sum(kv[1])):
+        switches, writes = 0, 0
+        try:
+            with open(f'/proc/{pid}/task/{tid}/status') as f:
+                switches = sum(int(line.split()[1]) for line in f if 'ctxt_switches' in line)
+            with open(f'/proc/{pid}/task/{tid}/io') as f:
+                writes = sum(int(line.split()[1]) for line in f if line.startswith('syscw'))
+        except OSError:
+            pass
+        u, s_, c, w = groups.get(key, (0, 0, 0, 0))
+        groups[key] = (u + user, s_ + system, c + switches, w + writes)
+    total = sum(g[0] + g[1] for g in groups.values())
+    print(f'thread CPU s (total {total:.1f}; user + system; context switches; write syscalls):', file=sys.stderr)
+    for k, (u, s_, c, w) in sorted(groups.items(), key=lambda kv: -(kv[1][0] + kv[1][1])):
         if u + s_ >= 0.05:
-            print(f'  {u + s_:6.2f}  {100 * (u + s_) / total:4.0f}%  ({u:.2f} + {s_:.2f})  {k}', file=sys.stderr)
+            print(f'  {u + s_:6.2f}  {100 * (u + s_) / total:4.0f}%  ({u:.2f} + {s_:.2f})  {c:8d} cs  {w:8d} w  {k}',
+                  file=sys.stderr)
 
 
 def main():
