@@ -183,6 +183,9 @@ public class TaskRegistry {
      */
     private final Class<?>[] exact;
 
+    /** Per parameter: a {@code Number}, which takes a decoded Integer, Long or Double as it is. */
+    private final boolean[] number;
+
     private static final Map<Class<?>, Class<?>> AS_DECODED =
         Map.of(
             int.class, Integer.class,
@@ -206,8 +209,10 @@ public class TaskRegistry {
       }
       this.mapper = ignoreUnknownFields ? Json.MAPPER : STRICT;
       this.exact = new Class<?>[params.length];
+      this.number = new boolean[params.length];
       for (int i = 0; i < params.length; i++) {
         exact[i] = AS_DECODED.get(params[i].getType());
+        number[i] = params[i].getType() == Number.class;
       }
     }
 
@@ -278,7 +283,10 @@ public class TaskRegistry {
     }
 
     private Object convert(Object raw, int i) {
-      if (raw != null && raw.getClass() == exact[i]) {
+      if (raw != null
+          && (raw.getClass() == exact[i]
+              || (number[i]
+                  && (raw instanceof Integer || raw instanceof Long || raw instanceof Double)))) {
         return raw; // already what the parameter takes: Jackson's round trip would copy it as is
       }
       try {
