@@ -36,14 +36,24 @@ def print_thread_cpu(pid):
             continue
         name = s[s.index('(') + 1:s.rindex(')')]
         fields = s[s.rindex(')') + 2:].split()
-        cpu = (int(fields[11]) + int(fields[12])) / clk
+        user, system = int(fields[11]) / clk, int(fields[12]) / clk
         key = name.rstrip('0123456789-').strip() or name
-        groups[key] = groups.get(key, 0) + cpu
-    total = sum(groups.values())
-    print(f'thread CPU s (total {total:.1f}):', file=sys.stderr)
-    for k, v in sorted(groups.items(), key=lambda kv: -kv[1]):
-        if v >= 0.05:
-            print(f'  {v:6.2f}  {100 * v / total:4.0f}%  {k}', file=sys.stderr)
+        switches, writes = 0, 0
+        try:
+            with open(f'/proc/{pid}/task/{tid}/status') as f:
+                switches = sum(int(line.split()[1]) for line in f if 'ctxt_switches' in line)
+            with open(f'/proc/{pid}/task/{tid}/io') as f:
+                writes = sum(int(line.split()[1]) for line in f if line.startswith('syscw'))
+        except OSError:
+            pass
+        u, s_, c, w = groups.get(key, (0, 0, 0, 0))
+        groups[key] = (u + user, s_ + system, c + switches, w + writes)
+    total = sum(g[0] + g[1] for g in groups.values())
+    print(f'thread CPU s (total {total:.1f}; user + system; context switches; write syscalls):', file=sys.stderr)
+    for k, (u, s_, c, w) in sorted(groups.items(), key=lambda kv: -(kv[1][0] + kv[1][1])):
+        if u + s_ >= 0.05:
+            print(f'  {u + s_:6.2f}  {100 * (u + s_) / total:4.0f}%  ({u:.2f} + {s_:.2f})  {c:8d} cs  {w:8d} w  {k}',
+                  file=sys.stderr)
 
 
 def main():

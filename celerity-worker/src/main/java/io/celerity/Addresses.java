@@ -10,6 +10,9 @@ public final class Addresses {
   /** consumer -> pool-dispatcher: a {@code Request} to run. */
   public static final String POOL_APPLY = "celerity.pool.apply";
 
+  /** consumer -> pool-dispatcher: a {@code Request.Batch}, the requests of one consumer turn. */
+  public static final String POOL_APPLY_ALL = "celerity.pool.apply.all";
+
   /** control/heartbeat -> pool-dispatcher: replies {@code PoolStats}. */
   public static final String POOL_STATS = "celerity.pool.stats";
 
@@ -37,6 +40,9 @@ public final class Addresses {
 
   /** pool-dispatcher/consumer -> result-reader: a {@code TaskOutcome}. */
   public static final String RESULT_OUTCOME = "celerity.result.outcome";
+
+  /** pool-dispatcher -> result-reader: a {@code TaskOutcome.Batch}, the outcomes of one turn. */
+  public static final String RESULT_OUTCOME_ALL = "celerity.result.outcome.all";
 
   /** control -> result-reader: the stored document of a task id (JSON or null). */
   public static final String RESULT_GET = "celerity.result.get";

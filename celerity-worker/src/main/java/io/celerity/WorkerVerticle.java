@@ -64,6 +64,8 @@ public class WorkerVerticle extends VerticleBase {
     for (Class<?> c :
         List.of(
             Request.class,
+            Request.Batch.class,
+            TaskOutcome.Batch.class,
             Settle.class,
             Settle.Batch.class,
             TaskOutcome.class,

@@ -177,6 +177,27 @@ public class TaskRegistry {
     private final JavaType[] types;
     private final ObjectMapper mapper;
 
+    /**
+     * Per parameter, the class of a decoded JSON value that it takes unchanged (an Integer for an
+     * int), or null: such arguments skip the conversion, most of a short task's binding cost.
+     */
+    private final Class<?>[] exact;
+
+    /** Per parameter: a {@code Number}, which takes a decoded Integer, Long or Double as it is. */
+    private final boolean[] number;
+
+    private static final Map<Class<?>, Class<?>> AS_DECODED =
+        Map.of(
+            int.class, Integer.class,
+            Integer.class, Integer.class,
+            long.class, Long.class,
+            Long.class, Long.class,
+            boolean.class, Boolean.class,
+            Boolean.class, Boolean.class,
+            double.class, Double.class,
+            Double.class, Double.class,
+            String.class, String.class);
+
     MethodTask(String name, Object target, Method method, boolean ignoreUnknownFields) {
       this.name = name;
       this.target = target;
@@ -187,6 +208,12 @@ public class TaskRegistry {
         types[i] = Json.MAPPER.getTypeFactory().constructType(params[i].getParameterizedType());
       }
       this.mapper = ignoreUnknownFields ? Json.MAPPER : STRICT;
+      this.exact = new Class<?>[params.length];
+      this.number = new boolean[params.length];
+      for (int i = 0; i < params.length; i++) {
+        exact[i] = AS_DECODED.get(params[i].getType());
+        number[i] = params[i].getType() == Number.class;
+      }
     }
 
     @Override
@@ -256,6 +283,12 @@ public class TaskRegistry {
     }
 
     private Object convert(Object raw, int i) {
+      if (raw != null
+          && (raw.getClass() == exact[i]
+              || (number[i]
+                  && (raw instanceof Integer || raw instanceof Long || raw instanceof Double)))) {
+        return raw; // already what the parameter takes: Jackson's round trip would copy it as is
+      }
       try {
         return mapper.convertValue(raw, types[i]);
       } catch (IllegalArgumentException e) {

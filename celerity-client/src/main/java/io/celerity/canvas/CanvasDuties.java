@@ -147,6 +147,23 @@ public final class CanvasDuties {
             });
   }
 
+  /**
+   * True when a success of {@code m} returning {@code retval} has no canvas duties at all: no
+   * returned canvas, no callbacks, no next chain step, no built-in canvas task, no chord to count.
+   * The result-reader then skips the futures of {@link #afterSuccessOf} and {@link #chordPart} (the
+   * common case, measured at ~6% of a short task's event-loop time).
+   */
+  public static boolean noneAfterSuccess(TaskMessage m, Object retval) {
+    if (retval instanceof Map<?, ?> r && r.size() == 1 && r.containsKey(CanvasResult.MARKER)) {
+      return false;
+    }
+    Map<String, Object> embed = m.embed();
+    return embed.get("callbacks") == null
+        && embed.get("chain") == null
+        && (embed.get("chord") == null || m.group() == null)
+        && !m.task().startsWith("celery.");
+  }
+
   private Future<List<Object>> applyContained(
       TaskMessage m, Object retval, String exchange, String routingKey) {
     try {

@@ -144,4 +144,7 @@ public record Request(
           storeErrorsEvenIfIgnored);
     }
   }
+
+  /** Requests sent together, in order (the consumer's requests of one event-loop turn). */
+  public record Batch(java.util.List<Request> requests) {}
 }

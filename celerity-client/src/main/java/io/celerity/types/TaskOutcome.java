@@ -111,4 +111,7 @@ public record TaskOutcome(
   public boolean requeue() {
     return error != null && error.args().size() > 1 && Boolean.TRUE.equals(error.args().get(1));
   }
+
+  /** Outcomes sent together, in order (the pool's outcomes of one event-loop turn). */
+  public record Batch(java.util.List<TaskOutcome> outcomes) {}
 }

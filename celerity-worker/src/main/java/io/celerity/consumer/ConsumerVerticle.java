@@ -1,6 +1,7 @@
 package io.celerity.consumer;
 
 import io.celerity.Addresses;
+import io.celerity.TurnBatch;
 import io.celerity.WorkerServices;
 import io.celerity.config.Urls;
 import io.celerity.config.WorkerOptions;
@@ -12,6 +13,7 @@ import io.celerity.transport.Transports;
 import io.celerity.types.ConsumerStats;
 import io.celerity.types.ControlRequests;
 import io.celerity.types.OutgoingMessage;
+import io.celerity.types.Request;
 import io.celerity.types.Settle;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
@@ -57,6 +59,11 @@ public class ConsumerVerticle extends VerticleBase {
                 options.getBrokerConnectionMaxRetries(),
                 options.getQueueTopology()));
     var bus = vertx.eventBus();
+    // the requests of one turn (a burst of deliveries) go to the pool in one message
+    TurnBatch<Request> toPool =
+        new TurnBatch<>(
+            task -> context.runOnContext(v -> task.run()),
+            batch -> bus.send(Addresses.POOL_APPLY_ALL, new Request.Batch(batch)));
     consumer =
         new TaskConsumer(
             vertx,
@@ -64,9 +71,7 @@ public class ConsumerVerticle extends VerticleBase {
             services,
             transport,
             new TaskConsumer.Ports(
-                r -> bus.send(Addresses.POOL_APPLY, r),
-                o -> bus.send(Addresses.RESULT_OUTCOME, o),
-                this::poolTaskIds));
+                toPool::add, o -> bus.send(Addresses.RESULT_OUTCOME, o), this::poolTaskIds));
     controlHandlers(bus);
     bus.<Settle>consumer(Addresses.CONSUMER_SETTLE, m -> consumer.settle(m.body()));
     bus.<Settle.Batch>consumer(
@@ -98,6 +103,7 @@ public class ConsumerVerticle extends VerticleBase {
                 .onFailure(err -> m.fail(500, err.getMessage())));
     transport.connectionLostHandler(
         gen -> {
+          toPool.flush(); // the lost generation's requests reach the pool before the forget
           consumer.connectionLost(gen);
           bus.send(Addresses.POOL_FORGET_GENERATION, gen);
         });

@@ -53,6 +53,7 @@ public class PoolDispatcherVerticle extends VerticleBase {
   private Runner runner;
   private Autoscaler autoscaler;
   private java.util.List<Settle> earlyAcks = new java.util.ArrayList<>();
+  private io.celerity.TurnBatch<TaskOutcome> outcomes;
 
   /**
    * A dispatcher whose child processes may add tasks only they can run to the services' registry.
@@ -69,6 +70,11 @@ public class PoolDispatcherVerticle extends VerticleBase {
     var bus = vertx.eventBus();
     io.celerity.events.TaskEvents events = services.events();
     io.celerity.metrics.WorkerMetrics metrics = services.metrics();
+    // the outcomes of one turn (the pool threads' reports come in bursts) go in one message
+    outcomes =
+        new io.celerity.TurnBatch<>(
+            task -> context.runOnContext(v -> task.run()),
+            batch -> bus.send(Addresses.RESULT_OUTCOME_ALL, new TaskOutcome.Batch(batch)));
     runner =
         "process".equals(options.getPool())
             ? new ProcessRunner(vertx, context, options, registry)
@@ -90,14 +96,15 @@ public class PoolDispatcherVerticle extends VerticleBase {
             metrics.started(request.message().task(), System.nanoTime() - request.receivedNanos());
             if (request.trackStarted() || events.enabled()) {
               // The result-reader needs the start only for STARTED (track_started) and task-started
-              // (-E).
+              // (-E); outcomes pending in the batch go first, as they ended first.
+              outcomes.flush();
               bus.send(Addresses.RESULT_STARTED, request);
             }
           }
 
           @Override
           public void finished(TaskOutcome outcome) {
-            bus.send(Addresses.RESULT_OUTCOME, outcome);
+            outcomes.add(outcome);
             slotsFreed(1);
           }
 
@@ -132,6 +139,18 @@ public class PoolDispatcherVerticle extends VerticleBase {
           r -> options.isRejectOnWorkerLost() || runner.rejectsOnWorkerLost(r.message().task()));
     }
     bus.<Request>consumer(Addresses.POOL_APPLY, m -> poolFor(m.body()).submit(m.body()));
+    bus.<Request.Batch>consumer(
+        Addresses.POOL_APPLY_ALL,
+        m -> {
+          for (Request r : m.body().requests()) {
+            try {
+              poolFor(r).submit(r);
+            } catch (RuntimeException e) {
+              // as a failed single hand-off: logged, and the watchdog reports the message unsettled
+              log.error("Handing {} to the pool failed", r.logName(), e);
+            }
+          }
+        });
     bus.<ControlRequests.Revoke>consumer(
         Addresses.POOL_REVOKE,
         m -> {
@@ -308,6 +327,7 @@ public class PoolDispatcherVerticle extends VerticleBase {
         .timeout((long) (m.body() * 1000), java.util.concurrent.TimeUnit.MILLISECONDS)
         .onComplete(
             ar -> {
+              outcomes.flush(); // the last outcomes reach the result-reader before its flush
               int running = pools.stream().mapToInt(TaskPool::activeCount).sum();
               if (running > 0) {
                 log.warn("Shutdown timeout reached with {} task(s) still running", running);

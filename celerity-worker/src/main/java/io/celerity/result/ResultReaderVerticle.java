@@ -23,6 +23,9 @@ public class ResultReaderVerticle extends VerticleBase {
   private final io.celerity.WorkerServices services;
   private RetryingBackend backend;
   private ResultRecorder recorder;
+  private io.celerity.metrics.WorkerMetrics metrics;
+  private io.celerity.events.TaskEvents events;
+  private static final org.slf4j.Logger log = org.slf4j.LoggerFactory.getLogger("celery.worker");
 
   public ResultReaderVerticle(io.celerity.WorkerServices services) {
     this.services = services;
@@ -31,7 +34,7 @@ public class ResultReaderVerticle extends VerticleBase {
   @Override
   public Future<?> start() {
     WorkerOptions options = new WorkerOptions(config());
-    io.celerity.metrics.WorkerMetrics metrics = services.metrics();
+    metrics = services.metrics();
     ResultBackend raw =
         Backends.create(
             vertx,
@@ -69,7 +72,7 @@ public class ResultReaderVerticle extends VerticleBase {
             options.isResultExtended(),
             options.getHostname(),
             options.getTaskDefaultQueue());
-    io.celerity.events.TaskEvents events = services.events();
+    events = services.events();
     bus.<Request>consumer(
         Addresses.RESULT_STARTED,
         m -> {
@@ -77,28 +80,17 @@ public class ResultReaderVerticle extends VerticleBase {
           recorder.started(r);
           events.taskStarted(r);
         });
-    bus.<TaskOutcome>consumer(
-        Addresses.RESULT_OUTCOME,
+    bus.<TaskOutcome>consumer(Addresses.RESULT_OUTCOME, m -> outcome(m.body()));
+    bus.<TaskOutcome.Batch>consumer(
+        Addresses.RESULT_OUTCOME_ALL,
         m -> {
-          TaskOutcome o = m.body();
-          recorder
-              .finished(o)
-              .onComplete(
-                  ar -> {
-                    metrics.resultBackendUp(backend.health() == RetryingBackend.Health.UP);
-                    if (o.request() != null) {
-                      metrics.turnaround(
-                          o.message().task(), System.nanoTime() - o.request().receivedNanos());
-                    }
-                  });
-          metrics.finished(o.message().task(), o.state(), o.runtimeSeconds(), o.started());
-          if (o.notStoredByChild() != null) {
-            metrics.resultWriteFailed(); // the child's backend gave up on the write, as a given-up
-            // write of the worker's own
-          }
-          if (!io.celerity.canvas.CanvasDuties.isReplace(
-              o.error())) { // Celery sends no event for Ignore
-            events.taskOutcome(o);
+          for (TaskOutcome o : m.body().outcomes()) {
+            try {
+              outcome(o);
+            } catch (RuntimeException e) {
+              // one outcome's failure must not cost the others of its batch their settlement
+              log.error("Handling the outcome of task {} failed", o.message().id(), e);
+            }
           }
         });
     bus.<io.celerity.canvas.Launch>consumer(
@@ -166,6 +158,28 @@ public class ResultReaderVerticle extends VerticleBase {
                 .timeout(10, java.util.concurrent.TimeUnit.SECONDS)
                 .onComplete(ar -> m.reply(null)));
     return Future.succeededFuture();
+  }
+
+  /** A task's outcome: stored (when it is), its canvas run, the message settled, counted. */
+  private void outcome(TaskOutcome o) {
+    recorder
+        .finished(o)
+        .onComplete(
+            ar -> {
+              metrics.resultBackendUp(backend.health() == RetryingBackend.Health.UP);
+              if (o.request() != null) {
+                metrics.turnaround(
+                    o.message().task(), System.nanoTime() - o.request().receivedNanos());
+              }
+            });
+    metrics.finished(o.message().task(), o.state(), o.runtimeSeconds(), o.started());
+    if (o.notStoredByChild() != null) {
+      metrics.resultWriteFailed(); // the child's backend gave up on the write, as a given-up
+      // write of the worker's own
+    }
+    if (!io.celerity.canvas.CanvasDuties.isReplace(o.error())) { // Celery sends no event for Ignore
+      events.taskOutcome(o);
+    }
   }
 
   @Override

@@ -253,6 +253,12 @@ public class ResultRecorder {
     Request r = o.request();
     TaskMessage m = o.message();
     java.util.List<Object> trail = trails.remove(m.id());
+    if (States.SUCCESS.equals(o.state())
+        && trail == null
+        && CanvasDuties.noneAfterSuccess(m, o.value())
+        && !store(o)) {
+      return Future.succeededFuture(); // nothing to send, store or count: no futures to chain
+    }
     if (States.SUCCESS.equals(o.state())) {
       return canvas
           .afterSuccessOf(m, o.value(), r.delivery().exchange(), r.delivery().routingKey())
@@ -489,6 +495,9 @@ public class ResultRecorder {
   }
 
   private void logOutcome(TaskOutcome o) {
+    if (States.SUCCESS.equals(o.state()) && !log.isInfoEnabled()) {
+      return; // neither the MDC nor the task's name is needed for a line nobody logs
+    }
     try (io.celerity.types.TaskMdc.Scope mdc =
         io.celerity.types.TaskMdc.enter(o.message().id(), o.message().task())) {
       logOutcomeLine(o);

@@ -23,6 +23,13 @@ class TaskRegistryTest {
 
   public record Point(int x, int y) {}
 
+  public static class KindsTasks {
+    @Task(name = "t.kinds")
+    public static String kinds(long n, Number x, String s, boolean b, double d) {
+      return n + " " + x.getClass().getSimpleName() + ":" + x + " " + s + " " + b + " " + d;
+    }
+  }
+
   public static class StaticTasks {
     @Task(name = "t.add")
     public static int add(int x, int y) {
@@ -145,7 +152,8 @@ class TaskRegistryTest {
   private final TaskRegistry registry =
       new TaskRegistry()
           .registerAnnotated(StaticTasks.class)
-          .registerAnnotated(InstanceTasks.class);
+          .registerAnnotated(InstanceTasks.class)
+          .registerAnnotated(KindsTasks.class);
 
   private Object run(String name, List<Object> args, Map<String, Object> kwargs) throws Exception {
     TaskDefinition def = registry.get(name);
@@ -501,5 +509,18 @@ class TaskRegistryTest {
   @Test
   void exampleNoopReturnsNull() throws Exception {
     assertNull(example("noop"));
+  }
+
+  @Test
+  void argumentsAlreadyOfTheParameterTypeBindAsTheConversionWould() throws Exception {
+    // decoded JSON values pass as they are; others still go through the conversion
+    assertEquals(
+        "7 Integer:2 s true 1.5", run("t.kinds", List.of(7L, 2, "s", true, 1.5), Map.of()));
+    assertEquals(
+        "7 Long:9000000000 s false 2.0",
+        run("t.kinds", List.of(7, 9_000_000_000L, "s", false, 2), Map.of()));
+    assertEquals("7 Double:0.5 1 true 3.0", run("t.kinds", List.of(7, 0.5, 1, true, 3L), Map.of()));
+    TaskError e = runFails("t.add", List.of(9_000_000_000L, 1), Map.of());
+    assertEquals("TypeError", e.excType());
   }
 }

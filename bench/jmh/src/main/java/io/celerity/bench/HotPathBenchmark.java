@@ -9,7 +9,7 @@ import io.celerity.protocol.Json;
 import io.celerity.protocol.MessageDecoder;
 import io.celerity.protocol.TaskMessage;
 import io.celerity.task.TaskRegistry;
-import io.celerity.transport.Delivery;
+import io.celerity.types.Delivery;
 import org.openjdk.jmh.annotations.Benchmark;
 import org.openjdk.jmh.annotations.BenchmarkMode;
 import org.openjdk.jmh.annotations.Fork;

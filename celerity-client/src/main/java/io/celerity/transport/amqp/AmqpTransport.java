@@ -411,7 +411,7 @@ public class AmqpTransport extends PullSupport {
   private Future<Void> consume(ConsumerConnection cc, long gen, String q) {
     return cc.consume(
             q,
-            (queue, env, props, body) -> onMessage(queue, env, props, body, gen),
+            (queue, env, props, body) -> arrived(queue, env, props, body, gen),
             queue -> {
               if (lifecycle.isCurrent(gen) && consuming && consumers.containsKey(queue)) {
                 lifecycle.lost(gen, "the broker cancelled our consumer of queue " + queue);
@@ -530,7 +530,7 @@ public class AmqpTransport extends PullSupport {
                 emptyPolls = 0;
                 credit--;
                 com.rabbitmq.client.GetResponse r = ar.result();
-                onMessage(q, r.getEnvelope(), r.getProps(), r.getBody(), gen);
+                onMessage(toDelivery(r.getEnvelope(), r.getProps(), r.getBody(), q, gen));
                 pump();
               } else if (++emptyPolls < queues.size()) {
                 pump();
@@ -541,22 +541,36 @@ public class AmqpTransport extends PullSupport {
             });
   }
 
-  private void onMessage(
+  /**
+   * On the reader thread: the delivery is converted here (its headers table is most of the
+   * conversion's cost), and the event loop gets it ready to use. Should the conversion fail, it is
+   * tried again on the event loop, as before, where a failure is logged by the mailbox.
+   */
+  private Runnable arrived(
       String queue,
       com.rabbitmq.client.Envelope env,
       AMQP.BasicProperties p,
       byte[] body,
       long gen) {
-    if (gen != generation()) {
+    try {
+      Delivery d = toDelivery(env, p, body, queue, gen);
+      return () -> onMessage(d);
+    } catch (RuntimeException e) {
+      return () -> onMessage(toDelivery(env, p, body, queue, gen));
+    }
+  }
+
+  private void onMessage(Delivery d) {
+    if (d.generation() != generation()) {
       log.debug(
           "Ignoring delivery {} of connection {}: the broker requeued it already",
-          env.getDeliveryTag(),
-          gen);
+          d.deliveryTag(),
+          d.generation());
       return; // a late delivery of a dead channel
     }
     lastDeliveryNanos = System.nanoTime();
-    acks.delivered(env.getDeliveryTag());
-    handler.handle(toDelivery(env, p, body, queue, gen));
+    acks.delivered((Long) d.deliveryTag());
+    handler.handle(d);
   }
 
   private static Delivery toDelivery(RabbitMQMessage m, String queue, long gen) {

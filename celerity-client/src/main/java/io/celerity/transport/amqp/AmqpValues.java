@@ -18,7 +18,9 @@ final class AmqpValues {
   private AmqpValues() {}
 
   static Map<String, Object> fromTable(Map<String, Object> table) {
-    Map<String, Object> out = new LinkedHashMap<>();
+    // sized for the table: a Celery message has ~20 headers, past the default capacity's resize
+    Map<String, Object> out =
+        new LinkedHashMap<>(table == null ? 16 : Math.max(16, table.size() * 4 / 3 + 1));
     if (table != null) {
       table.forEach((k, v) -> out.put(k, fromAmqp(v)));
     }

@@ -36,9 +36,14 @@ final class ConsumerConnection {
   private static final org.slf4j.Logger log =
       org.slf4j.LoggerFactory.getLogger(AmqpTransport.class);
 
-  /** A delivery, still on the reader thread; {@code queue} as consumed. */
+  /**
+   * A delivery, still on the reader thread; {@code queue} as consumed. Returns what then runs on
+   * the event loop: the frame's conversion (headers table to Java values) happens here, off the
+   * loop, where the reader thread has time to spare.
+   */
   interface Deliveries {
-    void delivered(String queue, Envelope envelope, AMQP.BasicProperties properties, byte[] body);
+    Runnable delivered(
+        String queue, Envelope envelope, AMQP.BasicProperties properties, byte[] body);
   }
 
   private record Arrival(
@@ -296,9 +301,7 @@ final class ConsumerConnection {
           @Override
           public void handleDelivery(
               String tag, Envelope envelope, AMQP.BasicProperties properties, byte[] body) {
-            inbox.post(
-                () ->
-                    handler.delivered(queue, envelope, properties, body)); // from the reader thread
+            inbox.post(handler.delivered(queue, envelope, properties, body)); // reader thread
           }
 
           @Override
