@@ -142,6 +142,12 @@ public final class ProcessRunner implements Runner {
     Job job;
     Completion completion;
     long jobNumber;
+
+    /** The sync job it replied for last (a second reply for it is only logged). */
+    long lastJobNumber = -1;
+
+    String lastJob;
+
     int tasksDone;
     long rssKib;
     long lastHeartbeatNanos;
@@ -697,6 +703,13 @@ public final class ProcessRunner implements Runner {
       pump();
       return;
     }
+    if (number == child.lastJobNumber && child.lastJob != null) {
+      log.warn(
+          "Child {} replied a second time for {}: ignored (the first reply stands)",
+          child.pid,
+          child.lastJob);
+      return;
+    }
     if (child.job == null || number != child.jobNumber) {
       // Not a job it runs: a second reply, or a number never given to it. The child is out of
       // step (a child given a job up is killed, its frames ignored): unreadable settles its task.
@@ -705,6 +718,8 @@ public final class ProcessRunner implements Runner {
     // Read the whole reply before the job is let go: a malformed one throws here, and the job is
     // still there to be failed (see unreadable).
     Runnable report = ChildProtocol.outcome(child.completion, m);
+    child.lastJobNumber = number;
+    child.lastJob = child.job.request().logName();
     byJob.remove(child.job);
     numbers.remove(child.job);
     child.job = null;
