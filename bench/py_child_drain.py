@@ -6,7 +6,7 @@ Usage: /usr/bin/python3 bench/py_child_drain.py [--jar target/celerity.jar] [--r
 
 --runner runs that copy of celerity_child.py (e.g. an older one, to compare) instead of the one in the jar.
 Prints one line: tasks/s and µs of wall time per task per child, measured from the first finished task to the
-last (start-up excluded), polling the worker's /control/stats (pool.writes: succeeded + failed) every 20 ms;
+last (start-up excluded), polling the worker's /control/stats (pool.writes: succeeded + failed) every 100 ms;
 then the CPU time per task (utime+stime from /proc, load-insensitive) of the parent JVM and of its children
 over the same window.
 RabbitMQ vhost celerity-test; results in Redis db 12 (not flushed; keys expire as usual).
@@ -103,7 +103,7 @@ def main():
         first = None
         deadline = time.time() + 300
         while time.time() < deadline:
-            time.sleep(0.02)
+            time.sleep(0.1)
             try:
                 done = stats(port)
             except OSError:

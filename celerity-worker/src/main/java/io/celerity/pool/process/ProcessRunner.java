@@ -475,7 +475,15 @@ public final class ProcessRunner implements Runner {
               "kombu.exceptions", "DecodeError", "Child reply could not be read: " + why));
     } else {
       log.error(
-          "Child {} sent a frame that cannot be read ({}); the child is replaced", child.pid, why);
+          "Child {} sent a frame that cannot be read ({}); the child is replaced{}",
+          child.pid,
+          why,
+          child.coroutines.isEmpty()
+              ? ""
+              : " and its coroutines are lost: "
+                  + child.coroutines.values().stream()
+                      .map(co -> co.job.request().logName())
+                      .toList());
     }
     if (!child.killed && !child.exited) {
       child.killed = true;
