@@ -528,7 +528,7 @@ class Child:
         self.rss_per_task = rss_per_task  # a /proc read per task costs ~25 us: only when the parent needs it
         self.celery_app = celery_app
         self.plain = plain
-        self.jobs = queue.Queue()
+        self.jobs = queue.SimpleQueue()  # C: cheaper hand-off from the reader thread than Queue
         self.current = None
         self.soft_exc = soft_limit_class()
 
