@@ -14,6 +14,7 @@ import argparse
 import json
 import os
 import shutil
+import re
 import subprocess
 import sys
 import tempfile
@@ -28,8 +29,8 @@ sys.path.insert(0, HERE)
 import bench  # noqa: E402  (process bookkeeping and /proc sampling shared with bench/run.sh)
 
 BROKER = 'amqp://guest:guest@127.0.0.1:5672/celerity-test'
-BACKEND = 'redis://127.0.0.1:6379/12'
-HTTP_PORT = 18999
+BACKEND = os.environ.get('BENCH_ASYNC_BACKEND', 'redis://127.0.0.1:6379/12')  # flushed by each row: a db of its own
+HTTP_PORT = int(os.environ.get('BENCH_ASYNC_HTTP_PORT', 18999))
 
 
 def prefill(queue, task, n):
@@ -62,6 +63,21 @@ def worker_command(args, kind, pool, conc, queue, port):
                 '--http-port', str(port), '-l', 'WARNING', '--child', child]
     return [sys.executable, '-m', 'celery', '-A', 'async_tasks', 'worker', '-P', pool, '-c', str(conc), '-Q', queue,
             '-l', 'WARNING', '--without-gossip', '--without-mingle', '--without-heartbeat', '-n', f'bench-{queue}@%h']
+
+
+def threads_cpu(pid):
+    """CPU seconds per thread name (digits folded) of one process."""
+    out = {}
+    for tid in os.listdir('/proc/%d/task' % pid):
+        try:
+            with open('/proc/%d/task/%s/comm' % (pid, tid)) as fh:
+                name = ''.join('N' if ch.isdigit() else ch for ch in fh.read().strip())
+            with open('/proc/%d/task/%s/stat' % (pid, tid)) as fh:
+                f = fh.read().rpartition(')')[2].split()
+            out[name] = out.get(name, 0.0) + (int(f[11]) + int(f[12])) / os.sysconf('SC_CLK_TCK')
+        except OSError:
+            pass
+    return out
 
 
 def failures(rres):
@@ -100,10 +116,16 @@ def measure(args, rres, row):
                 last, last_change = done, now
             if first is None and done > 0:
                 first = (now, done, bench.cpu_seconds([w.pid]), bench.cpu_seconds(bench.proc_tree(w.pid)))
+                threads0 = threads_cpu(w.pid) if args.threads else None
             if done >= n:
                 parent = bench.cpu_seconds([w.pid]) - first[2]
                 total = bench.cpu_seconds(bench.proc_tree(w.pid)) - first[3]
                 window = n - first[1]
+                if threads0 is not None:
+                    t1 = threads_cpu(w.pid)
+                    per = sorted(((t1[k] - threads0.get(k, 0.0), k) for k in t1), reverse=True)
+                    bench.log('  parent threads, us per task: ' + ', '.join(
+                        '%s %.0f' % (k, 1e6 * v / window) for v, k in per if v > 0))
                 rate = window / (now - first[0]) if now > first[0] else float('nan')
                 out = dict(row, rate=rate, ideal=inflight / 0.1 if inflight else None, wall=now - first[0],
                             parent_us=parent / window * 1e6, total_us=total / window * 1e6)
@@ -171,6 +193,8 @@ def main():
     ap.add_argument('--java-inflight', type=int, default=1000)
     ap.add_argument('--child-inflight', type=int, default=100)
     ap.add_argument('--only', default='sleep,http')
+    ap.add_argument('--rows', help='regex on row labels: only those rows (e.g. "Python async" for a quick A/B)')
+    ap.add_argument('--threads', action='store_true', help="log the worker's CPU per task by thread (load-insensitive)")
     ap.add_argument('--java-opts', default=os.environ.get('BENCH_JAVA_OPTS', ''))
     ap.add_argument('--stall', type=float, default=30)
     ap.add_argument('--timeout', type=float, default=120)
@@ -221,6 +245,8 @@ def main():
             if wait == 'http':  # the client and server alone, no worker: what the machine allows now
                 rows.append(http_ceiling(args))
             for row in plan:
+                if args.rows and not re.search(args.rows, row['label']):
+                    continue
                 row['wait'] = wait
                 bench.log(f"{wait}: {row['label']}, n={row['n']}")
                 r = measure(args, rres, row)

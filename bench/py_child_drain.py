@@ -6,7 +6,9 @@ Usage: /usr/bin/python3 bench/py_child_drain.py [--jar target/celerity.jar] [--r
 
 --runner runs that copy of celerity_child.py (e.g. an older one, to compare) instead of the one in the jar.
 Prints one line: tasks/s and µs of wall time per task per child, measured from the first finished task to the
-last (start-up excluded), polling the worker's /control/stats (pool.writes: succeeded + failed) every 20 ms.
+last (start-up excluded), polling the worker's /control/stats (pool.writes: succeeded + failed) every 100 ms;
+then the CPU time per task (utime+stime from /proc, load-insensitive) of the parent JVM and of its children
+over the same window.
 RabbitMQ vhost celerity-test; results in Redis db 12 (not flushed; keys expire as usual).
 """
 import argparse
@@ -30,6 +32,50 @@ def stats(port):
     return w['succeeded'] + w['failed']
 
 
+def cpu_seconds(pid):
+    """utime+stime of one process, seconds."""
+    with open('/proc/%d/stat' % pid) as fh:
+        fields = fh.read().rpartition(')')[2].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf('SC_CLK_TCK')
+
+
+def children_of(pid):
+    out = []
+    for task in os.listdir('/proc/%d/task' % pid):
+        try:
+            with open('/proc/%d/task/%s/children' % (pid, task)) as fh:
+                out += [int(c) for c in fh.read().split()]
+        except OSError:
+            pass
+    return out
+
+
+def threads_cpu(pid):
+    """CPU seconds per thread name (digits folded) of one process."""
+    out = {}
+    for tid in os.listdir('/proc/%d/task' % pid):
+        try:
+            with open('/proc/%d/task/%s/comm' % (pid, tid)) as fh:
+                name = ''.join('N' if ch.isdigit() else ch for ch in fh.read().strip())
+            with open('/proc/%d/task/%s/stat' % (pid, tid)) as fh:
+                f = fh.read().rpartition(')')[2].split()
+            out[name] = out.get(name, 0.0) + (int(f[11]) + int(f[12])) / os.sysconf('SC_CLK_TCK')
+        except OSError:
+            pass
+    return out
+
+
+def cpu(pid):
+    """(parent CPU s, children CPU s) of the worker; children that are gone are not counted."""
+    kids = 0.0
+    for c in children_of(pid):
+        try:
+            kids += cpu_seconds(c)
+        except OSError:
+            pass
+    return cpu_seconds(pid), kids
+
+
 def main():
     p = argparse.ArgumentParser()
     p.add_argument('--jar', default=os.path.join(HERE, '..', 'target', 'celerity.jar'))
@@ -37,6 +83,8 @@ def main():
     p.add_argument('--n', type=int, default=3000)
     p.add_argument('--concurrency', type=int, default=2)
     p.add_argument('--results', default='on', choices=['on', 'off'])
+    p.add_argument('--threads', action='store_true', help="also the parent's CPU per task by thread")
+    p.add_argument('--java-opts', default='', help='JVM options of the worker, e.g. a JFR recording')
     a = p.parse_args()
     queue = 'bench-pychild-' + uuid.uuid4().hex[:8]
     port = 18000 + os.getpid() % 1000
@@ -47,7 +95,7 @@ def main():
     env = dict(os.environ, CELERITY_TEST_BROKER=BROKER)
     if a.results == 'on':
         env['CELERITY_TEST_BACKEND'] = BACKEND
-    cmd = ['java', '-jar', a.jar, 'worker', '-P', 'process', '-c', str(a.concurrency), '--without-examples',
+    cmd = ['java'] + a.java_opts.split() + ['-jar', a.jar, 'worker', '-P', 'process', '-c', str(a.concurrency), '--without-examples',
            '--broker', BROKER, '--result-backend', BACKEND if a.results == 'on' else 'disabled', '-Q', queue,
            '--http-port', str(port), '-l', 'WARNING', '--child', child]
     worker = subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL)
@@ -55,19 +103,32 @@ def main():
         first = None
         deadline = time.time() + 300
         while time.time() < deadline:
-            time.sleep(0.02)
+            time.sleep(0.1)
             try:
                 done = stats(port)
             except OSError:
                 continue
             if done and first is None:
                 first, first_done = time.time(), done
+                cpu0 = cpu(worker.pid)
+                th0 = threads_cpu(worker.pid)
             if done >= a.n:
                 elapsed = time.time() - first
+                cpu1 = cpu(worker.pid)
+                th1 = threads_cpu(worker.pid)
                 rate = (done - first_done) / elapsed
-                print('%s results=%s n=%d -c %d: %.0f tasks/s, %.0f us per task per child' % (
-                    a.runner or 'celerity_child (jar)', a.results, a.n, a.concurrency, rate,
-                    1e6 * a.concurrency / rate))
+                tasks = done - first_done
+                with open('/proc/loadavg') as fh:
+                    load = fh.read().split()[0]
+                print('%s results=%s n=%d -c %d: %.0f tasks/s, %.0f us per task per child; CPU per task: parent %.0f us,'
+                      ' children %.0f us; load %s' % (
+                          a.runner or 'celerity_child (jar)', a.results, a.n, a.concurrency, rate,
+                          1e6 * a.concurrency / rate, 1e6 * (cpu1[0] - cpu0[0]) / tasks,
+                          1e6 * (cpu1[1] - cpu0[1]) / tasks, load))
+                if a.threads:
+                    per = sorted(((th1[k] - th0.get(k, 0.0), k) for k in th1), reverse=True)
+                    print('  parent threads, us per task: ' + ', '.join(
+                        '%s %.0f' % (k, 1e6 * v / tasks) for v, k in per if v > 0))
                 return 0
         print('timed out', file=sys.stderr)
         return 1

@@ -30,7 +30,10 @@ def main():
     spec.loader.exec_module(runner)
     import py_tasks
     if hasattr(runner, 'CeleryApp'):
-        celery_app = runner.CeleryApp(py_tasks.app, {'hostname': 'bench@localhost', 'result_backend': a.backend})
+        import inspect
+        conf = {'hostname': 'bench@localhost', 'result_backend': a.backend}
+        extra = [None] if 'channel' in inspect.signature(runner.CeleryApp).parameters else []
+        celery_app = runner.CeleryApp(py_tasks.app, conf, *extra)
         child = runner.Child(None, celery_app, None)
     else:
         child = runner.Child(None, runner.Tasks(py_tasks, []))

@@ -684,6 +684,58 @@ class ChildTracerTest extends AmqpTestBase {
     Polling.until(() -> worker.poolStats().process().getLong("spawned") == 3, 20_000);
   }
 
+  /**
+   * Hostile replies (protocol v2): each settles its task (FAILURE stored), the child out of step is
+   * replaced, and the worker goes on; a second reply for a finished task is only logged.
+   */
+  @Test
+  void aChildOutOfStepHasItsTaskFailedAndIsReplaced() throws Exception {
+    startWorker(
+        new JsonObject()
+            .put("pool", "process")
+            .put("concurrency", 1)
+            .put("load_examples", false)
+            .put("child_command", CeleryClient.PYTHON + " src/test/python/bad_child.py"));
+    long spawned = 1;
+    for (String task : List.of("bad.garbage", "bad.unknown_job", "bad.huge", "bad.truncated")) {
+      Map<String, Object> r =
+          client.call(List.of(CeleryClient.call(task, List.of(), Map.of()))).get(0);
+      assertEquals("FAILURE", r.get("state"), task + ": " + r);
+      assertEquals("DecodeError", r.get("exc_type"), task + ": " + r);
+      spawned++;
+      long expected = spawned;
+      Polling.until(() -> worker.poolStats().process().getLong("spawned") == expected, 20_000);
+      assertEquals(
+          List.of(task),
+          client
+              .call(List.of(CeleryClient.call("bad.echo", List.of(task), Map.of())))
+              .get(0)
+              .get("result"),
+          "the replacement child runs the next task");
+    }
+    Map<String, Object> twice =
+        client.call(List.of(CeleryClient.call("bad.twice", List.of(), Map.of()))).get(0);
+    assertEquals("first", twice.get("result"), twice.toString());
+    assertEquals(
+        List.of(7),
+        client
+            .call(List.of(CeleryClient.call("bad.echo", List.of(7), Map.of())))
+            .get(0)
+            .get("result"));
+    assertEquals(spawned, worker.poolStats().process().getLong("spawned"), "the child was kept");
+    // A coroutine's child answering for a job not in flight: the child is replaced, the task lost.
+    Map<String, Object> co =
+        client.call(List.of(CeleryClient.call("bad.async", List.of(), Map.of()))).get(0);
+    assertEquals("FAILURE", co.get("state"), co.toString());
+    assertEquals("WorkerLostError", co.get("exc_type"), co.toString());
+    assertEquals(
+        List.of(8),
+        client
+            .call(List.of(CeleryClient.call("bad.echo", List.of(8), Map.of())))
+            .get(0)
+            .get("result"));
+  }
+
   @Test
   void plainFunctionReturningWhatJsonCannotEncodeFailsWithEncodeError() throws Exception {
     startWorker(

@@ -36,6 +36,10 @@ public final class ChildMain {
 
   private final TaskRegistry registry;
   private final DataOutputStream out;
+
+  /** Resident memory in every reply (max_memory_per_child); otherwise only the heartbeat has it. */
+  private boolean rssPerTask;
+
   private final ExecutorService executor =
       Executors.newSingleThreadExecutor(
           r -> {
@@ -80,6 +84,7 @@ public final class ChildMain {
             1));
     TaskRegistry registry = WorkerVerticle.buildRegistry(options);
     child = new ChildMain(registry, out);
+    child.rssPerTask = hs.getBoolean("rss_per_task", false);
     child.ready();
     child.heartbeats(hs.getDouble("heartbeat", 5.0));
     child.loop(new DataInputStream(new BufferedInputStream(socket.getInputStream())));
@@ -191,7 +196,9 @@ public final class ChildMain {
       reply.put("exc_message", ended.error().args());
       reply.put("traceback", ended.error().traceback());
     }
-    reply.put("rss_kib", Frames.rssKib(STATUS));
+    if (rssPerTask) { // max_memory_per_child: the parent checks after each task
+      reply.put("rss_kib", Frames.rssKib(STATUS));
+    }
     try {
       send(reply);
     } catch (IOException e) {

@@ -4,7 +4,6 @@ import com.fasterxml.jackson.core.type.TypeReference;
 import io.celerity.protocol.Json;
 import io.vertx.core.Handler;
 import io.vertx.core.buffer.Buffer;
-import io.vertx.core.parsetools.RecordParser;
 import java.io.DataInputStream;
 import java.io.DataOutputStream;
 import java.io.IOException;
@@ -37,7 +36,7 @@ public final class Frames {
   }
 
   /** A non-blocking parser for the parent's event loop: calls {@code handler} once per frame. */
-  public static RecordParser parser(Handler<byte[]> handler, Handler<Throwable> onError) {
+  public static Reader parser(Handler<byte[]> handler, Handler<Throwable> onError) {
     return parser(handler, onError, () -> MAX_FRAME);
   }
 
@@ -45,29 +44,87 @@ public final class Frames {
    * As {@link #parser(Handler, Handler)}, with the largest frame accepted now (the parent accepts
    * only a small {@code hello} from a connection that has not proved who it is).
    */
-  public static RecordParser parser(
+  public static Reader parser(
       Handler<byte[]> handler,
       Handler<Throwable> onError,
       java.util.function.IntSupplier maxFrame) {
-    RecordParser parser = RecordParser.newFixed(4);
-    boolean[] header = {true};
-    parser.handler(
-        buf -> {
-          if (header[0]) {
-            int len = buf.getInt(0);
-            if (len <= 0 || len > maxFrame.getAsInt()) {
-              onError.handle(new IOException("bad frame length " + len));
-              return;
-            }
-            header[0] = false;
-            parser.fixedSizeMode(len);
-          } else {
-            header[0] = true;
-            parser.fixedSizeMode(4);
-            handler.handle(buf.getBytes());
+    return new Reader(handler, onError, maxFrame);
+  }
+
+  /**
+   * The parent's side of one connection. After a bad length it reads nothing more (the stream is
+   * out of step: what follows is no frame); {@link #partialSince} tells how long a frame has been
+   * incomplete, so that a child stuck half-way through one can be told from a quiet one.
+   */
+  public static final class Reader implements Handler<Buffer> {
+    private final Handler<byte[]> handler;
+    private final Handler<Throwable> onError;
+    private final java.util.function.IntSupplier max;
+
+    /** Bytes received and not yet part of a whole frame (a copy: the caller may reuse its own). */
+    private Buffer rest = Buffer.buffer();
+
+    /** The body length of the frame under way, -1 while its header is awaited. */
+    private int length = -1;
+
+    private boolean failed;
+    private long partialSince;
+
+    Reader(
+        Handler<byte[]> handler, Handler<Throwable> onError, java.util.function.IntSupplier max) {
+      this.handler = handler;
+      this.onError = onError;
+      this.max = max;
+    }
+
+    @Override
+    public void handle(Buffer data) {
+      if (failed) {
+        return;
+      }
+      Buffer buf = rest.length() == 0 ? data : rest.appendBuffer(data);
+      int pos = 0;
+      int end = buf.length();
+      while (true) {
+        if (length < 0) {
+          if (end - pos < 4) {
+            break;
           }
-        });
-    return parser;
+          int len = buf.getInt(pos);
+          if (len <= 0 || len > max.getAsInt()) {
+            failed = true;
+            rest = Buffer.buffer();
+            onError.handle(new IOException("bad frame length " + len));
+            return;
+          }
+          length = len;
+          pos += 4;
+        }
+        if (end - pos < length) {
+          break;
+        }
+        byte[] frame = buf.getBytes(pos, pos + length);
+        pos += length;
+        length = -1;
+        handler.handle(frame);
+        if (failed) {
+          return;
+        }
+      }
+      rest = pos == end ? Buffer.buffer() : buf.getBuffer(pos, end);
+      boolean partial = length >= 0 || rest.length() > 0;
+      partialSince = !partial ? 0 : partialSince != 0 ? partialSince : System.nanoTime();
+    }
+
+    /** Reads nothing more (the connection is being closed). */
+    public void stop() {
+      failed = true;
+    }
+
+    /** System.nanoTime() when the frame now incomplete began to arrive; 0 between frames. */
+    public long partialSince() {
+      return failed ? 0 : partialSince;
+    }
   }
 
   public static Buffer buffer(Map<String, Object> message) {

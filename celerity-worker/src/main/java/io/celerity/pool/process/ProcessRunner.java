@@ -4,10 +4,6 @@ import io.celerity.config.WorkerOptions;
 import io.celerity.pool.Job;
 import io.celerity.pool.Runner;
 import io.celerity.protocol.ExceptionInfo;
-import io.celerity.protocol.IsoTime;
-import io.celerity.protocol.PyRepr;
-import io.celerity.protocol.States;
-import io.celerity.task.Retry;
 import io.celerity.task.TaskFunction;
 import io.celerity.task.TaskOptions;
 import io.celerity.task.TaskRegistry;
@@ -28,7 +24,6 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.security.SecureRandom;
-import java.time.Instant;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Deque;
@@ -61,6 +56,12 @@ public final class ProcessRunner implements Runner {
    * A child sends its hello right after connecting; a connection silent this long is not a child.
    */
   static final long HANDSHAKE_TIMEOUT_MS = 5_000;
+
+  /**
+   * A child writes each frame whole (one send); one still incomplete after this long is stuck
+   * half-way (a truncated frame): the child is out of step.
+   */
+  static final long PARTIAL_FRAME_TIMEOUT_MS = 5_000;
 
   /** Largest frame before the hello (which is about 100 bytes). */
   static final int MAX_HELLO_FRAME = 4096;
@@ -101,6 +102,7 @@ public final class ProcessRunner implements Runner {
   private boolean closed;
   private Promise<Void> warm;
   private int unauthenticated;
+  private long watchdog = -1;
 
   /**
    * The Python app's own non-default settings, as its first child reported them (null for Java
@@ -131,6 +133,7 @@ public final class ProcessRunner implements Runner {
     final long spawnedNanos = System.nanoTime();
     Process process;
     NetSocket socket;
+    Frames.Reader reader;
     long pid;
     boolean ready;
     boolean retiring;
@@ -139,6 +142,12 @@ public final class ProcessRunner implements Runner {
     Job job;
     Completion completion;
     long jobNumber;
+
+    /** The sync job it replied for last (a second reply for it is only logged). */
+    long lastJobNumber = -1;
+
+    String lastJob;
+
     int tasksDone;
     long rssKib;
     long lastHeartbeatNanos;
@@ -207,6 +216,7 @@ public final class ProcessRunner implements Runner {
         .compose(
             s -> {
               server = s;
+              watchdog = vertx.setPeriodic(1000, id -> stuckFrames());
               return javaChildren()
                   ? Future.succeededFuture()
                   : vertx.executeBlocking(this::extractPythonRunner);
@@ -310,6 +320,8 @@ public final class ProcessRunner implements Runner {
             .put("broker_url", reachable(options.getBroker()))
             .put("result_backend", reachable(options.getResultBackend()))
             .put("async_concurrency", options.getChildAsyncConcurrency())
+            // a /proc read per task only when max_memory_per_child needs it (else the heartbeat's)
+            .put("rss_per_task", options.getMaxMemoryPerChild() > 0)
             .put("blocked_threshold", options.getAsyncBlockedThreshold());
     try (OutputStream stdin = p.getOutputStream()) {
       stdin.write((handshake.encode() + "\n").getBytes(StandardCharsets.UTF_8));
@@ -379,7 +391,8 @@ public final class ProcessRunner implements Runner {
                 socket.close();
               }
             });
-    socket.handler(
+    Frames.Reader[] readers = {null};
+    Frames.Reader reader =
         Frames.parser(
             bytes -> {
               Map<String, Object> m;
@@ -405,6 +418,7 @@ public final class ProcessRunner implements Runner {
                 authenticated.run();
                 owner[0] = c;
                 c.socket = socket;
+                c.reader = readers[0];
                 c.asyncCapacity = m.get("async_capacity") instanceof Number n ? n.intValue() : 0;
                 c.lastHeartbeatNanos = System.nanoTime();
                 return;
@@ -416,7 +430,9 @@ public final class ProcessRunner implements Runner {
               }
             },
             err -> unreadable(owner[0], socket, err.getMessage()),
-            () -> owner[0] == null ? MAX_HELLO_FRAME : Frames.MAX_FRAME));
+            () -> owner[0] == null ? MAX_HELLO_FRAME : Frames.MAX_FRAME);
+    readers[0] = reader;
+    socket.handler(reader);
     socket.closeHandler(
         v -> {
           vertx.cancelTimer(timer);
@@ -438,10 +454,14 @@ public final class ProcessRunner implements Runner {
       socket.close();
       return;
     }
+    if (child.reader != null) {
+      child.reader.stop();
+    }
     Job job = child.job;
     if (job != null) {
       Completion c = child.completion;
       byJob.remove(job);
+      numbers.remove(job);
       child.job = null;
       child.completion = null;
       log.error(
@@ -455,7 +475,15 @@ public final class ProcessRunner implements Runner {
               "kombu.exceptions", "DecodeError", "Child reply could not be read: " + why));
     } else {
       log.error(
-          "Child {} sent a frame that cannot be read ({}); the child is replaced", child.pid, why);
+          "Child {} sent a frame that cannot be read ({}); the child is replaced{}",
+          child.pid,
+          why,
+          child.coroutines.isEmpty()
+              ? ""
+              : " and its coroutines are lost: "
+                  + child.coroutines.values().stream()
+                      .map(co -> co.job.request().logName())
+                      .toList());
     }
     if (!child.killed && !child.exited) {
       child.killed = true;
@@ -466,25 +494,38 @@ public final class ProcessRunner implements Runner {
     socket.close();
   }
 
+  /** Children stuck half-way through a frame for {@link #PARTIAL_FRAME_TIMEOUT_MS}. */
+  private void stuckFrames() {
+    long now = System.nanoTime();
+    for (Child c : new ArrayList<>(byToken.values())) {
+      long since = c.reader == null ? 0 : c.reader.partialSince();
+      if (since != 0 && !c.killed && now - since > PARTIAL_FRAME_TIMEOUT_MS * 1_000_000) {
+        unreadable(
+            c, c.socket, "a frame still incomplete after " + PARTIAL_FRAME_TIMEOUT_MS + " ms");
+      }
+    }
+  }
+
   private void frame(Child child, Map<String, Object> m) {
+    if (child.killed) {
+      return; // being killed (hard limit, terminate, out of step): its late words change nothing
+    }
     switch (String.valueOf(m.get("type"))) {
       case "ready" -> ready(child, m);
       case "heartbeat" -> {
         child.lastHeartbeatNanos = System.nanoTime();
-        child.rssKib = number(m.get("rss_kib"), child.rssKib);
+        child.rssKib = ChildProtocol.number(m.get("rss_kib"), child.rssKib);
       }
       case "result", "error", "retry", "traced" -> finished(child, m);
       case "cancelled" -> {
-        child.coroutines.remove(number(m.get("job"), -1));
+        if (child.coroutines.remove(ChildProtocol.number(m.get("job"), -1)) == null) {
+          throw new IllegalStateException("job " + m.get("job") + " is not in this child");
+        }
         pump();
       }
       case "blocked" -> blocked(child, m);
       default -> log.warn("Unknown message '{}' from child {}", m.get("type"), child.pid);
     }
-  }
-
-  private static long number(Object v, long otherwise) {
-    return v instanceof Number n ? n.longValue() : otherwise;
   }
 
   @SuppressWarnings("unchecked")
@@ -637,7 +678,7 @@ public final class ProcessRunner implements Runner {
       child.coroutines.put(number, new Coroutine(p.job(), p.completion()));
       byJob.put(p.job(), child);
       numbers.put(p.job(), number);
-      child.socket.write(Frames.buffer(runFrame(p.job(), number)));
+      child.socket.write(Frames.buffer(ChildProtocol.runFrame(p.job(), number, javaChildren())));
     }
   }
 
@@ -648,85 +689,51 @@ public final class ProcessRunner implements Runner {
     child.jobNumber = ++jobCounter;
     byJob.put(job, child);
     numbers.put(job, child.jobNumber);
-    child.socket.write(Frames.buffer(runFrame(job, child.jobNumber)));
-  }
-
-  /**
-   * The {@code run} frame of a job: the message as Celery's Request holds it, and the job number
-   * replies carry.
-   */
-  private static Map<String, Object> runFrame(Job job, long number) {
-    var msg = job.request().message();
-    var d = job.request().delivery();
-    Map<String, Object> delivery = new LinkedHashMap<>();
-    delivery.put("exchange", d.exchange());
-    delivery.put("routing_key", d.routingKey());
-    delivery.put("priority", d.priority());
-    delivery.put("redelivered", d.redelivered());
-    // Celery's Request: the headers, then properties, reply_to, correlation_id, hostname and
-    // delivery_info; the child adds args, kwargs, the embed (callbacks, errbacks, chain, chord) and
-    // is_eager as fast_trace_task does.
-    Map<String, Object> properties = new LinkedHashMap<>();
-    properties.put("correlation_id", d.correlationId());
-    properties.put("reply_to", d.replyTo());
-    properties.put("content_type", d.contentType());
-    properties.put("content_encoding", d.contentEncoding());
-    if (d.priority() != null) {
-      properties.put("priority", d.priority());
-    }
-    Map<String, Object> request = new LinkedHashMap<>(msg.headers());
-    request.put("properties", properties);
-    request.put("reply_to", d.replyTo());
-    request.put("correlation_id", d.correlationId());
-    request.put("hostname", job.request().hostname());
-    request.put("delivery_info", delivery);
-    request.putIfAbsent("retries", msg.retries());
-    Map<String, Object> embed = new LinkedHashMap<>();
-    for (String k : List.of("callbacks", "errbacks", "chain", "chord")) {
-      embed.put(k, msg.embed().get(k));
-    }
-    Map<String, Object> run = new LinkedHashMap<>();
-    run.put("type", "run");
-    run.put("job", number);
-    run.put("id", msg.id());
-    run.put("task", msg.task());
-    run.put("args", msg.args());
-    run.put("kwargs", msg.kwargs());
-    run.put("embed", embed);
-    run.put("headers", msg.headers());
-    run.put("request", request);
-    return run;
+    child.socket.write(Frames.buffer(ChildProtocol.runFrame(job, child.jobNumber, javaChildren())));
   }
 
   @SuppressWarnings("unchecked")
   private void finished(Child child, Map<String, Object> m) {
-    long number = number(m.get("job"), -1);
+    long number = ChildProtocol.number(m.get("job"), -1);
     Coroutine co = child.coroutines.get(number);
     if (co != null) {
       Runnable report =
-          co.abandoned ? () -> {} : outcome(co.completion, m); // a given-up one: already reported
+          co.abandoned
+              ? () -> {}
+              : ChildProtocol.outcome(co.completion, m); // a given-up one: already reported
       child.coroutines.remove(number);
       byJob.remove(co.job);
       numbers.remove(co.job);
       child.tasksDone++;
-      child.rssKib = number(m.get("rss_kib"), child.rssKib);
+      child.rssKib = ChildProtocol.number(m.get("rss_kib"), child.rssKib);
       report.run();
       recycleIfDue(child);
       pump();
       return;
     }
+    if (number == child.lastJobNumber && child.lastJob != null) {
+      log.warn(
+          "Child {} replied a second time for {}: ignored (the first reply stands)",
+          child.pid,
+          child.lastJob);
+      return;
+    }
     if (child.job == null || number != child.jobNumber) {
-      return; // a late answer for a job already given up (hard time limit)
+      // Not a job it runs: a second reply, or a number never given to it. The child is out of
+      // step (a child given a job up is killed, its frames ignored): unreadable settles its task.
+      throw new IllegalStateException("reply for job " + m.get("job") + ", which it does not run");
     }
     // Read the whole reply before the job is let go: a malformed one throws here, and the job is
     // still there to be failed (see unreadable).
-    Runnable report = outcome(child.completion, m);
+    Runnable report = ChildProtocol.outcome(child.completion, m);
+    child.lastJobNumber = number;
+    child.lastJob = child.job.request().logName();
     byJob.remove(child.job);
     numbers.remove(child.job);
     child.job = null;
     child.completion = null;
     child.tasksDone++;
-    child.rssKib = number(m.get("rss_kib"), child.rssKib);
+    child.rssKib = ChildProtocol.number(m.get("rss_kib"), child.rssKib);
     report.run();
     recycleIfDue(child);
     pump();
@@ -734,7 +741,7 @@ public final class ProcessRunner implements Runner {
 
   /** A coroutine that did not yield for async_blocked_threshold: the child names its job. */
   private void blocked(Child child, Map<String, Object> m) {
-    Coroutine co = child.coroutines.get(number(m.get("job"), -1));
+    Coroutine co = child.coroutines.get(ChildProtocol.number(m.get("job"), -1));
     log.error(
         "Async task {} has blocked the asyncio loop of child {} for {}s: a coroutine must await, not block "
             + "(use a thread-pool executor for blocking calls); the child's other coroutines wait meanwhile.\n{}",
@@ -742,84 +749,6 @@ public final class ProcessRunner implements Runner {
         child.pid,
         m.get("seconds"),
         m.get("stack"));
-  }
-
-  /**
-   * How a reply reports: read whole before anything is let go, so a malformed reply throws first.
-   */
-  private static Runnable outcome(Completion c, Map<String, Object> m) {
-    return switch (String.valueOf(m.get("type"))) {
-      case "traced" -> traced(c, m);
-      case "result" -> () -> c.done(m.get("value"), null);
-      case "error" -> {
-        ExceptionInfo e = exception(m);
-        yield () -> c.done(null, e);
-      }
-      default -> {
-        Retry r = retryOf(m);
-        ExceptionInfo e = exception(m);
-        yield () -> c.retry(r, e);
-      }
-    };
-  }
-
-  /** A {@code traced} frame: Celery's tracer in the child stored the outcome itself. */
-  @SuppressWarnings("unchecked")
-  private static Runnable traced(Completion c, Map<String, Object> m) {
-    String state = String.valueOf(m.get("state"));
-    Double runtime = m.get("runtime") instanceof Number n ? n.doubleValue() : null;
-    // the child's backend could not store the task's state: {state, exc_type, exc_module,
-    // exc_message}
-    ExceptionInfo notStored =
-        m.get("not_stored") instanceof Map<?, ?> ns ? exception((Map<String, Object>) ns) : null;
-    switch (state) {
-      case States.SUCCESS -> {
-        PyRepr.Repr value = new PyRepr.Repr(String.valueOf(m.get("repr")));
-        return () -> c.traced(state, value, null, runtime, notStored);
-      }
-      case States.RETRY -> {
-        String message = String.valueOf(m.get("message"));
-        ExceptionInfo e = exception(m);
-        return () -> c.traced(state, message, e, runtime, notStored);
-      }
-      case States.REJECTED -> {
-        // Celery's Reject(reason, requeue): the worker settles from these two arguments
-        ExceptionInfo e = exception(m);
-        List<Object> args = new ArrayList<>();
-        args.add(e.args().isEmpty() ? null : e.args().get(0));
-        args.add(Boolean.TRUE.equals(m.get("requeue")));
-        ExceptionInfo reject = new ExceptionInfo(e.type(), e.module(), args, e.traceback());
-        return () -> c.traced(state, null, reject, runtime, notStored);
-      }
-      default -> {
-        ExceptionInfo e = exception(m);
-        return () -> c.traced(state, null, e, runtime, notStored);
-      }
-    }
-  }
-
-  /**
-   * A {@code retry} frame: the copy runs at {@code eta}, else {@code countdown} seconds from now.
-   */
-  @SuppressWarnings("unchecked")
-  private static Retry retryOf(Map<String, Object> m) {
-    double countdown = m.get("countdown") instanceof Number n ? n.doubleValue() : 0;
-    Instant eta =
-        m.get("eta") != null
-            ? IsoTime.parse(m.get("eta").toString())
-            : Instant.now().plusNanos((long) (countdown * 1e9));
-    return new Retry(
-        null, eta, countdown, (List<Object>) m.get("args"), (Map<String, Object>) m.get("kwargs"));
-  }
-
-  @SuppressWarnings("unchecked")
-  private static ExceptionInfo exception(Map<String, Object> m) {
-    Object args = m.get("exc_message");
-    return new ExceptionInfo(
-        String.valueOf(m.get("exc_type")),
-        m.get("exc_module") == null ? null : m.get("exc_module").toString(),
-        args instanceof List<?> l ? (List<Object>) l : args == null ? List.of() : List.of(args),
-        m.get("traceback") == null ? null : m.get("traceback").toString());
   }
 
   /** Celery's max_tasks_per_child / max_memory_per_child, and shrinking: retire after the task. */
@@ -950,13 +879,14 @@ public final class ProcessRunner implements Runner {
     forget(child);
     boolean lost = child.job != null && !child.killed;
     if (lost) {
+      Job lostJob = child.job;
       Completion c = child.completion;
       byJob.remove(child.job);
       numbers.remove(child.job);
       child.job = null;
       String why =
           "Worker exited prematurely: " + humanStatus(code) + " Job: " + child.jobNumber + ".";
-      log.error("Process {} {}", child.pid, why);
+      log.error("Process {} {} ({})", child.pid, why, lostJob.request().logName());
       c.workerLost(ExceptionInfo.workerLost(why));
     }
     if (!child.coroutines.isEmpty()) {
@@ -967,7 +897,7 @@ public final class ProcessRunner implements Runner {
         if (!co.abandoned) {
           String why =
               "Worker exited prematurely: " + humanStatus(code) + " Job: " + e.getKey() + ".";
-          log.error("Process {} {}", child.pid, why);
+          log.error("Process {} {} ({})", child.pid, why, co.job.request().logName());
           co.completion.workerLost(ExceptionInfo.workerLost(why));
         }
       }
@@ -1053,6 +983,9 @@ public final class ProcessRunner implements Runner {
   @Override
   public void close() {
     closed = true;
+    if (watchdog >= 0) {
+      vertx.cancelTimer(watchdog);
+    }
     long grace = Math.max(1, (long) (options.getChildKillGrace() * 1000));
     log.info("Stopping {} child process(es)", byToken.size());
     for (Child c : new ArrayList<>(byToken.values())) {
