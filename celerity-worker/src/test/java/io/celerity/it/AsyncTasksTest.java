@@ -143,6 +143,58 @@ class AsyncTasksTest extends AmqpTestBase {
     assertTrue(typesOf(events, r.get(1).get("id")).contains("task-retried"), events.toString());
   }
 
+  @Test
+  @SuppressWarnings("unchecked")
+  void javaAsyncTasksSendSubtasksWithoutBlockingAsCeleryLinksThem() throws Exception {
+    startJava(new JsonObject().put("task_default_queue", queue));
+    Map<String, Object> top =
+        client.call(List.of(CeleryClient.call("jaio.spawn", List.of(2), Map.of()))).get(0);
+    assertEquals("SUCCESS", top.get("state"), top.toString());
+    String rootId = (String) top.get("id");
+    Map<String, Object> seen = (Map<String, Object>) top.get("result");
+    assertEquals(rootId, seen.get("root_id"), "the client made the task its own root");
+    String childId = (String) seen.get("child");
+    Map<String, Object> child = client.get(List.of(childId), 30).get(0);
+    assertEquals("SUCCESS", child.get("state"), child.toString());
+    Map<String, Object> childSeen = (Map<String, Object>) child.get("result");
+    assertEquals(rootId, childSeen.get("parent_id"));
+    assertEquals(rootId, childSeen.get("root_id"));
+    String grandchildId = (String) childSeen.get("child");
+    Map<String, Object> grandchild = client.get(List.of(grandchildId), 30).get(0);
+    Map<String, Object> grandchildSeen = (Map<String, Object>) grandchild.get("result");
+    assertEquals(childId, grandchildSeen.get("parent_id"), "the sender is the parent");
+    assertEquals(rootId, grandchildSeen.get("root_id"), "the root stays the first task");
+    assertEquals(rootId, stored(childId).get("parent_id"), "stored as Celery stores it");
+    assertEquals(
+        List.of(java.util.Arrays.asList(java.util.Arrays.asList(childId, null), null)),
+        stored(rootId).get("children"),
+        "what it sent is in its children");
+
+    // a send the task does not wait for still ends before the result, and is in its children
+    Map<String, Object> fired =
+        client.call(List.of(CeleryClient.call("jaio.fire_and_forget", List.of(), Map.of()))).get(0);
+    assertEquals("sent", fired.get("result"), fired.toString());
+    List<Object> children = (List<Object>) stored((String) fired.get("id")).get("children");
+    assertEquals(1, children.size(), children.toString());
+    String sentId = (String) ((List<Object>) ((List<Object>) children.get(0)).get(0)).get(0);
+    assertEquals("SUCCESS", client.get(List.of(sentId), 30).get(0).get("state"));
+
+    // the blocking form is refused on the event loop, and says what to use instead
+    Map<String, Object> refused =
+        client.call(List.of(CeleryClient.call("jaio.blocking_delay", List.of(), Map.of()))).get(0);
+    assertEquals("FAILURE", refused.get("state"), refused.toString());
+    assertTrue(
+        String.valueOf(refused.get("exc_message")).contains("delayStage"), refused.toString());
+  }
+
+  @SuppressWarnings("unchecked")
+  private static Map<String, Object> stored(String id) throws Exception {
+    try (RedisCli redis = new RedisCli(Brokers.REDIS_URL)) {
+      Response doc = redis.send("GET", "celery-task-meta-" + id);
+      return (Map<String, Object>) Json.parse(doc.toBytes());
+    }
+  }
+
   private static List<Object> typesOf(List<Map<String, Object>> events, Object id) {
     return events.stream().filter(e -> id.equals(e.get("uuid"))).map(e -> e.get("type")).toList();
   }
@@ -338,7 +390,8 @@ class AsyncTasksTest extends AmqpTestBase {
     JsonArray processes = poolPart("process").getJsonArray("processes");
     processes.forEach(
         p -> assertEquals(50, ((JsonObject) p).getInteger("coroutines"), processes.encode()));
-    assertEquals(20, inspect("reserved").size());
+    // the last deliveries may still be on their way from the broker
+    Polling.until(() -> inspect("reserved").size() == 20, 30_000);
     try (RedisCli redis = new RedisCli(Brokers.REDIS_URL)) {
       redis.send("SET", gateKey, "1");
     }
