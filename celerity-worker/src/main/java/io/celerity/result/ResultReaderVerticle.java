@@ -168,6 +168,11 @@ public class ResultReaderVerticle extends VerticleBase {
     return Future.succeededFuture();
   }
 
+  /** The event loop the result-reader runs on (once deployed). */
+  public io.netty.channel.EventLoop eventLoop() {
+    return ((io.vertx.core.internal.ContextInternal) context).nettyEventLoop();
+  }
+
   @Override
   public Future<?> stop() {
     return backend.close();
