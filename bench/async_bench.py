@@ -6,7 +6,7 @@ children) and on Celery's prefork -c 2, threads -c 100 and gevent (when importab
 The HTTP server is bench/SlowHttp.java (Vert.x, from the jar).
 
 Usage (through bench/async.sh): async_bench.py --jar JAR [--n 10000] [--py-n N] [--only sleep,http]
-Results go to Redis db 12 (flushed before each measurement); a measurement counts result keys every 50 ms
+Results go to Redis db 12, or $BENCH_ASYNC_BACKEND (flushed before each measurement: never share it with another run); a measurement counts result keys every 50 ms
 and times the first result to the N-th (start-up excluded). Parent CPU per task is the worker's main
 process only (for Celerity: the JVM; its Python children are reported apart).
 """
@@ -91,6 +91,28 @@ def failures(rres):
     return bad
 
 
+def jit_seconds(pid):
+    """CPU of the JVM's JIT compiler threads (C1/C2) alive now: a fixed warm-up cost of the JVM, not a
+    per-task one, that a short or slow row spreads over its tasks (compiler threads that exited are
+    missed, so this is a lower bound)."""
+    total = 0
+    try:
+        for t in os.listdir(f'/proc/{pid}/task'):
+            try:
+                with open(f'/proc/{pid}/task/{t}/comm') as f:
+                    if 'CompilerThre' not in f.read():
+                        continue
+                with open(f'/proc/{pid}/task/{t}/stat') as f:
+                    s = f.read()
+                fields = s[s.rfind(')') + 2:].split()
+                total += int(fields[11]) + int(fields[12])
+            except (OSError, ValueError, IndexError):
+                pass
+    except OSError:
+        pass
+    return total / bench.CLK
+
+
 def measure(args, rres, row):
     kind, pool, conc, inflight, task, n = row['kind'], row['pool'], row['conc'], row['inflight'], row['task'], row['n']
     queue = 'bench-async-' + uuid.uuid4().hex[:8]
@@ -115,7 +137,8 @@ def measure(args, rres, row):
             if done != last:
                 last, last_change = done, now
             if first is None and done > 0:
-                first = (now, done, bench.cpu_seconds([w.pid]), bench.cpu_seconds(bench.proc_tree(w.pid)))
+                first = (now, done, bench.cpu_seconds([w.pid]), bench.cpu_seconds(bench.proc_tree(w.pid)),
+                         jit_seconds(w.pid))
                 threads0 = threads_cpu(w.pid) if args.threads else None
             if done >= n:
                 parent = bench.cpu_seconds([w.pid]) - first[2]
@@ -127,8 +150,11 @@ def measure(args, rres, row):
                     bench.log('  parent threads, us per task: ' + ', '.join(
                         '%s %.0f' % (k, 1e6 * v / window) for v, k in per if v > 0))
                 rate = window / (now - first[0]) if now > first[0] else float('nan')
+                jit = jit_seconds(w.pid) - first[4] if kind.startswith('ours') else None
                 out = dict(row, rate=rate, ideal=inflight / 0.1 if inflight else None, wall=now - first[0],
                             parent_us=parent / window * 1e6, total_us=total / window * 1e6)
+                if jit is not None:
+                    out['jit_us'] = jit / window * 1e6
                 failed = failures(rres)
                 if failed:
                     out['error'] = f'{failed} of {n} not SUCCESS'
@@ -158,27 +184,29 @@ def http_ceiling(args):
 def render(args, rows, elapsed):
     out = ['# Async tasks: 10,000 waits of 100 ms on I/O, Celerity vs Celery', '',
            f'Command: `{args.cmdline}`; {time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime())}; run took {elapsed:.0f} s.',
-           'Results stored in Redis (db 12) by every worker; rate = tasks from the first result to the last / time.',
-           'Ideal = tasks in flight / 0.1 s. Parent CPU = the worker\'s main process per task; total = with its children.',
+           f'Results stored in Redis ({BACKEND}) by every worker; rate = tasks from the first result to the last / time.',
+           'Ideal = tasks in flight / 0.1 s. Parent CPU = the worker\'s main process per task; total = with its children;',
+           'of which JIT = the JVM\'s C1/C2 compiler threads in the same window (warm-up, not per-task work).',
            '']
     for task_kind in ('sleep', 'http'):
         sel = [r for r in rows if r['wait'] == task_kind]
         if not sel:
             continue
         out += [f'## {task_kind}', '',
-                '| worker | tasks in flight | n | tasks/s | % of ideal | vs Celery prefork -c 2 | parent CPU µs/task | total CPU µs/task |',
-                '|---|---|---|---|---|---|---|---|']
+                '| worker | tasks in flight | n | tasks/s | % of ideal | vs Celery prefork -c 2 | parent CPU µs/task | of which JIT | total CPU µs/task |',
+                '|---|---|---|---|---|---|---|---|---|']
         base = next((r.get('rate') for r in sel if r['pool'] == 'prefork' and r['kind'] == 'celery'), None)
         if base is None:
             base = next((r.get('rate') for r in rows if r['pool'] == 'prefork' and r['kind'] == 'celery'), None)
         for r in sel:
             rate = r.get('rate')
             note = f" ({r['error']})" if r.get('error') else ''
-            out.append('| {} | {} | {} | {} | {} | {} | {} | {} |'.format(
+            out.append('| {} | {} | {} | {} | {} | {} | {} | {} | {} |'.format(
                 r['label'] + note, r['inflight'] or '—', r['n'], f'{rate:.0f}' if rate else '—',
                 f"{100 * rate / r['ideal']:.0f}%" if rate and r['ideal'] else '—',
                 f'{rate / base:.0f}x' if rate and base else '—',
-                f"{r['parent_us']:.0f}" if 'parent_us' in r else '—', f"{r['total_us']:.0f}" if 'total_us' in r else '—'))
+                f"{r['parent_us']:.0f}" if 'parent_us' in r else '—', f"{r['jit_us']:.0f}" if 'jit_us' in r else '—',
+                f"{r['total_us']:.0f}" if 'total_us' in r else '—'))
         out.append('')
     return '\n'.join(out)
 

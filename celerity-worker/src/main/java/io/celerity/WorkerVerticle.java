@@ -92,18 +92,21 @@ public class WorkerVerticle extends VerticleBase {
     DeploymentOptions d = new DeploymentOptions().setConfig(config());
     control = new ControlVerticle(services);
     ConsumerVerticle consumer = new ConsumerVerticle(services);
-    return deploy(new ResultReaderVerticle(services), d)
+    ResultReaderVerticle results = new ResultReaderVerticle(services);
+    return deploy(results, d)
         .compose(v -> deploy(new PoolDispatcherVerticle(services), d))
         .compose(
-            v ->
-                vertx
-                    .deployVerticle(consumer, d)
-                    .map(
-                        id -> {
-                          consumerDeployment = id;
-                          deployments.add(id);
-                          return id;
-                        }))
+            v -> {
+              awayFrom(results.eventLoop());
+              return vertx
+                  .deployVerticle(consumer, d)
+                  .map(
+                      id -> {
+                        consumerDeployment = id;
+                        deployments.add(id);
+                        return id;
+                      });
+            })
         .compose(v -> deploy(new HeartbeatVerticle(services), d))
         .compose(v -> deploy(control, d))
         .onSuccess(
@@ -112,6 +115,24 @@ public class WorkerVerticle extends VerticleBase {
         // connected.
         .compose(v -> consumer.connected())
         .onSuccess(v -> log.info("{} ready.", options.getHostname())); // Celery's readiness line
+  }
+
+  /**
+   * Makes the next verticle deployed land on another event loop than {@code loop} (Vert.x hands
+   * loops out in turn): the consumer and the result-reader are the two busiest verticles per task,
+   * and on one loop they share one core while the others idle (at 1000 async tasks in flight that
+   * loop was the worker's bottleneck). No-op with a single loop.
+   */
+  private void awayFrom(io.netty.channel.EventLoop loop) {
+    if (options.getEventLoops() < 2) {
+      return;
+    }
+    io.vertx.core.internal.VertxInternal vx = (io.vertx.core.internal.VertxInternal) vertx;
+    for (int i = 0; i < options.getEventLoops(); i++) {
+      if (vx.createEventLoopContext().nettyEventLoop() == loop) {
+        return; // the next one handed out is another loop
+      }
+    }
   }
 
   private Future<String> deploy(VerticleBase verticle, DeploymentOptions d) {

@@ -229,7 +229,8 @@ public interface TaskContext {
    *     group's id, a chord body's
    * @throws UnsupportedOperationException where the pool cannot send ({@code -P process} with Java
    *     children)
-   * @throws IllegalStateException when the broker did not take the messages
+   * @throws IllegalStateException when the broker did not take the messages, or on an event-loop
+   *     thread (an async task's body): there, use {@link #applyAsyncStage}
    */
   default String applyAsync(io.celerity.canvas.Signature sig, Map<String, Object> options) {
     throw new UnsupportedOperationException(
@@ -250,6 +251,40 @@ public interface TaskContext {
     io.celerity.canvas.Signature sig =
         io.celerity.canvas.Signature.of(task, args == null ? new Object[0] : args.toArray());
     return applyAsync(
+        kwargs == null || kwargs.isEmpty() ? sig : sig.withKwargs(kwargs),
+        options == null ? Map.of() : options);
+  }
+
+  /**
+   * {@link #applyAsync} without blocking, for async tasks (a thread-pool task may use it too):
+   * sends {@code sig} as a child of this task, as {@code applyAsync} does, and returns at once. The
+   * stage completes with the id of the result the signature produces once the broker has the
+   * messages, or fails with {@link IllegalStateException} when it did not take them; a signature
+   * that cannot be built fails it as well. An async task's result is reported only once every send
+   * it started has ended, so what it sent is listed in its {@code children} even when it did not
+   * wait; a send that failed unobserved does not fail the task.
+   */
+  default java.util.concurrent.CompletionStage<String> applyAsyncStage(
+      io.celerity.canvas.Signature sig, Map<String, Object> options) {
+    return java.util.concurrent.CompletableFuture.failedFuture(
+        new UnsupportedOperationException(
+            "this pool cannot send subtasks from a task (use -P threads, solo or virtual)"));
+  }
+
+  /** {@link #delay} without blocking: {@link #applyAsyncStage} without options. */
+  default java.util.concurrent.CompletionStage<String> delayStage(
+      io.celerity.canvas.Signature sig) {
+    return applyAsyncStage(sig, Map.of());
+  }
+
+  /**
+   * {@link #send} without blocking: the stage of the new task's id (see {@link #applyAsyncStage}).
+   */
+  default java.util.concurrent.CompletionStage<String> sendStage(
+      String task, List<?> args, Map<String, ?> kwargs, Map<String, Object> options) {
+    io.celerity.canvas.Signature sig =
+        io.celerity.canvas.Signature.of(task, args == null ? new Object[0] : args.toArray());
+    return applyAsyncStage(
         kwargs == null || kwargs.isEmpty() ? sig : sig.withKwargs(kwargs),
         options == null ? Map.of() : options);
   }

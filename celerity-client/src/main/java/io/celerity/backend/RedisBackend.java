@@ -51,6 +51,41 @@ public class RedisBackend implements ResultBackend {
   private static final String STORE_SHA = sha1(STORE_SCRIPT);
 
   /**
+   * {@link #STORE_SCRIPT} for several results in one call: KEYS are the keys, ARGV[1] the expiry,
+   * ARGV[i + 1] the document of KEYS[i]; each key is checked, written and published in turn, as by
+   * one call each. Returns 1 (written) or 0 (a stored SUCCESS kept) per key.
+   */
+  static final String STORE_MANY_SCRIPT =
+      """
+    local out = {}
+    for i = 1, #KEYS do
+      local keep = false
+      local cur = redis.call('GET', KEYS[i])
+      if cur then
+        local ok, meta = pcall(cjson.decode, cur)
+        keep = ok and type(meta) == 'table' and meta['status'] == 'SUCCESS'
+      end
+      if keep then
+        out[i] = 0
+      else
+        if tonumber(ARGV[1]) > 0 then
+          redis.call('SETEX', KEYS[i], ARGV[1], ARGV[i + 1])
+        else
+          redis.call('SET', KEYS[i], ARGV[i + 1])
+        end
+        redis.call('PUBLISH', KEYS[i], ARGV[i + 1])
+        out[i] = 1
+      end
+    end
+    return out
+    """;
+
+  private static final String STORE_MANY_SHA = sha1(STORE_MANY_SCRIPT);
+
+  /** Most results one script call writes (keeps each call short for the single-threaded server). */
+  static final int MAX_BATCH = 128;
+
+  /**
    * Celery's chord part MULTI/EXEC (docs/wire-protocol.md §5.6) as one script, so it is atomic
    * against a Python worker doing the same: ZADD .j, ZCOUNT .j, GET .t, GET .s, EXPIRE all three.
    * Also returns whether the ZADD added a new entry.
@@ -78,6 +113,17 @@ public class RedisBackend implements ResultBackend {
   private RedisConnection writer;
 
   private boolean opening;
+
+  /**
+   * Results stored during this event-loop turn, written together at its end; null when none is
+   * waiting. Confined to {@link #batchLoop}.
+   */
+  private List<Pending> batch;
+
+  private io.netty.channel.EventLoop batchLoop;
+
+  private record Pending(String key, String doc, io.vertx.core.Promise<Void> stored) {}
+
   private final long expiresSeconds;
   private final String keyPrefix;
 
@@ -102,8 +148,64 @@ public class RedisBackend implements ResultBackend {
     } catch (IllegalArgumentException e) {
       return Future.failedFuture(e);
     }
+    io.vertx.core.internal.ContextInternal context =
+        (io.vertx.core.internal.ContextInternal) Vertx.currentContext();
+    if (context == null
+        || !context.isEventLoopContext()
+        || (batchLoop != null && batchLoop != context.nettyEventLoop())) {
+      return storeOne(key, doc);
+    }
+    // Many results end in one turn (1000 async tasks in flight complete in bursts): one script
+    // call and one flush for them all, instead of a call, a flush and a reply each.
+    if (batch == null) {
+      batch = new ArrayList<>();
+      batchLoop = context.nettyEventLoop();
+      context.runOnContext(v -> flushBatch());
+    }
+    io.vertx.core.Promise<Void> stored = io.vertx.core.Promise.promise();
+    batch.add(new Pending(key, doc, stored));
+    if (batch.size() >= MAX_BATCH) {
+      flushBatch();
+    }
+    return stored.future();
+  }
+
+  private Future<Void> storeOne(String key, String doc) {
     String ttl = Long.toString(expiresSeconds);
     return script(STORE_SCRIPT, STORE_SHA, List.of(key), List.of(doc, ttl)).mapEmpty();
+  }
+
+  /** Writes the results stored in this turn; each store's future ends with its own outcome. */
+  private void flushBatch() {
+    List<Pending> pending = batch;
+    if (pending == null || pending.isEmpty()) {
+      batch = null; // the turn's end after a full batch went out: nothing left
+      return;
+    }
+    batch = pending.size() >= MAX_BATCH ? new ArrayList<>() : null;
+    if (pending.size() == 1) {
+      Pending p = pending.get(0);
+      storeOne(p.key(), p.doc()).onComplete(p.stored());
+      return;
+    }
+    List<String> keys = new ArrayList<>(pending.size());
+    List<String> args = new ArrayList<>(pending.size() + 1);
+    args.add(Long.toString(expiresSeconds));
+    for (Pending p : pending) {
+      keys.add(p.key());
+      args.add(p.doc());
+    }
+    script(STORE_MANY_SCRIPT, STORE_MANY_SHA, keys, args)
+        .onComplete(
+            ar -> {
+              for (Pending p : pending) {
+                if (ar.succeeded()) {
+                  p.stored().tryComplete();
+                } else {
+                  p.stored().tryFail(ar.cause());
+                }
+              }
+            });
   }
 
   /** EVALSHA, falling back to EVAL when Redis does not have the script cached yet. */

@@ -62,8 +62,35 @@ public final class IsoTime {
 
   /** Naive UTC with six fractional digits, as Celery's {@code date_done}. */
   public static String naiveUtc(Instant instant) {
-    return NAIVE_MICROS.format(
-        LocalDateTime.ofInstant(instant.truncatedTo(ChronoUnit.MICROS), ZoneOffset.UTC));
+    LocalDateTime t =
+        LocalDateTime.ofEpochSecond(instant.getEpochSecond(), instant.getNano(), ZoneOffset.UTC);
+    int year = t.getYear();
+    if (year < 1 || year > 9999) {
+      return NAIVE_MICROS.format(t.truncatedTo(ChronoUnit.MICROS));
+    }
+    // by hand: the formatter cost more than the rest of a result document (one per task)
+    char[] c = new char[26];
+    digits(c, 0, year, 4);
+    c[4] = '-';
+    digits(c, 5, t.getMonthValue(), 2);
+    c[7] = '-';
+    digits(c, 8, t.getDayOfMonth(), 2);
+    c[10] = 'T';
+    digits(c, 11, t.getHour(), 2);
+    c[13] = ':';
+    digits(c, 14, t.getMinute(), 2);
+    c[16] = ':';
+    digits(c, 17, t.getSecond(), 2);
+    c[19] = '.';
+    digits(c, 20, t.getNano() / 1000, 6);
+    return new String(c);
+  }
+
+  private static void digits(char[] c, int at, int value, int width) {
+    for (int i = at + width - 1; i >= at; i--) {
+      c[i] = (char) ('0' + value % 10);
+      value /= 10;
+    }
   }
 
   /**

@@ -118,7 +118,7 @@ public final class AsyncRunner implements Runner {
     try {
       returned = job.request.task().function().run(job);
     } catch (Throwable t) {
-      ended(loop, job, completion, null, t);
+      afterSends(job, () -> ended(loop, job, completion, null, t));
       return;
     } finally {
       loop.starting = null;
@@ -126,7 +126,21 @@ public final class AsyncRunner implements Runner {
     CompletionStage<?> stage = stage(returned);
     job.stage = stage;
     job.cancellable = returned instanceof CompletableFuture<?>;
-    stage.whenComplete((value, error) -> ended(loop, job, completion, value, error));
+    stage.whenComplete(
+        (value, error) -> afterSends(job, () -> ended(loop, job, completion, value, error)));
+  }
+
+  /**
+   * Runs {@code report} once the subtasks the body sent without waiting are sent (or failed): they
+   * are listed in its children, which are stored with its result.
+   */
+  private static void afterSends(Job job, Runnable report) {
+    CompletableFuture<Void> sends = job.sendsEnded();
+    if (sends == null) {
+      report.run();
+    } else {
+      sends.whenComplete((v, e) -> report.run());
+    }
   }
 
   /**

@@ -73,6 +73,9 @@ public final class Job implements TaskContext {
   final java.util.concurrent.CompletableFuture<String> cancellation =
       new java.util.concurrent.CompletableFuture<>();
 
+  /** Sends started with {@link #applyAsyncStage} not yet ended (guarded by the job's lock). */
+  private java.util.List<java.util.concurrent.CompletableFuture<String>> sending;
+
   /** Sends the task's subtasks; null where the pool has no sender (tests). */
   private final SubtaskSender subtasks;
 
@@ -206,6 +209,48 @@ public final class Job implements TaskContext {
       return TaskContext.super.applyAsync(sig, options);
     }
     return subtasks.apply(this, sig, options);
+  }
+
+  @Override
+  public java.util.concurrent.CompletionStage<String> applyAsyncStage(
+      io.celerity.canvas.Signature sig, Map<String, Object> options) {
+    if (subtasks == null) {
+      return TaskContext.super.applyAsyncStage(sig, options);
+    }
+    java.util.concurrent.CompletableFuture<String> sent = subtasks.send(this, sig, options);
+    synchronized (this) {
+      if (!sent.isDone()) {
+        if (sending == null) {
+          sending = new java.util.ArrayList<>(2);
+        }
+        sending.add(sent);
+      }
+    }
+    return sent.minimalCompletionStage();
+  }
+
+  /**
+   * Completes once every send started with {@link #applyAsyncStage} so far has ended (either way):
+   * the result is reported after them, so the trail of what the task sent is complete.
+   */
+  java.util.concurrent.CompletableFuture<Void> sendsEnded() {
+    java.util.concurrent.CompletableFuture<?>[] pending;
+    synchronized (this) {
+      if (sending == null || sending.isEmpty()) {
+        return null;
+      }
+      pending = sending.toArray(new java.util.concurrent.CompletableFuture<?>[0]);
+      sending.clear();
+    }
+    return java.util.concurrent.CompletableFuture.allOf(pending)
+        .handle((v, e) -> (Void) null)
+        .thenCompose(
+            v -> {
+              java.util.concurrent.CompletableFuture<Void> more = sendsEnded();
+              return more == null
+                  ? java.util.concurrent.CompletableFuture.completedFuture(null)
+                  : more;
+            });
   }
 
   @Override

@@ -182,6 +182,11 @@ public class ResultReaderVerticle extends VerticleBase {
     }
   }
 
+  /** The event loop the result-reader runs on (once deployed). */
+  public io.netty.channel.EventLoop eventLoop() {
+    return ((io.vertx.core.internal.ContextInternal) context).nettyEventLoop();
+  }
+
   @Override
   public Future<?> stop() {
     return backend.close();

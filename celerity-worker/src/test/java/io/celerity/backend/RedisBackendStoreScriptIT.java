@@ -88,4 +88,63 @@ class RedisBackendStoreScriptIT {
                         })));
     await(test);
   }
+
+  @Test
+  void resultsStoredInOneEventLoopTurnAreWrittenAsEachWouldBe(Vertx vertx, VertxTestContext test)
+      throws Throwable {
+    RedisBackend backend =
+        new RedisBackend(vertx, Brokers.REDIS_URL, 600, "script-test-" + UUID.randomUUID() + ":");
+    String kept = UUID.randomUUID().toString();
+    String retried = UUID.randomUUID().toString();
+    List<String> ids = new java.util.ArrayList<>();
+    for (int i = 0; i < 2 * RedisBackend.MAX_BATCH + 3; i++) {
+      ids.add(UUID.randomUUID().toString());
+    }
+    backend
+        .store(doc(kept, "SUCCESS", "first"))
+        .compose(
+            v -> {
+              // one turn: more than two batches, a stored SUCCESS, one id stored twice in order
+              io.vertx.core.Promise<Void> all = io.vertx.core.Promise.promise();
+              vertx.runOnContext(
+                  x -> {
+                    List<io.vertx.core.Future<Void>> stores = new java.util.ArrayList<>();
+                    stores.add(backend.store(doc(kept, "FAILURE", Map.of("exc_type", "KeyError"))));
+                    stores.add(backend.store(doc(retried, "RETRY", null)));
+                    for (int i = 0; i < ids.size(); i++) {
+                      stores.add(backend.store(doc(ids.get(i), "SUCCESS", i)));
+                    }
+                    stores.add(backend.store(doc(retried, "SUCCESS", "after retry")));
+                    io.vertx.core.Future.all(stores).<Void>mapEmpty().onComplete(all);
+                  });
+              return all.future();
+            })
+        .compose(v -> backend.get(kept))
+        .compose(
+            k ->
+                backend
+                    .get(retried)
+                    .compose(
+                        r ->
+                            backend
+                                .get(ids.get(ids.size() - 1))
+                                .compose(
+                                    last ->
+                                        backend
+                                            .get(ids.get(0))
+                                            .map(first -> List.of(k, r, last, first)))))
+        .onComplete(
+            test.succeeding(
+                docs ->
+                    test.verify(
+                        () -> {
+                          assertEquals("first", docs.get(0).get("result"), "SUCCESS kept");
+                          assertEquals("after retry", docs.get(1).get("result"), "in order");
+                          assertEquals(ids.size() - 1, docs.get(2).get("result"));
+                          assertEquals(0, docs.get(3).get("result"));
+                          backend.close();
+                          test.completeNow();
+                        })));
+    await(test);
+  }
 }

@@ -1,10 +1,13 @@
 package io.celerity.it;
 
+import io.celerity.canvas.Signature;
 import io.celerity.task.Task;
 import io.celerity.task.TaskContext;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
+import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
@@ -64,6 +67,39 @@ public class AsyncTestTasks {
   @Task(name = "jaio.gate")
   public static Future<String> gate(String gate) {
     return GATES.computeIfAbsent(gate, k -> Promise.promise()).future();
+  }
+
+  /**
+   * Sends {@code jaio.spawn(depth - 1)} without blocking (down to 0) and returns what it saw of its
+   * own request with the id of what it sent.
+   */
+  @Task(name = "jaio.spawn")
+  public static CompletionStage<Map<String, Object>> spawn(TaskContext ctx, int depth) {
+    CompletionStage<String> child =
+        depth > 0
+            ? ctx.sendStage("jaio.spawn", List.of(depth - 1), Map.of(), Map.of())
+            : CompletableFuture.completedFuture(null);
+    return child.thenApply(
+        id -> {
+          Map<String, Object> seen = new LinkedHashMap<>();
+          seen.put("parent_id", ctx.parentId());
+          seen.put("root_id", ctx.rootId());
+          seen.put("child", id);
+          return seen;
+        });
+  }
+
+  /** Sends a subtask without waiting for the send, and ends at once. */
+  @Task(name = "jaio.fire_and_forget")
+  public static Future<String> fireAndForget(TaskContext ctx) {
+    ctx.delayStage(Signature.of("jaio.wait", 0.01));
+    return Future.succeededFuture("sent");
+  }
+
+  /** The blocking ctx.delay on the event loop: refused. */
+  @Task(name = "jaio.blocking_delay")
+  public static Future<String> blockingDelay(TaskContext ctx) {
+    return Future.succeededFuture(ctx.delay(Signature.of("jaio.wait", 0.01)));
   }
 
   @Task(name = "jaio.failing")

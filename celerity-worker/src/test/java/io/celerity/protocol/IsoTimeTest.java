@@ -70,6 +70,29 @@ class IsoTimeTest {
   }
 
   @Test
+  void naiveUtcWritesWhatThePatternFormatterWrites() {
+    java.time.format.DateTimeFormatter pattern =
+        java.time.format.DateTimeFormatter.ofPattern("yyyy-MM-dd'T'HH:mm:ss.SSSSSS");
+    java.util.Random random = new java.util.Random(19);
+    long min = Instant.parse("0001-01-01T00:00:00Z").getEpochSecond();
+    long max = Instant.parse("9999-12-31T23:59:59Z").getEpochSecond();
+    for (int i = 0; i < 10_000; i++) {
+      Instant t =
+          Instant.ofEpochSecond(
+              min + (long) (random.nextDouble() * (max - min)), random.nextInt(1_000_000_000));
+      assertEquals(
+          pattern.format(
+              java.time.LocalDateTime.ofInstant(
+                  t.truncatedTo(java.time.temporal.ChronoUnit.MICROS), java.time.ZoneOffset.UTC)),
+          IsoTime.naiveUtc(t),
+          t.toString());
+    }
+    assertEquals(
+        "0005-03-04T05:06:07.000008",
+        IsoTime.naiveUtc(Instant.parse("0005-03-04T05:06:07.000008Z")));
+  }
+
+  @Test
   void utcAppendsExplicitOffset() {
     assertEquals("2026-11-23T19:44:06.023747+00:00", IsoTime.utc(T));
     assertEquals(
