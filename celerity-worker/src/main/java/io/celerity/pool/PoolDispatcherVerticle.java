@@ -326,14 +326,22 @@ public class PoolDispatcherVerticle extends VerticleBase {
     Future.all(pools.stream().map(TaskPool::whenIdle).toList())
         .timeout((long) (m.body() * 1000), java.util.concurrent.TimeUnit.MILLISECONDS)
         .onComplete(
-            ar -> {
-              outcomes.flush(); // the last outcomes reach the result-reader before its flush
-              int running = pools.stream().mapToInt(TaskPool::activeCount).sum();
-              if (running > 0) {
-                log.warn("Shutdown timeout reached with {} task(s) still running", running);
-              }
-              m.reply(running);
-            });
+            // A turn later: the pool turns idle when its last job ends, just before that job's
+            // outcome is reported (same turn); replying at once let the worker ask the
+            // result-reader
+            // to flush before the outcome was even sent, and exit without the result stored.
+            ar ->
+                context.runOnContext(
+                    v -> {
+                      outcomes
+                          .flush(); // the last outcomes reach the result-reader before its flush
+                      int running =
+                          pools.stream().mapToInt(p -> p.activeCount() + p.startingCount()).sum();
+                      if (running > 0) {
+                        log.warn("Shutdown timeout reached with {} task(s) still running", running);
+                      }
+                      m.reply(running);
+                    }));
   }
 
   @Override

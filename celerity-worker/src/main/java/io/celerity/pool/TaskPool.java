@@ -281,6 +281,7 @@ public class TaskPool {
       return false;
     }
     handed.remove(job);
+    idleIfDone();
     return true;
   }
 
@@ -425,17 +426,26 @@ public class TaskPool {
     }
     running.remove(job);
     handed.remove(job);
-    if (running.isEmpty() && !idleWaiters.isEmpty()) {
+    idleIfDone();
+    return true;
+  }
+
+  private void idleIfDone() {
+    if (running.isEmpty() && handed.isEmpty() && !idleWaiters.isEmpty()) {
       List<io.vertx.core.Promise<Void>> waiting = new ArrayList<>(idleWaiters);
       idleWaiters.clear();
       waiting.forEach(io.vertx.core.Promise::tryComplete);
     }
-    return true;
   }
 
-  /** Completes once no request is running (at once if none is): warm shutdown waits on it. */
+  /**
+   * Completes once no request is running or handed to the runner (at once if none is): warm
+   * shutdown takes the unstarted ones back first ({@link #takeQueued}), so what is still handed
+   * then has started on a pool thread and only its start report is on the way; counting it as idle
+   * let the worker exit under a running task and lose its result.
+   */
   public io.vertx.core.Future<Void> whenIdle() {
-    if (running.isEmpty()) {
+    if (running.isEmpty() && handed.isEmpty()) {
       return io.vertx.core.Future.succeededFuture();
     }
     io.vertx.core.Promise<Void> p = io.vertx.core.Promise.promise();
@@ -466,6 +476,11 @@ public class TaskPool {
 
   public int activeCount() {
     return running.size();
+  }
+
+  /** Requests handed to the runner whose start has not been reported here yet. */
+  public int startingCount() {
+    return handed.size();
   }
 
   /** Slots held by bodies given up over the cap of abandoned threads (not active, not free). */
