@@ -65,21 +65,6 @@ def worker_command(args, kind, pool, conc, queue, port):
             '-l', 'WARNING', '--without-gossip', '--without-mingle', '--without-heartbeat', '-n', f'bench-{queue}@%h']
 
 
-def threads_cpu(pid):
-    """CPU seconds per thread name (digits folded) of one process."""
-    out = {}
-    for tid in os.listdir('/proc/%d/task' % pid):
-        try:
-            with open('/proc/%d/task/%s/comm' % (pid, tid)) as fh:
-                name = ''.join('N' if ch.isdigit() else ch for ch in fh.read().strip())
-            with open('/proc/%d/task/%s/stat' % (pid, tid)) as fh:
-                f = fh.read().rpartition(')')[2].split()
-            out[name] = out.get(name, 0.0) + (int(f[11]) + int(f[12])) / os.sysconf('SC_CLK_TCK')
-        except OSError:
-            pass
-    return out
-
-
 def failures(rres):
     """Results whose state is not SUCCESS (a failed wait is fast, and must not pass for throughput)."""
     keys = list(rres.scan_iter('celery-task-meta-*', count=1000))
@@ -95,22 +80,10 @@ def jit_seconds(pid):
     """CPU of the JVM's JIT compiler threads (C1/C2) alive now: a fixed warm-up cost of the JVM, not a
     per-task one, that a short or slow row spreads over its tasks (compiler threads that exited are
     missed, so this is a lower bound)."""
-    total = 0
     try:
-        for t in os.listdir(f'/proc/{pid}/task'):
-            try:
-                with open(f'/proc/{pid}/task/{t}/comm') as f:
-                    if 'CompilerThre' not in f.read():
-                        continue
-                with open(f'/proc/{pid}/task/{t}/stat') as f:
-                    s = f.read()
-                fields = s[s.rfind(')') + 2:].split()
-                total += int(fields[11]) + int(fields[12])
-            except (OSError, ValueError, IndexError):
-                pass
+        return sum(v for k, v in bench.threads_cpu(pid).items() if 'CompilerThre' in k)
     except OSError:
-        pass
-    return total / bench.CLK
+        return 0.0
 
 
 def measure(args, rres, row):
@@ -139,13 +112,13 @@ def measure(args, rres, row):
             if first is None and done > 0:
                 first = (now, done, bench.cpu_seconds([w.pid]), bench.cpu_seconds(bench.proc_tree(w.pid)),
                          jit_seconds(w.pid))
-                threads0 = threads_cpu(w.pid) if args.threads else None
+                threads0 = bench.threads_cpu(w.pid) if args.threads else None
             if done >= n:
                 parent = bench.cpu_seconds([w.pid]) - first[2]
                 total = bench.cpu_seconds(bench.proc_tree(w.pid)) - first[3]
                 window = n - first[1]
                 if threads0 is not None:
-                    t1 = threads_cpu(w.pid)
+                    t1 = bench.threads_cpu(w.pid)
                     per = sorted(((t1[k] - threads0.get(k, 0.0), k) for k in t1), reverse=True)
                     bench.log('  parent threads, us per task: ' + ', '.join(
                         '%s %.0f' % (k, 1e6 * v / window) for v, k in per if v > 0))

@@ -147,6 +147,21 @@ def proc_tree(pid):
     return out
 
 
+def threads_cpu(pid):
+    """CPU seconds per thread name (digits folded: 'C2 CompilerThre' -> 'CN CompilerThre') of one process."""
+    out = {}
+    for tid in os.listdir('/proc/%d/task' % pid):
+        try:
+            with open('/proc/%d/task/%s/comm' % (pid, tid)) as fh:
+                name = ''.join('N' if ch.isdigit() else ch for ch in fh.read().strip())
+            with open('/proc/%d/task/%s/stat' % (pid, tid)) as fh:
+                f = fh.read().rpartition(')')[2].split()
+            out[name] = out.get(name, 0.0) + (int(f[11]) + int(f[12])) / CLK
+        except (OSError, ValueError, IndexError):
+            pass
+    return out
+
+
 def cpu_seconds(pids):
     """utime+stime of every pid, plus cutime+cstime of the root (reaped children)."""
     total = 0

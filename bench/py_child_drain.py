@@ -21,6 +21,8 @@ import urllib.request
 import uuid
 
 HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, HERE)
+import bench  # noqa: E402  (/proc sampling shared with bench/run.sh)
 BROKER = 'amqp://guest:guest@127.0.0.1:5672/celerity-test'
 BACKEND = 'redis://127.0.0.1:6379/12'
 
@@ -45,21 +47,6 @@ def children_of(pid):
         try:
             with open('/proc/%d/task/%s/children' % (pid, task)) as fh:
                 out += [int(c) for c in fh.read().split()]
-        except OSError:
-            pass
-    return out
-
-
-def threads_cpu(pid):
-    """CPU seconds per thread name (digits folded) of one process."""
-    out = {}
-    for tid in os.listdir('/proc/%d/task' % pid):
-        try:
-            with open('/proc/%d/task/%s/comm' % (pid, tid)) as fh:
-                name = ''.join('N' if ch.isdigit() else ch for ch in fh.read().strip())
-            with open('/proc/%d/task/%s/stat' % (pid, tid)) as fh:
-                f = fh.read().rpartition(')')[2].split()
-            out[name] = out.get(name, 0.0) + (int(f[11]) + int(f[12])) / os.sysconf('SC_CLK_TCK')
         except OSError:
             pass
     return out
@@ -111,11 +98,11 @@ def main():
             if done and first is None:
                 first, first_done = time.time(), done
                 cpu0 = cpu(worker.pid)
-                th0 = threads_cpu(worker.pid)
+                th0 = bench.threads_cpu(worker.pid)
             if done >= a.n:
                 elapsed = time.time() - first
                 cpu1 = cpu(worker.pid)
-                th1 = threads_cpu(worker.pid)
+                th1 = bench.threads_cpu(worker.pid)
                 rate = (done - first_done) / elapsed
                 tasks = done - first_done
                 with open('/proc/loadavg') as fh:
