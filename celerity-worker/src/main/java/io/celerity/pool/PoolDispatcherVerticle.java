@@ -109,6 +109,11 @@ public class PoolDispatcherVerticle extends VerticleBase {
           }
 
           @Override
+          public void refused(Request request) {
+            metrics.containedFailure();
+          }
+
+          @Override
           public void requeued(Request request) {
             bus.send(Addresses.CONSUMER_SETTLE, Settle.requeue(request.delivery()));
             slotsFreed(1);
@@ -138,19 +143,9 @@ public class PoolDispatcherVerticle extends VerticleBase {
       p.rejectOnWorkerLost(
           r -> options.isRejectOnWorkerLost() || runner.rejectsOnWorkerLost(r.message().task()));
     }
-    bus.<Request>consumer(Addresses.POOL_APPLY, m -> poolFor(m.body()).submit(m.body()));
+    bus.<Request>consumer(Addresses.POOL_APPLY, m -> apply(m.body(), listener));
     bus.<Request.Batch>consumer(
-        Addresses.POOL_APPLY_ALL,
-        m -> {
-          for (Request r : m.body().requests()) {
-            try {
-              poolFor(r).submit(r);
-            } catch (RuntimeException e) {
-              // as a failed single hand-off: logged, and the watchdog reports the message unsettled
-              log.error("Handing {} to the pool failed", r.logName(), e);
-            }
-          }
-        });
+        Addresses.POOL_APPLY_ALL, m -> m.body().requests().forEach(r -> apply(r, listener)));
     bus.<ControlRequests.Revoke>consumer(
         Addresses.POOL_REVOKE,
         m -> {
@@ -247,6 +242,36 @@ public class PoolDispatcherVerticle extends VerticleBase {
         });
   }
 
+  /**
+   * Every message is contained: a request no pool takes (choosing its pool failed) ends as FAILURE
+   * with the error, its message settled, and the next request is handed as usual. Failures inside a
+   * pool are contained there ({@link TaskPool}).
+   */
+  private void apply(Request r, TaskPool.Listener listener) {
+    TaskPool target;
+    try {
+      target = poolFor(r);
+    } catch (RuntimeException e) {
+      log.error(
+          "Task {}: handing it to the pool failed; FAILURE is stored and the message settled",
+          r.logName(),
+          e);
+      listener.refused(r);
+      listener.finished(
+          new TaskOutcome(
+              r,
+              r.message(),
+              io.celerity.protocol.States.FAILURE,
+              null,
+              io.celerity.protocol.ExceptionInfo.from(e),
+              0,
+              false,
+              null));
+      return;
+    }
+    target.submit(r);
+  }
+
   /** The pool a request runs in: async tasks in their own, bounded apart from the pool's slots. */
   private TaskPool poolFor(Request r) {
     if (childAsyncPool != null && ((ProcessRunner) runner).runsAsync(r.message().task())) {
@@ -326,22 +351,17 @@ public class PoolDispatcherVerticle extends VerticleBase {
     Future.all(pools.stream().map(TaskPool::whenIdle).toList())
         .timeout((long) (m.body() * 1000), java.util.concurrent.TimeUnit.MILLISECONDS)
         .onComplete(
-            // A turn later: the pool turns idle when its last job ends, just before that job's
-            // outcome is reported (same turn); replying at once let the worker ask the
-            // result-reader
-            // to flush before the outcome was even sent, and exit without the result stored.
-            ar ->
-                context.runOnContext(
-                    v -> {
-                      outcomes
-                          .flush(); // the last outcomes reach the result-reader before its flush
-                      int running =
-                          pools.stream().mapToInt(p -> p.activeCount() + p.startingCount()).sum();
-                      if (running > 0) {
-                        log.warn("Shutdown timeout reached with {} task(s) still running", running);
-                      }
-                      m.reply(running);
-                    }));
+            ar -> {
+              // A pool turns idle once its last outcome is reported (TaskPool); the outcomes still
+              // batched for this turn must reach the result-reader before the worker asks it to
+              // flush, or the worker exits without them stored.
+              outcomes.flush();
+              int running = pools.stream().mapToInt(p -> p.activeCount() + p.startingCount()).sum();
+              if (running > 0) {
+                log.warn("Shutdown timeout reached with {} task(s) still running", running);
+              }
+              m.reply(running);
+            });
   }
 
   @Override

@@ -39,6 +39,9 @@ public class TaskPool {
      * reject_on_worker_lost).
      */
     default void requeued(Request request) {}
+
+    /** The runner threw while taking the request (reported FAILURE next): counted as contained. */
+    default void refused(Request request) {}
   }
 
   private static final Logger log = LoggerFactory.getLogger("celery.pool");
@@ -150,8 +153,47 @@ public class TaskPool {
     }
   }
 
+  /**
+   * Every message is contained: a request the runner refuses (a bug, a child that cannot take it)
+   * ends as FAILURE with the error, its slot is given back and the next one is handed.
+   */
   private void hand(Request request) {
     Job job = new Job(request, subtasks);
+    try {
+      handOrRefuse(job);
+    } catch (RuntimeException e) {
+      refused(job, e);
+    }
+  }
+
+  private void refused(Job job, RuntimeException error) {
+    Request request = job.request;
+    log.error(
+        "Task {}: handing it to the pool failed; FAILURE is stored and the message settled",
+        request.logName(),
+        error);
+    boolean startReported = running.contains(job); // its early ack (if any) has been sent
+    boolean held = startReported || handed.contains(job);
+    // the runner may have reported the job itself before it threw: one outcome per job
+    if (held ? !end(job) : !job.finished.compareAndSet(false, true)) {
+      return;
+    }
+    listener.refused(request);
+    listener.finished(
+        new TaskOutcome(
+            request,
+            request.message(),
+            States.FAILURE,
+            null,
+            ExceptionInfo.from(error),
+            0,
+            startReported,
+            null));
+    idleIfDone();
+  }
+
+  private void handOrRefuse(Job job) {
+    Request request = job.request;
     job.vertx = vertx;
     // Celery's Request.execute_using_pool: a request that expired while it waited for a slot is
     // revoked ("expired"), not run. Runners with a lookahead check again when a thread takes it.
@@ -388,6 +430,7 @@ public class TaskPool {
     }
     io.celerity.tracing.TaskTracing.end(job.span, outcome);
     listener.finished(outcome);
+    idleIfDone();
     stop.run();
     if (job.holdsSlot) {
       holding.add(job);
@@ -410,6 +453,7 @@ public class TaskPool {
       return;
     }
     report.run();
+    idleIfDone();
     dispatch();
   }
 
@@ -426,7 +470,8 @@ public class TaskPool {
     }
     running.remove(job);
     handed.remove(job);
-    idleIfDone();
+    // idleness is signalled by the callers once the outcome is reported: warm shutdown waits for
+    // idle and then flushes the outcomes, so an outcome reported after it would be lost
     return true;
   }
 
