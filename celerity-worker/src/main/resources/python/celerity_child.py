@@ -232,6 +232,24 @@ class AsyncBridge:
         self.probe_sent = None
         self.reported = False
         threading.Thread(target=self.watch, name='celerity-asyncio-watchdog', daemon=True).start()
+        self.app = self.watch_stores = self.shared_backend = None  # set by CeleryApp once its backends are watched
+
+    def thread_backend(self):
+        """The app's backend on a tracer thread (Celery's is one per thread, built at first use): the main
+        thread's Redis backend, thread-safe, shared (one connection pool, and its stores batched), else one
+        of the thread's own as Celery builds it, its stores watched as the main thread's."""
+        local = self.app._local
+        if hasattr(local, 'backend'):
+            return
+        if self.shared_backend is not None:
+            local.backend = self.shared_backend
+            return
+        try:
+            backend = self.app._get_backend()
+        except Exception:  # noqa: BLE001 - Celery's tracer meets the same error where it uses the backend
+            return
+        self.watch_stores(backend)
+        local.backend = backend
 
     def ident(self):
         """Celery's request and task stacks, per asyncio task on the loop thread, else per thread."""
@@ -291,6 +309,8 @@ class AsyncBridge:
             self.jobs[job.number] = job
 
         def work():
+            if self.app is not None:
+                self.thread_backend()
             self.local.job = job
             try:
                 reply = trace(m)
@@ -378,6 +398,112 @@ class AsyncBridge:
         return self.running.get(task) if task is not None else None
 
 
+class StoreRequest:
+    __slots__ = ('key', 'value', 'done', 'result', 'error')
+
+    def __init__(self, key, value):
+        self.key = key
+        self.value = value  # None: Celery's get(key); else its _set(key, value)
+        self.done = threading.Lock()
+        self.done.acquire()
+        self.result = self.error = None
+
+
+class StoreBatcher:
+    """Celery's Redis result backend for the tracer threads of async tasks: its two round trips per
+    stored state (``_store_result``'s read of the state already stored, then ``_set``: SET or SETEX
+    and PUBLISH in one MULTI/EXEC) are sent with those of the other threads in one pipeline by one
+    thread. A hundred threads each waiting on their own socket spent most of the child's CPU in
+    thread switches for the GIL. Each tracer thread still waits for its own reply, so Celery's code
+    around them (the SUCCESS check, retry_over_time on connection errors, BackendStoreError, the
+    stored result before the reply to the parent) is unchanged; other threads call Celery's own."""
+
+    def __init__(self, backend, local):
+        self.backend = backend
+        self.local = local  # the bridge's thread-local: its job is set on a tracer thread
+        self.get0, self.set0 = backend.get, backend._set
+        self.queue = queue.SimpleQueue()
+        backend.get, backend._set = self.get, self._set
+        threading.Thread(target=self.serve, name='celerity-store', daemon=True).start()
+
+    @staticmethod
+    def applies(backend):
+        """Celery's RedisBackend (or a subclass) whose get and _set are Celery's own."""
+        try:
+            from celery.backends.redis import RedisBackend
+        except ImportError:
+            return False
+        cls = type(backend)
+        return isinstance(backend, RedisBackend) and cls.get is RedisBackend.get and cls._set is RedisBackend._set
+
+    def get(self, key):
+        if getattr(self.local, 'job', None) is None:
+            return self.get0(key)
+        return self.call(StoreRequest(key, None))
+
+    def _set(self, key, value):
+        if getattr(self.local, 'job', None) is None or value is None:
+            return self.set0(key, value)
+        self.call(StoreRequest(key, value))
+
+    def call(self, request):
+        self.queue.put(request)
+        request.done.acquire()
+        if request.error is not None:
+            raise request.error
+        return request.result
+
+    def serve(self):
+        while True:
+            batch = [self.queue.get()]
+            while True:
+                try:
+                    batch.append(self.queue.get_nowait())
+                except queue.Empty:
+                    break
+            try:
+                self.execute(batch)
+            except BaseException as exc:  # noqa: B902 - every waiter gets the error (retried by Celery's ensure)
+                for request in batch:
+                    if request.done.locked():
+                        request.error = copy_exception(exc)
+                        request.done.release()
+
+    def execute(self, batch):
+        expires = self.backend.expires
+        with self.backend.client.pipeline() as pipe:  # MULTI/EXEC, as Celery's _set
+            for r in batch:
+                if r.value is None:
+                    pipe.get(r.key)
+                else:
+                    if expires:
+                        pipe.setex(r.key, expires, r.value)
+                    else:
+                        pipe.set(r.key, r.value)
+                    pipe.publish(r.key, r.value)
+            out = pipe.execute(raise_on_error=False)
+        i = 0
+        for r in batch:
+            n = 1 if r.value is None else 2
+            replies = out[i:i + n]
+            i += n
+            error = next((x for x in replies if isinstance(x, Exception)), None)
+            if error is not None:
+                r.error = error
+            elif r.value is None:
+                r.result = replies[0]
+            r.done.release()
+
+
+def copy_exception(exc):
+    """One error for each waiting thread: a raise sets the exception's traceback."""
+    import copy
+    try:
+        return copy.copy(exc)
+    except Exception:
+        return exc
+
+
 class CeleryApp:
     """The app as a Celery prefork child holds it: initialised once, every task with its tracer."""
 
@@ -429,6 +555,13 @@ class CeleryApp:
             backends = {}
         for backend in backends.values():
             self.watch_stores(backend)
+        if self.bridge is not None:
+            self.bridge.app, self.bridge.watch_stores = app, self.watch_stores
+            for backend in backends.values():
+                if StoreBatcher.applies(backend):
+                    StoreBatcher(backend, self.bridge.local)
+            if backends and StoreBatcher.applies(app.backend):
+                self.bridge.shared_backend = app.backend
 
     def watch_stores(self, backend):
         """Records a store of a task's state (mark_as_started/done/failure/retry all go through
