@@ -19,6 +19,7 @@ carries the parent's job number, so several tasks may be in flight at once: ``as
 (up to ``async_concurrency`` of them) run on an asyncio loop next to the synchronous task.
 """
 import asyncio
+import collections
 import concurrent.futures
 import inspect
 import importlib
@@ -91,11 +92,30 @@ class Channel:
         self.sock = sock
         self.lock = threading.Lock()
         self.rfile = sock.makefile('rb')
+        self.pending = []  # frames queued while another thread writes: it writes them too, in one write
+        self.writing = False
 
     def send(self, message):
         data = json.dumps(message).encode('utf-8')
+        frame = struct.pack('>I', len(data)) + data
         with self.lock:
-            self.sock.sendall(struct.pack('>I', len(data)) + data)
+            if self.writing:
+                self.pending.append(frame)
+                return
+            self.writing = True
+        try:
+            while True:
+                self.sock.sendall(frame)
+                with self.lock:
+                    if not self.pending:
+                        self.writing = False
+                        return
+                    frame = b''.join(self.pending)
+                    self.pending.clear()
+        except BaseException:
+            with self.lock:
+                self.writing = False
+            raise
 
     def read(self):
         head = self.rfile.read(4)
@@ -156,12 +176,48 @@ class Abandoned(BaseException):
     parent has marked the task already."""
 
 
+class Outcome:
+    """The outcome of a coroutine for the one tracer thread waiting on it: a lock its setter releases,
+    cheaper than a concurrent Future (condition, waiter list). The first outcome set wins."""
+
+    __slots__ = ('ready', 'guard', 'value', 'error', 'is_set')
+
+    def __init__(self):
+        self.ready = threading.Lock()
+        self.ready.acquire()
+        self.guard = threading.Lock()  # the loop (ended) and the reader thread (cancel) may both set it
+        self.value = self.error = None
+        self.is_set = False
+
+    def done(self):
+        return self.is_set
+
+    def set_result(self, value):
+        self.set(value, None)
+
+    def set_exception(self, error):
+        self.set(None, error)
+
+    def set(self, value, error):
+        with self.guard:
+            if self.is_set:
+                return
+            self.value, self.error, self.is_set = value, error, True
+        self.ready.release()
+
+    def result(self):
+        self.ready.acquire()
+        if self.error is not None:
+            raise self.error
+        return self.value
+
+
 class AsyncJob:
     """One ``async def`` task in flight: its tracer thread waits on ``result``, its coroutine runs on the loop."""
 
     def __init__(self, number):
         self.number = number
-        self.result = concurrent.futures.Future()
+        self.result = Outcome()
         self.atask = None         # the asyncio task running the coroutine
         self.inject = None        # an exception to raise at the coroutine's current await (soft limit)
         self.soft = None
@@ -218,6 +274,8 @@ class AsyncBridge:
         self.local = threading.local()
         self.idle = threading.Condition(self.lock)
         self.loop = asyncio.new_event_loop()
+        self.starts = collections.deque()  # coroutines to start on the loop, from the tracer threads
+        self.starting = False
         self.loop_ident = None
         started = threading.Event()
 
@@ -287,9 +345,18 @@ class AsyncBridge:
                 job.atask = self.loop.create_task(main())
                 self.running[job.atask] = job
                 job.atask.add_done_callback(lambda t: self.ended(job, t))
-            self.loop.call_soon_threadsafe(start)
+            self.starts.append(start)
+            if not self.starting:  # one wake-up of the loop for the coroutines started meanwhile
+                self.starting = True
+                self.loop.call_soon_threadsafe(self.start_all)
             return job.result.result()
         return run
+
+    def start_all(self):
+        self.starting = False  # before the queue is read: a start queued after this read schedules another
+        starts = self.starts
+        while starts:
+            starts.popleft()()
 
     def ended(self, job, atask):
         self.running.pop(atask, None)
@@ -345,11 +412,7 @@ class AsyncBridge:
             return
         job.abandoned_at = time.monotonic()
         job.inject = None
-        if not job.result.done():
-            try:
-                job.result.set_exception(Abandoned())
-            except concurrent.futures.InvalidStateError:
-                pass
+        job.result.set_exception(Abandoned())
         self.loop.call_soon_threadsafe(lambda: job.atask is not None and job.atask.cancel())
 
     def drain(self):
