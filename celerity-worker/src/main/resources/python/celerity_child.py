@@ -222,6 +222,8 @@ class AsyncJob:
         self.inject = None        # an exception to raise at the coroutine's current await (soft limit)
         self.soft = None
         self.abandoned_at = None  # monotonic time the parent gave it up
+        self.prefetch = None      # (batcher, key): the task's stored state is read as its coroutine ends
+        self.prefetched = None    # (key, value) read then, for Celery's own read of it in _store_result
 
 
 class Driven:
@@ -328,6 +330,9 @@ class AsyncBridge:
             if job is None:  # called outside a traced async job (e.g. directly): just run it
                 return asyncio.run_coroutine_threadsafe(coro, self.loop).result()
             request = task.request_stack.top
+            batcher = getattr(task.backend, 'celerity_batcher', None)
+            if batcher is not None and not task.ignore_result and not getattr(request, 'ignore_result', False):
+                job.prefetch = (batcher, task.backend.get_key_for_task(request.id))
 
             async def main():
                 task.request_stack.push(request)
@@ -363,11 +368,17 @@ class AsyncBridge:
         if job.result.done():
             return
         if atask.cancelled():
-            job.result.set_exception(job.soft if job.soft is not None and job.abandoned_at is None else Abandoned())
-        elif atask.exception() is not None:
-            job.result.set_exception(atask.exception())
+            value, error = None, job.soft if job.soft is not None and job.abandoned_at is None else Abandoned()
         else:
-            job.result.set_result(atask.result())
+            error = atask.exception()
+            value = atask.result() if error is None else None
+        if job.prefetch is not None and not isinstance(error, Abandoned):
+            # The tracer thread's next step is storing the outcome, whose first round trip is Celery's read of
+            # the state stored (_store_result's SUCCESS check): sent now, the thread is woken once, with it.
+            batcher, key = job.prefetch
+            batcher.prefetch(job, key, lambda: job.result.set(value, error))
+        else:
+            job.result.set(value, error)
 
     def submit(self, m, trace):
         """Runs one ``run`` frame of an async task on a tracer thread; the reply carries its job number."""
@@ -462,14 +473,26 @@ class AsyncBridge:
 
 
 class StoreRequest:
-    __slots__ = ('key', 'value', 'done', 'result', 'error')
+    __slots__ = ('key', 'value', 'done', 'then', 'result', 'error', 'finished')
 
-    def __init__(self, key, value):
+    def __init__(self, key, value, then=None):
         self.key = key
         self.value = value  # None: Celery's get(key); else its _set(key, value)
+        self.then = then    # called on the store thread with the request, instead of waking a waiting thread
         self.done = threading.Lock()
         self.done.acquire()
         self.result = self.error = None
+        self.finished = False
+
+    def finish(self):
+        self.finished = True
+        if self.then is None:
+            self.done.release()
+            return
+        try:
+            self.then(self)
+        except BaseException as exc:  # noqa: B902 - the store thread goes on
+            sys.stderr.write('celerity child: %r\n' % (exc,))
 
 
 class StoreBatcher:
@@ -487,6 +510,7 @@ class StoreBatcher:
         self.get0, self.set0 = backend.get, backend._set
         self.queue = queue.SimpleQueue()
         backend.get, backend._set = self.get, self._set
+        backend.celerity_batcher = self
         threading.Thread(target=self.serve, name='celerity-store', daemon=True).start()
 
     @staticmethod
@@ -500,9 +524,22 @@ class StoreBatcher:
         return isinstance(backend, RedisBackend) and cls.get is RedisBackend.get and cls._set is RedisBackend._set
 
     def get(self, key):
-        if getattr(self.local, 'job', None) is None:
+        job = getattr(self.local, 'job', None)
+        if job is None:
             return self.get0(key)
+        prefetched = job.prefetched
+        if prefetched is not None and prefetched[0] == key:
+            job.prefetched = None
+            return prefetched[1]
         return self.call(StoreRequest(key, None))
+
+    def prefetch(self, job, key, then):
+        """Reads key for job's next get of it (an error is left for that get to meet), then calls then."""
+        def done(request):
+            if request.error is None:
+                job.prefetched = (key, request.result)
+            then()
+        self.queue.put(StoreRequest(key, None, done))
 
     def _set(self, key, value):
         if getattr(self.local, 'job', None) is None or value is None:
@@ -528,9 +565,9 @@ class StoreBatcher:
                 self.execute(batch)
             except BaseException as exc:  # noqa: B902 - every waiter gets the error (retried by Celery's ensure)
                 for request in batch:
-                    if request.done.locked():
+                    if not request.finished:
                         request.error = copy_exception(exc)
-                        request.done.release()
+                        request.finish()
 
     def execute(self, batch):
         expires = self.backend.expires
@@ -555,7 +592,7 @@ class StoreBatcher:
                 r.error = error
             elif r.value is None:
                 r.result = replies[0]
-            r.done.release()
+            r.finish()
 
 
 def copy_exception(exc):
