@@ -9,7 +9,7 @@ Prints one line: tasks/s and µs of wall time per task per child, measured from 
 last (start-up excluded), polling the worker's /control/stats (pool.writes: succeeded + failed) every 100 ms;
 then the CPU time per task (utime+stime from /proc, load-insensitive) of the parent JVM and of its children
 over the same window.
-RabbitMQ vhost celerity-test; results in Redis db 12 (not flushed; keys expire as usual).
+RabbitMQ vhost celerity-test; results in Redis db 12, or $BENCH_PY_BACKEND (not flushed; keys expire as usual).
 """
 import argparse
 import json
@@ -24,7 +24,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
 import bench  # noqa: E402  (/proc sampling shared with bench/run.sh)
 BROKER = 'amqp://guest:guest@127.0.0.1:5672/celerity-test'
-BACKEND = 'redis://127.0.0.1:6379/12'
+BACKEND = os.environ.get('BENCH_PY_BACKEND', 'redis://127.0.0.1:6379/12')
 
 
 def stats(port):

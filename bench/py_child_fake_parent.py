@@ -6,7 +6,8 @@ Usage: [APP=py_tasks TASK=examples.add] /usr/bin/python3 bench/py_child_fake_par
 
 RUNNER_DIR holds the celerity_child.py to run (celerity-worker/src/main/resources/python, or a modified copy);
 DEPTH = runs in flight (1: the parent's way for synchronous tasks; >1: pipelined, or coroutines with an async TASK
-such as APP=async_tasks TASK=bench.asleep). Prints tasks/s and the child's CPU µs per task (/proc).
+such as APP=async_tasks TASK=bench.asleep). Prints tasks/s, the child's CPU µs per task and its threads' voluntary
+context switches per task (/proc; threads that exit meanwhile are not counted).
 """
 import json, os, socket, struct, subprocess, sys, time, uuid
 runner_dir, depth, n = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
@@ -38,13 +39,21 @@ frames = [frame(i) for i in range(n)]
 def cpu():
     with open('/proc/%d/stat' % p.pid) as fh: x = fh.read().rpartition(')')[2].split()
     return (int(x[11]) + int(x[12])) / os.sysconf('SC_CLK_TCK')
+def switches():  # voluntary context switches of the child's threads alive now (thread switches cost the child most)
+    n = 0
+    for tid in os.listdir('/proc/%d/task' % p.pid):
+        try:
+            with open('/proc/%d/task/%s/status' % (p.pid, tid)) as fh: n += sum(int(l.split()[1]) for l in fh if l.startswith('voluntary_ctxt'))
+        except OSError: pass
+    return n
 sent = done = 0
-t0, c0 = time.time(), cpu()
+t0, c0, s0 = time.time(), cpu(), switches()
 while done < n:
     while sent < n and sent - done < depth:
         s.sendall(frames[sent]); sent += 1
     m = read()
     if m['type'] != 'heartbeat': done += 1
-t1, c1 = time.time(), cpu()
-print('depth %d backend=%s: %.0f tasks/s, child CPU %.0f us/task (reply %s)' % (depth, backend or 'none', n / (t1 - t0), 1e6 * (c1 - c0) / n, m['type']))
+t1, c1, s1 = time.time(), cpu(), switches()
+print('depth %d backend=%s: %.0f tasks/s, child CPU %.0f us/task, %.1f voluntary context switches/task (reply %s)' % (
+    depth, backend or 'none', n / (t1 - t0), 1e6 * (c1 - c0) / n, (s1 - s0) / n, m['type']))
 f.close(); s.close(); p.kill(); p.wait()

@@ -19,6 +19,7 @@ carries the parent's job number, so several tasks may be in flight at once: ``as
 (up to ``async_concurrency`` of them) run on an asyncio loop next to the synchronous task.
 """
 import asyncio
+import collections
 import concurrent.futures
 import inspect
 import importlib
@@ -91,11 +92,30 @@ class Channel:
         self.sock = sock
         self.lock = threading.Lock()
         self.rfile = sock.makefile('rb')
+        self.pending = []  # frames queued while another thread writes: it writes them too, in one write
+        self.writing = False
 
     def send(self, message):
         data = json.dumps(message).encode('utf-8')
+        frame = struct.pack('>I', len(data)) + data
         with self.lock:
-            self.sock.sendall(struct.pack('>I', len(data)) + data)
+            if self.writing:
+                self.pending.append(frame)
+                return
+            self.writing = True
+        try:
+            while True:
+                self.sock.sendall(frame)
+                with self.lock:
+                    if not self.pending:
+                        self.writing = False
+                        return
+                    frame = b''.join(self.pending)
+                    self.pending.clear()
+        except BaseException:
+            with self.lock:
+                self.writing = False
+            raise
 
     def read(self):
         head = self.rfile.read(4)
@@ -156,16 +176,54 @@ class Abandoned(BaseException):
     parent has marked the task already."""
 
 
+class Outcome:
+    """The outcome of a coroutine for the one tracer thread waiting on it: a lock its setter releases,
+    cheaper than a concurrent Future (condition, waiter list). The first outcome set wins."""
+
+    __slots__ = ('ready', 'guard', 'value', 'error', 'is_set')
+
+    def __init__(self):
+        self.ready = threading.Lock()
+        self.ready.acquire()
+        self.guard = threading.Lock()  # the loop (ended) and the reader thread (cancel) may both set it
+        self.value = self.error = None
+        self.is_set = False
+
+    def done(self):
+        return self.is_set
+
+    def set_result(self, value):
+        self.set(value, None)
+
+    def set_exception(self, error):
+        self.set(None, error)
+
+    def set(self, value, error):
+        with self.guard:
+            if self.is_set:
+                return
+            self.value, self.error, self.is_set = value, error, True
+        self.ready.release()
+
+    def result(self):
+        self.ready.acquire()
+        if self.error is not None:
+            raise self.error
+        return self.value
+
+
 class AsyncJob:
     """One ``async def`` task in flight: its tracer thread waits on ``result``, its coroutine runs on the loop."""
 
     def __init__(self, number):
         self.number = number
-        self.result = concurrent.futures.Future()
+        self.result = Outcome()
         self.atask = None         # the asyncio task running the coroutine
         self.inject = None        # an exception to raise at the coroutine's current await (soft limit)
         self.soft = None
         self.abandoned_at = None  # monotonic time the parent gave it up
+        self.prefetch = None      # (batcher, key): the task's stored state is read as its coroutine ends
+        self.prefetched = None    # (key, value) read then, for Celery's own read of it in _store_result
 
 
 class Driven:
@@ -218,6 +276,8 @@ class AsyncBridge:
         self.local = threading.local()
         self.idle = threading.Condition(self.lock)
         self.loop = asyncio.new_event_loop()
+        self.starts = collections.deque()  # coroutines to start on the loop, from the tracer threads
+        self.starting = False
         self.loop_ident = None
         started = threading.Event()
 
@@ -232,6 +292,24 @@ class AsyncBridge:
         self.probe_sent = None
         self.reported = False
         threading.Thread(target=self.watch, name='celerity-asyncio-watchdog', daemon=True).start()
+        self.app = self.watch_stores = self.shared_backend = None  # set by CeleryApp once its backends are watched
+
+    def thread_backend(self):
+        """The app's backend on a tracer thread (Celery's is one per thread, built at first use): the main
+        thread's Redis backend, thread-safe, shared (one connection pool, and its stores batched), else one
+        of the thread's own as Celery builds it, its stores watched as the main thread's."""
+        local = self.app._local
+        if hasattr(local, 'backend'):
+            return
+        if self.shared_backend is not None:
+            local.backend = self.shared_backend
+            return
+        try:
+            backend = self.app._get_backend()
+        except Exception:  # noqa: BLE001 - Celery's tracer meets the same error where it uses the backend
+            return
+        self.watch_stores(backend)
+        local.backend = backend
 
     def ident(self):
         """Celery's request and task stacks, per asyncio task on the loop thread, else per thread."""
@@ -252,6 +330,9 @@ class AsyncBridge:
             if job is None:  # called outside a traced async job (e.g. directly): just run it
                 return asyncio.run_coroutine_threadsafe(coro, self.loop).result()
             request = task.request_stack.top
+            batcher = getattr(task.backend, 'celerity_batcher', None)
+            if batcher is not None and not task.ignore_result and not getattr(request, 'ignore_result', False):
+                job.prefetch = (batcher, task.backend.get_key_for_task(request.id))
 
             async def main():
                 task.request_stack.push(request)
@@ -269,20 +350,35 @@ class AsyncBridge:
                 job.atask = self.loop.create_task(main())
                 self.running[job.atask] = job
                 job.atask.add_done_callback(lambda t: self.ended(job, t))
-            self.loop.call_soon_threadsafe(start)
+            self.starts.append(start)
+            if not self.starting:  # one wake-up of the loop for the coroutines started meanwhile
+                self.starting = True
+                self.loop.call_soon_threadsafe(self.start_all)
             return job.result.result()
         return run
+
+    def start_all(self):
+        self.starting = False  # before the queue is read: a start queued after this read schedules another
+        starts = self.starts
+        while starts:
+            starts.popleft()()
 
     def ended(self, job, atask):
         self.running.pop(atask, None)
         if job.result.done():
             return
         if atask.cancelled():
-            job.result.set_exception(job.soft if job.soft is not None and job.abandoned_at is None else Abandoned())
-        elif atask.exception() is not None:
-            job.result.set_exception(atask.exception())
+            value, error = None, job.soft if job.soft is not None and job.abandoned_at is None else Abandoned()
         else:
-            job.result.set_result(atask.result())
+            error = atask.exception()
+            value = atask.result() if error is None else None
+        if job.prefetch is not None and not isinstance(error, Abandoned):
+            # The tracer thread's next step is storing the outcome, whose first round trip is Celery's read of
+            # the state stored (_store_result's SUCCESS check): sent now, the thread is woken once, with it.
+            batcher, key = job.prefetch
+            batcher.prefetch(job, key, lambda: job.result.set(value, error))
+        else:
+            job.result.set(value, error)
 
     def submit(self, m, trace):
         """Runs one ``run`` frame of an async task on a tracer thread; the reply carries its job number."""
@@ -291,6 +387,8 @@ class AsyncBridge:
             self.jobs[job.number] = job
 
         def work():
+            if self.app is not None:
+                self.thread_backend()
             self.local.job = job
             try:
                 reply = trace(m)
@@ -325,11 +423,7 @@ class AsyncBridge:
             return
         job.abandoned_at = time.monotonic()
         job.inject = None
-        if not job.result.done():
-            try:
-                job.result.set_exception(Abandoned())
-            except concurrent.futures.InvalidStateError:
-                pass
+        job.result.set_exception(Abandoned())
         self.loop.call_soon_threadsafe(lambda: job.atask is not None and job.atask.cancel())
 
     def drain(self):
@@ -376,6 +470,138 @@ class AsyncBridge:
     def culprit(self):
         task = asyncio.current_task(self.loop)
         return self.running.get(task) if task is not None else None
+
+
+class StoreRequest:
+    __slots__ = ('key', 'value', 'done', 'then', 'result', 'error', 'finished')
+
+    def __init__(self, key, value, then=None):
+        self.key = key
+        self.value = value  # None: Celery's get(key); else its _set(key, value)
+        self.then = then    # called on the store thread with the request, instead of waking a waiting thread
+        self.done = threading.Lock()
+        self.done.acquire()
+        self.result = self.error = None
+        self.finished = False
+
+    def finish(self):
+        self.finished = True
+        if self.then is None:
+            self.done.release()
+            return
+        try:
+            self.then(self)
+        except BaseException as exc:  # noqa: B902 - the store thread goes on
+            sys.stderr.write('celerity child: %r\n' % (exc,))
+
+
+class StoreBatcher:
+    """Celery's Redis result backend for the tracer threads of async tasks: its two round trips per
+    stored state (``_store_result``'s read of the state already stored, then ``_set``: SET or SETEX
+    and PUBLISH in one MULTI/EXEC) are sent with those of the other threads in one pipeline by one
+    thread. A hundred threads each waiting on their own socket spent most of the child's CPU in
+    thread switches for the GIL. Each tracer thread still waits for its own reply, so Celery's code
+    around them (the SUCCESS check, retry_over_time on connection errors, BackendStoreError, the
+    stored result before the reply to the parent) is unchanged; other threads call Celery's own."""
+
+    def __init__(self, backend, local):
+        self.backend = backend
+        self.local = local  # the bridge's thread-local: its job is set on a tracer thread
+        self.get0, self.set0 = backend.get, backend._set
+        self.queue = queue.SimpleQueue()
+        backend.get, backend._set = self.get, self._set
+        backend.celerity_batcher = self
+        threading.Thread(target=self.serve, name='celerity-store', daemon=True).start()
+
+    @staticmethod
+    def applies(backend):
+        """Celery's RedisBackend (or a subclass) whose get and _set are Celery's own."""
+        try:
+            from celery.backends.redis import RedisBackend
+        except ImportError:
+            return False
+        cls = type(backend)
+        return isinstance(backend, RedisBackend) and cls.get is RedisBackend.get and cls._set is RedisBackend._set
+
+    def get(self, key):
+        job = getattr(self.local, 'job', None)
+        if job is None:
+            return self.get0(key)
+        prefetched = job.prefetched
+        if prefetched is not None and prefetched[0] == key:
+            job.prefetched = None
+            return prefetched[1]
+        return self.call(StoreRequest(key, None))
+
+    def prefetch(self, job, key, then):
+        """Reads key for job's next get of it (an error is left for that get to meet), then calls then."""
+        def done(request):
+            if request.error is None:
+                job.prefetched = (key, request.result)
+            then()
+        self.queue.put(StoreRequest(key, None, done))
+
+    def _set(self, key, value):
+        if getattr(self.local, 'job', None) is None or value is None:
+            return self.set0(key, value)
+        self.call(StoreRequest(key, value))
+
+    def call(self, request):
+        self.queue.put(request)
+        request.done.acquire()
+        if request.error is not None:
+            raise request.error
+        return request.result
+
+    def serve(self):
+        while True:
+            batch = [self.queue.get()]
+            while True:
+                try:
+                    batch.append(self.queue.get_nowait())
+                except queue.Empty:
+                    break
+            try:
+                self.execute(batch)
+            except BaseException as exc:  # noqa: B902 - every waiter gets the error (retried by Celery's ensure)
+                for request in batch:
+                    if not request.finished:
+                        request.error = copy_exception(exc)
+                        request.finish()
+
+    def execute(self, batch):
+        expires = self.backend.expires
+        with self.backend.client.pipeline() as pipe:  # MULTI/EXEC, as Celery's _set
+            for r in batch:
+                if r.value is None:
+                    pipe.get(r.key)
+                else:
+                    if expires:
+                        pipe.setex(r.key, expires, r.value)
+                    else:
+                        pipe.set(r.key, r.value)
+                    pipe.publish(r.key, r.value)
+            out = pipe.execute(raise_on_error=False)
+        i = 0
+        for r in batch:
+            n = 1 if r.value is None else 2
+            replies = out[i:i + n]
+            i += n
+            error = next((x for x in replies if isinstance(x, Exception)), None)
+            if error is not None:
+                r.error = error
+            elif r.value is None:
+                r.result = replies[0]
+            r.finish()
+
+
+def copy_exception(exc):
+    """One error for each waiting thread: a raise sets the exception's traceback."""
+    import copy
+    try:
+        return copy.copy(exc)
+    except Exception:
+        return exc
 
 
 class CeleryApp:
@@ -429,6 +655,13 @@ class CeleryApp:
             backends = {}
         for backend in backends.values():
             self.watch_stores(backend)
+        if self.bridge is not None:
+            self.bridge.app, self.bridge.watch_stores = app, self.watch_stores
+            for backend in backends.values():
+                if StoreBatcher.applies(backend):
+                    StoreBatcher(backend, self.bridge.local)
+            if backends and StoreBatcher.applies(app.backend):
+                self.bridge.shared_backend = app.backend
 
     def watch_stores(self, backend):
         """Records a store of a task's state (mark_as_started/done/failure/retry all go through

@@ -344,6 +344,34 @@ class AsyncTasksTest extends AmqpTestBase {
         "the tracer's repr of the coroutine's value");
   }
 
+  /**
+   * A coroutine's state its child cannot store (the result backend refuses connections) is not
+   * acked as stored: counted in results_lost, as a synchronous task's. Once the backend is back,
+   * the child's stores (one pipeline for its coroutines) work again.
+   */
+  @Test
+  void pythonAsyncStateTheChildCannotStoreIsCountedLostAndStoresResumeAfterwards()
+      throws Exception {
+    try (TcpProxy proxy = new TcpProxy(vertx, "127.0.0.1", 6379)) {
+      startPython(
+          1,
+          10,
+          new JsonObject().put("result_backend", "redis://127.0.0.1:" + proxy.port() + "/9"));
+      proxy.cut(true);
+      client.send(List.of(CeleryClient.call("pyaio.aadd", List.of(2, 3), Map.of())));
+      Polling.until(() -> worker.resultStats().resultsLost() == 1, 30_000);
+      proxy.accept();
+      List<Map<String, Object>> r =
+          client.call(
+              List.of(
+                  CeleryClient.call("pyaio.aadd", List.of(3, 4), Map.of()),
+                  CeleryClient.call("pyaio.aadd", List.of(5, 6), Map.of())));
+      assertEquals(7, r.get(0).get("result"), "stored once the backend is back: " + r);
+      assertEquals(11, r.get(1).get("result"), "stored once the backend is back: " + r);
+      assertEquals(1L, worker.resultStats().resultsLost());
+    }
+  }
+
   @Test
   void pythonSoftLimitHardLimitAndTerminateCancelOneCoroutineNotTheChild() throws Exception {
     startPython(1, 10, new JsonObject());
