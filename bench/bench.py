@@ -30,8 +30,10 @@ PAGE_KB = os.sysconf('SC_PAGE_SIZE') // 1024
 
 AMQP_URL = 'amqp://guest:guest@127.0.0.1:5672/celerity-test'
 VHOST = 'celerity-test'
-REDIS_RESULTS = 'redis://127.0.0.1:6379/12'
-REDIS_BROKER = 'redis://127.0.0.1:6379/13'
+# several people benchmarking on one machine: each gets own Redis databases and queue names
+REDIS_RESULTS = os.environ.get('BENCH_REDIS_RESULTS', 'redis://127.0.0.1:6379/12')
+REDIS_BROKER = os.environ.get('BENCH_REDIS_BROKER', 'redis://127.0.0.1:6379/13')
+QP = os.environ.get('BENCH_QUEUE_PREFIX', 'bench')
 PY = '/usr/bin/python3'
 
 
@@ -447,7 +449,7 @@ def drain(args, broker, rds, kind, pool, conc, broker_kind, results, pm=4, varia
     key = f'{broker_kind}-{"on" if results else "off"}-{kind}-{pool}-pm{pm}' + (f'-{variant[0]}' if variant else '')
     if args.filter and not re.search(args.filter, key):
         return None
-    queue = f'bench-{kind}-{pool}-{broker_kind}-{"res" if results else "nores"}-{uuid.uuid4().hex[:8]}'
+    queue = f'{QP}-{kind}-{pool}-{broker_kind}-{"res" if results else "nores"}-{uuid.uuid4().hex[:8]}'
     broker_url = AMQP_URL if broker_kind == 'amqp' else REDIS_BROKER
     backend = REDIS_RESULTS if results else None
     heavy = heavy or {}
@@ -673,7 +675,7 @@ def measure_py_amqp_noresults(args, w, s, broker, queue, n, t_start):
 def held(args, broker, kind, pool, conc, n):
     """N examples.add with an ETA an hour ahead: the worker holds them all (broker: unacked); memory per held task
     = (RSS with all held - RSS idle) / N, the worker's whole process tree."""
-    queue = f'bench-eta-{kind}-{uuid.uuid4().hex[:8]}'
+    queue = f'{QP}-eta-{kind}-{uuid.uuid4().hex[:8]}'
     CREATED_QUEUES.add(queue)
     w = Worker(kind, pool, conc, AMQP_URL, None, queue, args, args.workdir)
     row = dict(worker=w.label, n=n, cmd=w.shell_command())
@@ -718,7 +720,7 @@ def chord_run(args, broker, kind, pool, conc, n):
     """chord(examples.add(i, i) for i < n)(examples.xsum) from the Python client to a running, idle worker (Redis
     results db 12): time to publish, and from the first publish to the callback's result."""
     from celery import Celery, chord
-    queue = f'bench-chord-{kind}-{uuid.uuid4().hex[:8]}'
+    queue = f'{QP}-chord-{kind}-{uuid.uuid4().hex[:8]}'
     CREATED_QUEUES.add(queue)
     w = Worker(kind, pool, conc, AMQP_URL, REDIS_RESULTS, queue, args, args.workdir)
     row = dict(worker=w.label, n=n, cmd=w.shell_command())
@@ -753,7 +755,7 @@ def chord_run(args, broker, kind, pool, conc, n):
 
 def latency(args, broker, kind, pool, conc, variant=None):
     from celery import Celery
-    queue = f'bench-lat-{kind}-{pool}-{uuid.uuid4().hex[:8]}'
+    queue = f'{QP}-lat-{kind}-{pool}-{uuid.uuid4().hex[:8]}'
     CREATED_QUEUES.add(queue)
     w = Worker(kind, pool, conc, AMQP_URL, REDIS_RESULTS, queue, args, args.workdir, variant=variant)
     row = dict(worker=w.label, n=args.lat_n, cmd=w.shell_command())
@@ -865,8 +867,8 @@ def raw_amqp(args):
     amqp_jar = newest('com/rabbitmq/amqp-client', 'amqp-client')
     cp = ':'.join([amqp_jar, os.path.join(m2, 'org/slf4j/slf4j-api/1.7.36/slf4j-api-1.7.36.jar'),
                    os.path.join(m2, 'org/slf4j/slf4j-nop/1.7.36/slf4j-nop-1.7.36.jar')])
-    cap = f'bench-capture-{uuid.uuid4().hex[:8]}'
-    queue = f'bench-raw-{uuid.uuid4().hex[:8]}'
+    cap = f'{QP}-capture-{uuid.uuid4().hex[:8]}'
+    queue = f'{QP}-raw-{uuid.uuid4().hex[:8]}'
     CREATED_QUEUES.update([cap, queue])
     row = dict(n=args.raw_n, cmd=f'java -cp {cp} bench/RawAmqp.java {AMQP_URL} {cap} {queue} {args.raw_n}')
     log(f'raw AMQP ceiling N={args.raw_n}')
@@ -1011,11 +1013,11 @@ def render(info, args, drains, lats, raw, elapsed, helds=(), chords=()):
                      f'{r.get("load", "-")} | {r.get("status", r.get("check", ""))} |')
         L.append('')
     L.append('## 2. Round-trip latency (sequential `send_task(examples.add).get()` from the Python client, '
-             'RabbitMQ + Redis results db 12)')
+             f'RabbitMQ + Redis results {REDIS_RESULTS.rsplit("/", 1)[-1].join(("db ", ""))})')
     L.append('')
     L.append(f'After {args.lat_warm} untimed warm-up calls. Worker share = receipt to result stored, from the '
              'worker\'s own `celerity_task_turnaround` histogram over the timed calls (upper bound of the bucket, '
-             'buckets about 10% apart).')
+             'buckets at most 50 µs apart up to 0.5 ms since 2026-12-01, wider above).')
     L.append('')
     L.append('| Worker | calls | p50 ms | p99 ms | mean ms | total s | worker share p50 / p99 ms | '
              'worker share mean ms: receipt to pool start + run + rest = receipt to stored | load 1m |')
@@ -1051,7 +1053,7 @@ def render(info, args, drains, lats, raw, elapsed, helds=(), chords=()):
     L.append(f'# prefill (worker stopped): {PY} bench/prefill.py BROKER QUEUE N [--ignore-result]')
     seen = set()
     for r in drains + lats + ([raw] if raw else []):
-        c = re.sub(r'bench-[a-z0-9-]+-[0-9a-f]{8}', 'QUEUE', r['cmd'])
+        c = re.sub(re.escape(QP) + r'-[a-z0-9-]+-[0-9a-f]{8}', 'QUEUE', r['cmd'])
         c = re.sub(r'--http-port \d+', '--http-port PORT', c)
         if c not in seen:
             seen.add(c)

@@ -52,6 +52,12 @@ public final class WorkerMetrics implements Shareable {
   private final Counter resultWriteRetries;
   private final Counter resultWriteFailures;
 
+  /** Extra turnaround buckets: 50 us to 0.5 ms in steps of 50 us. */
+  static final Duration[] TURNAROUND_FINE =
+      java.util.stream.IntStream.rangeClosed(1, 10)
+          .mapToObj(i -> Duration.ofNanos(i * 50_000L))
+          .toArray(Duration[]::new);
+
   /** Meters of one task name. */
   public static final class TaskMeters {
     final Counter received;
@@ -96,6 +102,9 @@ public final class WorkerMetrics implements Shareable {
                   "The worker's own share of a task: from receipt to its outcome stored (and, with acks_late, "
                       + "its message settled)")
               .publishPercentileHistogram()
+              // the generated buckets jump 0.26 -> 0.35 -> 0.44 ms around a short task's share:
+              // fixed ones every 50 us up to 0.5 ms tell 0.3 ms from 0.35
+              .serviceLevelObjectives(TURNAROUND_FINE)
               .minimumExpectedValue(Duration.ofNanos(50_000))
               .maximumExpectedValue(Duration.ofHours(1))
               .register(r);
