@@ -9,7 +9,8 @@ Prints one line: tasks/s and µs of wall time per task per child, measured from 
 last (start-up excluded), polling the worker's /control/stats (pool.writes: succeeded + failed) every 100 ms;
 then the CPU time per task (utime+stime from /proc, load-insensitive) of the parent JVM and of its children
 over the same window.
-RabbitMQ vhost celerity-test; results in Redis db 12 (not flushed; keys expire as usual).
+RabbitMQ vhost celerity-test; results in Redis db 12 or $BENCH_PY_BACKEND (not flushed; keys expire as usual);
+queue names start with $BENCH_QUEUE_PREFIX when set.
 """
 import argparse
 import json
@@ -24,7 +25,8 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
 import bench  # noqa: E402  (/proc sampling shared with bench/run.sh)
 BROKER = 'amqp://guest:guest@127.0.0.1:5672/celerity-test'
-BACKEND = 'redis://127.0.0.1:6379/12'
+BACKEND = os.environ.get('BENCH_PY_BACKEND', 'redis://127.0.0.1:6379/12')  # another db when runs share Redis
+QUEUE_PREFIX = os.environ.get('BENCH_QUEUE_PREFIX', '')  # e.g. to tell parallel runs' queues apart
 
 
 def stats(port):
@@ -73,8 +75,8 @@ def main():
     p.add_argument('--threads', action='store_true', help="also the parent's CPU per task by thread")
     p.add_argument('--java-opts', default='', help='JVM options of the worker, e.g. a JFR recording')
     a = p.parse_args()
-    queue = 'bench-pychild-' + uuid.uuid4().hex[:8]
-    port = 18000 + os.getpid() % 1000
+    queue = QUEUE_PREFIX + 'bench-pychild-' + uuid.uuid4().hex[:8]
+    port = bench.free_port()  # a fixed one collided with other runs' workers
     subprocess.run([sys.executable, os.path.join(HERE, 'prefill.py'), BROKER, queue, str(a.n)]
                    + (['--ignore-result'] if a.results == 'off' else []), check=True)
     runner = [sys.executable, a.runner] if a.runner else [sys.executable, '-m', 'celerity_child']
@@ -91,6 +93,9 @@ def main():
         deadline = time.time() + 300
         while time.time() < deadline:
             time.sleep(0.1)
+            if worker.poll() is not None:
+                print('the worker exited (%d)' % worker.returncode, file=sys.stderr)
+                return 1
             try:
                 done = stats(port)
             except OSError:
