@@ -30,7 +30,7 @@ PAGE_KB = os.sysconf('SC_PAGE_SIZE') // 1024
 
 AMQP_URL = 'amqp://guest:guest@127.0.0.1:5672/celerity-test'
 VHOST = 'celerity-test'
-REDIS_RESULTS = 'redis://127.0.0.1:6379/12'
+REDIS_RESULTS = os.environ.get('BENCH_RESULTS_BACKEND', 'redis://127.0.0.1:6379/12')  # flushed: a db of its own
 REDIS_BROKER = 'redis://127.0.0.1:6379/13'
 PY = '/usr/bin/python3'
 
@@ -447,7 +447,7 @@ def drain(args, broker, rds, kind, pool, conc, broker_kind, results, pm=4, varia
     key = f'{broker_kind}-{"on" if results else "off"}-{kind}-{pool}-pm{pm}' + (f'-{variant[0]}' if variant else '')
     if args.filter and not re.search(args.filter, key):
         return None
-    queue = f'bench-{kind}-{pool}-{broker_kind}-{"res" if results else "nores"}-{uuid.uuid4().hex[:8]}'
+    queue = os.environ.get('BENCH_QUEUE_PREFIX', '') + f'bench-{kind}-{pool}-{broker_kind}-{"res" if results else "nores"}-{uuid.uuid4().hex[:8]}'
     broker_url = AMQP_URL if broker_kind == 'amqp' else REDIS_BROKER
     backend = REDIS_RESULTS if results else None
     heavy = heavy or {}

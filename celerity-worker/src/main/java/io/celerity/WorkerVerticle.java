@@ -152,7 +152,10 @@ public class WorkerVerticle extends VerticleBase {
   /** Makes the next verticle deployed land on {@code loop} (Vert.x hands loops out in turn). */
   private void onto(io.netty.channel.EventLoop loop) {
     io.vertx.core.internal.VertxInternal vx = (io.vertx.core.internal.VertxInternal) vertx;
-    int n = options.getEventLoops();
+    int n = 0; // the Vert.x instance's loops (an embedding one may have more than event_loops)
+    for (var ignored : vx.nettyEventLoopGroup()) {
+      n++;
+    }
     for (int i = 0; i < n; i++) {
       if (vx.createEventLoopContext().nettyEventLoop() == loop) {
         for (int j = 0; j < n - 1; j++) {
