@@ -73,6 +73,8 @@ def main():
     p.add_argument('--concurrency', type=int, default=2)
     p.add_argument('--results', default='on', choices=['on', 'off'])
     p.add_argument('--threads', action='store_true', help="also the parent's CPU per task by thread")
+    p.add_argument('--skip', type=int, default=0,
+                   help='measure from the SKIP-th finished task on (a warm worker: the JIT has compiled)')
     p.add_argument('--java-opts', default='', help='JVM options of the worker, e.g. a JFR recording')
     a = p.parse_args()
     queue = QUEUE_PREFIX + 'bench-pychild-' + uuid.uuid4().hex[:8]
@@ -100,7 +102,7 @@ def main():
                 done = stats(port)
             except OSError:
                 continue
-            if done and first is None:
+            if done > a.skip and first is None:
                 first, first_done = time.time(), done
                 cpu0 = cpu(worker.pid)
                 th0 = bench.threads_cpu(worker.pid)
@@ -112,9 +114,9 @@ def main():
                 tasks = done - first_done
                 with open('/proc/loadavg') as fh:
                     load = fh.read().split()[0]
-                print('%s results=%s n=%d -c %d: %.0f tasks/s, %.0f us per task per child; CPU per task: parent %.0f us,'
+                print('%s results=%s n=%d skip=%d -c %d: %.0f tasks/s, %.0f us per task per child; CPU per task: parent %.0f us,'
                       ' children %.0f us; load %s' % (
-                          a.runner or 'celerity_child (jar)', a.results, a.n, a.concurrency, rate,
+                          a.runner or 'celerity_child (jar)', a.results, a.n, a.skip, a.concurrency, rate,
                           1e6 * a.concurrency / rate, 1e6 * (cpu1[0] - cpu0[0]) / tasks,
                           1e6 * (cpu1[1] - cpu0[1]) / tasks, load))
                 if a.threads:
