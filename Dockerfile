@@ -9,7 +9,8 @@
 # (`docker run celerity --queues a,b`) and are passed after `worker`.
 # JVM flags: JAVA_OPTS (after the image's defaults, so they override them: JAVA_OPTS=-XX:TieredStopAtLevel=1
 # for C1 only on a small container), or JAVA_TOOL_OPTIONS (read by the JVM itself, before them).
-# Default: the class-data-sharing archive below (measurements in docs/performance.md).
+# Default: the class-data-sharing archive below (measurements in docs/performance.md), and the serial
+# GC when the pool is `process` (a GC picked in JAVA_OPTS replaces it).
 
 FROM maven:3.9-eclipse-temurin-17 AS build
 WORKDIR /build
@@ -58,5 +59,8 @@ STOPSIGNAL SIGTERM
 HEALTHCHECK --interval=10s --timeout=5s --start-period=30s --retries=5 \
   CMD ["java", "-XX:TieredStopAtLevel=1", "-XX:+UseSerialGC", "-XX:SharedArchiveFile=/app/celerity.jsa", "-Xlog:cds=off", "-Xmx32m", "-jar", "/app/celerity.jar", "health"]
 
-# sh only to expand JAVA_OPTS; exec makes java PID 1, so it receives docker stop's SIGTERM itself
-ENTRYPOINT ["sh", "-c", "exec java -XX:SharedArchiveFile=/app/celerity.jsa -Xlog:cds=off $JAVA_OPTS -jar /app/celerity.jar worker \"$@\"", "celerity"]
+# sh to expand JAVA_OPTS and to see the pool (as bin/celerity does: with -P process / --pool process /
+# CELERITY_POOL=process the parent JVM runs no task bodies and keeps a small heap, so the serial GC
+# unless JAVA_OPTS picks a GC, docs/process-pool.md);
+# exec makes java PID 1, so it receives docker stop's SIGTERM itself
+ENTRYPOINT ["sh", "-c", "pool=; prev=; for a; do case $prev in -P|--pool) pool=$a;; esac; case $a in -P?*) pool=${a#-P}; pool=${pool#=};; --pool=*) pool=${a#--pool=};; esac; prev=$a; done; gc=; if [ \"${pool:-$CELERITY_POOL}\" = process ]; then gc=-XX:+UseSerialGC; for o in $JAVA_OPTS $JAVA_TOOL_OPTIONS $JDK_JAVA_OPTIONS; do case $o in -XX:+Use*GC) gc=;; esac; done; fi; exec java $gc -XX:SharedArchiveFile=/app/celerity.jsa -Xlog:cds=off $JAVA_OPTS -jar /app/celerity.jar worker \"$@\"", "celerity"]

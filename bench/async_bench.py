@@ -30,6 +30,7 @@ import bench  # noqa: E402  (process bookkeeping and /proc sampling shared with 
 
 BROKER = 'amqp://guest:guest@127.0.0.1:5672/celerity-test'
 BACKEND = os.environ.get('BENCH_ASYNC_BACKEND', 'redis://127.0.0.1:6379/12')  # flushed by each row: a db of its own
+QUEUE_PREFIX = os.environ.get('BENCH_QUEUE_PREFIX', '')  # e.g. to tell parallel runs' queues apart
 HTTP_PORT = int(os.environ.get('BENCH_ASYNC_HTTP_PORT', 18999))
 
 
@@ -88,7 +89,7 @@ def jit_seconds(pid):
 
 def measure(args, rres, row):
     kind, pool, conc, inflight, task, n = row['kind'], row['pool'], row['conc'], row['inflight'], row['task'], row['n']
-    queue = 'bench-async-' + uuid.uuid4().hex[:8]
+    queue = QUEUE_PREFIX + 'bench-async-' + uuid.uuid4().hex[:8]
     rres.flushdb()
     prefill(queue, task, n)
     env = dict(os.environ, CELERITY_TEST_BROKER=BROKER, CELERITY_TEST_BACKEND=BACKEND,

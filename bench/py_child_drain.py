@@ -9,7 +9,8 @@ Prints one line: tasks/s and µs of wall time per task per child, measured from 
 last (start-up excluded), polling the worker's /control/stats (pool.writes: succeeded + failed) every 100 ms;
 then the CPU time per task (utime+stime from /proc, load-insensitive) of the parent JVM and of its children
 over the same window.
-RabbitMQ vhost celerity-test; results in Redis db 12, or $BENCH_PY_BACKEND (not flushed; keys expire as usual).
+RabbitMQ vhost celerity-test; results in Redis db 12 or $BENCH_PY_BACKEND (not flushed; keys expire as usual);
+queue names start with $BENCH_QUEUE_PREFIX when set.
 """
 import argparse
 import json
@@ -24,7 +25,8 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
 import bench  # noqa: E402  (/proc sampling shared with bench/run.sh)
 BROKER = 'amqp://guest:guest@127.0.0.1:5672/celerity-test'
-BACKEND = os.environ.get('BENCH_PY_BACKEND', 'redis://127.0.0.1:6379/12')
+BACKEND = os.environ.get('BENCH_PY_BACKEND', 'redis://127.0.0.1:6379/12')  # another db when runs share Redis
+QUEUE_PREFIX = os.environ.get('BENCH_QUEUE_PREFIX', '')  # e.g. to tell parallel runs' queues apart
 
 
 def stats(port):
@@ -71,10 +73,12 @@ def main():
     p.add_argument('--concurrency', type=int, default=2)
     p.add_argument('--results', default='on', choices=['on', 'off'])
     p.add_argument('--threads', action='store_true', help="also the parent's CPU per task by thread")
+    p.add_argument('--skip', type=int, default=0,
+                   help='measure from the SKIP-th finished task on (a warm worker: the JIT has compiled)')
     p.add_argument('--java-opts', default='', help='JVM options of the worker, e.g. a JFR recording')
     a = p.parse_args()
-    queue = 'bench-pychild-' + uuid.uuid4().hex[:8]
-    port = 18000 + os.getpid() % 1000
+    queue = QUEUE_PREFIX + 'bench-pychild-' + uuid.uuid4().hex[:8]
+    port = bench.free_port()  # a fixed one collided with other runs' workers
     subprocess.run([sys.executable, os.path.join(HERE, 'prefill.py'), BROKER, queue, str(a.n)]
                    + (['--ignore-result'] if a.results == 'off' else []), check=True)
     runner = [sys.executable, a.runner] if a.runner else [sys.executable, '-m', 'celerity_child']
@@ -91,11 +95,14 @@ def main():
         deadline = time.time() + 300
         while time.time() < deadline:
             time.sleep(0.1)
+            if worker.poll() is not None:
+                print('the worker exited (%d)' % worker.returncode, file=sys.stderr)
+                return 1
             try:
                 done = stats(port)
             except OSError:
                 continue
-            if done and first is None:
+            if done > a.skip and first is None:
                 first, first_done = time.time(), done
                 cpu0 = cpu(worker.pid)
                 th0 = bench.threads_cpu(worker.pid)
@@ -107,9 +114,9 @@ def main():
                 tasks = done - first_done
                 with open('/proc/loadavg') as fh:
                     load = fh.read().split()[0]
-                print('%s results=%s n=%d -c %d: %.0f tasks/s, %.0f us per task per child; CPU per task: parent %.0f us,'
+                print('%s results=%s n=%d skip=%d -c %d: %.0f tasks/s, %.0f us per task per child; CPU per task: parent %.0f us,'
                       ' children %.0f us; load %s' % (
-                          a.runner or 'celerity_child (jar)', a.results, a.n, a.concurrency, rate,
+                          a.runner or 'celerity_child (jar)', a.results, a.n, a.skip, a.concurrency, rate,
                           1e6 * a.concurrency / rate, 1e6 * (cpu1[0] - cpu0[0]) / tasks,
                           1e6 * (cpu1[1] - cpu0[1]) / tasks, load))
                 if a.threads:
