@@ -120,7 +120,8 @@ final class HttpBridge {
             + ":"
             + port
             + ": "
-            + message
+            // the epoll transport says "bind(..) failed with error(-98): Address already in use"
+            + message.substring(Math.max(0, message.indexOf("Address already in use")))
             + "; choose another port with "
             + String.join("/", p.flags())
             + " (setting "
