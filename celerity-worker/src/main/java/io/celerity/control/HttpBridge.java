@@ -120,8 +120,7 @@ final class HttpBridge {
             + ":"
             + port
             + ": "
-            // the epoll transport says "bind(..) failed with error(-98): Address already in use"
-            + message.substring(Math.max(0, message.indexOf("Address already in use")))
+            + message
             + "; choose another port with "
             + String.join("/", p.flags())
             + " (setting "

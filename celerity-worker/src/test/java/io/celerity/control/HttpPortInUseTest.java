@@ -60,17 +60,6 @@ class HttpPortInUseTest {
   }
 
   @Test
-  void theEpollTransportsWordingGivesTheSameMessage() {
-    // what Netty's native transport (the worker's on Linux x86_64) reports for a taken port
-    IOException epoll = new IOException("bind(..) failed with error(-98): Address already in use");
-    assertEquals(
-        "the HTTP bridge cannot listen on 127.0.0.1:8080: Address already in use; choose another port"
-            + " with --http-port (setting http_port, CELERITY_HTTP_PORT), 0 for any free one, or stop"
-            + " what holds 8080",
-        HttpBridge.explainListenFailure(epoll, "127.0.0.1", 8080).getMessage());
-  }
-
-  @Test
   void otherFailuresAreLeftAsTheyAre() {
     IOException other = new IOException("Permission denied");
     assertSame(other, HttpBridge.explainListenFailure(other, "0.0.0.0", 80));
