@@ -100,19 +100,9 @@ public class Main implements Runnable {
       Vertx vertx =
           Vertx.vertx(
               new VertxOptions()
-                  // epoll on Linux x86_64 (the jar carries Netty's native library), NIO elsewhere:
-                  // NIO's selector wakes itself again after every wake-up from another thread,
-                  // about three extra syscalls per task on the hand-off path (docs/performance.md)
-                  .setPreferNativeTransport(true)
                   .setBlockedThreadCheckInterval(1000)
                   .setEventLoopPoolSize(options.getEventLoops())
                   .setMetricsOptions(io.celerity.metrics.WorkerMetrics.vertxMetricsOptions()));
-      if (!vertx.isNativeTransportEnabled()) {
-        LoggerFactory.getLogger("celery.worker")
-            .debug(
-                "Netty's native transport is not available, using NIO",
-                vertx.unavailableNativeTransportCause());
-      }
       // Installed before deploying, so a SIGTERM during start-up is a warm shutdown too.
       sun.misc.SignalHandler shutdown = installSignalHandlers(vertx, options);
       // Remote control's shutdown command: the same as a first SIGTERM.
