@@ -138,32 +138,44 @@ public class WorkerVerticle extends VerticleBase {
    * loop was the worker's bottleneck). No-op with a single loop.
    */
   private void awayFrom(io.netty.channel.EventLoop loop) {
-    if (options.getEventLoops() < 2) {
-      return;
-    }
-    io.vertx.core.internal.VertxInternal vx = (io.vertx.core.internal.VertxInternal) vertx;
-    for (int i = 0; i < options.getEventLoops(); i++) {
-      if (vx.createEventLoopContext().nettyEventLoop() == loop) {
-        return; // the next one handed out is another loop
-      }
+    if (loopCount() >= 2) {
+      skipPast(loop); // the next one handed out is another loop
     }
   }
 
   /** Makes the next verticle deployed land on {@code loop} (Vert.x hands loops out in turn). */
   private void onto(io.netty.channel.EventLoop loop) {
-    io.vertx.core.internal.VertxInternal vx = (io.vertx.core.internal.VertxInternal) vertx;
-    int n = 0; // the Vert.x instance's loops (an embedding one may have more than event_loops)
-    for (var ignored : vx.nettyEventLoopGroup()) {
-      n++;
+    skipPast(loop);
+    int others = loopCount() - 1;
+    for (int i = 0; i < others; i++) {
+      vertxInternal().createEventLoopContext(); // the next one handed out is loop again
     }
+  }
+
+  /**
+   * Takes event-loop contexts until the one just handed out ran on {@code loop} (one round at
+   * most).
+   */
+  private void skipPast(io.netty.channel.EventLoop loop) {
+    int n = loopCount();
     for (int i = 0; i < n; i++) {
-      if (vx.createEventLoopContext().nettyEventLoop() == loop) {
-        for (int j = 0; j < n - 1; j++) {
-          vx.createEventLoopContext(); // the next one handed out is loop again
-        }
+      if (vertxInternal().createEventLoopContext().nettyEventLoop() == loop) {
         return;
       }
     }
+  }
+
+  /** The Vert.x instance's loops (an embedding one may have more than event_loops). */
+  private int loopCount() {
+    int n = 0;
+    for (var ignored : vertxInternal().nettyEventLoopGroup()) {
+      n++;
+    }
+    return n;
+  }
+
+  private io.vertx.core.internal.VertxInternal vertxInternal() {
+    return (io.vertx.core.internal.VertxInternal) vertx;
   }
 
   private Future<String> deploy(VerticleBase verticle, DeploymentOptions d) {

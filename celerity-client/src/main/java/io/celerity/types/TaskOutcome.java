@@ -84,6 +84,22 @@ public record TaskOutcome(
     return new TaskOutcome(null, message, io.celerity.protocol.States.FAILURE, null, error, 0);
   }
 
+  /**
+   * FAILURE of a request the pool could not take (the runner threw taking it, or no pool took it):
+   * stored and settled as a failed task; {@code started} when its start was reported already.
+   */
+  public static TaskOutcome refused(Request request, ExceptionInfo error, boolean started) {
+    return new TaskOutcome(
+        request,
+        request.message(),
+        io.celerity.protocol.States.FAILURE,
+        null,
+        error,
+        0,
+        started,
+        null);
+  }
+
   /** An outcome a child's tracer stored (or, with {@code notStored}, could not store). */
   public static TaskOutcome tracedByChild(
       Request request,

@@ -257,16 +257,7 @@ public class PoolDispatcherVerticle extends VerticleBase {
           r.logName(),
           e);
       listener.refused(r);
-      listener.finished(
-          new TaskOutcome(
-              r,
-              r.message(),
-              io.celerity.protocol.States.FAILURE,
-              null,
-              io.celerity.protocol.ExceptionInfo.from(e),
-              0,
-              false,
-              null));
+      listener.finished(TaskOutcome.refused(r, io.celerity.protocol.ExceptionInfo.from(e), false));
       return;
     }
     target.submit(r);

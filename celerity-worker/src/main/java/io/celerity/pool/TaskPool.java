@@ -179,16 +179,7 @@ public class TaskPool {
       return;
     }
     listener.refused(request);
-    listener.finished(
-        new TaskOutcome(
-            request,
-            request.message(),
-            States.FAILURE,
-            null,
-            ExceptionInfo.from(error),
-            0,
-            startReported,
-            null));
+    listener.finished(TaskOutcome.refused(request, ExceptionInfo.from(error), startReported));
     idleIfDone();
   }
 
