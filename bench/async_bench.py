@@ -91,7 +91,8 @@ def measure(args, rres, row):
     kind, pool, conc, inflight, task, n = row['kind'], row['pool'], row['conc'], row['inflight'], row['task'], row['n']
     queue = QUEUE_PREFIX + 'bench-async-' + uuid.uuid4().hex[:8]
     rres.flushdb()
-    prefill(queue, task, n)
+    warm = args.warm if kind.startswith('ours') else 0
+    prefill(queue, task, n + warm)
     env = dict(os.environ, CELERITY_TEST_BROKER=BROKER, CELERITY_TEST_BACKEND=BACKEND,
                BENCH_HTTP=f'http://127.0.0.1:{HTTP_PORT}/', BENCH_HTTP_PORT=str(HTTP_PORT),
                CELERITY_ASYNC_CONCURRENCY=str(args.java_inflight), CELERITY_CHILD_ASYNC_CONCURRENCY=str(args.child_inflight))
@@ -110,14 +111,14 @@ def measure(args, rres, row):
             now = time.monotonic()
             if done != last:
                 last, last_change = done, now
-            if first is None and done > 0:
+            if first is None and done > warm:
                 first = (now, done, bench.cpu_seconds([w.pid]), bench.cpu_seconds(bench.proc_tree(w.pid)),
                          jit_seconds(w.pid))
                 threads0 = bench.threads_cpu(w.pid) if args.threads else None
-            if done >= n:
+            if done >= n + warm:
                 parent = bench.cpu_seconds([w.pid]) - first[2]
                 total = bench.cpu_seconds(bench.proc_tree(w.pid)) - first[3]
-                window = n - first[1]
+                window = n + warm - first[1]
                 if threads0 is not None:
                     t1 = bench.threads_cpu(w.pid)
                     per = sorted(((t1[k] - threads0.get(k, 0.0), k) for k in t1), reverse=True)
@@ -131,11 +132,11 @@ def measure(args, rres, row):
                     out['jit_us'] = jit / window * 1e6
                 failed = failures(rres)
                 if failed:
-                    out['error'] = f'{failed} of {n} not SUCCESS'
+                    out['error'] = f'{failed} of {n + warm} not SUCCESS'
                 return out
             if now - last_change > args.stall or now - t_start > args.timeout:
                 partial = (done - first[1]) / (now - first[0]) if first and now > first[0] else None
-                return dict(row, error=f'stalled at {done}/{n}', rate=partial, ideal=inflight / 0.1 if inflight else None)
+                return dict(row, error=f'stalled at {done}/{n + warm}', rate=partial, ideal=inflight / 0.1 if inflight else None)
             time.sleep(0.05)
     finally:
         bench.stop_proc(w)
@@ -159,7 +160,8 @@ def render(args, rows, elapsed):
     out = ['# Async tasks: 10,000 waits of 100 ms on I/O, Celerity vs Celery', '',
            f'Command: `{args.cmdline}`; {time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime())}; run took {elapsed:.0f} s.',
            f'Results stored in Redis ({BACKEND}) by every worker; rate = tasks from the first result to the last / time.',
-           'Ideal = tasks in flight / 0.1 s. Parent CPU = the worker\'s main process per task; total = with its children;',
+           (f'Celerity rows after {args.warm} warm-up tasks of the same kind (not counted). ' if args.warm else '')
+           + 'Ideal = tasks in flight / 0.1 s. Parent CPU = the worker\'s main process per task; total = with its children;',
            'of which JIT = the JVM\'s C1/C2 compiler threads in the same window (warm-up, not per-task work).',
            '']
     for task_kind in ('sleep', 'http'):
@@ -195,6 +197,8 @@ def main():
     ap.add_argument('--java-inflight', type=int, default=1000)
     ap.add_argument('--child-inflight', type=int, default=100)
     ap.add_argument('--only', default='sleep,http')
+    ap.add_argument('--warm', type=int, default=0,
+                    help="Celerity rows: the worker first runs this many tasks, not counted (steady state, JIT done)")
     ap.add_argument('--rows', help='regex on row labels: only those rows (e.g. "Python async" for a quick A/B)')
     ap.add_argument('--threads', action='store_true', help="log the worker's CPU per task by thread (load-insensitive)")
     ap.add_argument('--java-opts', default=os.environ.get('BENCH_JAVA_OPTS', ''))

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs (if missing) and starts the services the Celerity integration tests need:
 #   RabbitMQ on 127.0.0.1:5672 (guest/guest, vhost "celerity-test"), Redis on 127.0.0.1:6379,
-#   Debian's python3-celery / python3-redis (the real Celery client, run with /usr/bin/python3),
+#   Debian's python3-celery / python3-redis (the real Celery client, run with /usr/bin/python3) and python3-uvloop
+#   (the loop child_async_loop=auto picks for async def tasks, tested both ways),
 #   docker-compose (only used to validate docker-compose.yml), Debian's chromium (the dashboard test, headless).
 # Idempotent and non-interactive: safe to run repeatedly, with CI=true and no stdin, as root on
 # Debian 12. Fast path (everything installed and running) takes a few seconds.
@@ -20,7 +21,7 @@ if [ "$(id -u)" != "0" ]; then
 fi
 
 # ---------------------------------------------------------------- packages
-PACKAGES=(rabbitmq-server redis-server python3-celery python3-redis docker-compose chromium)
+PACKAGES=(rabbitmq-server redis-server python3-celery python3-redis python3-uvloop docker-compose chromium)
 missing=()
 for p in "${PACKAGES[@]}"; do
   if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed"; then

@@ -42,6 +42,14 @@ async def aadd(x, y):
     return x + y
 
 
+@app.task(name='pyaio.loop')
+async def loop():
+    """The class of the loop the coroutine runs on (child_async_loop)."""
+    running = asyncio.get_running_loop()
+    await asyncio.sleep(0)
+    return type(running).__module__ + '.' + type(running).__name__
+
+
 @app.task(name='pyaio.wait')
 async def wait(seconds):
     await asyncio.sleep(seconds)

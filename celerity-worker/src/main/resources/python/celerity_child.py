@@ -256,6 +256,25 @@ class Driven:
                         task.uncancel()  # the cancel was only the way in
 
 
+class LoopUnavailable(Exception):
+    """child_async_loop names a loop this interpreter cannot import."""
+
+
+def new_event_loop(kind):
+    """The loop of the async def tasks (child_async_loop): uvloop's libuv loop costs less Python per I/O
+    wait than the standard library's (bench/README.md), so `auto` takes it whenever it is importable."""
+    if kind in ('auto', 'uvloop'):
+        try:
+            import uvloop
+        except ImportError as exc:
+            if kind == 'uvloop':
+                raise LoopUnavailable('child_async_loop is uvloop but %s cannot import it: %s'
+                                      % (sys.executable, exc)) from exc
+        else:
+            return uvloop.new_event_loop()
+    return asyncio.new_event_loop()
+
+
 class AsyncBridge:
     """The child's asyncio loop (a thread of its own) and the tracer threads of its ``async def`` tasks.
 
@@ -265,7 +284,7 @@ class AsyncBridge:
     thus Celery's code, in that thread; the coroutine itself sees ``self.request`` through Celery's
     request stack, keyed per asyncio task on the loop thread."""
 
-    def __init__(self, capacity, blocked_seconds, channel):
+    def __init__(self, capacity, blocked_seconds, channel, loop_kind='auto'):
         self.capacity = capacity
         self.blocked_seconds = blocked_seconds
         self.channel = channel
@@ -275,7 +294,7 @@ class AsyncBridge:
         self.lock = threading.Lock()
         self.local = threading.local()
         self.idle = threading.Condition(self.lock)
-        self.loop = asyncio.new_event_loop()
+        self.loop = new_event_loop(loop_kind)
         self.starts = collections.deque()  # coroutines to start on the loop, from the tracer threads
         self.starting = False
         self.loop_ident = None
@@ -632,7 +651,8 @@ class CeleryApp:
             if inspect.iscoroutinefunction(task.run):
                 if self.bridge is None:
                     self.bridge = AsyncBridge(int(handshake.get('async_concurrency') or 100),
-                                              float(handshake.get('blocked_threshold') or 1.0), channel)
+                                              float(handshake.get('blocked_threshold') or 1.0), channel,
+                                              handshake.get('async_loop') or 'auto')
                     from celery._state import _task_stack
                     _task_stack.__ident_func__ = self.bridge.ident
                 task.request_stack.__ident_func__ = self.bridge.ident
@@ -878,6 +898,10 @@ def main(argv):
     if have_celery:
         try:
             celery_app = CeleryApp(load_app(spec), handshake, channel)
+        except LoopUnavailable as exc:
+            sys.stderr.write('celerity child: %s\n' % (exc,))
+            sys.stderr.flush()
+            os._exit(2)
         except AppLoadError as exc:
             if plain is None:
                 sys.stderr.write("Error: Invalid value for '-A' / '--app': %s\n" % (exc,))

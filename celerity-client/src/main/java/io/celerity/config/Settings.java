@@ -424,6 +424,14 @@ public final class Settings {
               .check(n -> n >= 1, "be at least 1")
               .doc(
                   "`-P process`: Python `async def` tasks in flight at once per child (see [process-pool.md](process-pool.md))"));
+  public static final Setting<String> CHILD_ASYNC_LOOP =
+      add(
+          text("child_async_loop", DEFAULT_CHILD_ASYNC_LOOP)
+              .choices("auto", "asyncio", "uvloop")
+              .doc(
+                  "`-P process`: the event loop Python children run `async def` tasks on: `uvloop` (fails the child at "
+                      + "start if it is not importable), `asyncio` (the standard library's), `auto` (uvloop when "
+                      + "importable, else asyncio; see [process-pool.md](process-pool.md))"));
   public static final Setting<Double> ASYNC_BLOCKED_THRESHOLD =
       add(
           number("async_blocked_threshold", DEFAULT_ASYNC_BLOCKED_THRESHOLD)

@@ -26,6 +26,7 @@ public class WorkerOptions {
   public static final int DEFAULT_MONITOR_MAX_TASKS = 10_000;
   public static final int DEFAULT_ASYNC_CONCURRENCY = 1000;
   public static final int DEFAULT_CHILD_ASYNC_CONCURRENCY = 100;
+  public static final String DEFAULT_CHILD_ASYNC_LOOP = "auto";
   public static final double DEFAULT_ASYNC_BLOCKED_THRESHOLD = 1.0;
   public static final String DEFAULT_LOG_FORMAT = "text";
 
@@ -358,6 +359,14 @@ public class WorkerOptions {
    */
   public int getChildAsyncConcurrency() {
     return get(Settings.CHILD_ASYNC_CONCURRENCY);
+  }
+
+  /**
+   * {@code child_async_loop}: {@code auto}, {@code asyncio} or {@code uvloop}, the event loop of
+   * the Python children's {@code async def} tasks.
+   */
+  public String getChildAsyncLoop() {
+    return get(Settings.CHILD_ASYNC_LOOP);
   }
 
   /**

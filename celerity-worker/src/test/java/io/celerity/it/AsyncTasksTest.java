@@ -19,6 +19,8 @@ import java.util.Map;
 import java.util.Set;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
 import org.slf4j.LoggerFactory;
 
 /**
@@ -342,6 +344,25 @@ class AsyncTasksTest extends AmqpTestBase {
             .orElseThrow()
             .get("result"),
         "the tracer's repr of the coroutine's value");
+  }
+
+  /**
+   * {@code child_async_loop}: {@code auto} (the default) runs coroutines on uvloop when the child's
+   * Python has it (scripts/setup-services.sh installs Debian's python3-uvloop), {@code asyncio} on
+   * the standard library's loop, and sync tasks next to them are untouched either way.
+   */
+  @ParameterizedTest
+  @CsvSource({"auto, uvloop.Loop", "asyncio, asyncio.unix_events._UnixSelectorEventLoop"})
+  void pythonAsyncLoopIsChosenByChildAsyncLoop(String setting, String loopClass) throws Exception {
+    startPython(1, 10, new JsonObject().put("child_async_loop", setting));
+    List<Map<String, Object>> r =
+        client.call(
+            List.of(
+                CeleryClient.call("pyaio.loop", List.of(), Map.of()),
+                CeleryClient.call("pyaio.add", List.of(1, 2), Map.of())));
+    assertEquals(List.of("SUCCESS", "SUCCESS"), states(r), r.toString());
+    assertEquals(loopClass, r.get(0).get("result"));
+    assertEquals(3, r.get(1).get("result"));
   }
 
   /**

@@ -320,6 +320,7 @@ public final class ProcessRunner implements Runner {
             .put("broker_url", reachable(options.getBroker()))
             .put("result_backend", reachable(options.getResultBackend()))
             .put("async_concurrency", options.getChildAsyncConcurrency())
+            .put("async_loop", options.getChildAsyncLoop())
             // a /proc read per task only when max_memory_per_child needs it (else the heartbeat's)
             .put("rss_per_task", options.getMaxMemoryPerChild() > 0)
             .put("blocked_threshold", options.getAsyncBlockedThreshold());
