@@ -54,12 +54,12 @@ def delete_queue(queue):
 
 def worker_command(args, kind, pool, conc, queue, port):
     if kind == 'ours-java':
-        return ['java'] + args.java_opts.split() + ['-cp', args.jar + ':' + args.classes, 'io.celerity.cli.Main', 'worker',
+        return [args.java] + args.java_opts.split() + ['-cp', args.jar + ':' + args.classes, 'io.celerity.cli.Main', 'worker',
                 '-A', 'AsyncBenchTasks', '--without-examples', '-P', 'threads', '-c', str(conc), '--broker', BROKER,
                 '--result-backend', BACKEND, '-Q', queue, '--http-port', str(port), '-l', 'WARNING']
     if kind == 'ours-py':
         child = f'{sys.executable} -m celerity_child -p {HERE} async_tasks'
-        return ['java'] + args.java_opts.split() + ['-jar', args.jar, 'worker', '-P', 'process', '-c', str(conc),
+        return [args.java] + args.java_opts.split() + ['-jar', args.jar, 'worker', '-P', 'process', '-c', str(conc),
                 '--without-examples', '--broker', BROKER, '--result-backend', BACKEND, '-Q', queue,
                 '--http-port', str(port), '-l', 'WARNING', '--child', child]
     return [sys.executable, '-m', 'celery', '-A', 'async_tasks', 'worker', '-P', pool, '-c', str(conc), '-Q', queue,
@@ -202,6 +202,7 @@ def main():
     ap.add_argument('--rows', help='regex on row labels: only those rows (e.g. "Python async" for a quick A/B)')
     ap.add_argument('--threads', action='store_true', help="log the worker's CPU per task by thread (load-insensitive)")
     ap.add_argument('--java-opts', default=os.environ.get('BENCH_JAVA_OPTS', ''))
+    ap.add_argument('--java', default=os.environ.get('BENCH_JAVA', 'java'), help="the java of Celerity's workers (e.g. a Java 25)")
     ap.add_argument('--stall', type=float, default=30)
     ap.add_argument('--timeout', type=float, default=120)
     ap.add_argument('--out')
