@@ -10,7 +10,7 @@
 # JVM flags: JAVA_OPTS (after the image's defaults, so they override them: JAVA_OPTS=-XX:TieredStopAtLevel=1
 # for C1 only on a small container), or JAVA_TOOL_OPTIONS (read by the JVM itself, before them).
 # Default: a Java 25 runtime (the jar targets Java 17; on 25 a cold worker drained 100,000 short tasks
-# 24% faster on average in six alternated runs against 17, docs/performance.md), the AOT cache below, and
+# 24% faster on average than on 17 in six alternated pairs, docs/performance.md), the AOT cache below, and
 # the serial GC when the pool is `process` (a GC picked in JAVA_OPTS replaces it).
 
 FROM maven:3.9-eclipse-temurin-17 AS build
