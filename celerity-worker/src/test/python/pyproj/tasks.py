@@ -95,3 +95,16 @@ def request(self, *args, **kwargs):
               'origin', 'timelimit', 'callbacks', 'errbacks', 'chain', 'chord', 'group', 'group_index', 'root_id',
               'parent_id', 'retries', 'eta', 'expires', 'is_eager')
     return {f: getattr(r, f, None) for f in fields}
+
+
+class ReadsOwnState(Task):
+    """after_return reads the task's own stored state: SUCCESS in a prefork child, PENDING in a Celerity
+    child that handed its final state to the worker (child_defer_stores)."""
+
+    def after_return(self, status, retval, task_id, args, kwargs, einfo):
+        record('after_return_state', id=task_id, stored=self.AsyncResult(task_id).state)
+
+
+@app.task(name='pyproj.reads_own_state', base=ReadsOwnState)
+def reads_own_state():
+    return 'ok'

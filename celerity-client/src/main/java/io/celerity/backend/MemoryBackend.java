@@ -21,12 +21,31 @@ public class MemoryBackend implements ResultBackend {
 
   @Override
   public Future<Void> store(TaskResult result) {
-    Map<String, Object> current = documents.get(result.taskId());
+    return put(result.taskId(), ResultDocuments.keyValueDocument(result));
+  }
+
+  @Override
+  @SuppressWarnings("unchecked")
+  public Future<Void> storeEncoded(EncodedState state) {
+    Object doc;
+    try {
+      doc = io.celerity.protocol.Json.parse(state.document());
+    } catch (java.io.IOException | RuntimeException e) {
+      return Future.failedFuture(new IllegalArgumentException("not a JSON document", e));
+    }
+    if (!(doc instanceof Map<?, ?> m)) {
+      return Future.failedFuture(new IllegalArgumentException("not a JSON object"));
+    }
+    return put(state.taskId(), (Map<String, Object>) m);
+  }
+
+  private Future<Void> put(String taskId, Map<String, Object> document) {
+    Map<String, Object> current = documents.get(taskId);
     if (current != null && "SUCCESS".equals(current.get("status"))) {
       return Future.succeededFuture();
     }
-    if (documents.put(result.taskId(), ResultDocuments.keyValueDocument(result)) == null) {
-      order.add(result.taskId());
+    if (documents.put(taskId, document) == null) {
+      order.add(taskId);
       while (documents.size() > maxEntries) {
         String oldest = order.poll();
         if (oldest == null) {

@@ -148,6 +148,19 @@ public class RedisBackend implements ResultBackend {
     } catch (IllegalArgumentException e) {
       return Future.failedFuture(e);
     }
+    return write(key, doc);
+  }
+
+  @Override
+  public Future<Void> storeEncoded(EncodedState state) {
+    if (state.expiresSeconds() != expiresSeconds) {
+      return storeOne(state.key(), state.document(), state.expiresSeconds());
+    }
+    return write(state.key(), state.document());
+  }
+
+  /** Batched with the other stores of this event-loop turn when on an event loop. */
+  private Future<Void> write(String key, String doc) {
     io.vertx.core.internal.ContextInternal context =
         (io.vertx.core.internal.ContextInternal) Vertx.currentContext();
     if (context == null
@@ -171,7 +184,11 @@ public class RedisBackend implements ResultBackend {
   }
 
   private Future<Void> storeOne(String key, String doc) {
-    String ttl = Long.toString(expiresSeconds);
+    return storeOne(key, doc, expiresSeconds);
+  }
+
+  private Future<Void> storeOne(String key, String doc, long expires) {
+    String ttl = Long.toString(expires);
     return script(STORE_SCRIPT, STORE_SHA, List.of(key), List.of(doc, ttl)).mapEmpty();
   }
 

@@ -8,6 +8,16 @@ public interface ResultBackend {
   /** Stores a state change; completes once the store has it. */
   Future<Void> store(TaskResult result);
 
+  /**
+   * Stores a state another process encoded in Celery's key-value layout, under its key, with {@link
+   * #store}'s check that a stored SUCCESS is kept and its publish; only backends with that layout
+   * (Redis) take it.
+   */
+  default Future<Void> storeEncoded(EncodedState state) {
+    return Future.failedFuture(
+        new IllegalArgumentException("this result backend does not take encoded states"));
+  }
+
   /** The stored document of a task as a client would read it, or null (PENDING). */
   Future<java.util.Map<String, Object>> get(String taskId);
 

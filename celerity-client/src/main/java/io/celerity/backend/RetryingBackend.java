@@ -53,14 +53,26 @@ public final class RetryingBackend implements ResultBackend {
   @Override
   public Future<Void> store(TaskResult result) {
     Promise<Void> done = Promise.promise();
-    attempt(result, 0, 0, done);
+    attempt(new Write(result.taskId(), result.status(), () -> delegate.store(result)), 0, 0, done);
     return done.future();
   }
 
-  private void attempt(TaskResult result, int inner, long outer, Promise<Void> done) {
+  @Override
+  public Future<Void> storeEncoded(EncodedState state) {
+    Promise<Void> done = Promise.promise();
+    attempt(
+        new Write(state.taskId(), state.status(), () -> delegate.storeEncoded(state)), 0, 0, done);
+    return done.future();
+  }
+
+  /** One store, tried again under the policy. */
+  private record Write(
+      String taskId, String status, java.util.function.Supplier<Future<Void>> attempt) {}
+
+  private void attempt(Write result, int inner, long outer, Promise<Void> done) {
     Future<Void> f;
     try {
-      f = delegate.store(result);
+      f = result.attempt().get();
     } catch (RuntimeException e) {
       f = Future.failedFuture(e);
     }

@@ -432,6 +432,16 @@ public final class Settings {
                   "`-P process`: the event loop Python children run `async def` tasks on: `uvloop` (fails the child at "
                       + "start if it is not importable), `asyncio` (the standard library's), `auto` (uvloop when "
                       + "importable, else asyncio; see [process-pool.md](process-pool.md))"));
+  // issue 18: Python children's final states written by the worker
+  public static final Setting<Boolean> CHILD_DEFER_STORES =
+      add(
+          bool("child_defer_stores", DEFAULT_CHILD_DEFER_STORES)
+              .doc(
+                  "`-P process` with Redis results: a Python child's tracer hands the task's final state (Celery's key "
+                      + "and document) to the worker, which writes it with its other results in one script call before "
+                      + "acking; `false`: the child writes it itself, as a prefork child does (the task's `task_success` "
+                      + "and `task_postrun` handlers then run after the state is visible; see "
+                      + "[process-pool.md](process-pool.md))"));
   public static final Setting<Double> ASYNC_BLOCKED_THRESHOLD =
       add(
           number("async_blocked_threshold", DEFAULT_ASYNC_BLOCKED_THRESHOLD)

@@ -27,6 +27,7 @@ public class WorkerOptions {
   public static final int DEFAULT_ASYNC_CONCURRENCY = 1000;
   public static final int DEFAULT_CHILD_ASYNC_CONCURRENCY = 100;
   public static final String DEFAULT_CHILD_ASYNC_LOOP = "auto";
+  public static final boolean DEFAULT_CHILD_DEFER_STORES = true;
   public static final double DEFAULT_ASYNC_BLOCKED_THRESHOLD = 1.0;
   public static final String DEFAULT_LOG_FORMAT = "text";
 
@@ -367,6 +368,14 @@ public class WorkerOptions {
    */
   public String getChildAsyncLoop() {
     return get(Settings.CHILD_ASYNC_LOOP);
+  }
+
+  /**
+   * {@code child_defer_stores}: Python children hand a task's final state to the worker to write
+   * (Redis results).
+   */
+  public boolean isChildDeferStores() {
+    return get(Settings.CHILD_DEFER_STORES);
   }
 
   /**

@@ -24,6 +24,8 @@ import io.celerity.task.Retry;
  * @param notStoredByChild for an outcome stored by a child: why the child's backend could not store
  *     the task's state (the backend's exception once its retries were used up), or null when it was
  *     stored; the worker then settles as for its own failed stores (requeued with acks_late)
+ * @param childStores for an outcome stored by a child: the final state its tracer handed to the
+ *     worker to write (Celery's key and document) instead of writing it itself; empty when none
  */
 public record TaskOutcome(
     Request request,
@@ -35,7 +37,38 @@ public record TaskOutcome(
     boolean started,
     Retry retry,
     boolean storedByChild,
-    ExceptionInfo notStoredByChild) {
+    ExceptionInfo notStoredByChild,
+    java.util.List<io.celerity.backend.EncodedState> childStores) {
+
+  public TaskOutcome {
+    childStores = childStores == null ? java.util.List.of() : childStores;
+  }
+
+  /** An outcome without states handed over by a child. */
+  public TaskOutcome(
+      Request request,
+      TaskMessage message,
+      String state,
+      Object value,
+      ExceptionInfo error,
+      double runtimeSeconds,
+      boolean started,
+      Retry retry,
+      boolean storedByChild,
+      ExceptionInfo notStoredByChild) {
+    this(
+        request,
+        message,
+        state,
+        value,
+        error,
+        runtimeSeconds,
+        started,
+        retry,
+        storedByChild,
+        notStoredByChild,
+        java.util.List.of());
+  }
 
   /** An outcome the worker stores itself. */
   public TaskOutcome(
@@ -100,14 +133,18 @@ public record TaskOutcome(
         null);
   }
 
-  /** An outcome a child's tracer stored (or, with {@code notStored}, could not store). */
+  /**
+   * An outcome a child's tracer stored (or, with {@code notStored}, could not store; or handed over
+   * in {@code childStores} for the worker to store).
+   */
   public static TaskOutcome tracedByChild(
       Request request,
       String state,
       Object value,
       ExceptionInfo error,
       double runtimeSeconds,
-      ExceptionInfo notStored) {
+      ExceptionInfo notStored,
+      java.util.List<io.celerity.backend.EncodedState> childStores) {
     return new TaskOutcome(
         request,
         request.message(),
@@ -118,7 +155,8 @@ public record TaskOutcome(
         true,
         null,
         true,
-        notStored);
+        notStored,
+        childStores);
   }
 
   /**

@@ -43,9 +43,15 @@ public interface Runner {
      * @param runtime the tracer's runtime in seconds, or null for the pool's own measure
      * @param notStored why the child's backend could not store the task's state (unreachable after
      *     its retries), or null when it was stored
+     * @param stores the final state the tracer handed over for the worker to write, or empty
      */
     default void traced(
-        String state, Object value, ExceptionInfo error, Double runtime, ExceptionInfo notStored) {
+        String state,
+        Object value,
+        ExceptionInfo error,
+        Double runtime,
+        ExceptionInfo notStored,
+        java.util.List<io.celerity.backend.EncodedState> stores) {
       throw new UnsupportedOperationException("this pool does not take child-traced outcomes");
     }
 

@@ -257,7 +257,8 @@ public class TaskPool {
               Object value,
               ExceptionInfo error,
               Double runtime,
-              ExceptionInfo notStored) {
+              ExceptionInfo notStored,
+              java.util.List<io.celerity.backend.EncodedState> stores) {
             reports.post(
                 () ->
                     finish(
@@ -268,7 +269,8 @@ public class TaskPool {
                             value,
                             error,
                             runtime != null ? runtime : runtime(job),
-                            notStored)));
+                            notStored,
+                            stores)));
           }
 
           @Override

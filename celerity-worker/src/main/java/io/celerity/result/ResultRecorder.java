@@ -127,8 +127,7 @@ public class ResultRecorder {
   public Future<Void> finished(TaskOutcome o) {
     Request r = o.request();
     if (o.storedByChild()) {
-      tracedByChild(o);
-      return Future.succeededFuture();
+      return tracedByChild(o);
     }
     Signature replacement = r != null && States.FAILURE.equals(o.state()) ? replacementOf(o) : null;
     if (replacement != null) {
@@ -177,8 +176,10 @@ public class ResultRecorder {
    * ack, failure -> ack or reject per acks_on_failure_or_timeout, anything else -> ack. A state the
    * child's backend could not store (unreachable after its retries) is settled as the worker's own
    * failed stores are: requeued with acks_late, else logged; counted in results_lost either way.
+   * The final state the tracer handed over ({@code childStores}) is written first, in order, and
+   * the message settled once it is stored, as for the worker's own results.
    */
-  private void tracedByChild(TaskOutcome o) {
+  private Future<Void> tracedByChild(TaskOutcome o) {
     Request r = o.request();
     String name = o.message().displayName() + "[" + o.message().id() + "]";
     Settle settleAs = Settle.ack(r.delivery());
@@ -206,9 +207,30 @@ public class ResultRecorder {
     }
     if (o.notStoredByChild() != null) {
       childNotStored(o);
-    } else if (r.acksLate()) {
-      settle.accept(settleAs);
+      return Future.succeededFuture();
     }
+    if (o.childStores().isEmpty()) {
+      if (r.acksLate()) {
+        settle.accept(settleAs);
+      }
+      return Future.succeededFuture();
+    }
+    Settle settleStored = settleAs;
+    pendingWrites++;
+    Future<Void> stored = Future.succeededFuture();
+    for (io.celerity.backend.EncodedState state : o.childStores()) {
+      stored = stored.compose(v -> backend.storeEncoded(state));
+    }
+    return stored.transform(
+        ar -> {
+          writeDone();
+          if (ar.failed()) {
+            notStored(o, ar.cause().getMessage());
+          } else if (r.acksLate()) {
+            settle.accept(settleStored);
+          }
+          return Future.succeededFuture();
+        });
   }
 
   /**

@@ -147,4 +147,72 @@ class RedisBackendStoreScriptIT {
                         })));
     await(test);
   }
+
+  @Test
+  void statesEncodedByACeleryChildAreWrittenUnderTheirKeyWithTheirExpiry(
+      Vertx vertx, VertxTestContext test) throws Throwable {
+    String prefix = "script-test-" + UUID.randomUUID() + ":";
+    RedisBackend backend = new RedisBackend(vertx, Brokers.REDIS_URL, 600, prefix);
+    io.vertx.redis.client.Redis raw =
+        io.vertx.redis.client.Redis.createClient(vertx, Brokers.REDIS_URL);
+    String same = UUID.randomUUID().toString();
+    String other = UUID.randomUUID().toString();
+    // Celery's own encoding (spaces after separators), kept byte for byte
+    String doc =
+        "{\"status\": \"SUCCESS\", \"result\": 4, \"traceback\": null, \"task_id\": \"%s\"}";
+    EncodedState a =
+        new EncodedState(
+            same, "SUCCESS", prefix + "celery-task-meta-" + same, doc.formatted(same), 600);
+    EncodedState b =
+        new EncodedState(
+            other, "SUCCESS", prefix + "celery-task-meta-" + other, doc.formatted(other), 30);
+    EncodedState failure =
+        new EncodedState(
+            same, "FAILURE", a.key(), "{\"status\": \"FAILURE\", \"result\": null}", 600);
+    backend
+        .storeEncoded(a)
+        .compose(v -> backend.storeEncoded(b))
+        .compose(v -> backend.storeEncoded(failure))
+        .compose(
+            v ->
+                raw.send(
+                        io.vertx.redis.client.Request.cmd(io.vertx.redis.client.Command.GET)
+                            .arg(a.key()))
+                    .compose(
+                        got ->
+                            raw.send(
+                                    io.vertx.redis.client.Request.cmd(
+                                            io.vertx.redis.client.Command.TTL)
+                                        .arg(a.key()))
+                                .compose(
+                                    ttlA ->
+                                        raw.send(
+                                                io.vertx.redis.client.Request.cmd(
+                                                        io.vertx.redis.client.Command.TTL)
+                                                    .arg(b.key()))
+                                            .map(
+                                                ttlB ->
+                                                    List.of(
+                                                        got.toString(),
+                                                        ttlA.toLong(),
+                                                        ttlB.toLong())))))
+        .onComplete(
+            test.succeeding(
+                out ->
+                    test.verify(
+                        () -> {
+                          assertEquals(
+                              a.document(), out.get(0), "the stored SUCCESS kept, byte for byte");
+                          long ttlA = (Long) out.get(1);
+                          long ttlB = (Long) out.get(2);
+                          org.junit.jupiter.api.Assertions.assertTrue(
+                              ttlA > 30 && ttlA <= 600, "ttl " + ttlA);
+                          org.junit.jupiter.api.Assertions.assertTrue(
+                              ttlB > 0 && ttlB <= 30, "ttl " + ttlB);
+                          raw.close();
+                          backend.close();
+                          test.completeNow();
+                        })));
+    await(test);
+  }
 }

@@ -61,12 +61,17 @@ class ChildTracerTest extends AmqpTestBase {
   }
 
   private void startWorker(int concurrency) throws Exception {
+    startWorker(concurrency, new JsonObject());
+  }
+
+  private void startWorker(int concurrency, JsonObject more) throws Exception {
     startWorker(
         new JsonObject()
             .put("pool", "process")
             .put("concurrency", concurrency)
             .put("load_examples", false)
-            .put("child_command", childCommand()));
+            .put("child_command", childCommand())
+            .mergeIn(more));
   }
 
   /** What the signal handlers and task handlers recorded, in order. */
@@ -362,6 +367,46 @@ class ChildTracerTest extends AmqpTestBase {
     }
   }
 
+  /** What pyproj.reads_own_state's after_return found stored for its own id. */
+  private List<Object> storedAtAfterReturn(Object id) throws Exception {
+    return signals().stream()
+        .filter(s -> id.equals(s.get("id")) && "after_return_state".equals(s.get("event")))
+        .map(s -> s.get("stored"))
+        .toList();
+  }
+
+  @Test
+  void theFinalStateIsCelerysOwnDocumentWrittenByTheWorker() throws Exception {
+    startWorker(1);
+    Map<String, Object> r =
+        client
+            .call(List.of(CeleryClient.call("pyproj.reads_own_state", List.of(), Map.of())))
+            .get(0);
+    assertEquals("ok", r.get("result"), r.toString());
+    String raw;
+    try (RedisCli redis = new RedisCli(resultsUrl())) {
+      raw = redis.send("GET", "celery-task-meta-" + r.get("id")).toString();
+    }
+    assertTrue(
+        raw.startsWith("{\"status\": \"SUCCESS\", \"result\": \"ok\", \"traceback\": null"),
+        "Celery's encoding (json.dumps separators), not the worker's: " + raw);
+    assertEquals(
+        List.of("PENDING"),
+        storedAtAfterReturn(r.get("id")),
+        "handed over to the worker: not yet stored when the task's handlers run");
+  }
+
+  @Test
+  void withoutChildDeferStoresTheChildWritesItsStateAsAPreforkChildDoes() throws Exception {
+    startWorker(1, new JsonObject().put("child_defer_stores", false));
+    Map<String, Object> r =
+        client
+            .call(List.of(CeleryClient.call("pyproj.reads_own_state", List.of(), Map.of())))
+            .get(0);
+    assertEquals("ok", r.get("result"), r.toString());
+    assertEquals(List.of("SUCCESS"), storedAtAfterReturn(r.get("id")));
+  }
+
   @Test
   @SuppressWarnings("unchecked")
   void returnValuesArePreparedByCelerysBackendAndEncodeErrorKeepsTheChild() throws Exception {
@@ -561,7 +606,7 @@ class ChildTracerTest extends AmqpTestBase {
   void withAcksLateAStateTheChildCannotStoreIsRequeuedAndStoredOnceTheBackendIsBack()
       throws Exception {
     try (TcpProxy proxy = new TcpProxy(vertx, "127.0.0.1", 6379)) {
-      startWorkerBehind(proxy, true);
+      startWorkerBehind(proxy, true, false);
       proxy.cut(true);
       Object id =
           client
@@ -575,21 +620,7 @@ class ChildTracerTest extends AmqpTestBase {
       Polling.until(() -> proxy.refused() >= refused + 20, 30_000);
       assertEquals(List.of("task_prerun", "task_postrun"), eventsOf(signals(), id));
       proxy.accept();
-      String key = "celery-task-meta-" + id;
-      try (RedisCli redis = new RedisCli(Brokers.REDIS_URL)) {
-        try {
-          Polling.until(
-              () -> {
-                Response doc = redis.send("GET", key);
-                return doc != null
-                    && "SUCCESS".equals(new JsonObject(doc.toString()).getString("status"));
-              },
-              30_000);
-          assertEquals(5, new JsonObject(redis.send("GET", key).toString()).getInteger("result"));
-        } finally {
-          redis.send("DEL", key);
-        }
-      }
+      assertEquals(5, storedSuccess(id).getInteger("result"));
       // not acked but requeued: run once more, once the backend was back
       assertEquals(
           List.of("task_prerun", "task_postrun", "task_prerun", "task_success", "task_postrun"),
@@ -604,13 +635,46 @@ class ChildTracerTest extends AmqpTestBase {
   }
 
   /**
+   * With child_defer_stores the child hands its SUCCESS over and the worker writes it: during an
+   * outage the worker retries the write and holds the message; the task ran once, nothing is lost,
+   * and the message is acked once the state is stored.
+   */
+  @Test
+  void aHandedOverStateIsWrittenOnceTheBackendIsBackAndTheTaskRunsOnce() throws Exception {
+    try (TcpProxy proxy = new TcpProxy(vertx, "127.0.0.1", 6379)) {
+      startWorkerBehind(proxy, true, true);
+      proxy.cut(true);
+      Object id =
+          client
+              .send(List.of(CeleryClient.call("pyproj.add", List.of(2, 3), Map.of())))
+              .get(0)
+              .get("id");
+      Polling.until(() -> eventsOf(signals(), id).contains("task_postrun"), 30_000);
+      long refused = proxy.refused();
+      Polling.until(() -> proxy.refused() >= refused + 20, 30_000); // the worker's write retries
+      proxy.accept();
+      assertEquals(5, storedSuccess(id).getInteger("result"));
+      assertEquals(
+          List.of("task_prerun", "task_success", "task_postrun"),
+          eventsOf(signals(), id),
+          "ran once");
+      assertEquals(0L, worker.resultStats().resultsLost());
+      worker.close(); // acked once stored: nothing comes back to the queue
+      worker = null;
+      try (Amqp amqp = new Amqp()) {
+        assertEquals(0, amqp.ready(queue));
+      }
+    }
+  }
+
+  /**
    * Without acks_late the message was acked when the task started: the lost state is counted,
    * nothing runs again.
    */
   @Test
   void withoutAcksLateAStateTheChildCannotStoreIsCountedAndNotRunAgain() throws Exception {
     try (TcpProxy proxy = new TcpProxy(vertx, "127.0.0.1", 6379)) {
-      startWorkerBehind(proxy, false);
+      startWorkerBehind(proxy, false, false);
       proxy.cut(true);
       Object id =
           client
@@ -633,13 +697,34 @@ class ChildTracerTest extends AmqpTestBase {
     }
   }
 
+  /** The SUCCESS document of {@code id} in Redis db 9, once there (deleted after reading). */
+  private static JsonObject storedSuccess(Object id) throws Exception {
+    String key = "celery-task-meta-" + id;
+    try (RedisCli redis = new RedisCli(Brokers.REDIS_URL)) {
+      try {
+        Polling.until(
+            () -> {
+              Response doc = redis.send("GET", key);
+              return doc != null
+                  && "SUCCESS".equals(new JsonObject(doc.toString()).getString("status"));
+            },
+            30_000);
+        return new JsonObject(redis.send("GET", key).toString());
+      } finally {
+        redis.send("DEL", key);
+      }
+    }
+  }
+
   /**
    * Results go through {@code proxy}; the worker's own retries (writes, the wait before a requeue)
    * outlast an outage.
    */
-  private void startWorkerBehind(TcpProxy proxy, boolean acksLate) throws Exception {
+  private void startWorkerBehind(TcpProxy proxy, boolean acksLate, boolean deferStores)
+      throws Exception {
     startWorker(
         new JsonObject()
+            .put("child_defer_stores", deferStores)
             .put("pool", "process")
             .put("concurrency", 1)
             .put("load_examples", false)

@@ -6,10 +6,6 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import io.celerity.backend.MemoryBackend;
 import io.celerity.protocol.Json;
 import io.celerity.protocol.States;
-import io.celerity.protocol.TaskMessage;
-import io.celerity.task.TaskDefinition;
-import io.celerity.task.TaskOptions;
-import io.celerity.types.Delivery;
 import io.celerity.types.OutgoingMessage;
 import io.celerity.types.Request;
 import io.celerity.types.Settle;
@@ -17,7 +13,6 @@ import io.celerity.types.TaskOutcome;
 import io.vertx.core.Future;
 import java.util.ArrayList;
 import java.util.Arrays;
-import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -31,34 +26,7 @@ class ResultRecorderCanvasTest {
   private final List<OutgoingMessage> published = new ArrayList<>();
 
   private Request request(String id, Map<String, Object> embed) {
-    Map<String, Object> headers = new HashMap<>(Map.of("id", id, "task", "p.t", "root_id", id));
-    TaskMessage m =
-        TaskMessage.builder(id, "p.t")
-            .embed(embed)
-            .headers(headers)
-            .correlationId(id)
-            .priority(0)
-            .build();
-    Delivery d =
-        new Delivery(
-            new byte[0],
-            "application/json",
-            "utf-8",
-            headers,
-            id,
-            null,
-            0,
-            "",
-            "q",
-            "q",
-            false,
-            1L,
-            0);
-    return Request.builder(
-            m, d, new TaskDefinition("p.t", TaskOptions.DEFAULTS, ctx -> null), "w@h")
-        .acksLate(true)
-        .receivedNanos(0)
-        .build();
+    return TestRequests.request(id, embed, true);
   }
 
   private static Map<String, Object> chainTo(String task) {

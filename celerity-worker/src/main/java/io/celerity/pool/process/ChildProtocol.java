@@ -1,5 +1,7 @@
 package io.celerity.pool.process;
 
+import io.celerity.backend.EncodedState;
+import io.celerity.backend.ResultDocuments;
 import io.celerity.pool.Job;
 import io.celerity.pool.Runner.Completion;
 import io.celerity.protocol.ExceptionInfo;
@@ -100,15 +102,16 @@ final class ChildProtocol {
     // exc_message}
     ExceptionInfo notStored =
         m.get("not_stored") instanceof Map<?, ?> ns ? exception((Map<String, Object>) ns) : null;
+    List<EncodedState> stores = stores(state, m.get("stores"));
     switch (state) {
       case States.SUCCESS -> {
         PyRepr.Repr value = new PyRepr.Repr(String.valueOf(m.get("repr")));
-        return () -> c.traced(state, value, null, runtime, notStored);
+        return () -> c.traced(state, value, null, runtime, notStored, stores);
       }
       case States.RETRY -> {
         String message = String.valueOf(m.get("message"));
         ExceptionInfo e = exception(m);
-        return () -> c.traced(state, message, e, runtime, notStored);
+        return () -> c.traced(state, message, e, runtime, notStored, stores);
       }
       case States.REJECTED -> {
         // Celery's Reject(reason, requeue): the worker settles from these two arguments
@@ -117,13 +120,40 @@ final class ChildProtocol {
         args.add(e.args().isEmpty() ? null : e.args().get(0));
         args.add(Boolean.TRUE.equals(m.get("requeue")));
         ExceptionInfo reject = new ExceptionInfo(e.type(), e.module(), args, e.traceback());
-        return () -> c.traced(state, null, reject, runtime, notStored);
+        return () -> c.traced(state, null, reject, runtime, notStored, stores);
       }
       default -> {
         ExceptionInfo e = exception(m);
-        return () -> c.traced(state, null, e, runtime, notStored);
+        return () -> c.traced(state, null, e, runtime, notStored, stores);
       }
     }
+  }
+
+  /**
+   * A {@code traced} frame's {@code stores}: {@code [[key, document, expires], ...]}, the states
+   * the child's tracer handed over for the worker to write (handshake {@code defer_stores}).
+   */
+  private static List<EncodedState> stores(String state, Object v) {
+    if (v == null) {
+      return List.of();
+    }
+    if (!(v instanceof List<?> list)) {
+      throw new IllegalArgumentException("stores is not a list: " + v);
+    }
+    List<EncodedState> out = new ArrayList<>(list.size());
+    for (Object o : list) {
+      if (!(o instanceof List<?> w)
+          || w.size() != 3
+          || !(w.get(0) instanceof String key)
+          || !(w.get(1) instanceof String doc)
+          || !(w.get(2) instanceof Number expires)) {
+        throw new IllegalArgumentException("malformed store: " + o);
+      }
+      int at = key.lastIndexOf(ResultDocuments.KEY_PREFIX);
+      String taskId = at < 0 ? key : key.substring(at + ResultDocuments.KEY_PREFIX.length());
+      out.add(new EncodedState(taskId, state, key, doc, expires.longValue()));
+    }
+    return out;
   }
 
   /**

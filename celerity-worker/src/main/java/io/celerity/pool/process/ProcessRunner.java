@@ -319,6 +319,8 @@ public final class ProcessRunner implements Runner {
             .put("hostname", options.getHostname())
             .put("broker_url", reachable(options.getBroker()))
             .put("result_backend", reachable(options.getResultBackend()))
+            // the tracer hands a task's final state over, written with the worker's own results
+            .put("defer_stores", defersStores(options))
             .put("async_concurrency", options.getChildAsyncConcurrency())
             .put("async_loop", options.getChildAsyncLoop())
             // a /proc read per task only when max_memory_per_child needs it (else the heartbeat's)
@@ -328,6 +330,12 @@ public final class ProcessRunner implements Runner {
       stdin.write((handshake.encode() + "\n").getBytes(StandardCharsets.UTF_8));
     }
     return p;
+  }
+
+  /** True when the worker's own backend is the Redis a Python child's tracer writes into. */
+  static boolean defersStores(WorkerOptions options) {
+    String scheme = io.celerity.config.Urls.scheme(String.valueOf(options.getResultBackend()));
+    return options.isChildDeferStores() && ("redis".equals(scheme) || "rediss".equals(scheme));
   }
 
   /**

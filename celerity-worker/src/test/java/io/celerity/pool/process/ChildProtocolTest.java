@@ -8,6 +8,7 @@ import io.celerity.pool.Runner;
 import io.celerity.protocol.ExceptionInfo;
 import io.celerity.task.Retry;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
@@ -40,8 +41,16 @@ class ChildProtocolTest {
             Object value,
             ExceptionInfo error,
             Double runtime,
-            ExceptionInfo notStored) {
-          calls.add("traced " + state + " " + value + " " + (error == null ? null : error.type()));
+            ExceptionInfo notStored,
+            List<io.celerity.backend.EncodedState> stores) {
+          calls.add(
+              "traced "
+                  + state
+                  + " "
+                  + value
+                  + " "
+                  + (error == null ? null : error.type())
+                  + (stores.isEmpty() ? "" : " " + stores));
         }
       };
 
@@ -75,6 +84,47 @@ class ChildProtocolTest {
             ChildProtocol.outcome(
                 completion, Map.of("type", "retry", "job", 1, "exc_type", "KeyError", "args", 5)));
     assertTrue(calls.isEmpty(), calls.toString());
+  }
+
+  @Test
+  void aTracedFrameHandsOverItsFinalStateForTheWorkerToWrite() {
+    String doc = "{\"status\": \"SUCCESS\", \"result\": 3, \"task_id\": \"t-9\"}";
+    ChildProtocol.outcome(
+            completion,
+            Map.of(
+                "type",
+                "traced",
+                "job",
+                1,
+                "state",
+                "SUCCESS",
+                "repr",
+                "3",
+                "stores",
+                List.of(List.of("celery-task-meta-t-9", doc, 86400))))
+        .run();
+    assertEquals(
+        List.of(
+            "traced SUCCESS 3 null "
+                + List.of(
+                    new io.celerity.backend.EncodedState(
+                        "t-9", "SUCCESS", "celery-task-meta-t-9", doc, 86400))),
+        calls);
+    for (Object malformed :
+        List.of(
+            "x",
+            List.of(List.of("k", doc)),
+            List.of(List.of("k", Map.of(), 1)),
+            List.of(Arrays.asList("k", doc, null)))) {
+      assertThrows(
+          RuntimeException.class,
+          () ->
+              ChildProtocol.outcome(
+                  completion,
+                  Map.of("type", "traced", "job", 2, "state", "SUCCESS", "stores", malformed)),
+          "a malformed stores list fails the reply before anything is reported: " + malformed);
+    }
+    assertEquals(1, calls.size());
   }
 
   @Test
