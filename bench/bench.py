@@ -301,7 +301,8 @@ class Worker:
         if self.kind == 'ours' and self.pool == 'process':
             return f'Celerity process -c {self.conc} (Java children){pm}'
         if self.variant:
-            return f'Celerity {self.pool} -c {self.conc}{pm} [{self.variant[0]}]'
+            kind = 'Celerity' if self.kind == 'ours' else 'Celery 5.2'
+            return f'{kind} {self.pool} -c {self.conc}{pm} [{self.variant[0]}]'
         return ('Celerity' if self.kind == 'ours' else 'Celery 5.2') + f' {self.pool} -c {self.conc}{pm}'
 
     @property
@@ -327,7 +328,9 @@ class Worker:
                     '-b', self.broker_url, '--result-backend', self.backend_url or 'disabled',
                     '-Q', self.queue, '-c', str(self.conc), '-P', self.pool.replace('-py', ''), '-l', 'WARNING',
                     '--http-port', str(self.port), '-n', self.node, *pm, *child, *extra]
-        return [PY, '-m', 'celery', '-A', 'py_tasks', 'worker', '-P', self.pool, '-c', str(self.conc),
+        # a --py-variant's launcher words go before Celery's command (e.g. taskset -c 1)
+        prefix = [w for w in self.variant[1] if not _is_env(w)] if self.variant else []
+        return [*prefix, PY, '-m', 'celery', '-A', 'py_tasks', 'worker', '-P', self.pool, '-c', str(self.conc),
                 '-Q', self.queue, '-l', 'WARNING', '-n', self.node, '--prefetch-multiplier', str(self.pm),
                 '--without-mingle', '--without-gossip', '--without-heartbeat']
 
@@ -352,8 +355,8 @@ class Worker:
         env = dict(os.environ)
         if self.kind == 'ours':
             env['CELERITY_JAR'] = self.args.jar
-            if self.variant:  # leading NAME=value words of a --variant launcher
-                env.update(w.split('=', 1) for w in self.variant[1] if _is_env(w))
+        if self.variant:  # leading NAME=value words of a --variant / --py-variant launcher
+            env.update(w.split('=', 1) for w in self.variant[1] if _is_env(w))
         if self.kind == 'py' or self.pool == 'process-py':
             env['PYTHONPATH'] = HERE
             env['CELERITY_TEST_BROKER'] = self.broker_url
@@ -362,7 +365,7 @@ class Worker:
 
     def shell_command(self):
         cmd = ' '.join(f"'{a}'" if ' ' in a else a for a in self.command())
-        if self.variant:
+        if self.variant and self.kind == 'ours':
             cmd = ' '.join(w for w in self.variant[1] if _is_env(w)) + (' CELERITY_JAR=JAR ' if any(
                 os.path.basename(w) == 'celerity' for w in self.variant[1]) else ' ') + cmd
         if self.kind == 'py' or self.pool == 'process-py':
@@ -1102,6 +1105,9 @@ def main():
                          'and "latency" workloads, e.g. '
                          '"cds=java -XX:SharedArchiveFile=/tmp/c.jsa" or "launcher=bin/celerity -- --prefetch-multiplier 16" '
                          '(a launcher named celerity gets the jar in CELERITY_JAR); repeatable')
+    ap.add_argument('--py-variant', action='append', default=[],
+                    help='LABEL=[NAME=VALUE ...] [PREFIX WORDS]: another Celery solo row for "latency", its command '
+                         'run after PREFIX, e.g. "pinned=taskset -c 1"; repeatable')
     ap.add_argument('--heavy-n', type=int, default=int(os.environ.get('BENCH_HEAVY_N', 5000)),
                     help='"heavy" workload: tasks per row (10 KB arguments, many queues; 1 MB rows use N/100)')
     ap.add_argument('--heavy-queues', type=int, default=1000, help='"heavy": queues consumed by the one worker')
@@ -1144,6 +1150,10 @@ def main():
             label, _, spec = v.partition('=')
             words, _, extra = spec.partition(' -- ')
             variants.append((label, words.split(), extra.split()))
+        py_variants = []
+        for v in args.py_variant:
+            label, _, words = v.partition('=')
+            py_variants.append((label, words.split(), []))
         if 'cold' in only:
             drains.append(drain(args, broker, None, 'py', 'prefork', 2, 'amqp', False))
             for v in variants:
@@ -1169,6 +1179,8 @@ def main():
                 lats.append(latency(args, broker, kind, pool, conc))
             for v in variants:
                 lats.append(latency(args, broker, 'ours', 'threads', 8, v))
+            for v in py_variants:
+                lats.append(latency(args, broker, 'py', 'solo', 1, v))
         if 'raw' in only:
             raw = raw_amqp(args)
     except KeyboardInterrupt:
