@@ -50,6 +50,27 @@ ctl() { # i args...: rabbitmqctl against node i
   eval env "$(node_env "$i")" "$RMQ/rabbitmqctl" -n "ha$i@localhost" "$@"
 }
 
+launch() { # i: start node i in the background
+  local i="$1" d="$DIR/ha$1"
+  log "starting ha$i@localhost on 127.0.0.1:$((FIRST_PORT + i - 1))"
+  ( eval env "$(node_env "$i")" "$RMQ/rabbitmq-server" -detached ) </dev/null >"$d/log/startup.out" 2>&1 \
+    || die "ha$i did not start (see $d/log)"
+}
+
+booted() { # i: node i's application is up within 180 s; false early if its process died.
+  # (await_startup gives up at once while the Erlang node is not yet registered with epmd, and
+  # rabbitmqctl wait does not notice a process that died, so poll both.)
+  local pidf="$DIR/ha$1/pid" deadline=$((SECONDS + 180))
+  while [ "$SECONDS" -lt "$deadline" ]; do
+    if [ -s "$pidf" ]; then
+      ctl "$1" -q await_startup --timeout 60 </dev/null >/dev/null 2>&1 && return 0
+      kill -0 "$(cat "$pidf")" 2>/dev/null || return 1
+    fi
+    sleep 1
+  done
+  return 1
+}
+
 node_count() { ls -d "$DIR"/ha* 2>/dev/null | wc -l; }
 
 start() {
@@ -75,12 +96,16 @@ start() {
       log "ha$i@localhost already running on $port"
       continue
     fi
-    log "starting ha$i@localhost on 127.0.0.1:$port"
-    ( eval env "$(node_env "$i")" "$RMQ/rabbitmq-server" -detached ) </dev/null >"$d/log/startup.out" 2>&1 \
-      || die "ha$i did not start (see $d/log)"
+    launch "$i"
   done
   for i in $(seq 1 "$NODES"); do
-    ctl "$i" -q await_startup --timeout 180 </dev/null >/dev/null || die "ha$i did not boot (see $DIR/ha$i/log)"
+    booted "$i" && continue
+    # a node that died while booting gets one fresh start (seen once in CI, cause not kept)
+    log "ha$i did not boot, retrying once; its log ends with:"; tail -n 20 "$DIR/ha$i"/log/*.log "$DIR/ha$i/log/startup.out" >&2 || true
+    [ -f "$DIR/ha$i/pid" ] && kill -9 "$(cat "$DIR/ha$i/pid")" 2>/dev/null || true
+    rm -rf "$DIR/ha$i/mnesia" "$DIR/ha$i/pid"; mkdir -p "$DIR/ha$i/mnesia"
+    launch "$i"
+    booted "$i" || { tail -n 40 "$DIR/ha$i"/log/*.log >&2 || true; die "ha$i did not boot (see $DIR/ha$i/log)"; }
   done
   for i in $(seq 2 "$NODES"); do
     if ctl 1 -q cluster_status 2>/dev/null | grep -q "ha$i@localhost"; then
