@@ -632,7 +632,12 @@ class DeferredStores:
     round trips per task were two thirds of the child's CPU per short task. The worker acks (acks_late) only
     once the state is stored, as before; what changes is that the task's own signals (task_success,
     task_postrun) run before the state is visible in Redis rather than after. Chord members, other states
-    (STARTED, RETRY, custom ones from update_state), other keys and non-JSON documents are written here."""
+    (STARTED, RETRY, custom ones from update_state), other keys, non-JSON documents and documents over 1 MiB are
+    written here."""
+
+    # Larger documents are written here: batching gains them nothing, and the reply frame stays far below the
+    # worker's 64 MiB limit.
+    MAX_DEFERRED = 1 << 20
 
     def __init__(self, backend):
         from celery.states import READY_STATES
@@ -666,7 +671,7 @@ class DeferredStores:
         return self.get0(key)
 
     def _set(self, key, value):
-        if self.key is None or key != self.key or not isinstance(value, str):
+        if self.key is None or key != self.key or not isinstance(value, str) or len(value) > self.MAX_DEFERRED:
             return self.set0(key, value)
         try:
             name = key.decode('utf-8') if isinstance(key, bytes) else key  # Celery's keys are bytes

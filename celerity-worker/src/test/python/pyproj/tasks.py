@@ -108,3 +108,8 @@ class ReadsOwnState(Task):
 @app.task(name='pyproj.reads_own_state', base=ReadsOwnState)
 def reads_own_state():
     return 'ok'
+
+
+@app.task(name='pyproj.big')
+def big(n):
+    return 'x' * n

@@ -394,6 +394,10 @@ class ChildTracerTest extends AmqpTestBase {
         List.of("PENDING"),
         storedAtAfterReturn(r.get("id")),
         "handed over to the worker: not yet stored when the task's handlers run");
+    // over 1 MiB the child writes the document itself
+    Map<String, Object> big =
+        client.call(List.of(CeleryClient.call("pyproj.big", List.of(3 << 20), Map.of()))).get(0);
+    assertEquals(3 << 20, String.valueOf(big.get("result")).length(), big.get("state") + "");
   }
 
   @Test
