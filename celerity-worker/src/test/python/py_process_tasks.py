@@ -36,6 +36,13 @@ def sleep(seconds):
     return seconds
 
 
+@app.task(name='pyproc.touch')
+def touch(path):
+    """Leaves a trace that it ran: the file."""
+    open(path, 'w').close()
+    return path
+
+
 @app.task(name='pyproc.pid')
 def pid():
     return os.getpid()

@@ -13,10 +13,11 @@ their results are stored by the parent; without Celery installed only this mode 
 
 The child protocol (docs/process-pool.md): the parent writes one JSON line on stdin (host, port,
 token, ...); the child connects to it over TCP and exchanges frames of a 4-byte big-endian length
-and UTF-8 JSON: hello, ready, heartbeat, traced, result, error, retry, cancelled, blocked
-(child -> parent); run, soft_limit, cancel, shutdown (parent -> child). Every frame about a task
-carries the parent's job number, so several tasks may be in flight at once: ``async def`` tasks
-(up to ``async_concurrency`` of them) run on an asyncio loop next to the synchronous task.
+and UTF-8 JSON: hello, ready, heartbeat, traced, result, error, retry, cancelled, blocked, skipped
+(child -> parent); run, soft_limit, cancel, unqueue, shutdown (parent -> child). Every frame about a
+task carries the parent's job number, so several tasks may be in flight at once: ``async def`` tasks
+(up to ``async_concurrency`` of them) run on an asyncio loop next to the synchronous task, and one
+synchronous task may wait behind the running one (the hello's ``pipeline``), unless unqueued.
 """
 import asyncio
 import collections
@@ -878,6 +879,9 @@ class Child:
         self.jobs = queue.SimpleQueue()  # C: cheaper hand-off from the reader thread than Queue
         self.current = None
         self.soft_exc = soft_limit_class()
+        self.lock = threading.Lock()  # queued and skipped: the reader thread and the main thread
+        self.queued = set()  # sync jobs read, not yet begun by the main thread
+        self.skipped = set()  # queued ones the parent took back (unqueue): never begun
 
     def on_soft_limit(self, signum, frame):
         if self.current is not None:
@@ -897,6 +901,8 @@ class Child:
                 if bridge is not None and m.get('task') in self.celery_app.async_names:
                     bridge.submit(m, self.async_run)
                 else:
+                    with self.lock:
+                        self.queued.add(m.get('job'))
                     self.jobs.put(m)
             elif kind == 'soft_limit':
                 if bridge is not None and bridge.soft_limit(m.get('job'), self.soft_exc()):
@@ -906,6 +912,14 @@ class Child:
             elif kind == 'cancel':
                 if bridge is not None:
                     bridge.cancel(m.get('job'))
+            elif kind == 'unqueue':  # answered at once; too late once begun: then it runs and replies as usual
+                with self.lock:
+                    skip = m.get('job') in self.queued
+                    if skip:
+                        self.queued.discard(m.get('job'))
+                        self.skipped.add(m.get('job'))
+                if skip:
+                    self.channel.send({'type': 'skipped', 'job': m.get('job')})
             elif kind == 'shutdown':
                 self.jobs.put(None)
                 return  # the main thread finishes, sends worker_process_shutdown and exits
@@ -923,6 +937,15 @@ class Child:
             m = self.jobs.get()
             if m is None:
                 return
+            with self.lock:
+                skip = m['job'] in self.skipped
+                if skip:
+                    self.skipped.discard(m['job'])
+                else:
+                    self.queued.discard(m['job'])
+                    self.current = m['job']
+            if skip:  # the parent has its 'skipped' already
+                continue
             reply = self.run(m)
             reply['job'] = m['job']
             if self.rss_per_task:  # max_memory_per_child: the parent checks after each task (else the heartbeat reports it)
@@ -980,7 +1003,8 @@ def main(argv):
     sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
     channel = Channel(sock)
     channel.send({'type': 'hello', 'token': handshake['token'], 'pid': os.getpid(), 'lang': 'python',
-                  'protocol': PROTOCOL, 'async_capacity': int(handshake.get('async_concurrency') or 100)})
+                  'protocol': PROTOCOL, 'async_capacity': int(handshake.get('async_concurrency') or 100),
+                  'pipeline': True})
     spec, names = args[0], args[1:]
     plain = Plain(importlib.import_module(spec.partition(':')[0]), names) if names else None
     celery_app = None

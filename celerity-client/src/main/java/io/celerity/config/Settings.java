@@ -442,6 +442,16 @@ public final class Settings {
                       + "acking; `false`: the child writes it itself, as a prefork child does (the task's `task_success` "
                       + "and `task_postrun` handlers then run after the state is visible; see "
                       + "[process-pool.md](process-pool.md))"));
+  // issue 18: a child's next task written before its reply, so the child never waits for the parent
+  public static final Setting<Boolean> CHILD_PIPELINE =
+      add(
+          bool("child_pipeline", DEFAULT_CHILD_PIPELINE)
+              .doc(
+                  "`-P process`: a busy Python child is handed its next task before it replies for the current one "
+                      + "(one queued per child), so it goes on without waiting for the worker; a task queued behind "
+                      + "one that runs longer than 10 ms is taken back for the first idle child. `false` (or `-O "
+                      + "fair`, or `disable_prefetch`): a child gets a task only when idle (see "
+                      + "[process-pool.md](process-pool.md))"));
   public static final Setting<Double> ASYNC_BLOCKED_THRESHOLD =
       add(
           number("async_blocked_threshold", DEFAULT_ASYNC_BLOCKED_THRESHOLD)

@@ -28,6 +28,7 @@ public class WorkerOptions {
   public static final int DEFAULT_CHILD_ASYNC_CONCURRENCY = 100;
   public static final String DEFAULT_CHILD_ASYNC_LOOP = "auto";
   public static final boolean DEFAULT_CHILD_DEFER_STORES = true;
+  public static final boolean DEFAULT_CHILD_PIPELINE = true;
   public static final double DEFAULT_ASYNC_BLOCKED_THRESHOLD = 1.0;
   public static final String DEFAULT_LOG_FORMAT = "text";
 
@@ -376,6 +377,14 @@ public class WorkerOptions {
    */
   public boolean isChildDeferStores() {
     return get(Settings.CHILD_DEFER_STORES);
+  }
+
+  /**
+   * {@code child_pipeline}: a busy child that can queue one (Python children) gets its next task
+   * before it replies; never with {@code disable_prefetch}, which reserves nothing behind a task.
+   */
+  public boolean isChildPipeline() {
+    return get(Settings.CHILD_PIPELINE) && !isDisablePrefetch();
   }
 
   /**

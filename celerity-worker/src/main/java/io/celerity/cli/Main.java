@@ -65,7 +65,7 @@ public class Main implements Runnable {
     @Option(
         names = "-O",
         description =
-            "Optimization profile: default or fair (our pool always hands work to free slots only)")
+            "Optimization profile: default or fair (fair: a child process gets a task only when idle, child_pipeline false)")
     String optimization;
 
     // every other option is a setting's flag, added from the settings table (SettingFlags)
@@ -85,6 +85,9 @@ public class Main implements Runnable {
                 config != null,
                 System.getenv(),
                 SettingFlags.values(spec.commandLine().getParseResult()));
+        if ("fair".equals(optimization)) { // Celery's fair: a child is written to only when idle
+          conf.put("child_pipeline", false);
+        }
         options = new WorkerOptions(conf);
       } catch (IllegalArgumentException | java.io.IOException e) {
         System.err.println("celerity: " + io.celerity.config.Urls.redact(e.getMessage()));

@@ -109,7 +109,8 @@ final class WorkerStatus {
                           .put("processes", new JsonArray(List.of(ProcessHandle.current().pid())))
                           .put("writes", results.result().toJson())
                           .put("async", p.async())
-                          .put("child_async", p.childAsync()))
+                          .put("child_async", p.childAsync())
+                          .put("process", p.process()))
                   .put("prefetch_count", c.prefetchCount())
                   .put(
                       "broker",

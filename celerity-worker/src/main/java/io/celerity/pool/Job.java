@@ -92,14 +92,19 @@ public final class Job implements TaskContext {
    * Its {@code expires} has passed: it must not start (checked again whenever it reaches a free
    * slot).
    */
-  boolean expired() {
+  public boolean expired() {
     java.time.Instant expires = request.message().expires();
     return expires != null && !expires.isAfter(java.time.Instant.now());
   }
 
   /** True for exactly one caller: the job is now theirs to start or to cancel. */
-  boolean claim() {
+  public boolean claim() {
     return claimed.compareAndSet(false, true);
+  }
+
+  /** A runner with a lookahead starts the body now: its runtime and time limits count from here. */
+  public void startsNow() {
+    startNanos = System.nanoTime();
   }
 
   public Request request() {

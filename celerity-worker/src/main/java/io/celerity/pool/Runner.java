@@ -93,6 +93,15 @@ public interface Runner {
     return 0;
   }
 
+  /**
+   * The pool takes back a job it handed over but could not claim, because the runner claimed it
+   * without having started it yet (a task queued in a busy child); true when the runner will not
+   * start it. Called on the pool's event loop.
+   */
+  default boolean unqueue(Job job) {
+    return false;
+  }
+
   /** Starts the job's task body off the event loop. */
   void start(Job job, Completion completion);
 

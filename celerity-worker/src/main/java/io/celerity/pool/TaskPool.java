@@ -312,7 +312,7 @@ public class TaskPool {
 
   /** Cancels a job the runner holds but has not started; false when the runner got to it first. */
   private boolean unhand(Job job) {
-    if (!job.claim()) {
+    if (!job.claim() && !runner.unqueue(job)) {
       return false;
     }
     handed.remove(job);

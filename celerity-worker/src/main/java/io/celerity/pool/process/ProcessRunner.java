@@ -103,6 +103,14 @@ public final class ProcessRunner implements Runner {
   private Promise<Void> warm;
   private int unauthenticated;
   private long watchdog = -1;
+  private long stealTimer = -1;
+
+  /**
+   * Tasks written to a busy child (child_pipeline), and those of them taken back for an idle one.
+   */
+  private long pipelined;
+
+  private long stolen;
 
   /**
    * The Python app's own non-default settings, as its first child reported them (null for Java
@@ -110,7 +118,57 @@ public final class ProcessRunner implements Runner {
    */
   private JsonObject appConf;
 
-  private record Pending(Job job, Completion completion) {}
+  /**
+   * A task queued in a busy child is taken back for an idle child once the child's current task has
+   * run this long: a queued task never waits long behind a long one.
+   */
+  static final long STEAL_AFTER_MS = 10;
+
+  /** A task handed to the runner, not written to a child yet. */
+  private static final class Pending {
+    final Job job;
+    final Completion completion;
+
+    /** From a pool with a lookahead: the runner claims the job and reports its start. */
+    final boolean startsItself;
+
+    boolean claimed;
+
+    Pending(Job job, Completion completion, boolean startsItself) {
+      this.job = job;
+      this.completion = completion;
+      this.startsItself = startsItself;
+    }
+  }
+
+  /** A synchronous task written to a child, as the parent sees it. */
+  enum SlotState {
+    /** Runs (the child's first slot, reported started) or will run after the one before it. */
+    RUN,
+    /**
+     * Taken back by the pool (revoke, shutdown) before it started: the child is told to skip it.
+     */
+    DROPPED,
+    /** Asked back for an idle child: once the child skips it, it goes to another child. */
+    STOLEN
+  }
+
+  /** A synchronous task in a child: the first one runs, a second one waits in the child. */
+  static final class Slot {
+    final Pending pending;
+    final long number;
+    SlotState state = SlotState.RUN;
+    boolean started;
+
+    Slot(Pending pending, long number) {
+      this.pending = pending;
+      this.number = number;
+    }
+
+    Job job() {
+      return pending.job;
+    }
+  }
 
   /**
    * A coroutine in a child; given up ones (hard limit, terminate) stay until the child says it
@@ -139,9 +197,18 @@ public final class ProcessRunner implements Runner {
     boolean retiring;
     boolean killed;
     boolean exited;
-    Job job;
-    Completion completion;
-    long jobNumber;
+
+    /**
+     * Synchronous tasks written to it, in the order it runs them: the first runs, a second waits
+     * (child_pipeline).
+     */
+    final Deque<Slot> slots = new ArrayDeque<>(2);
+
+    /** When its first slot started (System.nanoTime). */
+    long headSince;
+
+    /** It announced in its hello that it queues a second task and skips one it is told to. */
+    boolean pipelines;
 
     /** The sync job it replied for last (a second reply for it is only logged). */
     long lastJobNumber = -1;
@@ -167,7 +234,25 @@ public final class ProcessRunner implements Runner {
     }
 
     boolean idle() {
-      return ready && !retiring && !killed && job == null;
+      return ready && !retiring && !killed && slots.isEmpty();
+    }
+
+    /**
+     * It runs a task and queues none (nor is it due to be recycled after the one it runs): it can
+     * take one more.
+     */
+    boolean canQueue(int maxTasks) {
+      return pipelines
+          && ready
+          && !retiring
+          && !killed
+          && slots.size() == 1
+          && slots.peekFirst().started
+          && (maxTasks <= 0 || tasksDone + 2 <= maxTasks);
+    }
+
+    Slot head() {
+      return slots.peekFirst();
     }
 
     int freeCoroutines() {
@@ -176,7 +261,7 @@ public final class ProcessRunner implements Runner {
 
     /** Runs nothing: neither a task nor a coroutine (given-up ones included). */
     boolean empty() {
-      return job == null && coroutines.isEmpty();
+      return slots.isEmpty() && coroutines.isEmpty();
     }
   }
 
@@ -429,6 +514,7 @@ public final class ProcessRunner implements Runner {
                 c.socket = socket;
                 c.reader = readers[0];
                 c.asyncCapacity = m.get("async_capacity") instanceof Number n ? n.intValue() : 0;
+                c.pipelines = Boolean.TRUE.equals(m.get("pipeline"));
                 c.lastHeartbeatNanos = System.nanoTime();
                 return;
               }
@@ -466,13 +552,14 @@ public final class ProcessRunner implements Runner {
     if (child.reader != null) {
       child.reader.stop();
     }
-    Job job = child.job;
-    if (job != null) {
-      Completion c = child.completion;
+    Slot head = child.head();
+    if (head != null && head.started && head.state == SlotState.RUN) {
+      Job job = head.job();
+      Completion c = head.pending.completion;
+      child.slots.pollFirst();
       byJob.remove(job);
       numbers.remove(job);
-      child.job = null;
-      child.completion = null;
+      requeueUnstarted(child);
       log.error(
           "Child {} sent a reply for {} that cannot be read ({}); the task fails and the child is replaced",
           child.pid,
@@ -483,6 +570,7 @@ public final class ProcessRunner implements Runner {
           ExceptionInfo.of(
               "kombu.exceptions", "DecodeError", "Child reply could not be read: " + why));
     } else {
+      requeueUnstarted(child);
       log.error(
           "Child {} sent a frame that cannot be read ({}); the child is replaced{}",
           child.pid,
@@ -501,6 +589,7 @@ public final class ProcessRunner implements Runner {
       fill();
     }
     socket.close();
+    pump();
   }
 
   /** Children stuck half-way through a frame for {@link #PARTIAL_FRAME_TIMEOUT_MS}. */
@@ -526,6 +615,7 @@ public final class ProcessRunner implements Runner {
         child.rssKib = ChildProtocol.number(m.get("rss_kib"), child.rssKib);
       }
       case "result", "error", "retry", "traced" -> finished(child, m);
+      case "skipped" -> skipped(child, m);
       case "cancelled" -> {
         if (child.coroutines.remove(ChildProtocol.number(m.get("job"), -1)) == null) {
           throw new IllegalStateException("job " + m.get("job") + " is not in this child");
@@ -630,7 +720,7 @@ public final class ProcessRunner implements Runner {
     return new Runner() {
       @Override
       public void start(Job job, Completion completion) {
-        self.start(job, completion);
+        self.enqueue(new Pending(job, completion, false));
       }
 
       @Override
@@ -658,21 +748,43 @@ public final class ProcessRunner implements Runner {
     };
   }
 
+  /**
+   * With {@code child_pipeline}, the pool hands the runner a job per child more than it has slots,
+   * so a child that replies finds its next task already written (or waiting here, to be written at
+   * once): the runner claims and starts jobs itself, as the thread pool does.
+   */
+  @Override
+  public int lookahead(int concurrency) {
+    return options.isChildPipeline() ? 2 * concurrency : 0;
+  }
+
   @Override
   public void start(Job job, Completion completion) {
-    (runsAsync(job.request().message().task()) ? waitingAsync : waiting)
-        .addLast(new Pending(job, completion));
+    enqueue(new Pending(job, completion, lookahead(1) > 0));
+  }
+
+  private void enqueue(Pending p) {
+    (runsAsync(p.job.request().message().task()) ? waitingAsync : waiting).addLast(p);
     pump();
   }
 
-  /** Sync tasks to idle children; coroutines to the child with the most free coroutine slots. */
+  /**
+   * Sync tasks to idle children, else queued behind a short task in a child that can queue one;
+   * coroutines to the child with the most free coroutine slots.
+   */
   private void pump() {
     while (!waiting.isEmpty()) {
-      Child child = children.stream().filter(Child::idle).findFirst().orElse(null);
+      Child child = childForNext();
       if (child == null) {
         break;
       }
-      assign(child, waiting.pollFirst());
+      Pending p = waiting.pollFirst();
+      if (claim(p)) {
+        write(child, p);
+      }
+    }
+    if (waiting.isEmpty()) {
+      stealForIdle();
     }
     while (!waitingAsync.isEmpty()) {
       Child child =
@@ -683,22 +795,205 @@ public final class ProcessRunner implements Runner {
         return;
       }
       Pending p = waitingAsync.pollFirst();
+      if (!claim(p)) {
+        continue;
+      }
       long number = ++jobCounter;
-      child.coroutines.put(number, new Coroutine(p.job(), p.completion()));
-      byJob.put(p.job(), child);
-      numbers.put(p.job(), number);
-      child.socket.write(Frames.buffer(ChildProtocol.runFrame(p.job(), number, javaChildren())));
+      child.coroutines.put(number, new Coroutine(p.job, p.completion));
+      byJob.put(p.job, child);
+      numbers.put(p.job, number);
+      reportStart(p);
+      child.socket.write(Frames.buffer(ChildProtocol.runFrame(p.job, number, javaChildren())));
     }
   }
 
-  private void assign(Child child, Pending p) {
-    Job job = p.job();
-    child.job = job;
-    child.completion = p.completion();
-    child.jobNumber = ++jobCounter;
-    byJob.put(job, child);
-    numbers.put(job, child.jobNumber);
-    child.socket.write(Frames.buffer(ChildProtocol.runFrame(job, child.jobNumber, javaChildren())));
+  /**
+   * An idle child; else, with child_pipeline, the child whose task started last among those that
+   * can queue one (a task that has run long is likely to run longer).
+   */
+  private Child childForNext() {
+    Child queueing = null;
+    int maxTasks = options.getMaxTasksPerChild();
+    for (Child c : children) {
+      if (c.idle()) {
+        return c;
+      }
+      if (options.isChildPipeline()
+          && c.canQueue(maxTasks)
+          && (queueing == null || c.headSince > queueing.headSince)) {
+        queueing = c;
+      }
+    }
+    return queueing;
+  }
+
+  /**
+   * A job from a pool with a lookahead is the runner's to start once claimed: false when the pool
+   * took it back meanwhile (revoke, shutdown) or it expired while it waited (then reported so).
+   */
+  private static boolean claim(Pending p) {
+    if (!p.startsItself || p.claimed) {
+      return true;
+    }
+    if (!p.job.claim()) {
+      return false;
+    }
+    p.claimed = true;
+    if (p.job.expired()) {
+      p.completion.expired();
+      return false;
+    }
+    return true;
+  }
+
+  private static void reportStart(Pending p) {
+    if (p.startsItself) {
+      p.job.startsNow();
+      p.completion.started();
+    }
+  }
+
+  private void write(Child child, Pending p) {
+    Slot slot = new Slot(p, ++jobCounter);
+    child.slots.addLast(slot);
+    byJob.put(p.job, child);
+    numbers.put(p.job, slot.number);
+    if (child.slots.size() == 1) {
+      begin(child, slot);
+    } else {
+      pipelined++;
+    }
+    child.socket.write(Frames.buffer(ChildProtocol.runFrame(p.job, slot.number, javaChildren())));
+  }
+
+  /** The child's first slot runs now: the pool's time limits and events start with it. */
+  private static void begin(Child child, Slot slot) {
+    child.headSince = System.nanoTime();
+    slot.started = true;
+    reportStart(slot.pending);
+  }
+
+  /** The child answered its first slot: the next one (if any) is the one it runs now. */
+  private static void promote(Child child) {
+    Slot next = child.head();
+    if (next != null) {
+      child.headSince = System.nanoTime();
+      if (next.state == SlotState.RUN && !next.started) {
+        begin(child, next);
+      }
+    }
+  }
+
+  /**
+   * A child idles while another holds a task queued behind one that has run {@link
+   * #STEAL_AFTER_MS}: that child is asked to skip it, and the task goes to the idle one. Checked
+   * again when the youngest such task reaches the age.
+   */
+  private void stealForIdle() {
+    long idle = children.stream().filter(Child::idle).count();
+    if (idle == 0) {
+      return;
+    }
+    long now = System.nanoTime();
+    long soonest = Long.MAX_VALUE;
+    for (Child c : children) {
+      Slot queued = c.slots.size() > 1 ? c.slots.peekLast() : null;
+      if (queued == null || queued.state != SlotState.RUN || queued.started || c.killed) {
+        continue;
+      }
+      long age = now - c.headSince;
+      if (age >= STEAL_AFTER_MS * 1_000_000) {
+        queued.state = SlotState.STOLEN;
+        stolen++;
+        c.socket.write(Frames.buffer(Map.of("type", "unqueue", "job", queued.number)));
+        if (--idle == 0) {
+          return;
+        }
+      } else {
+        soonest = Math.min(soonest, STEAL_AFTER_MS * 1_000_000 - age);
+      }
+    }
+    if (soonest != Long.MAX_VALUE && stealTimer < 0 && !closed) {
+      stealTimer =
+          vertx.setTimer(
+              Math.max(1, soonest / 1_000_000),
+              id -> {
+                stealTimer = -1;
+                pump();
+              });
+    }
+  }
+
+  /**
+   * The pool takes back a job the runner claimed but has not started: waiting here (requeued from a
+   * lost child), or queued in a child, which is told to skip it. The child may have begun it just
+   * before the word reached it: then it runs, and its reply is only logged.
+   */
+  @Override
+  public boolean unqueue(Job job) {
+    for (java.util.Iterator<Pending> it = waiting.iterator(); it.hasNext(); ) {
+      if (it.next().job == job) {
+        it.remove();
+        return true;
+      }
+    }
+    Child child = byJob.get(job);
+    Slot slot =
+        child == null
+            ? null
+            : child.slots.stream().filter(x -> x.job() == job).findFirst().orElse(null);
+    if (slot == null || slot.started || slot.state == SlotState.DROPPED) {
+      return false;
+    }
+    if (slot.state == SlotState.RUN && !child.killed && child.socket != null) {
+      child.socket.write(Frames.buffer(Map.of("type", "unqueue", "job", slot.number)));
+    }
+    slot.state = SlotState.DROPPED;
+    return true;
+  }
+
+  /**
+   * The child will never begin a task it was asked to skip (unqueue): a stolen one goes to another
+   * child, a dropped one is the pool's no more.
+   */
+  private void skipped(Child child, Map<String, Object> m) {
+    long number = ChildProtocol.number(m.get("job"), -1);
+    Slot slot =
+        child.slots.stream()
+            .filter(x -> x.number == number && !x.started && x.state != SlotState.RUN)
+            .findFirst()
+            .orElseThrow(
+                () -> new IllegalStateException("skipped job " + m.get("job") + ", not asked to"));
+    boolean wasHead = slot == child.head();
+    child.slots.remove(slot);
+    byJob.remove(slot.job());
+    numbers.remove(slot.job());
+    if (slot.state == SlotState.STOLEN) {
+      waiting.addFirst(slot.pending);
+    }
+    if (wasHead) {
+      promote(child);
+    }
+    pump();
+  }
+
+  /**
+   * Tasks written to a child that never started (the child died, was killed or went out of step):
+   * back to the front of the queue, in order; dropped ones are the pool's no more.
+   */
+  private void requeueUnstarted(Child child) {
+    for (java.util.Iterator<Slot> it = child.slots.descendingIterator(); it.hasNext(); ) {
+      Slot slot = it.next();
+      if (slot.started) {
+        continue;
+      }
+      it.remove();
+      byJob.remove(slot.job());
+      numbers.remove(slot.job());
+      if (slot.state != SlotState.DROPPED) {
+        waiting.addFirst(slot.pending);
+      }
+    }
   }
 
   @SuppressWarnings("unchecked")
@@ -727,23 +1022,37 @@ public final class ProcessRunner implements Runner {
           child.lastJob);
       return;
     }
-    if (child.job == null || number != child.jobNumber) {
+    Slot head = child.head();
+    if (head == null || number != head.number) {
       // Not a job it runs: a second reply, or a number never given to it. The child is out of
       // step (a child given a job up is killed, its frames ignored): unreadable settles its task.
       throw new IllegalStateException("reply for job " + m.get("job") + ", which it does not run");
     }
     // Read the whole reply before the job is let go: a malformed one throws here, and the job is
     // still there to be failed (see unreadable).
-    Runnable report = ChildProtocol.outcome(child.completion, m);
+    Runnable report =
+        head.state == SlotState.DROPPED ? null : ChildProtocol.outcome(head.pending.completion, m);
+    Job job = head.job();
+    child.slots.pollFirst();
     child.lastJobNumber = number;
-    child.lastJob = child.job.request().logName();
-    byJob.remove(child.job);
-    numbers.remove(child.job);
-    child.job = null;
-    child.completion = null;
+    child.lastJob = job.request().logName();
+    byJob.remove(job);
+    numbers.remove(job);
     child.tasksDone++;
     child.rssKib = ChildProtocol.number(m.get("rss_kib"), child.rssKib);
-    report.run();
+    promote(child);
+    if (report == null) {
+      log.warn(
+          "Child {} ran {} although the worker had taken it back (revoked, or shutting down): it had"
+              + " begun it when it was told to skip it; its outcome is not reported",
+          child.pid,
+          child.lastJob);
+    } else {
+      if (!head.started) {
+        reportStart(head.pending); // asked back too late: it ran here after all
+      }
+      report.run();
+    }
     recycleIfDue(child);
     pump();
   }
@@ -832,8 +1141,11 @@ public final class ProcessRunner implements Runner {
     log.error("Killing child {} (hard time limit of {})", child.pid, job.request().logName());
     child.killed = true;
     children.remove(child);
+    child.slots.removeIf(x -> x.job() == job);
+    requeueUnstarted(child); // a task queued behind it goes to another child now
     kill(child);
     fill();
+    pump();
   }
 
   @Override
@@ -886,18 +1198,18 @@ public final class ProcessRunner implements Runner {
     child.exited = true;
     int code = child.process.exitValue();
     forget(child);
-    boolean lost = child.job != null && !child.killed;
+    Slot head = child.head();
+    boolean lost = head != null && head.started && !child.killed;
     if (lost) {
-      Job lostJob = child.job;
-      Completion c = child.completion;
-      byJob.remove(child.job);
-      numbers.remove(child.job);
-      child.job = null;
-      String why =
-          "Worker exited prematurely: " + humanStatus(code) + " Job: " + child.jobNumber + ".";
+      Job lostJob = head.job();
+      child.slots.pollFirst();
+      byJob.remove(lostJob);
+      numbers.remove(lostJob);
+      String why = "Worker exited prematurely: " + humanStatus(code) + " Job: " + head.number + ".";
       log.error("Process {} {} ({})", child.pid, why, lostJob.request().logName());
-      c.workerLost(ExceptionInfo.workerLost(why));
+      head.pending.completion.workerLost(ExceptionInfo.workerLost(why));
     }
+    requeueUnstarted(child); // never begun: another child runs them
     if (!child.coroutines.isEmpty()) {
       for (Map.Entry<Long, Coroutine> e : child.coroutines.entrySet()) {
         Coroutine co = e.getValue();
@@ -926,6 +1238,7 @@ public final class ProcessRunner implements Runner {
       } else {
         vertx.setTimer(1000, id -> fill()); // a child that cannot start: do not spin
       }
+      pump();
     }
   }
 
@@ -964,7 +1277,8 @@ public final class ProcessRunner implements Runner {
           new JsonObject()
               .put("pid", c.pid)
               .put("ready", c.ready)
-              .put("busy", c.job != null)
+              .put("busy", !c.slots.isEmpty())
+              .put("queued", Math.max(0, c.slots.size() - 1))
               .put("coroutines", c.coroutines.size())
               .put("retiring", c.retiring)
               .put("tasks", c.tasksDone)
@@ -976,6 +1290,8 @@ public final class ProcessRunner implements Runner {
     return new JsonObject()
         .put("processes", kids)
         .put("spawned", spawned)
+        .put("pipelined", pipelined)
+        .put("stolen", stolen)
         .put("port", server == null ? null : server.actualPort())
         .put("last_startup_ms", lastStartupNanos / 1_000_000.0)
         .put("waiting", waiting.size())
