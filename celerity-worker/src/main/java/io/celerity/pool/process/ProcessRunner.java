@@ -1071,6 +1071,9 @@ public final class ProcessRunner implements Runner {
 
   /** Celery's max_tasks_per_child / max_memory_per_child, and shrinking: retire after the task. */
   private void recycleIfDue(Child child) {
+    if (child.retiring) {
+      return; // it finishes the task queued in it, then exits
+    }
     if (options.getMaxTasksPerChild() > 0 && child.tasksDone >= options.getMaxTasksPerChild()) {
       retire(child, "it ran " + child.tasksDone + " tasks (max_tasks_per_child)");
     } else if (options.getMaxMemoryPerChild() > 0
