@@ -1065,7 +1065,8 @@ def main():
         if 'close' in only:
             for b in brokers:
                 for wk in workers:
-                    add(scenario_connclose(args, 'ours-threads' if wk == 'ours' else 'celery-prefork', b), 'close')
+                    for cfg in cfgs[wk]:  # Python children too: tasks queued in a child (child_pipeline)
+                        add(scenario_connclose(args, cfg, b), 'close')
         if 'backend' in only:
             for wk in workers:
                 for cfg in cfgs[wk]:
