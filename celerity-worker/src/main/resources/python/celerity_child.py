@@ -13,7 +13,7 @@ their results are stored by the parent; without Celery installed only this mode 
 
 The child protocol (docs/process-pool.md): the parent writes one JSON line on stdin (host, port,
 token, ...); the child connects to it over TCP and exchanges frames of a 4-byte big-endian length
-and UTF-8 JSON: hello, ready, heartbeat, traced, result, error, retry, cancelled, blocked, skipped
+and UTF-8 JSON: hello, ready, heartbeat, traced, result, error, retry, cancelled, blocked, skipped, begun
 (child -> parent); run, soft_limit, cancel, unqueue, shutdown (parent -> child). Every frame about a
 task carries the parent's job number, so several tasks may be in flight at once: ``async def`` tasks
 (up to ``async_concurrency`` of them) run on an asyncio loop next to the synchronous task, and one
@@ -912,14 +912,13 @@ class Child:
             elif kind == 'cancel':
                 if bridge is not None:
                     bridge.cancel(m.get('job'))
-            elif kind == 'unqueue':  # answered at once; too late once begun: then it runs and replies as usual
+            elif kind == 'unqueue':  # answered at once: skipped, or begun (too late: it runs and replies as usual)
                 with self.lock:
                     skip = m.get('job') in self.queued
                     if skip:
                         self.queued.discard(m.get('job'))
                         self.skipped.add(m.get('job'))
-                if skip:
-                    self.channel.send({'type': 'skipped', 'job': m.get('job')})
+                self.channel.send({'type': 'skipped' if skip else 'begun', 'job': m.get('job')})
             elif kind == 'shutdown':
                 self.jobs.put(None)
                 return  # the main thread finishes, sends worker_process_shutdown and exits

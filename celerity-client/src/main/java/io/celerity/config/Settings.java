@@ -447,7 +447,7 @@ public final class Settings {
       add(
           bool("child_pipeline", DEFAULT_CHILD_PIPELINE)
               .doc(
-                  "`-P process`: a busy Python child is handed its next task before it replies for the current one "
+                  "`-P process`: a busy child (the Python runner, Java children) is handed its next task before it replies for the current one "
                       + "(one queued per child), so it goes on without waiting for the worker; a task queued behind "
                       + "one that runs longer than 10 ms is taken back for the first idle child. `false` (or `-O "
                       + "fair`, or `disable_prefetch`): a child gets a task only when idle (see "

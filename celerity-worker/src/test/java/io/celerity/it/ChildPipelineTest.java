@@ -64,6 +64,63 @@ class ChildPipelineTest extends AmqpTestBase {
   }
 
   @Test
+  void javaChildrenGiveBackAQueuedTaskForAnIdleChildToo() throws Exception {
+    startWorker(new JsonObject().put("pool", "process").put("concurrency", 2));
+    List<String> ids =
+        send(
+            List.of(
+                CeleryClient.call("examples.sleep", List.of(2), Map.of()),
+                CeleryClient.call("examples.sleep", List.of(60), Map.of()),
+                CeleryClient.call("examples.add", List.of(2, 3), Map.of())));
+    Polling.until(() -> processStats().getLong("pipelined") == 1, 20_000);
+    Map<String, Object> queued = client.get(List.of(ids.get(2)), 30).get(0);
+    assertEquals(5, queued.get("result"), queued.toString());
+    assertEquals(1L, processStats().getLong("stolen"), processStats().encode());
+    assertEquals(
+        Boolean.TRUE,
+        client.get(List.of(ids.get(1)), 0.1).get(0).get("timed_out"),
+        "the long task still runs: the queued one did not wait for it");
+    client.control("revoke", Map.of("task_id", ids.get(1), "terminate", true));
+    assertEquals("REVOKED", client.get(List.of(ids.get(1)), 20).get(0).get("state"));
+  }
+
+  /**
+   * The race the steal-back can lose: the child had begun the task when the word came (`begun`).
+   * The task runs there after all, and its time limit counts from then.
+   */
+  @Test
+  void aTaskAskedBackTooLateRunsWithItsTimeLimit() throws Exception {
+    startWorker(
+        new JsonObject()
+            .put("pool", "process")
+            .put("concurrency", 2)
+            .put("load_examples", false)
+            .put("child_command", CeleryClient.PYTHON + " src/test/python/late_child.py"));
+    List<String> ids =
+        send(
+            List.of(
+                CeleryClient.call("late.sleep", List.of(0.2), Map.of()),
+                CeleryClient.call("late.sleep", List.of(2), Map.of()),
+                Map.of(
+                    "task",
+                    "late.sleep",
+                    "args",
+                    List.of(30),
+                    "kwargs",
+                    Map.of(),
+                    "options",
+                    Map.of("time_limit", 1),
+                    "timeout",
+                    30)));
+    List<Map<String, Object>> r = client.get(ids, 25);
+    assertEquals(0.2, r.get(0).get("result"), r.toString());
+    assertEquals(2, r.get(1).get("result"), r.toString());
+    assertEquals("FAILURE", r.get(2).get("state"), r.toString());
+    assertEquals("TimeLimitExceeded", r.get(2).get("exc_type"), r.toString());
+    assertEquals(1L, processStats().getLong("stolen"), "it was asked back: " + processStats());
+  }
+
+  @Test
   void aRevokedTaskQueuedInAChildIsSkippedAndTheRestGoesOn() throws Exception {
     startWorker(1);
     Path trace = Files.createTempFile("celerity-pipeline", ".ran");

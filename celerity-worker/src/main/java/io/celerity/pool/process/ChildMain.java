@@ -49,6 +49,12 @@ public final class ChildMain {
           });
   private volatile Running current;
 
+  /**
+   * Jobs read and not begun yet (child_pipeline: one may wait behind the running one); the parent
+   * may take them back with {@code unqueue}. Guarded by itself.
+   */
+  private final java.util.Set<Long> queued = new java.util.HashSet<>();
+
   /** The job being run, with the thread running it (for the soft limit). */
   private record Running(long job, Context ctx, Thread thread) {}
 
@@ -81,7 +87,9 @@ public final class ChildMain {
             "lang",
             "java",
             "protocol",
-            1));
+            1,
+            "pipeline",
+            true));
     TaskRegistry registry = WorkerVerticle.buildRegistry(options);
     child = new ChildMain(registry, out);
     child.rssPerTask = hs.getBoolean("rss_per_task", false);
@@ -124,7 +132,20 @@ public final class ChildMain {
         return;
       }
       switch (String.valueOf(m.get("type"))) {
-        case "run" -> executor.execute(() -> run(m));
+        case "run" -> {
+          synchronized (queued) {
+            queued.add(((Number) m.get("job")).longValue());
+          }
+          executor.execute(() -> run(m));
+        }
+        case "unqueue" -> {
+          long job = ((Number) m.get("job")).longValue();
+          boolean skip;
+          synchronized (queued) {
+            skip = queued.remove(job); // false once begun: then it runs and replies as usual
+          }
+          send(Map.of("type", skip ? "skipped" : "begun", "job", job));
+        }
         case "soft_limit" -> {
           Running r = current;
           if (r != null && r.job == ((Number) m.get("job")).longValue()) {
@@ -153,6 +174,11 @@ public final class ChildMain {
 
   private void run(Map<String, Object> m) {
     long job = ((Number) m.get("job")).longValue();
+    synchronized (queued) {
+      if (!queued.remove(job)) {
+        return; // taken back (unqueue): the parent has its 'skipped'
+      }
+    }
     TaskDefinition def = registry.get(String.valueOf(m.get("task")));
     Context ctx =
         new Context(m, def == null ? io.celerity.task.TaskOptions.DEFAULTS : def.options());

@@ -616,6 +616,7 @@ public final class ProcessRunner implements Runner {
       }
       case "result", "error", "retry", "traced" -> finished(child, m);
       case "skipped" -> skipped(child, m);
+      case "begun" -> begun(child, m);
       case "cancelled" -> {
         if (child.coroutines.remove(ChildProtocol.number(m.get("job"), -1)) == null) {
           throw new IllegalStateException("job " + m.get("job") + " is not in this child");
@@ -975,6 +976,26 @@ public final class ProcessRunner implements Runner {
       promote(child);
     }
     pump();
+  }
+
+  /**
+   * Asked back too late: the child had begun the task (or ended it, and its reply came first). A
+   * stolen one runs here after all and starts now (time limits, events); a dropped one runs without
+   * the pool, its reply only logged.
+   */
+  private void begun(Child child, Map<String, Object> m) {
+    long number = ChildProtocol.number(m.get("job"), -1);
+    Slot slot = child.slots.stream().filter(x -> x.number == number).findFirst().orElse(null);
+    if (slot == null || slot.started) {
+      return; // its reply came first
+    }
+    if (slot.state == SlotState.DROPPED) {
+      return; // its reply is logged, not reported (finished)
+    }
+    slot.state = SlotState.RUN;
+    if (slot == child.head()) {
+      begin(child, slot);
+    }
   }
 
   /**
