@@ -2,6 +2,7 @@
 `bad.reply`: a frame that is not JSON; `bad.retry`: JSON the worker cannot use; `bad.garbage`: raw bytes
 without framing; `bad.truncated`: the start of a frame, then silence (the child stays alive);
 `bad.unknown_job`: a reply for a job number it was never given; `bad.twice`: its reply, twice;
+`bad.skipped`: `skipped` for the task it runs, which it was never asked to skip;
 `bad.huge`: a frame length over the limit; `bad.async` (a coroutine, several may be in flight): an
 `error` frame for a job number not in flight; `bad.echo` answers normally (`result`: the task's args)."""
 import json
@@ -27,7 +28,7 @@ def main():
     send(sock, {'type': 'hello', 'token': hs['token'], 'pid': os.getpid(), 'lang': 'python', 'protocol': 2,
                 'async_capacity': 4})
     names = ['bad.reply', 'bad.retry', 'bad.garbage', 'bad.truncated', 'bad.unknown_job', 'bad.twice', 'bad.huge',
-             'bad.echo']
+             'bad.skipped', 'bad.echo']
     send(sock, {'type': 'ready', 'tasks': [{'name': n} for n in names] + [{'name': 'bad.async', 'async': True}]})
     while True:
         head = rfile.read(4)
@@ -51,6 +52,8 @@ def main():
         elif task == 'bad.twice':
             send(sock, {'type': 'result', 'job': job, 'value': 'first'})
             send(sock, {'type': 'result', 'job': job, 'value': 'second'})
+        elif task == 'bad.skipped':
+            send(sock, {'type': 'skipped', 'job': job})
         elif task == 'bad.huge':
             sock.sendall(struct.pack('>I', 0x7fffffff) + b'{}')
         elif task == 'bad.async':

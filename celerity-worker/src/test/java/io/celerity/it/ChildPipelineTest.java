@@ -44,34 +44,26 @@ class ChildPipelineTest extends AmqpTestBase {
   @Test
   void aTaskQueuedBehindALongOneIsTakenBackForTheFirstIdleChild() throws Exception {
     startWorker(2);
-    List<String> ids =
-        send(
-            List.of(
-                CeleryClient.call("pyproc.sleep", List.of(2), Map.of()),
-                CeleryClient.call("pyproc.sleep", List.of(60), Map.of()),
-                // both children busy: queued behind the task that started last, the long one
-                CeleryClient.call("pyproc.add", List.of(2, 3), Map.of())));
-    Polling.until(() -> processStats().getLong("pipelined") == 1, 20_000);
-    Map<String, Object> queued = client.get(List.of(ids.get(2)), 30).get(0);
-    assertEquals(5, queued.get("result"), queued.toString());
-    assertEquals(1L, processStats().getLong("stolen"), processStats().encode());
-    assertEquals(
-        Boolean.TRUE,
-        client.get(List.of(ids.get(1)), 0.1).get(0).get("timed_out"),
-        "the long task still runs: the queued one did not wait for it");
-    client.control("revoke", Map.of("task_id", ids.get(1), "terminate", true));
-    assertEquals("REVOKED", client.get(List.of(ids.get(1)), 20).get(0).get("state"));
+    takenBackForTheIdleChild("pyproc.sleep", "pyproc.add");
   }
 
   @Test
   void javaChildrenGiveBackAQueuedTaskForAnIdleChildToo() throws Exception {
     startWorker(new JsonObject().put("pool", "process").put("concurrency", 2));
+    takenBackForTheIdleChild("examples.sleep", "examples.add");
+  }
+
+  /**
+   * Two children: a 2 s task, a 60 s one, then a short one, queued behind the task that started
+   * last (the long one); once the first child idles it runs there, while the long one still runs.
+   */
+  private void takenBackForTheIdleChild(String sleep, String add) throws Exception {
     List<String> ids =
         send(
             List.of(
-                CeleryClient.call("examples.sleep", List.of(2), Map.of()),
-                CeleryClient.call("examples.sleep", List.of(60), Map.of()),
-                CeleryClient.call("examples.add", List.of(2, 3), Map.of())));
+                CeleryClient.call(sleep, List.of(2), Map.of()),
+                CeleryClient.call(sleep, List.of(60), Map.of()),
+                CeleryClient.call(add, List.of(2, 3), Map.of())));
     Polling.until(() -> processStats().getLong("pipelined") == 1, 20_000);
     Map<String, Object> queued = client.get(List.of(ids.get(2)), 30).get(0);
     assertEquals(5, queued.get("result"), queued.toString());
@@ -99,8 +91,8 @@ class ChildPipelineTest extends AmqpTestBase {
     List<String> ids =
         send(
             List.of(
-                CeleryClient.call("late.sleep", List.of(0.2), Map.of()),
-                CeleryClient.call("late.sleep", List.of(2), Map.of()),
+                CeleryClient.call("late.sleep", List.of(1), Map.of()),
+                CeleryClient.call("late.sleep", List.of(3), Map.of()),
                 Map.of(
                     "task",
                     "late.sleep",
@@ -113,8 +105,8 @@ class ChildPipelineTest extends AmqpTestBase {
                     "timeout",
                     30)));
     List<Map<String, Object>> r = client.get(ids, 25);
-    assertEquals(0.2, r.get(0).get("result"), r.toString());
-    assertEquals(2, r.get(1).get("result"), r.toString());
+    assertEquals(1, r.get(0).get("result"), r.toString());
+    assertEquals(3, r.get(1).get("result"), r.toString());
     assertEquals("FAILURE", r.get(2).get("state"), r.toString());
     assertEquals("TimeLimitExceeded", r.get(2).get("exc_type"), r.toString());
     assertEquals(1L, processStats().getLong("stolen"), "it was asked back: " + processStats());

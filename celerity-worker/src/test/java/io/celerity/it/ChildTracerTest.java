@@ -786,7 +786,8 @@ class ChildTracerTest extends AmqpTestBase {
             .put("load_examples", false)
             .put("child_command", CeleryClient.PYTHON + " src/test/python/bad_child.py"));
     long spawned = 1;
-    for (String task : List.of("bad.garbage", "bad.unknown_job", "bad.huge", "bad.truncated")) {
+    for (String task :
+        List.of("bad.garbage", "bad.unknown_job", "bad.huge", "bad.skipped", "bad.truncated")) {
       Map<String, Object> r =
           client.call(List.of(CeleryClient.call(task, List.of(), Map.of()))).get(0);
       assertEquals("FAILURE", r.get("state"), task + ": " + r);

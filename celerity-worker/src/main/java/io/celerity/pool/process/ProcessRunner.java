@@ -75,6 +75,10 @@ public final class ProcessRunner implements Runner {
   private final Context context;
   private final WorkerOptions options;
   private final TaskRegistry registry;
+
+  /** child_pipeline, read once: it is asked for every task. */
+  private final boolean pipeline;
+
   private final Map<String, Child> byToken = new HashMap<>();
 
   /** Live children that take work (not retiring, not killed). */
@@ -270,6 +274,7 @@ public final class ProcessRunner implements Runner {
     this.context = context;
     this.options = options;
     this.registry = registry;
+    this.pipeline = options.isChildPipeline();
   }
 
   private boolean javaChildren() {
@@ -756,12 +761,12 @@ public final class ProcessRunner implements Runner {
    */
   @Override
   public int lookahead(int concurrency) {
-    return options.isChildPipeline() ? 2 * concurrency : 0;
+    return pipeline ? 2 * concurrency : 0;
   }
 
   @Override
   public void start(Job job, Completion completion) {
-    enqueue(new Pending(job, completion, lookahead(1) > 0));
+    enqueue(new Pending(job, completion, pipeline));
   }
 
   private void enqueue(Pending p) {
@@ -784,7 +789,7 @@ public final class ProcessRunner implements Runner {
         write(child, p);
       }
     }
-    if (waiting.isEmpty()) {
+    if (pipeline && waiting.isEmpty()) {
       stealForIdle();
     }
     while (!waitingAsync.isEmpty()) {
@@ -819,7 +824,7 @@ public final class ProcessRunner implements Runner {
       if (c.idle()) {
         return c;
       }
-      if (options.isChildPipeline()
+      if (pipeline
           && c.canQueue(maxTasks)
           && (queueing == null || c.headSince > queueing.headSince)) {
         queueing = c;
@@ -958,13 +963,10 @@ public final class ProcessRunner implements Runner {
    * child, a dropped one is the pool's no more.
    */
   private void skipped(Child child, Map<String, Object> m) {
-    long number = ChildProtocol.number(m.get("job"), -1);
-    Slot slot =
-        child.slots.stream()
-            .filter(x -> x.number == number && !x.started && x.state != SlotState.RUN)
-            .findFirst()
-            .orElseThrow(
-                () -> new IllegalStateException("skipped job " + m.get("job") + ", not asked to"));
+    Slot slot = slot(child, m.get("job"));
+    if (slot == null || slot.started || slot.state == SlotState.RUN) {
+      throw new IllegalStateException("skipped job " + m.get("job") + ", not asked to");
+    }
     boolean wasHead = slot == child.head();
     child.slots.remove(slot);
     byJob.remove(slot.job());
@@ -984,8 +986,7 @@ public final class ProcessRunner implements Runner {
    * the pool, its reply only logged.
    */
   private void begun(Child child, Map<String, Object> m) {
-    long number = ChildProtocol.number(m.get("job"), -1);
-    Slot slot = child.slots.stream().filter(x -> x.number == number).findFirst().orElse(null);
+    Slot slot = slot(child, m.get("job"));
     if (slot == null || slot.started) {
       return; // its reply came first
     }
@@ -996,6 +997,17 @@ public final class ProcessRunner implements Runner {
     if (slot == child.head()) {
       begin(child, slot);
     }
+  }
+
+  /** The synchronous task with this job number in the child, or null. */
+  private static Slot slot(Child child, Object job) {
+    long number = ChildProtocol.number(job, -1);
+    for (Slot s : child.slots) {
+      if (s.number == number) {
+        return s;
+      }
+    }
+    return null;
   }
 
   /**
