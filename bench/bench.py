@@ -855,7 +855,9 @@ def worker_share(before, after):
     return out
 
 
-def raw_amqp(args):
+def raw_amqp(args, payload=None, n=None):
+    """The broker's ceiling for the captured examples.add message, or for an examples.echo of PAYLOAD bytes."""
+    n = n or args.raw_n
     m2 = os.path.expanduser('~/.m2/repository')
 
     def newest(pattern_dir, prefix):
@@ -873,12 +875,12 @@ def raw_amqp(args):
     cap = f'{QP}-capture-{uuid.uuid4().hex[:8]}'
     queue = f'{QP}-raw-{uuid.uuid4().hex[:8]}'
     CREATED_QUEUES.update([cap, queue])
-    row = dict(n=args.raw_n, cmd=f'java -cp {cp} bench/RawAmqp.java {AMQP_URL} {cap} {queue} {args.raw_n}')
-    log(f'raw AMQP ceiling N={args.raw_n}')
+    row = dict(n=n, payload=payload, cmd=f'java -cp {cp} bench/RawAmqp.java {AMQP_URL} {cap} {queue} {n}')
+    log(f'raw AMQP ceiling N={n}' + (f' payload={payload}' if payload else ''))
     try:
-        prefill(AMQP_URL, cap, 1, ignore_result=True)
+        prefill(AMQP_URL, cap, 1, ignore_result=True, extra=['--payload', str(payload)] if payload else ())
         p = start_proc(['java', '-cp', cp, os.path.join(HERE, 'RawAmqp.java'), AMQP_URL, cap, queue,
-                        str(args.raw_n), str(int(args.timeout))],
+                        str(n), str(int(args.timeout))],
                        logpath=os.path.join(args.workdir, 'raw.log'), desc='RawAmqp')
         try:
             p.wait(args.timeout + 60)
@@ -942,16 +944,18 @@ def mb(kb):
     return f'{kb / 1024:.0f}' if kb else '-'
 
 
-def ratios(drains, raw):
-    """Each Celerity RabbitMQ results-off row against the batched broker ceiling and Celery prefork of the same run."""
+def ratios(drains, raws, heavy=None, payload=None):
+    """Each Celerity RabbitMQ results-off row against the batched broker ceiling and Celery prefork of the same run
+    (HEAVY: only the rows of that heavy label, against the ceiling measured with the same PAYLOAD)."""
+    raw = next((r for r in raws if r.get('payload') == payload), None)
     ceiling = float(raw['consume_ack50_msgs_per_s']) if raw and 'consume_ack50_msgs_per_s' in raw else None
-    base = next((r for r in drains if r['worker'] == 'Celery 5.2 prefork -c 2' and r['broker'] == 'RabbitMQ'
-                 and r['results'] == 'off' and 'rate' in r), None)
+    base = next((r for r in drains if r['worker'].startswith('Celery 5.2 prefork -c 2') and r['broker'] == 'RabbitMQ'
+                 and r['results'] == 'off' and 'rate' in r and r.get('heavy') == heavy), None)
     rows = [r for r in drains if r['worker'].startswith('Celerity') and r['broker'] == 'RabbitMQ'
-            and r['results'] == 'off' and 'rate' in r]
+            and r['results'] == 'off' and 'rate' in r and r.get('heavy') == heavy]
     if not rows or not (ceiling or base):
         return []
-    L = [f'Ratios, RabbitMQ results off: Celerity cold / warm against the broker ceiling (batched acks, '
+    L = [f'Ratios, RabbitMQ results off{", " + heavy if heavy else ""}: Celerity cold / warm against the broker ceiling (batched acks, '
          f'{ceiling or "-"} msg/s, section 3) and against {base["worker"] if base else "Celery prefork"} '
          f'({fmt(base and base["rate"])} / {fmt(base and base.get("rate_warm"))} tasks/s), same run.', '',
          '| Worker | % of ceiling cold / warm | x Celery prefork cold / warm |', '|---|---:|---:|']
@@ -964,7 +968,7 @@ def ratios(drains, raw):
     return L
 
 
-def render(info, args, drains, lats, raw, elapsed, helds=(), chords=()):
+def render(info, args, drains, lats, raws, elapsed, helds=(), chords=()):
     L = []
     L.append(f'# Celerity vs Celery benchmark — {info["date"]}')
     L.append('')
@@ -995,7 +999,10 @@ def render(info, args, drains, lats, raw, elapsed, helds=(), chords=()):
                      f'{mb(r.get("rss_after"))} | {fmt(r.get("prefill_rate"))} | {fmt(r.get("first_s"), ".2f")} | {fmt(r.get("done_s"), ".1f")} | '
                      f'{r.get("load", "-")} | {note} {r.get("detail", "")[:100]} |')
     L.append('')
-    L.extend(ratios(drains, raw))
+    L.extend(ratios(drains, raws))
+    for heavy, payload in [('10 KB argument', 10 * 1024), ('1 MB argument', 1024 * 1024)]:
+        if any(r.get('heavy') == heavy for r in drains):
+            L.extend(ratios(drains, raws, heavy, payload))
     if helds:
         L.append('### Held ETA tasks (examples.add, ETA one hour ahead; RSS of the worker process tree)')
         L.append('')
@@ -1038,24 +1045,26 @@ def render(info, args, drains, lats, raw, elapsed, helds=(), chords=()):
             L.append(f'| {r["worker"]} | {r["n"]} | {r["p50"]:.2f} | {r["p99"]:.2f} | {r["mean"]:.2f} | '
                      f'{r["total_s"]:.1f} | {own} | {parts} | {r.get("load", "-")} |')
     L.append('')
-    if raw is not None:
-        L.append('## 3. Broker ceiling (RabbitMQ Java client 5.x, one captured Celery `examples.add` message '
-                 'republished N times, persistent)')
+    if raws:
+        L.append('## 3. Broker ceiling (RabbitMQ Java client 5.x, one captured Celery message '
+                 '(`examples.add`, or `examples.echo` of the payload) republished N times, persistent)')
         L.append('')
-        L.append('| N | body bytes | publish msg/s | consume prefetch 1000, ack each, msg/s | consume prefetch 1000, ack multiple every 50, msg/s |')
-        L.append('|---:|---:|---:|---:|---:|')
-        if 'status' in raw:
-            L.append(f'| {raw["n"]} | {raw.get("body_bytes", "-")} | **{raw["status"]}** | - | - |')
-        else:
-            L.append(f'| {raw["n"]} | {raw.get("body_bytes")} | {raw.get("publish_msgs_per_s")} | '
-                     f'{raw.get("consume_ack1_msgs_per_s")} | {raw.get("consume_ack50_msgs_per_s")} |')
+        L.append('| message | N | body bytes | publish msg/s | consume prefetch 1000, ack each, msg/s | consume prefetch 1000, ack multiple every 50, msg/s |')
+        L.append('|---|---:|---:|---:|---:|---:|')
+        for raw in raws:
+            what = f'echo {raw["payload"]} B' if raw.get('payload') else 'add'
+            if 'status' in raw:
+                L.append(f'| {what} | {raw["n"]} | {raw.get("body_bytes", "-")} | **{raw["status"]}** | - | - |')
+            else:
+                L.append(f'| {what} | {raw["n"]} | {raw.get("body_bytes")} | {raw.get("publish_msgs_per_s")} | '
+                         f'{raw.get("consume_ack1_msgs_per_s")} | {raw.get("consume_ack50_msgs_per_s")} |')
         L.append('')
     L.append('## Commands')
     L.append('')
     L.append('```')
     L.append(f'# prefill (worker stopped): {PY} bench/prefill.py BROKER QUEUE N [--ignore-result]')
     seen = set()
-    for r in drains + lats + ([raw] if raw else []):
+    for r in drains + lats + list(raws):
         c = re.sub(re.escape(QP) + r'-[a-z0-9-]+-[0-9a-f]{8}', 'QUEUE', r['cmd'])
         c = re.sub(r'--http-port \d+', '--http-port PORT', c)
         if c not in seen:
@@ -1097,7 +1106,7 @@ def main():
     ap.add_argument('--start-timeout', type=float, default=40)
     ap.add_argument('--settle', type=float, default=2.0)
     ap.add_argument('--only', default=os.environ.get('BENCH_ONLY', 'drain,latency,raw'),
-                    help='comma list of drain,latency,raw,cold,heavy (heavy: 10 KB / 1 MB arguments, many queues, '
+                    help='comma list of drain,latency,raw,cold,heavy,payload (payload: the 10 KB / 1 MB rows of heavy; heavy: 10 KB / 1 MB arguments, many queues, '
                          'held ETA tasks, ours threads -c 8 vs Celery prefork -c 2; cold: Celery prefork -c 2 and each --variant, '
                          'RabbitMQ, results off, threads -c 8)')
     ap.add_argument('--variant', action='append', default=[],
@@ -1129,7 +1138,7 @@ def main():
 
     t0 = time.monotonic()
     info = machine_info()
-    drains, lats, raw, helds, chords = [], [], None, [], []
+    drains, lats, raws, helds, chords = [], [], [], [], []
     broker = Broker()
     try:
         if 'drain' in only:
@@ -1159,11 +1168,12 @@ def main():
             for v in variants:
                 drains.append(drain(args, broker, None, 'ours', 'threads', 8, 'amqp', False, variant=v))
             drains = [d for d in drains if d is not None]
-        if 'heavy' in only:
+        if 'heavy' in only or 'payload' in only:
             hn = args.heavy_n
             rows = [(dict(label='10 KB argument', n=hn, payload=10 * 1024), False),
-                    (dict(label='1 MB argument', n=max(100, hn // 50), payload=1024 * 1024), False),
-                    (dict(label=f'{args.heavy_queues} queues', n=hn, queues=args.heavy_queues), True)]
+                    (dict(label='1 MB argument', n=max(100, hn // 50), payload=1024 * 1024), False)]
+            if 'heavy' in only:
+                rows.append((dict(label=f'{args.heavy_queues} queues', n=hn, queues=args.heavy_queues), True))
             for heavy, results in rows:
                 for kind, pool, conc in [('ours', 'threads', 8), ('py', 'prefork', 2)]:
                     drains.append(drain(args, broker, None, kind, pool, conc, 'amqp', results, heavy=heavy))
@@ -1182,7 +1192,10 @@ def main():
             for v in py_variants:
                 lats.append(latency(args, broker, 'py', 'solo', 1, v))
         if 'raw' in only:
-            raw = raw_amqp(args)
+            raws.append(raw_amqp(args))
+        if 'payload' in only:
+            for payload, n in [(10 * 1024, args.heavy_n), (1024 * 1024, max(100, args.heavy_n // 50))]:
+                raws.append(raw_amqp(args, payload, n))
     except KeyboardInterrupt:
         log('interrupted: stopping workers and deleting queues')
         cleanup_all()
@@ -1190,7 +1203,7 @@ def main():
     finally:
         cleanup_all()
         broker.close()
-    report = render(info, args, drains, lats, raw, time.monotonic() - t0, helds, chords)
+    report = render(info, args, drains, lats, raws, time.monotonic() - t0, helds, chords)
     print(report)
     if args.out:
         os.makedirs(os.path.dirname(args.out), exist_ok=True)

@@ -3,6 +3,7 @@ package io.celerity.protocol;
 import com.fasterxml.jackson.core.JsonFactory;
 import com.fasterxml.jackson.core.JsonGenerator;
 import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.core.StreamReadConstraints;
 import com.fasterxml.jackson.core.json.JsonReadFeature;
 import com.fasterxml.jackson.core.json.JsonWriteFeature;
 import com.fasterxml.jackson.core.util.MinimalPrettyPrinter;
@@ -19,9 +20,20 @@ import java.io.IOException;
  */
 public final class Json {
 
+  /**
+   * Python's {@code json.loads} has no limit on a string's length and reads integers of up to 4,300
+   * digits ({@code sys.int_info.default_max_str_digits}); Jackson's defaults (20 million chars,
+   * 1,000 digits) would drop as undecodable a message Celery runs.
+   */
+  static final StreamReadConstraints PYTHON_READ_LIMITS =
+      StreamReadConstraints.builder()
+          .maxStringLength(Integer.MAX_VALUE)
+          .maxNumberLength(4300)
+          .build();
+
   /** Shared, thread-safe mapper configured like Python's {@code json} with kombu's encoder hook. */
   public static final ObjectMapper MAPPER =
-      JsonMapper.builder(new JsonFactory())
+      JsonMapper.builder(JsonFactory.builder().streamReadConstraints(PYTHON_READ_LIMITS).build())
           .addModule(KombuTypes.module())
           .enable(JsonReadFeature.ALLOW_NON_NUMERIC_NUMBERS)
           .disable(JsonWriteFeature.WRITE_NAN_AS_STRINGS)

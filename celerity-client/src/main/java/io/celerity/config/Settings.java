@@ -337,7 +337,7 @@ public final class Settings {
               .defaultDoc("`67108864` (64 MiB)")
               .doc(
                   "largest size a compressed message body may inflate to; a larger one (a compression bomb) is logged, acked "
-                      + "and dropped like any undecodable body. Compressed bodies and bodies over 1 MiB are decoded on a worker "
+                      + "and dropped like any undecodable body. Compressed bodies and bodies over 256 KiB are decoded on a worker "
                       + "thread, never on the consumer's event loop"));
   public static final Setting<Double> UNSETTLED_DEADLINE =
       add(

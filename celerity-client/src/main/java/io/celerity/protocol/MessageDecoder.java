@@ -45,8 +45,12 @@ public final class MessageDecoder {
   /** Default bound on a decompressed body: a compression bomb must not take the heap. */
   public static final long DEFAULT_MAX_DECOMPRESSED_BYTES = 64L * 1024 * 1024;
 
-  /** Bodies above this size are decoded on a worker thread, not on the consumer's event loop. */
-  public static final int HEAVY_BODY_BYTES = 1024 * 1024;
+  /**
+   * Bodies above this size are decoded on a worker thread, not on the consumer's event loop:
+   * parsing 256 KiB of JSON takes about 0.3 ms once compiled and many times that while the JIT
+   * warms up.
+   */
+  public static final int HEAVY_BODY_BYTES = 256 * 1024;
 
   private final Set<String> accept;
   private final long maxDecompressedBytes;

@@ -125,18 +125,18 @@ public final class TaskConsumer {
       decide(delivery);
       return;
     }
-    // Compressed or large: inflate (bounded) on a worker thread, so a bomb costs no event-loop
-    // time;
-    // one at a time, so a burst of bombs holds at most one bound's worth of heap.
+    // Compressed or large: inflate (bounded) and parse on a worker thread, so neither a bomb nor a
+    // megabyte of JSON costs event-loop time; one at a time, so a burst of bombs holds at most one
+    // bound's worth of heap.
     inflater
-        .executeBlocking(() -> decoder.inflate(delivery), true)
+        .executeBlocking(() -> strategy.decide(decoder.inflate(delivery)), true)
         .onComplete(
             ar -> {
               if (!unsettled.contains(delivery)) {
                 return; // its connection was lost meanwhile: the broker has it back
               }
               if (ar.succeeded()) {
-                decide(ar.result());
+                decided(delivery, ar.result());
               } else if (ar.cause() instanceof UndecodableBodyException bad) {
                 undecodable(delivery, bad.getMessage());
               } else {
@@ -145,11 +145,21 @@ public final class TaskConsumer {
             });
   }
 
-  /** Strategy, then what the decision says; whatever goes wrong settles this delivery alone. */
   private void decide(Delivery delivery) {
+    Strategy.Decision decision;
+    try {
+      decision = strategy.decide(delivery);
+    } catch (RuntimeException | StackOverflowError e) {
+      containment.contain(delivery, null, e);
+      return;
+    }
+    decided(delivery, decision);
+  }
+
+  /** What the strategy's decision says; whatever goes wrong settles this delivery alone. */
+  private void decided(Delivery delivery, Strategy.Decision decision) {
     TaskMessage message = null;
     try {
-      Strategy.Decision decision = strategy.decide(delivery);
       if (decision instanceof Strategy.Run run) {
         message = run.request().message();
         received(run.request());

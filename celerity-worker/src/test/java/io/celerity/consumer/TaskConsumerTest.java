@@ -12,6 +12,7 @@ import io.celerity.examples.ExampleTasks;
 import io.celerity.metrics.WorkerMetrics;
 import io.celerity.protocol.DeliveryFixtures;
 import io.celerity.protocol.IsoTime;
+import io.celerity.protocol.MessageDecoder;
 import io.celerity.protocol.States;
 import io.celerity.task.TaskRegistry;
 import io.celerity.types.Delivery;
@@ -226,6 +227,38 @@ class TaskConsumerTest {
     assertEquals(List.of("ack 1"), transport.settled);
     assertEquals(List.of(), ids(pool));
     assertEquals(List.of(), ids(results));
+  }
+
+  @Test
+  void aLargeBodyIsDecodedOffTheEventLoopAndStillRuns() throws Exception {
+    List<Boolean> lookedUpOnLoop = Collections.synchronizedList(new ArrayList<>());
+    TaskRegistry registry =
+        new TaskRegistry() {
+          @Override
+          public io.celerity.task.TaskDefinition get(String name) {
+            lookedUpOnLoop.add(Context.isOnEventLoopThread());
+            return super.get(name);
+          }
+        };
+    new ExampleTasks().register(registry);
+    services = new WorkerServices(registry, TaskEvents.of(vertx), WorkerMetrics.of(vertx));
+    TaskConsumer c = consumer(new JsonObject());
+    lookedUpOnLoop.clear(); // the consumer's own start-up looks tasks up too
+    String big = "x".repeat(MessageDecoder.HEAVY_BODY_BYTES);
+    deliver(c, delivery("small", 1, null));
+    deliver(
+        c,
+        delivery("big", 2, null)
+            .withBody(("[[\"" + big + "\"], {}, {}]").getBytes(StandardCharsets.UTF_8)));
+    deliver(c, delivery("bad", 3, null).withBody(("[[\"" + big).getBytes(StandardCharsets.UTF_8)));
+    await(ctx, () -> pool.size() == 2 && transport.settled.size() == 1);
+    assertEquals(List.of("small", "big"), ids(pool));
+    assertEquals(big, pool.get(1).message().args().get(0));
+    assertEquals(List.of("ack 3"), transport.settled, "an undecodable large body is dropped");
+    assertEquals(
+        List.of(true, false),
+        lookedUpOnLoop,
+        "the small body is decoded on the event loop, the large one on a worker thread");
   }
 
   @Test

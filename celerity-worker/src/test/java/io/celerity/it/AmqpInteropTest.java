@@ -125,6 +125,44 @@ class AmqpInteropTest extends AmqpTestBase {
   }
 
   @Test
+  void argumentsPythonsJsonReadsRunHereToo() throws Exception {
+    // a string over Jackson's default 20 million chars, an integer past its default 1,000 digits
+    // (Python reads up to 4,300): once dropped as undecodable, Celery runs both
+    startWorker(new JsonObject());
+    String longText = "x".repeat(21_000_000);
+    String digits = "7".repeat(4_000);
+    String textId = java.util.UUID.randomUUID().toString();
+    String numberId = java.util.UUID.randomUUID().toString();
+    try (Amqp amqp = new Amqp()) {
+      amqp.publish(
+          queue,
+          "application/json",
+          echoHeaders(textId),
+          ("[[\"" + longText + "\"], {}, {}]").getBytes(StandardCharsets.UTF_8));
+      amqp.publish(
+          queue,
+          "application/json",
+          echoHeaders(numberId),
+          ("[[" + digits + "], {}, {}]").getBytes(StandardCharsets.UTF_8));
+    }
+    List<Map<String, Object>> r = client.get(List.of(textId, numberId), 60);
+    assertEquals("SUCCESS", r.get(0).get("state"));
+    assertEquals(longText.length(), ((String) r.get(0).get("result")).length());
+    assertEquals("SUCCESS", r.get(1).get("state"));
+    assertEquals(new java.math.BigInteger(digits), r.get(1).get("result"));
+  }
+
+  private static Map<String, Object> echoHeaders(String id) {
+    Map<String, Object> h = new java.util.HashMap<>();
+    h.put("lang", "py");
+    h.put("task", "examples.echo");
+    h.put("id", id);
+    h.put("root_id", id);
+    h.put("retries", 0);
+    return h;
+  }
+
+  @Test
   void ignoreResultStoresNothing() throws Exception {
     startWorker(new JsonObject());
     Map<String, Object> ignored =

@@ -298,6 +298,31 @@ class MessageDecoderTest {
   }
 
   @Test
+  void stringsOfAnyLengthAndIntegersOfPythonsDigitLimitDecode() throws Exception {
+    // Python's json.loads reads both; Jackson's defaults (20 million chars, 1,000 digits) did not,
+    // so such a task was dropped as undecodable where Celery runs it.
+    String big = "x".repeat(21_000_000);
+    TaskMessage m =
+        decoder.decode(
+            DeliveryFixtures.amqp("add")
+                .withBody(("[[\"" + big + "\"], {}, {}]").getBytes(StandardCharsets.UTF_8)));
+    assertEquals(big.length(), ((String) m.args().get(0)).length());
+    String digits = "7".repeat(4300);
+    m =
+        decoder.decode(
+            DeliveryFixtures.amqp("add")
+                .withBody(("[[" + digits + "], {}, {}]").getBytes(StandardCharsets.UTF_8)));
+    assertEquals(new BigInteger(digits), m.args().get(0));
+    // one digit more and Python refuses it too (ValueError: int_max_str_digits)
+    assertThrows(
+        UndecodableBodyException.class,
+        () ->
+            decoder.decode(
+                DeliveryFixtures.amqp("add")
+                    .withBody(("[[" + digits + "7], {}, {}]").getBytes(StandardCharsets.UTF_8))));
+  }
+
+  @Test
   void bigIntegersNanAndInfinitySurvive() throws Exception {
     TaskMessage m = decoder.decode(DeliveryFixtures.amqp("bignum_nan"));
     assertEquals(3, m.args().size());
