@@ -1106,7 +1106,7 @@ def main():
     ap.add_argument('--start-timeout', type=float, default=40)
     ap.add_argument('--settle', type=float, default=2.0)
     ap.add_argument('--only', default=os.environ.get('BENCH_ONLY', 'drain,latency,raw'),
-                    help='comma list of drain,latency,raw,cold,heavy,payload (payload: the 10 KB / 1 MB rows of heavy; heavy: 10 KB / 1 MB arguments, many queues, '
+                    help='comma list of drain,latency,raw,cold,heavy,payload,payload-redis (payload: the 10 KB / 1 MB rows of heavy; payload-redis: the same rows on the Redis broker too; heavy: 10 KB / 1 MB arguments, many queues, '
                          'held ETA tasks, ours threads -c 8 vs Celery prefork -c 2; cold: Celery prefork -c 2 and each --variant, '
                          'RabbitMQ, results off, threads -c 8)')
     ap.add_argument('--variant', action='append', default=[],
@@ -1168,15 +1168,17 @@ def main():
             for v in variants:
                 drains.append(drain(args, broker, None, 'ours', 'threads', 8, 'amqp', False, variant=v))
             drains = [d for d in drains if d is not None]
-        if 'heavy' in only or 'payload' in only:
+        if 'heavy' in only or 'payload' in only or 'payload-redis' in only:
             hn = args.heavy_n
             rows = [(dict(label='10 KB argument', n=hn, payload=10 * 1024), False),
                     (dict(label='1 MB argument', n=max(100, hn // 50), payload=1024 * 1024), False)]
             if 'heavy' in only:
                 rows.append((dict(label=f'{args.heavy_queues} queues', n=hn, queues=args.heavy_queues), True))
+            brokers = ['amqp'] + (['redis'] if 'payload-redis' in only else [])
             for heavy, results in rows:
-                for kind, pool, conc in [('ours', 'threads', 8), ('py', 'prefork', 2)]:
-                    drains.append(drain(args, broker, None, kind, pool, conc, 'amqp', results, heavy=heavy))
+                for broker_kind in brokers if heavy.get('payload') else ['amqp']:
+                    for kind, pool, conc in [('ours', 'threads', 8), ('py', 'prefork', 2)]:
+                        drains.append(drain(args, broker, None, kind, pool, conc, broker_kind, results, heavy=heavy))
             drains = [d for d in drains if d is not None]
         if 'heavy' in only or 'eta' in only:
             for kind, pool, conc in [('ours', 'threads', 8), ('py', 'prefork', 2)]:
