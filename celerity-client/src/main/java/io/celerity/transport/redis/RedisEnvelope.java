@@ -109,6 +109,23 @@ public final class RedisEnvelope {
   }
 
   /**
+   * kombu writes plain base64; Python's {@code b64decode} also skips characters outside the
+   * alphabet (line breaks), which the MIME decoder does too, but it scans the whole input first to
+   * size its output: a third of the event loop's time for a 1 MB body. Plain first, MIME if needed.
+   */
+  private static byte[] base64(String body) {
+    try {
+      return Base64.getDecoder().decode(body);
+    } catch (IllegalArgumentException plain) {
+      try {
+        return Base64.getMimeDecoder().decode(body);
+      } catch (IllegalArgumentException e) {
+        throw new IllegalArgumentException("body is not valid base64: " + e.getMessage(), e);
+      }
+    }
+  }
+
+  /**
    * The delivery for a parsed envelope.
    *
    * @throws IllegalArgumentException when the body is not valid base64
@@ -122,11 +139,7 @@ public final class RedisEnvelope {
     String body = (String) env.get("body");
     byte[] bytes;
     if ("base64".equals(props.get("body_encoding"))) {
-      try {
-        bytes = Base64.getMimeDecoder().decode(body);
-      } catch (IllegalArgumentException e) {
-        throw new IllegalArgumentException("body is not valid base64: " + e.getMessage(), e);
-      }
+      bytes = base64(body);
     } else {
       bytes = body.getBytes(StandardCharsets.UTF_8); // kombu: no body_encoding = the body as is
     }

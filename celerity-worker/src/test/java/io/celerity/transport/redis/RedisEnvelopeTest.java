@@ -137,6 +137,21 @@ class RedisEnvelopeTest {
   }
 
   @Test
+  void lineWrappedBase64DecodesAsPythonsB64decodeDoes() {
+    // kombu writes plain base64; a producer that wraps lines (base64.encodebytes) still decodes
+    String plain =
+        java.util.Base64.getEncoder()
+            .encodeToString("[[1, 2], {}, {}]".getBytes(StandardCharsets.UTF_8));
+    String wrapped = plain.substring(0, 8) + "\\n" + plain.substring(8); // a JSON-escaped newline
+    Map<String, Object> env =
+        RedisEnvelope.parse(
+            "{\"body\": \"" + wrapped + "\", \"properties\": {\"body_encoding\": \"base64\"}}");
+    assertArrayEquals(
+        "[[1, 2], {}, {}]".getBytes(StandardCharsets.UTF_8),
+        RedisEnvelope.toDelivery(env, "q", "t", 1).body());
+  }
+
+  @Test
   void badEnvelopesFailWithAClearReason() {
     assertTrue(
         assertThrows(IllegalArgumentException.class, () -> RedisEnvelope.parse("not json{"))
