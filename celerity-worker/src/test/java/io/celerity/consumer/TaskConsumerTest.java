@@ -14,6 +14,7 @@ import io.celerity.protocol.DeliveryFixtures;
 import io.celerity.protocol.IsoTime;
 import io.celerity.protocol.MessageDecoder;
 import io.celerity.protocol.States;
+import io.celerity.task.TaskDefinition;
 import io.celerity.task.TaskRegistry;
 import io.celerity.types.Delivery;
 import io.celerity.types.Request;
@@ -235,7 +236,7 @@ class TaskConsumerTest {
     TaskRegistry registry =
         new TaskRegistry() {
           @Override
-          public io.celerity.task.TaskDefinition get(String name) {
+          public TaskDefinition get(String name) {
             lookedUpOnLoop.add(Context.isOnEventLoopThread());
             return super.get(name);
           }

@@ -4,6 +4,7 @@ import com.rabbitmq.client.AMQP;
 import com.rabbitmq.client.Channel;
 import com.rabbitmq.client.Connection;
 import com.rabbitmq.client.ConnectionFactory;
+import java.util.HashMap;
 import java.util.Map;
 
 /**
@@ -19,6 +20,17 @@ public final class Amqp implements AutoCloseable {
     f.setUri(Brokers.AMQP_URL);
     connection = f.newConnection("celerity-tests");
     channel = connection.createChannel();
+  }
+
+  /** The protocol v2 headers a Celery client gives task {@code task} (mutable, to spoil them). */
+  public static Map<String, Object> taskHeaders(String task, String id) {
+    Map<String, Object> h = new HashMap<>();
+    h.put("lang", "py");
+    h.put("task", task);
+    h.put("id", id);
+    h.put("root_id", id);
+    h.put("retries", 0);
+    return h;
   }
 
   /**

@@ -10,9 +10,11 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import io.celerity.support.Polling;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
+import java.math.BigInteger;
 import java.nio.charset.StandardCharsets;
 import java.util.List;
 import java.util.Map;
+import java.util.UUID;
 import org.junit.jupiter.api.Test;
 
 /** The real Python Celery client against our worker: RabbitMQ broker, Redis results. */
@@ -131,35 +133,25 @@ class AmqpInteropTest extends AmqpTestBase {
     startWorker(new JsonObject());
     String longText = "x".repeat(21_000_000);
     String digits = "7".repeat(4_000);
-    String textId = java.util.UUID.randomUUID().toString();
-    String numberId = java.util.UUID.randomUUID().toString();
+    String textId = UUID.randomUUID().toString();
+    String numberId = UUID.randomUUID().toString();
     try (Amqp amqp = new Amqp()) {
       amqp.publish(
           queue,
           "application/json",
-          echoHeaders(textId),
+          Amqp.taskHeaders("examples.echo", textId),
           ("[[\"" + longText + "\"], {}, {}]").getBytes(StandardCharsets.UTF_8));
       amqp.publish(
           queue,
           "application/json",
-          echoHeaders(numberId),
+          Amqp.taskHeaders("examples.echo", numberId),
           ("[[" + digits + "], {}, {}]").getBytes(StandardCharsets.UTF_8));
     }
     List<Map<String, Object>> r = client.get(List.of(textId, numberId), 60);
     assertEquals("SUCCESS", r.get(0).get("state"));
     assertEquals(longText.length(), ((String) r.get(0).get("result")).length());
     assertEquals("SUCCESS", r.get(1).get("state"));
-    assertEquals(new java.math.BigInteger(digits), r.get(1).get("result"));
-  }
-
-  private static Map<String, Object> echoHeaders(String id) {
-    Map<String, Object> h = new java.util.HashMap<>();
-    h.put("lang", "py");
-    h.put("task", "examples.echo");
-    h.put("id", id);
-    h.put("root_id", id);
-    h.put("retries", 0);
-    return h;
+    assertEquals(new BigInteger(digits), r.get(1).get("result"));
   }
 
   @Test

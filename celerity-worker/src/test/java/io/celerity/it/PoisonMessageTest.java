@@ -7,7 +7,6 @@ import io.celerity.support.Polling;
 import io.vertx.core.json.JsonObject;
 import java.io.ByteArrayOutputStream;
 import java.nio.charset.StandardCharsets;
-import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.UUID;
@@ -27,13 +26,7 @@ class PoisonMessageTest extends AmqpTestBase {
   }
 
   private static Map<String, Object> headers(String id) {
-    Map<String, Object> h = new HashMap<>();
-    h.put("lang", "py");
-    h.put("task", "examples.add");
-    h.put("id", id);
-    h.put("root_id", id);
-    h.put("retries", 0);
-    return h;
+    return Amqp.taskHeaders("examples.add", id);
   }
 
   private static byte[] zlib(byte[] prefix, int zeros) throws Exception {
