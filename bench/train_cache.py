@@ -7,7 +7,8 @@ e.g. `-- java -XX:ArchiveClassesAtExit=/tmp/celerity.jsa` (JDK 17 AppCDS, dynami
 `-- /usr/lib/jvm/temurin-25-jdk-amd64/bin/java -XX:AOTCacheOutput=/tmp/celerity.aot` (JDK 25 AOT cache,
 classes + method profiles). The queue is prefilled first so the worker starts on a full queue, as in the
 cold drain of bench.py; the worker gets SIGTERM (warm shutdown) once all N are done, so the JVM writes
-the archive at exit. RabbitMQ at 127.0.0.1:5672, vhost celerity-test; results off.
+the archive at exit. RabbitMQ at 127.0.0.1:5672, vhost celerity-test (or `--broker redis`: Redis db 13);
+results off.
 """
 import argparse
 import http.client
@@ -23,6 +24,7 @@ import amqp
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 AMQP_URL = 'amqp://guest:guest@127.0.0.1:5672/celerity-test'
+REDIS_URL = 'redis://127.0.0.1:6379/13'
 
 
 def print_thread_cpu(pid):
@@ -65,19 +67,19 @@ def main():
                     help='print the CPU seconds of the worker JVM threads by name (JIT compiler threads, GC, '
                          'event loops, pool) once the queue is drained: where a cold drain spends its CPU')
     ap.add_argument('--payload', type=int, help='examples.echo of a string this long instead of examples.add')
+    ap.add_argument('--broker', choices=['amqp', 'redis'], default='amqp')
     ap.add_argument('java', nargs='+')
     args = ap.parse_args()
+    url = AMQP_URL if args.broker == 'amqp' else REDIS_URL
     queue = f'bench-train-{uuid.uuid4().hex[:8]}'
     port = 20000 + os.getpid() % 20000
     task = 'examples.add' if args.payload is None else 'examples.echo'
-    subprocess.run(['/usr/bin/python3', os.path.join(HERE, 'prefill.py'), AMQP_URL, queue, str(args.n),
+    subprocess.run(['/usr/bin/python3', os.path.join(HERE, 'prefill.py'), url, queue, str(args.n),
                     '--ignore-result', *(['--payload', str(args.payload)] if args.payload is not None else [])],
                    check=True)
-    cmd = [*args.java, '-jar', args.jar, 'worker', '-b', AMQP_URL, '--result-backend', 'disabled', '-Q', queue,
+    cmd = [*args.java, '-jar', args.jar, 'worker', '-b', url, '--result-backend', 'disabled', '-Q', queue,
            '-c', '8', '-P', 'threads', '-l', 'WARNING', '--http-port', str(port), '-n', 'train@localhost']
     p = subprocess.Popen(cmd, start_new_session=True, stdout=subprocess.DEVNULL)
-    conn = amqp.Connection(host='127.0.0.1:5672', userid='guest', password='guest', virtual_host='celerity-test')
-    conn.connect()
     try:
         deadline = time.monotonic() + args.timeout
         while time.monotonic() < deadline and p.poll() is None:
@@ -103,8 +105,15 @@ def main():
     finally:
         if p.poll() is None:
             os.killpg(p.pid, signal.SIGKILL)
-        conn.channel().queue_delete(queue)
-        conn.close()
+        if args.broker == 'amqp':
+            conn = amqp.Connection(host='127.0.0.1:5672', userid='guest', password='guest',
+                                   virtual_host='celerity-test')
+            conn.connect()
+            conn.channel().queue_delete(queue)
+            conn.close()
+        else:
+            import redis
+            redis.Redis.from_url(url).delete(queue, f'_kombu.binding.{queue}')
 
 
 if __name__ == '__main__':

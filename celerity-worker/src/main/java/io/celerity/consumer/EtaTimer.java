@@ -1,6 +1,7 @@
 package io.celerity.consumer;
 
 import io.celerity.protocol.Json;
+import io.celerity.protocol.MessageDecoder;
 import io.celerity.types.Delivery;
 import io.celerity.types.Request;
 import io.vertx.core.Vertx;
@@ -26,14 +27,18 @@ import org.slf4j.LoggerFactory;
  * <p>Held requests are kept compact, because a worker may hold many thousands: the raw body, the
  * headers re-encoded as JSON and a few interned strings, in one priority queue under a single
  * event-loop timer armed for the earliest ETA. When due, a request is decoded again (about half a
- * microsecond), which also picks up task options changed meanwhile. Event-loop confined.
+ * microsecond), which also picks up task options changed meanwhile. A request whose body was
+ * decoded off the event loop (compressed, or larger than {@link MessageDecoder#HEAVY_BODY_BYTES})
+ * is held as decoded instead: decoding it again would inflate or parse it on the loop. Event-loop
+ * confined.
  */
 public final class EtaTimer {
 
   private static final Logger log = LoggerFactory.getLogger("celery.worker.consumer");
 
-  /** A held delivery in compact form. */
+  /** A held delivery in compact form, or as decoded ({@code decoded}, for heavy bodies). */
   private record Held(
+      Request decoded,
       String id,
       long etaMillis,
       long seq,
@@ -82,13 +87,15 @@ public final class EtaTimer {
 
   public void hold(Request request, Instant eta) {
     Delivery d = request.delivery();
+    boolean heavy = MessageDecoder.isHeavy(d);
     held.add(
         new Held(
+            heavy ? request : null,
             request.id(),
             eta.toEpochMilli(),
             seq++,
-            d.body(),
-            Json.encode(d.headers()),
+            heavy ? null : d.body(),
+            heavy ? null : Json.encode(d.headers()),
             intern(d.contentType()),
             intern(d.contentEncoding()),
             request.id().equals(d.correlationId()) ? null : d.correlationId(),
@@ -155,6 +162,9 @@ public final class EtaTimer {
 
   @SuppressWarnings("unchecked")
   private Request restore(Held h, boolean dropIfBad) {
+    if (h.decoded() != null) {
+      return h.decoded();
+    }
     Map<String, Object> headers = null;
     try {
       headers = (Map<String, Object>) Json.parse(h.headersJson());

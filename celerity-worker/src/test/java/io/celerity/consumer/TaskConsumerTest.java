@@ -230,9 +230,11 @@ class TaskConsumerTest {
     assertEquals(List.of(), ids(results));
   }
 
-  @Test
-  void aLargeBodyIsDecodedOffTheEventLoopAndStillRuns() throws Exception {
-    List<Boolean> lookedUpOnLoop = Collections.synchronizedList(new ArrayList<>());
+  /**
+   * A consumer whose task lookups (each decode looks the task up) record whether they ran on an
+   * event loop, from now on.
+   */
+  private TaskConsumer consumerRecordingLookups(List<Boolean> lookedUpOnLoop) throws Exception {
     TaskRegistry registry =
         new TaskRegistry() {
           @Override
@@ -245,6 +247,13 @@ class TaskConsumerTest {
     services = new WorkerServices(registry, TaskEvents.of(vertx), WorkerMetrics.of(vertx));
     TaskConsumer c = consumer(new JsonObject());
     lookedUpOnLoop.clear(); // the consumer's own start-up looks tasks up too
+    return c;
+  }
+
+  @Test
+  void aLargeBodyIsDecodedOffTheEventLoopAndStillRuns() throws Exception {
+    List<Boolean> lookedUpOnLoop = Collections.synchronizedList(new ArrayList<>());
+    TaskConsumer c = consumerRecordingLookups(lookedUpOnLoop);
     String big = "x".repeat(MessageDecoder.HEAVY_BODY_BYTES);
     deliver(c, delivery("small", 1, null));
     deliver(
@@ -260,6 +269,23 @@ class TaskConsumerTest {
         List.of(true, false),
         lookedUpOnLoop,
         "the small body is decoded on the event loop, the large one on a worker thread");
+  }
+
+  @Test
+  void aLargeBodyHeldForItsEtaIsNotDecodedAgainOnTheEventLoop() throws Exception {
+    List<Boolean> lookedUpOnLoop = Collections.synchronizedList(new ArrayList<>());
+    TaskConsumer c = consumerRecordingLookups(lookedUpOnLoop);
+    String big = "x".repeat(MessageDecoder.HEAVY_BODY_BYTES);
+    deliver(
+        c,
+        delivery("later", 1, Instant.now().plusMillis(300))
+            .withBody(("[[\"" + big + "\"], {}, {}]").getBytes(StandardCharsets.UTF_8)));
+    await(ctx, () -> pool.size() == 1);
+    assertEquals(big, pool.get(0).message().args().get(0));
+    assertEquals(
+        List.of(false),
+        lookedUpOnLoop,
+        "decoded once, on a worker thread; held and run as decoded");
   }
 
   @Test

@@ -59,14 +59,25 @@ public final class RedisEnvelope {
    *
    * @throws IllegalArgumentException when it is not a JSON object with a string body
    */
-  @SuppressWarnings("unchecked")
   public static Map<String, Object> parse(String raw) {
-    Object v;
     try {
-      v = Json.parse(raw);
+      return checked(Json.parse(raw));
     } catch (IOException e) {
       throw new IllegalArgumentException("envelope is not JSON: " + e.getMessage(), e);
     }
+  }
+
+  /** {@link #parse(String)} from the UTF-8 bytes Redis returned: no string decoded first. */
+  public static Map<String, Object> parse(byte[] raw) {
+    try {
+      return checked(Json.parse(raw));
+    } catch (IOException e) {
+      throw new IllegalArgumentException("envelope is not JSON: " + e.getMessage(), e);
+    }
+  }
+
+  @SuppressWarnings("unchecked")
+  private static Map<String, Object> checked(Object v) {
     if (!(v instanceof Map<?, ?> env)) {
       throw new IllegalArgumentException("envelope is not a JSON object");
     }

@@ -1,9 +1,13 @@
 package io.celerity.transport.redis;
 
 import io.celerity.protocol.Json;
+import io.celerity.protocol.MessageDecoder;
 import io.celerity.types.Delivery;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
+import io.vertx.core.Vertx;
+import io.vertx.core.WorkerExecutor;
+import io.vertx.core.buffer.Buffer;
 import io.vertx.redis.client.Command;
 import io.vertx.redis.client.Redis;
 import io.vertx.redis.client.RedisConnection;
@@ -28,6 +32,11 @@ import org.slf4j.LoggerFactory;
  * kombu envelope, body not base64) is logged and its record removed, and a failure while handing
  * one over rejects that one only; the rest of the batch is delivered as if nothing happened.
  *
+ * <p>An envelope over {@link #LARGE_ENVELOPE_BYTES} is parsed (JSON, base64) on a worker thread: a
+ * megabyte costs the event loop tens of milliseconds, a hostile hundred megabytes seconds. The rest
+ * of its batch waits for it, so messages are still handed over in the order they were popped, and
+ * no new pop starts meanwhile.
+ *
  * <p>A batch whose reply is lost with the connection (the broker killed it after the script ran) is
  * recorded as ours but held by nobody: its claim (see {@link UnackedStore#POP_AND_RECORD_SCRIPT})
  * is taken back at the reconnect, before the next pop. Event-loop confined.
@@ -42,6 +51,9 @@ final class RedisPoller {
   /** Most messages taken in one pop-and-record round trip. */
   static final int MAX_BATCH = 100;
 
+  /** Envelopes larger than this are parsed off the event loop. */
+  static final int LARGE_ENVELOPE_BYTES = MessageDecoder.HEAVY_BODY_BYTES;
+
   private final RedisTransport transport;
   private final Redis dedicated;
   private final Redis commands;
@@ -51,9 +63,14 @@ final class RedisPoller {
   private final String claim;
   private final long claimTtlMs;
   private final List<Promise<Void>> idleWaiters = new ArrayList<>();
+  private final WorkerExecutor parser;
 
   private RedisConnection conn;
   private boolean polling;
+
+  /** A popped batch is being handed over and waits for a large envelope's parse. */
+  private boolean handingOver;
+
   private int recording;
   private long pops;
 
@@ -61,6 +78,7 @@ final class RedisPoller {
   private String unansweredPop;
 
   RedisPoller(
+      Vertx vertx,
       RedisTransport transport,
       Redis dedicated,
       Redis commands,
@@ -69,6 +87,7 @@ final class RedisPoller {
       HeldMessages held,
       double visibilityTimeout) {
     this.transport = transport;
+    this.parser = vertx.createSharedWorkerExecutor("celerity-redis-parse", 1);
     this.dedicated = dedicated;
     this.commands = commands;
     this.keys = keys;
@@ -89,6 +108,12 @@ final class RedisPoller {
               c.endHandler(v -> lost.accept(gen, "poller connection closed"));
               return null;
             });
+  }
+
+  /** Releases the parser thread; the transport is closed. */
+  void close() {
+    drop();
+    parser.close();
   }
 
   /** Gives up the poller connection (lost or closing); a reply still in flight counts as stale. */
@@ -143,9 +168,7 @@ final class RedisPoller {
       }
       @SuppressWarnings("unchecked")
       Map<String, Object> env = (Map<String, Object>) l.get(0);
-      handOver(
-          keys.queueOfList(list),
-          RedisEnvelope.toDelivery(env, keys.queueOfList(list), tag, held.epoch()));
+      handOver(RedisEnvelope.toDelivery(env, keys.queueOfList(list), tag, held.epoch()));
     } catch (java.io.IOException | RuntimeException e) {
       dropBad(list, tag, e, record);
     }
@@ -163,6 +186,7 @@ final class RedisPoller {
 
   private boolean mayPoll() {
     return !polling
+        && !handingOver
         && conn != null
         && transport.isConsuming()
         && !transport.queueList().isEmpty()
@@ -197,23 +221,112 @@ final class RedisPoller {
             blockingPop();
             return;
           }
+          List<Popped> batch = new ArrayList<>(r.size() / 3);
           for (int i = 0; i + 2 < r.size(); i += 3) {
-            String list = r.get(i).toString();
-            String raw = r.get(i + 1).toString();
-            boolean recorded = r.get(i + 2).toInteger() == 1;
-            try {
-              if (recorded) {
-                onPoppedRecorded(list, raw);
-              } else {
-                onPopped(list, raw);
-              }
-            } catch (
-                RuntimeException e) { // one message's failure never costs the rest of the batch
-              dropBad(list, recorded ? RedisEnvelope.tagOf(raw) : null, e, raw);
-            }
+            batch.add(new Popped(r.get(i).toString(), r.get(i + 1), r.get(i + 2).toInteger() == 1));
           }
-          poll();
+          handOver(batch, 0);
         });
+  }
+
+  /** One message of a pop's reply: its list, the raw envelope, whether the pop recorded it. */
+  private record Popped(String list, Response raw, boolean recorded) {
+
+    boolean large() {
+      return raw.toBuffer().length() > LARGE_ENVELOPE_BYTES;
+    }
+
+    String text() {
+      return raw.toString();
+    }
+
+    /** The envelope's start, for a log line, without decoding all of a large one. */
+    String preview() {
+      Buffer b = raw.toBuffer();
+      return UnackedStore.abbreviate(b.getString(0, Math.min(b.length(), 201)));
+    }
+  }
+
+  /**
+   * What parsing one popped envelope gave: its delivery (and, when the pop did not record it, the
+   * commands that do), or why it is unusable (with its delivery tag when that could be read, to
+   * remove its record).
+   */
+  private record Parsed(
+      Delivery delivery, List<Request> record, RuntimeException bad, String tag) {}
+
+  /**
+   * Hands over {@code batch} from {@code from} on, in order. A large envelope is parsed on the
+   * parser thread and the rest of the batch waits for it; the next pop starts once all are handed.
+   */
+  private void handOver(List<Popped> batch, int from) {
+    for (int i = from; i < batch.size(); i++) {
+      Popped p = batch.get(i);
+      long epoch = held.epoch();
+      if (!p.large()) {
+        settleParsed(p, parse(p, epoch));
+        continue;
+      }
+      handingOver = true;
+      int next = i + 1;
+      parser
+          .executeBlocking(() -> parse(p, epoch), false)
+          .onComplete(
+              ar -> {
+                handingOver = false;
+                try {
+                  settleParsed(
+                      p,
+                      ar.succeeded()
+                          ? ar.result()
+                          : new Parsed(null, null, new IllegalStateException(ar.cause()), null));
+                } finally {
+                  handOver(batch, next);
+                  checkIdle();
+                }
+              });
+      return;
+    }
+    poll();
+  }
+
+  /** Parses one popped envelope; pure, so that it can run on the parser thread. */
+  private Parsed parse(Popped p, long epoch) {
+    try {
+      Map<String, Object> env = RedisEnvelope.parse(p.raw().toBytes());
+      String tag = RedisEnvelope.deliveryTag(env);
+      if (tag == null && !p.recorded()) {
+        tag = UUID.randomUUID().toString(); // not from kombu; still needs a key in unacked
+        Map<String, Object> props = new LinkedHashMap<>(RedisEnvelope.properties(env));
+        props.put("delivery_tag", tag);
+        env = new LinkedHashMap<>(env);
+        env.put("properties", props);
+      }
+      String queue = keys.queueOfList(p.list());
+      Delivery d = RedisEnvelope.toDelivery(env, queue, tag, epoch);
+      // the record of a message the pop did not record is encoded here too: as large as the message
+      List<Request> record =
+          p.recorded() ? null : store.recordCommands(tag, env, d.exchange(), d.routingKey());
+      return new Parsed(d, record, null, tag);
+    } catch (RuntimeException | StackOverflowError e) {
+      RuntimeException bad = e instanceof RuntimeException r ? r : new IllegalArgumentException(e);
+      return new Parsed(null, null, bad, p.recorded() ? RedisEnvelope.tagOf(p.text()) : null);
+    }
+  }
+
+  /** Delivers a parsed message (recording it first when the pop did not), or drops a bad one. */
+  private void settleParsed(Popped p, Parsed parsed) {
+    try {
+      if (parsed.bad() != null) {
+        dropBad(p.list(), parsed.tag(), parsed.bad(), p.preview());
+      } else if (p.recorded()) {
+        handOver(parsed.delivery());
+      } else {
+        record(p, parsed);
+      }
+    } catch (RuntimeException e) { // one message's failure never costs the rest of the batch
+      dropBad(p.list(), p.recorded() ? parsed.tag() : null, e, p.preview());
+    }
   }
 
   /**
@@ -226,7 +339,7 @@ final class RedisPoller {
       if (r.get(i + 2).toInteger() == 1 && tag != null) {
         held.giveBack(tag);
       } else {
-        pushBack(r.get(i).toString(), raw);
+        pushBack(r.get(i).toString(), r.get(i + 1));
       }
     }
   }
@@ -244,18 +357,15 @@ final class RedisPoller {
         () -> {},
         r -> {
           if (r != null) {
-            pushBack(r.get(0).toString(), r.get(1).toString());
+            pushBack(r.get(0).toString(), r.get(1));
           }
         },
         r -> {
-          if (r != null) {
-            try {
-              onPopped(r.get(0).toString(), r.get(1).toString());
-            } catch (RuntimeException e) {
-              dropBad(r.get(0).toString(), null, e, r.get(1).toString());
-            }
+          if (r == null) {
+            poll();
+          } else {
+            handOver(List.of(new Popped(r.get(0).toString(), r.get(1), false)), 0);
           }
-          poll();
         });
   }
 
@@ -295,62 +405,33 @@ final class RedisPoller {
             });
   }
 
-  /** A message the pop script recorded in unacked already. */
-  private void onPoppedRecorded(String list, String raw) {
-    String queue = keys.queueOfList(list);
-    Map<String, Object> env;
-    Delivery d;
-    try {
-      env = RedisEnvelope.parse(raw);
-      d = RedisEnvelope.toDelivery(env, queue, RedisEnvelope.deliveryTag(env), held.epoch());
-    } catch (IllegalArgumentException e) {
-      dropBad(list, RedisEnvelope.tagOf(raw), e, raw);
-      return;
-    }
-    handOver(queue, d);
-  }
-
   /** A message popped by BRPOP (or unrecorded by the script): recorded here, then handed over. */
-  private void onPopped(String list, String raw) {
-    String queue = keys.queueOfList(list);
+  private void record(Popped p, Parsed parsed) {
+    String queue = keys.queueOfList(p.list());
     List<String> queues = transport.queueList();
     if (queues.remove(queue)) {
       queues.add(queue); // round robin: the queue that delivered goes last
     }
     if (!transport.isConsuming() || !queues.contains(queue)) {
-      pushBack(list, raw); // stopped (or the queue was cancelled) while BRPOP was waiting
+      pushBack(p.list(), p.raw()); // stopped (or the queue was cancelled) while BRPOP was waiting
       return;
     }
-    Map<String, Object> env;
-    Delivery d;
-    String tag;
-    try {
-      env = RedisEnvelope.parse(raw);
-      tag = RedisEnvelope.deliveryTag(env);
-      if (tag == null) {
-        tag = UUID.randomUUID().toString(); // not from kombu; still needs a key in unacked
-        Map<String, Object> props = new LinkedHashMap<>(RedisEnvelope.properties(env));
-        props.put("delivery_tag", tag);
-        env = new LinkedHashMap<>(env);
-        env.put("properties", props);
-      }
-      d = RedisEnvelope.toDelivery(env, queue, tag, held.epoch());
-    } catch (IllegalArgumentException e) {
-      dropBad(list, null, e, raw); // never recorded: nothing to remove
-      return;
-    }
+    Delivery d = parsed.delivery();
     // Recorded on the poller connection itself: pipelined ahead of the next pop, in delivery order.
     recording++;
     if (transport.pullMode()) {
       transport.tookCredit(); // counted now: the next pop must not take more than the credit
     }
-    String t = tag;
-    List<Request> record = store.recordCommands(tag, env, d.exchange(), d.routingKey());
+    String t = parsed.tag();
+    List<Request> record = parsed.record();
     RedisConnection c = conn;
     Future<?> recorded =
-        c.batch(record)
-            .recover(
-                err -> commands.batch(record)); // poller killed meanwhile: any connection will do
+        c == null
+            ? commands.batch(record)
+            : c.batch(record)
+                .recover(
+                    err ->
+                        commands.batch(record)); // poller killed meanwhile: any connection will do
     recorded.onComplete(
         ar -> {
           recording--;
@@ -374,9 +455,12 @@ final class RedisPoller {
    * Hands a recorded delivery to the consumer, or gives it back when we stopped consuming its
    * queue.
    */
-  private void handOver(String queue, Delivery d) {
-    if (!transport.isConsuming() || !transport.queueList().contains(queue)) {
-      held.giveBack((String) d.deliveryTag()); // stopped (or the queue was cancelled) meanwhile
+  private void handOver(Delivery d) {
+    if (!transport.isConsuming()
+        || !transport.queueList().contains(d.queue())
+        || d.generation() != held.epoch()) {
+      // stopped, the queue was cancelled, or we gave up what we held while it was parsed
+      held.giveBack((String) d.deliveryTag());
       return;
     }
     deliver(d, true);
@@ -419,16 +503,16 @@ final class RedisPoller {
   }
 
   /** Puts a message popped too late back where it was: the front of its list. */
-  private void pushBack(String list, String raw) {
+  private void pushBack(String list, Response raw) {
     commands
-        .send(Request.cmd(Command.RPUSH).arg(list).arg(raw))
+        .send(Request.cmd(Command.RPUSH).arg(list).arg(raw.toBuffer()))
         .onFailure(
             err ->
                 log.error(
                     "Could not put back a message popped from {}: {}. Message: {}",
                     list,
                     err.getMessage(),
-                    UnackedStore.abbreviate(raw)));
+                    UnackedStore.abbreviate(raw.toString())));
   }
 
   // ---- idleness ----
@@ -444,7 +528,7 @@ final class RedisPoller {
   }
 
   private boolean isIdle() {
-    return !polling && recording == 0;
+    return !polling && !handingOver && recording == 0;
   }
 
   private void checkIdle() {

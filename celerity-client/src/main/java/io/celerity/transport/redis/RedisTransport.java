@@ -78,7 +78,8 @@ public class RedisTransport extends PullSupport {
     this.lifecycle = new ConnectionLifecycle(url.redacted(), policy, timers, log);
     this.held =
         new HeldMessages(vertx, store, visibilityTimeout, epoch -> lostHandler.handle(epoch));
-    this.poller = new RedisPoller(this, dedicated, commands, keys, store, held, visibilityTimeout);
+    this.poller =
+        new RedisPoller(vertx, this, dedicated, commands, keys, store, held, visibilityTimeout);
     this.fanout =
         new RedisFanout(
             dedicated,
@@ -352,7 +353,7 @@ public class RedisTransport extends PullSupport {
             })
         .compose(
             v -> {
-              poller.drop();
+              poller.close();
               return fanout.close();
             })
         .compose(v -> Future.join(commands.close(), dedicated.close()).otherwiseEmpty())

@@ -1,7 +1,16 @@
 package io.celerity.transport.contract;
 
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
 import io.celerity.it.Brokers;
 import io.celerity.it.RedisCli;
+import io.celerity.protocol.Json;
+import io.celerity.support.Polling;
+import io.celerity.types.Delivery;
+import java.util.Base64;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
 
 /** The contract on Redis (kombu's transport). */
 class RedisTransportContractIT extends TransportContract {
@@ -28,5 +37,49 @@ class RedisTransportContractIT extends TransportContract {
     try (RedisCli redis = new RedisCli(Brokers.REDIS_URL)) {
       redis.deleteQueue(queue);
     }
+  }
+
+  /** A kombu envelope as a producer would push it, the body base64-encoded unless given raw. */
+  private String envelope(String tag, String body, boolean encode) {
+    return Json.encodeToString(
+        Map.of(
+            "body",
+            encode ? Base64.getEncoder().encodeToString(body.getBytes()) : body,
+            "content-type",
+            "application/json",
+            "content-encoding",
+            "utf-8",
+            "headers",
+            Map.of("id", tag),
+            "properties",
+            Map.of(
+                "delivery_tag",
+                tag,
+                "body_encoding",
+                "base64",
+                "delivery_info",
+                Map.of("exchange", "", "routing_key", queue))));
+  }
+
+  @Test
+  void aLargeMessageThatIsNotBase64IsDroppedAndTheQueueGoesOn() throws Exception {
+    String large = "x".repeat(2 * 1024 * 1024);
+    try (RedisCli redis = new RedisCli(Brokers.REDIS_URL)) {
+      // kombu pushes on the left and pops on the right: this order is the order of delivery
+      redis.send("LPUSH", queue, envelope("t1", "first", true));
+      // one base64 character too many: Python's b64decode refuses it too (incorrect padding)
+      redis.send("LPUSH", queue, envelope("t2", large + "x", false));
+      redis.send("LPUSH", queue, envelope("t3", "L" + large, true));
+      redis.send("LPUSH", queue, envelope("t4", "last", true));
+      start(url(0), false);
+      for (String expected : new String[] {"first", "L" + large, "last"}) {
+        Delivery d = next();
+        assertEquals(expected.length(), d.body().length);
+        assertTrue(expected.equals(body(d)), "the body as it was sent");
+        run(() -> transport().ack(d));
+      }
+      Polling.until(() -> redis.unackedFor(queue) == 0, 10_000);
+    }
+    closeAndCheckNothingLeft();
   }
 }

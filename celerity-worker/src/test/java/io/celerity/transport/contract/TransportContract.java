@@ -66,6 +66,10 @@ abstract class TransportContract {
     vertx.close().toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS);
   }
 
+  protected Transport transport() {
+    return transport;
+  }
+
   /** Runs on the transport's event loop and waits for the future. */
   protected <T> T on(Supplier<Future<T>> action) throws Exception {
     CompletableFuture<T> done = new CompletableFuture<>();
@@ -84,7 +88,7 @@ abstract class TransportContract {
     return done.get(30, TimeUnit.SECONDS);
   }
 
-  private void run(Runnable r) throws Exception {
+  protected void run(Runnable r) throws Exception {
     on(
         () -> {
           r.run();
@@ -92,7 +96,7 @@ abstract class TransportContract {
         });
   }
 
-  private void start(String url, boolean pull) throws Exception {
+  protected void start(String url, boolean pull) throws Exception {
     transport =
         Transports.create(
             vertx, new TransportOptions(url, List.of(queue), 10, null, 500, "contract"));
@@ -103,28 +107,28 @@ abstract class TransportContract {
   }
 
   private void publish(String body) throws Exception {
+    publish(body, body);
+  }
+
+  private void publish(String id, String body) throws Exception {
     on(
         () ->
             transport.publish(
                 OutgoingMessage.json(
-                    "",
-                    queue,
-                    body.getBytes(StandardCharsets.UTF_8),
-                    Map.of("id", body),
-                    Map.of())));
+                    "", queue, body.getBytes(StandardCharsets.UTF_8), Map.of("id", id), Map.of())));
   }
 
-  private Delivery next() throws InterruptedException {
+  protected Delivery next() throws InterruptedException {
     Delivery d = deliveries.poll(15, TimeUnit.SECONDS);
     assertNotNull(d, "a delivery within 15 s");
     return d;
   }
 
-  private static String body(Delivery d) {
+  protected static String body(Delivery d) {
     return new String(d.body(), StandardCharsets.UTF_8);
   }
 
-  private void closeAndCheckNothingLeft() throws Exception {
+  protected void closeAndCheckNothingLeft() throws Exception {
     on(() -> transport.flush().compose(v -> transport.close()));
     transport = null;
     Polling.until(() -> waiting() == 0, 10_000);
@@ -185,6 +189,28 @@ abstract class TransportContract {
     for (int i = 0; i < 5; i++) {
       Delivery d = next();
       assertEquals("c" + i, body(d));
+      run(() -> transport.ack(d));
+    }
+    closeAndCheckNothingLeft();
+  }
+
+  @Test
+  void largeMessagesKeepTheirPlaceInTheQueueAndTheirBytes() throws Exception {
+    start(url(0), false);
+    String large = "x".repeat(2 * 1024 * 1024);
+    // one to a consumer waiting on an empty queue (Redis: BRPOP), then several queued (batch pops)
+    publish("L0", "L0" + large);
+    Delivery first = next();
+    assertTrue(("L0" + large).equals(body(first)), "the body as it was published");
+    run(() -> transport.ack(first));
+    List<String> bodies = List.of("s1", "L1" + large, "s2", "L2" + large, "s3");
+    for (String b : bodies) {
+      publish(b.substring(0, 2), b);
+    }
+    for (String b : bodies) {
+      Delivery d = next();
+      assertEquals(b.substring(0, 2), d.headers().get("id"), "delivered in the order published");
+      assertTrue(b.equals(body(d)), "the body as it was published");
       run(() -> transport.ack(d));
     }
     closeAndCheckNothingLeft();

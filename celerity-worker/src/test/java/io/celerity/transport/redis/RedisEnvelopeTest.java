@@ -137,6 +137,21 @@ class RedisEnvelopeTest {
   }
 
   @Test
+  void anEnvelopeParsesTheSameFromRedisBytesAsFromAString() {
+    // large envelopes are parsed from the reply's UTF-8 bytes: non-ASCII text must survive
+    String raw =
+        "{\"body\": \"[[\\\"h\u00e9llo \u2603\\\"], {}, {}]\", \"headers\": {\"id\": \"\u00e9\"},"
+            + " \"properties\": {\"delivery_tag\": \"t\"}}";
+    Map<String, Object> fromBytes = RedisEnvelope.parse(raw.getBytes(StandardCharsets.UTF_8));
+    assertEquals(RedisEnvelope.parse(raw), fromBytes);
+    assertEquals("[[\"h\u00e9llo \u2603\"], {}, {}]", fromBytes.get("body"));
+    assertThrows(
+        IllegalArgumentException.class,
+        () -> RedisEnvelope.parse("[1]".getBytes(StandardCharsets.UTF_8)),
+        "not an object");
+  }
+
+  @Test
   void lineWrappedBase64DecodesAsPythonsB64decodeDoes() {
     // kombu writes plain base64; a producer that wraps lines (base64.encodebytes) still decodes
     String plain =
