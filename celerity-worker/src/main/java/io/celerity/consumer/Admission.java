@@ -242,7 +242,7 @@ final class Admission {
   }
 
   /** The requests held for their ETA, earliest first. */
-  List<Request> scheduled() {
+  Future<List<Request>> scheduled() {
     return etaTimer.scheduled();
   }
 

@@ -165,7 +165,11 @@ public class ConsumerVerticle extends VerticleBase {
         m -> m.reply(consumer.rateLimit(m.body().task(), m.body().rateLimit())));
     bus.consumer(
         Addresses.CONSUMER_SCHEDULED,
-        m -> m.reply(new ControlRequests.Scheduled(consumer.scheduled())));
+        m ->
+            consumer
+                .scheduled()
+                .onSuccess(held -> m.reply(new ControlRequests.Scheduled(held)))
+                .onFailure(err -> m.fail(500, err.toString())));
     bus.consumer(
         Addresses.CONSUMER_QUEUES,
         m -> {

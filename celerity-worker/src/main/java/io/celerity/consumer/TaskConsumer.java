@@ -253,7 +253,7 @@ public final class TaskConsumer {
   }
 
   /** The requests held for their ETA, earliest first ({@code inspect scheduled}). */
-  public List<Request> scheduled() {
+  public Future<List<Request>> scheduled() {
     return admission.scheduled();
   }
 

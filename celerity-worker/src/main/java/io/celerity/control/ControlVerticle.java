@@ -129,12 +129,14 @@ public class ControlVerticle extends VerticleBase {
     log.debug("pidbox received method {} {}", method, arguments);
     commands
         .dispatch(method, arguments)
+        // encoded on a worker thread: a reply grows with what the worker holds (inspect scheduled)
+        .compose(
+            result ->
+                result == ControlCommands.NO_REPLY
+                    ? Future.<OutgoingMessage>succeededFuture()
+                    : vertx.executeBlocking(() -> mailbox.reply(request, result), false))
         .onSuccess(
-            result -> {
-              if (result == ControlCommands.NO_REPLY) {
-                return;
-              }
-              OutgoingMessage reply = mailbox.reply(request, result);
+            reply -> {
               if (reply != null) {
                 vertx
                     .eventBus()

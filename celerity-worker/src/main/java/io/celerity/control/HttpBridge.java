@@ -197,15 +197,24 @@ final class HttpBridge {
     }
     commands
         .dispatch(command, arguments)
-        .onSuccess(
+        // a reply grows with what the worker holds (inspect scheduled of 100,000 held tasks is
+        // tens of megabytes): encoded on a worker thread, not on the bridge's event loop
+        .compose(
             result ->
-                json(
-                    rc,
-                    200,
-                    reply(
-                        result == ControlCommands.NO_REPLY
-                            ? new JsonObject().put("ok", "shutting down")
-                            : result)));
+                vertx.executeBlocking(
+                    () ->
+                        reply(
+                                result == ControlCommands.NO_REPLY
+                                    ? new JsonObject().put("ok", "shutting down")
+                                    : result)
+                            .toBuffer(),
+                    false))
+        .onSuccess(
+            body ->
+                rc.response()
+                    .setStatusCode(200)
+                    .putHeader("content-type", "application/json")
+                    .end(body));
   }
 
   private static Object queryValue(String raw) {

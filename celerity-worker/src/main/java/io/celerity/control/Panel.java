@@ -61,7 +61,7 @@ final class Panel {
             a ->
                 status
                     .<ControlRequests.Scheduled>ask(Addresses.CONSUMER_SCHEDULED)
-                    .map(s -> (Object) InspectViews.scheduled(s.requests())))
+                    .compose(s -> offLoop(() -> InspectViews.scheduled(s.requests()))))
         .control("revoke", this::revoke)
         .control("terminate", a -> revoke(a.copy().put("terminate", true)))
         .control(
@@ -251,19 +251,29 @@ final class Panel {
     Future<ControlRequests.PoolRequests> pool = status.ask(Addresses.POOL_REQUESTS);
     Future<ControlRequests.Scheduled> scheduled = status.ask(Addresses.CONSUMER_SCHEDULED);
     return Future.all(pool, scheduled)
-        .map(
-            cf -> {
-              JsonObject out = new JsonObject();
-              collect(out, ids, "active", pool.result().active());
-              collect(out, ids, "reserved", pool.result().reserved());
-              JsonArray held = new JsonArray();
-              scheduled
-                  .result()
-                  .requests()
-                  .forEach(r -> held.add(RequestInfo.of(r, null, false, null)));
-              collect(out, ids, "reserved", held);
-              return out;
-            });
+        .compose(
+            cf ->
+                offLoop(
+                    () -> {
+                      JsonObject out = new JsonObject();
+                      collect(out, ids, "active", pool.result().active());
+                      collect(out, ids, "reserved", pool.result().reserved());
+                      JsonArray held = new JsonArray();
+                      scheduled
+                          .result()
+                          .requests()
+                          .forEach(r -> held.add(RequestInfo.of(r, null, false, null)));
+                      collect(out, ids, "reserved", held);
+                      return out;
+                    }));
+  }
+
+  /**
+   * Builds a reply that grows with what the worker holds (100,000 ETA tasks held make tens of
+   * megabytes) on a worker thread, not on the control verticle's event loop.
+   */
+  private Future<Object> offLoop(java.util.concurrent.Callable<Object> view) {
+    return vertx.executeBlocking(view, false);
   }
 
   private static void collect(JsonObject out, List<String> ids, String state, JsonArray infos) {

@@ -58,12 +58,19 @@ class EtaTimerTest {
     return ((Strategy.Run) strategy.decide(d)).request();
   }
 
+  /** Whether each decode of a held request ran on an event loop. */
+  private final List<Boolean> decodedOnLoop =
+      java.util.Collections.synchronizedList(new ArrayList<>());
+
   private EtaTimer timer(Vertx vertx, Integer limit, List<Request> due) {
     return new EtaTimer(
         vertx,
         limit,
         due::add,
-        d -> strategy.decide(d) instanceof Strategy.Run r ? r.request() : null,
+        d -> {
+          decodedOnLoop.add(io.vertx.core.Context.isOnEventLoopThread());
+          return strategy.decide(d) instanceof Strategy.Run r ? r.request() : null;
+        },
         d -> {});
   }
 
@@ -117,10 +124,26 @@ class EtaTimerTest {
                       List.of("b"), t.remove(Set.of("b")).stream().map(Request::id).toList());
                   assertEquals(
                       1, t.forgetGeneration(1), "the lost connection's request is dropped");
-                  assertEquals(List.of("c"), t.scheduled().stream().map(Request::id).toList());
-                  assertEquals(List.of("c"), t.takeAll().stream().map(Request::id).toList());
-                  assertEquals(0, t.size());
-                  test.completeNow();
+                  decodedOnLoop.clear();
+                  t.scheduled()
+                      .onComplete(
+                          test.succeeding(
+                              scheduled ->
+                                  test.verify(
+                                      () -> {
+                                        assertEquals(
+                                            List.of("c"),
+                                            scheduled.stream().map(Request::id).toList());
+                                        assertEquals(
+                                            List.of(false),
+                                            decodedOnLoop,
+                                            "inspect scheduled decodes off the event loop");
+                                        assertEquals(
+                                            List.of("c"),
+                                            t.takeAll().stream().map(Request::id).toList());
+                                        assertEquals(0, t.size());
+                                        test.completeNow();
+                                      })));
                 }));
   }
 }

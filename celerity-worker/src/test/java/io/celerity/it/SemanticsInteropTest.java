@@ -74,6 +74,27 @@ class SemanticsInteropTest extends AmqpTestBase {
         Duration.between(sent, dateDone(r.get(1))).toMillis() >= 4900, "offset ETA respected");
   }
 
+  /**
+   * ETA tasks already waiting when the worker starts: each one held raises the prefetch window
+   * (Celery's QoS increment), so all are held, and a task sent after them runs at once. The first
+   * deliveries come before the connection counts as connected; their increments must still reach
+   * the broker, or the window stays full of held tasks for good.
+   */
+  @Test
+  void etaTasksWaitingAtStartUpAreAllHeldAndNothingQueuesBehindThem() throws Exception {
+    List<Map<String, Object>> later = new ArrayList<>();
+    for (int i = 0; i < 20; i++) {
+      later.add(options(call("examples.add", List.of(i, i), Map.of()), Map.of("countdown", 3600)));
+    }
+    client.send(later);
+    startWorker(new JsonObject().put("concurrency", 1).put("prefetch_multiplier", 1));
+    Polling.until(() -> worker.consumerStats().etaHeld() == 20, 15_000);
+    Map<String, Object> now =
+        client.call(List.of(call("examples.add", List.of(2, 2), Map.of()))).get(0);
+    assertEquals(4, now.get("result"));
+    assertEquals(20, worker.consumerStats().etaHeld());
+  }
+
   @Test
   void expiredWhenDueIsRevoked() throws Exception {
     startWorker(new JsonObject());

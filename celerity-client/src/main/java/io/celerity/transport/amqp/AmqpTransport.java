@@ -80,6 +80,14 @@ public class AmqpTransport extends PullSupport {
    */
   private boolean perConsumerQos;
 
+  /**
+   * The prefetch count last sent to the broker on this connection. Deliveries start before the
+   * connection counts as connected, and each ETA task held then raises {@link #prefetch}: the
+   * difference is sent once connected, or the window stays at its start value and a backlog of ETA
+   * tasks fills it for good.
+   */
+  private int appliedPrefetch;
+
   private final AckBatcher acks = new AckBatcher();
   private final Map<Long, Promise<Void>> unconfirmed = new ConcurrentHashMap<>();
 
@@ -243,6 +251,7 @@ public class AmqpTransport extends PullSupport {
               // Quorum queues refuse global QoS (540 NOT_IMPLEMENTED): as Celery 5.5, per-consumer
               // prefetch then.
               perConsumerQos = queueTypes.containsValue(QueueTopology.QUORUM);
+              appliedPrefetch = prefetch;
               return consumer.qos(prefetch, !perConsumerQos);
             })
         .compose(v -> consuming && !pull ? consumeAll(consumer, gen) : Future.succeededFuture())
@@ -263,6 +272,9 @@ public class AmqpTransport extends PullSupport {
               context.runOnContext(
                   x -> {
                     if (lifecycle.isCurrent(gen)) {
+                      if (prefetch != appliedPrefetch) {
+                        prefetch(prefetch);
+                      }
                       pump();
                       // Deliveries start as soon as the consumers do, before the rest of the set-up
                       // finished:
@@ -813,9 +825,11 @@ public class AmqpTransport extends PullSupport {
     prefetch = count;
     // Per-consumer prefetch does not change for running consumers; it applies at the next
     // (re)connect.
-    return lifecycle.isConnected() && !perConsumerQos
-        ? consumer.qos(count, true)
-        : Future.succeededFuture();
+    if (!lifecycle.isConnected() || perConsumerQos) {
+      return Future.succeededFuture();
+    }
+    appliedPrefetch = count; // qos calls run in order: the last one sent is the broker's
+    return consumer.qos(count, true);
   }
 
   @Override
