@@ -135,20 +135,13 @@ public class ControlVerticle extends VerticleBase {
                 result == ControlCommands.NO_REPLY
                     ? Future.<OutgoingMessage>succeededFuture()
                     : vertx.executeBlocking(() -> mailbox.reply(request, result), false))
-        .onSuccess(
-            reply -> {
-              if (reply != null) {
-                vertx
-                    .eventBus()
-                    .request(Addresses.BROKER_PUBLISH, reply)
-                    .onFailure(
-                        err ->
-                            log.warn(
-                                "Remote-control reply to {} not sent: {}",
-                                method,
-                                err.getMessage()));
-              }
-            });
+        .compose(
+            reply ->
+                reply == null
+                    ? Future.succeededFuture()
+                    : vertx.eventBus().request(Addresses.BROKER_PUBLISH, reply))
+        .onFailure(
+            err -> log.warn("Remote-control reply to {} not sent: {}", method, err.getMessage()));
   }
 
   /**

@@ -214,7 +214,13 @@ final class HttpBridge {
                 rc.response()
                     .setStatusCode(200)
                     .putHeader("content-type", "application/json")
-                    .end(body));
+                    .end(body))
+        .onFailure(
+            err ->
+                json(
+                    rc,
+                    500,
+                    new JsonObject().put("error", "reply not encodable: " + err.getMessage())));
   }
 
   private static Object queryValue(String raw) {
