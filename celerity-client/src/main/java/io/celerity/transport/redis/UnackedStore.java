@@ -4,7 +4,6 @@ import io.celerity.protocol.Json;
 import io.vertx.core.Future;
 import io.vertx.redis.client.Command;
 import io.vertx.redis.client.Redis;
-import io.vertx.redis.client.RedisConnection;
 import io.vertx.redis.client.Request;
 import io.vertx.redis.client.Response;
 import java.io.IOException;
@@ -194,25 +193,42 @@ final class UnackedStore {
   }
 
   /**
+   * Removes a record and pushes its message back, only if the record is still the one read: a
+   * compare-and-swap on that one field. (A WATCH on the whole {@code unacked} hash, as before,
+   * aborted all but a few of many concurrent restores, say the held ETA tasks requeued at a warm
+   * shutdown, and the aborted ones stayed in {@code unacked} until the visibility timeout.) {@code
+   * KEYS}: unacked, unacked_index, then the lists; {@code ARGV}: tag, record, payload, "1" to push
+   * on the right (served next).
+   */
+  static final String RESTORE_SCRIPT =
+      """
+      if redis.call('HGET', KEYS[1], ARGV[1]) ~= ARGV[2] then return 0 end
+      redis.call('ZREM', KEYS[2], ARGV[1])
+      redis.call('HDEL', KEYS[1], ARGV[1])
+      for i = 3, #KEYS do
+        if ARGV[4] == '1' then
+          redis.call('RPUSH', KEYS[i], ARGV[3])
+        else
+          redis.call('LPUSH', KEYS[i], ARGV[3])
+        end
+      end
+      return 1
+      """;
+
+  /**
    * Gives a message back to its queues, flagged redelivered, atomically with removing its record
-   * (WATCH on {@code unacked}, like kombu). {@code front}: RPUSH, served next (restore of lost
-   * messages); otherwise LPUSH, to the back (reject with requeue). Completes with false when there
-   * was nothing to restore (already acked or restored by someone else).
+   * ({@link #RESTORE_SCRIPT}). {@code front}: RPUSH, served next (restore of lost messages);
+   * otherwise LPUSH, to the back (reject with requeue). Completes with false when there was nothing
+   * to restore (already acked or restored by someone else).
    */
   Future<Boolean> restore(String tag, boolean front) {
-    return redis.connect().compose(conn -> restoreOn(conn, tag, front).eventually(conn::close));
-  }
-
-  private Future<Boolean> restoreOn(RedisConnection conn, String tag, boolean front) {
-    return conn.send(Request.cmd(Command.WATCH).arg(keys.unacked()))
-        .compose(v -> conn.send(Request.cmd(Command.HGET).arg(keys.unacked()).arg(tag)))
+    return redis
+        .send(Request.cmd(Command.HGET).arg(keys.unacked()).arg(tag))
         .compose(
             raw -> {
               if (raw == null) {
-                return conn.send(Request.cmd(Command.UNWATCH))
-                    .compose(
-                        v ->
-                            redis.send(Request.cmd(Command.ZREM).arg(keys.unackedIndex()).arg(tag)))
+                return redis
+                    .send(Request.cmd(Command.ZREM).arg(keys.unackedIndex()).arg(tag))
                     .map(false);
               }
               List<?> record;
@@ -229,7 +245,7 @@ final class UnackedStore {
               if (record == null) {
                 log.error(
                     "Dropping unreadable unacked record {}: {}", tag, abbreviate(raw.toString()));
-                return conn.send(Request.cmd(Command.UNWATCH)).compose(v -> remove(tag)).map(false);
+                return remove(tag).map(false);
               }
               @SuppressWarnings("unchecked")
               Map<String, Object> env =
@@ -240,18 +256,17 @@ final class UnackedStore {
               return queuesFor(exchange, routingKey)
                   .compose(
                       queues -> {
-                        List<Request> tx = new ArrayList<>();
-                        tx.add(Request.cmd(Command.MULTI));
-                        tx.add(Request.cmd(Command.ZREM).arg(keys.unackedIndex()).arg(tag));
-                        tx.add(Request.cmd(Command.HDEL).arg(keys.unacked()).arg(tag));
+                        Request eval =
+                            Request.cmd(Command.EVAL)
+                                .arg(RESTORE_SCRIPT)
+                                .arg(2 + queues.size())
+                                .arg(keys.unacked())
+                                .arg(keys.unackedIndex());
                         for (String q : queues) {
-                          tx.add(
-                              Request.cmd(front ? Command.RPUSH : Command.LPUSH)
-                                  .arg(keys.list(q, 0))
-                                  .arg(payload));
+                          eval.arg(keys.list(q, 0));
                         }
-                        tx.add(Request.cmd(Command.EXEC));
-                        return conn.batch(tx).map(rs -> rs.get(rs.size() - 1) != null);
+                        eval.arg(tag).arg(raw.toBuffer()).arg(payload).arg(front ? "1" : "0");
+                        return redis.send(eval).map(r -> r != null && r.toInteger() == 1);
                       });
             });
   }

@@ -9,6 +9,7 @@ import io.celerity.protocol.Json;
 import io.celerity.support.Polling;
 import io.celerity.types.Delivery;
 import java.util.Base64;
+import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
 
@@ -81,5 +82,24 @@ class RedisTransportContractIT extends TransportContract {
       Polling.until(() -> redis.unackedFor(queue) == 0, 10_000);
     }
     closeAndCheckNothingLeft();
+  }
+
+  @Test
+  void manyRequeuesAtOnceAllPutTheirMessagesBack() throws Exception {
+    // a warm shutdown requeues every held ETA task at once: each must leave unacked for its queue
+    try (RedisCli redis = new RedisCli(Brokers.REDIS_URL)) {
+      for (int i = 0; i < 10; i++) {
+        redis.send("LPUSH", queue, envelope("r" + i, "held " + i, true));
+      }
+      start(url(0), false); // prefetch 10: all ten held
+      List<Delivery> held = new java.util.ArrayList<>();
+      for (int i = 0; i < 10; i++) {
+        held.add(next());
+      }
+      on(() -> transport().stopConsuming()); // as at a shutdown: nothing is popped again
+      run(() -> held.forEach(d -> transport().reject(d, true)));
+      Polling.until(() -> redis.unackedFor(queue) == 0, 10_000);
+      assertEquals(10, waiting(), "every requeued message is back in its queue");
+    }
   }
 }
