@@ -234,10 +234,10 @@ final class Admission {
     updatePrefetch();
   }
 
-  /** Takes every held request out (shutdown: they go back to the broker). */
-  List<Request> takeHeld() {
-    List<Request> out = new ArrayList<>(etaTimer.takeAll());
-    out.addAll(buckets.removeIf(r -> true));
+  /** Takes every held delivery out (shutdown: they go back to the broker). */
+  List<Delivery> takeHeld() {
+    List<Delivery> out = new ArrayList<>(etaTimer.takeAll());
+    buckets.removeIf(r -> true).forEach(r -> out.add(r.delivery()));
     return out;
   }
 

@@ -248,7 +248,7 @@ public final class TaskConsumer {
 
   /** Held requests go back to the broker, and the revoked ids to the state file (shutdown). */
   public Future<Void> stop() {
-    admission.takeHeld().forEach(r -> settler.settle(r.delivery(), Settle.Action.REQUEUE));
+    admission.takeHeld().forEach(d -> settler.settle(d, Settle.Action.REQUEUE));
     return revocations.save();
   }
 

@@ -140,7 +140,9 @@ class EtaTimerTest {
                                             "inspect scheduled decodes off the event loop");
                                         assertEquals(
                                             List.of("c"),
-                                            t.takeAll().stream().map(Request::id).toList());
+                                            t.takeAll().stream()
+                                                .map(d -> d.headers().get("id"))
+                                                .toList());
                                         assertEquals(0, t.size());
                                         test.completeNow();
                                       })));

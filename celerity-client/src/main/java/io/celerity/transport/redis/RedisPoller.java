@@ -225,7 +225,7 @@ final class RedisPoller {
           for (int i = 0; i + 2 < r.size(); i += 3) {
             batch.add(new Popped(r.get(i).toString(), r.get(i + 1), r.get(i + 2).toInteger() == 1));
           }
-          handOver(batch, 0);
+          handOverFrom(batch, 0);
         });
   }
 
@@ -259,7 +259,7 @@ final class RedisPoller {
    * Hands over {@code batch} from {@code from} on, in order. A large envelope is parsed on the
    * parser thread and the rest of the batch waits for it; the next pop starts once all are handed.
    */
-  private void handOver(List<Popped> batch, int from) {
+  private void handOverFrom(List<Popped> batch, int from) {
     for (int i = from; i < batch.size(); i++) {
       Popped p = batch.get(i);
       long epoch = held.epoch();
@@ -281,7 +281,7 @@ final class RedisPoller {
                           ? ar.result()
                           : new Parsed(null, null, new IllegalStateException(ar.cause()), null));
                 } finally {
-                  handOver(batch, next);
+                  handOverFrom(batch, next);
                   checkIdle();
                 }
               });
@@ -364,7 +364,7 @@ final class RedisPoller {
           if (r == null) {
             poll();
           } else {
-            handOver(List.of(new Popped(r.get(0).toString(), r.get(1), false)), 0);
+            handOverFrom(List.of(new Popped(r.get(0).toString(), r.get(1), false)), 0);
           }
         });
   }
