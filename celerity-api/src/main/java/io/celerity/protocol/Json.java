@@ -98,7 +98,16 @@ public final class Json {
     return MAPPER.convertValue(value, Object.class);
   }
 
+  /**
+   * Documents from this size on are read by {@link LargeJsonReader}: the same values, without
+   * Jackson's three copies of each long string.
+   */
+  static final int LARGE_DOCUMENT_BYTES = 64 * 1024;
+
   public static Object parse(byte[] bytes) throws IOException {
+    if (bytes.length >= LARGE_DOCUMENT_BYTES) {
+      return LargeJsonReader.read(bytes);
+    }
     return MAPPER.readValue(bytes, Object.class);
   }
 
