@@ -27,7 +27,7 @@ import picocli.CommandLine.Spec;
     mixinStandardHelpOptions = true,
     version = "celerity 0.1.0",
     description = "A Celery-compatible task worker on Vert.x.",
-    subcommands = {Main.Worker.class, Call.class, Health.class})
+    subcommands = {Main.Worker.class, Call.class, Health.class, Train.class})
 public class Main implements Runnable {
 
   public static void main(String[] args) {
@@ -100,12 +100,7 @@ public class Main implements Runnable {
       // One event loop per core rather than Vert.x's two: the verticles hand every task from loop
       // to loop, and fewer loops means fewer thread wake-ups per task (measured: 10-25% more
       // tasks/s).
-      Vertx vertx =
-          Vertx.vertx(
-              new VertxOptions()
-                  .setBlockedThreadCheckInterval(1000)
-                  .setEventLoopPoolSize(options.getEventLoops())
-                  .setMetricsOptions(io.celerity.metrics.WorkerMetrics.vertxMetricsOptions()));
+      Vertx vertx = Vertx.vertx(vertxOptions(options));
       // Installed before deploying, so a SIGTERM during start-up is a warm shutdown too.
       sun.misc.SignalHandler shutdown = installSignalHandlers(vertx, options);
       // Remote control's shutdown command: the same as a first SIGTERM.
@@ -140,6 +135,14 @@ public class Main implements Runnable {
       Thread.currentThread().join(); // the JVM exits from the signal handlers
       return 0;
     }
+  }
+
+  /** The worker's Vert.x: {@code event_loops} loops, its metrics. */
+  static VertxOptions vertxOptions(WorkerOptions options) {
+    return new VertxOptions()
+        .setBlockedThreadCheckInterval(1000)
+        .setEventLoopPoolSize(options.getEventLoops())
+        .setMetricsOptions(io.celerity.metrics.WorkerMetrics.vertxMetricsOptions());
   }
 
   /**
