@@ -25,6 +25,7 @@ import amqp
 HERE = os.path.dirname(os.path.abspath(__file__))
 AMQP_URL = 'amqp://guest:guest@127.0.0.1:5672/celerity-test'
 REDIS_URL = 'redis://127.0.0.1:6379/13'
+RESULTS_URL = 'redis://127.0.0.1:6379/12'
 
 
 def print_thread_cpu(pid):
@@ -68,6 +69,9 @@ def main():
                          'event loops, pool) once the queue is drained: where a cold drain spends its CPU')
     ap.add_argument('--payload', type=int, help='examples.echo of a string this long instead of examples.add')
     ap.add_argument('--broker', choices=['amqp', 'redis'], default='amqp')
+    ap.add_argument('--python', action='store_true',
+                    help='the Python examples.add of bench/py_tasks.py in -P process -c 2 children (celerity_child), '
+                         'results in Redis db 12, as the "Python children" drain row of bench.py')
     ap.add_argument('java', nargs='+')
     args = ap.parse_args()
     url = AMQP_URL if args.broker == 'amqp' else REDIS_URL
@@ -75,11 +79,15 @@ def main():
     port = 20000 + os.getpid() % 20000
     task = 'examples.add' if args.payload is None else 'examples.echo'
     subprocess.run(['/usr/bin/python3', os.path.join(HERE, 'prefill.py'), url, queue, str(args.n),
-                    '--ignore-result', *(['--payload', str(args.payload)] if args.payload is not None else [])],
+                    *([] if args.python else ['--ignore-result']), *(['--payload', str(args.payload)] if args.payload is not None else [])],
                    check=True)
-    cmd = [*args.java, '-jar', args.jar, 'worker', '-b', url, '--result-backend', 'disabled', '-Q', queue,
-           '-c', '8', '-P', 'threads', '-l', 'WARNING', '--http-port', str(port), '-n', 'train@localhost']
-    p = subprocess.Popen(cmd, start_new_session=True, stdout=subprocess.DEVNULL)
+    pool = (['--result-backend', RESULTS_URL, '-c', '2', '-P', 'process',
+             '--child', '/usr/bin/python3 -m celerity_child py_tasks'] if args.python
+            else ['--result-backend', 'disabled', '-c', '8', '-P', 'threads'])
+    cmd = [*args.java, '-jar', args.jar, 'worker', '-b', url, '-Q', queue, *pool,
+           '-l', 'WARNING', '--http-port', str(port), '-n', 'train@localhost']
+    env = dict(os.environ, PYTHONPATH=HERE) if args.python else None
+    p = subprocess.Popen(cmd, start_new_session=True, stdout=subprocess.DEVNULL, env=env)
     try:
         deadline = time.monotonic() + args.timeout
         while time.monotonic() < deadline and p.poll() is None:
