@@ -4,6 +4,7 @@ import com.fasterxml.jackson.core.JsonFactory;
 import com.fasterxml.jackson.core.JsonGenerator;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.core.StreamReadConstraints;
+import com.fasterxml.jackson.core.StreamReadFeature;
 import com.fasterxml.jackson.core.json.JsonReadFeature;
 import com.fasterxml.jackson.core.json.JsonWriteFeature;
 import com.fasterxml.jackson.core.util.MinimalPrettyPrinter;
@@ -33,7 +34,14 @@ public final class Json {
 
   /** Shared, thread-safe mapper configured like Python's {@code json} with kombu's encoder hook. */
   public static final ObjectMapper MAPPER =
-      JsonMapper.builder(JsonFactory.builder().streamReadConstraints(PYTHON_READ_LIMITS).build())
+      JsonMapper.builder(
+              JsonFactory.builder()
+                  .streamReadConstraints(PYTHON_READ_LIMITS)
+                  // Python writes floats with up to 17 digits (repr), e.g. a child's runtime on
+                  // every reply: the JDK's parser takes its slow path on those (and C2 kept
+                  // recompiling it); FastDoubleParser rounds the same and does not.
+                  .enable(StreamReadFeature.USE_FAST_DOUBLE_PARSER)
+                  .build())
           .addModule(KombuTypes.module())
           .enable(JsonReadFeature.ALLOW_NON_NUMERIC_NUMBERS)
           .disable(JsonWriteFeature.WRITE_NAN_AS_STRINGS)
