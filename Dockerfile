@@ -61,6 +61,6 @@ HEALTHCHECK --interval=10s --timeout=5s --start-period=30s --retries=5 \
 
 # sh to expand JAVA_OPTS and to see the pool (as bin/celerity does: with -P process / --pool process /
 # CELERITY_POOL=process the parent JVM runs no task bodies and keeps a small heap, so the serial GC
-# unless JAVA_OPTS picks a GC, docs/process-pool.md);
+# unless JAVA_OPTS picks a GC, and smaller C2 inlining, which JAVA_OPTS can set back, docs/performance.md);
 # exec makes java PID 1, so it receives docker stop's SIGTERM itself
-ENTRYPOINT ["sh", "-c", "pool=; prev=; for a; do case $prev in -P|--pool) pool=$a;; esac; case $a in -P?*) pool=${a#-P}; pool=${pool#=};; --pool=*) pool=${a#--pool=};; esac; prev=$a; done; gc=; if [ \"${pool:-$CELERITY_POOL}\" = process ]; then gc=-XX:+UseSerialGC; for o in $JAVA_OPTS $JAVA_TOOL_OPTIONS $JDK_JAVA_OPTIONS; do case $o in -XX:+Use*GC) gc=;; esac; done; fi; exec java $gc -XX:AOTCache=/app/celerity.aot -Xlog:aot*=off,cds*=off $JAVA_OPTS -jar /app/celerity.jar worker \"$@\"", "celerity"]
+ENTRYPOINT ["sh", "-c", "pool=; prev=; for a; do case $prev in -P|--pool) pool=$a;; esac; case $a in -P?*) pool=${a#-P}; pool=${pool#=};; --pool=*) pool=${a#--pool=};; esac; prev=$a; done; gc=; jit=; if [ \"${pool:-$CELERITY_POOL}\" = process ]; then jit='-XX:FreqInlineSize=100 -XX:InlineSmallCode=1000'; gc=-XX:+UseSerialGC; for o in $JAVA_OPTS $JAVA_TOOL_OPTIONS $JDK_JAVA_OPTIONS; do case $o in -XX:+Use*GC) gc=;; esac; done; fi; exec java $gc $jit -XX:AOTCache=/app/celerity.aot -Xlog:aot*=off,cds*=off $JAVA_OPTS -jar /app/celerity.jar worker \"$@\"", "celerity"]
