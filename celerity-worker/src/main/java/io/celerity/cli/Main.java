@@ -95,11 +95,6 @@ public class Main implements Runnable {
       }
       logFormat(options.getLogFormat());
       setLogLevel(options.getLoglevel());
-      // Vert.x's own meters land in the registry GET /metrics scrapes, except the per-message ones
-      // (event bus, client sockets, worker pools): measured, they cost about 5% of throughput.
-      // One event loop per core rather than Vert.x's two: the verticles hand every task from loop
-      // to loop, and fewer loops means fewer thread wake-ups per task (measured: 10-25% more
-      // tasks/s).
       Vertx vertx = Vertx.vertx(vertxOptions(options));
       // Installed before deploying, so a SIGTERM during start-up is a warm shutdown too.
       sun.misc.SignalHandler shutdown = installSignalHandlers(vertx, options);
@@ -137,7 +132,13 @@ public class Main implements Runnable {
     }
   }
 
-  /** The worker's Vert.x: {@code event_loops} loops, its metrics. */
+  /**
+   * The worker's Vert.x (also {@code celerity train}'s). Vert.x's own meters land in the registry
+   * GET /metrics scrapes, except the per-message ones (event bus, client sockets, worker pools):
+   * measured, they cost about 5% of throughput. One event loop per core rather than Vert.x's two:
+   * the verticles hand every task from loop to loop, and fewer loops means fewer thread wake-ups
+   * per task (measured: 10-25% more tasks/s).
+   */
   static VertxOptions vertxOptions(WorkerOptions options) {
     return new VertxOptions()
         .setBlockedThreadCheckInterval(1000)
