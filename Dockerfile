@@ -36,10 +36,11 @@ WORKDIR /app
 COPY --from=build /build/target/celerity.jar /app/celerity.jar
 # An AOT cache of the worker's classes and method profiles (Java 25, JEP 483/515), made once here by a
 # training run: `celerity train` drains 100,000 examples.add on the in-JVM broker (there is no RabbitMQ
-# during `docker build`) and exits, and the JVM assembles the cache. Against a cache of start-up alone,
-# a cold worker used ~15% less CPU over its first 50,000 tasks (less compiling) and reached its first
-# task ~1 s sooner than without one (docs/performance.md); a JVM that cannot use it (other flags,
-# another JRE) starts without it. -Xlog:aot*=off: its notices are not the worker's.
+# during `docker build`) with the threads pool, then 100,000 with the process pool (two Java children:
+# the parent's side is the same whatever the children run), and exits; the JVM assembles the cache.
+# Against a cache of start-up alone, a cold worker used ~15% less CPU over its first 50,000 tasks (less
+# compiling) and reached its first task ~1 s sooner than without one (docs/performance.md); a JVM that
+# cannot use it (other flags, another JRE) starts without it. -Xlog:aot*=off: its notices are not the worker's.
 RUN java -XX:AOTCacheOutput=/app/celerity.aot -Xlog:aot*=off,cds*=off -jar /app/celerity.jar train \
       --tasks 100000 >/dev/null \
  && test -s /app/celerity.aot

@@ -72,6 +72,8 @@ def main():
     ap.add_argument('--python', action='store_true',
                     help='the Python examples.add of bench/py_tasks.py in -P process -c 2 children (celerity_child), '
                          'results in Redis db 12, as the "Python children" drain row of bench.py')
+    ap.add_argument('--java-children', action='store_true',
+                    help='as --python, but the built-in Java examples.add in -P process -c 2 Java children')
     ap.add_argument('java', nargs='+')
     args = ap.parse_args()
     url = AMQP_URL if args.broker == 'amqp' else REDIS_URL
@@ -79,10 +81,11 @@ def main():
     port = 20000 + os.getpid() % 20000
     task = 'examples.add' if args.payload is None else 'examples.echo'
     subprocess.run(['/usr/bin/python3', os.path.join(HERE, 'prefill.py'), url, queue, str(args.n),
-                    *([] if args.python else ['--ignore-result']), *(['--payload', str(args.payload)] if args.payload is not None else [])],
+                    *([] if args.python or args.java_children else ['--ignore-result']), *(['--payload', str(args.payload)] if args.payload is not None else [])],
                    check=True)
     pool = (['--result-backend', RESULTS_URL, '-c', '2', '-P', 'process',
-             '--child', '/usr/bin/python3 -m celerity_child py_tasks'] if args.python
+             *([] if args.java_children else ['--child', '/usr/bin/python3 -m celerity_child py_tasks'])]
+            if args.python or args.java_children
             else ['--result-backend', 'disabled', '-c', '8', '-P', 'threads'])
     cmd = [*args.java, '-jar', args.jar, 'worker', '-b', url, '-Q', queue, *pool,
            '-l', 'WARNING', '--http-port', str(port), '-n', 'train@localhost']

@@ -21,22 +21,33 @@ import picocli.CommandLine.Option;
 
 /**
  * {@code celerity train}: a worker on the in-JVM broker drains {@code --tasks} {@code examples.add}
- * and exits. Run under {@code -XX:AOTCacheOutput=...} (Java 25) or {@code
- * -XX:ArchiveClassesAtExit=...} (17) where no broker is at hand, e.g. while building an image: the
- * cache then holds the classes and, on 25, the method profiles of the worker's task path rather
- * than of start-up alone, and a worker started with it reaches compiled code sooner.
+ * with each pool of {@code --pool} in turn, and exits. Run under {@code -XX:AOTCacheOutput=...}
+ * (Java 25) or {@code -XX:ArchiveClassesAtExit=...} (17) where no broker is at hand, e.g. while
+ * building an image: the cache then holds the classes and, on 25, the method profiles of the
+ * worker's task path rather than of start-up alone, and a worker started with it reaches compiled
+ * code sooner.
+ *
+ * <p>The process pool's drain uses Java children: the parent's side (frames, replies, results) is
+ * the same code whatever language the children run, and a parent of Python children used as little
+ * CPU warming up with this cache as with one from a real Python drain (bench/README.md).
  */
 @Command(
     name = "train",
     mixinStandardHelpOptions = true,
     description =
-        "Drain N examples.add on the in-JVM broker, then exit (a training run for an AOT cache or CDS archive).")
+        "Drain N examples.add on the in-JVM broker with each pool, then exit (a training run for an AOT cache or CDS archive).")
 public class Train implements Callable<Integer> {
 
   static final String BROKER = "memory://celerity-train";
   static final String QUEUE = ClientOptions.DEFAULT_QUEUE;
   static final int DEFAULT_TASKS = 100_000;
   static final long DEFAULT_TIMEOUT_SECONDS = 300;
+
+  /**
+   * Children of the process pool's drain: the parent's code per task is the same for any number,
+   * and each Java child is a JVM of its own.
+   */
+  static final int PROCESS_CHILDREN = 2;
 
   @Option(names = "--tasks", description = "Tasks to drain. Default " + DEFAULT_TASKS)
   int tasks = DEFAULT_TASKS;
@@ -45,6 +56,13 @@ public class Train implements Callable<Integer> {
       names = {"-c", "--concurrency"},
       description = "Pool threads, as for the worker. Default 8")
   int concurrency = 8;
+
+  @Option(
+      names = {"-P", "--pool"},
+      split = ",",
+      description =
+          "Pools to drain with, one after the other: threads, process (Java children). Default threads,process")
+  List<String> pools = List.of("threads", "process");
 
   @Option(
       names = "--timeout",
@@ -57,7 +75,23 @@ public class Train implements Callable<Integer> {
       System.err.println("celerity train: --tasks and --concurrency must be at least 1");
       return Call.USAGE;
     }
+    for (String pool : pools) {
+      if (!pool.equals("threads") && !pool.equals("process")) {
+        System.err.println("celerity train: --pool takes threads and process, not " + pool);
+        return Call.USAGE;
+      }
+    }
     Main.setLogLevel("WARNING");
+    for (String pool : pools) {
+      int code = drain(pool);
+      if (code != 0) {
+        return code;
+      }
+    }
+    return 0;
+  }
+
+  private int drain(String pool) throws Exception {
     long started = System.nanoTime();
     // the queue full before the worker starts, as for a worker deployed onto a backlog
     MemoryBroker.named(BROKER.substring("memory://".length())).declare(QUEUE);
@@ -72,10 +106,14 @@ public class Train implements Callable<Integer> {
         new JsonObject()
             .put("broker", BROKER)
             .put("result_backend", "memory://")
-            .put("pool", "threads")
-            .put("concurrency", concurrency)
+            .put("pool", pool)
+            .put(
+                "concurrency",
+                pool.equals("process") ? Math.min(concurrency, PROCESS_CHILDREN) : concurrency)
             .put("queues", QUEUE)
             .put("http_port", 0)
+            // a token of its own, so the bridge does not print one it made up
+            .put("http_token", java.util.UUID.randomUUID().toString())
             .put("loglevel", "WARNING");
     Vertx vertx = Vertx.vertx(Main.vertxOptions(new WorkerOptions(conf)));
     try {
@@ -88,16 +126,18 @@ public class Train implements Callable<Integer> {
       long done;
       while ((done = processed(vertx)) < tasks) {
         if (System.nanoTime() > deadline) {
-          System.err.printf("celerity train: %d of %d tasks done in %d s%n", done, tasks, timeout);
+          System.err.printf(
+              "celerity train: %d of %d tasks done in %d s (%s)%n", done, tasks, timeout, pool);
           return 1;
         }
         Thread.sleep(100); // a poll of the pool's counter, not a synchronisation
       }
       System.err.printf(
-          "celerity train: %d tasks in %.1f s%n", tasks, (System.nanoTime() - started) / 1e9);
+          "celerity train: %d tasks in %.1f s (%s)%n",
+          tasks, (System.nanoTime() - started) / 1e9, pool);
       return 0;
     } finally {
-      vertx.close().toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS);
+      vertx.close().toCompletionStage().toCompletableFuture().get(30, TimeUnit.SECONDS);
     }
   }
 

@@ -16,7 +16,7 @@ import org.slf4j.LoggerFactory;
 class TrainCommandTest {
 
   @Test
-  void drainsEveryTaskOnTheInJvmBrokerAndExitsZero() {
+  void drainsEveryTaskWithEachPoolOnTheInJvmBrokerAndExitsZero() {
     Logger root = (Logger) LoggerFactory.getLogger(org.slf4j.Logger.ROOT_LOGGER_NAME);
     Level level = root.getLevel();
     PrintStream err = System.err;
@@ -24,6 +24,7 @@ class TrainCommandTest {
     int code;
     try {
       System.setErr(new PrintStream(captured, true, StandardCharsets.UTF_8));
+      // the default pools: threads, then the process pool with Java children
       code = Main.commandLine().execute("train", "--tasks", "500", "-c", "2", "--timeout", "120");
     } finally {
       System.setErr(err);
@@ -31,12 +32,18 @@ class TrainCommandTest {
     }
     String out = captured.toString(StandardCharsets.UTF_8);
     assertEquals(0, code, out);
-    assertTrue(out.contains("celerity train: 500 tasks in"), out);
+    assertTrue(out.contains("celerity train: 500 tasks in") && out.contains("(threads)"), out);
+    assertTrue(out.indexOf("(threads)") < out.indexOf("(process)"), out);
     assertEquals(0, MemoryBroker.named("celerity-train").size(Train.QUEUE), "nothing left queued");
   }
 
   @Test
   void refusesNoTasks() {
     assertEquals(Call.USAGE, Main.commandLine().execute("train", "--tasks", "0"));
+  }
+
+  @Test
+  void refusesAPoolItCannotTrain() {
+    assertEquals(Call.USAGE, Main.commandLine().execute("train", "-P", "threads,solo"));
   }
 }
