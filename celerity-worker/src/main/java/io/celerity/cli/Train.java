@@ -10,6 +10,7 @@ import io.celerity.types.PoolStats;
 import io.vertx.core.DeploymentOptions;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
+import io.vertx.core.eventbus.DeliveryOptions;
 import io.vertx.core.json.JsonObject;
 import java.util.ArrayList;
 import java.util.List;
@@ -137,7 +138,18 @@ public class Train implements Callable<Integer> {
           tasks, (System.nanoTime() - started) / 1e9, pool);
       return 0;
     } finally {
-      vertx.close().toCompletionStage().toCompletableFuture().get(30, TimeUnit.SECONDS);
+      // a warm shutdown first, as on SIGTERM: closing Vert.x under a running worker drops the
+      // messages its verticles still send to each other (logged as discarded)
+      try {
+        vertx
+            .eventBus()
+            .request(Addresses.WORKER_SHUTDOWN, true, new DeliveryOptions().setSendTimeout(30_000))
+            .toCompletionStage()
+            .toCompletableFuture()
+            .get(30, TimeUnit.SECONDS);
+      } finally {
+        vertx.close().toCompletionStage().toCompletableFuture().get(30, TimeUnit.SECONDS);
+      }
     }
   }
 
