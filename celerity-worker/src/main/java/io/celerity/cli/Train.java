@@ -15,8 +15,11 @@ import io.vertx.core.json.JsonObject;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.UUID;
 import java.util.concurrent.Callable;
+import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
@@ -115,7 +118,7 @@ public class Train implements Callable<Integer> {
             .put("queues", QUEUE)
             .put("http_port", 0)
             // a token of its own, so the bridge does not print one it made up
-            .put("http_token", java.util.UUID.randomUUID().toString())
+            .put("http_token", UUID.randomUUID().toString())
             .put("loglevel", "WARNING");
     Vertx vertx = Vertx.vertx(Main.vertxOptions(new WorkerOptions(conf)));
     try {
@@ -148,7 +151,7 @@ public class Train implements Callable<Integer> {
             .toCompletionStage()
             .toCompletableFuture()
             .get(30, TimeUnit.SECONDS);
-      } catch (java.util.concurrent.ExecutionException | java.util.concurrent.TimeoutException e) {
+      } catch (ExecutionException | TimeoutException e) {
         // no worker deployed (its failure is what propagates), or it did not stop in time
         System.err.println("celerity train: warm shutdown: " + e);
       }
