@@ -11,6 +11,7 @@ import json
 import os
 import platform
 import re
+import shlex
 import shutil
 import signal
 import socket
@@ -1158,11 +1159,12 @@ def main():
         for v in args.variant:
             label, _, spec = v.partition('=')
             words, _, extra = spec.partition(' -- ')
-            variants.append((label, words.split(), extra.split()))
+            # shell quoting, so that one setting can hold several words: JAVA_OPTS='-XX:A -XX:B'
+            variants.append((label, shlex.split(words), shlex.split(extra)))
         py_variants = []
         for v in args.py_variant:
             label, _, words = v.partition('=')
-            py_variants.append((label, words.split(), []))
+            py_variants.append((label, shlex.split(words), []))
         if 'cold' in only:
             drains.append(drain(args, broker, None, 'py', 'prefork', 2, 'amqp', False))
             for v in variants:

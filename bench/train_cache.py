@@ -92,7 +92,8 @@ def main():
     env = dict(os.environ, PYTHONPATH=HERE) if args.python else None
     p = subprocess.Popen(cmd, start_new_session=True, stdout=subprocess.DEVNULL, env=env)
     try:
-        deadline = time.monotonic() + args.timeout
+        started = time.monotonic()
+        deadline = started + args.timeout
         while time.monotonic() < deadline and p.poll() is None:
             try:
                 c = http.client.HTTPConnection('127.0.0.1', port, timeout=5)
@@ -106,6 +107,7 @@ def main():
             time.sleep(0.2)
         else:
             print('train_cache: worker did not drain the queue', file=sys.stderr)
+        print(f'start to drained: {time.monotonic() - started:.2f} s')
         if args.thread_cpu:
             print_thread_cpu(p.pid)
         t = time.monotonic()
