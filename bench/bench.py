@@ -1114,7 +1114,8 @@ def main():
                     help='LABEL=[NAME=VALUE ...] LAUNCHER [-- WORKER ARGS]: a Celerity configuration for the "cold" '
                          'and "latency" workloads, e.g. '
                          '"cds=java -XX:SharedArchiveFile=/tmp/c.jsa" or "launcher=bin/celerity -- --prefetch-multiplier 16" '
-                         '(a launcher named celerity gets the jar in CELERITY_JAR); repeatable')
+                         '(a launcher named celerity gets the jar in CELERITY_JAR); words are shell-quoted, so '
+                         '"c1=JAVA_OPTS=\'-XX:A -XX:B\' bin/celerity" passes both flags; repeatable')
     ap.add_argument('--py-variant', action='append', default=[],
                     help='LABEL=[NAME=VALUE ...] [PREFIX WORDS]: another Celery solo row for "latency", its command '
                          'run after PREFIX, e.g. "pinned=taskset -c 1"; repeatable')
