@@ -1,11 +1,8 @@
 package io.celerity.cli;
 
-import io.celerity.Addresses;
-import io.vertx.core.eventbus.DeliveryOptions;
 import io.vertx.launcher.application.HookContext;
 import io.vertx.launcher.application.VertxApplication;
 import io.vertx.launcher.application.VertxApplicationHooks;
-import java.util.concurrent.TimeUnit;
 
 /**
  * The Vert.x launcher ({@code vertx run}-style) with the worker's warm shutdown wired in: {@code
@@ -27,16 +24,7 @@ public final class CelerityVertxLauncher implements VertxApplicationHooks {
   @Override
   public void beforeStoppingVertx(HookContext context) {
     try {
-      context
-          .vertx()
-          .eventBus()
-          .request(
-              Addresses.WORKER_SHUTDOWN,
-              true,
-              new DeliveryOptions().setSendTimeout(SHUTDOWN_BUDGET_MS))
-          .toCompletionStage()
-          .toCompletableFuture()
-          .get(SHUTDOWN_BUDGET_MS, TimeUnit.MILLISECONDS);
+      Main.stopWorker(context.vertx(), true, SHUTDOWN_BUDGET_MS);
     } catch (Exception e) {
       System.err.println("celerity: warm shutdown did not complete: " + e);
     }

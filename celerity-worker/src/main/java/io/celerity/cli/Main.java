@@ -162,15 +162,7 @@ public class Main implements Runnable {
                     try {
                       long budget =
                           warm ? (long) (options.getShutdownTimeout() * 1000) + 20_000 : 10_000;
-                      vertx
-                          .eventBus()
-                          .request(
-                              Addresses.WORKER_SHUTDOWN,
-                              warm,
-                              new DeliveryOptions().setSendTimeout(budget))
-                          .toCompletionStage()
-                          .toCompletableFuture()
-                          .get(budget, TimeUnit.MILLISECONDS);
+                      stopWorker(vertx, warm, budget);
                       vertx
                           .close()
                           .toCompletionStage()
@@ -188,6 +180,19 @@ public class Main implements Runnable {
     sun.misc.Signal.handle(new sun.misc.Signal("TERM"), handler);
     sun.misc.Signal.handle(new sun.misc.Signal("INT"), handler);
     return handler;
+  }
+
+  /**
+   * Asks the worker verticle for a warm ({@code true}) or cold shutdown and waits for it, at most
+   * {@code budgetMs}. Blocks: call it from a thread of its own, never from an event loop.
+   */
+  static void stopWorker(Vertx vertx, boolean warm, long budgetMs) throws Exception {
+    vertx
+        .eventBus()
+        .request(Addresses.WORKER_SHUTDOWN, warm, new DeliveryOptions().setSendTimeout(budgetMs))
+        .toCompletionStage()
+        .toCompletableFuture()
+        .get(budgetMs, TimeUnit.MILLISECONDS);
   }
 
   /**

@@ -10,7 +10,6 @@ import io.celerity.types.PoolStats;
 import io.vertx.core.DeploymentOptions;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
-import io.vertx.core.eventbus.DeliveryOptions;
 import io.vertx.core.json.JsonObject;
 import java.util.ArrayList;
 import java.util.List;
@@ -145,12 +144,7 @@ public class Train implements Callable<Integer> {
       // a warm shutdown first, as on SIGTERM: closing Vert.x under a running worker drops the
       // messages its verticles still send to each other (logged as discarded)
       try {
-        vertx
-            .eventBus()
-            .request(Addresses.WORKER_SHUTDOWN, true, new DeliveryOptions().setSendTimeout(30_000))
-            .toCompletionStage()
-            .toCompletableFuture()
-            .get(30, TimeUnit.SECONDS);
+        Main.stopWorker(vertx, true, 30_000);
       } catch (ExecutionException | TimeoutException e) {
         // no worker deployed (its failure is what propagates), or it did not stop in time
         System.err.println("celerity train: warm shutdown: " + e);
