@@ -96,18 +96,48 @@ public final class AmqpQueues {
     return b.append(routingKey).toString();
   }
 
-  /** One step of declaring the delayed delivery topology. */
-  public sealed interface Step permits ExchangeDeclare, QueueDeclare, QueueBind, ExchangeBind {}
+  /** One step of declaring a task queue or the delayed delivery topology (all durable). */
+  public sealed interface Step
+      permits ExchangeDeclare, QueueDeclare, QueueDeclarePassive, QueueBind, ExchangeBind {}
 
-  public record ExchangeDeclare(String name) implements Step {}
+  public record ExchangeDeclare(String name, String type) implements Step {
+    /** A topic exchange, as the delayed delivery topology's. */
+    public ExchangeDeclare(String name) {
+      this(name, "topic");
+    }
+  }
 
   public record QueueDeclare(String name, Map<String, Object> arguments) implements Step {}
+
+  /** Checks that the queue exists, whatever its arguments. */
+  public record QueueDeclarePassive(String name) implements Step {}
 
   public record QueueBind(String queue, String exchange, String routingKey) implements Step {}
 
   /** Binds {@code destination} to {@code source} (exchange to exchange). */
   public record ExchangeBind(String destination, String source, String routingKey)
       implements Step {}
+
+  /**
+   * Celery's task queue: a durable direct exchange named like the queue, the queue, and the queue
+   * bound to the exchange with its name.
+   */
+  public static List<Step> taskQueue(String queue, Map<String, Object> arguments) {
+    return List.of(
+        new ExchangeDeclare(queue, "direct"),
+        new QueueDeclare(queue, arguments),
+        new QueueBind(queue, queue, queue));
+  }
+
+  /**
+   * A task queue that exists with other arguments: used as it is, its exchange and binding made.
+   */
+  public static List<Step> existingTaskQueue(String queue) {
+    return List.of(
+        new QueueDeclarePassive(queue),
+        new ExchangeDeclare(queue, "direct"),
+        new QueueBind(queue, queue, queue));
+  }
 
   /**
    * kombu's {@code declare_native_delayed_delivery_exchanges_and_queues}, step by step, in its

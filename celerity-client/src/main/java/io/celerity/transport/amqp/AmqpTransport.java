@@ -31,9 +31,8 @@ import org.slf4j.LoggerFactory;
 
 /**
  * RabbitMQ transport with Celery's topology: task messages are consumed on a {@link
- * ConsumerConnection} of their own (the RabbitMQ Java client, deliveries and acks without thread
- * hand-offs); declaring, publishing (with confirms) and the fanout consumers (pidbox, events) use
- * the Vert.x RabbitMQ client.
+ * ConsumerConnection} of their own (deliveries and acks on the event loop); declaring, publishing
+ * (with confirms) and the fanout consumers (pidbox, events) use the Vert.x RabbitMQ client.
  *
  * <p>Reconnection is ours, not the client's: the client neither re-applies QoS nor guards against
  * acks with delivery tags of a dead channel (which make RabbitMQ close the new channel). The {@link
@@ -50,6 +49,12 @@ public class AmqpTransport extends PullSupport {
 
   private static final Logger log = LoggerFactory.getLogger(AmqpTransport.class);
   private static final long SUPERVISE_INTERVAL_MS = 500;
+
+  /**
+   * {@code broker_transport_options} key choosing the task consumer's connection: {@code loop} (the
+   * default, on the event loop) or {@code client} (the RabbitMQ Java client).
+   */
+  public static final String CONSUMER_CONNECTION = "consumer_connection";
 
   /** Celery's {@code event_exchange}. */
   public static final String EVENT_EXCHANGE = "celeryev";
@@ -232,11 +237,7 @@ public class AmqpTransport extends PullSupport {
     return openPublisher(c)
         .compose(
             v ->
-                ConsumerConnection.open(
-                    context,
-                    url,
-                    options.connectionName() + " (consumer)",
-                    why -> lifecycle.lost(gen, "consumer connection closed: " + why)))
+                openConsumer(gen, why -> lifecycle.lost(gen, "consumer connection closed: " + why)))
         .compose(
             cc -> {
               if (gen != generation()) {
@@ -299,6 +300,25 @@ public class AmqpTransport extends PullSupport {
                       : new io.vertx.core.VertxException(
                           url.redacted() + ": " + ConnectionLifecycle.describe(err), err));
             });
+  }
+
+  private Future<ConsumerConnection> openConsumer(long gen, Handler<String> lost) {
+    String name = options.connectionName() + " (consumer)";
+    Object kind =
+        options.transportOptions().getOrDefault(CONSUMER_CONNECTION, ConsumerConnection.LOOP);
+    if (ConsumerConnection.CLIENT.equals(kind)) {
+      return ClientConsumerConnection.open(context, url, name, gen, lost);
+    }
+    if (!ConsumerConnection.LOOP.equals(kind)) {
+      return Future.failedFuture(
+          new IllegalArgumentException(
+              "broker_transport_options "
+                  + CONSUMER_CONNECTION
+                  + ": '"
+                  + kind
+                  + "' is neither 'loop' nor 'client'"));
+    }
+    return LoopConsumerConnection.open(vertx, context, url, name, gen, lost);
   }
 
   /**
@@ -423,7 +443,17 @@ public class AmqpTransport extends PullSupport {
   private Future<Void> consume(ConsumerConnection cc, long gen, String q) {
     return cc.consume(
             q,
-            (queue, env, props, body) -> arrived(queue, env, props, body, gen),
+            new ConsumerConnection.Deliveries() {
+              @Override
+              public void delivered(Delivery d) {
+                onMessage(d);
+              }
+
+              @Override
+              public void undecodable(String queue, long deliveryTag, String why) {
+                AmqpTransport.this.undecodable(gen, queue, deliveryTag, why);
+              }
+            },
             queue -> {
               if (lifecycle.isCurrent(gen) && consuming && consumers.containsKey(queue)) {
                 lifecycle.lost(gen, "the broker cancelled our consumer of queue " + queue);
@@ -541,8 +571,11 @@ public class AmqpTransport extends PullSupport {
               if (ar.succeeded() && ar.result() != null) {
                 emptyPolls = 0;
                 credit--;
-                com.rabbitmq.client.GetResponse r = ar.result();
-                onMessage(toDelivery(r.getEnvelope(), r.getProps(), r.getBody(), q, gen));
+                onMessage(ar.result());
+                pump();
+              } else if (ar.failed() && ar.cause() instanceof UndecodableDelivery u) {
+                emptyPolls = 0;
+                undecodable(gen, q, u.deliveryTag, u.getMessage());
                 pump();
               } else if (++emptyPolls < queues.size()) {
                 pump();
@@ -554,21 +587,35 @@ public class AmqpTransport extends PullSupport {
   }
 
   /**
-   * On the reader thread: the delivery is converted here (its headers table is most of the
-   * conversion's cost), and the event loop gets it ready to use. Should the conversion fail, it is
-   * tried again on the event loop, as before, where a failure is logged by the mailbox.
+   * A delivery whose content header could not be read: rejected without requeue (dead-lettered
+   * where the queue has a dead-letter exchange), so it neither blocks the prefetch window nor comes
+   * back to stall the next worker.
    */
-  private Runnable arrived(
-      String queue,
-      com.rabbitmq.client.Envelope env,
-      AMQP.BasicProperties p,
-      byte[] body,
-      long gen) {
+  private void undecodable(long gen, String queue, long deliveryTag, String why) {
+    if (gen != generation()) {
+      return;
+    }
+    log.error(
+        "Rejecting delivery {} from queue {}: its properties cannot be decoded ({})",
+        deliveryTag,
+        queue,
+        why);
+    acks.delivered(deliveryTag);
+    acks.settle(deliveryTag);
     try {
-      Delivery d = toDelivery(env, p, body, queue, gen);
-      return () -> onMessage(d);
-    } catch (RuntimeException e) {
-      return () -> onMessage(toDelivery(env, p, body, queue, gen));
+      consumer.nack(deliveryTag, false);
+    } catch (java.io.IOException | RuntimeException e) {
+      log.warn("Reject of delivery {} failed: {}", deliveryTag, e.getMessage());
+    }
+  }
+
+  /** A basic.get's message whose content header could not be read. */
+  static final class UndecodableDelivery extends RuntimeException {
+    final long deliveryTag;
+
+    UndecodableDelivery(long deliveryTag, String why) {
+      super(why, null, false, false);
+      this.deliveryTag = deliveryTag;
     }
   }
 
@@ -589,7 +636,7 @@ public class AmqpTransport extends PullSupport {
     return toDelivery(m.envelope(), m.properties(), m.body().getBytes(), queue, gen);
   }
 
-  private static Delivery toDelivery(
+  static Delivery toDelivery(
       com.rabbitmq.client.Envelope env,
       com.rabbitmq.client.BasicProperties p,
       byte[] body,

@@ -73,13 +73,35 @@ class AmqpsHostnameIT {
   void consumingConnectionConnectsToTheCertificatesNameAndRefusesAnother() throws Exception {
     io.vertx.core.Context ctx = vertx.getOrCreateContext();
     ConsumerConnection ok =
-        await(ConsumerConnection.open(ctx, url("localhost"), "tls-ok", why -> {}));
+        await(LoopConsumerConnection.open(vertx, ctx, url("localhost"), "tls-ok", 1, why -> {}));
+    assertTrue(ok.isOpen());
     await(ok.close());
 
     ExecutionException e =
         assertThrows(
             ExecutionException.class,
-            () -> await(ConsumerConnection.open(ctx, url("127.0.0.1"), "tls-wrong", why -> {})));
+            () ->
+                await(
+                    LoopConsumerConnection.open(
+                        vertx, ctx, url("127.0.0.1"), "tls-wrong", 1, why -> {})));
+    assertTrue(
+        chain(e).contains("No subject alternative names matching IP address 127.0.0.1"), chain(e));
+  }
+
+  @Test
+  void clientConsumingConnectionConnectsToTheCertificatesNameAndRefusesAnother() throws Exception {
+    io.vertx.core.Context ctx = vertx.getOrCreateContext();
+    ConsumerConnection ok =
+        await(ClientConsumerConnection.open(ctx, url("localhost"), "tls-ok", 1, why -> {}));
+    await(ok.close());
+
+    ExecutionException e =
+        assertThrows(
+            ExecutionException.class,
+            () ->
+                await(
+                    ClientConsumerConnection.open(
+                        ctx, url("127.0.0.1"), "tls-wrong", 1, why -> {})));
     assertTrue(
         chain(e).contains("No subject alternative names matching IP address 127.0.0.1"), chain(e));
   }
