@@ -187,7 +187,7 @@ final class AmqpCodec {
             case 'B' -> octet();
             case 's' -> (int) buf.getShort(need(2));
             case 'u' -> shortInt();
-            case 'f' -> (double) buf.getFloat(need(4));
+            case 'f' -> buf.getFloat(need(4));
             case 'd' -> buf.getDouble(need(8));
             case 'D' -> {
               int scale = octet();

@@ -67,7 +67,7 @@ final class LoopConsumerConnection implements ConsumerConnection {
   private State state = State.CONNECTING;
   private String closeReason;
 
-  private final FrameReader frames = new FrameReader();
+  private final AmqpFrameReader frames = new AmqpFrameReader(this::frame);
   private int frameMax = MAX_FRAME;
   private int channelMax = 2047;
   private int nextChannel = CONSUMER_CHANNEL + 1;
@@ -153,45 +153,7 @@ final class LoopConsumerConnection implements ConsumerConnection {
     }
   }
 
-  /** Splits the byte stream into frames; a partial frame waits for the rest. */
-  private final class FrameReader {
-    private Buffer pending;
-
-    void feed(Buffer data) {
-      Buffer buf = data;
-      if (pending != null) {
-        pending.appendBuffer(data);
-        buf = pending;
-      }
-      int pos = 0;
-      int len = buf.length();
-      while (len - pos >= 7 && state != State.CLOSED) {
-        int type = buf.getUnsignedByte(pos);
-        int channel = buf.getUnsignedShort(pos + 1);
-        long size = buf.getUnsignedInt(pos + 3);
-        if (size > frameMax) {
-          throw new AmqpCodec.FrameException(
-              "frame of " + size + " bytes over frame_max " + frameMax);
-        }
-        int end = pos + 7 + (int) size;
-        if (len < end + 1) {
-          break;
-        }
-        if (buf.getUnsignedByte(end) != AmqpCodec.FRAME_END) {
-          throw new AmqpCodec.FrameException("frame without its end octet");
-        }
-        frame(type, channel, buf, pos + 7, end);
-        pos = end + 1;
-      }
-      if (pos >= len) {
-        pending = null;
-      } else if (pos > 0 || buf != pending) {
-        pending = buf.getBuffer(pos, len); // a copy: the rest of one frame at most
-      }
-    }
-  }
-
-  private void frame(int type, int channel, Buffer buf, int from, int end) {
+  private boolean frame(int type, int channel, Buffer buf, int from, int end) {
     switch (type) {
       case AmqpCodec.FRAME_METHOD -> method(channel, new AmqpCodec.Reader(buf, from, end));
       case AmqpCodec.FRAME_HEADER -> header(channel, buf, from, end);
@@ -199,6 +161,7 @@ final class LoopConsumerConnection implements ConsumerConnection {
       case AmqpCodec.FRAME_HEARTBEAT -> {}
       default -> throw new AmqpCodec.FrameException("unknown frame type " + type);
     }
+    return state != State.CLOSED;
   }
 
   private void method(int channel, AmqpCodec.Reader r) {
@@ -337,6 +300,7 @@ final class LoopConsumerConnection implements ConsumerConnection {
     int serverHeartbeat = r.shortInt();
     channelMax = serverChannelMax == 0 ? 2047 : Math.min(serverChannelMax, 2047);
     frameMax = serverFrameMax == 0 ? MAX_FRAME : (int) Math.min(serverFrameMax, MAX_FRAME);
+    frames.frameMax(frameMax);
     int heartbeat =
         serverHeartbeat == 0
             ? DEFAULT_HEARTBEAT_SECONDS

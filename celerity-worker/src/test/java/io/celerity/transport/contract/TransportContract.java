@@ -96,10 +96,17 @@ abstract class TransportContract {
         });
   }
 
+  /** The transport's {@code broker_transport_options}. */
+  protected java.util.Map<String, Object> transportOptions() {
+    return java.util.Map.of();
+  }
+
   protected void start(String url, boolean pull) throws Exception {
     transport =
         Transports.create(
-            vertx, new TransportOptions(url, List.of(queue), 10, null, 500, "contract"));
+            vertx,
+            new TransportOptions(
+                url, List.of(queue), 10, null, 500, "contract", transportOptions()));
     if (pull) {
       transport.pullOnly();
     }
