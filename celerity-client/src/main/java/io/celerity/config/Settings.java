@@ -234,7 +234,9 @@ public final class Settings {
               .celery("broker_transport_options")
               .doc(
                   "JSON object; for Redis `visibility_timeout` (3600), `global_keyprefix`, `master_name`; the broker URL's "
-                      + "query (`?visibility_timeout=600`) wins. See [redis.md](redis.md)"));
+                      + "query (`?visibility_timeout=600`) wins. See [redis.md](redis.md). For RabbitMQ `consumer_connection`: "
+                      + "`loop` (default, the task consumer's connection read and written on the event loop) or `client` (on "
+                      + "the RabbitMQ Java client, as before stop 36), see [architecture.md](architecture.md)"));
   public static final Setting<List<String>> CHILD_COMMAND =
       add(
           words("child_command", List.of())

@@ -70,6 +70,11 @@ public final class Amqp implements AutoCloseable {
         body);
   }
 
+  /** Publishes with these properties, as they are (a test's own, malformed ones included). */
+  public void publish(String queue, AMQP.BasicProperties properties, byte[] body) throws Exception {
+    channel.basicPublish("", queue, properties, body);
+  }
+
   /** Messages ready in the queue (not counting unacked ones). */
   public long ready(String queue) throws Exception {
     return channel.queueDeclarePassive(queue).getMessageCount();

@@ -84,11 +84,14 @@ final class AmqpCodec {
    * not only the buffer's: a length that points past the frame is a frame error.
    */
   static final class Reader {
+    static final int MAX_DEPTH = 100;
+
     private final Buffer buf;
     private int pos;
     private final int end;
     private int bits;
     private int bitMask = 0x100;
+    private int depth;
 
     Reader(Buffer buf, int from, int end) {
       this.buf = buf;
@@ -155,12 +158,23 @@ final class AmqpCodec {
       return buf.getString(at, at + (int) n, "UTF-8");
     }
 
+    /**
+     * Tables and arrays nest at most {@link #MAX_DEPTH} deep: deeper (which RabbitMQ passes on)
+     * would overflow the event loop's stack.
+     */
+    private void nest() {
+      if (++depth > MAX_DEPTH) {
+        throw new FrameException("field tables nested over " + MAX_DEPTH + " deep");
+      }
+    }
+
     Map<String, Object> table() {
       long n = longInt();
       if (n > end - pos) {
         throw new FrameException("field table runs past the end of its frame");
       }
       int tableEnd = pos + (int) n;
+      nest();
       Map<String, Object> out = new LinkedHashMap<>(Math.max(16, (int) (n / 16)));
       while (pos < tableEnd) {
         String key = shortStr();
@@ -169,6 +183,7 @@ final class AmqpCodec {
       if (pos != tableEnd) {
         throw new FrameException("field table overruns its size");
       }
+      depth--;
       bitMask = 0x100;
       return out;
     }
@@ -213,10 +228,12 @@ final class AmqpCodec {
         throw new FrameException("field array runs past the end of its frame");
       }
       int arrayEnd = pos + (int) n;
+      nest();
       List<Object> out = new ArrayList<>();
       while (pos < arrayEnd) {
         out.add(value(arrayEnd));
       }
+      depth--;
       return out;
     }
   }

@@ -195,6 +195,19 @@ class AmqpCodecTest {
     AmqpCodec.FrameException e =
         assertThrows(AmqpCodec.FrameException.class, () -> AmqpCodec.properties(r2));
     assertTrue(e.getMessage().contains("'Q'"), e.getMessage());
+
+    // nested deeper than MAX_DEPTH: refused before the event loop's stack runs out
+    Buffer deep = Buffer.buffer();
+    for (int i = 0; i <= AmqpCodec.Reader.MAX_DEPTH + 1; i++) {
+      Buffer wrapped = Buffer.buffer().appendByte((byte) 1).appendByte((byte) 'n');
+      wrapped.appendByte((byte) 'F').appendInt(deep.length()).appendBuffer(deep);
+      deep = wrapped;
+    }
+    Buffer d =
+        Buffer.buffer().appendUnsignedShort(1 << 13).appendInt(deep.length()).appendBuffer(deep);
+    AmqpCodec.Reader r3 = new AmqpCodec.Reader(d, 0, d.length());
+    e = assertThrows(AmqpCodec.FrameException.class, () -> AmqpCodec.properties(r3));
+    assertTrue(e.getMessage().contains("nested"), e.getMessage());
   }
 
   private static Object readBack(Buffer frame) throws Exception {
