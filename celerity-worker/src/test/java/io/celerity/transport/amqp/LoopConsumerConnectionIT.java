@@ -2,6 +2,7 @@ package io.celerity.transport.amqp;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.rabbitmq.client.AMQP;
@@ -20,6 +21,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Supplier;
@@ -119,5 +121,47 @@ class LoopConsumerConnectionIT {
     assertTrue(deliveries.isEmpty(), "only the readable message reaches the consumer");
     assertTrue(transport.isConnected());
     assertEquals(0, transport.reconnects(), "the connection was not reset over one message");
+  }
+
+  @Test
+  void wrongCredentialsFailTheOpenWithTheBrokersReason() {
+    AmqpUrl real = AmqpUrl.parse(Brokers.AMQP_URL);
+    AmqpUrl wrong =
+        AmqpUrl.parse("amqp://guest:wrong@" + real.host() + ":" + real.port() + "/" + real.vhost());
+    ExecutionException e =
+        assertThrows(
+            ExecutionException.class,
+            () ->
+                on(
+                    () ->
+                        LoopConsumerConnection.open(vertx, context, wrong, "wrong", 1, why -> {})));
+    assertTrue(e.getCause().getMessage().contains("ACCESS_REFUSED"), e.getCause().toString());
+  }
+
+  @Test
+  void aConsumerTheBrokerCancelsIsNoticedAndConsumingStartsAgain() throws Exception {
+    transport =
+        Transports.create(
+            vertx,
+            new TransportOptions(Brokers.AMQP_URL, List.of(queue), 10, null, 500, "loop-it"));
+    on(() -> transport.start(deliveries::add));
+    try (Amqp amqp = new Amqp()) {
+      amqp.delete(queue); // RabbitMQ sends basic.cancel to its consumers (consumer_cancel_notify)
+      for (int i = 0; i < 300 && transport.reconnects() == 0; i++) {
+        Thread.sleep(100); // polling the transport's counter: there is no event to wait on
+      }
+      assertEquals(1, transport.reconnects(), "the cancel was not noticed");
+      for (int i = 0; i < 300 && !transport.isConnected(); i++) {
+        Thread.sleep(100);
+      }
+      amqp.publish(
+          queue,
+          "application/json",
+          Amqp.taskHeaders("examples.add", "after-cancel"),
+          "again".getBytes(StandardCharsets.UTF_8));
+    }
+    Delivery d = deliveries.poll(30, TimeUnit.SECONDS);
+    assertNotNull(d, Amqp.describe(queue));
+    assertEquals("after-cancel", d.headers().get("id"));
   }
 }
