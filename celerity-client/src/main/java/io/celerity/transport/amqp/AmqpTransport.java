@@ -904,9 +904,7 @@ public class AmqpTransport extends PullSupport {
       return;
     }
     try {
-      for (AckBatcher.AckOp op : acks.drain()) {
-        consumer.ack(op.tag(), op.multiple());
-      }
+      consumer.ack(acks.drain());
     } catch (java.io.IOException | RuntimeException e) {
       lifecycle.lost(generation(), "ack failed: " + ConnectionLifecycle.describe(e));
     }

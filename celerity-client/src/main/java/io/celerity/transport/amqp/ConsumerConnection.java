@@ -67,6 +67,13 @@ interface ConsumerConnection {
 
   void nack(long deliveryTag, boolean requeue) throws IOException;
 
+  /** Writes these acks, in order. */
+  default void ack(List<AckBatcher.AckOp> ops) throws IOException {
+    for (AckBatcher.AckOp op : ops) {
+      ack(op.tag(), op.multiple());
+    }
+  }
+
   /** Closes without reporting a loss; unacked deliveries go back to their queues. */
   Future<Void> close();
 

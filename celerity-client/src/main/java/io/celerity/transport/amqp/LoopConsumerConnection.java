@@ -873,6 +873,17 @@ final class LoopConsumerConnection implements ConsumerConnection {
     write(AmqpCodec.ack(Buffer.buffer(21), CONSUMER_CHANNEL, deliveryTag, multiple));
   }
 
+  /** One write for all of them: the acks of a turn cost one syscall, not one each. */
+  @Override
+  public void ack(List<AckBatcher.AckOp> ops) throws IOException {
+    checkWritable();
+    Buffer b = Buffer.buffer(21 * ops.size());
+    for (AckBatcher.AckOp op : ops) {
+      AmqpCodec.ack(b, CONSUMER_CHANNEL, op.tag(), op.multiple());
+    }
+    write(b);
+  }
+
   @Override
   public void nack(long deliveryTag, boolean requeue) throws IOException {
     checkWritable();
