@@ -60,6 +60,7 @@ final class LoopConsumerConnection implements ConsumerConnection {
   private final String name;
   private final long generation;
   private final Handler<String> lost;
+  private final int heartbeatSeconds;
   private final Promise<ConsumerConnection> opened = Promise.promise();
   private final Promise<Void> closed = Promise.promise();
   private NetClient client;
@@ -89,8 +90,10 @@ final class LoopConsumerConnection implements ConsumerConnection {
       AmqpUrl url,
       String name,
       long generation,
-      Handler<String> lost) {
+      Handler<String> lost,
+      int heartbeatSeconds) {
     this.vertx = vertx;
+    this.heartbeatSeconds = heartbeatSeconds;
     this.context = context;
     this.url = url;
     this.name = name;
@@ -104,7 +107,20 @@ final class LoopConsumerConnection implements ConsumerConnection {
    */
   static Future<ConsumerConnection> open(
       Vertx vertx, Context context, AmqpUrl url, String name, long gen, Handler<String> lost) {
-    LoopConsumerConnection c = new LoopConsumerConnection(vertx, context, url, name, gen, lost);
+    return open(vertx, context, url, name, gen, lost, DEFAULT_HEARTBEAT_SECONDS);
+  }
+
+  /** With the heartbeat interval asked of the broker (the lower of it and the broker's wins). */
+  static Future<ConsumerConnection> open(
+      Vertx vertx,
+      Context context,
+      AmqpUrl url,
+      String name,
+      long gen,
+      Handler<String> lost,
+      int heartbeatSeconds) {
+    LoopConsumerConnection c =
+        new LoopConsumerConnection(vertx, context, url, name, gen, lost, heartbeatSeconds);
     context.runOnContext(v -> c.connect());
     return c.opened.future();
   }
@@ -302,9 +318,7 @@ final class LoopConsumerConnection implements ConsumerConnection {
     frameMax = serverFrameMax == 0 ? MAX_FRAME : (int) Math.min(serverFrameMax, MAX_FRAME);
     frames.frameMax(frameMax);
     int heartbeat =
-        serverHeartbeat == 0
-            ? DEFAULT_HEARTBEAT_SECONDS
-            : Math.min(serverHeartbeat, DEFAULT_HEARTBEAT_SECONDS);
+        serverHeartbeat == 0 ? heartbeatSeconds : Math.min(serverHeartbeat, heartbeatSeconds);
     state = State.AWAIT_OPEN_OK;
     write(
         AmqpCodec.Writer.method(Buffer.buffer(20), 0, AmqpCodec.CONNECTION_TUNE_OK)

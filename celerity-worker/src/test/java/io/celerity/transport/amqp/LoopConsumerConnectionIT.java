@@ -164,4 +164,31 @@ class LoopConsumerConnectionIT {
     assertNotNull(d, Amqp.describe(queue));
     assertEquals("after-cancel", d.headers().get("id"));
   }
+
+  @Test
+  void anIdleConnectionKeepsItselfAliveWithHeartbeats() throws Exception {
+    List<String> lost = new java.util.concurrent.CopyOnWriteArrayList<>();
+    String name = "heartbeat-" + queue;
+    ConsumerConnection c =
+        on(
+            () ->
+                LoopConsumerConnection.open(
+                    vertx, context, AmqpUrl.parse(Brokers.AMQP_URL), name, 1, lost::add, 1));
+    try {
+      // 1 s negotiated: RabbitMQ closes a connection it heard nothing from for two intervals, and
+      // we would give up on a silent broker after two; five seconds of idling cover both sides
+      Thread.sleep(5_000); // the passage of time is what is under test
+      assertTrue(c.isOpen(), "closed: " + lost);
+      assertTrue(lost.isEmpty(), lost.toString());
+      assertTrue(
+          c.declare(List.of(new AmqpQueues.QueueDeclare(queue, Map.of())))
+                  .toCompletionStage()
+                  .toCompletableFuture()
+                  .get(10, TimeUnit.SECONDS)
+              == null,
+          "the connection still answers");
+    } finally {
+      on(c::close);
+    }
+  }
 }
