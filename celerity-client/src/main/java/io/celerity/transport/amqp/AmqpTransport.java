@@ -527,6 +527,8 @@ public class AmqpTransport extends PullSupport {
         + queueTypes
         + " consumers="
         + consumers.size()
+        + " on "
+        + options.transportOptions().getOrDefault(CONSUMER_CONNECTION, ConsumerConnection.LOOP)
         + " prefetch="
         + prefetch
         + (perConsumerQos ? " per consumer" : "")
