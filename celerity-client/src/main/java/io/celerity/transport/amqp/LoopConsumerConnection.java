@@ -77,6 +77,7 @@ final class LoopConsumerConnection implements ConsumerConnection {
   private int nextConsumer;
 
   private long heartbeatTimer = -1;
+  private long closeTimer = -1;
   private boolean readSinceTick;
   private boolean wroteSinceTick;
   private int quietTicks;
@@ -940,7 +941,7 @@ final class LoopConsumerConnection implements ConsumerConnection {
           }
           sendClose(200, "bye");
           // unacked deliveries go back to their queues when the socket closes, close-ok or not
-          vertx.setTimer(DEFAULT_CLOSE_TIMEOUT_MS, id -> shutdown("closed"));
+          closeTimer = vertx.setTimer(DEFAULT_CLOSE_TIMEOUT_MS, id -> shutdown("closed"));
         });
     return closed.future();
   }
@@ -987,6 +988,9 @@ final class LoopConsumerConnection implements ConsumerConnection {
     }
     if (heartbeatTimer >= 0) {
       vertx.cancelTimer(heartbeatTimer);
+    }
+    if (closeTimer >= 0) {
+      vertx.cancelTimer(closeTimer);
     }
     for (ChannelState ch : channels.values()) {
       ch.gone("connection closed: " + why);
