@@ -363,6 +363,77 @@ final class AmqpCodec {
     }
   }
 
+  /** The method frame of one declaration step (all durable, none passive but the passive one). */
+  static Buffer declaration(int channel, AmqpQueues.Step step) {
+    Buffer b = Buffer.buffer(128);
+    if (step instanceof AmqpQueues.ExchangeDeclare e) {
+      return Writer.method(b, channel, EXCHANGE_DECLARE)
+          .shortInt(0)
+          .shortStr(e.name())
+          .shortStr(e.type())
+          .bit(false) // passive
+          .bit(true) // durable
+          .bit(false) // auto-delete
+          .bit(false) // internal
+          .bit(false) // no-wait
+          .table(Map.of())
+          .end();
+    }
+    if (step instanceof AmqpQueues.QueueDeclare q) {
+      return queueDeclare(b, channel, q.name(), false, q.arguments());
+    }
+    if (step instanceof AmqpQueues.QueueDeclarePassive q) {
+      return queueDeclare(b, channel, q.name(), true, Map.of());
+    }
+    if (step instanceof AmqpQueues.QueueBind qb) {
+      return Writer.method(b, channel, QUEUE_BIND)
+          .shortInt(0)
+          .shortStr(qb.queue())
+          .shortStr(qb.exchange())
+          .shortStr(qb.routingKey())
+          .bit(false) // no-wait
+          .table(Map.of())
+          .end();
+    }
+    AmqpQueues.ExchangeBind eb = (AmqpQueues.ExchangeBind) step;
+    return Writer.method(b, channel, EXCHANGE_BIND)
+        .shortInt(0)
+        .shortStr(eb.destination())
+        .shortStr(eb.source())
+        .shortStr(eb.routingKey())
+        .bit(false) // no-wait
+        .table(Map.of())
+        .end();
+  }
+
+  /** The reply that confirms a declaration step. */
+  static int declarationReply(AmqpQueues.Step step) {
+    if (step instanceof AmqpQueues.ExchangeDeclare) {
+      return EXCHANGE_DECLARE_OK;
+    }
+    if (step instanceof AmqpQueues.QueueBind) {
+      return QUEUE_BIND_OK;
+    }
+    if (step instanceof AmqpQueues.ExchangeBind) {
+      return EXCHANGE_BIND_OK;
+    }
+    return QUEUE_DECLARE_OK;
+  }
+
+  private static Buffer queueDeclare(
+      Buffer b, int channel, String queue, boolean passive, Map<String, Object> arguments) {
+    return Writer.method(b, channel, QUEUE_DECLARE)
+        .shortInt(0)
+        .shortStr(queue)
+        .bit(passive)
+        .bit(true) // durable
+        .bit(false) // exclusive
+        .bit(false) // auto-delete
+        .bit(false) // no-wait
+        .table(arguments)
+        .end();
+  }
+
   /** basic.ack as one frame: written per batch of settlements, so built without a Writer. */
   static Buffer ack(Buffer into, int channel, long deliveryTag, boolean multiple) {
     return into.appendByte((byte) FRAME_METHOD)

@@ -14,7 +14,6 @@ import io.vertx.core.net.NetClientOptions;
 import io.vertx.core.net.NetSocket;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
-import java.util.ArrayDeque;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -72,7 +71,7 @@ final class LoopConsumerConnection implements ConsumerConnection {
   private int frameMax = MAX_FRAME;
   private int channelMax = 2047;
   private int nextChannel = CONSUMER_CHANNEL + 1;
-  private final Map<Integer, ChannelState> channels = new HashMap<>();
+  private final Map<Integer, AmqpChannel> channels = new HashMap<>();
   private final Map<String, Consumer> consumers = new HashMap<>();
   private int nextConsumer;
 
@@ -191,7 +190,7 @@ final class LoopConsumerConnection implements ConsumerConnection {
       deliver(channel, r);
       return;
     }
-    ChannelState ch = channels.get(channel);
+    AmqpChannel ch = channels.get(channel);
     if (ch == null) {
       throw new AmqpCodec.FrameException(
           "method " + AmqpCodec.name(methodId) + " on channel " + channel + ", not open");
@@ -235,7 +234,7 @@ final class LoopConsumerConnection implements ConsumerConnection {
         boolean redelivered = r.bit();
         String exchange = r.shortStr();
         String routingKey = r.shortStr();
-        Rpc rpc = ch.reply(methodId);
+        AmqpChannel.Rpc rpc = ch.reply(methodId);
         if (channel != CONSUMER_CHANNEL || incoming != null) {
           throw new AmqpCodec.FrameException("basic.get-ok out of order");
         }
@@ -337,7 +336,7 @@ final class LoopConsumerConnection implements ConsumerConnection {
   }
 
   private void openChannel(int channel) {
-    ChannelState ch = new ChannelState(channel);
+    AmqpChannel ch = new AmqpChannel(channel, this::write);
     channels.put(channel, ch);
     ch.call(
             AmqpCodec.Writer.method(Buffer.buffer(13), channel, AmqpCodec.CHANNEL_OPEN)
@@ -397,7 +396,7 @@ final class LoopConsumerConnection implements ConsumerConnection {
   /** A message whose header and body frames are on their way. */
   private static final class Incoming {
     final Consumer consumer;
-    final Rpc get;
+    final AmqpChannel.Rpc get;
     final long tag;
     final boolean redelivered;
     final String exchange;
@@ -410,7 +409,7 @@ final class LoopConsumerConnection implements ConsumerConnection {
 
     Incoming(
         Consumer consumer,
-        Rpc get,
+        AmqpChannel.Rpc get,
         long tag,
         boolean redelivered,
         String exchange,
@@ -522,100 +521,8 @@ final class LoopConsumerConnection implements ConsumerConnection {
 
   // ---- channels and synchronous methods
 
-  /** A synchronous method sent, or waiting its turn on its channel. */
-  private static final class Rpc {
-    final Buffer frame;
-    final int replyId;
-    final String queue;
-    final Promise<Object> promise = Promise.promise();
-
-    Rpc(Buffer frame, int replyId, String queue) {
-      this.frame = frame;
-      this.replyId = replyId;
-      this.queue = queue;
-    }
-
-    void done(int methodId, AmqpCodec.Reader r) {
-      promise.tryComplete(
-          switch (methodId) {
-            case AmqpCodec.BASIC_CONSUME_OK, AmqpCodec.BASIC_CANCEL_OK -> r.shortStr();
-            default -> null;
-          });
-    }
-  }
-
-  /** One channel: its synchronous methods go out one at a time, each after the last one's reply. */
-  private final class ChannelState {
-    final int number;
-    final ArrayDeque<Rpc> calls = new ArrayDeque<>();
-    String closedBecause;
-
-    /** The broker closed this channel over a method (not the connection going). */
-    boolean refused;
-
-    /** The declaration step in flight (-1: the channel's own open). */
-    int refusedStep = -1;
-
-    ChannelState(int number) {
-      this.number = number;
-    }
-
-    Future<Object> call(Buffer frame, int replyId, String queue) {
-      Rpc rpc = new Rpc(frame, replyId, queue);
-      if (closedBecause != null) {
-        rpc.promise.fail(new IOException(closedBecause));
-        return rpc.promise.future();
-      }
-      calls.add(rpc);
-      if (calls.size() == 1) {
-        write(frame);
-      }
-      return rpc.promise.future();
-    }
-
-    /** The reply to the call in flight; the next call goes out. */
-    Rpc reply(int methodId) {
-      Rpc rpc = calls.peek();
-      boolean expected =
-          rpc != null
-              && (rpc.replyId == methodId
-                  || (rpc.replyId == AmqpCodec.BASIC_GET_OK
-                      && methodId == AmqpCodec.BASIC_GET_EMPTY));
-      if (!expected) {
-        throw new AmqpCodec.FrameException(
-            "unexpected " + AmqpCodec.name(methodId) + " on channel " + number);
-      }
-      calls.poll();
-      Rpc next = calls.peek();
-      if (next != null) {
-        write(next.frame);
-      }
-      return rpc;
-    }
-
-    void closedByBroker(String why) {
-      refused = true;
-      gone(why);
-    }
-
-    void gone(String why) {
-      closedBecause = why;
-      Rpc rpc;
-      while ((rpc = calls.poll()) != null) {
-        rpc.promise.tryFail(refused ? new ChannelClosed(why) : new IOException(why));
-      }
-    }
-  }
-
-  /** The broker closed the channel over a method: its reply code and text. */
-  private static final class ChannelClosed extends RuntimeException {
-    ChannelClosed(String why) {
-      super(why, null, false, false);
-    }
-  }
-
-  private ChannelState consumerChannel() {
-    ChannelState ch = channels.get(CONSUMER_CHANNEL);
+  private AmqpChannel consumerChannel() {
+    AmqpChannel ch = channels.get(CONSUMER_CHANNEL);
     if (ch == null || state != State.OPEN) {
       throw new IllegalStateException("consumer connection closed" + reasonSuffix());
     }
@@ -673,7 +580,7 @@ final class LoopConsumerConnection implements ConsumerConnection {
   public Future<String> consume(String queue, Deliveries deliveries, Handler<String> cancelled) {
     return onLoop(
         () -> {
-          ChannelState ch = consumerChannel();
+          AmqpChannel ch = consumerChannel();
           String tag = "celerity." + generation + "." + ++nextConsumer;
           consumers.put(tag, new Consumer(queue, deliveries, cancelled));
           return ch.call(
@@ -702,7 +609,7 @@ final class LoopConsumerConnection implements ConsumerConnection {
           if (state != State.OPEN) {
             return Future.succeededFuture();
           }
-          ChannelState ch = consumerChannel();
+          AmqpChannel ch = consumerChannel();
           Future<Object> last = Future.succeededFuture();
           for (String tag : consumerTags) {
             Consumer c = consumers.get(tag);
@@ -749,7 +656,7 @@ final class LoopConsumerConnection implements ConsumerConnection {
             return Future.failedFuture("consumer connection closed" + reasonSuffix());
           }
           int number = freeChannel();
-          ChannelState ch = new ChannelState(number);
+          AmqpChannel ch = new AmqpChannel(number, this::write);
           channels.put(number, ch);
           Future<Object> f =
               ch.call(
@@ -767,7 +674,7 @@ final class LoopConsumerConnection implements ConsumerConnection {
                   closeChannel(ch);
                   return Future.succeededFuture(null);
                 }
-                if (ar.cause() instanceof ChannelClosed closedOver && ch.refused) {
+                if (ar.cause() instanceof AmqpChannel.ChannelClosed closedOver && ch.refused) {
                   return Future.succeededFuture(
                       new Refusal(ch.refusedStep, replyText(closedOver.getMessage())));
                 }
@@ -794,7 +701,7 @@ final class LoopConsumerConnection implements ConsumerConnection {
     throw new IllegalStateException("no free channel");
   }
 
-  private void closeChannel(ChannelState ch) {
+  private void closeChannel(AmqpChannel ch) {
     if (ch.closedBecause != null || state != State.OPEN) {
       channels.remove(ch.number);
       return;
@@ -811,73 +718,9 @@ final class LoopConsumerConnection implements ConsumerConnection {
         .onComplete(ar -> channels.remove(ch.number));
   }
 
-  private Future<Object> stepOn(ChannelState ch, AmqpQueues.Step step) {
-    int n = ch.number;
-    Buffer b = Buffer.buffer(128);
+  private Future<Object> stepOn(AmqpChannel ch, AmqpQueues.Step step) {
     ch.refusedStep++;
-    if (step instanceof AmqpQueues.ExchangeDeclare e) {
-      return ch.call(
-          AmqpCodec.Writer.method(b, n, AmqpCodec.EXCHANGE_DECLARE)
-              .shortInt(0)
-              .shortStr(e.name())
-              .shortStr(e.type())
-              .bit(false) // passive
-              .bit(true) // durable
-              .bit(false) // auto-delete
-              .bit(false) // internal
-              .bit(false) // no-wait
-              .table(Map.of())
-              .end(),
-          AmqpCodec.EXCHANGE_DECLARE_OK,
-          null);
-    }
-    if (step instanceof AmqpQueues.QueueDeclare q) {
-      return ch.call(
-          queueDeclare(b, n, q.name(), false, q.arguments()), AmqpCodec.QUEUE_DECLARE_OK, null);
-    }
-    if (step instanceof AmqpQueues.QueueDeclarePassive q) {
-      return ch.call(
-          queueDeclare(b, n, q.name(), true, Map.of()), AmqpCodec.QUEUE_DECLARE_OK, null);
-    }
-    if (step instanceof AmqpQueues.QueueBind qb) {
-      return ch.call(
-          AmqpCodec.Writer.method(b, n, AmqpCodec.QUEUE_BIND)
-              .shortInt(0)
-              .shortStr(qb.queue())
-              .shortStr(qb.exchange())
-              .shortStr(qb.routingKey())
-              .bit(false)
-              .table(Map.of())
-              .end(),
-          AmqpCodec.QUEUE_BIND_OK,
-          null);
-    }
-    AmqpQueues.ExchangeBind eb = (AmqpQueues.ExchangeBind) step;
-    return ch.call(
-        AmqpCodec.Writer.method(b, n, AmqpCodec.EXCHANGE_BIND)
-            .shortInt(0)
-            .shortStr(eb.destination())
-            .shortStr(eb.source())
-            .shortStr(eb.routingKey())
-            .bit(false)
-            .table(Map.of())
-            .end(),
-        AmqpCodec.EXCHANGE_BIND_OK,
-        null);
-  }
-
-  private static Buffer queueDeclare(
-      Buffer b, int channel, String queue, boolean passive, Map<String, Object> arguments) {
-    return AmqpCodec.Writer.method(b, channel, AmqpCodec.QUEUE_DECLARE)
-        .shortInt(0)
-        .shortStr(queue)
-        .bit(passive)
-        .bit(true) // durable
-        .bit(false) // exclusive
-        .bit(false) // auto-delete
-        .bit(false) // no-wait
-        .table(arguments)
-        .end();
+    return ch.call(AmqpCodec.declaration(ch.number, step), AmqpCodec.declarationReply(step), null);
   }
 
   // ---- acks
@@ -992,7 +835,7 @@ final class LoopConsumerConnection implements ConsumerConnection {
     if (closeTimer >= 0) {
       vertx.cancelTimer(closeTimer);
     }
-    for (ChannelState ch : channels.values()) {
+    for (AmqpChannel ch : channels.values()) {
       ch.gone("connection closed: " + why);
     }
     channels.clear();

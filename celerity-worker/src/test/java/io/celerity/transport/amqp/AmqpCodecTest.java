@@ -225,22 +225,34 @@ class AmqpCodecTest {
     args.put("x-single-active-consumer", false);
     AMQImpl.Queue.Declare declare =
         (AMQImpl.Queue.Declare)
-            readBack(
-                AmqpCodec.Writer.method(Buffer.buffer(), 3, AmqpCodec.QUEUE_DECLARE)
-                    .shortInt(0)
-                    .shortStr("celery")
-                    .bit(false)
-                    .bit(true)
-                    .bit(false)
-                    .bit(false)
-                    .bit(false)
-                    .table(args)
-                    .end());
+            readBack(AmqpCodec.declaration(3, new AmqpQueues.QueueDeclare("celery", args)));
     assertEquals("celery", declare.getQueue());
     assertTrue(declare.getDurable());
     assertFalse(declare.getPassive());
     assertFalse(declare.getAutoDelete());
     assertEquals(args, AmqpValues.fromTable(declare.getArguments()));
+
+    AMQImpl.Exchange.Declare exchange =
+        (AMQImpl.Exchange.Declare)
+            readBack(AmqpCodec.declaration(3, new AmqpQueues.ExchangeDeclare("celery", "direct")));
+    assertEquals("direct", exchange.getType());
+    assertTrue(exchange.getDurable());
+    AMQImpl.Queue.Bind bind =
+        (AMQImpl.Queue.Bind)
+            readBack(AmqpCodec.declaration(3, new AmqpQueues.QueueBind("q", "ex", "#.q")));
+    assertEquals(
+        List.of("q", "ex", "#.q"),
+        List.of(bind.getQueue(), bind.getExchange(), bind.getRoutingKey()));
+    AMQImpl.Exchange.Bind xbind =
+        (AMQImpl.Exchange.Bind)
+            readBack(AmqpCodec.declaration(3, new AmqpQueues.ExchangeBind("dst", "src", "1.#")));
+    assertEquals(
+        List.of("dst", "src", "1.#"),
+        List.of(xbind.getDestination(), xbind.getSource(), xbind.getRoutingKey()));
+    assertTrue(
+        ((AMQImpl.Queue.Declare)
+                readBack(AmqpCodec.declaration(3, new AmqpQueues.QueueDeclarePassive("q"))))
+            .getPassive());
 
     AMQImpl.Basic.Ack ack =
         (AMQImpl.Basic.Ack) readBack(AmqpCodec.ack(Buffer.buffer(), 1, 1L << 33, true));
