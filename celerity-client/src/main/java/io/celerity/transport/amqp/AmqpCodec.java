@@ -26,9 +26,6 @@ final class AmqpCodec {
   static final int FRAME_HEARTBEAT = 8;
   static final int FRAME_END = 0xCE;
 
-  /** Frame type, channel and size, before the payload; the end octet after it. */
-  static final int FRAME_OVERHEAD = 8;
-
   // class and method ids, (class << 16) | method
   static final int CONNECTION_START = (10 << 16) | 10;
   static final int CONNECTION_START_OK = (10 << 16) | 11;
@@ -311,7 +308,14 @@ final class AmqpCodec {
       return this;
     }
 
+    /**
+     * Writes {@code t} converted as {@link AmqpValues#toTable} converts it, once for all depths.
+     */
     Writer table(Map<String, Object> t) {
+      return convertedTable(AmqpValues.toTable(t));
+    }
+
+    private Writer convertedTable(Map<String, Object> t) {
       bitsAt = -1;
       int sizeAt = buf.length();
       buf.appendInt(0);
@@ -319,7 +323,7 @@ final class AmqpCodec {
         t.forEach(
             (k, v) -> {
               shortStr(k);
-              value(AmqpValues.toAmqp(v));
+              value(v);
             });
       }
       buf.setInt(sizeAt, buf.length() - sizeAt - 4);
@@ -349,7 +353,7 @@ final class AmqpCodec {
         buf.setInt(sizeAt, buf.length() - sizeAt - 4);
       } else if (v instanceof Map<?, ?> m) {
         buf.appendByte((byte) 'F');
-        table((Map<String, Object>) m);
+        convertedTable((Map<String, Object>) m);
       } else {
         throw new IllegalArgumentException("no field-table type for " + v.getClass());
       }

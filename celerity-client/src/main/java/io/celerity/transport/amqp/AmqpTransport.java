@@ -302,10 +302,14 @@ public class AmqpTransport extends PullSupport {
             });
   }
 
+  /** {@link #CONSUMER_CONNECTION} as configured, {@code loop} when not. */
+  private Object consumerConnection() {
+    return options.transportOptions().getOrDefault(CONSUMER_CONNECTION, ConsumerConnection.LOOP);
+  }
+
   private Future<ConsumerConnection> openConsumer(long gen, Handler<String> lost) {
     String name = options.connectionName() + " (consumer)";
-    Object kind =
-        options.transportOptions().getOrDefault(CONSUMER_CONNECTION, ConsumerConnection.LOOP);
+    Object kind = consumerConnection();
     if (ConsumerConnection.CLIENT.equals(kind)) {
       return ClientConsumerConnection.open(context, url, name, gen, lost);
     }
@@ -528,7 +532,7 @@ public class AmqpTransport extends PullSupport {
         + " consumers="
         + consumers.size()
         + " on "
-        + options.transportOptions().getOrDefault(CONSUMER_CONNECTION, ConsumerConnection.LOOP)
+        + consumerConnection()
         + " prefetch="
         + prefetch
         + (perConsumerQos ? " per consumer" : "")
@@ -603,12 +607,7 @@ public class AmqpTransport extends PullSupport {
         queue,
         why);
     acks.delivered(deliveryTag);
-    acks.settle(deliveryTag);
-    try {
-      consumer.nack(deliveryTag, false);
-    } catch (java.io.IOException | RuntimeException e) {
-      log.warn("Reject of delivery {} failed: {}", deliveryTag, e.getMessage());
-    }
+    reject(deliveryTag, false);
   }
 
   /** A basic.get's message whose content header could not be read. */
@@ -914,15 +913,20 @@ public class AmqpTransport extends PullSupport {
 
   @Override
   public void reject(Delivery d, boolean requeue) {
-    if (d.generation() != generation()
-        || !acks.settle((Long) d.deliveryTag())
-        || consumer == null) {
+    if (d.generation() == generation()) {
+      reject((Long) d.deliveryTag(), requeue);
+    }
+  }
+
+  /** Rejects an unsettled delivery of the current connection. */
+  private void reject(long deliveryTag, boolean requeue) {
+    if (!acks.settle(deliveryTag) || consumer == null) {
       return;
     }
     try {
-      consumer.nack((Long) d.deliveryTag(), requeue);
+      consumer.nack(deliveryTag, requeue);
     } catch (java.io.IOException | RuntimeException e) {
-      log.warn("Reject of delivery {} failed: {}", d.deliveryTag(), e.getMessage());
+      log.warn("Reject of delivery {} failed: {}", deliveryTag, e.getMessage());
     }
   }
 
