@@ -433,6 +433,11 @@ public class WorkerOptions {
     return Math.max(1, get(Settings.EVENT_LOOPS));
   }
 
+  /** Netty's native epoll transport for the event loops where it loads (Linux), else NIO. */
+  public boolean isNativeTransport() {
+    return get(Settings.NATIVE_TRANSPORT);
+  }
+
   public long getReconnectMaxDelayMs() {
     return get(Settings.RECONNECT_MAX_DELAY_MS);
   }

@@ -1,5 +1,6 @@
 package io.celerity.cli;
 
+import io.vertx.core.json.JsonObject;
 import io.vertx.launcher.application.HookContext;
 import io.vertx.launcher.application.VertxApplication;
 import io.vertx.launcher.application.VertxApplicationHooks;
@@ -19,6 +20,20 @@ public final class CelerityVertxLauncher implements VertxApplicationHooks {
     if (code != 0) {
       System.exit(code);
     }
+  }
+
+  /**
+   * Netty's epoll transport, as {@code celerity worker} uses, unless {@code -options} says {@code
+   * preferNativeTransport} itself (the worker's {@code native_transport} is read before Vert.x
+   * starts only by {@code celerity worker}).
+   */
+  @Override
+  public JsonObject afterVertxOptionsParsed(JsonObject vertxOptions) {
+    JsonObject options = vertxOptions == null ? new JsonObject() : vertxOptions;
+    if (!options.containsKey("preferNativeTransport")) {
+      options.put("preferNativeTransport", true);
+    }
+    return options;
   }
 
   @Override

@@ -96,6 +96,7 @@ public class Main implements Runnable {
       logFormat(options.getLogFormat());
       setLogLevel(options.getLoglevel());
       Vertx vertx = Vertx.vertx(vertxOptions(options));
+      warnIfNoNativeTransport(vertx, options);
       // Installed before deploying, so a SIGTERM during start-up is a warm shutdown too.
       sun.misc.SignalHandler shutdown = installSignalHandlers(vertx, options);
       // Remote control's shutdown command: the same as a first SIGTERM.
@@ -137,13 +138,27 @@ public class Main implements Runnable {
    * GET /metrics scrapes, except the per-message ones (event bus, client sockets, worker pools):
    * measured, they cost about 5% of throughput. One event loop per core rather than Vert.x's two:
    * the verticles hand every task from loop to loop, and fewer loops means fewer thread wake-ups
-   * per task (measured: 10-25% more tasks/s).
+   * per task (measured: 10-25% more tasks/s). Netty's epoll transport where it loads: Netty 4.2's
+   * NIO loop wakes itself a second time after every wake-up from another thread (an eventfd write,
+   * an epoll_wait and a read more per hand-off), epoll does not.
    */
   static VertxOptions vertxOptions(WorkerOptions options) {
     return new VertxOptions()
         .setBlockedThreadCheckInterval(1000)
+        .setPreferNativeTransport(options.isNativeTransport())
         .setEventLoopPoolSize(options.getEventLoops())
         .setMetricsOptions(io.celerity.metrics.WorkerMetrics.vertxMetricsOptions());
+  }
+
+  static void warnIfNoNativeTransport(Vertx vertx, WorkerOptions options) {
+    if (options.isNativeTransport() && !vertx.isNativeTransportEnabled()) {
+      Throwable cause = vertx.unavailableNativeTransportCause();
+      LoggerFactory.getLogger("celery.worker")
+          .warn(
+              "native_transport: Netty's epoll transport is not available here ({}); the event loops use Java's NIO"
+                  + " selector",
+              cause == null ? "unknown reason" : cause.toString());
+    }
   }
 
   /**
