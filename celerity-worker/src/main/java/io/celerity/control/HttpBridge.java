@@ -113,6 +113,9 @@ final class HttpBridge {
     if (!(e instanceof java.net.BindException) && !message.contains("Address already in use")) {
       return e;
     }
+    if (message.contains("Address already in use")) {
+      message = "Address already in use"; // epoll's says "bind(..) failed with error(-98): ..."
+    }
     Setting<Integer> p = Settings.HTTP_PORT;
     return new SettingException(
         "the HTTP bridge cannot listen on "

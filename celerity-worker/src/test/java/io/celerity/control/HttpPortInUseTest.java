@@ -15,21 +15,29 @@ import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 
 /**
  * A port already taken says which address it tried and which flag, setting or variable changes it.
  */
 class HttpPortInUseTest {
 
-  private final Vertx vertx = BlockedThreadGuard.strictVertx();
+  private Vertx vertx;
 
   @AfterEach
   void close() throws Exception {
+    if (vertx == null) {
+      return;
+    }
     vertx.close().toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS);
   }
 
-  @Test
-  void aTakenPortNamesTheAddressAndHowToChooseAnother() throws Exception {
+  /** Epoll (the worker's default) and NIO word the bind failure differently. */
+  @ParameterizedTest(name = "native transport {0}")
+  @ValueSource(booleans = {true, false})
+  void aTakenPortNamesTheAddressAndHowToChooseAnother(boolean nativeTransport) throws Exception {
+    vertx = BlockedThreadGuard.strictVertx(nativeTransport);
     try (ServerSocket taken = new ServerSocket(0, 1, InetAddress.getByName("127.0.0.1"))) {
       int port = taken.getLocalPort();
       // the failure Vert.x really reports, explained as the bridge explains it

@@ -120,10 +120,19 @@ public class BlockedThreadGuard implements BeforeEachCallback, AfterEachCallback
    * test.
    */
   public static Vertx strictVertx() {
+    return strictVertx(true);
+  }
+
+  /**
+   * @param nativeTransport Netty's epoll transport where it loads, as the worker's default
+   *     (native_transport); false: Java's NIO selector
+   */
+  public static Vertx strictVertx(boolean nativeTransport) {
     warmUp();
     Vertx vertx =
         Vertx.vertx(
             new VertxOptions()
+                .setPreferNativeTransport(nativeTransport)
                 .setMaxEventLoopExecuteTime(500)
                 .setMaxEventLoopExecuteTimeUnit(TimeUnit.MILLISECONDS)
                 .setBlockedThreadCheckInterval(100)
