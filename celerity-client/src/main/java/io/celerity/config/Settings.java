@@ -305,7 +305,7 @@ public final class Settings {
           bool("native_transport", true)
               .doc(
                   "the event loops use Linux's epoll through Netty's native transport (bundled for x86_64 and aarch64): "
-                      + "about a third fewer system calls per task than Java's selector; false, or where it cannot load "
+                      + "15 system calls per task instead of 27 on a warm worker (docs/performance.md); false, or where it cannot load "
                       + "(another OS or CPU, a `noexec` temp directory), Java's NIO selector"));
   public static final Setting<Long> RECONNECT_MAX_DELAY_MS =
       add(
