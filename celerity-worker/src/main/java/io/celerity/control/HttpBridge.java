@@ -110,11 +110,12 @@ final class HttpBridge {
    */
   static Throwable explainListenFailure(Throwable e, String host, int port) {
     String message = String.valueOf(e.getMessage());
-    if (!(e instanceof java.net.BindException) && !message.contains("Address already in use")) {
+    boolean inUse = message.contains("Address already in use");
+    if (!(e instanceof java.net.BindException) && !inUse) {
       return e;
     }
-    if (message.contains("Address already in use")) {
-      message = "Address already in use"; // epoll's says "bind(..) failed with error(-98): ..."
+    if (inUse) {
+      message = "Address already in use"; // epoll's reads "bind(..) failed with error(-98): ..."
     }
     Setting<Integer> p = Settings.HTTP_PORT;
     return new SettingException(
