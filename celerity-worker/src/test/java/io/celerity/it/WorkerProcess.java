@@ -30,14 +30,26 @@ public final class WorkerProcess implements AutoCloseable {
   /** With these {@code CELERITY_*} variables (the test JVM's own are never inherited). */
   public static WorkerProcess start(Map<String, String> env, String... workerArgs)
       throws IOException {
-    List<String> cmd =
-        new ArrayList<>(
-            List.of(
-                ProcessHandle.current().info().command().orElse("java"),
-                "-cp",
-                System.getProperty("java.class.path"),
-                "io.celerity.cli.Main",
-                "worker"));
+    return start(
+        List.of(
+            ProcessHandle.current().info().command().orElse("java"),
+            "-cp",
+            System.getProperty("java.class.path"),
+            "io.celerity.cli.Main"),
+        env,
+        workerArgs);
+  }
+
+  /** The packaged jar ({@code java -jar celerity.jar worker ...}) on the given {@code java}. */
+  public static WorkerProcess startJar(String java, java.nio.file.Path jar, String... workerArgs)
+      throws IOException {
+    return start(List.of(java, "-jar", jar.toString()), Map.of(), workerArgs);
+  }
+
+  private static WorkerProcess start(
+      List<String> launcher, Map<String, String> env, String... workerArgs) throws IOException {
+    List<String> cmd = new ArrayList<>(launcher);
+    cmd.add("worker");
     cmd.addAll(List.of(workerArgs));
     File log = File.createTempFile("celerity-worker", ".log");
     ProcessBuilder pb = new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(log);
