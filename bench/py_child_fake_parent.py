@@ -19,7 +19,7 @@ env = dict(os.environ, PYTHONPATH=runner_dir + ':' + os.path.dirname(os.path.abs
            CELERITY_TEST_BROKER='amqp://guest:guest@127.0.0.1:5672/celerity-test')
 p = subprocess.Popen(['/usr/bin/python3', '-m', 'celerity_child', APP], stdin=subprocess.PIPE, env=env)
 p.stdin.write((json.dumps({'host': '127.0.0.1', 'port': srv.getsockname()[1], 'token': 't', 'hostname': 'x@y',
-                           'result_backend': backend or None, 'heartbeat': 5.0, 'async_concurrency': 100}) + '\n').encode()); p.stdin.close()
+                           'result_backend': backend or None, 'defer_stores': os.environ.get('DEFER', '1') == '1', 'heartbeat': 5.0, 'async_concurrency': 100}) + '\n').encode()); p.stdin.close()
 s, _ = srv.accept(); s.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
 f = s.makefile('rb')
 def read():
