@@ -65,6 +65,30 @@ def cpu(pid):
     return cpu_seconds(pid), kids
 
 
+def children_threads(pid):
+    """The children's main threads and their other threads: {'main'|'other': [CPU s, voluntary, involuntary
+    context switches]} (threads that are gone are not counted)."""
+    out = {'main': [0.0, 0, 0], 'other': [0.0, 0, 0]}
+    for c in children_of(pid):
+        try:
+            tids = os.listdir('/proc/%d/task' % c)
+        except OSError:
+            continue
+        for tid in tids:
+            try:
+                with open('/proc/%d/task/%s/stat' % (c, tid)) as fh:
+                    f = fh.read().rpartition(')')[2].split()
+                with open('/proc/%d/task/%s/status' % (c, tid)) as fh:
+                    cs = {l.split(':')[0]: int(l.split()[1]) for l in fh if 'ctxt_switches' in l}
+            except OSError:
+                continue
+            g = out['main' if int(tid) == c else 'other']
+            g[0] += (int(f[11]) + int(f[12])) / os.sysconf('SC_CLK_TCK')
+            g[1] += cs.get('voluntary_ctxt_switches', 0)
+            g[2] += cs.get('nonvoluntary_ctxt_switches', 0)
+    return out
+
+
 def main():
     p = argparse.ArgumentParser()
     p.add_argument('--jar', default=os.path.join(HERE, '..', 'target', 'celerity.jar'))
@@ -106,10 +130,12 @@ def main():
                 first, first_done = time.time(), done
                 cpu0 = cpu(worker.pid)
                 th0 = bench.threads_cpu(worker.pid)
+                ch0 = children_threads(worker.pid)
             if done >= a.n:
                 elapsed = time.time() - first
                 cpu1 = cpu(worker.pid)
                 th1 = bench.threads_cpu(worker.pid)
+                ch1 = children_threads(worker.pid)
                 rate = (done - first_done) / elapsed
                 tasks = done - first_done
                 with open('/proc/loadavg') as fh:
@@ -123,6 +149,10 @@ def main():
                     per = sorted(((th1[k] - th0.get(k, 0.0), k) for k in th1), reverse=True)
                     print('  parent threads, us per task: ' + ', '.join(
                         '%s %.0f' % (k, 1e6 * v / tasks) for v, k in per if v > 0))
+                    print('  children, per task: ' + ', '.join(
+                        '%s threads %.0f us CPU, %.2f voluntary + %.2f involuntary context switches' % (
+                            k, 1e6 * (ch1[k][0] - ch0[k][0]) / tasks, (ch1[k][1] - ch0[k][1]) / tasks,
+                            (ch1[k][2] - ch0[k][2]) / tasks) for k in ('main', 'other')))
                 return 0
         print('timed out', file=sys.stderr)
         return 1

@@ -877,16 +877,16 @@ class Child:
     short task (GIL hand-offs and context switches: 2.4 per task) of its 120-140. So the main thread reads the
     socket itself whenever it is between tasks (with ``pipeline`` the next ``run`` is usually there already), and
     frames that cannot wait for the running task to end (``soft_limit``, ``unqueue``, ``cancel``, ``run`` of an
-    ``async def`` task) are read by the watch thread once a task has run for two of its checks (10-20 ms, up to
-    about 60 ms for a task begun after the child was idle): it reads until the task ends, then hands the socket
-    back. Who reads is ``reading`` (READ_FREE, READ_MAIN, READ_WATCH), under ``lock``; frames the watch thread read
+    ``async def`` task) are read by the watch thread once a task has run for two of its checks (5 ms apart, the
+    GIL may delay each by up to 5 ms more): it reads until the task ends, then hands the socket back. After a
+    second without tasks the watch thread waits for the next one instead of checking. Who reads is ``reading`` (READ_FREE, READ_MAIN, READ_WATCH), under ``lock``; frames the watch thread read
     reach the main thread through ``jobs``, in order, before anything it reads itself.
     """
 
     READ_FREE, READ_MAIN, READ_WATCH = 'free', 'main', 'watch'
     AGAIN = object()  # in jobs: the watch thread gave the socket back; read it again
-    BUSY_CHECK = 0.005  # the watch thread's check while tasks run
-    IDLE_CHECK = 0.05  # and while the child idles: few wake-ups for an idle worker
+    CHECK = 0.005  # the watch thread's check (the GIL may hold it up to sys.getswitchinterval() more)
+    PARK_AFTER = 200  # checks without a task (a second) before the watch thread waits for the next task
 
     def __init__(self, channel, celery_app, plain, rss_per_task=False):
         self.channel = channel
@@ -899,6 +899,8 @@ class Child:
         self.soft_exc = soft_limit_class()
         self.lock = threading.Lock()  # reading, queued and skipped: the main thread and the watch thread
         self.reading = Child.READ_FREE
+        self.parked = False  # the watch thread waits for unpark: set when a task begins
+        self.unpark = threading.Event()
         self.queued = set()  # sync jobs the watch thread read, not yet begun by the main thread
         self.skipped = set()  # queued ones the parent took back (unqueue): never begun
 
@@ -951,6 +953,9 @@ class Child:
                     self.queued.discard(m['job'])
                     self.current = m['job']
                     self.begun += 1
+                    if self.parked:
+                        self.parked = False
+                        self.unpark.set()
             if not skip:  # else the parent has its 'skipped' already
                 return m
 
@@ -990,16 +995,27 @@ class Child:
         return False
 
     def watch(self):
-        """Reads the socket while a sync task runs long, until it ends (or the parent says shutdown)."""
-        seen = None
+        """Reads the socket while a sync task runs long, until it ends (or the parent says shutdown); parks
+        after a second without tasks, until the next one begins."""
+        seen, idle = None, 0
         while True:
-            time.sleep(Child.BUSY_CHECK if seen is not None else Child.IDLE_CHECK)
+            if idle >= Child.PARK_AFTER:
+                with self.lock:
+                    park = self.current is None
+                    if park:
+                        self.unpark.clear()
+                        self.parked = True
+                if park:
+                    self.unpark.wait()
+                idle = 0
+            time.sleep(Child.CHECK)
             with self.lock:
                 running = self.begun if self.current is not None else None
                 take = running is not None and running == seen and self.reading == Child.READ_FREE
                 if take:
                     self.reading = Child.READ_WATCH
                 seen = running
+            idle = 0 if running is not None else idle + 1
             if not take:
                 continue
             while True:
